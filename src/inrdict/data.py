@@ -1,0 +1,157 @@
+"""Images, coordinate grids and test signals (SPEC §2, §6).
+
+Images are float32 NumPy arrays in [0, 1], shape (H, W) for grayscale or (H, W, 3) for RGB.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+from inrdict.errors import InrdictError
+
+GRAY_WEIGHTS = np.array([0.299, 0.587, 0.114])
+
+
+def load_image(path: str | os.PathLike) -> np.ndarray:
+    """Read any image file to float32 in [0, 1]: (H, W) grayscale or (H, W, 3) RGB.
+
+    8- and 16-bit integers are scaled by their full range; palette images are expanded; RGBA (and gray +
+    alpha) is composited over white; a single channel stays 2-D. Raises `InrdictError` naming the file if
+    it is missing or cannot be decoded.
+    """
+    from PIL import Image, UnidentifiedImageError
+
+    path = Path(path)
+    if not path.is_file():
+        raise InrdictError(f"image file not found: {path} (give the path of a readable PNG/JPEG/TIFF file)")
+    try:
+        if path.suffix.lower() in (".tif", ".tiff"):  # tifffile keeps 16-bit RGB, which PIL cannot
+            import tifffile
+
+            return _finish(tifffile.imread(path), path)
+        with Image.open(path) as opened:
+            opened.load()
+            if opened.mode in ("P", "PA", "LA", "1", "CMYK", "YCbCr", "LAB", "HSV"):
+                has_alpha = opened.mode in ("PA", "LA") or "transparency" in opened.info
+                opened = opened.convert("RGBA" if has_alpha else "RGB")
+            image = np.asarray(opened)
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as error:
+        raise InrdictError(f"could not read image {path}: {error}") from None
+    return _finish(image, path)
+
+
+def _finish(image: np.ndarray, path: Path) -> np.ndarray:
+    image = np.asarray(image)
+    if image.ndim == 3 and image.shape[-1] == 1:
+        image = image[..., 0]
+    if image.ndim not in (2, 3) or min(image.shape[:2]) < 1:
+        raise InrdictError(f"image {path} has unsupported shape {image.shape}: expected (H, W) or (H, W, 3|4)")
+    if image.ndim == 3 and image.shape[-1] not in (3, 4):
+        raise InrdictError(f"image {path} has {image.shape[-1]} channels: expected 1, 3 (RGB) or 4 (RGBA)")
+    image = _to_unit_range(image)
+    if image.ndim == 3 and image.shape[-1] == 4:
+        alpha = image[..., 3:]
+        image = image[..., :3] * alpha + (1.0 - alpha)
+    return image.astype(np.float32)
+
+
+def _to_unit_range(image: np.ndarray) -> np.ndarray:
+    if image.dtype == bool:
+        return image.astype(np.float64)
+    if image.dtype.kind == "f":
+        return np.clip(image.astype(np.float64), 0.0, 1.0)
+    if image.dtype.kind in "ui":
+        # 32-bit integer images (PIL mode "I") usually hold 16-bit data.
+        peak = 65535 if image.dtype.itemsize >= 4 and image.max() <= 65535 else np.iinfo(image.dtype).max
+        return np.clip(image.astype(np.float64) / peak, 0.0, 1.0)
+    raise InrdictError(f"unsupported image data type {image.dtype}")
+
+
+def astronaut() -> np.ndarray:
+    """scikit-image's bundled 512 x 512 RGB test image, float32 in [0, 1] (the Fig. 2 default)."""
+    import skimage.data
+
+    return (skimage.data.astronaut() / 255.0).astype(np.float32)
+
+
+def to_grayscale(image: np.ndarray) -> np.ndarray:
+    """0.299 R + 0.587 G + 0.114 B for RGB; grayscale input is returned unchanged. Shape (H, W)."""
+    if image.ndim == 2:
+        return image
+    return (image[..., :3] @ GRAY_WEIGHTS).astype(image.dtype)
+
+
+def center_crop(image: np.ndarray, size: int | None = None) -> np.ndarray:
+    """Central `size` x `size` crop (default: the largest square)."""
+    height, width = image.shape[:2]
+    size = min(height, width) if size is None else int(size)
+    if not 1 <= size <= min(height, width):
+        raise InrdictError(f"crop size {size} does not fit in an image of {height} x {width}")
+    top, left = (height - size) // 2, (width - size) // 2
+    return image[top : top + size, left : left + size]
+
+
+def resize(image: np.ndarray, size: int | tuple[int, int]) -> np.ndarray:
+    """Anti-aliased resize to (height, width) (an int means square), float32 in [0, 1]."""
+    import skimage.transform
+
+    shape = (size, size) if isinstance(size, int) else tuple(size)
+    if min(shape) < 1:
+        raise InrdictError(f"image size must be positive, got {shape}")
+    if tuple(image.shape[:2]) == shape:
+        return image.astype(np.float32)
+    out = skimage.transform.resize(image, shape + image.shape[2:], anti_aliasing=True, order=1)
+    return np.clip(out, 0.0, 1.0).astype(np.float32)
+
+
+def square_image(image: np.ndarray, size: int) -> np.ndarray:
+    """Centre-crop to the largest square, then anti-aliased resize to `size` x `size`."""
+    return resize(center_crop(image), size)
+
+
+def axis_grid(n: int, low: float, high: float) -> np.ndarray:
+    """`linspace(low, high, n, endpoint=False)`: n samples with spacing (high - low) / n."""
+    if n < 1:
+        raise InrdictError(f"grid size must be positive, got {n}")
+    return np.linspace(low, high, n, endpoint=False, dtype=np.float64).astype(np.float32)
+
+
+def grid_2d(n: int, low: float, high: float) -> np.ndarray:
+    """Points of the n x n grid, shape (n*n, 2), `meshgrid(indexing="ij")` flattened row-major.
+
+    Point `i*n + j` is `(x_i, x_j)`, so a vector over the grid reshapes to (n, n) image layout directly.
+    """
+    axis = axis_grid(n, low, high)
+    rows, cols = np.meshgrid(axis, axis, indexing="ij")
+    return np.stack([rows.ravel(), cols.ravel()], axis=-1)
+
+
+def fit_grid(n: int) -> np.ndarray:
+    """Fig. 2 fitting grid: `linspace(-1, 1, n, endpoint=False)` per axis, shape (n*n, 2)."""
+    return grid_2d(n, -1.0, 1.0)
+
+
+def ntk_grid(n: int) -> np.ndarray:
+    """NTK / meta-learning grid: `linspace(0, 1, n+1)[:-1]` per axis, shape (n*n, 2)."""
+    return grid_2d(n, 0.0, 1.0)
+
+
+def image_dataset(image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """An (n, n[, c]) image on the Fig. 2 grid: coordinates (n*n, 2) and targets (n*n, c)."""
+    height, width = image.shape[:2]
+    if height != width:
+        raise InrdictError(f"expected a square image, got {height} x {width}: crop it first (center_crop)")
+    targets = image.reshape(height * width, -1)
+    return fit_grid(height), targets
+
+
+def tone(freq_hz: float, n_samples: int, phase: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+    """A unit sine `sin(2π f r + phase)` on `linspace(0, 1, n_samples, endpoint=False)`.
+
+    Returns (r, signal), both of shape (n_samples,) float32.
+    """
+    r = np.linspace(0.0, 1.0, n_samples, endpoint=False)
+    return r.astype(np.float32), np.sin(2 * np.pi * freq_hz * r + phase).astype(np.float32)

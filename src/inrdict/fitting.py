@@ -1,0 +1,296 @@
+"""Fit an INR to samples of a signal with Optax (full batch or minibatch).
+
+Loss: mean squared error over points and channels, `L = mean((f(r) - y)^2)`.
+
+Warning: the original code minimised 0.5 * MSE. With Adam this only changes the effective epsilon
+(the update is scale-invariant up to eps), so learning rates carry over.
+
+PSNR = -10 log10(MSE) for signals in [0, 1] (peak 1). `FitResult.train_psnr_db[t]` is the PSNR on the
+training batch *before* update t (so entry 0 is the initial model); `eval_psnr_db` is measured on the
+evaluation points every `eval_every` steps and after the last one.
+
+Example::
+
+    import jax, inrdict
+    from inrdict.data import load_image, square_image, image_dataset
+    coords, pixels = image_dataset(square_image(load_image("cat.png"), 128))
+    model = inrdict.Siren(2, (256, 256, 256), 3, first_omega0=30, convention="fit", key=jax.random.key(0))
+    result = inrdict.fit(model, coords, pixels, steps=500, learning_rate=1e-4, key=jax.random.key(1))
+    print(result.final_eval_psnr_db)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+from jaxtyping import Array, Float, PRNGKeyArray
+
+from inrdict.errors import DivergenceError, InrdictError
+from inrdict.models import DenseINR, partition_trainable
+
+
+def mse(prediction: Array, target: Array) -> Array:
+    """Mean squared error over every element."""
+    return jnp.mean((prediction - target) ** 2)
+
+
+def psnr_db(mse_value):
+    """PSNR in dB of a mean squared error, for signals with peak 1: -10 log10(MSE)."""
+    return -10.0 * np.log10(np.maximum(np.asarray(mse_value, np.float64), 1e-30))
+
+
+@dataclasses.dataclass(frozen=True)
+class FitResult:
+    """What `fit` returns.
+
+    Attributes:
+        model: the trained model.
+        train_psnr_db: (steps,) PSNR on the training batch before each update.
+        eval_steps: (k,) the steps (number of updates done) at which `eval_psnr_db` was measured.
+        eval_psnr_db: (k,) PSNR on the evaluation points.
+        predictions: model output on the evaluation points after training, (n_eval, out) NumPy.
+        seconds: wall time of the training loop, compile included.
+    """
+
+    model: DenseINR
+    train_psnr_db: np.ndarray
+    eval_steps: np.ndarray
+    eval_psnr_db: np.ndarray
+    predictions: np.ndarray
+    seconds: float
+
+    @property
+    def final_eval_psnr_db(self) -> float:
+        return float(self.eval_psnr_db[-1])
+
+
+def predict(model: DenseINR, coords: Float[Array, "n d"], batch_size: int = 65536) -> np.ndarray:
+    """`vmap(model)` over `coords` in chunks of `batch_size` points; returns NumPy (n, out)."""
+    coords = jnp.asarray(coords)
+    if coords.ndim == 1:
+        coords = coords[:, None]
+    outputs = [_predict(model, coords[i : i + batch_size]) for i in range(0, coords.shape[0], batch_size)]
+    return np.concatenate([np.asarray(o) for o in outputs], axis=0)
+
+
+@eqx.filter_jit
+def _predict(model, coords):
+    return jax.vmap(model)(coords)
+
+
+DEFAULT_CHUNK_SIZE = 4096
+
+
+def mse_value_and_grad(params, frozen, x: Array, y: Array, chunk_size: int = DEFAULT_CHUNK_SIZE):
+    """MSE of `combine(params, frozen)` on (x, y) and its gradient w.r.t. `params`, in chunks of points.
+
+    The batch is cut into chunks of `chunk_size` points (the last one padded with zero-weight points); each
+    chunk's forward and backward pass runs while its activations are still in cache and the gradients are
+    summed in a `lax.scan`. Same value as one big `value_and_grad` up to float summation order, ~1.6x faster
+    on a CPU at 512² pixels, and activation memory bounded by the chunk, not the batch.
+    """
+
+    def weighted_sum(p, x, y, w):
+        residual = jax.vmap(eqx.combine(p, frozen))(x) - y  # (chunk, c)
+        return jnp.sum(w[:, None] * residual**2)
+
+    n, scale = x.shape[0], 1.0 / y.size
+    if n <= chunk_size:
+        loss, grads = jax.value_and_grad(weighted_sum)(params, x, y, jnp.ones((n,), y.dtype))
+    else:
+        n_chunks = -(-n // chunk_size)
+        pad = n_chunks * chunk_size - n
+        xs = jnp.pad(x, ((0, pad), (0, 0))).reshape(n_chunks, chunk_size, x.shape[1])
+        ys = jnp.pad(y, ((0, pad), (0, 0))).reshape(n_chunks, chunk_size, y.shape[1])
+        ws = (jnp.arange(n_chunks * chunk_size) < n).astype(y.dtype).reshape(n_chunks, chunk_size)
+
+        def body(total, chunk):
+            value, grads = jax.value_and_grad(weighted_sum)(params, *chunk)
+            return jax.tree_util.tree_map(jnp.add, total, (value, grads)), None
+
+        zero = (jnp.zeros((), y.dtype), jax.tree_util.tree_map(jnp.zeros_like, params))
+        (loss, grads), _ = jax.lax.scan(body, zero, (xs, ys, ws))
+    return loss * scale, jax.tree_util.tree_map(lambda g: g * scale, grads)
+
+
+def make_train_step(frozen, optimizer: optax.GradientTransformation, chunk_size: int = DEFAULT_CHUNK_SIZE):
+    """One optimiser update on a batch: `step(params, opt_state, x, y) -> (params, opt_state, loss)`.
+
+    `loss` is the MSE before the update. Pure and jittable; `fit` runs it inside `lax.scan`.
+    """
+
+    def step(params, opt_state, x, y):
+        loss, grads = mse_value_and_grad(params, frozen, x, y, chunk_size)
+        updates, opt_state = optimizer.update(grads, opt_state, params)
+        return optax.apply_updates(params, updates), opt_state, loss
+
+    return step
+
+
+def fit_memory_bytes(model: DenseINR, n_train: int, n_eval: int, chunk: int, itemsize: int = 4) -> int:
+    """Rough peak memory of `fit`: the data (with padded copies), one chunk's activations, the predictions."""
+    widths = [2 * model.layers[0].in_features] + [2 * layer.out_features for layer in model.layers]
+    data = (n_train + n_eval) * (model.in_features + model.out_features) * 3
+    return int((chunk * sum(widths) * 2 + data + n_eval * max(widths)) * itemsize)
+
+
+def available_memory_bytes() -> int:
+    """Physical memory of this machine (an upper bound for the CPU backend)."""
+    try:
+        import os
+
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):  # pragma: no cover - non-POSIX
+        return 1 << 62
+
+
+def fit(
+    model: DenseINR,
+    coords: Float[Array, "n d"],
+    targets: Float[Array, "n c"],
+    *,
+    steps: int,
+    learning_rate: float = 1e-4,
+    optimizer: optax.GradientTransformation | None = None,
+    batch_size: int | None = None,
+    eval_coords: Float[Array, "m d"] | None = None,
+    eval_targets: Float[Array, "m c"] | None = None,
+    eval_every: int = 100,
+    key: PRNGKeyArray | None = None,
+    progress: bool = True,
+    description: str = "fit",
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+) -> FitResult:
+    """Train `model` to map `coords` to `targets` by minimising the MSE.
+
+    Args:
+        model: any `DenseINR` (its frozen fields, such as an FFN's B, are not trained).
+        coords: (n, d) training coordinates (a 1-D array is taken as d = 1).
+        targets: (n, c) training values (a 1-D array is taken as c = 1).
+        steps: number of optimiser updates.
+        learning_rate: Adam step size, used when `optimizer` is None.
+        optimizer: any Optax transformation (overrides `learning_rate`).
+        batch_size: None for full-batch; otherwise points drawn uniformly with replacement each step.
+        eval_coords, eval_targets: where to measure the evaluation PSNR and the final predictions
+            (default: the training data).
+        eval_every: evaluate every this many steps (also the length of each jitted `lax.scan` chunk).
+        key: PRNG key for minibatch sampling (required when `batch_size` is set).
+        progress: show a tqdm progress bar.
+        description: label of the progress bar and of error messages.
+        chunk_size: points per gradient chunk (see `mse_value_and_grad`); the result does not depend on it.
+
+    Returns:
+        A `FitResult`.
+
+    Raises:
+        InrdictError: for non-positive `steps`/`eval_every`/`batch_size`, mismatched shapes, or a full batch
+            too large for this machine's memory. `DivergenceError` if the loss becomes NaN or infinite.
+    """
+    coords, targets = _as_2d(coords, "coords"), _as_2d(targets, "targets")
+    if coords.shape[0] != targets.shape[0]:
+        raise InrdictError(f"coords has {coords.shape[0]} points but targets has {targets.shape[0]}")
+    if eval_coords is None:
+        eval_coords, eval_targets = coords, targets
+    eval_coords, eval_targets = _as_2d(eval_coords, "eval_coords"), _as_2d(eval_targets, "eval_targets")
+    if steps < 1 or eval_every < 1:
+        raise InrdictError(f"steps and eval_every must be positive, got steps={steps}, eval_every={eval_every}")
+    if batch_size is not None:
+        if batch_size < 1:
+            raise InrdictError(f"batch_size must be positive or None (full batch), got {batch_size}")
+        if key is None:
+            raise InrdictError("minibatch fitting needs a PRNG key: pass key=jax.random.key(seed)")
+    if not math.isfinite(learning_rate) or learning_rate <= 0:
+        raise InrdictError(f"learning_rate must be a positive number, got {learning_rate}")
+    if chunk_size < 1:
+        raise InrdictError(f"chunk_size must be positive, got {chunk_size}")
+    needed = fit_memory_bytes(model, coords.shape[0], eval_coords.shape[0], min(coords.shape[0], chunk_size))
+    available = available_memory_bytes()
+    if needed > 0.8 * available:
+        raise InrdictError(
+            f"fitting {coords.shape[0]} points needs about {needed / 2**30:.1f} GiB but this machine has "
+            f"{available / 2**30:.1f} GiB: use a smaller image or fewer points"
+        )
+
+    params, frozen = partition_trainable(model)
+    optimizer = optimizer if optimizer is not None else optax.adam(learning_rate)
+    opt_state = optimizer.init(params)
+    key = jax.random.key(0) if key is None else key
+    n_train = coords.shape[0]
+    train_step = make_train_step(frozen, optimizer, chunk_size)
+
+    @jax.jit
+    def run_chunk(params, opt_state, step_keys):
+        def step(carry, step_key):
+            params, opt_state = carry
+            if batch_size is None:
+                x, y = coords, targets
+            else:
+                index = jax.random.randint(step_key, (batch_size,), 0, n_train)
+                x, y = coords[index], targets[index]
+            params, opt_state, loss = train_step(params, opt_state, x, y)
+            return (params, opt_state), loss
+
+        (params, opt_state), losses = jax.lax.scan(step, (params, opt_state), step_keys)
+        return params, opt_state, losses
+
+    eval_loss = jax.jit(lambda params: _chunked_mse(eqx.combine(params, frozen), eval_coords, eval_targets))
+
+    from tqdm.auto import tqdm
+
+    start = time.perf_counter()
+    train_losses, eval_steps, eval_losses = [], [], []
+    done = 0
+    with tqdm(total=steps, desc=description, disable=not progress, leave=False, unit="step") as bar:
+        while done < steps:
+            n = min(eval_every, steps - done)
+            step_keys = jax.random.split(jax.random.fold_in(key, done), n)
+            params, opt_state, losses = run_chunk(params, opt_state, step_keys)
+            losses = np.asarray(losses)
+            bad = np.flatnonzero(~np.isfinite(losses))
+            if bad.size:
+                raise DivergenceError(
+                    f"{description}: the loss became {losses[bad[0]]} at step {done + int(bad[0])}: "
+                    f"lower the learning rate (now {learning_rate:g})"
+                )
+            train_losses.append(losses)
+            done += n
+            eval_steps.append(done)
+            eval_losses.append(float(eval_loss(params)))
+            bar.update(n)
+            bar.set_postfix(train_psnr=f"{psnr_db(losses[-1]):.2f}", eval_psnr=f"{psnr_db(eval_losses[-1]):.2f}")
+    model = eqx.combine(params, frozen)
+    predictions = predict(model, eval_coords)
+    if not np.all(np.isfinite(eval_losses)):
+        raise DivergenceError(f"{description}: the evaluation loss is not finite: lower the learning rate")
+    return FitResult(
+        model=model,
+        train_psnr_db=psnr_db(np.concatenate(train_losses)),
+        eval_steps=np.asarray(eval_steps),
+        eval_psnr_db=psnr_db(np.asarray(eval_losses)),
+        predictions=predictions,
+        seconds=time.perf_counter() - start,
+    )
+
+
+def _chunked_mse(model, coords, targets, chunk: int = 65536):
+    total = 0.0
+    for i in range(0, coords.shape[0], chunk):
+        prediction = jax.vmap(model)(coords[i : i + chunk])
+        total = total + jnp.sum((prediction - targets[i : i + chunk]) ** 2)
+    return total / targets.size
+
+
+def _as_2d(array, name: str) -> Array:
+    array = jnp.asarray(array)
+    if array.ndim == 1:
+        array = array[:, None]
+    if array.ndim != 2 or array.shape[0] < 1:
+        raise InrdictError(f"{name} must have shape (n, d) with n > 0, got {tuple(array.shape)}")
+    return array

@@ -1,0 +1,73 @@
+import json
+
+import pytest
+
+from inrdict import cli
+
+
+def run_cli(capsys, *argv):
+    code = cli.main(list(argv))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["figure", "9"], "unknown figure '9'"),
+        (["figure", "2", "--image", "/no/such/image.png", "--set", "steps=1"], "image file not found"),
+        (["figure", "2", "--set", "steps=0"], "steps must be a positive number"),
+        (["figure", "2", "--set", "image_size=-4"], "image_size must be a positive number"),
+        (["figure", "2", "--set", "image_size=33"], "image_size must be even"),
+        (["figure", "3", "--set", "nonsense=1"], "unknown config field 'nonsense'"),
+        (["figure", "3", "--set", "steps=many"], "cannot parse 'many' for config field steps"),
+        (["figure", "3", "--set", "steps"], "--set expects FIELD=VALUE"),
+        (["figure", "3", "--image", "x.png"], "--image applies to figure 2 only"),
+        (["figure", "3", "--set", "learning_rate=1e12", "--set", "steps=50", "--set", "eval_every=10"], "loss became"),
+    ],
+)
+def test_bad_input_gives_one_line_and_no_output(argv, message, capsys, tmp_path):
+    out = tmp_path / "out"
+    code, _, err = run_cli(capsys, *argv, "--out", str(out), "--no-progress")
+    assert code == 2
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("inrdict: error: ") and message in lines[0], err
+    assert not out.exists()
+    assert not list(tmp_path.iterdir()), "nothing half-written"
+
+
+def test_unreadable_image(capsys, tmp_path):
+    bad = tmp_path / "bad.jpg"
+    bad.write_text("not an image")
+    code, _, err = run_cli(capsys, "figure", "2", "--image", str(bad), "--out", str(tmp_path / "o"), "--no-progress")
+    assert code == 2 and "could not read image" in err and str(bad) in err
+
+
+def test_unknown_preset_is_rejected_by_argparse(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["figure", "3", "--preset", "huge"])
+    assert exit_info.value.code == 2
+    assert "invalid choice: 'huge'" in capsys.readouterr().err
+
+
+def test_figure_3_end_to_end_with_overrides_and_seed(capsys, tmp_path):
+    out = tmp_path / "f3"
+    code, stdout, _ = run_cli(
+        capsys, "figure", "3", "--set", "steps=100", "--set", "hidden=32,32", "--seed", "5", "--out", str(out),
+        "--no-progress",
+    )  # fmt: skip
+    assert code == 0
+    results = json.loads((out / "results.json").read_text())
+    assert results["config"]["steps"] == 100 and results["config"]["hidden"] == [32, 32] and results["seed"] == 5
+    assert "SIREN ω0=300" in stdout and "claim" in stdout
+    # A rerun replaces the previous results whole.
+    code, _, _ = run_cli(capsys, "figure", "3", "--set", "steps=50", "--out", str(out), "--no-progress")
+    assert code == 0 and json.loads((out / "results.json").read_text())["config"]["steps"] == 50
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["f3"]
+
+
+def test_help_lists_commands(capsys):
+    with pytest.raises(SystemExit):
+        cli.main(["--help"])
+    out = capsys.readouterr().out
+    assert "reproduce" in out and "figure" in out
