@@ -1,0 +1,253 @@
+"""Model checkpoints: one self-describing `.npz` file, and a safe importer for the authors' Haiku pickle.
+
+A checkpoint is an uncompressed NumPy `.npz` (a zip of `.npy` files) holding
+
+* `leaf_000`, `leaf_001`, …: the model's arrays, in `jax.tree_util.tree_leaves(model)` order;
+* `__meta__`: UTF-8 JSON as a uint8 array: `{"format": "inrdict-checkpoint", "format_version": 1,
+  "model": model_config(model), "metadata": {...}, "inrdict_version": ...}`.
+
+Loading rebuilds a skeleton from `model` and fills it with the arrays, after checking their number, shapes and
+dtypes. Nothing is pickled: unpickling runs whatever code the file names, so a checkpoint from a stranger could
+take over the machine (SPEC §9 lists pickled checkpoints as a defect). Files are read with `allow_pickle=False`.
+
+The one pickle we must read, the authors' published SIREN (SPEC §8), goes through `load_numpy_pickle`, whose
+unpickler can only rebuild NumPy arrays and refuses every other class before anything is called.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+import re
+import tempfile
+from pathlib import Path
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from inrdict.errors import InrdictError
+from inrdict.models import FFN, DenseINR, Linear, ReluMLP, Siren
+
+FORMAT_NAME = "inrdict-checkpoint"
+FORMAT_VERSION = 1
+_FAMILIES = {"ReluMLP": ReluMLP, "FFN": FFN, "Siren": Siren}
+
+
+def model_config(model: DenseINR) -> dict:
+    """JSON-able description of a model's family, sizes, static settings and dtype (not its arrays)."""
+    family = type(model).__name__
+    if _FAMILIES.get(family) is not type(model):
+        raise InrdictError(f"cannot describe a {family}: checkpoints support {', '.join(_FAMILIES)}")
+    config = {
+        "family": family,
+        "in_features": int(model.in_features),
+        "hidden": [int(h) for h in model.hidden],
+        "out_features": int(model.out_features),
+        "dtype": str(model.layers[0].weight.dtype),
+    }
+    if isinstance(model, Siren):
+        config |= {"first_omega0": model.first_omega0, "hidden_omega0": model.hidden_omega0}
+        config["convention"] = model.convention
+    if isinstance(model, FFN):
+        config["n_frequencies"] = int(model.B.shape[0])
+    return config
+
+
+def model_from_config(config: dict) -> DenseINR:
+    """A model of the described family and shapes, freshly initialised with `jax.random.key(0)` (B = 0 for FFN)."""
+    family = config.get("family") if isinstance(config, dict) else None
+    if family not in _FAMILIES:
+        raise InrdictError(f"unknown model family {family!r}: expected one of {', '.join(_FAMILIES)}")
+    try:
+        dtype = np.dtype(config["dtype"])
+        if not np.issubdtype(dtype, np.floating):
+            raise ValueError(f"dtype {dtype} is not floating-point")
+        sizes = dict(hidden=tuple(int(h) for h in config["hidden"]), out_features=int(config["out_features"]))
+        in_features = int(config["in_features"])
+        if jax.dtypes.canonicalize_dtype(dtype) != dtype:
+            raise InrdictError(f"the model is {dtype}: enable it first with jax.config.update('jax_enable_x64', True)")
+        key = jax.random.key(0)
+        if family == "FFN":
+            B = jnp.zeros((int(config["n_frequencies"]), in_features), dtype)
+            return FFN(B, **sizes, key=key, dtype=dtype)
+        if family == "Siren":
+            omegas = dict(first_omega0=float(config["first_omega0"]), hidden_omega0=float(config["hidden_omega0"]))
+            return Siren(in_features, **sizes, **omegas, convention=config["convention"], key=key, dtype=dtype)
+        return ReluMLP(in_features, **sizes, key=key, dtype=dtype)
+    except (KeyError, TypeError, ValueError) as error:
+        raise InrdictError(f"invalid {family} model config ({type(error).__name__}: {error}): {config}") from None
+
+
+def save_model(path: str | os.PathLike, model: DenseINR, *, metadata: dict | None = None) -> Path:
+    """Write `model` (and JSON-able `metadata`) to one `.npz` file atomically; returns the path.
+
+    The file is written beside `path`, synced, then renamed over it: a failure leaves any old file untouched.
+    """
+    from inrdict import __version__
+
+    path = Path(path)
+    meta = {"format": FORMAT_NAME, "format_version": FORMAT_VERSION, "model": model_config(model)}
+    meta |= {"metadata": dict(metadata or {}), "inrdict_version": __version__}
+    try:
+        meta_text = json.dumps(meta)
+    except (TypeError, ValueError) as error:
+        raise InrdictError(f"checkpoint metadata must be JSON-serialisable: {error}") from None
+    arrays = {f"leaf_{i:03d}": np.asarray(leaf) for i, leaf in enumerate(jax.tree_util.tree_leaves(model))}
+    arrays["__meta__"] = np.frombuffer(meta_text.encode("utf-8"), np.uint8)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
+    except OSError as error:
+        raise InrdictError(f"cannot write checkpoint {path}: {error.strerror or error}") from None
+    try:
+        with os.fdopen(fd, "wb") as file:
+            os.fchmod(file.fileno(), 0o644)  # mkstemp makes 0600 files
+            np.savez(file, **arrays)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temp, path)
+    except BaseException as error:
+        Path(temp).unlink(missing_ok=True)
+        if isinstance(error, OSError):
+            raise InrdictError(f"cannot write checkpoint {path}: {error.strerror or error}") from None
+        raise
+    return path
+
+
+def load_model(path: str | os.PathLike) -> tuple[DenseINR, dict]:
+    """Read a checkpoint written by `save_model`; returns `(model, metadata)`."""
+    path = Path(path)
+
+    def fail(problem: str) -> InrdictError:
+        return InrdictError(f"cannot load checkpoint {path}: {problem}".replace("\n", " "))
+
+    if not path.is_file():
+        raise fail("no such file; check the path")
+    try:  # Any failure to parse an untrusted file is a bad-file error, whatever NumPy or zipfile raise.
+        data = np.load(path, allow_pickle=False)
+        if not isinstance(data, np.lib.npyio.NpzFile):
+            raise ValueError("it holds a single .npy array")
+        with data:
+            arrays = {name: data[name] for name in data.files}
+    except Exception as error:
+        raise fail(f"not an .npz checkpoint ({type(error).__name__}: {error})") from None
+    meta_array = arrays.pop("__meta__", None)
+    if meta_array is None or meta_array.dtype != np.uint8 or meta_array.ndim != 1:
+        raise fail("no __meta__ entry, so it was not written by inrdict.save_model")
+    try:
+        meta = json.loads(meta_array.tobytes().decode("utf-8"))
+    except ValueError as error:
+        raise fail(f"its __meta__ entry is not valid JSON ({error})") from None
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT_NAME:
+        raise fail(f"format is {meta.get('format') if isinstance(meta, dict) else None!r}, not {FORMAT_NAME!r}")
+    if meta.get("format_version") != FORMAT_VERSION:
+        raise fail(f"format version {meta.get('format_version')!r} is not {FORMAT_VERSION}; upgrade inrdict")
+    try:
+        skeleton = model_from_config(meta.get("model"))
+    except InrdictError as error:
+        raise fail(str(error)) from None
+    expected, treedef = jax.tree_util.tree_flatten(skeleton)
+    names = [f"leaf_{i:03d}" for i in range(len(expected))]
+    if sorted(arrays) != names:
+        raise fail(f"expected arrays {names[0]}..{names[-1]} ({len(names)}), found {len(arrays)}: {sorted(arrays)}")
+    for name, want in zip(names, expected):
+        got = arrays[name]
+        if got.shape != want.shape or got.dtype != want.dtype:
+            raise fail(f"{name} is {got.dtype}{list(got.shape)}, the model needs {want.dtype}{list(want.shape)}")
+    model = jax.tree_util.tree_unflatten(treedef, [jnp.asarray(arrays[name]) for name in names])
+    return model, meta.get("metadata", {})
+
+
+def _latin1_bytes(text, encoding="latin1"):
+    """Protocols 0-2 store bytes as `_codecs.encode(text, "latin1")`; allow that call and nothing else."""
+    if not isinstance(text, str) or encoding != "latin1":
+        raise pickle.UnpicklingError("_codecs.encode is allowed only for latin1 text")
+    return text.encode("latin1")
+
+
+def _allowed_classes() -> dict[tuple[str, str], object]:
+    from numpy._core import multiarray, numeric  # the NumPy 2 homes; naming numpy.core would warn
+
+    allowed = {("numpy", "ndarray"): np.ndarray, ("numpy", "dtype"): np.dtype, ("_codecs", "encode"): _latin1_bytes}
+    for package in ("numpy.core", "numpy._core"):  # NumPy 1 pickles name numpy.core
+        allowed[(f"{package}.multiarray", "_reconstruct")] = multiarray._reconstruct
+        allowed[(f"{package}.multiarray", "scalar")] = multiarray.scalar
+        allowed[(f"{package}.numeric", "_frombuffer")] = numeric._frombuffer  # protocol 5
+    return allowed
+
+
+class _NumpyOnlyUnpickler(pickle.Unpickler):
+    def __init__(self, file, path: Path):
+        super().__init__(file)
+        self.path, self.allowed = path, _allowed_classes()
+
+    def find_class(self, module: str, name: str):
+        if (module, name) not in self.allowed:
+            self.refuse(f"asks for {ascii(f'{module}.{name}')[1:-1][:200]}")
+        return self.allowed[(module, name)]
+
+    def persistent_load(self, pid):
+        self.refuse("uses persistent ids")
+
+    def refuse(self, what: str):
+        raise InrdictError(f"refusing to load {self.path}: the pickle {what}, only NumPy arrays are allowed")
+
+
+def load_numpy_pickle(path: str | os.PathLike) -> object:
+    """Unpickle a file that holds only containers, plain values and NumPy arrays; refuse anything else."""
+    path = Path(path)
+    try:
+        with path.open("rb") as file:
+            return _NumpyOnlyUnpickler(file, path).load()
+    except InrdictError:
+        raise
+    except OSError as error:
+        raise InrdictError(f"cannot read {path}: {error.strerror or error}") from None
+    except Exception as error:  # a corrupt or truncated pickle can fail in many ways
+        reason = f"{type(error).__name__}: {error}".replace("\n", " ")
+        raise InrdictError(f"cannot load {path}: corrupt or unsupported pickle ({reason})") from None
+
+
+_HAIKU_LAYER = re.compile(r"siren/siren_layer(?:_([1-9][0-9]*))?/linear")
+
+
+def import_haiku_siren(path: str | os.PathLike) -> Siren:
+    """The authors' Haiku SIREN pickle (SPEC §8) as a `Siren(convention="ntk")` with omegas 30, float32.
+
+    Haiku stores `w` as (in, out) and computes `x @ w + b`; Equinox stores (out, in), so each `w` is transposed.
+    """
+    params = load_numpy_pickle(path)
+
+    def fail(problem: str) -> InrdictError:
+        return InrdictError(f"{path} is not a Haiku SIREN parameter dict: {problem}")
+
+    if not isinstance(params, dict) or not params:
+        raise fail(f"expected a non-empty dict of layers, got {type(params).__name__}")
+    indexed = {}
+    for name, layer in params.items():
+        match = _HAIKU_LAYER.fullmatch(name) if isinstance(name, str) else None
+        if match is None:
+            raise fail(f"unexpected entry {name!r} (layers are named siren/siren_layer[_k]/linear)")
+        indexed[int(match.group(1) or 0)] = (name, layer)
+    if sorted(indexed) != list(range(len(indexed))) or len(indexed) < 2:
+        raise fail(f"layers must be numbered 0, 1, ..., with at least 2 of them, got {sorted(indexed)}")
+    layers = []
+    for index in range(len(indexed)):
+        name, layer = indexed[index]
+        if not isinstance(layer, dict) or set(layer) != {"w", "b"}:
+            raise fail(f"{name} must be a dict with exactly the keys 'w' and 'b'")
+        w, b = layer["w"], layer["b"]
+        if not all(isinstance(a, np.ndarray) and np.issubdtype(a.dtype, np.floating) for a in (w, b)):
+            raise fail(f"{name} 'w' and 'b' must be floating-point NumPy arrays")
+        if w.ndim != 2 or b.shape != (w.shape[1],) or (layers and w.shape[0] != layers[-1].out_features):
+            raise fail(f"{name} has w {w.shape} and b {b.shape}, which do not chain with the previous layer")
+        if not (np.all(np.isfinite(w)) and np.all(np.isfinite(b))):
+            raise fail(f"{name} holds non-finite values")
+        layers.append(Linear(jnp.asarray(w.T, jnp.float32), jnp.asarray(b, jnp.float32)))
+    sizes = [layer.in_features for layer in layers] + [layers[-1].out_features]
+    skeleton = Siren(sizes[0], tuple(sizes[1:-1]), sizes[-1], first_omega0=30.0, hidden_omega0=30.0,
+                     convention="ntk", key=jax.random.key(0))  # fmt: skip
+    return eqx.tree_at(lambda model: model.layers, skeleton, tuple(layers))
