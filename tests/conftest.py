@@ -1,6 +1,12 @@
+import os
+import tempfile
+
 import jax
 import numpy as np
 import pytest
+
+# Tests never touch the user's cache (~/.cache/inrdict): NTK eigensystems and meta checkpoints go here.
+os.environ["INRDICT_CACHE_DIR"] = tempfile.mkdtemp(prefix="inrdict-test-cache-")
 
 # Accidental broadcasting, e.g. (n,) against (n, 1) silently giving (n, n), fails loudly in tests.
 jax.config.update("jax_numpy_rank_promotion", "raise")
@@ -17,3 +23,24 @@ def getkey():
 def rel_error(a, b) -> float:
     a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
     return float(np.linalg.norm(a - b) / max(np.linalg.norm(b), 1e-300))
+
+
+def reference_pickle_path():
+    """The authors' published meta-SIREN (../shared/reference beside the repo, or $INRDICT_REFERENCE_DIR)."""
+    import os
+    from pathlib import Path
+
+    folder = os.environ.get("INRDICT_REFERENCE_DIR", Path(__file__).resolve().parents[2] / "shared" / "reference")
+    return Path(folder) / "seed_maml_celebA_5000.pickle"
+
+
+@pytest.fixture(scope="session")
+def short_meta_run(tmp_path_factory):
+    """The default meta-learning preset cut to 30 MAML steps (≈ 20 s): results dict and run folder."""
+    import dataclasses
+
+    from inrdict.experiments import meta_learning
+
+    config = dataclasses.replace(meta_learning.DEFAULT, steps=30, eval_every=15, checkpoint_every=15)
+    out = tmp_path_factory.mktemp("meta") / "meta_learning"
+    return meta_learning.run(config, out, progress=False), out

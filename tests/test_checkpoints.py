@@ -159,7 +159,7 @@ def test_bad_checkpoints_raise_inrdict_error(getkey, tmp_path):
     data = good.read_bytes()
     assert "no such file" in load_error(tmp_path / "missing.npz")
     (tmp_path / "text.npz").write_text("hello, I am not a zip file")
-    assert "not an .npz" in load_error(tmp_path / "text.npz")
+    assert "not a zip archive" in load_error(tmp_path / "text.npz")
     (tmp_path / "truncated.npz").write_bytes(data[: len(data) // 2])
     load_error(tmp_path / "truncated.npz")
     (tmp_path / "empty.npz").write_bytes(b"")

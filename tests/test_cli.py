@@ -71,3 +71,51 @@ def test_help_lists_commands(capsys):
         cli.main(["--help"])
     out = capsys.readouterr().out
     assert "reproduce" in out and "figure" in out
+
+
+class _Evil:
+    def __reduce__(self):
+        import os
+
+        return (os.system, ("echo owned > /tmp/inrdict_cli_owned",))
+
+
+def test_import_weights_refuses_malicious_pickle(capsys, tmp_path):
+    import os
+    import pickle
+
+    evil = tmp_path / "evil.pickle"
+    evil.write_bytes(pickle.dumps({"siren/siren_layer/linear": {"w": _Evil()}}))
+    out = tmp_path / "out.npz"
+    code, _, err = run_cli(capsys, "import-weights", str(evil), str(out))
+    assert code == 2 and "refusing" in err and "os" in err
+    assert not out.exists() and not os.path.exists("/tmp/inrdict_cli_owned")
+
+
+def test_import_weights_and_meta_row(capsys, tmp_path):
+    import pickle
+
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    sizes = [2, 8, 8, 1]
+    names = ["siren/siren_layer/linear"] + [f"siren/siren_layer_{i}/linear" for i in range(1, len(sizes) - 1)]
+    weights = {
+        name: {"w": rng.uniform(-0.1, 0.1, (n_in, n_out)).astype(np.float32), "b": np.zeros(n_out, np.float32)}
+        for name, n_in, n_out in zip(names, sizes[:-1], sizes[1:])
+    }
+    source = tmp_path / "meta.pickle"
+    source.write_bytes(pickle.dumps(weights, protocol=4))
+    checkpoint = tmp_path / "meta.npz"
+    code, stdout, _ = run_cli(capsys, "import-weights", str(source), str(checkpoint))
+    assert code == 0 and checkpoint.exists() and "SIREN 2 → [8, 8] → 1" in stdout
+    out = tmp_path / "f5"
+    code, stdout, _ = run_cli(
+        capsys, "figure", "5", "--meta-weights", str(checkpoint), "--set", "grid_size=8", "--set", "siren_omegas=5,30",
+        "--set", "ffn_sigmas=1", "--set", "n_eigenvectors=3", "--set", "learned_meta=false", "--out", str(out), "--no-progress",
+    )  # fmt: skip
+    assert code == 0 and "Meta (meta)" in stdout
+    results = json.loads((out / "results.json").read_text())
+    assert results["config"]["meta_weights"] == str(checkpoint) and "Meta (meta)" in results["numbers"]["models"]
+    code, _, err = run_cli(capsys, "figure", "5", "--meta-weights", str(tmp_path / "none.npz"), "--out", str(out))
+    assert code == 2 and "meta-weights file not found" in err

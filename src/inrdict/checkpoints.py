@@ -86,16 +86,47 @@ def save_model(path: str | os.PathLike, model: DenseINR, *, metadata: dict | Non
 
     The file is written beside `path`, synced, then renamed over it: a failure leaves any old file untouched.
     """
+    return _write(path, jax.tree_util.tree_leaves(model), {"model": model_config(model), "metadata": dict(metadata or {})})
+
+
+def load_model(path: str | os.PathLike) -> tuple[DenseINR, dict]:
+    """Read a checkpoint written by `save_model`; returns `(model, metadata)`."""
+    arrays, meta, fail = _read(path)
+    if "model" not in meta:
+        raise fail("it holds a training state, not a model (see load_pytree)")
+    try:
+        skeleton = model_from_config(meta.get("model"))
+    except InrdictError as error:
+        raise fail(str(error)) from None
+    return _fill(skeleton, arrays, fail), meta.get("metadata", {})
+
+
+def save_pytree(path: str | os.PathLike, tree, *, metadata: dict | None = None) -> Path:
+    """Write any pytree of arrays (e.g. parameters + optimiser state) atomically, in the same format.
+
+    Loading needs a tree of the same structure (`load_pytree(path, like)`): the structure is code, not data.
+    """
+    return _write(path, jax.tree_util.tree_leaves(tree), {"pytree": True, "metadata": dict(metadata or {})})
+
+
+def load_pytree(path: str | os.PathLike, like) -> tuple[object, dict]:
+    """Read a `save_pytree` file into the structure of `like`, checking every leaf's shape and dtype."""
+    arrays, meta, fail = _read(path)
+    if not meta.get("pytree"):
+        raise fail("it holds a model, not a training state (see load_model)")
+    return _fill(like, arrays, fail), meta.get("metadata", {})
+
+
+def _write(path: str | os.PathLike, leaves: list, meta: dict) -> Path:
     from inrdict import __version__
 
     path = Path(path)
-    meta = {"format": FORMAT_NAME, "format_version": FORMAT_VERSION, "model": model_config(model)}
-    meta |= {"metadata": dict(metadata or {}), "inrdict_version": __version__}
+    meta = {"format": FORMAT_NAME, "format_version": FORMAT_VERSION, **meta, "inrdict_version": __version__}
     try:
         meta_text = json.dumps(meta)
     except (TypeError, ValueError) as error:
         raise InrdictError(f"checkpoint metadata must be JSON-serialisable: {error}") from None
-    arrays = {f"leaf_{i:03d}": np.asarray(leaf) for i, leaf in enumerate(jax.tree_util.tree_leaves(model))}
+    arrays = {f"leaf_{i:03d}": np.asarray(leaf) for i, leaf in enumerate(leaves)}
     arrays["__meta__"] = np.frombuffer(meta_text.encode("utf-8"), np.uint8)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -117,8 +148,8 @@ def save_model(path: str | os.PathLike, model: DenseINR, *, metadata: dict | Non
     return path
 
 
-def load_model(path: str | os.PathLike) -> tuple[DenseINR, dict]:
-    """Read a checkpoint written by `save_model`; returns `(model, metadata)`."""
+def _read(path: str | os.PathLike):
+    """(arrays by name, header, fail) of a checkpoint file, with format and version checked."""
     path = Path(path)
 
     def fail(problem: str) -> InrdictError:
@@ -127,11 +158,16 @@ def load_model(path: str | os.PathLike) -> tuple[DenseINR, dict]:
     if not path.is_file():
         raise fail("no such file; check the path")
     try:  # Any failure to parse an untrusted file is a bad-file error, whatever NumPy or zipfile raise.
-        data = np.load(path, allow_pickle=False)
-        if not isinstance(data, np.lib.npyio.NpzFile):
-            raise ValueError("it holds a single .npy array")
-        with data:
-            arrays = {name: data[name] for name in data.files}
+        with path.open("rb") as file:  # our handle: np.load leaks its own when the zip is broken
+            magic = file.read(6)
+            if magic[:4] != b"PK\x03\x04":
+                raise fail("it is a single .npy array" if magic == b"\x93NUMPY" else "it is not a zip archive")
+            file.seek(0)
+            data = np.load(file, allow_pickle=False)
+            with data:
+                arrays = {name: data[name] for name in data.files}
+    except InrdictError:
+        raise
     except Exception as error:
         raise fail(f"not an .npz checkpoint ({type(error).__name__}: {error})") from None
     meta_array = arrays.pop("__meta__", None)
@@ -145,20 +181,20 @@ def load_model(path: str | os.PathLike) -> tuple[DenseINR, dict]:
         raise fail(f"format is {meta.get('format') if isinstance(meta, dict) else None!r}, not {FORMAT_NAME!r}")
     if meta.get("format_version") != FORMAT_VERSION:
         raise fail(f"format version {meta.get('format_version')!r} is not {FORMAT_VERSION}; upgrade inrdict")
-    try:
-        skeleton = model_from_config(meta.get("model"))
-    except InrdictError as error:
-        raise fail(str(error)) from None
+    return arrays, meta, fail
+
+
+def _fill(skeleton, arrays: dict, fail):
+    """`skeleton` with its leaves replaced by `arrays` (leaf_000, ...), after checking count, shapes and dtypes."""
     expected, treedef = jax.tree_util.tree_flatten(skeleton)
     names = [f"leaf_{i:03d}" for i in range(len(expected))]
     if sorted(arrays) != names:
         raise fail(f"expected arrays {names[0]}..{names[-1]} ({len(names)}), found {len(arrays)}: {sorted(arrays)}")
     for name, want in zip(names, expected):
-        got = arrays[name]
+        got, want = arrays[name], np.asarray(want)
         if got.shape != want.shape or got.dtype != want.dtype:
             raise fail(f"{name} is {got.dtype}{list(got.shape)}, the model needs {want.dtype}{list(want.shape)}")
-    model = jax.tree_util.tree_unflatten(treedef, [jnp.asarray(arrays[name]) for name in names])
-    return model, meta.get("metadata", {})
+    return jax.tree_util.tree_unflatten(treedef, [jnp.asarray(arrays[name]) for name in names])
 
 
 def _latin1_bytes(text, encoding="latin1"):
@@ -225,7 +261,8 @@ def import_haiku_siren(path: str | os.PathLike) -> Siren:
         return InrdictError(f"{path} is not a Haiku SIREN parameter dict: {problem}")
 
     if not isinstance(params, dict) or not params:
-        raise fail(f"expected a non-empty dict of layers, got {type(params).__name__}")
+        got = "an empty dict" if isinstance(params, dict) else type(params).__name__
+        raise fail(f"expected a non-empty dict of layers, got {got}")
     indexed = {}
     for name, layer in params.items():
         match = _HAIKU_LAYER.fullmatch(name) if isinstance(name, str) else None

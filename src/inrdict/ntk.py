@@ -101,20 +101,30 @@ def _assemble(blocks: np.ndarray, n_blocks: int, block_size: int, n: int) -> np.
 
 
 @eqx.filter_jit
-def _structured_blocks(model: DenseINR, points: Array, block_size: int) -> Array:
-    """Upper-triangle blocks of the structured NTK, (n_blocks (n_blocks + 1) / 2, b, b), row-major pair order."""
+def _padded_features(model: DenseINR, points: Array, block_size: int) -> list[tuple[Array, Array]]:
+    """`layer_features` on points padded to whole blocks, reshaped (n_blocks, b, width); padding rows get D = 0."""
     n = points.shape[0]
     n_blocks = -(-n // block_size)
     padded = jnp.pad(points, ((0, n_blocks * block_size - n), (0, 0)))
-    keep = (jnp.arange(padded.shape[0]) < n).astype(points.dtype)[:, None]  # padding rows get D = 0
-    features = [
+    keep = (jnp.arange(padded.shape[0]) < n).astype(points.dtype)[:, None]
+    return [
         (a.reshape(n_blocks, block_size, -1), (d * keep).reshape(n_blocks, block_size, -1))
         for a, d in layer_features(model, padded)
     ]
 
+
+@jax.jit
+def _structured_blocks(features: list[tuple[Array, Array]]) -> Array:
+    """Upper-triangle blocks of sum_l (D Dᵀ) ⊙ (A Aᵀ + 1), (n_blocks (n_blocks + 1) / 2, b, b), row-major pairs.
+
+    Takes arrays only, so models that differ in static settings (omega_0) share one compiled kernel.
+    """
+    n_blocks, block_size = features[0][0].shape[:2]
+    dtype = features[0][0].dtype
+
     def one_block(pair):
         i, j = pair
-        block = jnp.zeros((block_size, block_size), points.dtype)
+        block = jnp.zeros((block_size, block_size), dtype)
         for a, d in features:
             block = block + (d[i] @ d[j].T) * (a[i] @ a[j].T + 1.0)  # (b, b)
         return block
@@ -257,7 +267,7 @@ def empirical_ntk(
     model = jax.tree_util.tree_map(lambda x: x.astype(dtype) if eqx.is_inexact_array(x) else x, model)
     points = jnp.asarray(points, dtype)
     if method == "structured":
-        blocks = np.asarray(_structured_blocks(model, points, block_size))
+        blocks = np.asarray(_structured_blocks(_padded_features(model, points, block_size)))
         return _assemble(blocks, -(-n // block_size), block_size, n)
     if method == "jacobian":
         return np.asarray(_jacobian_kernel(model, points))

@@ -102,10 +102,105 @@ def figure3(arrays: dict, results: dict, out_dir: Path) -> None:
     save(overview, out_dir, "overview")
 
 
+def figure5(arrays: dict, results: dict, out_dir: Path) -> None:
+    """Eigenvector strips and eigenvalue curves per model; all-model eigenvalue plots; one overview grid."""
+    models = list(results["numbers"]["models"].items())
+    for name, m in models:
+        vectors = arrays[f"{m['array_prefix']}_eigenvectors"]
+        fig, axes = plt.subplots(1, len(vectors), figsize=(1.6 * len(vectors), 1.9), squeeze=False)
+        for i, (ax, v) in enumerate(zip(axes[0], vectors)):
+            ax.imshow(v, cmap="viridis")
+            ax.set_title(f"v{i}", fontsize=8)
+            ax.axis("off")
+        fig.suptitle(name, fontsize=10)
+        save(fig, out_dir, f"eigenvectors_{m['array_prefix']}")
+
+    for normalised in (False, True):
+        fig, ax = plt.subplots(figsize=(6, 4))
+        for name, m in models:
+            values = arrays[f"{m['array_prefix']}_eigenvalues"]
+            values = values / values[0] if normalised else values
+            ax.semilogy(np.arange(values.size), np.where(values > 0, values, np.nan), label=name, linewidth=1.5)
+        ax.set_xlabel("eigenvalue index i")
+        ax.set_ylabel(r"$\lambda_i / \lambda_0$" if normalised else r"$\lambda_i$")
+        ax.set_title(f"NTK eigenvalues ({results['precision']}; non-positive values not drawn)", fontsize=9)
+        ax.legend(fontsize=7)
+        save(fig, out_dir, "eigenvalues_normalised" if normalised else "eigenvalues")
+
+    n_vectors = arrays[f"{models[0][1]['array_prefix']}_eigenvectors"].shape[0]
+    fig, axes = plt.subplots(len(models), n_vectors, figsize=(1.3 * n_vectors + 1.5, 1.3 * len(models)), squeeze=False)
+    for row, (name, m) in enumerate(models):
+        for col, v in enumerate(arrays[f"{m['array_prefix']}_eigenvectors"]):
+            ax = axes[row, col]
+            ax.imshow(v, cmap="viridis")
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if row == 0:
+                ax.set_title(f"v{col}", fontsize=9)
+        axes[row, 0].set_ylabel(name, fontsize=8, rotation=0, ha="right", va="center")
+    fig.suptitle("Fig. 5 — top NTK eigenvectors on the 64 x 64 grid (rows: models)", fontsize=10)
+    save(fig, out_dir, "overview")
+
+
+def figure4(arrays: dict, results: dict, out_dir: Path) -> None:
+    """E(λ) curves against λ_i / λ_0 (log axis, 1 → 1e-10) for every model, and the E(0.1) table as a bar chart."""
+    models = list(results["numbers"]["models"].items())
+    colors = plt.cm.viridis(np.linspace(0, 0.9, max(1, sum(name.startswith("SIREN") for name, _ in models))))
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    siren_index = 0
+    for name, m in models:
+        ratio = arrays[f"{m['array_prefix']}_normalised_eigenvalues"]
+        curve = arrays[f"{m['array_prefix']}_energy_curve_mean"]
+        keep = ratio > 0
+        if name.startswith("SIREN"):
+            style = {"color": colors[siren_index]}
+            siren_index += 1
+        elif name.startswith("Meta"):
+            style = {"color": "darkred" if name == "Meta SIREN" else "black", "linewidth": 2.5}
+        else:
+            style = {"color": "slategrey", "linestyle": "--"}
+        ax.semilogx(ratio[keep], curve[keep], label=f"{name}  E(0.1)={m['energy_at_0.1']:.2f}", **style)
+    ax.set_xlim(1, 1e-10)
+    ax.set_ylim(0, 1.02)
+    ax.axvline(0.1, color="grey", linewidth=0.8, linestyle=":")
+    ax.set_xlabel(r"$\lambda_i / \lambda_0$")
+    ax.set_ylabel("energy of test faces on eigenvectors with larger eigenvalue")
+    ax.set_title(f"Fig. 4 — NTK energy concentration ({results['numbers']['n_test_images']} held-out faces, "
+                 f"{results['precision']})", fontsize=9)  # fmt: skip
+    ax.legend(loc=(1.01, 0.0), fontsize=7)
+    save(fig, out_dir, "energy_concentration")
+
+    fig, ax = plt.subplots(figsize=(7, 3.5))
+    names = [name for name, _ in models]
+    values = [m["energy_at_0.1"] for _, m in models]
+    spread = [m["energy_at_0.1_std"] for _, m in models]
+    ax.bar(range(len(names)), values, yerr=spread, color=["darkred" if n.startswith("Meta") else "steelblue" for n in names])
+    ax.set_xticks(range(len(names)), names, rotation=45, ha="right", fontsize=8)
+    ax.set_ylabel("E(0.1)  (mean ± std over images)")
+    ax.set_title("Energy on eigenvectors within 10 % of the top eigenvalue", fontsize=9)
+    save(fig, out_dir, "energy_at_0.1")
+
+
+def meta_learning(arrays: dict, results: dict, out_dir: Path) -> None:
+    """Validation PSNR after the inner loop (and the training batches') against outer steps."""
+    fig, ax = plt.subplots(figsize=(6, 4))
+    train = arrays["train_psnr_db"]
+    ax.plot(np.arange(1, train.size + 1), train, color="lightsteelblue", linewidth=0.8, label="training batch")
+    ax.plot(arrays["eval_steps"], arrays["val_psnr_db"], "o-", color="darkred", label="validation (step 0 = random init)")
+    ax.set_xlabel("outer step")
+    ax.set_ylabel("PSNR after the inner loop (dB, all pixels)")
+    config = results["config"]
+    ax.set_title(f"Meta-learning ({config['method']}, {config['dataset']} {config['grid_size']}², "
+                 f"{config['inner_steps']} inner steps)", fontsize=9)  # fmt: skip
+    ax.legend(fontsize=8)
+    save(fig, out_dir, "validation_psnr")
+
+
 def redraw(out_dir: str | Path) -> None:
     """Rebuild the figures of a finished run from its arrays.npz and results.json."""
     out_dir = Path(out_dir)
     results = json.loads((out_dir / "results.json").read_text())
     with np.load(out_dir / "arrays.npz") as loaded:
         arrays = dict(loaded)
-    {"figure_2": figure2, "figure_3": figure3}[results["experiment"]](arrays, results, out_dir)
+    plots = {"figure_2": figure2, "figure_3": figure3, "figure_4": figure4, "figure_5": figure5, "meta_learning": meta_learning}
+    plots[results["experiment"]](arrays, results, out_dir)

@@ -1,0 +1,130 @@
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+import pytest
+
+from inrdict.datasets import ArraySource
+from inrdict.errors import InrdictError
+from inrdict.meta import adapt, make_outer_step, meta_train
+from inrdict.models import Siren, partition_trainable
+from tests.conftest import rel_error
+
+
+@pytest.fixture
+def tiny():
+    """A float64 problem; the tests using it run inside `jax.enable_x64(True)`."""
+    with jax.enable_x64(True):
+        model = Siren(2, (8, 8), 1, first_omega0=5.0, convention="ntk", key=jax.random.key(0), dtype=jnp.float64)
+        grid = np.stack(np.meshgrid(np.linspace(0, 1, 5), np.linspace(0, 1, 5), indexing="ij"), -1).reshape(-1, 2)
+        targets = jax.random.uniform(jax.random.key(1), (3, 25, 1), jnp.float64)
+        yield model, jnp.asarray(grid), targets
+
+
+def _flat(tree):
+    return np.concatenate([np.ravel(leaf) for leaf in jax.tree_util.tree_leaves(tree)])
+
+
+def _loss(params, frozen, coords, target):
+    import equinox as eqx
+
+    return jnp.mean((jax.vmap(eqx.combine(params, frozen))(coords) - target) ** 2)
+
+
+def hand_unrolled_maml(params, frozen, coords, targets, inner_lr, inner_steps, first_order):
+    def outer(p):
+        total = 0.0
+        for target in targets:
+            q = p
+            for _ in range(inner_steps):
+                g = jax.grad(_loss)(q, frozen, coords, target)
+                if first_order:
+                    g = jax.lax.stop_gradient(g)
+                q = jax.tree_util.tree_map(lambda a, b: a - inner_lr * b, q, g)
+            total = total + _loss(q, frozen, coords, target)
+        return total / len(targets)
+
+    return jax.grad(outer)(params)
+
+
+@pytest.mark.parametrize("method", ["maml", "fomaml"])
+def test_maml_gradient_matches_a_hand_unrolled_inner_loop(method, tiny):
+    with jax.enable_x64(True):
+        model, coords, targets = tiny
+        params, frozen = partition_trainable(model)
+        step = make_outer_step(frozen, coords, optax.sgd(1.0), method=method, inner_steps=2, inner_lr=0.1)
+        new_params, _, _ = step(params, optax.sgd(1.0).init(params), targets, jax.random.key(0))
+        got = jax.tree_util.tree_map(jnp.subtract, params, new_params)
+        want = hand_unrolled_maml(params, frozen, coords, targets, 0.1, 2, method == "fomaml")
+        assert rel_error(_flat(got), _flat(want)) < 1e-10
+
+
+def test_second_order_terms_matter(tiny):
+    with jax.enable_x64(True):
+        model, coords, targets = tiny
+        params, frozen = partition_trainable(model)
+        second = hand_unrolled_maml(params, frozen, coords, targets, 0.1, 2, False)
+        first = hand_unrolled_maml(params, frozen, coords, targets, 0.1, 2, True)
+        assert rel_error(_flat(first), _flat(second)) > 1e-3
+
+
+def test_reptile_direction_and_per_task_keys(tiny):
+    with jax.enable_x64(True):
+        model, coords, targets = tiny
+        params, frozen = partition_trainable(model)
+        step = make_outer_step(frozen, coords, optax.sgd(1.0), method="reptile", inner_steps=3, inner_lr=0.1)
+        new_params, _, _ = step(params, optax.sgd(1.0).init(params), targets, jax.random.key(0))
+        adapted = [adapt(params, frozen, coords, t, inner_steps=3, inner_lr=0.1, key=jax.random.key(0)) for t in targets]
+        mean = jax.tree_util.tree_map(lambda *a: sum(a) / len(a), *adapted)
+        # SGD(1) applies -direction = mean(adapted) - params: Reptile moves the init to the mean adapted weights.
+        assert rel_error(_flat(new_params), _flat(mean)) < 1e-12
+        # With pixel subsampling, identical tasks must draw different pixels: one key per task.
+        same = jnp.stack([targets[0]] * 2)
+        step = make_outer_step(frozen, coords, optax.sgd(1.0), method="reptile", inner_steps=1, inner_lr=0.1, inner_batch=4)
+        keys = jax.random.split(jax.random.key(3), 2)
+        a = adapt(params, frozen, coords, same[0], inner_steps=1, inner_lr=0.1, key=keys[0], inner_batch=4)
+        b = adapt(params, frozen, coords, same[1], inner_steps=1, inner_lr=0.1, key=keys[1], inner_batch=4)
+        assert rel_error(_flat(a), _flat(b)) > 1e-6
+        new_params, _, losses = step(params, optax.sgd(1.0).init(params), same, jax.random.key(3))
+        assert abs(float(losses[0] - losses[1])) > 0  # the two copies adapted differently
+        want = jax.tree_util.tree_map(lambda x, y: (x + y) / 2, a, b)
+        assert rel_error(_flat(new_params), _flat(want)) < 1e-12
+
+
+def test_resume_reaches_the_same_weights(tmp_path):
+    images = np.asarray(jax.random.uniform(jax.random.key(2), (6, 6, 6)), np.float32)
+    coords = np.stack(np.meshgrid(np.linspace(0, 1, 6), np.linspace(0, 1, 6), indexing="ij"), -1).reshape(-1, 2)
+    model = Siren(2, (8, 8), 1, key=jax.random.key(0))
+    common = dict(method="maml", batch_size=2, outer_lr=1e-3, eval_every=2, checkpoint_every=2, key=jax.random.key(5), progress=False)
+    full = meta_train(model, ArraySource(images[:4]), images[4:], coords, steps=6, work_dir=tmp_path / "a", **common)
+    meta_train(model, ArraySource(images[:4]), images[4:], coords, steps=4, work_dir=tmp_path / "b", **common)
+    resumed = meta_train(model, ArraySource(images[:4]), images[4:], coords, steps=6, work_dir=tmp_path / "b", resume=True, **common)
+    assert resumed.resumed_from == 4
+    for x, y in zip(jax.tree_util.tree_leaves(full.model), jax.tree_util.tree_leaves(resumed.model)):
+        assert np.array_equal(x, y)
+    assert np.array_equal(full.val_psnr_db, resumed.val_psnr_db) and list(full.eval_steps) == [0, 2, 4, 6]
+    assert len((tmp_path / "b" / "log.jsonl").read_text().splitlines()) == 6
+    with pytest.raises(InrdictError, match="other settings"):
+        meta_train(model, ArraySource(images[:4]), images[4:], coords, steps=6, work_dir=tmp_path / "b", resume=True,
+                   **{**common, "outer_lr": 1e-2})
+
+
+def test_divergence_is_reported(tmp_path):
+    images = np.full((3, 4, 4), np.nan, np.float32)
+    coords = np.stack(np.meshgrid(np.linspace(0, 1, 4), np.linspace(0, 1, 4), indexing="ij"), -1).reshape(-1, 2)
+    from inrdict.errors import DivergenceError
+
+    with pytest.raises(DivergenceError, match="at step 0"):
+        meta_train(Siren(2, (4,), 1, key=jax.random.key(0)), ArraySource(images), images[:1], coords, steps=2,
+                   key=jax.random.key(0), progress=False)
+
+
+def test_default_preset_meta_learning_beats_random_init(short_meta_run):
+    results, out = short_meta_run
+    curve = results["numbers"]["val_psnr_db"]
+    assert all(results["claims"].values()), curve
+    assert curve[-1] > curve[0] + 3.0  # several dB over the random initialisation after 30 steps
+    per_image = results["numbers"]["val_psnr_db_per_image"]
+    assert min(m - r for m, r in zip(per_image["meta_learned"], per_image["random_init"])) > 0
+    for name in ("meta_siren.npz", "checkpoint.npz", "log.jsonl", "results.json", "arrays.npz", "validation_psnr.png"):
+        assert (out / name).exists()
