@@ -118,4 +118,4 @@ def test_import_weights_and_meta_row(capsys, tmp_path):
     results = json.loads((out / "results.json").read_text())
     assert results["config"]["meta_weights"] == str(checkpoint) and "Meta (meta)" in results["numbers"]["models"]
     code, _, err = run_cli(capsys, "figure", "5", "--meta-weights", str(tmp_path / "none.npz"), "--out", str(out))
-    assert code == 2 and "meta-weights file not found" in err
+    assert code == 2 and "--meta-weights path not found" in err
