@@ -31,15 +31,15 @@ import json
 import resource
 import sys
 import time
-from importlib import metadata
 import warnings
+from importlib import metadata
 
 warnings.filterwarnings("ignore")
 
-import jax  # noqa: E402
-import jax.numpy as jnp  # noqa: E402
-import numpy as np  # noqa: E402
-from jax.interpreters import ad  # noqa: E402
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax.interpreters import ad
 
 _SHIMS = []
 if not hasattr(ad, "source_info_util"):
@@ -53,7 +53,8 @@ if not hasattr(ad, "config"):
     ad.config = getattr(_config, "config", _config)
     _SHIMS.append("jax.interpreters.ad.config")
 
-import neural_tangents as nt  # noqa: E402
+import neural_tangents as nt
+
 
 def rss_bytes() -> int:
     """Peak RSS of this process: VmHWM (ru_maxrss would inherit the parent's size across fork + exec)."""
@@ -110,12 +111,14 @@ def main() -> None:
     start = time.perf_counter()
     if block == n:
         compiled = jax.jit(lambda x, p: kernel_fn(x, None, p)).lower(points, params).compile()
-        run = lambda: compiled(points, params).reshape(n, n)  # noqa: E731
+        run = lambda: compiled(points, params).reshape(n, n)
     else:
         compiled = jax.jit(lambda x1, x2, p: kernel_fn(x1, x2, p)).lower(points[:block], points, params).compile()
 
         def run():
-            return jnp.concatenate([compiled(points[i : i + block], points, params).reshape(block, n) for i in range(0, n, block)])
+            return jnp.concatenate(
+                [compiled(points[i : i + block], points, params).reshape(block, n) for i in range(0, n, block)]
+            )
 
     compile_seconds = time.perf_counter() - start
     times = []
@@ -137,7 +140,11 @@ def main() -> None:
         "peak_rss_bytes": rss_bytes(),
         "finite": bool(np.isfinite(kernel).all()),
         "symmetry_error": float(np.linalg.norm(kernel - kernel.T) / np.linalg.norm(kernel)),
-        "versions": {"jax": jax.__version__, "neural_tangents": metadata.version("neural-tangents"), "python": sys.version.split()[0]},
+        "versions": {
+            "jax": jax.__version__,
+            "neural_tangents": metadata.version("neural-tangents"),
+            "python": sys.version.split()[0],
+        },
         "shims": _SHIMS,
     }
     if args.reference:

@@ -22,30 +22,14 @@ from pathlib import Path
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 import optax
+
+from _common import best_seconds, matmul_gflops
 
 from inrdict.data import astronaut, image_dataset, square_image, tone
 from inrdict.experiments._run import device_info, package_versions
 from inrdict.fitting import DEFAULT_CHUNK_SIZE, make_train_step
 from inrdict.models import FFN, Siren, gaussian_frequencies, partition_trainable, single_frequency
-
-
-def best_seconds(fn, repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        jax.block_until_ready(fn())
-        times.append(time.perf_counter() - start)
-    return min(times)
-
-
-def matmul_gflops(m: int, k: int, n: int, repeats: int = 5) -> float:
-    a = jax.random.normal(jax.random.key(0), (m, k), jnp.float32)
-    b = jax.random.normal(jax.random.key(1), (k, n), jnp.float32)
-    f = jax.jit(jnp.matmul)
-    jax.block_until_ready(f(a, b))
-    return 2 * m * k * n / best_seconds(lambda: f(a, b), repeats) / 1e9
 
 
 def step_flops(model, n_points: int) -> float:

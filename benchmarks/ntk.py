@@ -11,7 +11,9 @@ N x N products with inner sizes out_l and in_l, so
     full      = 2 N² sum_l (in_l + out_l)                              (SIREN / ReLU here: 2 · 4096² · 2051 = 68.8 GFLOP)
     performed = full · (n_blocks (n_blocks + 1) / 2) / n_blocks²       (only the upper-triangle b x b blocks)
 
-"% peak" divides the performed GFLOP/s by this machine's float32 matmul peak (jitted 4096³ `A @ B`, best of 5).
+"% peak" divides the performed GFLOP/s by this machine's float32 matmul peak (jitted 4096³ `A @ B`, best of 5),
+measured in the structured child right after its timing (on a shared machine the peak itself moves; the parent's
+start-of-run measurement is printed too).
 
 Every method runs in its own fresh child process (this script with --child, or `_nt_peer.py` in the
 neural-tangents venv), so that its peak RSS is not contaminated by the others; the
@@ -22,10 +24,11 @@ what JAX reports through `jax.monitoring` (trace + lowering + XLA compile) durin
 best of --repeats later calls for the fast methods, the first call minus its compile time for the slow ones.
 
 Grids. The generic `ntvp` method and neural-tangents' JACOBIAN_CONTRACTION run on all 4096 points (--quick: on
-the --small-grid). The Jacobian oracle (`method="jacobian"`, `jax.jacrev` of the vmapped model) and
-neural-tangents' NTK_VECTOR_PRODUCTS always run on the --small-grid (default 32 × 32 = 1024 points): both hold
-N x N x width intermediates (measured 5 GB / 4 GB at 1024 points, growing as N², so ~80 / ~64 GB at 4096) and
-take ~16x their 1024-point time. Use --big-slow to try them at 4096 anyway. Ratios are always against the
+the --small-grid), and so does the Jacobian oracle (`method="jacobian"`: per-point `jax.jacrev` stacked into the
+N x P Jacobian, ~3.3 GB at 4096 points, then J Jᵀ). neural-tangents' NTK_VECTOR_PRODUCTS always runs on the
+--small-grid (default 32 × 32 = 1024 points): it holds N x N x width intermediates (4 GB at 1024 points, growing
+as N², ~64 GB at 4096). Use --big-slow to try it at 4096 anyway. (An earlier oracle took `jax.jacrev` of the whole
+N-output map, which has the same N² memory: 5.2 GB and 31 s at 1024 points; the per-point form takes ~2 s.) Ratios are always against the
 structured kernel on the same points; "rel err" is ||K - K_structured||_F / ||K_structured||_F.
 
 Eigendecomposition of the SIREN 4096-point structured float32 kernel: `inrdict.ntk.eigh_descending` (LAPACK
@@ -52,6 +55,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from _common import best_seconds, matmul_gflops
+
 from inrdict.data import ntk_grid
 from inrdict.experiments._run import device_info, package_versions
 from inrdict.models import ReluMLP, Siren
@@ -59,28 +64,12 @@ from inrdict.models import ReluMLP, Siren
 HERE = Path(__file__).resolve().parent
 MODELS = ("siren", "relu")
 METHODS = ("structured", "ntvp", "jacobian")
+OPTIONAL_METHODS = ("ntvp", "jacobian", "nt1", "nt2", "nt3")
 NT_IMPLS = {1: "JACOBIAN_CONTRACTION", 2: "NTK_VECTOR_PRODUCTS", 3: "STRUCTURED_DERIVATIVES"}
 NT_INSTALL = (
     f"python -m venv {HERE / '.nt-venv'} && "
     f"{HERE / '.nt-venv'}/bin/pip install 'neural-tangents==0.6.5' 'jax[cpu]==0.4.38'"
 )
-
-
-def best_seconds(fn, repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        jax.block_until_ready(fn())
-        times.append(time.perf_counter() - start)
-    return min(times)
-
-
-def matmul_gflops(m: int, k: int, n: int, repeats: int = 5) -> float:
-    a = jax.random.normal(jax.random.key(0), (m, k), jnp.float32)
-    b = jax.random.normal(jax.random.key(1), (k, n), jnp.float32)
-    f = jax.jit(jnp.matmul)
-    jax.block_until_ready(f(a, b))
-    return 2 * m * k * n / best_seconds(lambda: f(a, b), repeats) / 1e9
 
 
 def make_model(name: str):
@@ -152,6 +141,7 @@ def child(spec: dict) -> dict:
               "recompile_seconds_later_calls": sum(compiles[1:]), "idle_rss_bytes": idle, "peak_rss_bytes": rss_bytes()}  # fmt: skip
     if method == "structured":
         result["block_size"] = min(512, points.shape[0])  # empirical_ntk's default
+        result["matmul_peak_gflops_in_child"] = matmul_gflops(4096, 4096, 4096)  # same process, same moment
     np.save(spec["kernel_out"], kernel)
     return result
 
@@ -160,7 +150,7 @@ def run_child(model: str, method: str, grid: int, repeats: int, workdir: Path) -
     kernel_out = workdir / f"{model}-{method}-{grid}.npy"
     spec = {"model": model, "method": method, "grid": grid, "repeats": repeats, "kernel_out": str(kernel_out)}
     proc = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--child", json.dumps(spec)],
-                          capture_output=True, text=True)  # fmt: skip
+                          capture_output=True, text=True, check=False)  # fmt: skip
     if proc.returncode != 0:
         tail = (proc.stderr or proc.stdout).strip().splitlines()[-3:]
         return {"error": f"child exited with {proc.returncode}: " + " | ".join(tail)}
@@ -189,7 +179,7 @@ def run_peer(python: Path, weights: Path, impl: int, reference: Path, repeats: i
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", PYTHONWARNINGS="ignore")
     command = [str(python), str(HERE / "_nt_peer.py"), "--weights", str(weights), "--impl", str(impl),
                "--reference", str(reference), "--repeats", str(repeats)]  # fmt: skip
-    proc = subprocess.run(command, capture_output=True, text=True, env=env)
+    proc = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
     if proc.returncode != 0:
         tail = (proc.stderr or proc.stdout).strip().splitlines()[-3:]
         return {"error": f"peer exited with {proc.returncode}: " + " | ".join(tail)}
@@ -217,7 +207,12 @@ def eigen_benchmark(kernel: np.ndarray, k: int, repeats: int) -> list[dict]:
         start = time.perf_counter()
         evals, _ = eigh_descending(kernel)
         times.append(time.perf_counter() - start)
-    evd = {"method": "inrdict eigh_descending (scipy syevd)", "k": kernel.shape[0], "compile_seconds": 0.0, "seconds": min(times)}
+    evd = {
+        "method": "inrdict eigh_descending (scipy syevd)",
+        "k": kernel.shape[0],
+        "compile_seconds": 0.0,
+        "seconds": min(times),
+    }
     top = evals[:k]
 
     eigh = jax.jit(jnp.linalg.eigh)
@@ -234,7 +229,12 @@ def eigen_benchmark(kernel: np.ndarray, k: int, repeats: int) -> list[dict]:
 
     jseconds = best_seconds(jrun, repeats)
     jtop = np.sort(np.asarray(jevals))[::-1][:k]
-    jnp_row = {"method": "jnp.linalg.eigh (jit)", "k": kernel.shape[0], "compile_seconds": jcompile, "seconds": jseconds}
+    jnp_row = {
+        "method": "jnp.linalg.eigh (jit)",
+        "k": kernel.shape[0],
+        "compile_seconds": jcompile,
+        "seconds": jseconds,
+    }
 
     start = time.perf_counter()
     svals = scipy.sparse.linalg.eigsh(kernel, k=k, return_eigenvectors=True)[0]
@@ -261,11 +261,20 @@ def fmt(value, spec: str, missing: str = "-") -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--child", help=argparse.SUPPRESS)
-    parser.add_argument("--quick", action="store_true", help="ntvp and NT impl 1 on the small grid, eigsh with --quick-k")
+    parser.add_argument(
+        "--quick", action="store_true", help="ntvp and NT impl 1 on the small grid, eigsh with --quick-k"
+    )
     parser.add_argument("--grid", type=int, default=64, help="points per axis of the main grid (64: 4096 points)")
     parser.add_argument("--small-grid", type=int, default=32, help="grid of the methods too slow/large for --grid")
     parser.add_argument("--big-slow", action="store_true", help="run the Jacobian oracle and NT impl 2 on --grid too")
     parser.add_argument("--models", nargs="+", choices=MODELS, default=list(MODELS))
+    parser.add_argument(
+        "--methods",
+        nargs="+",
+        choices=OPTIONAL_METHODS,
+        default=list(OPTIONAL_METHODS),
+        help="methods besides structured (always run: it is the reference)",
+    )
     parser.add_argument("--repeats", type=int, default=3, help="best-of for the fast methods")
     parser.add_argument("--eigsh-k", type=int, default=2000)
     parser.add_argument("--quick-k", type=int, default=200)
@@ -282,14 +291,18 @@ def main() -> None:
     print(f"matmul peak float32: {peak:.0f} GFLOP/s (jitted 4096³, best of 5)   cpus: {os.cpu_count()}")
     slow_grid = args.small_grid if args.quick else args.grid
     big_grid = args.grid if args.big_slow else args.small_grid
-    grids = {"structured": args.grid, "ntvp": slow_grid, "jacobian": big_grid}
-    nt_grids = {1: slow_grid, 2: big_grid, 3: args.grid}
-    for name, grid in [*((m, g) for m, g in grids.items() if m != "structured"), *((f"NT impl {i}", g) for i, g in nt_grids.items())]:
+    grids = {"structured": args.grid, "ntvp": slow_grid, "jacobian": slow_grid}
+    grids = {m: g for m, g in grids.items() if m == "structured" or m in args.methods}
+    nt_grids = {i: g for i, g in {1: slow_grid, 2: big_grid, 3: args.grid}.items() if f"nt{i}" in args.methods}
+    for name, grid in [
+        *((m, g) for m, g in grids.items() if m != "structured"),
+        *((f"NT impl {i}", g) for i, g in nt_grids.items()),
+    ]:
         if grid != args.grid:
             print(f"note: {name} runs on the {grid}x{grid} grid ({grid * grid} points), not {args.grid}x{args.grid}"
                   + (" (--quick)" if args.quick and name in ("ntvp", "NT impl 1") else " (too slow / too large at full size)"))  # fmt: skip
     peer_python = args.peer_venv / "bin" / "python"
-    if not peer_python.exists():
+    if nt_grids and not peer_python.exists():
         print(f"neural-tangents peer skipped: no venv at {args.peer_venv}. Create it with:\n  {NT_INSTALL}")
 
     rows = []
@@ -306,7 +319,7 @@ def main() -> None:
                 structured[grid] = res
             references = {grid: np.load(res["kernel_path"]) for grid, res in structured.items()}
 
-            def add(label, grid, res, kernel=None):
+            def add(label, grid, res, kernel=None, model_name=model_name, structured=structured, references=references):
                 row = {"model": model_name, "method": label, "grid": grid, "points": grid * grid, **res}
                 if "error" not in res:
                     base = structured[grid]
@@ -325,17 +338,18 @@ def main() -> None:
                 full, performed = structured_flops(model, grid * grid, res["block_size"])
                 extra = {"gflop_full": full / 1e9, "gflop_performed": performed / 1e9, "gflops": performed / res["seconds"] / 1e9,
                          "gflops_full_equivalent": full / res["seconds"] / 1e9}  # fmt: skip
-                extra["fraction_of_matmul_peak"] = extra["gflops"] / peak
+                extra["fraction_of_matmul_peak"] = extra["gflops"] / res["matmul_peak_gflops_in_child"]
                 row = add("inrdict structured", grid, {**{k: v for k, v in res.items() if k != "kernel_path"}, **extra},
                           references[grid])  # fmt: skip
                 print(f"{'':<7}└ {full / 1e9:.1f} GFLOP full, {performed / 1e9:.1f} performed (upper-triangle blocks of "
-                      f"{res['block_size']}); full-flop equivalent {row['gflops_full_equivalent']:.0f} GFLOP/s")  # fmt: skip
-            for method in ("ntvp", "jacobian"):
+                      f"{res['block_size']}); full-flop equivalent {row['gflops_full_equivalent']:.0f} GFLOP/s; "
+                      f"matmul peak in this child {res['matmul_peak_gflops_in_child']:.0f} GFLOP/s")  # fmt: skip
+            for method in [m for m in ("ntvp", "jacobian") if m in grids]:
                 grid = grids[method]
                 res = run_child(model_name, method, grid, 1, workdir)
                 kernel = np.load(res.pop("kernel_path")) if "error" not in res else None
                 add(f"inrdict {method}", grid, res, kernel)
-            if peer_python.exists():
+            if peer_python.exists():  # (nt_grids is empty when --methods has no ntN)
                 for impl, grid in nt_grids.items():
                     weights = workdir / f"{model_name}-{grid}.npz"
                     if not weights.exists():
@@ -344,7 +358,9 @@ def main() -> None:
                                    args.repeats if impl == 3 else 1)  # fmt: skip
                     add(f"neural-tangents impl {impl}", grid, res)
             if model_name == "siren" and not args.no_eigen:
-                eigen = eigen_benchmark(references[args.grid], args.quick_k if args.quick else args.eigsh_k, args.eig_repeats)
+                eigen = eigen_benchmark(
+                    references[args.grid], args.quick_k if args.quick else args.eigsh_k, args.eig_repeats
+                )
             for path in workdir.glob(f"{model_name}-*.npy"):
                 path.unlink()
 

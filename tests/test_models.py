@@ -122,3 +122,13 @@ def test_bad_sizes_raise_inrdict_error(getkey):
         Siren(2, (4,), 1, convention="haiku", key=getkey())
     with pytest.raises(inrdict.InrdictError, match="shape"):
         FFN(jnp.ones(3), (4,), 1, key=getkey())
+
+
+def test_computation_never_imports_plotting():
+    """Layering: the library (models → fitting, meta, ntk, alignment, experiments' compute) never loads matplotlib."""
+    import subprocess
+    import sys
+
+    code = ("import sys, inrdict, inrdict.ntk, inrdict.meta, inrdict.alignment, inrdict.datasets, inrdict.experiments; "
+            "print('matplotlib' in sys.modules)")  # fmt: skip
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() == "False"

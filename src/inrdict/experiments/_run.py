@@ -195,3 +195,16 @@ def write_run(
         write_json(staging / "results.json", results)
         plot(arrays, results, staging)
     return results
+
+
+def run_figure(module, config, out_dir: str | os.PathLike, progress: bool = True) -> dict:
+    """The shared `run` of the figure modules: `module.compute`, then `write_run` with its claims and plot."""
+    from inrdict import plotting
+
+    start = time.perf_counter()
+    numbers, arrays = module.compute(config, progress=progress)
+    return write_run(
+        out_dir, experiment=module.NAME, config=config, numbers=numbers, arrays=arrays,
+        claims=module.claims(numbers, config), plot=getattr(plotting, module.NAME.replace("_", "")),
+        seconds=time.perf_counter() - start, precision=getattr(config, "precision", "float32"),
+    )  # fmt: skip

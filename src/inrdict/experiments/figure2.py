@@ -15,7 +15,7 @@ which are also the training pixels.
 from __future__ import annotations
 
 import dataclasses
-import time
+import sys
 from pathlib import Path
 
 import jax
@@ -23,7 +23,7 @@ import numpy as np
 
 from inrdict import data, spectrum
 from inrdict.errors import InrdictError
-from inrdict.experiments._run import validate_config, write_run
+from inrdict.experiments._run import run_figure, validate_config
 from inrdict.fitting import fit, psnr_db
 from inrdict.models import FFN, gaussian_frequencies, single_frequency
 
@@ -110,7 +110,7 @@ def compute(config: Config, progress: bool = True) -> tuple[dict, dict[str, np.n
     return numbers, arrays
 
 
-def claims(numbers: dict) -> dict[str, bool]:
+def claims(numbers: dict, config: Config | None = None) -> dict[str, bool]:
     """SPEC §5 Fig. 2 claims as named booleans."""
     f1, f05, rff = numbers["f0_1"], numbers["f0_0.5"], numbers["rff"]
     return {
@@ -134,11 +134,4 @@ def summary_rows(numbers: dict) -> list[tuple[str, str]]:
 
 def run(config: Config, out_dir: str | Path, progress: bool = True) -> dict:
     """Compute, then write results.json, arrays.npz and the figures into `out_dir` (atomically)."""
-    from inrdict import plotting
-
-    start = time.perf_counter()
-    numbers, arrays = compute(config, progress=progress)
-    return write_run(
-        out_dir, experiment=NAME, config=config, numbers=numbers, arrays=arrays, claims=claims(numbers),
-        plot=plotting.figure2, seconds=time.perf_counter() - start,
-    )  # fmt: skip
+    return run_figure(sys.modules[__name__], config, out_dir, progress)

@@ -10,14 +10,14 @@ samples, while omega_0 = 30 keeps it far below the 23 Hz peak.
 from __future__ import annotations
 
 import dataclasses
-import time
+import sys
 from pathlib import Path
 
 import jax
 import numpy as np
 
 from inrdict import data, spectrum
-from inrdict.experiments._run import validate_config, write_run
+from inrdict.experiments._run import run_figure, validate_config
 from inrdict.fitting import fit, predict, psnr_db
 from inrdict.models import Siren
 
@@ -117,11 +117,4 @@ def summary_rows(numbers: dict) -> list[tuple[str, str]]:
 
 def run(config: Config, out_dir: str | Path, progress: bool = True) -> dict:
     """Compute, then write results.json, arrays.npz and the figures into `out_dir` (atomically)."""
-    from inrdict import plotting
-
-    start = time.perf_counter()
-    numbers, arrays = compute(config, progress=progress)
-    return write_run(
-        out_dir, experiment=NAME, config=config, numbers=numbers, arrays=arrays, claims=claims(numbers, config),
-        plot=plotting.figure3, seconds=time.perf_counter() - start,
-    )  # fmt: skip
+    return run_figure(sys.modules[__name__], config, out_dir, progress)

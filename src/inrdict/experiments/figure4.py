@@ -17,7 +17,7 @@ an intermediate omega_0 (the paper: rises up to ~40, then falls) is recorded for
 from __future__ import annotations
 
 import dataclasses
-import time
+import sys
 from pathlib import Path
 
 import jax
@@ -28,7 +28,8 @@ from inrdict.alignment import center_signals, cumulative_energy, energy_concentr
 from inrdict.cache import ntk_eigensystem
 from inrdict.datasets import load_faces
 from inrdict.errors import InrdictError
-from inrdict.experiments._run import validate_config, write_run
+from inrdict.experiments._run import run_figure, validate_config
+from inrdict.experiments.meta_learning import check_meta_fields, meta_rows
 from inrdict.models import ReluMLP, Siren
 
 NAME = "figure_4"
@@ -53,8 +54,7 @@ class Config:
 
     def __post_init__(self):
         validate_config(self)
-        if self.meta_preset not in ("paper", "default"):
-            raise InrdictError(f"meta_preset must be 'paper' or 'default', got {self.meta_preset!r}")
+        check_meta_fields(self)
         if self.precision not in ("float32", "float64"):
             raise InrdictError(f"precision must be 'float32' or 'float64', got {self.precision!r}")
 
@@ -67,8 +67,6 @@ PRESETS = {"paper": PAPER, "default": DEFAULT}
 
 
 def build_models(config: Config, progress: bool = True) -> dict[str, object]:
-    from inrdict.experiments.meta_learning import meta_rows
-
     key = jax.random.key(config.seed)
     models: dict[str, object] = {"ReLU": ReluMLP(2, (256,) * 4, 1, key=jax.random.fold_in(key, 0))}
     for index, omega in enumerate(config.siren_omegas):
@@ -118,7 +116,7 @@ def compute(config: Config, progress: bool = True) -> tuple[dict, dict[str, np.n
     return numbers, arrays
 
 
-def claims(numbers: dict) -> dict[str, bool]:
+def claims(numbers: dict, config: Config = PAPER) -> dict[str, bool]:
     models = numbers["models"]
     random = [m["energy_at_0.1"] for name, m in models.items() if not name.startswith("Meta")]
     result = {"full_basis_captures_all_energy": all(abs(m["total_energy_full_basis"] - 1) < 1e-6 for m in models.values())}
@@ -139,11 +137,5 @@ def summary_rows(numbers: dict) -> list[tuple[str, str]]:
 
 
 def run(config: Config, out_dir: str | Path, progress: bool = True) -> dict:
-    from inrdict import plotting
-
-    start = time.perf_counter()
-    numbers, arrays = compute(config, progress=progress)
-    return write_run(
-        out_dir, experiment=NAME, config=config, numbers=numbers, arrays=arrays, claims=claims(numbers),
-        plot=plotting.figure4, seconds=time.perf_counter() - start, precision=config.precision,
-    )  # fmt: skip
+    """Compute, then write results.json, arrays.npz and the figures into `out_dir` (atomically)."""
+    return run_figure(sys.modules[__name__], config, out_dir, progress)

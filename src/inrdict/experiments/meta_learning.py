@@ -176,6 +176,12 @@ def load_meta_model(path: str):
     return model
 
 
+def check_meta_fields(config) -> None:
+    """Validate the meta-row fields a figure config shares (learned_meta, meta_preset, meta_checkpoint, meta_weights)."""
+    if config.meta_preset not in PRESETS:
+        raise InrdictError(f"meta_preset must be one of {', '.join(PRESETS)}, got {config.meta_preset!r}")
+
+
 def meta_rows(config, progress: bool = True) -> dict[str, object]:
     """The meta-learned rows of a figure config with fields learned_meta, meta_preset, meta_checkpoint, meta_weights."""
     rows = {}
