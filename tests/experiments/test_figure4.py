@@ -62,3 +62,15 @@ def test_authors_weights_beat_random_sirens_on_embedded_faces():
     authors = numbers["models"]["Meta (seed_maml_celebA_5000)"]["energy_at_0.1"]
     assert authors > max(m["energy_at_0.1"] for n, m in numbers["models"].items() if not n.startswith("Meta"))
     assert authors > 0.95  # recorded: 0.997 ± 0.001 on the 35 held-out LFW faces at 32²
+
+
+def test_figures_4_and_5_share_models_and_cache_entries():
+    from inrdict.cache import fingerprint
+    from inrdict.experiments import figure5
+
+    four = figure4.build_models(dataclasses.replace(figure4.PAPER, learned_meta=False))
+    five = figure5.build_models(dataclasses.replace(figure5.PAPER, learned_meta=False))
+    shared = set(four) & set(five)
+    assert shared == {"ReLU", "SIREN ω0=5", "SIREN ω0=100"}
+    for name in shared:
+        assert fingerprint(four[name]) == fingerprint(five[name]), name

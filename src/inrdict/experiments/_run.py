@@ -171,6 +171,16 @@ def _parse(hint, text: str, name: str):
     raise InrdictError(f"cannot parse {text!r} for config field {name} (type {hint})")
 
 
+def named_key(seed: int, name: str):
+    """A PRNG key determined by (seed, name): the same model name gets the same initialisation in every figure,
+    so Figs. 4 and 5 share NTK cache entries for the models they have in common."""
+    import zlib
+
+    import jax
+
+    return jax.random.fold_in(jax.random.key(seed), zlib.crc32(name.encode()))
+
+
 def write_run(
     out_dir: str | os.PathLike,
     *,

@@ -28,7 +28,7 @@ from inrdict.alignment import center_signals, cumulative_energy, energy_concentr
 from inrdict.cache import ntk_eigensystem
 from inrdict.datasets import load_faces
 from inrdict.errors import InrdictError
-from inrdict.experiments._run import run_figure, validate_config
+from inrdict.experiments._run import named_key, run_figure, validate_config
 from inrdict.experiments.meta_learning import check_meta_fields, meta_rows
 from inrdict.models import ReluMLP, Siren
 
@@ -67,12 +67,10 @@ PRESETS = {"paper": PAPER, "default": DEFAULT}
 
 
 def build_models(config: Config, progress: bool = True) -> dict[str, object]:
-    key = jax.random.key(config.seed)
-    models: dict[str, object] = {"ReLU": ReluMLP(2, (256,) * 4, 1, key=jax.random.fold_in(key, 0))}
-    for index, omega in enumerate(config.siren_omegas):
-        models[f"SIREN ω0={omega:g}"] = Siren(
-            2, (256,) * 4, 1, first_omega0=omega, convention="ntk", key=jax.random.fold_in(key, index + 1)
-        )
+    models: dict[str, object] = {"ReLU": ReluMLP(2, (256,) * 4, 1, key=named_key(config.seed, "ReLU"))}
+    for omega in config.siren_omegas:
+        name = f"SIREN ω0={omega:g}"
+        models[name] = Siren(2, (256,) * 4, 1, first_omega0=omega, convention="ntk", key=named_key(config.seed, name))
     return models | meta_rows(config, progress)
 
 

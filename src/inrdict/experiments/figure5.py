@@ -27,7 +27,7 @@ import numpy as np
 
 from inrdict import data
 from inrdict.errors import InrdictError
-from inrdict.experiments._run import run_figure, validate_config
+from inrdict.experiments._run import named_key, run_figure, validate_config
 from inrdict.experiments.meta_learning import check_meta_fields, meta_rows
 from inrdict.models import FFN, ReluMLP, Siren, gaussian_frequencies
 from inrdict.cache import ntk_eigensystem
@@ -69,14 +69,15 @@ PRESETS = {"paper": PAPER, "default": DEFAULT}
 
 
 def build_models(config: Config, progress: bool = True) -> dict[str, object]:
-    """Name → model, in figure order; every random draw comes from `config.seed`."""
-    keys = iter(jax.random.split(jax.random.key(config.seed), 2 + 2 * len(config.ffn_sigmas) + len(config.siren_omegas)))
-    models: dict[str, object] = {"ReLU": ReluMLP(2, (256,) * 4, 1, key=next(keys))}
+    """Name → model, in figure order; each model's key comes from (`config.seed`, its name), as in Fig. 4."""
+    models: dict[str, object] = {"ReLU": ReluMLP(2, (256,) * 4, 1, key=named_key(config.seed, "ReLU"))}
     for sigma in config.ffn_sigmas:
-        B = gaussian_frequencies(next(keys), config.ffn_features, 2, sigma)
-        models[f"FFN σ={sigma:g}"] = FFN(B, (256,) * 3, 1, key=next(keys))
+        name = f"FFN σ={sigma:g}"
+        B = gaussian_frequencies(named_key(config.seed, f"{name} B"), config.ffn_features, 2, sigma)
+        models[name] = FFN(B, (256,) * 3, 1, key=named_key(config.seed, name))
     for omega in config.siren_omegas:
-        models[f"SIREN ω0={omega:g}"] = Siren(2, (256,) * 4, 1, first_omega0=omega, convention="ntk", key=next(keys))
+        name = f"SIREN ω0={omega:g}"
+        models[name] = Siren(2, (256,) * 4, 1, first_omega0=omega, convention="ntk", key=named_key(config.seed, name))
     return models | meta_rows(config, progress)
 
 
