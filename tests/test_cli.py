@@ -19,6 +19,12 @@ def run_cli(capsys, *argv):
         (["figure", "2", "--set", "steps=0"], "steps must be a positive number"),
         (["figure", "2", "--set", "image_size=-4"], "image_size must be a positive number"),
         (["figure", "2", "--set", "image_size=33"], "image_size must be even"),
+        (["figure", "2", "--set", "image_size=200000"], "choose a smaller --set image_size"),
+        (["figure", "5", "--set", "grid_size=400", "--set", "learned_meta=false"], "fewer than ~"),
+        (["figure", "4", "--preset", "paper", "--set", "learned_meta=false"], "needs --data-dir"),
+        (["figure", "4", "--preset", "paper"], "needs --data-dir"),
+        (["meta-learn", "--dataset", "celeba", "--data-dir", "/no/such/dir"], "CelebA folder not found"),
+        (["meta-learn", "--dataset", "folder"], "needs --data-dir"),
         (["figure", "3", "--set", "nonsense=1"], "unknown config field 'nonsense'"),
         (["figure", "3", "--set", "steps=many"], "cannot parse 'many' for config field steps"),
         (["figure", "3", "--set", "steps"], "--set expects FIELD=VALUE"),
@@ -119,3 +125,20 @@ def test_import_weights_and_meta_row(capsys, tmp_path):
     assert results["config"]["meta_weights"] == str(checkpoint) and "Meta (meta)" in results["numbers"]["models"]
     code, _, err = run_cli(capsys, "figure", "5", "--meta-weights", str(tmp_path / "none.npz"), "--out", str(out))
     assert code == 2 and "--meta-weights path not found" in err
+
+
+def test_figure_4_alone_meta_learns_once_then_uses_the_cache(capsys, tmp_path, monkeypatch):
+    import dataclasses
+
+    from inrdict.experiments import meta_learning
+
+    tiny = dataclasses.replace(meta_learning.DEFAULT, grid_size=8, steps=2, eval_every=1, checkpoint_every=1,
+                               hidden=(16, 16))  # fmt: skip
+    monkeypatch.setitem(meta_learning.PRESETS, "default", tiny)
+    monkeypatch.setenv("INRDICT_CACHE_DIR", str(tmp_path / "cache"))
+    argv = ["figure", "4", "--set", "grid_size=8", "--set", "siren_omegas=5,40", "--no-progress"]
+    code, stdout, _ = run_cli(capsys, *argv, "--out", str(tmp_path / "a"))
+    assert code == 0 and "No meta-learned SIREN cached for the default preset" in stdout
+    assert "Meta SIREN" in json.loads((tmp_path / "a" / "results.json").read_text())["numbers"]["models"]
+    code, stdout, _ = run_cli(capsys, *argv, "--out", str(tmp_path / "b"))
+    assert code == 0 and "No meta-learned SIREN cached" not in stdout

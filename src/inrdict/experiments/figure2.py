@@ -24,7 +24,7 @@ import numpy as np
 from inrdict import data, spectrum
 from inrdict.errors import InrdictError
 from inrdict.experiments._run import run_figure, validate_config
-from inrdict.fitting import fit, psnr_db
+from inrdict.fitting import available_memory_bytes, fit, psnr_db
 from inrdict.models import FFN, gaussian_frequencies, single_frequency
 
 NAME = "figure_2"
@@ -80,6 +80,13 @@ def mapping_matrices(config: Config) -> dict[str, np.ndarray]:
 
 def compute(config: Config, progress: bool = True) -> tuple[dict, dict[str, np.ndarray]]:
     """Fit the three FFNs; return (numbers, arrays)."""
+    # Image, coordinates, targets, three reconstructions and their spectra, with working copies: ~40 floats a pixel.
+    needed, available = 40 * 8 * config.image_size**2, available_memory_bytes()
+    if needed > 0.8 * available:
+        raise InrdictError(
+            f"image_size {config.image_size} needs about {needed / 2**30:.1f} GiB but this machine has "
+            f"{available / 2**30:.1f} GiB: choose a smaller --set image_size"
+        )
     image = load_target(config)
     coords, targets = data.image_dataset(image)
     average = spectrum.four_shift_average(image)
