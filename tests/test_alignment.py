@@ -41,3 +41,10 @@ def test_center_signals_removes_the_mean():
     images = np.arange(24.0).reshape(2, 3, 4)
     centred = center_signals(images)
     assert centred.shape == (2, 12) and np.allclose(centred.mean(axis=1), 0)
+
+
+def test_constant_signal_is_refused():
+    from inrdict.errors import InrdictError
+
+    with pytest.raises(InrdictError, match="signal 1 is constant"):
+        energy_concentration(np.ones(3), np.eye(3), center_signals(np.array([[1.0, 2, 3], [5, 5, 5]])), np.array([0.1]))

@@ -25,6 +25,8 @@ def run_cli(capsys, *argv):
         (["figure", "4", "--preset", "paper"], "needs --data-dir"),
         (["meta-learn", "--dataset", "celeba", "--data-dir", "/no/such/dir"], "CelebA folder not found"),
         (["meta-learn", "--dataset", "folder"], "needs --data-dir"),
+        (["meta-learn", "--data-dir", "/tmp"], "not used by the embedded lfw"),
+        (["figure", "3", "--seed", "-1"], "seed must be an integer"),
         (["figure", "3", "--set", "nonsense=1"], "unknown config field 'nonsense'"),
         (["figure", "3", "--set", "steps=many"], "cannot parse 'many' for config field steps"),
         (["figure", "3", "--set", "steps"], "--set expects FIELD=VALUE"),

@@ -96,3 +96,26 @@ def test_any_image_folder(tmp_path):
         image_folder(tmp_path / "sub" if (tmp_path / "sub").mkdir() is None else None, 8)
     with pytest.raises(InrdictError, match="needs --data-dir"):
         load_faces("celeba", 8)
+
+
+def test_folder_images_decode_like_load_image(tmp_path):
+    """16-bit grayscale is scaled by 65535 and RGBA is composited over white, as `data.load_image` does."""
+    ramp = (np.linspace(0, 65535, 16 * 16).reshape(16, 16)).astype(np.uint16)
+    Image.fromarray(ramp).save(tmp_path / "a16.png")
+    rgba = np.zeros((16, 16, 4), np.uint8)
+    rgba[..., 3] = 0  # fully transparent: white after compositing
+    Image.fromarray(rgba).save(tmp_path / "b_rgba.png")
+    Image.fromarray((ramp // 257).astype(np.uint8)).save(tmp_path / "c8.png")
+    faces = image_folder(tmp_path, 16)
+    loaded = {}
+    for source in (faces.train, faces.validation, faces.test):
+        for i, name in enumerate(source.names):
+            loaded[name.rsplit("/", 1)[-1]] = source.load([i])[0]
+    assert np.allclose(loaded["a16.png"], data.load_image(tmp_path / "a16.png"), atol=1e-6)
+    assert 0.45 < loaded["a16.png"].mean() < 0.55
+    assert np.allclose(loaded["b_rgba.png"], 1.0)
+
+
+def test_data_dir_with_embedded_faces_is_an_error():
+    with pytest.raises(InrdictError, match="not used by the embedded lfw"):
+        load_faces("lfw", 8, data_dir="/some/where")

@@ -1,3 +1,5 @@
+import json
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -107,6 +109,41 @@ def test_resume_reaches_the_same_weights(tmp_path):
     with pytest.raises(InrdictError, match="other settings"):
         meta_train(model, ArraySource(images[:4]), images[4:], coords, steps=6, work_dir=tmp_path / "b", resume=True,
                    **{**common, "outer_lr": 1e-2})
+
+
+def test_resume_after_a_crash_and_past_an_off_grid_end(tmp_path):
+    images = np.asarray(jax.random.uniform(jax.random.key(2), (6, 6, 6)), np.float32)
+    coords = np.stack(np.meshgrid(np.linspace(0, 1, 6), np.linspace(0, 1, 6), indexing="ij"), -1).reshape(-1, 2)
+    model = Siren(2, (8,), 1, key=jax.random.key(0))
+    common = dict(batch_size=2, outer_lr=1e-3, eval_every=4, checkpoint_every=2, key=jax.random.key(5), progress=False)
+    run = lambda folder, steps, **kw: meta_train(model, ArraySource(images[:4]), images[4:], coords, steps=steps,  # noqa: E731
+                                                 work_dir=tmp_path / folder, **common, **kw)
+    full = run("a", 6)
+    run("b", 5)  # finished off the eval grid (validated at 5), then extended
+    extended = run("b", 6, resume=True)
+    assert list(extended.eval_steps) == list(full.eval_steps) == [0, 4, 6]
+    assert np.array_equal(extended.val_psnr_db, full.val_psnr_db)
+    # A crash after the step-4 checkpoint leaves log lines 5.. and a torn line; resuming keeps a clean log.
+    run("c", 4)
+    log = tmp_path / "c" / "log.jsonl"
+    log.write_text(log.read_text() + '{"step": 5, "train_psnr_db": 1.0}\n{"step": 6, "tr')
+    crashed = run("c", 6, resume=True)
+    steps = [json.loads(line)["step"] for line in log.read_text().splitlines()]
+    assert steps == [1, 2, 3, 4, 5, 6]
+    for x, y in zip(jax.tree_util.tree_leaves(full.model), jax.tree_util.tree_leaves(crashed.model)):
+        assert np.array_equal(x, y)
+    # Another seed is another run: refused on resume.
+    with pytest.raises(InrdictError, match="other settings, data, seed"):
+        meta_train(model, ArraySource(images[:4]), images[4:], coords, steps=6, work_dir=tmp_path / "c", resume=True,
+                   **{**common, "key": jax.random.key(6)})  # fmt: skip
+    # A fresh run deletes an older run's state first: crashing before its own first checkpoint leaves none.
+    from inrdict.errors import DivergenceError
+
+    assert (tmp_path / "c" / "checkpoint.npz").exists()
+    with pytest.raises(DivergenceError):
+        meta_train(model, ArraySource(np.full_like(images[:4], np.nan)), images[4:], coords, steps=6,
+                   work_dir=tmp_path / "c", **common)  # fmt: skip
+    assert not (tmp_path / "c" / "checkpoint.npz").exists()
 
 
 def test_divergence_is_reported(tmp_path):

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from inrdict.errors import InrdictError
+
 
 def center_signals(images: np.ndarray) -> np.ndarray:
     """(m, h, w) or (m, n) images to mean-subtracted rows (m, n), float64."""
@@ -24,8 +26,11 @@ def center_signals(images: np.ndarray) -> np.ndarray:
 def energy_shares(eigvecs: np.ndarray, signals: np.ndarray) -> np.ndarray:
     """<v_i, g_m>² / ||g_m||² for each signal m and eigenvector i: shape (m, k) for k eigenvectors."""
     signals = np.asarray(signals, np.float64)
+    energy = np.sum(signals**2, axis=1, keepdims=True)  # (m, 1)
+    if np.any(energy == 0):
+        raise InrdictError(f"signal {int(np.argmin(energy))} is constant (zero energy once its mean is removed): drop it")
     coefficients = signals @ np.asarray(eigvecs, np.float64)  # (m, k)
-    return coefficients**2 / np.sum(signals**2, axis=1, keepdims=True)
+    return coefficients**2 / energy
 
 
 def cumulative_energy(eigvecs: np.ndarray, signals: np.ndarray) -> np.ndarray:

@@ -1,8 +1,9 @@
 """On-disk cache of NTK eigendecompositions and meta-learned checkpoints, shared by Figs. 4 and 5.
 
-Location: `$INRDICT_CACHE_DIR`, else `~/.cache/inrdict`. Entries are keyed by a SHA-256 of everything that
-determines them (model family, static settings and every weight; the grid; the precision), so a stale hit
-is impossible; delete the folder to reclaim space (a 64 x 64 float64 eigendecomposition is ~130 MB).
+Location: `$INRDICT_CACHE_DIR`, else `~/.cache/inrdict`. NTK entries are keyed by a SHA-256 of everything that
+determines them (model family, static settings and every weight; the grid; the precision), so a stale hit is
+impossible. Meta-learned checkpoints are keyed by their resolved config (dataset path included, not its
+contents) and the inrdict version. Delete the folder to reclaim space (a 64² float64 eigensystem is ~130 MB).
 """
 
 from __future__ import annotations
@@ -53,11 +54,11 @@ def ntk_eigensystem(model, points: np.ndarray, dtype, *, use_cache: bool = True)
     path = cache_dir() / "ntk" / f"{key}.npz"
     if use_cache and path.is_file():
         try:
-            with np.load(path, allow_pickle=False) as stored:
+            with open(path, "rb") as file, np.load(file, allow_pickle=False) as stored:  # our handle: no leak
                 timings = json.loads(bytes(stored["timings"]).decode())
                 return stored["eigvals"], stored["eigvecs"], {**timings, "cached": True}
-        except (OSError, ValueError, KeyError):
-            path.unlink(missing_ok=True)  # a damaged entry is recomputed
+        except Exception:  # any damage (truncated zip, bad JSON, missing array): recompute the entry
+            path.unlink(missing_ok=True)
     start = time.perf_counter()
     kernel = empirical_ntk(model, points, dtype=dtype)
     ntk_seconds = time.perf_counter() - start
@@ -70,11 +71,16 @@ def ntk_eigensystem(model, points: np.ndarray, dtype, *, use_cache: bool = True)
 
 
 def _save_atomic(path: Path, **arrays) -> None:
+    temp = path.with_name(f".{path.name}.{os.getpid()}.partial")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        temp = path.with_name(f".{path.name}.{os.getpid()}.partial")
         with open(temp, "wb") as file:
             np.savez(file, **arrays)
+            file.flush()
+            os.fsync(file.fileno())
         os.replace(temp, path)
-    except OSError as error:
-        raise InrdictError(f"cannot write the cache entry {path}: {error.strerror} (set INRDICT_CACHE_DIR)") from None
+    except BaseException as error:
+        temp.unlink(missing_ok=True)
+        if isinstance(error, OSError):
+            raise InrdictError(f"cannot write the cache entry {path}: {error.strerror} (set INRDICT_CACHE_DIR)") from None
+        raise

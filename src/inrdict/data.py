@@ -22,28 +22,39 @@ def load_image(path: str | os.PathLike) -> np.ndarray:
     alpha) is composited over white; a single channel stays 2-D. Raises `InrdictError` naming the file if
     it is missing or cannot be decoded.
     """
-    from PIL import Image, UnidentifiedImageError
-
     path = Path(path)
     if not path.is_file():
         raise InrdictError(f"image file not found: {path} (give the path of a readable PNG/JPEG/TIFF file)")
     try:
-        if path.suffix.lower() in (".tif", ".tiff"):  # tifffile keeps 16-bit RGB, which PIL cannot
+        raw = path.read_bytes()
+    except OSError as error:
+        raise InrdictError(f"could not read image {path}: {error.strerror}") from None
+    return decode_image(raw, str(path))
+
+
+def decode_image(raw: bytes, name: str) -> np.ndarray:
+    """`load_image` for bytes already read (a file, a zip member); `name` is used in error messages."""
+    import io
+
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        if raw[:4] in (b"II*\x00", b"MM\x00*"):  # TIFF: tifffile keeps 16-bit RGB, which PIL cannot
             import tifffile
 
-            return _finish(tifffile.imread(path), path)
-        with Image.open(path) as opened:
+            return _finish(tifffile.imread(io.BytesIO(raw)), name)
+        with Image.open(io.BytesIO(raw)) as opened:
             opened.load()
             if opened.mode in ("P", "PA", "LA", "1", "CMYK", "YCbCr", "LAB", "HSV"):
                 has_alpha = opened.mode in ("PA", "LA") or "transparency" in opened.info
                 opened = opened.convert("RGBA" if has_alpha else "RGB")
             image = np.asarray(opened)
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as error:
-        raise InrdictError(f"could not read image {path}: {error}") from None
-    return _finish(image, path)
+        raise InrdictError(f"could not read image {name}: {error}") from None
+    return _finish(image, name)
 
 
-def _finish(image: np.ndarray, path: Path) -> np.ndarray:
+def _finish(image: np.ndarray, path: str) -> np.ndarray:
     image = np.asarray(image)
     if image.ndim == 3 and image.shape[-1] == 1:
         image = image[..., 0]

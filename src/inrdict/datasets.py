@@ -11,7 +11,6 @@ resize to the grid. Splits from `list_eval_partition.txt` (`<file> <0|1|2>` = tr
 from __future__ import annotations
 
 import dataclasses
-import io
 import os
 import zipfile
 from pathlib import Path
@@ -76,18 +75,16 @@ class FaceDataset:
 
 
 def _decode(name: str, read_bytes: Callable[[str], bytes]) -> np.ndarray:
-    from PIL import Image, UnidentifiedImageError
-
     try:
-        with Image.open(io.BytesIO(read_bytes(name))) as opened:
-            return np.asarray(opened.convert("RGB"), dtype=np.float32) / 255.0
-    except (UnidentifiedImageError, OSError, ValueError, KeyError) as error:
+        raw = read_bytes(name)
+    except (OSError, KeyError) as error:
         raise InrdictError(f"could not read image {name}: {error}") from None
+    return data.decode_image(raw, name)
 
 
 def preprocess_face(image: np.ndarray, grid_size: int, crop: int | None = None) -> np.ndarray:
     """Centre crop (`crop` pixels, default the largest square), grayscale, anti-aliased resize to the grid."""
-    gray = data.to_grayscale(image.astype(np.float32))
+    gray = data.to_grayscale(image.astype(np.float32))  # (H, W)
     return data.resize(data.center_crop(gray, crop if crop is not None and crop <= min(gray.shape) else None), grid_size)
 
 
@@ -197,6 +194,10 @@ def image_folder(folder: str | os.PathLike, grid_size: int, seed: int = 0) -> Fa
 def load_faces(name: str, grid_size: int, data_dir: str | None = None, seed: int = 0) -> FaceDataset:
     """Dispatch: "lfw" (embedded), "celeba" (needs `data_dir`), "folder" (needs `data_dir`)."""
     if name == "lfw":
+        if data_dir is not None:
+            raise InrdictError(
+                f"--data-dir {data_dir} is not used by the embedded lfw faces: use --preset paper (CelebA) or --dataset folder"
+            )
         return lfw_faces(grid_size)
     if name in ("celeba", "folder") and data_dir is None:
         raise InrdictError(f"the {name} dataset needs --data-dir")

@@ -88,8 +88,10 @@ def _predict(model, coords):
 DEFAULT_CHUNK_SIZE = 4096
 
 
-def mse_value_and_grad(params, frozen, x: Array, y: Array, chunk_size: int = DEFAULT_CHUNK_SIZE):
+def mse_value_and_grad(params, frozen, x: Array, y: Array, chunk_size: int = DEFAULT_CHUNK_SIZE, encoded: bool = False):
     """MSE of `combine(params, frozen)` on (x, y) and its gradient w.r.t. `params`, in chunks of points.
+
+    With `encoded=True`, x holds input mappings `model.encode(r)` computed beforehand and only `model.head` runs.
 
     The batch is cut into chunks of `chunk_size` points (the last one padded with zero-weight points); each
     chunk's forward and backward pass runs while its activations are still in cache and the gradients are
@@ -98,7 +100,8 @@ def mse_value_and_grad(params, frozen, x: Array, y: Array, chunk_size: int = DEF
     """
 
     def weighted_sum(p, x, y, w):
-        residual = jax.vmap(eqx.combine(p, frozen))(x) - y  # (chunk, c)
+        model = eqx.combine(p, frozen)
+        residual = jax.vmap(model.head if encoded else model)(x) - y  # (chunk, c)
         return jnp.sum(w[:, None] * residual**2)
 
     n, scale = x.shape[0], 1.0 / y.size
@@ -120,14 +123,17 @@ def mse_value_and_grad(params, frozen, x: Array, y: Array, chunk_size: int = DEF
     return loss * scale, jax.tree_util.tree_map(lambda g: g * scale, grads)
 
 
-def make_train_step(frozen, optimizer: optax.GradientTransformation, chunk_size: int = DEFAULT_CHUNK_SIZE):
+def make_train_step(
+    frozen, optimizer: optax.GradientTransformation, chunk_size: int = DEFAULT_CHUNK_SIZE, encoded: bool = False
+):
     """One optimiser update on a batch: `step(params, opt_state, x, y) -> (params, opt_state, loss)`.
 
-    `loss` is the MSE before the update. Pure and jittable; `fit` runs it inside `lax.scan`.
+    `loss` is the MSE before the update; `encoded` as in `mse_value_and_grad`. Pure and jittable; `fit` runs it
+    inside `lax.scan`.
     """
 
     def step(params, opt_state, x, y):
-        loss, grads = mse_value_and_grad(params, frozen, x, y, chunk_size)
+        loss, grads = mse_value_and_grad(params, frozen, x, y, chunk_size, encoded)
         updates, opt_state = optimizer.update(grads, opt_state, params)
         return optax.apply_updates(params, updates), opt_state, loss
 
@@ -137,7 +143,7 @@ def make_train_step(frozen, optimizer: optax.GradientTransformation, chunk_size:
 def fit_memory_bytes(model: DenseINR, n_train: int, n_eval: int, chunk: int, itemsize: int = 4) -> int:
     """Rough peak memory of `fit`: the data (with padded copies), one chunk's activations, the predictions."""
     widths = [2 * model.layers[0].in_features] + [2 * layer.out_features for layer in model.layers]
-    data = (n_train + n_eval) * (model.in_features + model.out_features) * 3
+    data = (n_train + n_eval) * (model.in_features + model.out_features) * 3 + n_train * model.layers[0].in_features
     return int((chunk * sum(widths) * 2 + data + n_eval * max(widths)) * itemsize)
 
 
@@ -223,17 +229,20 @@ def fit(
     opt_state = optimizer.init(params)
     key = jax.random.key(0) if key is None else key
     n_train = coords.shape[0]
-    train_step = make_train_step(frozen, optimizer, chunk_size)
+    # The input mapping uses frozen arrays only, so the training points' encodings never change: compute them
+    # once (the sin/cos of an FFN's 256 frequencies cost as much as its hidden layers on a CPU).
+    inputs = jax.jit(jax.vmap(model.encode))(coords)  # (n, e)
+    train_step = make_train_step(frozen, optimizer, chunk_size, encoded=True)
 
     @jax.jit
     def run_chunk(params, opt_state, step_keys):
         def step(carry, step_key):
             params, opt_state = carry
             if batch_size is None:
-                x, y = coords, targets
+                x, y = inputs, targets
             else:
                 index = jax.random.randint(step_key, (batch_size,), 0, n_train)
-                x, y = coords[index], targets[index]
+                x, y = inputs[index], targets[index]
             params, opt_state, loss = train_step(params, opt_state, x, y)
             return (params, opt_state), loss
 

@@ -31,6 +31,7 @@ import numpy as np
 import optax
 from jaxtyping import Array, Float, PRNGKeyArray
 
+from inrdict.cache import fingerprint
 from inrdict.errors import DivergenceError, InrdictError
 from inrdict.fitting import psnr_db
 from inrdict.models import DenseINR, partition_trainable
@@ -132,13 +133,29 @@ def _adapted_mse(params, frozen, coords, images, inner_steps, inner_lr):
     return jax.lax.map(one, images)
 
 
+def _truncate_log(log_path: Path | None, step: int) -> None:
+    """Keep the log lines of steps <= `step` (a crash may have left later or half-written ones), atomically."""
+    if log_path is None or not log_path.exists():
+        return
+    kept = []
+    for line in log_path.read_text().splitlines():
+        try:
+            if json.loads(line)["step"] <= step:
+                kept.append(line)
+        except (ValueError, KeyError, TypeError):
+            continue
+    temp = log_path.with_name(f".{log_path.name}.partial")
+    temp.write_text("".join(f"{line}\n" for line in kept))
+    temp.replace(log_path)
+
+
 @dataclasses.dataclass(frozen=True)
 class MetaResult:
     """What `meta_train` returns.
 
     Attributes:
         model: the meta-learned initialisation.
-        train_psnr_db: (steps,) mean post-adaptation PSNR of each step's training batch.
+        train_psnr_db: (steps,) post-adaptation PSNR of each step's training images, averaged over the batch.
         eval_steps: (k,) steps (number of outer updates done) at which validation ran; 0 = the initial model.
         val_psnr_db: (k,) mean validation PSNR after the inner loop.
         seconds: wall time of this call (a resumed run counts only its own part).
@@ -209,22 +226,36 @@ def meta_train(
     work_dir = Path(work_dir) if work_dir is not None else None
     state_path = work_dir / "checkpoint.npz" if work_dir is not None else None
     log_path = work_dir / "log.jsonl" if work_dir is not None else None
-    run_id = {"method": method, "batch_size": batch_size, "inner_steps": inner_steps, "inner_lr": inner_lr,
-              "outer_lr": outer_lr, "inner_batch": inner_batch, "eval_every": eval_every}  # fmt: skip
+
+    # Everything that shapes the trajectory: a checkpoint of any other run is refused on resume.
+    run_id = {
+        "method": method, "batch_size": batch_size, "inner_steps": inner_steps, "inner_lr": inner_lr,
+        "outer_lr": outer_lr, "inner_batch": inner_batch, "eval_every": eval_every, "n_train": len(train_source),
+        "data": fingerprint(np.asarray(coords), np.asarray(val_images)),
+        "start": fingerprint(params, jax.random.key_data(key)),
+    }  # fmt: skip
 
     start_step, train_psnr, eval_steps, val_psnr = 0, [], [], []
     if resume and state_path is not None and state_path.exists():
         (params, opt_state), meta = checkpoints.load_pytree(state_path, (params, opt_state))
         if meta.get("run") != run_id:
-            raise InrdictError(f"{state_path} comes from a run with other settings ({meta.get('run')}): remove it or drop --resume")
+            raise InrdictError(
+                f"{state_path} comes from a run with other settings, data, seed or initial model: "
+                "remove it, or drop --resume to start afresh"
+            )
         start_step = int(meta["step"])
-        train_psnr, eval_steps, val_psnr = list(meta["train_psnr_db"]), list(meta["eval_steps"]), list(meta["val_psnr_db"])
         if start_step > steps:
             raise InrdictError(f"{state_path} is at step {start_step}, beyond the requested {steps} steps")
+        train_psnr = list(meta["train_psnr_db"])
+        # A finished run validated at its last step even off the eval grid; a longer run would not have.
+        on_grid = [i for i, s in enumerate(meta["eval_steps"]) if s % eval_every == 0]
+        eval_steps = [meta["eval_steps"][i] for i in on_grid]
+        val_psnr = [meta["val_psnr_db"][i] for i in on_grid]
+        _truncate_log(log_path, start_step)
     elif work_dir is not None:
         work_dir.mkdir(parents=True, exist_ok=True)
-        if log_path.exists():
-            log_path.unlink()
+        state_path.unlink(missing_ok=True)  # a fresh run must never be resumed from an older one's state
+        log_path.unlink(missing_ok=True)
 
     def validate(step: int) -> None:
         current = eqx.combine(params, frozen)
@@ -246,10 +277,12 @@ def meta_train(
             picks = np.asarray(jax.random.choice(data_key, n_train, (batch_size,), replace=batch_size > n_train))
             targets = jnp.asarray(train_source.load(picks).reshape(batch_size, -1, 1))
             params, opt_state, losses = outer_step(params, opt_state, targets, task_key)
-            loss = float(jnp.mean(losses))
-            if not np.isfinite(loss):
-                raise DivergenceError(f"meta-learning loss became {loss} at step {step}: lower outer_lr (now {outer_lr:g})")
-            train_psnr.append(float(psnr_db(loss)))
+            losses = np.asarray(losses)
+            if not np.all(np.isfinite(losses)):
+                raise DivergenceError(
+                    f"meta-learning loss became {float(np.mean(losses))} at step {step}: lower outer_lr (now {outer_lr:g})"
+                )
+            train_psnr.append(float(np.mean(psnr_db(losses))))  # mean over tasks of the per-image PSNR
             done = step + 1
             record = {"step": done, "train_psnr_db": train_psnr[-1]}
             if done % eval_every == 0 or done == steps:
@@ -262,6 +295,8 @@ def meta_train(
                 save(done)
             bar.update(1)
             bar.set_postfix(train_psnr=f"{train_psnr[-1]:.2f}", val_psnr=f"{val_psnr[-1]:.2f}")
+    if eval_steps[-1] != steps:  # resumed at the end of a run whose final validation was off the eval grid
+        validate(steps)
     return MetaResult(
         model=eqx.combine(params, frozen),
         train_psnr_db=np.asarray(train_psnr),

@@ -94,7 +94,8 @@ class DenseINR(eqx.Module):
     """Shared forward pass of the dense INRs. Subclasses define `layers`, `encode` and `activate`."""
 
     layers: tuple[Linear, ...]
-    # Names of array fields that are fixed, not trained (see `partition_trainable`).
+    # Names of array fields that are fixed, not trained (see `partition_trainable`). `encode` may only use these
+    # (never trained parameters), so fitting can compute the input mapping of fixed points once.
     frozen_fields: ClassVar[tuple[str, ...]] = ()
 
     def encode(self, r: Float[Array, " d"]) -> Float[Array, " e"]:
@@ -108,7 +109,10 @@ class DenseINR(eqx.Module):
         return 0.0
 
     def __call__(self, r: Float[Array, " d"]) -> Float[Array, " out"]:
-        z = self.encode(r)
+        return self.head(self.encode(r))
+
+    def head(self, z: Float[Array, " e"]) -> Float[Array, " out"]:
+        """The network after the input mapping: f(r) = head(encode(r))."""
         for index, layer in enumerate(self.layers[:-1]):
             z = self.activate(index, layer(z))
         return self.layers[-1](z) + self.output_offset

@@ -74,3 +74,20 @@ def test_figures_4_and_5_share_models_and_cache_entries():
     assert shared == {"ReLU", "SIREN ω0=5", "SIREN ω0=100"}
     for name in shared:
         assert fingerprint(four[name]) == fingerprint(five[name]), name
+
+
+def test_a_damaged_cache_entry_is_recomputed(tmp_path, monkeypatch):
+    import jax
+
+    from inrdict.cache import ntk_eigensystem
+    from inrdict.data import ntk_grid
+    from inrdict.models import Siren
+
+    monkeypatch.setenv("INRDICT_CACHE_DIR", str(tmp_path))
+    model, points = Siren(2, (8,), 1, key=jax.random.key(0)), ntk_grid(4)
+    values, _, first = ntk_eigensystem(model, points, np.float32)
+    (entry,) = (tmp_path / "ntk").iterdir()
+    entry.write_bytes(entry.read_bytes()[:100])  # truncated by a crash
+    again, _, second = ntk_eigensystem(model, points, np.float32)
+    assert not first["cached"] and not second["cached"] and np.allclose(values, again)
+    assert ntk_eigensystem(model, points, np.float32)[2]["cached"]

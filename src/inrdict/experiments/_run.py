@@ -120,6 +120,8 @@ def validate_config(config) -> None:
     """Check every int/float field of a config dataclass: positive where the name says a size or count."""
     for field in dataclasses.fields(config):
         value = getattr(config, field.name)
+        if field.name == "seed" and not (isinstance(value, int) and 0 <= value < 2**31):
+            raise InrdictError(f"seed must be an integer in [0, 2**31), got {value}")
         if isinstance(value, bool):
             continue
         if isinstance(value, (int, float)) and field.name != "seed":

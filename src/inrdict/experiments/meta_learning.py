@@ -152,10 +152,12 @@ def run(config: Config, out_dir: str | Path, progress: bool = True, resume: bool
     return results
 
 
-def cached_checkpoint(preset: str, progress: bool = True, data_dir: str | None = None) -> Path:
-    """The meta-learned SIREN of a preset from the cache, meta-learning it first (and saying so) if missing."""
-    config = PRESETS[preset] if data_dir is None else dataclasses.replace(PRESETS[preset], data_dir=data_dir)
-    folder = cache.cache_dir() / "meta" / f"{preset}-{cache.fingerprint(to_jsonable(config))}"
+def cached_checkpoint(preset: str, progress: bool = True, data_dir: str | None = None, seed: int = 0) -> Path:
+    """The meta-learned SIREN of a preset (with `data_dir` and `seed`) from the cache; meta-learned first if missing."""
+    from inrdict import __version__
+
+    config = dataclasses.replace(PRESETS[preset], seed=seed, **({"data_dir": data_dir} if data_dir else {}))
+    folder = cache.cache_dir() / "meta" / f"{preset}-{cache.fingerprint(to_jsonable(config), __version__)}"
     if (folder / "results.json").is_file() and (folder / CHECKPOINT).is_file():
         return folder / CHECKPOINT
     if config.dataset != "lfw" and config.data_dir is None:
@@ -186,7 +188,7 @@ def meta_rows(config, progress: bool = True) -> dict[str, object]:
     """The meta-learned rows of a figure config with fields learned_meta, meta_preset, meta_checkpoint, meta_weights."""
     rows = {}
     if config.learned_meta:
-        path = config.meta_checkpoint or cached_checkpoint(config.meta_preset, progress, config.data_dir)
+        path = config.meta_checkpoint or cached_checkpoint(config.meta_preset, progress, config.data_dir, config.seed)
         rows["Meta SIREN"] = load_meta_model(str(path))
     if config.meta_weights is not None:
         rows[f"Meta ({Path(config.meta_weights).stem})"] = load_meta_model(config.meta_weights)
