@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import resource
 import time
 
 import jax
@@ -25,3 +26,19 @@ def matmul_gflops(m: int, k: int, n: int, repeats: int = 5) -> float:
     f = jax.jit(jnp.matmul)
     jax.block_until_ready(f(a, b))
     return 2 * m * k * n / best_seconds(lambda: f(a, b), repeats) / 1e9
+
+
+def rss_bytes() -> int:
+    """Peak resident memory of this process so far: VmHWM of /proc/self/status.
+
+    Not `getrusage(RUSAGE_SELF).ru_maxrss`: on Linux that survives exec, so a freshly spawned child starts from
+    its parent's resident size at fork time, which is what per-method children are meant to avoid.
+    """
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:  # pragma: no cover - not Linux
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import sys
 import time
 import warnings
@@ -54,18 +53,7 @@ if not hasattr(ad, "config"):
     _SHIMS.append("jax.interpreters.ad.config")
 
 import neural_tangents as nt
-
-
-def rss_bytes() -> int:
-    """Peak RSS of this process: VmHWM (ru_maxrss would inherit the parent's size across fork + exec)."""
-    try:
-        with open("/proc/self/status") as status:
-            for line in status:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:  # pragma: no cover - not Linux
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+from _common import rss_bytes
 
 
 IMPLEMENTATIONS = {1: "JACOBIAN_CONTRACTION", 2: "NTK_VECTOR_PRODUCTS", 3: "STRUCTURED_DERIVATIVES"}

@@ -44,7 +44,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -55,7 +54,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from _common import best_seconds, matmul_gflops
+from _common import best_seconds, matmul_gflops, rss_bytes
 
 from inrdict.data import ntk_grid
 from inrdict.experiments._run import device_info, package_versions
@@ -84,22 +83,6 @@ def structured_flops(model, n_points: int, block_size: int) -> tuple[float, floa
     full = 2.0 * n_points**2 * sum(layer.in_features + layer.out_features for layer in model.layers)
     n_blocks = -(-n_points // block_size)
     return full, full * (n_blocks * (n_blocks + 1) / 2) / n_blocks**2
-
-
-def rss_bytes() -> int:
-    """Peak resident memory of this process so far: VmHWM of /proc/self/status.
-
-    Not `getrusage(RUSAGE_SELF).ru_maxrss`: on Linux that survives exec, so a freshly spawned child starts from
-    its parent's resident size at fork time (the parent holds kernels), which is what we want to avoid.
-    """
-    try:
-        with open("/proc/self/status") as status:
-            for line in status:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:  # pragma: no cover - not Linux
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
 # --------------------------------------------------------------------------------------------------- child side
