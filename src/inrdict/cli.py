@@ -25,6 +25,9 @@ examples:
   inrdict figure 2 --image cat.jpg        Fig. 2 on your own image
   inrdict figure 3 --preset paper --out runs/fig3
   inrdict figure 2 --set steps=500 --set learning_rate=3e-4
+  inrdict meta-learn --preset paper --data-dir ~/data/celeba --out runs/maml [--resume]
+  inrdict import-weights seed_maml_celebA_5000.pickle meta_siren.npz
+  inrdict figure 5 --meta-weights meta_siren.npz      Fig. 5 with an extra meta-learned row
 """
 
 
