@@ -13,7 +13,8 @@ Three implementations, one switch (`method=`):
   (D Dᵀ) ⊙ (A Aᵀ + 1) to Theta, rows of A and D being a_n and d_n. One forward and one backward sweep give
   all A and D in O(N * width) memory; the kernel is then assembled block by block over the upper triangle
   (b x b blocks, mirrored), never forming the N x P Jacobian. Cost ~ 2 N² (sum of layer widths) flops,
-  halved by symmetry. Needs a `DenseINR` (elementwise activations, every layer trained).
+  halved by symmetry. With several devices (GPUs, or CPU devices) the blocks are split across all of them.
+  Needs a `DenseINR` (elementwise activations, every layer trained).
 * ``"ntvp"`` (generic): any Equinox model. Per column block J, per-sample gradients g_j = df(r_j)/dtheta
   (b x P) and one forward-mode product J(X) g_j per column gives Theta[:, J]. Memory O(b (P + N width)).
 * ``"jacobian"`` (oracle): `jax.jacrev` of f at each point (vmapped) stacked into J (N x P), then J Jᵀ.
@@ -114,13 +115,9 @@ def _padded_features(model: DenseINR, points: Array, block_size: int) -> list[tu
     ]
 
 
-@jax.jit
-def _structured_blocks(features: list[tuple[Array, Array]]) -> Array:
-    """Upper-triangle blocks of sum_l (D Dᵀ) ⊙ (A Aᵀ + 1), (n_blocks (n_blocks + 1) / 2, b, b), row-major pairs.
-
-    Takes arrays only, so models that differ in static settings (omega_0) share one compiled kernel.
-    """
-    n_blocks, block_size = features[0][0].shape[:2]
+def _blocks_for_pairs(features: list[tuple[Array, Array]], rows: Array, cols: Array) -> Array:
+    """Blocks (i, j) of sum_l (D Dᵀ) ⊙ (A Aᵀ + 1) for the given pairs: (pairs, b, b)."""
+    block_size = features[0][0].shape[1]
     dtype = features[0][0].dtype
 
     def one_block(pair):
@@ -130,8 +127,44 @@ def _structured_blocks(features: list[tuple[Array, Array]]) -> Array:
             block = block + (d[i] @ d[j].T) * (a[i] @ a[j].T + 1.0)  # (b, b)
         return block
 
+    return jax.lax.map(one_block, (rows, cols))
+
+
+_blocks_one_device = jax.jit(_blocks_for_pairs)
+
+
+def _structured_blocks(features: list[tuple[Array, Array]]) -> np.ndarray:
+    """Upper-triangle blocks, (n_blocks (n_blocks + 1) / 2, b, b) in row-major pair order, on the host.
+
+    Takes arrays only, so models that differ in static settings (omega_0) share one compiled kernel. With
+    several devices the block pairs (all of equal cost) are split evenly across them with `shard_map`; the
+    per-layer features, O(N * width), are replicated.
+    """
+    n_blocks = features[0][0].shape[0]
     rows, cols = _upper_blocks(n_blocks)
-    return jax.lax.map(one_block, (jnp.asarray(rows), jnp.asarray(cols)))
+    devices = jax.devices()
+    if len(devices) == 1:
+        return np.asarray(_blocks_one_device(features, jnp.asarray(rows), jnp.asarray(cols)))
+    from jax.sharding import NamedSharding
+    from jax.sharding import PartitionSpec as P
+
+    mesh = jax.make_mesh((len(devices),), ("pairs",))
+    n_pairs = rows.size
+    padded = -(-n_pairs // len(devices)) * len(devices)  # pad with copies of pair (0, 0), dropped below
+    rows, cols = (np.pad(x, (0, padded - n_pairs)) for x in (rows, cols))
+    spread, copied = NamedSharding(mesh, P("pairs")), NamedSharding(mesh, P())
+    blocks = _blocks_sharded(mesh)(
+        jax.device_put(features, copied), jax.device_put(rows, spread), jax.device_put(cols, spread)
+    )
+    return np.asarray(blocks)[:n_pairs]
+
+
+def _blocks_sharded(mesh):
+    from jax.sharding import PartitionSpec as P
+
+    return jax.jit(
+        jax.shard_map(_blocks_for_pairs, mesh=mesh, in_specs=(P(), P("pairs"), P("pairs")), out_specs=P("pairs"))
+    )
 
 
 def _flat_grads(trainable, frozen, points):
@@ -271,7 +304,7 @@ def empirical_ntk(
     model = jax.tree_util.tree_map(lambda x: x.astype(dtype) if eqx.is_inexact_array(x) else x, model)
     points = jnp.asarray(points, dtype)
     if method == "structured":
-        blocks = np.asarray(_structured_blocks(_padded_features(model, points, block_size)))
+        blocks = _structured_blocks(_padded_features(model, points, block_size))
         return _assemble(blocks, -(-n // block_size), block_size, n)
     if method == "jacobian":
         return np.asarray(_jacobian_kernel(model, points))
