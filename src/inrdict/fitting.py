@@ -32,13 +32,9 @@ import numpy as np
 import optax
 from jaxtyping import Array, Float, PRNGKeyArray
 
+from inrdict._memory import available_memory_bytes
 from inrdict.errors import DivergenceError, InrdictError
 from inrdict.models import DenseINR, partition_trainable
-
-
-def mse(prediction: Array, target: Array) -> Array:
-    """Mean squared error over every element."""
-    return jnp.mean((prediction - target) ** 2)
 
 
 def psnr_db(mse_value):
@@ -145,16 +141,6 @@ def fit_memory_bytes(model: DenseINR, n_train: int, n_eval: int, chunk: int, ite
     widths = [2 * model.layers[0].in_features] + [2 * layer.out_features for layer in model.layers]
     data = (n_train + n_eval) * (model.in_features + model.out_features) * 3 + n_train * model.layers[0].in_features
     return int((chunk * sum(widths) * 2 + data + n_eval * max(widths)) * itemsize)
-
-
-def available_memory_bytes() -> int:
-    """Physical memory of this machine (an upper bound for the CPU backend)."""
-    try:
-        import os
-
-        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    except (ValueError, OSError, AttributeError):  # pragma: no cover - non-POSIX
-        return 1 << 62
 
 
 def fit(

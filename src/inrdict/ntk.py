@@ -28,8 +28,8 @@ float64 needs JAX's x64 mode (`with jax.enable_x64(True):` or JAX_ENABLE_X64=1);
 
 from __future__ import annotations
 
+import functools
 import math
-import os
 from typing import Literal
 
 import equinox as eqx
@@ -38,18 +38,12 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Float
 
+from inrdict._memory import available_memory_bytes
 from inrdict.errors import InrdictError
 from inrdict.models import DenseINR, partition_trainable
 
 Method = Literal["auto", "structured", "ntvp", "jacobian"]
 METHODS = ("auto", "structured", "ntvp", "jacobian")
-
-
-def available_memory_bytes() -> int:
-    try:
-        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    except (ValueError, OSError, AttributeError):  # pragma: no cover - non-POSIX
-        return 1 << 62
 
 
 def _scalar_output(model, r):
@@ -148,21 +142,24 @@ def _structured_blocks(features: list[tuple[Array, Array]]) -> np.ndarray:
     from jax.sharding import NamedSharding
     from jax.sharding import PartitionSpec as P
 
-    mesh = jax.make_mesh((len(devices),), ("pairs",))
+    mesh, blocks_fn = _blocks_sharded(len(devices))
     n_pairs = rows.size
     padded = -(-n_pairs // len(devices)) * len(devices)  # pad with copies of pair (0, 0), dropped below
     rows, cols = (np.pad(x, (0, padded - n_pairs)) for x in (rows, cols))
     spread, copied = NamedSharding(mesh, P("pairs")), NamedSharding(mesh, P())
-    blocks = _blocks_sharded(mesh)(
+    blocks = blocks_fn(
         jax.device_put(features, copied), jax.device_put(rows, spread), jax.device_put(cols, spread)
     )
     return np.asarray(blocks)[:n_pairs]
 
 
-def _blocks_sharded(mesh):
+@functools.lru_cache(maxsize=None)
+def _blocks_sharded(n_devices: int):
+    """(mesh, `_blocks_for_pairs` under `shard_map` over it), built (and compiled) once per device count."""
     from jax.sharding import PartitionSpec as P
 
-    return jax.jit(
+    mesh = jax.make_mesh((n_devices,), ("pairs",))
+    return mesh, jax.jit(
         jax.shard_map(_blocks_for_pairs, mesh=mesh, in_specs=(P(), P("pairs"), P("pairs")), out_specs=P("pairs"))
     )
 

@@ -24,7 +24,8 @@ import numpy as np
 from inrdict import data, spectrum
 from inrdict.errors import InrdictError
 from inrdict.experiments._run import run_figure, validate_config
-from inrdict.fitting import available_memory_bytes, fit, psnr_db
+from inrdict._memory import available_memory_bytes
+from inrdict.fitting import fit, psnr_db
 from inrdict.models import FFN, gaussian_frequencies, single_frequency
 
 NAME = "figure_2"

@@ -89,18 +89,17 @@ def compute(config: Config, progress: bool = True) -> tuple[dict, dict[str, np.n
                 print(f"  NTK of {name} ({index + 1}/{len(models)})", flush=True)
             eigvals, eigvecs, timings = ntk_eigensystem(model, points, dtype)
             curves = cumulative_energy(eigvecs, signals)  # (m, n)
-            e_mean, e_std = energy_concentration(eigvals, eigvecs, signals, THRESHOLDS)
-            e01, e01_std = energy_concentration(eigvals, eigvecs, signals, np.array([0.1]))
+            e_mean, e_std = energy_concentration(eigvals, eigvecs, signals, np.append(THRESHOLDS, 0.1))
             per_image = curves[:, int(np.sum(eigvals / eigvals[0] >= 0.1)) - 1]
             tag = f"model_{index}"
             arrays[f"{tag}_normalised_eigenvalues"] = eigvals / eigvals[0]
             arrays[f"{tag}_energy_curve_mean"] = curves.mean(axis=0)
             arrays[f"{tag}_energy_curve_std"] = curves.std(axis=0)
-            arrays[f"{tag}_energy_at_thresholds"] = e_mean
+            arrays[f"{tag}_energy_at_thresholds"] = e_mean[:-1]
             numbers["models"][name] = {
                 "array_prefix": tag,
-                "energy_at_0.1": float(e01[0]),
-                "energy_at_0.1_std": float(e01_std[0]),
+                "energy_at_0.1": float(e_mean[-1]),
+                "energy_at_0.1_std": float(e_std[-1]),
                 "energy_at_0.1_min": float(per_image.min()),
                 "energy_at_0.1_max": float(per_image.max()),
                 "eigenvalues_within_10pct": int(np.sum(eigvals / eigvals[0] >= 0.1)),
