@@ -31,8 +31,8 @@ from _common import best_seconds, matmul_gflops
 
 from inrdict.data import astronaut, image_dataset, square_image, tone
 from inrdict.experiments._run import device_info, package_versions
-from inrdict.fitting import DEFAULT_CHUNK_SIZE, make_train_step
-from inrdict.models import FFN, Siren, gaussian_frequencies, partition_trainable, single_frequency
+from inrdict.fitting import DEFAULT_CHUNK_SIZE, encode_inputs, fit_steps, init_state
+from inrdict.models import FFN, Siren, gaussian_frequencies, single_frequency
 
 
 def step_flops(model, n_points: int) -> float:
@@ -43,22 +43,25 @@ def step_flops(model, n_points: int) -> float:
 
 
 def time_training_step(model, coords, targets, repeats: int, chunk_size: int | None, encoded: bool) -> dict:
-    """Compile once, then time single full-batch Adam steps of `inrdict.fitting.make_train_step` (best of).
+    """Compile once, then time single full-batch Adam steps of `inrdict.fitting.fit_steps` (best of).
 
     chunk_size=None is the straightforward baseline: one `value_and_grad` over the whole batch. `encoded`: the
     input mapping of the fixed training points is computed once beforehand (untimed), as `inrdict.fit` does.
     """
-    params, frozen = partition_trainable(model)
     optimizer = optax.adam(1e-4)
-    opt_state = optimizer.init(params)
+    state, frozen = init_state(model, optimizer)
     coords, targets = jnp.asarray(coords), jnp.asarray(targets)
     if encoded:
-        coords = jax.jit(jax.vmap(model.encode))(coords)
-    step = jax.jit(make_train_step(frozen, optimizer, chunk_size or coords.shape[0], encoded=encoded))
+        coords = encode_inputs(model, coords)
+    settings = dict(chunk_size=chunk_size or coords.shape[0], encoded=encoded)
+
+    def step():
+        return fit_steps(state, frozen, coords, targets, 1, optimizer, **settings)
+
     start = time.perf_counter()
-    jax.block_until_ready(step(params, opt_state, coords, targets))
+    jax.block_until_ready(step())
     compile_seconds = time.perf_counter() - start
-    seconds = best_seconds(lambda: step(params, opt_state, coords, targets), repeats)
+    seconds = best_seconds(step, repeats)
     flops = step_flops(model, coords.shape[0])
     return {"compile_seconds": compile_seconds, "seconds_per_step": seconds, "gflop_per_step": flops / 1e9,
             "gflops": flops / seconds / 1e9}  # fmt: skip

@@ -3,7 +3,7 @@
     python benchmarks/meta.py [--quick] [--json benchmarks/results/meta.json]
 
 SIREN 2 → 256 ×4 → 1, batch of 3 tasks, 2 inner SGD steps, at the paper grid (64²) and the default grid (32²);
-the step is `inrdict.meta.make_outer_step` under `jax.jit`, exactly what `meta_train` runs. Compile time and
+the step is `inrdict.meta.meta_step`, exactly what `meta_train` runs. Compile time and
 run time (best of N, after `block_until_ready`) are reported separately, with the ratio to MAML and the
 projected time of the preset's whole run. FLOP estimate (forward = 2 N P per task, P = weights of the hidden
 and output layers): MAML ≈ 7 forward-equivalents per inner step + 3 for the outer loss, first-order ≈ 3 per inner
@@ -28,27 +28,30 @@ import optax
 from inrdict.data import ntk_grid
 from inrdict.experiments import meta_learning
 from inrdict.experiments._run import device_info, package_versions
-from inrdict.meta import make_outer_step
-from inrdict.models import Siren, partition_trainable
+from inrdict.fitting import init_state
+from inrdict.meta import meta_step
+from inrdict.models import Siren
 
 FORWARD_EQUIVALENTS = {"maml": lambda k: 7 * k + 3, "fomaml": lambda k: 3 * k + 3, "reptile": lambda k: 3 * k + 1}
 
 
 def time_step(method: str, grid: int, repeats: int, batch: int = 3, inner_steps: int = 2) -> dict:
     model = Siren(key=jax.random.key(0))
-    params, frozen = partition_trainable(model)
     optimizer = optax.adam(1e-5)
-    opt_state = optimizer.init(params)
+    state, frozen = init_state(model, optimizer)
     coords = jnp.asarray(ntk_grid(grid))
     targets = jax.random.uniform(jax.random.key(1), (batch, grid * grid, 1))
-    step = jax.jit(make_outer_step(frozen, coords, optimizer, method=method, inner_steps=inner_steps, inner_lr=0.01))
+
+    def step():
+        return meta_step(state, frozen, coords, targets, jax.random.key(0), optimizer, method, inner_steps, 0.01)
+
     start = time.perf_counter()
-    jax.block_until_ready(step(params, opt_state, targets, jax.random.key(0)))
+    jax.block_until_ready(step())
     compile_seconds = time.perf_counter() - start
     times = []
     for _ in range(repeats):
         start = time.perf_counter()
-        jax.block_until_ready(step(params, opt_state, targets, jax.random.key(0)))
+        jax.block_until_ready(step())
         times.append(time.perf_counter() - start)
     weights = sum(layer.in_features * layer.out_features for layer in model.layers)
     flops = 2 * grid * grid * weights * batch * FORWARD_EQUIVALENTS[method](inner_steps)

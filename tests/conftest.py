@@ -11,6 +11,22 @@ os.environ["INRDICT_CACHE_DIR"] = tempfile.mkdtemp(prefix="inrdict-test-cache-")
 # Accidental broadcasting, e.g. (n,) against (n, 1) silently giving (n, n), fails loudly in tests.
 jax.config.update("jax_numpy_rank_promotion", "raise")
 
+# Runtime checks of every jaxtyping annotation (shapes and dtypes) in inrdict, through beartype, as Equinox's tests do.
+from jaxtyping import install_import_hook  # noqa: E402
+
+import tests._typecheck  # noqa: E402,F401  (the hook below names its checker by import path)
+
+install_import_hook("inrdict", "tests._typecheck.typechecker")
+
+
+@pytest.fixture(autouse=True)
+def _strict_dtype_promotion(request):
+    """Implicit dtype promotion (float32 + float64 arrays) is an error in every test, except those marked
+    `standard_promotion`: they run Optax's Adam, whose bias correction mixes int32 and float."""
+    mode = "standard" if request.node.get_closest_marker("standard_promotion") else "strict"
+    with jax.numpy_dtype_promotion(mode):
+        yield
+
 
 @pytest.fixture
 def getkey():
@@ -40,7 +56,8 @@ def short_meta_run(tmp_path_factory):
     import dataclasses
 
     from inrdict.experiments import meta_learning
+    from inrdict.experiments._run import run_experiment
 
     config = dataclasses.replace(meta_learning.DEFAULT, steps=30, eval_every=15, checkpoint_every=15)
     out = tmp_path_factory.mktemp("meta") / "meta_learning"
-    return meta_learning.run(config, out, progress=False), out
+    return run_experiment(meta_learning, config, out, progress=False), out

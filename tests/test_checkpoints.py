@@ -83,8 +83,8 @@ def test_model_config_describes_the_model(getkey):
         model_from_config({**config, "family": "Transformer"})
     with pytest.raises(InrdictError, match="invalid FFN"):
         model_from_config({k: v for k, v in config.items() if k != "n_frequencies"})
-    with pytest.raises(InrdictError):
-        model_config({"not": "a model"})
+    with pytest.raises(InrdictError, match="cannot describe a Linear"):
+        model_config(eqx.nn.Linear(2, 3, key=getkey()))
 
 
 def test_round_trip_float64(getkey, tmp_path):

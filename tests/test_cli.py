@@ -4,6 +4,8 @@ import pytest
 
 from inrdict import cli
 
+pytestmark = pytest.mark.standard_promotion  # these tests run Optax's Adam
+
 
 def run_cli(capsys, *argv):
     code = cli.main(list(argv))
@@ -14,7 +16,7 @@ def run_cli(capsys, *argv):
 @pytest.mark.parametrize(
     "argv, message",
     [
-        (["figure", "9"], "unknown figure '9'"),
+        (["figure", "99"], "unknown experiment '99'"),
         (["figure", "2", "--image", "/no/such/image.png", "--set", "steps=1"], "image file not found"),
         (["figure", "2", "--set", "steps=0"], "steps must be a positive number"),
         (["figure", "2", "--set", "image_size=-4"], "image_size must be a positive number"),
@@ -140,7 +142,7 @@ def test_figure_4_alone_meta_learns_once_then_uses_the_cache(capsys, tmp_path, m
     monkeypatch.setenv("INRDICT_CACHE_DIR", str(tmp_path / "cache"))
     argv = ["figure", "4", "--set", "grid_size=8", "--set", "siren_omegas=5,40", "--no-progress"]
     code, stdout, _ = run_cli(capsys, *argv, "--out", str(tmp_path / "a"))
-    assert code == 0 and "No meta-learned SIREN cached for the default preset" in stdout
+    assert code == 0 and "meta-learned SIREN for these settings: learning it now" in stdout
     assert "Meta SIREN" in json.loads((tmp_path / "a" / "results.json").read_text())["numbers"]["models"]
     code, stdout, _ = run_cli(capsys, *argv, "--out", str(tmp_path / "b"))
-    assert code == 0 and "No meta-learned SIREN cached" not in stdout
+    assert code == 0 and "learning it now" not in stdout

@@ -119,3 +119,25 @@ def test_folder_images_decode_like_load_image(tmp_path):
 def test_data_dir_with_embedded_faces_is_an_error():
     with pytest.raises(InrdictError, match="not used by the embedded lfw"):
         load_faces("lfw", 8, data_dir="/some/where")
+
+
+def test_celeba_listing_missing_images_is_refused_up_front(tmp_path):
+    root = make_celeba(tmp_path / "c")
+    (root / "img_align_celeba" / "000002.jpg").unlink()
+    (root / "img_align_celeba" / "000005.jpg").unlink()
+    with pytest.raises(InrdictError, match=r"lists 2 image\(s\) missing .* e\.g\. 000002\.jpg, 000005\.jpg"):
+        celeba(root, 8)
+
+
+def test_celeba_crop_refuses_small_images(tmp_path):
+    root = make_celeba(tmp_path / "c")
+    Image.fromarray(np.zeros((100, 90, 3), np.uint8)).save(root / "img_align_celeba" / "000005.jpg")
+    faces = celeba(root, 8)
+    with pytest.raises(InrdictError, match="000005.jpg: it is 100 x 90 pixels, smaller than the 178-pixel CelebA crop"):
+        faces.test.load([0])
+
+
+def test_seed_reaches_the_lfw_split():
+    a, b = load_faces("lfw", 8, seed=0), load_faces("lfw", 8, seed=1)
+    assert a.sizes() == b.sizes()
+    assert not np.array_equal(a.test.load(range(35)), b.test.load(range(35)))

@@ -13,17 +13,19 @@ summary. With a full eigenbasis E(t) reaches 1 as t → 0 (the original code's e
 from __future__ import annotations
 
 import numpy as np
+from jaxtyping import Float
 
+from inrdict._typing import AnyArray
 from inrdict.errors import InrdictError
 
 
-def center_signals(images: np.ndarray) -> np.ndarray:
+def center_signals(images: Float[AnyArray, "m *pixels"]) -> Float[np.ndarray, "m n"]:
     """(m, h, w) or (m, n) images to mean-subtracted rows (m, n), float64."""
     signals = np.asarray(images, np.float64).reshape(images.shape[0], -1)
     return signals - signals.mean(axis=1, keepdims=True)
 
 
-def energy_shares(eigvecs: np.ndarray, signals: np.ndarray) -> np.ndarray:
+def energy_shares(eigvecs: Float[AnyArray, "n k"], signals: Float[AnyArray, "m n"]) -> Float[np.ndarray, "m k"]:
     """<v_i, g_m>² / ||g_m||² for each signal m and eigenvector i: shape (m, k) for k eigenvectors."""
     signals = np.asarray(signals, np.float64)
     energy = np.sum(signals**2, axis=1, keepdims=True)  # (m, 1)
@@ -33,14 +35,17 @@ def energy_shares(eigvecs: np.ndarray, signals: np.ndarray) -> np.ndarray:
     return coefficients**2 / energy
 
 
-def cumulative_energy(eigvecs: np.ndarray, signals: np.ndarray) -> np.ndarray:
+def cumulative_energy(eigvecs: Float[AnyArray, "n k"], signals: Float[AnyArray, "m n"]) -> Float[np.ndarray, "m k"]:
     """Per-signal energy on the top-(i+1) eigenvectors, (m, k): the E curve of each signal against i."""
     return np.cumsum(energy_shares(eigvecs, signals), axis=1)
 
 
 def energy_concentration(
-    eigvals: np.ndarray, eigvecs: np.ndarray, signals: np.ndarray, thresholds: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
+    eigvals: Float[AnyArray, " k"],
+    eigvecs: Float[AnyArray, "n k"],
+    signals: Float[AnyArray, "m n"],
+    thresholds: Float[AnyArray, " t"],
+) -> tuple[Float[np.ndarray, " t"], Float[np.ndarray, " t"]]:
     """E(t) per threshold, mean and standard deviation over signals: two arrays of shape (len(thresholds),).
 
     Args:

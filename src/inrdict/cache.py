@@ -1,9 +1,10 @@
-"""On-disk cache of NTK eigendecompositions and meta-learned checkpoints, shared by Figs. 4 and 5.
+"""On-disk cache of NTK eigendecompositions (shared by every NTK figure) and the home of learned artefacts.
 
-Location: `$INRDICT_CACHE_DIR`, else `~/.cache/inrdict`. NTK entries are keyed by a SHA-256 of everything that
-determines them (model family, static settings and every weight; the grid; the precision), so a stale hit is
-impossible. Meta-learned checkpoints are keyed by their resolved config (dataset path included, not its
-contents) and the inrdict version. Delete the folder to reclaim space (a 64² float64 eigensystem is ~130 MB).
+Location: `$INRDICT_CACHE_DIR`, else `~/.cache/inrdict`. NTK entries (`ntk/`) are keyed by a SHA-256 of everything
+that determines them (model family, static settings and every weight; the grid; the precision), so a stale hit
+is impossible. Learned artefacts (`artefacts/`: meta-learned and pretrained initialisations) are keyed by their
+producer's resolved config (see `inrdict.experiments._artefacts`). Delete the folder to reclaim space (a 64²
+float64 eigensystem is ~130 MB).
 """
 
 from __future__ import annotations
@@ -12,12 +13,16 @@ import hashlib
 import json
 import os
 import time
+import warnings
+import zipfile
 from pathlib import Path
 
 import jax
 import numpy as np
+from jaxtyping import Float
 
-from inrdict.errors import InrdictError
+from inrdict._io import atomic_file
+from inrdict._typing import AnyArray
 
 CACHE_VERSION = 1
 
@@ -41,13 +46,21 @@ def fingerprint(*parts) -> str:
     return digest.hexdigest()[:20]
 
 
-def ntk_eigensystem(model, points: np.ndarray, dtype, *, use_cache: bool = True) -> tuple[np.ndarray, np.ndarray, dict]:
+class CacheDamageWarning(UserWarning):
+    """A cache entry could not be read; it was deleted and will be recomputed."""
+
+
+def ntk_eigensystem(
+    model, points: Float[AnyArray, "n d"], dtype, *, use_cache: bool = True
+) -> tuple[Float[np.ndarray, " n"], Float[np.ndarray, "n n"], dict]:
     """(eigvals descending, eigvecs in columns, timings) of the model's empirical NTK on `points`, cached on disk.
 
-    `timings` holds ntk_seconds / eigh_seconds of the computation (or the cached one) and `cached` (bool).
+    `timings` holds ntk_seconds / eigh_seconds of the computation (or the cached one) and `cached` (bool). Memory
+    for the kernel *and* its eigendecomposition is checked before anything is computed. A damaged entry
+    (truncated by a crash, overwritten) is reported with a `CacheDamageWarning`, deleted and recomputed.
     """
     from inrdict.checkpoints import model_config
-    from inrdict.ntk import eigh_descending, empirical_ntk
+    from inrdict.ntk import eigh_descending, eigh_memory_bytes, empirical_ntk
 
     dtype = np.dtype(dtype)
     key = fingerprint(model_config(model), str(dtype), np.asarray(points), model)
@@ -57,30 +70,18 @@ def ntk_eigensystem(model, points: np.ndarray, dtype, *, use_cache: bool = True)
             with open(path, "rb") as file, np.load(file, allow_pickle=False) as stored:  # our handle: no leak
                 timings = json.loads(bytes(stored["timings"]).decode())
                 return stored["eigvals"], stored["eigvecs"], {**timings, "cached": True}
-        except Exception:  # any damage (truncated zip, bad JSON, missing array): recompute the entry
+        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as error:
+            warnings.warn(f"damaged NTK cache entry {path} ({type(error).__name__}: {error}): recomputing it",
+                          CacheDamageWarning, stacklevel=2)  # fmt: skip
             path.unlink(missing_ok=True)
     start = time.perf_counter()
-    kernel = empirical_ntk(model, points, dtype=dtype)
+    kernel = empirical_ntk(model, points, dtype=dtype, reserve_bytes=eigh_memory_bytes(len(points), dtype.itemsize))
     ntk_seconds = time.perf_counter() - start
     start = time.perf_counter()
     eigvals, eigvecs = eigh_descending(kernel)
+    del kernel
     timings = {"ntk_seconds": ntk_seconds, "eigh_seconds": time.perf_counter() - start}
     if use_cache:
-        _save_atomic(path, eigvals=eigvals, eigvecs=eigvecs, timings=np.frombuffer(json.dumps(timings).encode(), np.uint8))
+        with atomic_file(path, "cache entry") as file:
+            np.savez(file, eigvals=eigvals, eigvecs=eigvecs, timings=np.frombuffer(json.dumps(timings).encode(), np.uint8))
     return eigvals, eigvecs, {**timings, "cached": False}
-
-
-def _save_atomic(path: Path, **arrays) -> None:
-    temp = path.with_name(f".{path.name}.{os.getpid()}.partial")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with open(temp, "wb") as file:
-            np.savez(file, **arrays)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temp, path)
-    except BaseException as error:
-        temp.unlink(missing_ok=True)
-        if isinstance(error, OSError):
-            raise InrdictError(f"cannot write the cache entry {path}: {error.strerror} (set INRDICT_CACHE_DIR)") from None
-        raise

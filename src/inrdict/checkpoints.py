@@ -20,7 +20,6 @@ import json
 import os
 import pickle
 import re
-import tempfile
 from pathlib import Path
 
 import equinox as eqx
@@ -28,60 +27,41 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from inrdict._io import atomic_file
 from inrdict.errors import InrdictError
-from inrdict.models import FFN, DenseINR, Linear, ReluMLP, Siren
+from inrdict.families import FAMILY_CLASSES
+from inrdict.models import FFN, Linear, ReluMLP, Siren
 
 FORMAT_NAME = "inrdict-checkpoint"
 FORMAT_VERSION = 1
-_FAMILIES = {"ReluMLP": ReluMLP, "FFN": FFN, "Siren": Siren}
+_FAMILIES = {cls.__name__: cls for cls in (ReluMLP, FFN, Siren, *FAMILY_CLASSES)}
 
 
-def model_config(model: DenseINR) -> dict:
-    """JSON-able description of a model's family, sizes, static settings and dtype (not its arrays)."""
+def model_config(model: eqx.Module) -> dict:
+    """JSON-able description of a model: its family, `hyperparameters()` (sizes, static settings) and dtype."""
     family = type(model).__name__
     if _FAMILIES.get(family) is not type(model):
         raise InrdictError(f"cannot describe a {family}: checkpoints support {', '.join(_FAMILIES)}")
-    config = {
-        "family": family,
-        "in_features": int(model.in_features),
-        "hidden": [int(h) for h in model.hidden],
-        "out_features": int(model.out_features),
-        "dtype": str(model.layers[0].weight.dtype),
-    }
-    if isinstance(model, Siren):
-        config |= {"first_omega0": model.first_omega0, "hidden_omega0": model.hidden_omega0}
-        config["convention"] = model.convention
-    if isinstance(model, FFN):
-        config["n_frequencies"] = int(model.B.shape[0])
-    return config
+    return {"family": family, **model.hyperparameters(), "dtype": str(jax.tree_util.tree_leaves(model)[0].dtype)}
 
 
-def model_from_config(config: dict) -> DenseINR:
-    """A model of the described family and shapes, freshly initialised with `jax.random.key(0)` (B = 0 for FFN)."""
+def model_from_config(config: dict) -> eqx.Module:
+    """A model of the described family and shapes (`from_hyperparameters`: arrays from key(0), an FFN's B = 0)."""
     family = config.get("family") if isinstance(config, dict) else None
     if family not in _FAMILIES:
         raise InrdictError(f"unknown model family {family!r}: expected one of {', '.join(_FAMILIES)}")
     try:
         dtype = np.dtype(config["dtype"])
-        if not np.issubdtype(dtype, np.floating):
+        if not np.issubdtype(dtype, np.inexact):
             raise ValueError(f"dtype {dtype} is not floating-point")
-        sizes = dict(hidden=tuple(int(h) for h in config["hidden"]), out_features=int(config["out_features"]))
-        in_features = int(config["in_features"])
         if jax.dtypes.canonicalize_dtype(dtype) != dtype:
             raise InrdictError(f"the model is {dtype}: enable it first with jax.config.update('jax_enable_x64', True)")
-        key = jax.random.key(0)
-        if family == "FFN":
-            B = jnp.zeros((int(config["n_frequencies"]), in_features), dtype)
-            return FFN(B, **sizes, key=key, dtype=dtype)
-        if family == "Siren":
-            omegas = dict(first_omega0=float(config["first_omega0"]), hidden_omega0=float(config["hidden_omega0"]))
-            return Siren(in_features, **sizes, **omegas, convention=config["convention"], key=key, dtype=dtype)
-        return ReluMLP(in_features, **sizes, key=key, dtype=dtype)
+        return _FAMILIES[family].from_hyperparameters(config, dtype=dtype)
     except (KeyError, TypeError, ValueError) as error:
         raise InrdictError(f"invalid {family} model config ({type(error).__name__}: {error}): {config}") from None
 
 
-def save_model(path: str | os.PathLike, model: DenseINR, *, metadata: dict | None = None) -> Path:
+def save_model(path: str | os.PathLike, model: eqx.Module, *, metadata: dict | None = None) -> Path:
     """Write `model` (and JSON-able `metadata`) to one `.npz` file atomically; returns the path.
 
     The file is written beside `path`, synced, then renamed over it: a failure leaves any old file untouched.
@@ -89,7 +69,7 @@ def save_model(path: str | os.PathLike, model: DenseINR, *, metadata: dict | Non
     return _write(path, jax.tree_util.tree_leaves(model), {"model": model_config(model), "metadata": dict(metadata or {})})
 
 
-def load_model(path: str | os.PathLike) -> tuple[DenseINR, dict]:
+def load_model(path: str | os.PathLike) -> tuple[eqx.Module, dict]:
     """Read a checkpoint written by `save_model`; returns `(model, metadata)`."""
     arrays, meta, fail = _read(path)
     if "model" not in meta:
@@ -128,23 +108,8 @@ def _write(path: str | os.PathLike, leaves: list, meta: dict) -> Path:
         raise InrdictError(f"checkpoint metadata must be JSON-serialisable: {error}") from None
     arrays = {f"leaf_{i:03d}": np.asarray(leaf) for i, leaf in enumerate(leaves)}
     arrays["__meta__"] = np.frombuffer(meta_text.encode("utf-8"), np.uint8)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
-    except OSError as error:
-        raise InrdictError(f"cannot write checkpoint {path}: {error.strerror or error}") from None
-    try:
-        with os.fdopen(fd, "wb") as file:
-            os.fchmod(file.fileno(), 0o644)  # mkstemp makes 0600 files
-            np.savez(file, **arrays)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temp, path)
-    except BaseException as error:
-        Path(temp).unlink(missing_ok=True)
-        if isinstance(error, OSError):
-            raise InrdictError(f"cannot write checkpoint {path}: {error.strerror or error}") from None
-        raise
+    with atomic_file(path, "checkpoint") as file:
+        np.savez(file, **arrays)
     return path
 
 
@@ -288,3 +253,11 @@ def import_haiku_siren(path: str | os.PathLike) -> Siren:
     skeleton = Siren(sizes[0], tuple(sizes[1:-1]), sizes[-1], first_omega0=30.0, hidden_omega0=30.0,
                      convention="ntk", key=jax.random.key(0))  # fmt: skip
     return eqx.tree_at(lambda model: model.layers, skeleton, tuple(layers))
+
+
+def load_weights(path: str | os.PathLike) -> eqx.Module:
+    """A model from an inrdict checkpoint, or from the authors' Haiku SIREN pickle (read with the safe unpickler)."""
+    if Path(path).suffix.lower() in (".pickle", ".pkl"):
+        return import_haiku_siren(path)
+    model, _ = load_model(path)
+    return model

@@ -1,4 +1,4 @@
-"""The `inrdict` command line: reproduce the paper's figures.
+"""The `inrdict` command line: run, list and index the experiments of the registry.
 
 Bad input (an `InrdictError`) prints one line on stderr and exits with status 2; any other exception is a
 bug and keeps its traceback.
@@ -7,6 +7,7 @@ bug and keeps its traceback.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 import time
 from pathlib import Path
@@ -21,14 +22,21 @@ the resolved config, seed, versions and device) and arrays.npz (the arrays behin
 
 EPILOG = """\
 examples:
-  inrdict reproduce                       every figure, default (2-CPU) preset, into figures/
+  inrdict reproduce                       every experiment, default (2-CPU) preset, into figures/ (+ index.html)
+  inrdict list                            what each experiment shows and how long its default preset takes
   inrdict figure 2 --image cat.jpg        Fig. 2 on your own image
   inrdict figure 3 --preset paper --out runs/fig3
   inrdict figure 2 --set steps=500 --set learning_rate=3e-4
-  inrdict meta-learn --preset paper --data-dir ~/data/celeba --out runs/maml [--resume]
+  inrdict meta-learn --preset paper --data-dir ~/data/celeba --out runs/maml   (resumes if interrupted)
   inrdict import-weights seed_maml_celebA_5000.pickle meta_siren.npz
   inrdict figure 5 --meta-weights meta_siren.npz      Fig. 5 with an extra meta-learned row
+  inrdict index figures                   (re)write figures/index.html from the run folders there
 """
+
+# Flags that set a config field, for the experiments whose Config has that field.
+FIELD_FLAGS = {"image": "--image", "meta_weights": "--meta-weights", "data_dir": "--data-dir", "dataset": "--dataset",
+               "method": "--method", "steps": "--steps"}  # fmt: skip
+PATH_FIELDS = ("meta_weights",)  # images and datasets give their own, more specific, messages
 
 
 def _parse_set(items: list[str]) -> dict[str, str]:
@@ -41,8 +49,15 @@ def _parse_set(items: list[str]) -> dict[str, str]:
     return overrides
 
 
+def _preset_names() -> list[str]:
+    from inrdict.experiments import REGISTRY
+
+    names = {name for module in REGISTRY.values() for name in module.PRESETS}
+    return ["default", "paper"] + sorted(names - {"default", "paper"})
+
+
 def build_parser() -> argparse.ArgumentParser:
-    from inrdict.experiments import FIGURES
+    from inrdict.experiments import REGISTRY
 
     parser = argparse.ArgumentParser(
         prog="inrdict", description=DESCRIPTION, epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -51,36 +66,39 @@ def build_parser() -> argparse.ArgumentParser:
 
     def common(p: argparse.ArgumentParser) -> None:
         p.add_argument(
-            "--preset", default="default", choices=["default", "paper"],
+            "--preset", default="default", choices=_preset_names(),
             help="'default' is sized for a 2-core CPU (minutes); 'paper' uses the paper's exact settings (GPU or patience)",
         )  # fmt: skip
         p.add_argument("--seed", type=int, default=None, help="seed for every random draw (default: the preset's, 0)")
         p.add_argument("--no-progress", action="store_true", help="hide progress bars")
 
+    def settable(p: argparse.ArgumentParser) -> None:
+        p.add_argument(
+            "--set", action="append", default=[], metavar="FIELD=VALUE",
+            help="override one config field (repeatable), e.g. --set steps=500 --set hidden=128,128",
+        )  # fmt: skip
+
     figure = commands.add_parser(
-        "figure", help="run one figure", description="Run one figure's experiment and write its outputs."
+        "figure", help="run one experiment", description="Run one experiment and write its outputs."
     )
-    figure.add_argument("number", help=f"figure number: one of {', '.join(FIGURES)}")
+    figure.add_argument("number", metavar="NAME", help=f"experiment: one of {', '.join(REGISTRY)} (see `inrdict list`)")
     common(figure)
-    figure.add_argument("--out", type=Path, default=None, help="output folder (default: figures/figure_N)")
-    figure.add_argument("--image", default=None, help="Fig. 2 only: any image file to fit instead of the astronaut")
+    figure.add_argument("--out", type=Path, default=None, help="output folder (default: figures/<experiment>)")
+    figure.add_argument("--image", default=None, help="Fig. 2: any image file to fit instead of the astronaut")
     figure.add_argument(
         "--meta-weights", default=None, metavar="PATH",
         help="Figs. 4 and 5: add a row for these meta-learned SIREN weights (inrdict checkpoint or the authors' pickle)",
     )  # fmt: skip
     figure.add_argument(
         "--data-dir", default=None, metavar="DIR",
-        help="Figs. 4 and 5, paper preset: the CelebA folder (test faces, and meta-learning if no checkpoint is cached)",
+        help="face experiments, paper preset: the CelebA folder (test faces, and meta-learning if not learned yet)",
     )  # fmt: skip
-    figure.add_argument(
-        "--set", action="append", default=[], metavar="FIELD=VALUE",
-        help="override one config field (repeatable), e.g. --set steps=500 --set hidden=128,128",
-    )  # fmt: skip
+    settable(figure)
 
     reproduce = commands.add_parser(
-        "reproduce", help="meta-learn, then run every figure",
-        description="Meta-learn the SIREN initialisation into OUT/meta_learning (resuming an interrupted run), "
-        "then run every figure into OUT/figure_N.",
+        "reproduce", help="run every experiment (producers first), then write index.html",
+        description="Run every experiment of the preset into OUT/<experiment> (artefacts such as the meta-learned "
+        "SIREN are learned once, first, and reused), then write OUT/index.html.",
     )  # fmt: skip
     common(reproduce)
     reproduce.add_argument("--out", type=Path, default=Path("figures"), help="output root (default: figures)")
@@ -88,8 +106,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     meta = commands.add_parser(
         "meta-learn", help="meta-learn a SIREN initialisation on faces (MAML, first-order MAML or Reptile)",
-        description="Meta-learn SIREN's initialisation on a face dataset; writes a checkpoint every few steps, "
-        "log.jsonl, and when done meta_siren.npz, results.json and figures.",
+        description="Meta-learn SIREN's initialisation on a face dataset (`inrdict figure meta` with shortcuts). "
+        "Training runs once per setting in the artefact cache, with checkpoints: an interrupted run resumes when "
+        "the same command is given again. OUT gets meta_siren.npz, log.jsonl, results.json and figures.",
     )  # fmt: skip
     common(meta)
     meta.add_argument("--dataset", choices=["celeba", "lfw", "folder"], default=None,
@@ -97,9 +116,16 @@ def build_parser() -> argparse.ArgumentParser:
     meta.add_argument("--data-dir", default=None, metavar="DIR", help="dataset folder (CelebA layout, or images)")
     meta.add_argument("--method", choices=["maml", "fomaml", "reptile"], default=None, help="default: maml")
     meta.add_argument("--steps", type=int, default=None, help="outer steps (default: the preset's)")
-    meta.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.npz")
     meta.add_argument("--out", type=Path, default=Path("figures") / "meta_learning", help="run folder")
-    meta.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE", help="override a config field")
+    settable(meta)
+
+    commands.add_parser("list", help="list the experiments", description="Each experiment: what it shows, its presets "
+                        "and about how long its default preset takes on 2 CPU cores.")  # fmt: skip
+
+    index = commands.add_parser("index", help="write DIR/index.html over the run folders in DIR",
+                                description="Write a static index.html (pictures, claims, numbers beside the paper's) "
+                                "from the results.json files of the run folders in DIR.")  # fmt: skip
+    index.add_argument("folder", type=Path, help="folder holding run folders, e.g. figures")
 
     importer = commands.add_parser(
         "import-weights", help="convert the authors' Haiku SIREN pickle into an inrdict checkpoint",
@@ -111,84 +137,119 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def resolve_config(module, preset: str, seed: int | None, overrides: dict[str, str]):
+def _has_field(module, name: str) -> bool:
+    return name in {field.name for field in dataclasses.fields(module.Config)}
+
+
+def _display(name: str) -> str:
+    return f"figure {name}" if name.isdigit() else name
+
+
+def _flag_values(args: argparse.Namespace, module, name: str) -> dict:
+    """Typed config values from the flags that name a config field; refuses a flag the experiment has no field for."""
+    from inrdict.experiments import REGISTRY
+
+    values = {}
+    for field, flag in FIELD_FLAGS.items():
+        value = getattr(args, field, None)
+        if value is None:
+            continue
+        if not _has_field(module, field):
+            takers = [_display(n) for n, m in REGISTRY.items() if _has_field(m, field)]
+            raise InrdictError(f"{flag} applies to {', '.join(takers)} only")
+        if field in PATH_FIELDS and not Path(value).exists():
+            raise InrdictError(f"{flag} path not found: {value}")
+        values[field] = value
+    return values
+
+
+def resolve_config(module, name: str, preset: str, *, seed: int | None = None, values: dict | None = None,
+                   overrides: dict[str, str] | None = None):  # fmt: skip
+    """The preset's config with typed `values` (flags, seed) and then `--set` string overrides applied."""
     from inrdict.experiments._run import apply_overrides
 
-    config = module.PRESETS[preset]
+    if preset not in module.PRESETS:
+        raise InrdictError(f"{_display(name)} has no {preset!r} preset: choose one of {', '.join(module.PRESETS)}")
+    values = dict(values or {})
     if seed is not None:
-        overrides = {"seed": str(seed), **overrides}
-    return apply_overrides(config, overrides)
+        values["seed"] = seed
+    return apply_overrides(dataclasses.replace(module.PRESETS[preset], **values), overrides or {})
 
 
-def run_experiment(title: str, module, config, out_dir: Path, progress: bool, **kwargs) -> dict:
-    print(module.__doc__.strip().splitlines()[0], flush=True)
+def run_one(name: str, module, config, out_dir: Path, *, progress: bool, preset: str) -> dict:
+    from inrdict.experiments._run import run_experiment
+
+    print(f"{_display(name).capitalize()}: {module.TITLE}", flush=True)
     start = time.perf_counter()
-    results = module.run(config, out_dir, progress=progress, **kwargs)
-    print_summary(title, module, results, time.perf_counter() - start, out_dir)
+    results = run_experiment(module, config, out_dir, progress=progress, preset=preset)
+    print_summary(module, results, time.perf_counter() - start, out_dir)
     return results
 
 
-def print_summary(title: str, module, results: dict, seconds: float, out_dir: Path) -> None:
-    rows = module.summary_rows(results["numbers"])
-    width = max(len(label) for label, _ in rows)
-    print(f"\n  {title} ({seconds:.1f} s) → {out_dir}")
+def print_summary(module, results: dict, seconds: float, out_dir: Path) -> None:
+    rows = module.summary(results["numbers"])
+    width = max((len(label) for label, _ in rows), default=0)
+    print(f"\n  {module.NAME} ({seconds:.1f} s) → {out_dir}")
     for label, text in rows:
         print(f"    {label:<{width}}  {text}")
-    for claim, holds in results["claims"].items():
-        print(f"    claim {claim:<40} {'holds' if holds else 'DOES NOT HOLD'}")
+    for kind, checks in (("claim", results["claims"]), ("sanity", results["sanity"])):
+        for check, holds in checks.items():
+            print(f"    {kind} {check:<44} {'holds' if holds else 'DOES NOT HOLD'}")
     print(flush=True)
+
+
+def list_experiments() -> None:
+    from inrdict.experiments import REGISTRY
+
+    width = max(len(name) for name in REGISTRY)
+    for name, module in REGISTRY.items():
+        print(f"  {name:<{width}}  {module.TITLE}  [presets: {', '.join(module.PRESETS)}; "
+              f"default ≈ {module.DEFAULT_SECONDS} s on 2 CPU cores]")  # fmt: skip
+
+
+def reproduce(args: argparse.Namespace, progress: bool) -> None:
+    from inrdict.experiments import REGISTRY, reproduce_order
+    from inrdict.experiments._index import write_index
+
+    start = time.perf_counter()
+    if args.data_dir is not None and not Path(args.data_dir).exists():
+        raise InrdictError(f"--data-dir path not found: {args.data_dir}")
+    names = [name for name in reproduce_order() if args.preset in REGISTRY[name].PRESETS]
+    failed = []
+    for name in names:
+        module = REGISTRY[name]
+        values = {"data_dir": args.data_dir} if args.data_dir is not None and _has_field(module, "data_dir") else {}
+        config = resolve_config(module, name, args.preset, seed=args.seed, values=values)
+        results = run_one(name, module, config, args.out / module.NAME, progress=progress, preset=args.preset)
+        failed += [f"{module.NAME}: {claim}" for claim, holds in results["claims"].items() if not holds]
+    index = write_index(args.out)
+    print(f"{len(names)} experiments done in {time.perf_counter() - start:.1f} s → {args.out} (open {index})")
+    if failed:
+        print(f"claims that do not hold on this run: {'; '.join(failed)}")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    from inrdict.experiments import FIGURES
+    from inrdict.experiments import get
 
     try:
         progress = not getattr(args, "no_progress", False)
-        if args.command == "figure":
-            if args.number not in FIGURES:
-                raise InrdictError(f"unknown figure {args.number!r}: choose one of {', '.join(FIGURES)}")
-            overrides = _parse_set(args.set)
-            if args.image is not None:
-                if args.number != "2":
-                    raise InrdictError("--image applies to figure 2 only")
-                overrides["image"] = args.image
-            for flag, field, value in (("--meta-weights", "meta_weights", args.meta_weights), ("--data-dir", "data_dir", args.data_dir)):
-                if value is None:
-                    continue
-                if args.number not in ("4", "5"):
-                    raise InrdictError(f"{flag} applies to figures 4 and 5 only")
-                if not Path(value).exists():
-                    raise InrdictError(f"{flag} path not found: {value}")
-                overrides[field] = value
-            config = resolve_config(FIGURES[args.number], args.preset, args.seed, overrides)
-            out = args.out if args.out is not None else Path("figures") / f"figure_{args.number}"
-            run_experiment(f"Figure {args.number}", FIGURES[args.number], config, out, progress)
-        elif args.command == "meta-learn":
-            from inrdict.experiments import meta_learning
-
-            overrides = _parse_set(args.set)
-            for field in ("dataset", "data_dir", "method", "steps"):
-                if getattr(args, field) is not None:
-                    overrides[field] = str(getattr(args, field))
-            config = resolve_config(meta_learning, args.preset, args.seed, overrides)
-            run_experiment("Meta-learning", meta_learning, config, args.out, progress, resume=args.resume)
+        if args.command in ("figure", "meta-learn"):
+            name = args.number if args.command == "figure" else "meta"
+            module = get(name)
+            values = _flag_values(args, module, name)
+            config = resolve_config(module, name, args.preset, seed=args.seed, values=values, overrides=_parse_set(args.set))
+            out = args.out if args.out is not None else Path("figures") / module.NAME
+            run_one(name, module, config, out, progress=progress, preset=args.preset)
         elif args.command == "reproduce":
-            from inrdict.experiments import meta_learning
+            reproduce(args, progress)
+        elif args.command == "list":
+            list_experiments()
+        elif args.command == "index":
+            from inrdict.experiments._index import write_index
 
-            start = time.perf_counter()
-            extra = {"data_dir": args.data_dir} if args.data_dir else {}
-            config = resolve_config(meta_learning, args.preset, args.seed, extra)
-            meta_out = args.out / "meta_learning"
-            run_experiment("Meta-learning", meta_learning, config, meta_out, progress, resume=True)
-            for number, module in FIGURES.items():
-                overrides = dict(extra) if "data_dir" in module.Config.__dataclass_fields__ else {}
-                if "meta_checkpoint" in module.Config.__dataclass_fields__:
-                    overrides["meta_checkpoint"] = str(meta_out / meta_learning.CHECKPOINT)
-                config = resolve_config(module, args.preset, args.seed, overrides)
-                run_experiment(f"Figure {number}", module, config, args.out / f"figure_{number}", progress)
-            print(f"Meta-learning and all figures done in {time.perf_counter() - start:.1f} s → {args.out}")
+            print(f"wrote {write_index(args.folder)}")
         elif args.command == "import-weights":
             from inrdict.checkpoints import import_haiku_siren, save_model
             from inrdict.models import count_parameters

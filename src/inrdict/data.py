@@ -9,13 +9,16 @@ import os
 from pathlib import Path
 
 import numpy as np
+from jaxtyping import Float, Shaped
 
 from inrdict.errors import InrdictError
+
+Image = Float[np.ndarray, "h w *c"]  # (H, W) grayscale or (H, W, 3) RGB, float32 in [0, 1]
 
 GRAY_WEIGHTS = np.array([0.299, 0.587, 0.114])
 
 
-def load_image(path: str | os.PathLike) -> np.ndarray:
+def load_image(path: str | os.PathLike) -> Image:
     """Read any image file to float32 in [0, 1]: (H, W) grayscale or (H, W, 3) RGB.
 
     8- and 16-bit integers are scaled by their full range; palette images are expanded; RGBA (and gray +
@@ -32,7 +35,7 @@ def load_image(path: str | os.PathLike) -> np.ndarray:
     return decode_image(raw, str(path))
 
 
-def decode_image(raw: bytes, name: str) -> np.ndarray:
+def decode_image(raw: bytes, name: str) -> Image:
     """`load_image` for bytes already read (a file, a zip member); `name` is used in error messages."""
     import io
 
@@ -81,21 +84,21 @@ def _to_unit_range(image: np.ndarray) -> np.ndarray:
     raise InrdictError(f"unsupported image data type {image.dtype}")
 
 
-def astronaut() -> np.ndarray:
+def astronaut() -> Float[np.ndarray, "512 512 3"]:
     """scikit-image's bundled 512 x 512 RGB test image, float32 in [0, 1] (the Fig. 2 default)."""
     import skimage.data
 
     return (skimage.data.astronaut() / 255.0).astype(np.float32)
 
 
-def to_grayscale(image: np.ndarray) -> np.ndarray:
+def to_grayscale(image: Float[np.ndarray, "h w *c"]) -> Float[np.ndarray, "h w"]:
     """0.299 R + 0.587 G + 0.114 B for RGB; grayscale input is returned unchanged. Shape (H, W)."""
     if image.ndim == 2:
         return image
     return (image[..., :3] @ GRAY_WEIGHTS).astype(image.dtype)
 
 
-def center_crop(image: np.ndarray, size: int | None = None) -> np.ndarray:
+def center_crop(image: Shaped[np.ndarray, "h w *c"], size: int | None = None) -> Shaped[np.ndarray, "s s *c"]:
     """Central `size` x `size` crop (default: the largest square)."""
     height, width = image.shape[:2]
     size = min(height, width) if size is None else int(size)
@@ -105,7 +108,7 @@ def center_crop(image: np.ndarray, size: int | None = None) -> np.ndarray:
     return image[top : top + size, left : left + size]
 
 
-def resize(image: np.ndarray, size: int | tuple[int, int]) -> np.ndarray:
+def resize(image: Float[np.ndarray, "h w *c"], size: int | tuple[int, int]) -> Float[np.ndarray, "h2 w2 *c"]:
     """Anti-aliased resize to (height, width) (an int means square), float32 in [0, 1]."""
     import skimage.transform
 
@@ -118,19 +121,19 @@ def resize(image: np.ndarray, size: int | tuple[int, int]) -> np.ndarray:
     return np.clip(out, 0.0, 1.0).astype(np.float32)
 
 
-def square_image(image: np.ndarray, size: int) -> np.ndarray:
+def square_image(image: Float[np.ndarray, "h w *c"], size: int) -> Float[np.ndarray, "s s *c"]:
     """Centre-crop to the largest square, then anti-aliased resize to `size` x `size`."""
     return resize(center_crop(image), size)
 
 
-def axis_grid(n: int, low: float, high: float) -> np.ndarray:
+def axis_grid(n: int, low: float, high: float) -> Float[np.ndarray, " n"]:
     """`linspace(low, high, n, endpoint=False)`: n samples with spacing (high - low) / n."""
     if n < 1:
         raise InrdictError(f"grid size must be positive, got {n}")
     return np.linspace(low, high, n, endpoint=False, dtype=np.float64).astype(np.float32)
 
 
-def grid_2d(n: int, low: float, high: float) -> np.ndarray:
+def grid_2d(n: int, low: float, high: float) -> Float[np.ndarray, "points 2"]:
     """Points of the n x n grid, shape (n*n, 2), `meshgrid(indexing="ij")` flattened row-major.
 
     Point `i*n + j` is `(x_i, x_j)`, so a vector over the grid reshapes to (n, n) image layout directly.
@@ -140,17 +143,17 @@ def grid_2d(n: int, low: float, high: float) -> np.ndarray:
     return np.stack([rows.ravel(), cols.ravel()], axis=-1)
 
 
-def fit_grid(n: int) -> np.ndarray:
+def fit_grid(n: int) -> Float[np.ndarray, "points 2"]:
     """Fig. 2 fitting grid: `linspace(-1, 1, n, endpoint=False)` per axis, shape (n*n, 2)."""
     return grid_2d(n, -1.0, 1.0)
 
 
-def ntk_grid(n: int) -> np.ndarray:
+def ntk_grid(n: int) -> Float[np.ndarray, "points 2"]:
     """NTK / meta-learning grid: `linspace(0, 1, n+1)[:-1]` per axis, shape (n*n, 2)."""
     return grid_2d(n, 0.0, 1.0)
 
 
-def image_dataset(image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def image_dataset(image: Float[np.ndarray, "h w *c"]) -> tuple[Float[np.ndarray, "n 2"], Float[np.ndarray, "n c"]]:
     """An (n, n[, c]) image on the Fig. 2 grid: coordinates (n*n, 2) and targets (n*n, c)."""
     height, width = image.shape[:2]
     if height != width:
@@ -159,7 +162,7 @@ def image_dataset(image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return fit_grid(height), targets
 
 
-def tone(freq_hz: float, n_samples: int, phase: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+def tone(freq_hz: float, n_samples: int, phase: float = 0.0) -> tuple[Float[np.ndarray, " n"], Float[np.ndarray, " n"]]:
     """A unit sine `sin(2π f r + phase)` on `linspace(0, 1, n_samples, endpoint=False)`.
 
     Returns (r, signal), both of shape (n_samples,) float32.

@@ -14,7 +14,8 @@ import dataclasses
 import os
 import zipfile
 from pathlib import Path
-from typing import Callable, Protocol, Sequence
+from collections.abc import Callable, Sequence
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 
@@ -26,10 +27,11 @@ CELEBA_CROP = 178
 PARTITION_FILE = "list_eval_partition.txt"
 
 
+@runtime_checkable
 class ImageSource(Protocol):
     def __len__(self) -> int: ...
 
-    def load(self, indices: Sequence[int]) -> np.ndarray:
+    def load(self, indices: Sequence[int] | np.ndarray) -> np.ndarray:
         """Images at `indices`, shape (len(indices), size, size) float32 in [0, 1]."""
         ...
 
@@ -43,7 +45,7 @@ class ArraySource:
     def __len__(self) -> int:
         return self.images.shape[0]
 
-    def load(self, indices: Sequence[int]) -> np.ndarray:
+    def load(self, indices: Sequence[int] | np.ndarray) -> np.ndarray:
         return self.images[np.asarray(indices, dtype=np.int64)]
 
 
@@ -58,8 +60,14 @@ class FileSource:
     def __len__(self) -> int:
         return len(self.names)
 
-    def load(self, indices: Sequence[int]) -> np.ndarray:
-        return np.stack([self.preprocess(_decode(self.names[i], self.read_bytes)) for i in indices])
+    def load(self, indices: Sequence[int] | np.ndarray) -> np.ndarray:
+        images = []
+        for i in indices:
+            try:
+                images.append(self.preprocess(_decode(self.names[i], self.read_bytes)))
+            except InrdictError as error:
+                raise InrdictError(f"image {self.names[i]}: {error}") from None
+        return np.stack(images)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -83,9 +91,17 @@ def _decode(name: str, read_bytes: Callable[[str], bytes]) -> np.ndarray:
 
 
 def preprocess_face(image: np.ndarray, grid_size: int, crop: int | None = None) -> np.ndarray:
-    """Centre crop (`crop` pixels, default the largest square), grayscale, anti-aliased resize to the grid."""
+    """Centre crop (`crop` pixels, default the largest square), grayscale, anti-aliased resize to the grid.
+
+    An image smaller than `crop` is refused: cropping it differently would silently change the framing.
+    """
     gray = data.to_grayscale(image.astype(np.float32))  # (H, W)
-    return data.resize(data.center_crop(gray, crop if crop is not None and crop <= min(gray.shape) else None), grid_size)
+    if crop is not None and crop > min(gray.shape):
+        raise InrdictError(
+            f"it is {gray.shape[0]} x {gray.shape[1]} pixels, smaller than the {crop}-pixel CelebA crop "
+            "(aligned CelebA images are 178 x 218): use --dataset folder for other images"
+        )
+    return data.resize(data.center_crop(gray, crop), grid_size)
 
 
 def _split_indices(n: int, fractions: tuple[float, float], seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -133,7 +149,7 @@ def celeba(data_dir: str | os.PathLike, grid_size: int) -> FaceDataset:
     """CelebA from `data_dir`: `img_align_celeba/*.jpg` + `list_eval_partition.txt`, or a zip holding them.
 
     Accepted layouts: the folder with both; the folder with `img_align_celeba.zip` (partition file inside the zip or
-    beside it); or `data_dir` itself a zip. Only images present and listed are used.
+    beside it); or `data_dir` itself a zip. Every listed image must be present (checked up front).
     """
     path = Path(data_dir)
     if not path.exists():
@@ -156,10 +172,15 @@ def celeba(data_dir: str | os.PathLike, grid_size: int) -> FaceDataset:
     else:
         raise InrdictError(f"no CelebA images in {path}: expected img_align_celeba/ or img_align_celeba.zip there")
     partition = _read_partition(partition_text, PARTITION_FILE)
+    missing = sorted(name for name in partition if name not in available)
+    if missing:  # found now, not hours into a run when one of them is drawn
+        raise InrdictError(
+            f"{PARTITION_FILE} lists {len(missing)} image(s) missing from {path}, e.g. {', '.join(missing[:3])}: "
+            "complete the image folder or remove those lines"
+        )
     splits: list[list[str]] = [[], [], []]
     for name in sorted(partition):
-        if name in available:
-            splits[partition[name]].append(available[name])
+        splits[partition[name]].append(available[name])
     for label, names in zip(("train", "validation", "test"), splits):
         if not names:
             raise InrdictError(f"the CelebA {label} split has no images in {path}: check {PARTITION_FILE} and the images")
@@ -198,7 +219,7 @@ def load_faces(name: str, grid_size: int, data_dir: str | None = None, seed: int
             raise InrdictError(
                 f"--data-dir {data_dir} is not used by the embedded lfw faces: use --preset paper (CelebA) or --dataset folder"
             )
-        return lfw_faces(grid_size)
+        return lfw_faces(grid_size, seed=seed)
     if name in ("celeba", "folder") and data_dir is None:
         raise InrdictError(f"the {name} dataset needs --data-dir")
     if name == "celeba":

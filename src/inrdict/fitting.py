@@ -22,17 +22,20 @@ Example::
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 import time
+from typing import NamedTuple
 
 import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
-from jaxtyping import Array, Float, PRNGKeyArray
+from jaxtyping import Array, Float, Int, PRNGKeyArray
 
-from inrdict._memory import available_memory_bytes
+from inrdict._typing import AnyArray
+from inrdict._memory import require_memory
 from inrdict.errors import DivergenceError, InrdictError
 from inrdict.models import DenseINR, partition_trainable
 
@@ -55,7 +58,7 @@ class FitResult:
         seconds: wall time of the training loop, compile included.
     """
 
-    model: DenseINR
+    model: eqx.Module
     train_psnr_db: np.ndarray
     eval_steps: np.ndarray
     eval_psnr_db: np.ndarray
@@ -67,7 +70,7 @@ class FitResult:
         return float(self.eval_psnr_db[-1])
 
 
-def predict(model: DenseINR, coords: Float[Array, "n d"], batch_size: int = 65536) -> np.ndarray:
+def predict(model: eqx.Module, coords: Float[AnyArray, "n *d"], batch_size: int = 65536) -> np.ndarray:
     """`vmap(model)` over `coords` in chunks of `batch_size` points; returns NumPy (n, out)."""
     coords = jnp.asarray(coords)
     if coords.ndim == 1:
@@ -79,6 +82,21 @@ def predict(model: DenseINR, coords: Float[Array, "n d"], batch_size: int = 6553
 @eqx.filter_jit
 def _predict(model, coords):
     return jax.vmap(model)(coords)
+
+
+def _head(model: eqx.Module):
+    """The part of `model` after its fixed input mapping: `model.head` for dense INRs, the whole model otherwise."""
+    return model.head if isinstance(model, DenseINR) else model
+
+
+@eqx.filter_jit
+def encode_inputs(model: eqx.Module, coords: Float[AnyArray, "n d"]) -> Float[AnyArray, "n e"]:
+    """Input mappings `model.encode(r)` of many points (identity for models without a fixed mapping).
+
+    A `DenseINR`'s `encode` uses frozen arrays only (an FFN's B), so the encodings of fixed training points never
+    change: `fit` computes them once instead of every step (an FFN's 256 sin/cos cost as much as its hidden layers).
+    """
+    return jax.vmap(model.encode)(coords) if isinstance(model, DenseINR) else coords
 
 
 DEFAULT_CHUNK_SIZE = 4096
@@ -97,7 +115,7 @@ def mse_value_and_grad(params, frozen, x: Array, y: Array, chunk_size: int = DEF
 
     def weighted_sum(p, x, y, w):
         model = eqx.combine(p, frozen)
-        residual = jax.vmap(model.head if encoded else model)(x) - y  # (chunk, c)
+        residual = jax.vmap(_head(model) if encoded else model)(x) - y  # (chunk, c)
         return jnp.sum(w[:, None] * residual**2)
 
     n, scale = x.shape[0], 1.0 / y.size
@@ -119,41 +137,83 @@ def mse_value_and_grad(params, frozen, x: Array, y: Array, chunk_size: int = DEF
     return loss * scale, jax.tree_util.tree_map(lambda g: g * scale, grads)
 
 
-def make_train_step(
-    frozen, optimizer: optax.GradientTransformation, chunk_size: int = DEFAULT_CHUNK_SIZE, encoded: bool = False
-):
-    """One optimiser update on a batch: `step(params, opt_state, x, y) -> (params, opt_state, loss)`.
+class TrainState(NamedTuple):
+    """Everything that changes while training (fitting, meta-learning): a pytree the pure steps take and return."""
 
-    `loss` is the MSE before the update; `encoded` as in `mse_value_and_grad`. Pure and jittable; `fit` runs it
-    inside `lax.scan`.
+    params: eqx.Module  # the trainable arrays of the model (`partition_trainable`)
+    opt_state: optax.OptState
+    step: Int[Array, ""]  # updates done so far
+
+
+def init_state(model: eqx.Module, optimizer: optax.GradientTransformation) -> tuple[TrainState, eqx.Module]:
+    """Split `model` into (initial `TrainState`, frozen part); `eqx.combine(state.params, frozen)` rebuilds it."""
+    params, frozen = partition_trainable(model)
+    return TrainState(params, optimizer.init(params), jnp.zeros((), jnp.int32)), frozen
+
+
+@eqx.filter_jit
+def fit_steps(
+    state: TrainState,
+    frozen: eqx.Module,
+    inputs: Float[AnyArray, "n e"],
+    targets: Float[AnyArray, "n c"],
+    n_steps: int,
+    optimizer: optax.GradientTransformation,
+    *,
+    batch_size: int | None = None,
+    key: PRNGKeyArray | None = None,
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+    encoded: bool = True,
+) -> tuple[TrainState, Float[AnyArray, " n_steps"]]:
+    """`n_steps` optimiser updates in one `lax.scan`; returns the new state and the MSE before each update.
+
+    Full batch when `batch_size` is None; otherwise update t draws `batch_size` points uniformly with
+    replacement using `fold_in(key, t)` (t counted from the start of the fit, so results do not depend on how
+    the steps are grouped into calls). `inputs` are input mappings (`encode_inputs`) when `encoded`, raw
+    coordinates otherwise. Compiled once per shapes, optimiser, `n_steps` and settings (module-level jit).
     """
 
-    def step(params, opt_state, x, y):
-        loss, grads = mse_value_and_grad(params, frozen, x, y, chunk_size, encoded)
-        updates, opt_state = optimizer.update(grads, opt_state, params)
-        return optax.apply_updates(params, updates), opt_state, loss
+    def one_step(state: TrainState, _):
+        x, y = inputs, targets
+        if batch_size is not None:
+            index = jax.random.randint(jax.random.fold_in(key, state.step), (batch_size,), 0, inputs.shape[0])
+            x, y = inputs[index], targets[index]
+        loss, grads = mse_value_and_grad(state.params, frozen, x, y, chunk_size, encoded)
+        updates, opt_state = optimizer.update(grads, state.opt_state, state.params)
+        return TrainState(optax.apply_updates(state.params, updates), opt_state, state.step + 1), loss
 
-    return step
+    return jax.lax.scan(one_step, state, None, length=n_steps)
 
 
-def fit_memory_bytes(model: DenseINR, n_train: int, n_eval: int, chunk: int, itemsize: int = 4) -> int:
+@functools.lru_cache(maxsize=None)
+def adam(learning_rate: float) -> optax.GradientTransformation:
+    """`optax.adam(learning_rate)`, one object per rate, so jitted fitting steps compile once per rate."""
+    return optax.adam(learning_rate)
+
+
+def fit_memory_bytes(model: eqx.Module, n_train: int, n_eval: int, chunk: int, itemsize: int = 4) -> int:
     """Rough peak memory of `fit`: the data (with padded copies), one chunk's activations, the predictions."""
-    widths = [2 * model.layers[0].in_features] + [2 * layer.out_features for layer in model.layers]
-    data = (n_train + n_eval) * (model.in_features + model.out_features) * 3 + n_train * model.layers[0].in_features
+    if isinstance(model, DenseINR):
+        widths = [2 * model.layers[0].in_features] + [2 * layer.out_features for layer in model.layers]
+        n_in, n_out, n_encoded = model.in_features, model.out_features, model.layers[0].in_features
+    else:  # generic module: size the activations by its largest array dimension
+        largest = max(max(leaf.shape, default=1) for leaf in jax.tree_util.tree_leaves(eqx.filter(model, eqx.is_array)))
+        widths, n_in, n_out, n_encoded = [2 * largest] * 8, 2, 3, 2
+    data = (n_train + n_eval) * (n_in + n_out) * 3 + n_train * n_encoded
     return int((chunk * sum(widths) * 2 + data + n_eval * max(widths)) * itemsize)
 
 
 def fit(
-    model: DenseINR,
-    coords: Float[Array, "n d"],
-    targets: Float[Array, "n c"],
+    model: eqx.Module,
+    coords: Float[AnyArray, "n *d"],
+    targets: Float[AnyArray, "n *c"],
     *,
     steps: int,
     learning_rate: float = 1e-4,
     optimizer: optax.GradientTransformation | None = None,
     batch_size: int | None = None,
-    eval_coords: Float[Array, "m d"] | None = None,
-    eval_targets: Float[Array, "m c"] | None = None,
+    eval_coords: Float[AnyArray, "m *d"] | None = None,
+    eval_targets: Float[AnyArray, "m *c"] | None = None,
     eval_every: int = 100,
     key: PRNGKeyArray | None = None,
     progress: bool = True,
@@ -162,8 +222,11 @@ def fit(
 ) -> FitResult:
     """Train `model` to map `coords` to `targets` by minimising the MSE.
 
+    A thin host loop over `fit_steps` (progress bar, evaluation, divergence check); the jitted steps are
+    compiled once per shape and settings and reused across calls.
+
     Args:
-        model: any `DenseINR` (its frozen fields, such as an FFN's B, are not trained).
+        model: any INR (`DenseINR` or another Equinox module); its frozen fields (an FFN's B) are not trained.
         coords: (n, d) training coordinates (a 1-D array is taken as d = 1).
         targets: (n, c) training values (a 1-D array is taken as c = 1).
         steps: number of optimiser updates.
@@ -173,7 +236,8 @@ def fit(
         eval_coords, eval_targets: where to measure the evaluation PSNR and the final predictions
             (default: the training data).
         eval_every: evaluate every this many steps (also the length of each jitted `lax.scan` chunk).
-        key: PRNG key for minibatch sampling (required when `batch_size` is set).
+        key: PRNG key for minibatch sampling (required when `batch_size` is set; full-batch fitting draws
+            nothing at random and takes none).
         progress: show a tqdm progress bar.
         description: label of the progress bar and of error messages.
         chunk_size: points per gradient chunk (see `mse_value_and_grad`); the result does not depend on it.
@@ -183,7 +247,7 @@ def fit(
 
     Raises:
         InrdictError: for non-positive `steps`/`eval_every`/`batch_size`, mismatched shapes, or a full batch
-            too large for this machine's memory. `DivergenceError` if the loss becomes NaN or infinite.
+            too large for the memory available. `DivergenceError` if the loss becomes NaN or infinite.
     """
     coords, targets = _as_2d(coords, "coords"), _as_2d(targets, "targets")
     if coords.shape[0] != targets.shape[0]:
@@ -203,50 +267,21 @@ def fit(
     if chunk_size < 1:
         raise InrdictError(f"chunk_size must be positive, got {chunk_size}")
     needed = fit_memory_bytes(model, coords.shape[0], eval_coords.shape[0], min(coords.shape[0], chunk_size))
-    available = available_memory_bytes()
-    if needed > 0.8 * available:
-        raise InrdictError(
-            f"fitting {coords.shape[0]} points needs about {needed / 2**30:.1f} GiB but this machine has "
-            f"{available / 2**30:.1f} GiB: use a smaller image or fewer points"
-        )
+    require_memory(needed, f"fitting {coords.shape[0]} points", "use a smaller image or fewer points")
 
-    params, frozen = partition_trainable(model)
-    optimizer = optimizer if optimizer is not None else optax.adam(learning_rate)
-    opt_state = optimizer.init(params)
-    key = jax.random.key(0) if key is None else key
-    n_train = coords.shape[0]
-    # The input mapping uses frozen arrays only, so the training points' encodings never change: compute them
-    # once (the sin/cos of an FFN's 256 frequencies cost as much as its hidden layers on a CPU).
-    inputs = jax.jit(jax.vmap(model.encode))(coords)  # (n, e)
-    train_step = make_train_step(frozen, optimizer, chunk_size, encoded=True)
-
-    @jax.jit
-    def run_chunk(params, opt_state, step_keys):
-        def step(carry, step_key):
-            params, opt_state = carry
-            if batch_size is None:
-                x, y = inputs, targets
-            else:
-                index = jax.random.randint(step_key, (batch_size,), 0, n_train)
-                x, y = inputs[index], targets[index]
-            params, opt_state, loss = train_step(params, opt_state, x, y)
-            return (params, opt_state), loss
-
-        (params, opt_state), losses = jax.lax.scan(step, (params, opt_state), step_keys)
-        return params, opt_state, losses
-
-    eval_loss = jax.jit(lambda params: _chunked_mse(eqx.combine(params, frozen), eval_coords, eval_targets))
+    optimizer = optimizer if optimizer is not None else adam(float(learning_rate))
+    state, frozen = init_state(model, optimizer)
+    inputs = encode_inputs(model, coords)  # (n, e)
+    settings = dict(batch_size=batch_size, key=key, chunk_size=chunk_size, encoded=True)
 
     from tqdm.auto import tqdm
 
     start = time.perf_counter()
     train_losses, eval_steps, eval_losses = [], [], []
-    done = 0
     with tqdm(total=steps, desc=description, disable=not progress, leave=False, unit="step") as bar:
-        while done < steps:
+        while (done := int(state.step)) < steps:
             n = min(eval_every, steps - done)
-            step_keys = jax.random.split(jax.random.fold_in(key, done), n)
-            params, opt_state, losses = run_chunk(params, opt_state, step_keys)
+            state, losses = fit_steps(state, frozen, inputs, targets, n, optimizer, **settings)
             losses = np.asarray(losses)
             bad = np.flatnonzero(~np.isfinite(losses))
             if bad.size:
@@ -255,12 +290,11 @@ def fit(
                     f"lower the learning rate (now {learning_rate:g})"
                 )
             train_losses.append(losses)
-            done += n
-            eval_steps.append(done)
-            eval_losses.append(float(eval_loss(params)))
+            eval_steps.append(done + n)
+            eval_losses.append(float(_eval_mse(state.params, frozen, eval_coords, eval_targets)))
             bar.update(n)
             bar.set_postfix(train_psnr=f"{psnr_db(losses[-1]):.2f}", eval_psnr=f"{psnr_db(eval_losses[-1]):.2f}")
-    model = eqx.combine(params, frozen)
+    model = eqx.combine(state.params, frozen)
     predictions = predict(model, eval_coords)
     if not np.all(np.isfinite(eval_losses)):
         raise DivergenceError(f"{description}: the evaluation loss is not finite: lower the learning rate")
@@ -274,8 +308,10 @@ def fit(
     )
 
 
-def _chunked_mse(model, coords, targets, chunk: int = 65536):
-    total = 0.0
+@eqx.filter_jit
+def _eval_mse(params, frozen, coords, targets, chunk: int = 65536):
+    model = eqx.combine(params, frozen)
+    total = jnp.zeros((), targets.dtype)
     for i in range(0, coords.shape[0], chunk):
         prediction = jax.vmap(model)(coords[i : i + chunk])
         total = total + jnp.sum((prediction - targets[i : i + chunk]) ** 2)

@@ -31,10 +31,12 @@ import numpy as np
 import optax
 from jaxtyping import Array, Float, PRNGKeyArray
 
+from inrdict._typing import AnyArray
+from inrdict._io import atomic_write_text
 from inrdict.cache import fingerprint
 from inrdict.errors import DivergenceError, InrdictError
-from inrdict.fitting import psnr_db
-from inrdict.models import DenseINR, partition_trainable
+from inrdict.fitting import TrainState, adam, init_state, psnr_db
+from inrdict.models import partition_trainable
 
 MetaMethod = Literal["maml", "fomaml", "reptile"]
 METHODS = ("maml", "fomaml", "reptile")
@@ -47,8 +49,8 @@ def _mse(params, frozen, coords, target):
 def adapt(
     params,
     frozen,
-    coords: Float[Array, "n d"],
-    target: Float[Array, "n c"],
+    coords: Float[AnyArray, "n d"],
+    target: Float[AnyArray, "n c"],
     *,
     inner_steps: int,
     inner_lr: float,
@@ -117,14 +119,35 @@ def make_outer_step(
     return step
 
 
-def adapted_psnr_db(model: DenseINR, coords, images: np.ndarray, *, inner_steps: int, inner_lr: float) -> np.ndarray:
+@eqx.filter_jit
+def meta_step(
+    state: TrainState,
+    frozen: eqx.Module,
+    coords: Float[AnyArray, "n d"],
+    targets: Float[AnyArray, "tasks n c"],
+    key: PRNGKeyArray,
+    optimizer: optax.GradientTransformation,
+    method: MetaMethod,
+    inner_steps: int,
+    inner_lr: float,
+    inner_batch: int | None = None,
+) -> tuple[TrainState, Float[AnyArray, " tasks"]]:
+    """One outer update (`make_outer_step`) on a batch of tasks; returns the new state and each task's
+    post-adaptation MSE. Compiled once per shapes and settings (module-level jit)."""
+    step = make_outer_step(frozen, coords, optimizer, method=method, inner_steps=inner_steps, inner_lr=inner_lr,
+                           inner_batch=inner_batch)  # fmt: skip
+    params, opt_state, losses = step(state.params, state.opt_state, targets, key)
+    return TrainState(params, opt_state, state.step + 1), losses
+
+
+def adapted_psnr_db(model: eqx.Module, coords, images: np.ndarray, *, inner_steps: int, inner_lr: float) -> np.ndarray:
     """PSNR (dB, all pixels) of each image after the inner loop from `model`: the meta-learning validation metric."""
     params, frozen = partition_trainable(model)
-    return np.asarray(_adapted_mse(params, frozen, jnp.asarray(coords), jnp.asarray(images), inner_steps, inner_lr))
+    return np.asarray(_adapted_psnr_db(params, frozen, jnp.asarray(coords), jnp.asarray(images), inner_steps, inner_lr))
 
 
 @eqx.filter_jit
-def _adapted_mse(params, frozen, coords, images, inner_steps, inner_lr):
+def _adapted_psnr_db(params, frozen, coords, images, inner_steps, inner_lr):
     def one(image):
         target = image.reshape(-1, 1)
         adapted = adapt(params, frozen, coords, target, inner_steps=inner_steps, inner_lr=inner_lr, key=jax.random.key(0))
@@ -144,9 +167,7 @@ def _truncate_log(log_path: Path | None, step: int) -> None:
                 kept.append(line)
         except (ValueError, KeyError, TypeError):
             continue
-    temp = log_path.with_name(f".{log_path.name}.partial")
-    temp.write_text("".join(f"{line}\n" for line in kept))
-    temp.replace(log_path)
+    atomic_write_text(log_path, "".join(f"{line}\n" for line in kept), "log")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -162,7 +183,7 @@ class MetaResult:
         resumed_from: step the run resumed from (0 for a fresh run).
     """
 
-    model: DenseINR
+    model: eqx.Module
     train_psnr_db: np.ndarray
     eval_steps: np.ndarray
     val_psnr_db: np.ndarray
@@ -170,8 +191,43 @@ class MetaResult:
     resumed_from: int
 
 
+@dataclasses.dataclass
+class _History:
+    """The per-step record a checkpoint carries besides the state (plain lists, JSON-able)."""
+
+    train_psnr_db: list[float] = dataclasses.field(default_factory=list)
+    eval_steps: list[int] = dataclasses.field(default_factory=list)
+    val_psnr_db: list[float] = dataclasses.field(default_factory=list)
+
+
+def _task_batch(source, key: PRNGKeyArray, step: int, batch_size: int) -> tuple[Array, PRNGKeyArray]:
+    """(targets (tasks, n, 1), task key) of outer step `step`: images picked with `fold_in(key, step)`."""
+    data_key, task_key = jax.random.split(jax.random.fold_in(key, step))
+    picks = np.asarray(jax.random.choice(data_key, len(source), (batch_size,), replace=batch_size > len(source)))
+    return jnp.asarray(source.load(picks).reshape(batch_size, -1, 1)), task_key
+
+
+def _load_checkpoint(path: Path, like: TrainState, run_id: dict, steps: int, eval_every: int) -> tuple[TrainState, _History]:
+    from inrdict import checkpoints
+
+    state, meta = checkpoints.load_pytree(path, like)
+    if meta.get("run") != run_id:
+        raise InrdictError(
+            f"{path} comes from a run with other settings, data, seed or initial model: "
+            "remove it, or drop --resume to start afresh"
+        )
+    if int(state.step) > steps:
+        raise InrdictError(f"{path} is at step {int(state.step)}, beyond the requested {steps} steps")
+    # A finished run validated at its last step even off the eval grid; a longer run would not have.
+    on_grid = [i for i, s in enumerate(meta["eval_steps"]) if s % eval_every == 0]
+    history = _History(
+        list(meta["train_psnr_db"]), [meta["eval_steps"][i] for i in on_grid], [meta["val_psnr_db"][i] for i in on_grid]
+    )
+    return state, history
+
+
 def meta_train(
-    model: DenseINR,
+    model: eqx.Module,
     train_source,
     val_images: np.ndarray,
     coords: np.ndarray,
@@ -191,6 +247,8 @@ def meta_train(
     progress: bool = True,
 ) -> MetaResult:
     """Meta-learn an initialisation of `model` on the images of `train_source`.
+
+    A thin host loop over `meta_step` for progress, validation, the log and checkpoints.
 
     Args:
         model: the initial model (single output).
@@ -213,16 +271,14 @@ def meta_train(
 
     if steps < 1 or batch_size < 1 or inner_steps < 1 or eval_every < 1 or checkpoint_every < 1:
         raise InrdictError("steps, batch_size, inner_steps, eval_every and checkpoint_every must be positive")
+    if method not in METHODS:
+        raise InrdictError(f"unknown meta-learning method {method!r}: choose maml, fomaml or reptile")
     if len(train_source) < 1:
         raise InrdictError("the meta-training set is empty")
-    params, frozen = partition_trainable(model)
-    optimizer = optax.adam(outer_lr)
-    opt_state = optimizer.init(params)
-    coords = jnp.asarray(coords)
-    outer_step = jax.jit(
-        make_outer_step(frozen, coords, optimizer, method=method, inner_steps=inner_steps, inner_lr=inner_lr,
-                        inner_batch=inner_batch)
-    )  # fmt: skip
+    optimizer = adam(float(outer_lr))
+    state, frozen = init_state(model, optimizer)
+    coords, val_images = jnp.asarray(coords), np.asarray(val_images)
+    inner = dict(method=method, inner_steps=inner_steps, inner_lr=inner_lr, inner_batch=inner_batch)
     work_dir = Path(work_dir) if work_dir is not None else None
     state_path = work_dir / "checkpoint.npz" if work_dir is not None else None
     log_path = work_dir / "log.jsonl" if work_dir is not None else None
@@ -231,77 +287,59 @@ def meta_train(
     run_id = {
         "method": method, "batch_size": batch_size, "inner_steps": inner_steps, "inner_lr": inner_lr,
         "outer_lr": outer_lr, "inner_batch": inner_batch, "eval_every": eval_every, "n_train": len(train_source),
-        "data": fingerprint(np.asarray(coords), np.asarray(val_images)),
-        "start": fingerprint(params, jax.random.key_data(key)),
+        "data": fingerprint(np.asarray(coords), val_images),
+        "start": fingerprint(state.params, jax.random.key_data(key)),
     }  # fmt: skip
 
-    start_step, train_psnr, eval_steps, val_psnr = 0, [], [], []
+    history = _History()
     if resume and state_path is not None and state_path.exists():
-        (params, opt_state), meta = checkpoints.load_pytree(state_path, (params, opt_state))
-        if meta.get("run") != run_id:
-            raise InrdictError(
-                f"{state_path} comes from a run with other settings, data, seed or initial model: "
-                "remove it, or drop --resume to start afresh"
-            )
-        start_step = int(meta["step"])
-        if start_step > steps:
-            raise InrdictError(f"{state_path} is at step {start_step}, beyond the requested {steps} steps")
-        train_psnr = list(meta["train_psnr_db"])
-        # A finished run validated at its last step even off the eval grid; a longer run would not have.
-        on_grid = [i for i, s in enumerate(meta["eval_steps"]) if s % eval_every == 0]
-        eval_steps = [meta["eval_steps"][i] for i in on_grid]
-        val_psnr = [meta["val_psnr_db"][i] for i in on_grid]
-        _truncate_log(log_path, start_step)
+        state, history = _load_checkpoint(state_path, state, run_id, steps, eval_every)
+        _truncate_log(log_path, int(state.step))
     elif work_dir is not None:
         work_dir.mkdir(parents=True, exist_ok=True)
         state_path.unlink(missing_ok=True)  # a fresh run must never be resumed from an older one's state
         log_path.unlink(missing_ok=True)
+    start_step = int(state.step)
 
-    def validate(step: int) -> None:
-        current = eqx.combine(params, frozen)
-        score = float(np.mean(adapted_psnr_db(current, coords, val_images, inner_steps=inner_steps, inner_lr=inner_lr)))
-        eval_steps.append(step)
-        val_psnr.append(score)
-
-    def save(step: int) -> None:
-        meta = {"run": run_id, "step": step, "train_psnr_db": train_psnr, "eval_steps": eval_steps, "val_psnr_db": val_psnr}
-        checkpoints.save_pytree(state_path, (params, opt_state), metadata=meta)
+    def validation_psnr(state: TrainState) -> float:
+        psnr = _adapted_psnr_db(state.params, frozen, coords, jnp.asarray(val_images), inner_steps, inner_lr)
+        return float(np.mean(np.asarray(psnr)))
 
     if start_step == 0:
-        validate(0)
+        history.eval_steps.append(0)
+        history.val_psnr_db.append(validation_psnr(state))
     begin = time.perf_counter()
-    n_train = len(train_source)
     with tqdm(total=steps, initial=start_step, desc=f"meta-learn ({method})", disable=not progress, unit="step") as bar:
         for step in range(start_step, steps):
-            data_key, task_key = jax.random.split(jax.random.fold_in(key, step))
-            picks = np.asarray(jax.random.choice(data_key, n_train, (batch_size,), replace=batch_size > n_train))
-            targets = jnp.asarray(train_source.load(picks).reshape(batch_size, -1, 1))
-            params, opt_state, losses = outer_step(params, opt_state, targets, task_key)
+            targets, task_key = _task_batch(train_source, key, step, batch_size)
+            state, losses = meta_step(state, frozen, coords, targets, task_key, optimizer, **inner)
             losses = np.asarray(losses)
             if not np.all(np.isfinite(losses)):
                 raise DivergenceError(
                     f"meta-learning loss became {float(np.mean(losses))} at step {step}: lower outer_lr (now {outer_lr:g})"
                 )
-            train_psnr.append(float(np.mean(psnr_db(losses))))  # mean over tasks of the per-image PSNR
+            history.train_psnr_db.append(float(np.mean(psnr_db(losses))))  # mean over tasks of per-image PSNR
             done = step + 1
-            record = {"step": done, "train_psnr_db": train_psnr[-1]}
+            record = {"step": done, "train_psnr_db": history.train_psnr_db[-1]}
             if done % eval_every == 0 or done == steps:
-                validate(done)
-                record["val_psnr_db"] = val_psnr[-1]
+                history.eval_steps.append(done)
+                history.val_psnr_db.append(validation_psnr(state))
+                record["val_psnr_db"] = history.val_psnr_db[-1]
             if log_path is not None:
                 with log_path.open("a") as log:
                     log.write(json.dumps(record) + "\n")
             if state_path is not None and (done % checkpoint_every == 0 or done == steps):
-                save(done)
+                checkpoints.save_pytree(state_path, state, metadata={"run": run_id, **dataclasses.asdict(history)})
             bar.update(1)
-            bar.set_postfix(train_psnr=f"{train_psnr[-1]:.2f}", val_psnr=f"{val_psnr[-1]:.2f}")
-    if eval_steps[-1] != steps:  # resumed at the end of a run whose final validation was off the eval grid
-        validate(steps)
+            bar.set_postfix(train_psnr=f"{history.train_psnr_db[-1]:.2f}", val_psnr=f"{history.val_psnr_db[-1]:.2f}")
+    if history.eval_steps[-1] != steps:  # resumed at the end of a run whose final validation was off the eval grid
+        history.eval_steps.append(steps)
+        history.val_psnr_db.append(validation_psnr(state))
     return MetaResult(
-        model=eqx.combine(params, frozen),
-        train_psnr_db=np.asarray(train_psnr),
-        eval_steps=np.asarray(eval_steps),
-        val_psnr_db=np.asarray(val_psnr),
+        model=eqx.combine(state.params, frozen),
+        train_psnr_db=np.asarray(history.train_psnr_db),
+        eval_steps=np.asarray(history.eval_steps),
+        val_psnr_db=np.asarray(history.val_psnr_db),
         seconds=time.perf_counter() - begin,
         resumed_from=start_step,
     )

@@ -129,6 +129,18 @@ class DenseINR(eqx.Module):
     def hidden(self) -> tuple[int, ...]:
         return tuple(layer.out_features for layer in self.layers[:-1])
 
+    def hyperparameters(self) -> dict:
+        """JSON-able settings that, with the arrays' shapes, describe this model (checkpoints store them)."""
+        return {"in_features": int(self.in_features), "hidden": [int(h) for h in self.hidden],
+                "out_features": int(self.out_features)}  # fmt: skip
+
+    @classmethod
+    def from_hyperparameters(cls, hyperparameters: dict, *, dtype) -> "DenseINR":
+        """A model with these settings, arrays drawn from `key(0)`: the skeleton a checkpoint's arrays fill."""
+        h = hyperparameters
+        return cls(int(h["in_features"]), tuple(int(w) for w in h["hidden"]), int(h["out_features"]),
+                   key=jax.random.key(0), dtype=dtype)  # fmt: skip
+
 
 class ReluMLP(DenseINR):
     """ReLU MLP on raw coordinates: the NTK baseline of Figs. 4–5 (2 → 256 ×4 → 1)."""
@@ -180,7 +192,16 @@ class FFN(DenseINR):
         self.B = B
         self.layers = _lecun_layers((2 * B.shape[0], *hidden, out_features), key, dtype)
 
-    def encode(self, r: Float[Array, " D"]) -> Float[Array, " 2T"]:
+    def hyperparameters(self) -> dict:
+        return super().hyperparameters() | {"n_frequencies": int(self.B.shape[0])}
+
+    @classmethod
+    def from_hyperparameters(cls, hyperparameters: dict, *, dtype) -> "FFN":
+        h = hyperparameters
+        B = jnp.zeros((int(h["n_frequencies"]), int(h["in_features"])), dtype)
+        return cls(B, tuple(int(w) for w in h["hidden"]), int(h["out_features"]), key=jax.random.key(0), dtype=dtype)
+
+    def encode(self, r: Float[Array, " D"]) -> Float[Array, " e"]:  # e = 2T
         projection = 2 * jnp.pi * (self.B @ r)  # (T,)
         return jnp.concatenate([jnp.sin(projection), jnp.cos(projection)])
 
@@ -259,6 +280,20 @@ class Siren(DenseINR):
             layers.append(Linear(weight, bias))
         self.layers = tuple(layers)
 
+    def hyperparameters(self) -> dict:
+        return super().hyperparameters() | {
+            "first_omega0": self.first_omega0, "hidden_omega0": self.hidden_omega0, "convention": self.convention,
+        }  # fmt: skip
+
+    @classmethod
+    def from_hyperparameters(cls, hyperparameters: dict, *, dtype) -> "Siren":
+        h = hyperparameters
+        return cls(
+            int(h["in_features"]), tuple(int(w) for w in h["hidden"]), int(h["out_features"]),
+            first_omega0=float(h["first_omega0"]), hidden_omega0=float(h["hidden_omega0"]),
+            convention=h["convention"], key=jax.random.key(0), dtype=dtype,
+        )  # fmt: skip
+
     def omega(self, index: int) -> float:
         return self.first_omega0 if index == 0 else self.hidden_omega0
 
@@ -274,15 +309,16 @@ class Siren(DenseINR):
         return self.layers[0].in_features
 
 
-def trainable_filter(model: DenseINR):
-    """Boolean pytree: True on the arrays that are trained (every inexact array except `frozen_fields`)."""
+def trainable_filter(model: eqx.Module):
+    """Boolean pytree: True on the arrays that are trained: every inexact array except the model class's
+    `frozen_fields` (any Equinox module may declare them; a module without them trains every array)."""
     spec = jax.tree_util.tree_map(eqx.is_inexact_array, model)
-    for name in type(model).frozen_fields:
+    for name in getattr(type(model), "frozen_fields", ()):
         spec = eqx.tree_at(lambda m, name=name: getattr(m, name), spec, replace=False)
     return spec
 
 
-def partition_trainable(model: DenseINR) -> tuple[DenseINR, DenseINR]:
+def partition_trainable(model: eqx.Module) -> tuple[eqx.Module, eqx.Module]:
     """Split a model into (trainable, frozen) halves; `eqx.combine(trainable, frozen)` rebuilds it.
 
     This is the single place that decides what is trained: fitting, meta-learning and the NTK all use it.
@@ -290,12 +326,7 @@ def partition_trainable(model: DenseINR) -> tuple[DenseINR, DenseINR]:
     return eqx.partition(model, trainable_filter(model))
 
 
-def count_parameters(model: DenseINR) -> int:
-    """Number of trainable scalars (SIREN 2 → 256 ×4 → 1 has 198,401)."""
+def count_parameters(model: eqx.Module) -> int:
+    """Number of trainable scalars (SIREN 2 → 256 ×4 → 1 has 198,401). Complex parameters count once each."""
     trainable, _ = partition_trainable(model)
     return sum(int(np.prod(leaf.shape)) for leaf in jax.tree_util.tree_leaves(trainable))
-
-
-def batched(model: DenseINR, coords: Float[Array, "n d"]) -> Float[Array, "n out"]:
-    """Evaluate a model at many points: `vmap(model)(coords)`."""
-    return jax.vmap(model)(coords)

@@ -34,13 +34,15 @@ from typing import Literal
 
 import equinox as eqx
 import jax
+from jax.flatten_util import ravel_pytree
 import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Float
 
-from inrdict._memory import available_memory_bytes
+from inrdict._typing import AnyArray
+from inrdict._memory import USABLE_FRACTION, available_memory_bytes, require_memory
 from inrdict.errors import InrdictError
-from inrdict.models import DenseINR, partition_trainable
+from inrdict.models import DenseINR, count_parameters, partition_trainable
 
 Method = Literal["auto", "structured", "ntvp", "jacobian"]
 METHODS = ("auto", "structured", "ntvp", "jacobian")
@@ -53,12 +55,26 @@ def _scalar_output(model, r):
     return out[0]
 
 
-def layer_features(model: DenseINR, points: Float[Array, "n d"]) -> list[tuple[Array, Array]]:
-    """Per layer, (A, D): layer inputs a_n (n, in) and output sensitivities d_n = df(r_n)/du (n, out).
+def supports_structured(model) -> bool:
+    """Whether the structured method applies: a `DenseINR` whose layers are all trained, or any model that
+    provides its own `structured_ntk_features(points)` (see `layer_features`)."""
+    if hasattr(model, "structured_ntk_features"):
+        return True
+    return isinstance(model, DenseINR) and "layers" not in type(model).frozen_fields
 
-    One forward sweep stores inputs and activation slopes act'(u) (from `jax.jvp` of the model's own
-    elementwise `activate`), one backward sweep D_l = (D_{l+1} W_{l+1}) ⊙ act'(u_l), starting from D_L = 1.
+
+def layer_features(model: eqx.Module, points: Float[AnyArray, "n d"]) -> list[tuple[Array, Array]]:
+    """Per parameter group, (A, D) with Theta = sum over groups of (D Dᵀ) ⊙ (A Aᵀ + 1).
+
+    For a dense layer u = W a + b: A holds the layer inputs a_n (n, in), D the output sensitivities
+    d_n = df(r_n)/du (n, out). One forward sweep stores inputs and activation slopes act'(u) (from `jax.jvp` of
+    the model's own elementwise `activate`), one backward sweep D_l = (D_{l+1} W_{l+1}) ⊙ act'(u_l), starting
+    from D_L = 1. A model that is not a plain stack of dense layers (multiplicative filters, trained input
+    mappings) may define `structured_ntk_features(points)` returning such pairs itself; a per-unit parameter
+    vector θ (no weight matrix) is the pair (A with zero columns, D = df/dθ).
     """
+    if hasattr(model, "structured_ntk_features"):
+        return list(model.structured_ntk_features(points))
     inputs, slopes = [], []
     z = jax.vmap(model.encode)(points)  # (n, e)
     for index, layer in enumerate(model.layers[:-1]):
@@ -97,7 +113,7 @@ def _assemble(blocks: np.ndarray, n_blocks: int, block_size: int, n: int) -> np.
 
 
 @eqx.filter_jit
-def _padded_features(model: DenseINR, points: Array, block_size: int) -> list[tuple[Array, Array]]:
+def _padded_features(model: eqx.Module, points: Array, block_size: int) -> list[tuple[Array, Array]]:
     """`layer_features` on points padded to whole blocks, reshaped (n_blocks, b, width); padding rows get D = 0."""
     n = points.shape[0]
     n_blocks = -(-n // block_size)
@@ -169,14 +185,14 @@ def _flat_grads(trainable, frozen, points):
 
     def grad_one(r):
         grads = jax.jacrev(lambda p: _scalar_output(eqx.combine(p, frozen), r))(trainable)
-        return jnp.concatenate([g.ravel() for g in jax.tree_util.tree_leaves(grads)])
+        return ravel_pytree(grads)[0]
 
     return jax.vmap(grad_one)(points)
 
 
 @eqx.filter_jit
 def _jacobian_kernel(model, points: Array) -> Array:
-    trainable, frozen = _partition(model)
+    trainable, frozen = partition_trainable(model)
     jac = _flat_grads(trainable, frozen, points)  # (n, P): row i is jacrev of f(r_i)
     kernel = jac @ jac.T
     return 0.5 * (kernel + kernel.T)
@@ -184,11 +200,11 @@ def _jacobian_kernel(model, points: Array) -> Array:
 
 @eqx.filter_jit
 def _ntvp_kernel(model, points: Array, block_size: int) -> Array:
-    trainable, frozen = _partition(model)
+    trainable, frozen = partition_trainable(model)
     n = points.shape[0]
     n_blocks = -(-n // block_size)
     padded = jnp.pad(points, ((0, n_blocks * block_size - n), (0, 0))).reshape(n_blocks, block_size, -1)
-    _, unravel = _ravel(trainable)
+    _, unravel = ravel_pytree(trainable)
 
     def outputs(p):
         return jax.vmap(lambda r: _scalar_output(eqx.combine(p, frozen), r))(points)  # (n,)
@@ -201,52 +217,39 @@ def _ntvp_kernel(model, points: Array, block_size: int) -> Array:
     return 0.5 * (columns + columns.T)
 
 
-def _partition(model):
-    """(trainable, frozen): `partition_trainable` for dense INRs, every inexact array for other modules."""
-    return partition_trainable(model) if isinstance(model, DenseINR) else eqx.partition(model, eqx.is_inexact_array)
-
-
-def _ravel(tree):
-    leaves, treedef = jax.tree_util.tree_flatten(tree)
-    shapes = [leaf.shape for leaf in leaves]
-    sizes = [int(np.prod(shape)) for shape in shapes]
-
-    def unravel(flat):
-        parts = jnp.split(flat, np.cumsum(sizes)[:-1])
-        return jax.tree_util.tree_unflatten(treedef, [part.reshape(shape) for part, shape in zip(parts, shapes)])
-
-    return sum(sizes), unravel
-
-
-def n_parameters(model) -> int:
-    trainable, _ = partition_trainable(model) if isinstance(model, DenseINR) else eqx.partition(model, eqx.is_inexact_array)
-    return sum(int(np.prod(leaf.shape)) for leaf in jax.tree_util.tree_leaves(trainable))
-
-
 def memory_bytes(model, n_points: int, method: str, block_size: int, itemsize: int) -> int:
-    """Peak bytes of one kernel computation (estimate): the kernel, its staging copies and per-method work."""
+    """Peak bytes of one kernel computation (estimate): the kernel, its staging copies and per-method work.
+
+    The structured method's per-layer features are sized with `jax.eval_shape` (nothing is allocated).
+    """
     kernel = 3 * n_points**2 * itemsize  # blocks or Jacobian product, the assembled kernel, a transposed copy
     if method == "structured":
-        widths = sum(layer.in_features + layer.out_features for layer in model.layers)
-        return kernel + 2 * n_points * widths * itemsize + 4 * block_size**2 * itemsize
+        d = int(model.in_features) if hasattr(model, "in_features") else 2
+        model_dtype = jax.tree_util.tree_leaves(eqx.filter(model, eqx.is_inexact_array))[0].dtype
+        shapes = jax.eval_shape(lambda p: layer_features(model, p), jax.ShapeDtypeStruct((n_points, d), model_dtype))
+        feature_values = sum(math.prod(leaf.shape) for leaf in jax.tree_util.tree_leaves(shapes))
+        return kernel + 2 * feature_values * itemsize + 4 * block_size**2 * itemsize
     if method == "jacobian":
-        return kernel + 3 * n_points * n_parameters(model) * itemsize
+        return kernel + 3 * n_points * count_parameters(model) * itemsize
     width = max(max(model.hidden), 2 * model.layers[0].in_features) if isinstance(model, DenseINR) else 1024
-    return kernel + 3 * block_size * (n_parameters(model) + 4 * n_points * width) * itemsize
+    return kernel + 3 * block_size * (count_parameters(model) + 4 * n_points * width) * itemsize
 
 
-def _structured_applies(model) -> bool:
-    return isinstance(model, DenseINR) and "layers" not in type(model).frozen_fields
+def eigh_memory_bytes(n_points: int, itemsize: int) -> int:
+    """Extra bytes of `eigh_descending` on an (n, n) kernel: LAPACK's copy of it, the eigenvectors, `syevd`'s
+    workspace (1 + 6n + 2n² values) and the descending copy: about 5 n² values."""
+    return 5 * n_points**2 * itemsize
 
 
 def empirical_ntk(
     model,
-    points: Float[Array, "n d"],
+    points: Float[AnyArray, "n *d"],
     *,
     method: Method = "auto",
     block_size: int | None = None,
     dtype=None,
     max_bytes: int | None = None,
+    reserve_bytes: int = 0,
 ) -> np.ndarray:
     """The empirical NTK Gram matrix Theta[i, j] = <df(r_i)/dtheta, df(r_j)/dtheta>, shape (n, n).
 
@@ -256,7 +259,9 @@ def empirical_ntk(
         method: "structured", "ntvp", "jacobian", or "auto" (structured where it applies, else ntvp).
         block_size: points per block (structured default: 512; ntvp default: 16); the result does not depend on it.
         dtype: float32 or float64 (default: the model's). The model and the points are cast to it.
-        max_bytes: refuse when the estimate exceeds this (default: 80 % of this machine's memory).
+        max_bytes: refuse when the estimate exceeds this (default: 80 % of the memory available now).
+        reserve_bytes: memory the caller needs on top of the kernel afterwards (e.g. `eigh_memory_bytes`),
+            counted in the up-front check.
 
     Returns:
         The symmetrised kernel as a NumPy array of `dtype`.
@@ -267,12 +272,15 @@ def empirical_ntk(
     """
     if method not in METHODS:
         raise InrdictError(f"unknown NTK method {method!r}: choose one of {', '.join(METHODS)}")
-    if isinstance(model, DenseINR) and model.out_features != 1:
+    if getattr(model, "out_features", 1) != 1:
         raise InrdictError(f"the NTK needs a single-output model, this one has {model.out_features} outputs")
     if method == "auto":
-        method = "structured" if _structured_applies(model) else "ntvp"
-    if method == "structured" and not _structured_applies(model):
-        raise InrdictError("the structured NTK needs a DenseINR with trainable layers: use method='ntvp'")
+        method = "structured" if supports_structured(model) else "ntvp"
+    if method == "structured" and not supports_structured(model):
+        raise InrdictError(
+            f"the structured NTK needs a DenseINR with trained layers or a model with structured_ntk_features; "
+            f"a {type(model).__name__} is neither: use method='ntvp'"
+        )
     points = np.asarray(points)
     if points.ndim == 1:
         points = points[:, None]
@@ -289,15 +297,13 @@ def empirical_ntk(
     if block_size < 1:
         raise InrdictError(f"block_size must be positive, got {block_size}")
     block_size = min(block_size, n)
-    needed = memory_bytes(model, n, method, block_size, dtype.itemsize)
-    limit = int(0.8 * available_memory_bytes()) if max_bytes is None else max_bytes
-    if needed > limit:
-        fits = int(math.sqrt(limit / (3 * dtype.itemsize)))
-        raise InrdictError(
-            f"the {method} NTK of {n} points in {dtype.name} needs about {needed / 2**30:.2f} GiB but "
-            f"{limit / 2**30:.2f} GiB are available: use method='structured' or fewer than ~{fits} points"
-            + (" or float32" if dtype == jnp.float64 else "")
-        )
+    needed = memory_bytes(model, n, method, block_size, dtype.itemsize) + reserve_bytes
+    cheaper = [] if method == "structured" or not supports_structured(model) else ["method='structured'"]
+    cheaper += ["float32"] if dtype == jnp.float64 else []
+    limit = int(USABLE_FRACTION * available_memory_bytes()) if max_bytes is None else max_bytes
+    cheaper += [f"fewer than ~{int(n * math.sqrt(limit / needed))} points"]  # the N² terms dominate
+    require_memory(needed, f"the {method} NTK of {n} points in {dtype.name}" + (" and its eigh" if reserve_bytes else ""),
+                   f"use {' or '.join(cheaper)}", limit_bytes=limit)  # fmt: skip
     model = jax.tree_util.tree_map(lambda x: x.astype(dtype) if eqx.is_inexact_array(x) else x, model)
     points = jnp.asarray(points, dtype)
     if method == "structured":
@@ -308,7 +314,7 @@ def empirical_ntk(
     return np.asarray(_ntvp_kernel(model, points, block_size))
 
 
-def eigh_descending(kernel: Float[Array, "n n"]) -> tuple[np.ndarray, np.ndarray]:
+def eigh_descending(kernel: Float[AnyArray, "n n"]) -> tuple[np.ndarray, np.ndarray]:
     """All eigenpairs of a symmetric kernel, eigenvalues descending.
 
     Returns (eigvals (n,), eigvecs (n, n)) with unit eigenvector i in column i, in the kernel's dtype. Uses

@@ -5,6 +5,9 @@ import numpy as np
 import pytest
 
 from inrdict.experiments import figure2
+from inrdict.experiments._run import run_experiment
+
+pytestmark = pytest.mark.standard_promotion  # these tests run Optax's Adam
 
 SMALL = dataclasses.replace(figure2.DEFAULT, image_size=64, steps=100, eval_every=50)
 
@@ -12,7 +15,7 @@ SMALL = dataclasses.replace(figure2.DEFAULT, image_size=64, steps=100, eval_ever
 @pytest.fixture(scope="module")
 def finished(tmp_path_factory):
     out = tmp_path_factory.mktemp("runs") / "figure_2"
-    results = figure2.run(SMALL, out, progress=False)
+    results = run_experiment(figure2, SMALL, out, progress=False)
     return out, results
 
 
@@ -49,7 +52,7 @@ def test_claims_detect_a_wrong_ordering():
         "f0_1": {"psnr_db": 25.0, "odd_bin_energy_fraction": 0.1, "psnr_db_vs_four_shift_average": 20.0},
         "f0_0.5": {"psnr_db": 15.0, "odd_bin_energy_fraction": 0.2},
     }
-    claims = figure2.claims(numbers)
+    claims = figure2.claims(numbers, SMALL)
     assert not any(claims.values())
 
 

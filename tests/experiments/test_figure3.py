@@ -4,12 +4,15 @@ import numpy as np
 import pytest
 
 from inrdict.experiments import figure3
+from inrdict.experiments._run import run_experiment
+
+pytestmark = pytest.mark.standard_promotion  # these tests run Optax's Adam
 
 
 @pytest.fixture(scope="module")
 def finished(tmp_path_factory):
     out = tmp_path_factory.mktemp("runs") / "figure_3"
-    return out, figure3.run(figure3.DEFAULT, out, progress=False)
+    return out, run_experiment(figure3, figure3.DEFAULT, out, progress=False)
 
 
 def test_aliasing_claims_hold_at_paper_settings(finished):

@@ -5,7 +5,10 @@ import numpy as np
 import pytest
 
 from inrdict.experiments import figure4
+from inrdict.experiments._run import run_experiment
 from tests.conftest import reference_pickle_path
+
+pytestmark = pytest.mark.standard_promotion  # these tests run Optax's Adam
 
 
 @pytest.fixture(scope="module")
@@ -13,7 +16,7 @@ def finished(short_meta_run, tmp_path_factory):
     _, meta_out = short_meta_run
     config = dataclasses.replace(figure4.DEFAULT, meta_checkpoint=str(meta_out / "meta_siren.npz"))
     out = tmp_path_factory.mktemp("runs") / "figure_4"
-    return out, figure4.run(config, out, progress=False), config
+    return out, run_experiment(figure4, config, out, progress=False), config
 
 
 def test_meta_learned_siren_concentrates_face_energy_best(finished):
@@ -79,7 +82,7 @@ def test_figures_4_and_5_share_models_and_cache_entries():
 def test_a_damaged_cache_entry_is_recomputed(tmp_path, monkeypatch):
     import jax
 
-    from inrdict.cache import ntk_eigensystem
+    from inrdict.cache import CacheDamageWarning, ntk_eigensystem
     from inrdict.data import ntk_grid
     from inrdict.models import Siren
 
@@ -88,6 +91,7 @@ def test_a_damaged_cache_entry_is_recomputed(tmp_path, monkeypatch):
     values, _, first = ntk_eigensystem(model, points, np.float32)
     (entry,) = (tmp_path / "ntk").iterdir()
     entry.write_bytes(entry.read_bytes()[:100])  # truncated by a crash
-    again, _, second = ntk_eigensystem(model, points, np.float32)
+    with pytest.warns(CacheDamageWarning, match="damaged NTK cache entry"):
+        again, _, second = ntk_eigensystem(model, points, np.float32)
     assert not first["cached"] and not second["cached"] and np.allclose(values, again)
     assert ntk_eigensystem(model, points, np.float32)[2]["cached"]

@@ -6,16 +6,19 @@ import pytest
 
 from inrdict.data import ntk_grid
 from inrdict.experiments import figure5
+from inrdict.experiments._run import run_experiment
 from inrdict.models import Siren
 from inrdict.ntk import eigh_descending, empirical_ntk
 from tests.conftest import reference_pickle_path
+
+pytestmark = pytest.mark.standard_promotion  # these tests run Optax's Adam
 
 @pytest.fixture(scope="module")
 def finished(short_meta_run, tmp_path_factory):
     _, meta_out = short_meta_run
     config = figure5.Config(grid_size=24, n_eigenvectors=6, meta_checkpoint=str(meta_out / "meta_siren.npz"))
     out = tmp_path_factory.mktemp("runs") / "figure_5"
-    return out, figure5.run(config, out, progress=False)
+    return out, run_experiment(figure5, config, out, progress=False)
 
 
 def test_dominant_frequency_grows_with_omega0(finished):

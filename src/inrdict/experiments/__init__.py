@@ -1,5 +1,87 @@
-"""One module per paper figure; each has `Config`, `PRESETS`, `compute`, `claims`, `summary_rows` and `run`."""
+"""The experiments: one module per figure, all following one contract, registered once in `REGISTRY`.
 
-from inrdict.experiments import figure2, figure3, figure4, figure5
+The contract (checked for every registered module by `check_contract`, and by the tests):
 
-FIGURES = {"2": figure2, "3": figure3, "4": figure4, "5": figure5}
+* `NAME` — results' `experiment` field and the default folder name (`figures/<NAME>`);
+  `TITLE` — one line saying what it shows; `DEFAULT_SECONDS` — about how long the default preset takes on 2 cores;
+  `OVERVIEW` (optional, default "overview") — the stem of its main picture.
+* `Config` — a frozen dataclass with typed fields (`Literal[...]` for choices), validated in `__post_init__`
+  (`_run.validate_config`); `PRESETS = {"paper": ..., "default": ...}` (more presets allowed).
+* `compute(config, *, progress) -> (numbers, arrays)` — every number behind the plots, and the arrays.
+* `claims(numbers, config) -> dict[str, bool]` — the paper's claims (SPEC §5/§7), recorded whatever the outcome;
+  what the CLI prints, results.json stores and the tests assert. `sanity(numbers, config)` (optional) — checks
+  true by construction, reported apart. `versus_paper(numbers, config)` (optional) — rows
+  `{"quantity", "ours", "paper", "unit"}` of our numbers beside the paper's.
+* `summary(numbers) -> list[(label, text)]` — the lines the CLI prints; `plot(results, arrays, out_dir)` — the
+  figures, drawn from what was saved (computes nothing).
+* `REQUIRES` (optional) — registry names of the experiments whose artefacts `compute` may ask for
+  (`_artefacts.resolve`); `reproduce` runs those first. A producer also exports `ARTEFACT`,
+  `ARTEFACT_DESCRIPTION`, `artefact_label(config)` and `learn(config, folder, *, progress)`.
+
+No experiment imports another: shared model rows live in `_rows`, artefacts are resolved by registry name.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+import types
+
+from inrdict.errors import InrdictError
+from inrdict.experiments import figure2, figure3, figure4, figure5, meta_learning, theorem1
+
+REGISTRY: dict[str, types.ModuleType] = {
+    "meta": meta_learning,
+    "2": figure2,
+    "3": figure3,
+    "4": figure4,
+    "5": figure5,
+    "theorem1": theorem1,
+}
+"""CLI name → experiment module, in the order `inrdict list` shows them."""
+
+REQUIRED = ("NAME", "TITLE", "DEFAULT_SECONDS", "Config", "PRESETS", "compute", "claims", "summary", "plot")
+PRODUCER = ("ARTEFACT", "ARTEFACT_DESCRIPTION", "artefact_label", "learn")
+
+
+def get(name: str) -> types.ModuleType:
+    """The experiment registered as `name`; an `InrdictError` listing the choices otherwise."""
+    if name not in REGISTRY:
+        raise InrdictError(f"unknown experiment {name!r}: choose one of {', '.join(REGISTRY)} (see `inrdict list`)")
+    return REGISTRY[name]
+
+
+def overview_stem(module: types.ModuleType) -> str:
+    return getattr(module, "OVERVIEW", "overview")
+
+
+def reproduce_order() -> list[str]:
+    """Registry names with every experiment after the ones it `REQUIRES` (stable: registry order otherwise)."""
+    order: list[str] = []
+
+    def visit(name: str, path: tuple[str, ...]) -> None:
+        if name in order:
+            return
+        if name in path:
+            raise RuntimeError(f"experiments require each other in a cycle: {' → '.join(path + (name,))}")
+        for required in getattr(REGISTRY[name], "REQUIRES", ()):
+            visit(required, path + (name,))
+        order.append(name)
+
+    for name in REGISTRY:
+        visit(name, ())
+    return order
+
+
+def check_contract(module: types.ModuleType) -> None:
+    """Raise `AssertionError` naming what `module` lacks of the experiment contract."""
+    missing = [attr for attr in REQUIRED if not hasattr(module, attr)]
+    assert not missing, f"{module.__name__} lacks {missing}"
+    assert dataclasses.is_dataclass(module.Config) and module.Config.__dataclass_params__.frozen, "Config must be frozen"
+    assert {"paper", "default"} <= set(module.PRESETS), "PRESETS needs 'paper' and 'default'"
+    assert all(isinstance(config, module.Config) for config in module.PRESETS.values())
+    assert "progress" in inspect.signature(module.compute).parameters
+    for required in getattr(module, "REQUIRES", ()):
+        assert required in REGISTRY, f"{module.__name__} requires unknown experiment {required!r}"
+        producer = REGISTRY[required]
+        assert all(hasattr(producer, attr) for attr in PRODUCER), f"{producer.__name__} is not an artefact producer"

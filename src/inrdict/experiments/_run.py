@@ -1,6 +1,9 @@
-"""Run directories: write everything into a temporary folder, then swap it in whole.
+"""Running an experiment: validated configs, `--set` overrides, and the run folder every experiment writes.
 
-A run that fails leaves no folder that looks complete: the previous results (if any) stay untouched.
+`run_experiment(module, config, out_dir)` is the one runner behind `inrdict figure`, `inrdict meta-learn` and
+`inrdict reproduce`: `module.compute` → `claims`/`sanity`/`versus_paper` → results.json + arrays.npz + the
+module's `plot`, all written into a staging folder that replaces `out_dir` in one rename, so a run that fails
+leaves no folder that looks complete and the previous results untouched.
 """
 
 from __future__ import annotations
@@ -11,15 +14,15 @@ import json
 import math
 import os
 import platform
-import shutil
-import tempfile
 import time
+import types
 import typing
 from importlib import metadata
 from pathlib import Path
 
 import numpy as np
 
+from inrdict._io import atomic_directory, atomic_write_text
 from inrdict.errors import InrdictError
 
 PACKAGES = ("inrdict", "jax", "jaxlib", "equinox", "optax", "numpy", "scipy", "matplotlib", "scikit-image", "tqdm")
@@ -72,35 +75,8 @@ def to_jsonable(value):
 
 
 def write_json(path: Path, payload: dict) -> None:
-    path.write_text(json.dumps(to_jsonable(payload), indent=2) + "\n")
-
-
-@contextlib.contextmanager
-def run_directory(out_dir: str | os.PathLike):
-    """Yield a fresh temporary folder beside `out_dir`; on success it replaces `out_dir` in one rename.
-
-    On any exception the temporary folder is deleted and `out_dir` keeps whatever it held before.
-    """
-    out_dir = Path(out_dir)
-    try:
-        out_dir.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise InrdictError(f"cannot create output folder {out_dir.parent}: {error.strerror}") from None
-    if out_dir.exists() and not out_dir.is_dir():
-        raise InrdictError(f"output path {out_dir} exists and is not a folder: choose another --out")
-    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.partial-", dir=out_dir.parent))
-    try:
-        yield staging
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    old = None
-    if out_dir.exists():
-        old = out_dir.with_name(f".{out_dir.name}.old-{os.getpid()}-{time.time_ns()}")
-        out_dir.rename(old)
-    staging.rename(out_dir)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
+    """Write `payload` as indented JSON, atomically."""
+    atomic_write_text(path, json.dumps(to_jsonable(payload), indent=2) + "\n", "results file")
 
 
 def metadata_block(config, seconds: float, precision: str = "float32") -> dict:
@@ -116,33 +92,58 @@ def metadata_block(config, seconds: float, precision: str = "float32") -> dict:
     }
 
 
+def _literal_choices(hint) -> tuple | None:
+    """The allowed values of a `Literal[...]` (or `Literal[...] | None`) type hint, else None."""
+    if typing.get_origin(hint) is typing.Literal:
+        return typing.get_args(hint)
+    if typing.get_origin(hint) in (typing.Union, types.UnionType):
+        for option in typing.get_args(hint):
+            if typing.get_origin(option) is typing.Literal:
+                return typing.get_args(option)
+    return None
+
+
 def validate_config(config) -> None:
-    """Check every int/float field of a config dataclass: positive where the name says a size or count."""
+    """Generic checks of an experiment config, called from each `Config.__post_init__`.
+
+    * `Literal` fields hold one of their choices;
+    * fields named `seed` or `*_seed` are integers in [0, 2**31);
+    * every other int/float field (and every number in a tuple field) is finite and positive.
+    Experiments check anything else (ranges such as a fraction in (0, 1), relations between fields) themselves.
+    """
+    hints = typing.get_type_hints(type(config))
     for field in dataclasses.fields(config):
         value = getattr(config, field.name)
-        if field.name == "seed" and not (isinstance(value, int) and 0 <= value < 2**31):
-            raise InrdictError(f"seed must be an integer in [0, 2**31), got {value}")
+        choices = _literal_choices(hints[field.name])
+        if choices is not None:
+            if value not in choices and not (value is None and type(None) in typing.get_args(hints[field.name])):
+                raise InrdictError(f"config field {field.name} must be one of {', '.join(map(str, choices))}, got {value!r}")
+            continue
+        if field.name == "seed" or field.name.endswith("_seed"):
+            if not (isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 2**31):
+                raise InrdictError(f"{field.name} must be an integer in [0, 2**31), got {value}")
+            continue
         if isinstance(value, bool):
             continue
-        if isinstance(value, (int, float)) and field.name != "seed":
+        if isinstance(value, (int, float)):
             if not math.isfinite(value) or value <= 0:
                 raise InrdictError(f"config field {field.name} must be a positive number, got {value}")
         if isinstance(value, tuple) and value and all(isinstance(v, (int, float)) for v in value):
-            if any(v <= 0 for v in value):
+            if any(not math.isfinite(v) or v <= 0 for v in value):
                 raise InrdictError(f"config field {field.name} must hold positive numbers, got {value}")
 
 
 def apply_overrides(config, overrides: dict[str, str]):
-    """Return `config` with fields replaced from strings, parsed with each field's type.
+    """Return `config` with fields replaced from strings (`--set FIELD=VALUE`), parsed with each field's type.
 
     Unknown names and unparsable values raise `InrdictError` naming the field.
     """
-    fields = {f.name: f for f in dataclasses.fields(config)}
+    fields = {f.name for f in dataclasses.fields(config)}
     hints = typing.get_type_hints(type(config))
     changes = {}
     for name, text in overrides.items():
         if name not in fields:
-            raise InrdictError(f"unknown config field {name!r}; known fields: {', '.join(fields)}")
+            raise InrdictError(f"unknown config field {name!r}; known fields: {', '.join(sorted(fields))}")
         changes[name] = _parse(hints[name], text, name)
     return dataclasses.replace(config, **changes)
 
@@ -156,10 +157,14 @@ def _parse(hint, text: str, name: str):
             return text.lower() in ("true", "1", "yes")
         if hint in (int, float, str):
             return hint(text)
+        if origin is typing.Literal:
+            if text not in [str(a) for a in args]:
+                raise ValueError
+            return next(a for a in args if str(a) == text)
         if origin is tuple:
             item = args[0]
             return tuple(item(part) for part in text.replace("(", "").replace(")", "").split(",") if part.strip())
-        if origin in (typing.Union, getattr(__import__("types"), "UnionType", None)):
+        if origin in (typing.Union, types.UnionType):
             if text.lower() == "none" and type(None) in args:
                 return None
             for option in args:
@@ -173,50 +178,33 @@ def _parse(hint, text: str, name: str):
     raise InrdictError(f"cannot parse {text!r} for config field {name} (type {hint})")
 
 
-def named_key(seed: int, name: str):
-    """A PRNG key determined by (seed, name): the same model name gets the same initialisation in every figure,
-    so Figs. 4 and 5 share NTK cache entries for the models they have in common."""
-    import zlib
+def run_experiment(module, config, out_dir: str | os.PathLike, *, progress: bool = True, preset: str | None = None) -> dict:
+    """Compute one experiment and write its run folder atomically; returns the results as written.
 
-    import jax
-
-    return jax.random.fold_in(jax.random.key(seed), zlib.crc32(name.encode()))
-
-
-def write_run(
-    out_dir: str | os.PathLike,
-    *,
-    experiment: str,
-    config,
-    numbers: dict,
-    arrays: dict[str, np.ndarray],
-    claims: dict[str, bool],
-    plot,
-    seconds: float,
-    precision: str = "float32",
-) -> dict:
-    """Write results.json, arrays.npz and the figures (`plot(arrays, results, folder)`) into `out_dir` atomically.
-
-    Returns the results as written (plain JSON types).
+    results.json holds: `experiment`, `title`, `preset`, `numbers` (every number behind the plots), `claims`
+    (the paper's claims as booleans, from `module.claims`), `sanity` (checks true by construction, from
+    `module.sanity`), `versus_paper` (our numbers beside the paper's), and the metadata of `metadata_block`.
+    An experiment may also define `publish(results, config, folder)` to add files (e.g. a learned checkpoint).
     """
-    results = to_jsonable(
-        {"experiment": experiment, "numbers": numbers, "claims": claims, **metadata_block(config, seconds, precision)}
-    )
-    with run_directory(out_dir) as staging:
-        np.savez_compressed(staging / "arrays.npz", **arrays)
-        write_json(staging / "results.json", results)
-        plot(arrays, results, staging)
-    return results
-
-
-def run_figure(module, config, out_dir: str | os.PathLike, progress: bool = True) -> dict:
-    """The shared `run` of the figure modules: `module.compute`, then `write_run` with its claims and plot."""
-    from inrdict import plotting
-
     start = time.perf_counter()
     numbers, arrays = module.compute(config, progress=progress)
-    return write_run(
-        out_dir, experiment=module.NAME, config=config, numbers=numbers, arrays=arrays,
-        claims=module.claims(numbers, config), plot=getattr(plotting, module.NAME.replace("_", "")),
-        seconds=time.perf_counter() - start, precision=getattr(config, "precision", "float32"),
-    )  # fmt: skip
+    numbers = to_jsonable(numbers)
+    sanity = getattr(module, "sanity", None)
+    versus = getattr(module, "versus_paper", None)
+    results = to_jsonable({
+        "experiment": module.NAME,
+        "title": module.TITLE,
+        "preset": preset,
+        "numbers": numbers,
+        "claims": module.claims(numbers, config),
+        "sanity": sanity(numbers, config) if sanity is not None else {},
+        "versus_paper": versus(numbers, config) if versus is not None else [],
+        **metadata_block(config, time.perf_counter() - start, getattr(config, "precision", "float32")),
+    })  # fmt: skip
+    with atomic_directory(out_dir) as staging:
+        np.savez_compressed(staging / "arrays.npz", **arrays)
+        write_json(staging / "results.json", results)
+        module.plot(results, arrays, staging)
+        if hasattr(module, "publish"):  # files besides the figures, e.g. a copy of a learned artefact
+            module.publish(results, config, staging)
+    return results

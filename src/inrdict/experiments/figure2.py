@@ -15,22 +15,22 @@ which are also the training pixels.
 from __future__ import annotations
 
 import dataclasses
-import sys
 from pathlib import Path
 
 import jax
 import numpy as np
 
 from inrdict import data, spectrum
+from inrdict._memory import require_memory
 from inrdict.errors import InrdictError
-from inrdict.experiments._run import run_figure, validate_config
-from inrdict._memory import available_memory_bytes
+from inrdict.experiments._run import validate_config
 from inrdict.fitting import fit, psnr_db
 from inrdict.models import FFN, gaussian_frequencies, single_frequency
 
 NAME = "figure_2"
+TITLE = "Imperfect recovery: FFN with RFF σ=10 vs B = I vs B = 0.5 I on one image"
+DEFAULT_SECONDS = 60
 MAPPINGS = ("rff", "f0_1", "f0_0.5")
-LABELS = {"rff": "RFF σ=10", "f0_1": "B = I (f0 = 1)", "f0_0.5": "B = 0.5 I (f0 = 0.5)"}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -42,7 +42,7 @@ class Config:
     hidden: tuple[int, ...] = (256, 256, 256)
     rff_sigma: float = 10.0
     rff_features: int = 256
-    rff_seed: int = 7  # B = sigma * N(0, 1) drawn from this seed, as the original code did
+    rff_seed: int = 7  # B = sigma * N(0, 1) drawn from this seed, as the original code did (any seed ≥ 0)
     steps: int = 2000
     learning_rate: float = 1e-4
     eval_every: int = 25
@@ -71,7 +71,11 @@ def load_target(config: Config) -> np.ndarray:
     return data.square_image(image, config.image_size)
 
 
-def mapping_matrices(config: Config) -> dict[str, np.ndarray]:
+def labels(config: Config) -> dict[str, str]:
+    return {"rff": f"RFF σ={config.rff_sigma:g}", "f0_1": "B = I (f0 = 1)", "f0_0.5": "B = 0.5 I (f0 = 0.5)"}
+
+
+def mapping_matrices(config: Config) -> dict[str, jax.Array]:
     return {
         "rff": gaussian_frequencies(jax.random.key(config.rff_seed), config.rff_features, 2, config.rff_sigma),
         "f0_1": single_frequency(1.0),
@@ -79,15 +83,10 @@ def mapping_matrices(config: Config) -> dict[str, np.ndarray]:
     }
 
 
-def compute(config: Config, progress: bool = True) -> tuple[dict, dict[str, np.ndarray]]:
+def compute(config: Config, *, progress: bool = True) -> tuple[dict, dict[str, np.ndarray]]:
     """Fit the three FFNs; return (numbers, arrays)."""
     # Image, coordinates, targets, three reconstructions and their spectra, with working copies: ~40 floats a pixel.
-    needed, available = 40 * 8 * config.image_size**2, available_memory_bytes()
-    if needed > 0.8 * available:
-        raise InrdictError(
-            f"image_size {config.image_size} needs about {needed / 2**30:.1f} GiB but this machine has "
-            f"{available / 2**30:.1f} GiB: choose a smaller --set image_size"
-        )
+    require_memory(40 * 8 * config.image_size**2, f"image_size {config.image_size}", "choose a smaller --set image_size")
     image = load_target(config)
     coords, targets = data.image_dataset(image)
     average = spectrum.four_shift_average(image)
@@ -109,6 +108,7 @@ def compute(config: Config, progress: bool = True) -> tuple[dict, dict[str, np.n
         arrays[f"{name}_psnr_curve_db"] = result.eval_psnr_db
         arrays["psnr_curve_steps"] = result.eval_steps
         numbers[name] = {
+            "label": labels(config)[name],
             "psnr_db": result.final_eval_psnr_db,
             "psnr_protocol": "all pixels (= training pixels)",
             "odd_bin_energy_fraction": spectrum.odd_bin_energy_fraction(reconstruction),
@@ -118,7 +118,7 @@ def compute(config: Config, progress: bool = True) -> tuple[dict, dict[str, np.n
     return numbers, arrays
 
 
-def claims(numbers: dict, config: Config | None = None) -> dict[str, bool]:
+def claims(numbers: dict, config: Config) -> dict[str, bool]:
     """SPEC §5 Fig. 2 claims as named booleans."""
     f1, f05, rff = numbers["f0_1"], numbers["f0_0.5"], numbers["rff"]
     return {
@@ -129,17 +129,48 @@ def claims(numbers: dict, config: Config | None = None) -> dict[str, bool]:
     }
 
 
-def summary_rows(numbers: dict) -> list[tuple[str, str]]:
+def versus_paper(numbers: dict, config: Config) -> list[dict]:
+    """The paper reports no Fig. 2 numbers; the SPEC's odd-bin claim is exactly zero for f0 = 1."""
+    return [{"quantity": "odd-bin energy share, B = I", "ours": numbers["f0_1"]["odd_bin_energy_fraction"],
+             "paper": 0.0, "unit": ""}]  # fmt: skip
+
+
+def summary(numbers: dict) -> list[tuple[str, str]]:
     rows = []
     for name in MAPPINGS:
         n = numbers[name]
         rows.append(
-            (LABELS[name], f"PSNR {n['psnr_db']:6.2f} dB   odd-bin energy {n['odd_bin_energy_fraction']:.2e}   "
+            (n["label"], f"PSNR {n['psnr_db']:6.2f} dB   odd-bin energy {n['odd_bin_energy_fraction']:.2e}   "
              f"PSNR vs 4-shift avg {n['psnr_db_vs_four_shift_average']:6.2f} dB")
         )  # fmt: skip
     return rows
 
 
-def run(config: Config, out_dir: str | Path, progress: bool = True) -> dict:
-    """Compute, then write results.json, arrays.npz and the figures into `out_dir` (atomically)."""
-    return run_figure(sys.modules[__name__], config, out_dir, progress)
+def plot(results: dict, arrays: dict, out_dir: Path) -> None:
+    """Ground truth, three reconstructions and their DFT log-magnitudes (one PDF each), plus an overview."""
+    from inrdict.plotting import image_panel, plt, save
+
+    numbers = results["numbers"]
+    image_panel(arrays["ground_truth"], out_dir, "gt")
+    image_panel(arrays["gt_dft_db"], out_dir, "gt_ft", cmap="viridis")
+    for name in MAPPINGS:
+        image_panel(arrays[f"{name}_reconstruction"], out_dir, f"rec_{name}")
+        image_panel(arrays[f"{name}_dft_db"], out_dir, f"rec_ft_{name}", cmap="viridis")
+
+    columns = [("ground truth", "ground_truth", "gt_dft_db", None)] + [
+        (numbers[n]["label"], f"{n}_reconstruction", f"{n}_dft_db", numbers[n]) for n in MAPPINGS
+    ]
+    vmin, vmax = np.percentile(arrays["gt_dft_db"], [1, 99.9])
+    fig, axes = plt.subplots(2, len(columns), figsize=(3.2 * len(columns), 6.6))
+    for col, (label, image_key, dft_key, n) in enumerate(columns):
+        axes[0, col].imshow(np.clip(arrays[image_key], 0, 1))
+        title = label if n is None else f"{label}\nPSNR {n['psnr_db']:.2f} dB"
+        axes[0, col].set_title(title, fontsize=10)
+        axes[1, col].imshow(arrays[dft_key], cmap="viridis", vmin=vmin, vmax=vmax)
+        if n is not None:
+            axes[1, col].set_title(f"odd-bin energy {n['odd_bin_energy_fraction']:.1e}", fontsize=9)
+        for row in range(2):
+            axes[row, col].axis("off")
+    size = results["config"]["image_size"]
+    fig.suptitle(f"Fig. 2 — imperfect recovery at {size}² (top: reconstructions, bottom: DFT log-magnitude, dB)")
+    save(fig, out_dir, "overview")

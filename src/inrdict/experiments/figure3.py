@@ -10,18 +10,19 @@ samples, while omega_0 = 30 keeps it far below the 23 Hz peak.
 from __future__ import annotations
 
 import dataclasses
-import sys
 from pathlib import Path
 
 import jax
 import numpy as np
 
 from inrdict import data, spectrum
-from inrdict.experiments._run import run_figure, validate_config
+from inrdict.experiments._run import validate_config
 from inrdict.fitting import fit, predict, psnr_db
 from inrdict.models import Siren
 
 NAME = "figure_3"
+TITLE = "Aliasing: SIREN with first ω0 = 300 puts a 23 Hz tone's alias at ±105 Hz, ω0 = 30 does not"
+DEFAULT_SECONDS = 10
 
 
 @dataclasses.dataclass(frozen=True)
@@ -54,7 +55,7 @@ DEFAULT = PAPER
 PRESETS = {"paper": PAPER, "default": DEFAULT}
 
 
-def compute(config: Config, progress: bool = True) -> tuple[dict, dict[str, np.ndarray]]:
+def compute(config: Config, *, progress: bool = True) -> tuple[dict, dict[str, np.ndarray]]:
     phase_key, *init_keys = jax.random.split(jax.random.key(config.seed), 1 + len(config.first_omega0s))
     phase = float(jax.random.uniform(phase_key, (), minval=0.0, maxval=2 * np.pi))
     r, target = data.tone(config.freq_hz, config.n_samples, phase)
@@ -65,7 +66,8 @@ def compute(config: Config, progress: bool = True) -> tuple[dict, dict[str, np.n
         "r": r, "target": target, "freqs_full_hz": freqs_full, "target_full_db": target_full_db,
         "freqs_train_hz": freqs_train, "target_train_db": target_train_db,
     }  # fmt: skip
-    numbers: dict = {"phase_rad": phase, "alias_hz": config.alias_hz, "models": {}}
+    numbers: dict = {"phase_rad": phase, "alias_hz": config.alias_hz, "fs_train_hz": config.n_samples / config.train_stride,
+                     "fs_full_hz": float(config.n_samples), "models": {}}
     for init_key, omega0 in zip(init_keys, config.first_omega0s):
         model = Siren(
             1, config.hidden, 1, first_omega0=omega0, hidden_omega0=config.hidden_omega0, convention="fit",
@@ -95,7 +97,7 @@ def compute(config: Config, progress: bool = True) -> tuple[dict, dict[str, np.n
     return numbers, arrays
 
 
-def claims(numbers: dict, config: Config = PAPER) -> dict[str, bool]:
+def claims(numbers: dict, config: Config) -> dict[str, bool]:
     """SPEC §5 Fig. 3 claims: both fit; alias within 30 dB of the peak for the largest omega_0, far below for 30."""
     models = numbers["models"]
     low, high = models[f"omega0_{min(config.first_omega0s):g}"], models[f"omega0_{max(config.first_omega0s):g}"]
@@ -106,15 +108,38 @@ def claims(numbers: dict, config: Config = PAPER) -> dict[str, bool]:
     }
 
 
-def summary_rows(numbers: dict) -> list[tuple[str, str]]:
+def summary(numbers: dict) -> list[tuple[str, str]]:
     return [
         (f"SIREN ω0={m['first_omega0']:g}",
          f"train PSNR {m['train_psnr_db']:6.2f} dB   {numbers['alias_hz']:g} Hz alias "
-         f"{m['alias_below_signal_db']:6.1f} dB below the 23 Hz peak")
+         f"{m['alias_below_signal_db']:6.1f} dB below the signal peak")
         for m in numbers["models"].values()
     ]  # fmt: skip
 
 
-def run(config: Config, out_dir: str | Path, progress: bool = True) -> dict:
-    """Compute, then write results.json, arrays.npz and the figures into `out_dir` (atomically)."""
-    return run_figure(sys.modules[__name__], config, out_dir, progress)
+def plot(results: dict, arrays: dict, out_dir: Path) -> None:
+    """Spectra of reconstruction vs target on the training grid and the full grid, ±f and ±alias marked."""
+    from inrdict.plotting import plt, save, tone_panel
+
+    numbers, config = results["numbers"], results["config"]
+    marks = [-numbers["alias_hz"], -config["freq_hz"], config["freq_hz"], numbers["alias_hz"]]
+    models = list(numbers["models"].items())
+    overview, axes = plt.subplots(2, len(models), figsize=(6 * len(models), 8), squeeze=False)
+    for col, (tag, m) in enumerate(models):
+        grids = [
+            ("train", arrays["freqs_train_hz"], arrays[f"{tag}_train_db"], arrays["target_train_db"],
+             f"training grid, fs = {numbers['fs_train_hz']:g} Hz"),
+            ("full", arrays["freqs_full_hz"], arrays[f"{tag}_full_db"], arrays["target_full_db"],
+             f"full grid, fs = {numbers['fs_full_hz']:g} Hz"),
+        ]  # fmt: skip
+        for row, (grid, freqs, rec_db, target_db, grid_label) in enumerate(grids):
+            title = f"SIREN ω0 = {m['first_omega0']:g} — {grid_label}"
+            if grid == "full":
+                title += f"\n{numbers['alias_hz']:g} Hz alias {m['alias_below_signal_db']:.1f} dB below the peak"
+            fig, ax = plt.subplots(figsize=(6, 4))
+            tone_panel(ax, freqs, rec_db, target_db, marks, title)
+            save(fig, out_dir, f"{grid}_grid_{tag}")
+            tone_panel(axes[row, col], freqs, rec_db, target_db, marks, title)
+    overview.suptitle(f"Fig. 3 — aliasing of a {config['freq_hz']:g} Hz tone")
+    overview.tight_layout()
+    save(overview, out_dir, "overview")

@@ -2,37 +2,34 @@
 
 For each model (all 2 → … → 1) the empirical NTK on the 64 x 64 grid `linspace(0, 1, 65)[:-1]` (SPEC §2) is
 computed exactly (structured method, SPEC §4) and fully eigendecomposed; the first eigenvectors are shown as
-64 x 64 images and the eigenvalues as raw and normalised curves. Models: ReLU MLP 2 → 256 ×4 → 1, FFN σ = 1 and
+images and the eigenvalues as raw and normalised curves. Models: ReLU MLP 2 → 256 ×4 → 1, FFN σ = 1 and
 σ = 10 (T = 256, hidden [256, 256, 256]; the original code built "σ = 10" with σ = 1), SIREN first omega_0
-∈ {5, 30, 100} ("ntk" convention), and a meta-learned SIREN when `meta_weights` names a checkpoint (or the
-authors' Haiku pickle, read safely).
+∈ {5, 30, 100} ("ntk" convention), the meta-learned SIREN, and optional extra weights (`meta_weights`: an inrdict
+checkpoint or the authors' Haiku pickle, read safely).
 
 Claim: the dominant spatial frequency of the top eigenvectors grows with omega_0. Also recorded: how many
 eigenvalues lie within 10 % of the largest (flatness), and how much of the (unit, mean-subtracted) mean embedded
 LFW face lies on the top eigenvectors and their largest correlation with it — to compare random and meta-learned
-initialisations. (Finding on the default preset: the mean face is a smooth blob, so smooth low-omega_0 bases
-hold more of it than the meta-learned SIREN's top-10, whose leading eigenvectors carry border artefacts; the
-meta-learned advantage shows in the flat spectrum and in Fig. 4's E(0.1) over ~300 eigenvectors.)
+initialisations (what the default preset shows is reported in the README).
 """
 
 from __future__ import annotations
 
 import dataclasses
-import sys
 from pathlib import Path
+from typing import Literal
 
-import jax
-import jax.numpy as jnp
 import numpy as np
 
 from inrdict import data
 from inrdict.errors import InrdictError
-from inrdict.experiments._run import named_key, run_figure, validate_config
-from inrdict.experiments.meta_learning import check_meta_fields, meta_rows
-from inrdict.models import FFN, ReluMLP, Siren, gaussian_frequencies
-from inrdict.cache import ntk_eigensystem
+from inrdict.experiments._rows import eigensystems, ffn_row, meta_rows, relu_row, siren_row
+from inrdict.experiments._run import validate_config
 
 NAME = "figure_5"
+TITLE = "NTK eigenvectors (the dictionary atoms) of ReLU, FFN σ=1/10, SIREN ω0=5/30/100 and the meta-learned SIREN"
+DEFAULT_SECONDS = 60
+REQUIRES = ("meta",)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -44,19 +41,16 @@ class Config:
     ffn_sigmas: tuple[float, ...] = (1.0, 10.0)
     ffn_features: int = 256
     n_eigenvectors: int = 10
-    precision: str = "float32"  # "float64" for eigenvalues below ~1e-7 of the largest (SPEC §4)
-    learned_meta: bool = True  # include the meta-learned SIREN (meta-learned first if not cached)
-    meta_preset: str = "paper"  # which meta-learning preset's checkpoint to use (and learn if missing)
-    meta_checkpoint: str | None = None  # overrides meta_preset: use this checkpoint
+    precision: Literal["float32", "float64"] = "float32"  # "float64" for eigenvalues below ~1e-7 of the largest
+    learned_meta: bool = True  # include the meta-learned SIREN (meta-learned first if not learned yet)
+    meta_preset: Literal["paper", "default"] = "paper"  # which meta-learning preset's artefact to use
+    meta_checkpoint: str | None = None  # use this checkpoint for the "Meta SIREN" row instead of the artefact
     meta_weights: str | None = None  # optional extra row: inrdict checkpoint (.npz) or the authors' Haiku pickle
-    data_dir: str | None = None  # CelebA folder, needed only to meta-learn the paper preset's checkpoint
+    data_dir: str | None = None  # CelebA folder, needed only to meta-learn the paper preset's SIREN
     seed: int = 0
 
     def __post_init__(self):
         validate_config(self)
-        if self.precision not in ("float32", "float64"):
-            raise InrdictError(f"precision must be 'float32' or 'float64', got {self.precision!r}")
-        check_meta_fields(self)
         if self.n_eigenvectors > self.grid_size**2:
             raise InrdictError(f"n_eigenvectors ({self.n_eigenvectors}) exceeds the {self.grid_size**2} grid points")
 
@@ -68,17 +62,14 @@ the default (LFW, 32²) meta-learned SIREN."""
 PRESETS = {"paper": PAPER, "default": DEFAULT}
 
 
-def build_models(config: Config, progress: bool = True) -> dict[str, object]:
-    """Name → model, in figure order; each model's key comes from (`config.seed`, its name), as in Fig. 4."""
-    models: dict[str, object] = {"ReLU": ReluMLP(2, (256,) * 4, 1, key=named_key(config.seed, "ReLU"))}
+def build_models(config: Config, *, progress: bool = True) -> dict[str, object]:
+    """Label → model, in figure order (random rows from `_rows`, shared with Fig. 4, then the meta rows)."""
+    models: dict[str, object] = {"ReLU": relu_row(config.seed)}
     for sigma in config.ffn_sigmas:
-        name = f"FFN σ={sigma:g}"
-        B = gaussian_frequencies(named_key(config.seed, f"{name} B"), config.ffn_features, 2, sigma)
-        models[name] = FFN(B, (256,) * 3, 1, key=named_key(config.seed, name))
+        models[f"FFN σ={sigma:g}"] = ffn_row(sigma, config.seed, config.ffn_features)
     for omega in config.siren_omegas:
-        name = f"SIREN ω0={omega:g}"
-        models[name] = Siren(2, (256,) * 4, 1, first_omega0=omega, convention="ntk", key=named_key(config.seed, name))
-    return models | meta_rows(config, progress)
+        models[f"SIREN ω0={omega:g}"] = siren_row(omega, config.seed)
+    return models | meta_rows(config, progress=progress)
 
 
 def dominant_frequency(image: np.ndarray) -> tuple[float, float]:
@@ -106,43 +97,38 @@ def mean_face(grid_size: int) -> np.ndarray:
     return face / np.linalg.norm(face)
 
 
-def compute(config: Config, progress: bool = True) -> tuple[dict, dict[str, np.ndarray]]:
-    dtype = jnp.float64 if config.precision == "float64" else jnp.float32
+def compute(config: Config, *, progress: bool = True) -> tuple[dict, dict[str, np.ndarray]]:
     points = data.ntk_grid(config.grid_size)
     n, k = config.grid_size, config.n_eigenvectors
     face = mean_face(config.grid_size)
     numbers: dict = {"grid_points": n * n, "models": {}}
     arrays: dict[str, np.ndarray] = {}
-    models = build_models(config, progress)
-    with jax.enable_x64(dtype == jnp.float64):
-        for index, (name, model) in enumerate(models.items()):
-            if progress:
-                print(f"  NTK of {name} ({index + 1}/{len(models)})", flush=True)
-            eigvals, eigvecs, timings = ntk_eigensystem(model, points, dtype)
-            top = eigvecs[:, :k].T.astype(np.float64)  # (k, n*n)
-            top *= np.where(top.sum(axis=1, keepdims=True) < 0, -1.0, 1.0)  # sign convention: non-negative sum
-            frequencies = [dominant_frequency(v.reshape(n, n)) for v in top]
-            tag = f"model_{index}"
-            arrays[f"{tag}_eigenvalues"] = eigvals
-            arrays[f"{tag}_eigenvectors"] = top.reshape(k, n, n).astype(np.float32)
-            numbers["models"][name] = {
-                "array_prefix": tag,
-                **timings,
-                "largest_eigenvalue": float(eigvals[0]),
-                "trace": float(np.sum(eigvals)),
-                "eigenvalues_within_10pct_of_largest": int(np.sum(eigvals >= 0.1 * eigvals[0])),
-                "negative_eigenvalues": int(np.sum(eigvals < 0)),
-                "dominant_frequency": [f[0] for f in frequencies],
-                "spectral_centroid": [f[1] for f in frequencies],
-                "mean_dominant_frequency": float(np.mean([f[0] for f in frequencies])),
-                "mean_spectral_centroid": float(np.mean([f[1] for f in frequencies])),
-                "max_abs_correlation_with_mean_face": float(np.max(np.abs(top @ face))),
-                "mean_face_energy_on_top_eigenvectors": float(np.sum((top @ face) ** 2)),
-            }
+    models = build_models(config, progress=progress)
+    for index, name, eigvals, eigvecs, timings in eigensystems(models, points, config.precision, progress=progress):
+        top = eigvecs[:, :k].T.astype(np.float64)  # (k, n*n)
+        top *= np.where(top.sum(axis=1, keepdims=True) < 0, -1.0, 1.0)  # sign convention: non-negative sum
+        frequencies = [dominant_frequency(v.reshape(n, n)) for v in top]
+        tag = f"model_{index}"
+        arrays[f"{tag}_eigenvalues"] = eigvals
+        arrays[f"{tag}_eigenvectors"] = top.reshape(k, n, n).astype(np.float32)
+        numbers["models"][name] = {
+            "array_prefix": tag,
+            **timings,
+            "largest_eigenvalue": float(eigvals[0]),
+            "trace": float(np.sum(eigvals)),
+            "eigenvalues_within_10pct_of_largest": int(np.sum(eigvals >= 0.1 * eigvals[0])),
+            "negative_eigenvalues": int(np.sum(eigvals < 0)),
+            "dominant_frequency": [f[0] for f in frequencies],
+            "spectral_centroid": [f[1] for f in frequencies],
+            "mean_dominant_frequency": float(np.mean([f[0] for f in frequencies])),
+            "mean_spectral_centroid": float(np.mean([f[1] for f in frequencies])),
+            "max_abs_correlation_with_mean_face": float(np.max(np.abs(top @ face))),
+            "mean_face_energy_on_top_eigenvectors": float(np.sum((top @ face) ** 2)),
+        }
     return numbers, arrays
 
 
-def claims(numbers: dict, config: Config = PAPER) -> dict[str, bool]:
+def claims(numbers: dict, config: Config) -> dict[str, bool]:
     """The dominant frequency (argmax and centroid) of the top eigenvectors grows with omega_0."""
     models = numbers["models"]
     sirens = [models[f"SIREN ω0={omega:g}"] for omega in sorted(config.siren_omegas)]
@@ -156,7 +142,7 @@ def claims(numbers: dict, config: Config = PAPER) -> dict[str, bool]:
     }
 
 
-def summary_rows(numbers: dict) -> list[tuple[str, str]]:
+def summary(numbers: dict) -> list[tuple[str, str]]:
     return [
         (name, f"top-{len(m['dominant_frequency'])} dominant freq {m['mean_dominant_frequency']:5.2f}  "
                f"centroid {m['mean_spectral_centroid']:5.2f} cyc/unit   λ within 10 %: "
@@ -166,6 +152,25 @@ def summary_rows(numbers: dict) -> list[tuple[str, str]]:
     ]  # fmt: skip
 
 
-def run(config: Config, out_dir: str | Path, progress: bool = True) -> dict:
-    """Compute, then write results.json, arrays.npz and the figures into `out_dir` (atomically)."""
-    return run_figure(sys.modules[__name__], config, out_dir, progress)
+def plot(results: dict, arrays: dict, out_dir: Path) -> None:
+    """Eigenvector strips and eigenvalue curves per model; all-model eigenvalue plots; one overview grid."""
+    from inrdict.plotting import eigenvector_grid, plt, save
+
+    models = list(results["numbers"]["models"].items())
+    for name, m in models:
+        fig = eigenvector_grid([(name, arrays[f"{m['array_prefix']}_eigenvectors"])], name)
+        save(fig, out_dir, f"eigenvectors_{m['array_prefix']}")
+    for normalised in (False, True):
+        fig, ax = plt.subplots(figsize=(6, 4))
+        for name, m in models:
+            values = arrays[f"{m['array_prefix']}_eigenvalues"]
+            values = values / values[0] if normalised else values
+            ax.semilogy(np.arange(values.size), np.where(values > 0, values, np.nan), label=name, linewidth=1.5)
+        ax.set_xlabel("eigenvalue index i")
+        ax.set_ylabel(r"$\lambda_i / \lambda_0$" if normalised else r"$\lambda_i$")
+        ax.set_title(f"NTK eigenvalues ({results['precision']}; non-positive values not drawn)", fontsize=9)
+        ax.legend(fontsize=7)
+        save(fig, out_dir, "eigenvalues_normalised" if normalised else "eigenvalues")
+    grid = results["config"]["grid_size"]
+    rows = [(name, arrays[f"{m['array_prefix']}_eigenvectors"]) for name, m in models]
+    save(eigenvector_grid(rows, f"Fig. 5 — top NTK eigenvectors on the {grid} x {grid} grid (rows: models)"), out_dir, "overview")

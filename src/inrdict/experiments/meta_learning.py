@@ -7,41 +7,47 @@ loop on 5 validation faces, every `eval_every` steps; step 0 is the random initi
 
 Claims: validation PSNR rises during meta-training and ends several dB above the random initialisation.
 
-The run folder holds `checkpoint.npz` (training state, written atomically every `checkpoint_every` steps;
-`--resume` continues from it and reaches the same weights as an uninterrupted run), `log.jsonl` (one line per
-step) and, when finished, `meta_siren.npz` (the initialisation Figs. 4 and 5 use), `results.json`,
-`arrays.npz` and the figures. `results.json` is written last: its presence marks a finished run.
+The learned SIREN is an artefact (`_artefacts`): it is trained once per resolved config, in the cache, with a
+checkpoint every `checkpoint_every` steps (an interrupted run resumes from it on the next request and reaches the
+same weights as an uninterrupted one), and reused by every figure that needs it. The run folder of this
+experiment gets the report (results.json, arrays.npz, validation_psnr.pdf/png) and copies of `meta_siren.npz`
+and `log.jsonl`.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import os
-import time
+import shutil
 from pathlib import Path
+from typing import Literal
 
 import jax
 import numpy as np
 
-from inrdict import cache, checkpoints, data
+from inrdict import checkpoints, data
 from inrdict.datasets import load_faces
 from inrdict.errors import InrdictError
-from inrdict.experiments._run import metadata_block, to_jsonable, validate_config, write_json
-from inrdict.meta import METHODS, adapted_psnr_db, meta_train
+from inrdict.experiments import _artefacts
+from inrdict.experiments._run import to_jsonable, validate_config, write_json
+from inrdict.meta import adapted_psnr_db, meta_train
 from inrdict.models import Siren
 
 NAME = "meta_learning"
-CHECKPOINT = "meta_siren.npz"
+TITLE = "MAML pre-training of SIREN on faces: validation PSNR after the inner loop"
+DEFAULT_SECONDS = 120
+OVERVIEW = "validation_psnr"
+ARTEFACT = "meta_siren.npz"
+ARTEFACT_DESCRIPTION = "meta-learned SIREN"
 
 
 @dataclasses.dataclass(frozen=True)
 class Config:
-    """Meta-learning settings; the defaults are the paper's (CelebA 64², 5000 MAML steps: a GPU job, ~4 h on 2 CPUs)."""
+    """Meta-learning settings; the defaults are the paper's (CelebA 64², 5000 MAML steps: a GPU job, ~2.3 h on 2 CPUs)."""
 
-    dataset: str = "celeba"  # "celeba" | "lfw" | "folder"
+    dataset: Literal["celeba", "lfw", "folder"] = "celeba"
     data_dir: str | None = None  # required for celeba and folder
     grid_size: int = 64
-    method: str = "maml"  # "maml" | "fomaml" | "reptile"
+    method: Literal["maml", "fomaml", "reptile"] = "maml"
     steps: int = 5000
     batch_size: int = 3
     inner_steps: int = 2
@@ -57,10 +63,6 @@ class Config:
 
     def __post_init__(self):
         validate_config(self)
-        if self.method not in METHODS:
-            raise InrdictError(f"method must be one of {', '.join(METHODS)}, got {self.method!r}")
-        if self.dataset not in ("celeba", "lfw", "folder"):
-            raise InrdictError(f"dataset must be celeba, lfw or folder, got {self.dataset!r}")
 
 
 PAPER = Config()
@@ -81,7 +83,66 @@ def initial_model(config: Config) -> Siren:
     )  # fmt: skip
 
 
-def claims(numbers: dict) -> dict[str, bool]:
+def _faces_and_validation(config: Config):
+    faces = load_faces(config.dataset, config.grid_size, config.data_dir, config.seed)
+    if len(faces.validation) < 1:
+        raise InrdictError("the validation split is empty")
+    return faces, faces.validation.load(range(min(config.n_validation, len(faces.validation))))
+
+
+def artefact_label(config: Config) -> str:
+    return f"{config.method}-{config.dataset}{config.grid_size}-{config.steps}steps"
+
+
+def learn(config: Config, folder: Path, *, progress: bool = True) -> None:
+    """Meta-train in `folder` (resuming from its checkpoint), then write `meta_siren.npz` and `training.json`."""
+    faces, val_images = _faces_and_validation(config)
+    result = meta_train(
+        initial_model(config), faces.train, val_images, data.ntk_grid(config.grid_size), steps=config.steps,
+        method=config.method, batch_size=config.batch_size, inner_steps=config.inner_steps, inner_lr=config.inner_lr,
+        outer_lr=config.outer_lr, eval_every=config.eval_every, checkpoint_every=config.checkpoint_every,
+        work_dir=folder, resume=True, key=jax.random.key(config.seed + 1), progress=progress,
+    )  # fmt: skip
+    checkpoints.save_model(
+        folder / ARTEFACT, result.model,
+        metadata={"experiment": NAME, "config": to_jsonable(config), "dataset_sizes": faces.sizes()},
+    )  # fmt: skip
+    write_json(folder / _artefacts.COMPLETE_MARK, {
+        "config": config, "dataset_sizes": faces.sizes(), "train_psnr_db": result.train_psnr_db,
+        "eval_steps": result.eval_steps, "val_psnr_db": result.val_psnr_db, "training_seconds": result.seconds,
+    })  # fmt: skip
+
+
+def compute(config: Config, *, progress: bool = True) -> tuple[dict, dict[str, np.ndarray]]:
+    """Resolve (learn if missing) the meta-learned SIREN of `config`; report its validation curve."""
+    location = _artefacts.resolve("meta", config, progress=progress)
+    record = _artefacts.training_record(location)
+    _, val_images = _faces_and_validation(config)
+    coords = data.ntk_grid(config.grid_size)
+    adapted = dict(inner_steps=config.inner_steps, inner_lr=config.inner_lr)
+    per_image = {
+        "random_init": adapted_psnr_db(initial_model(config), coords, val_images, **adapted),
+        "meta_learned": adapted_psnr_db(checkpoints.load_weights(location / ARTEFACT), coords, val_images, **adapted),
+    }
+    numbers = {
+        "dataset_sizes": record["dataset_sizes"],
+        "steps_done": int(config.steps),
+        "inner_steps": config.inner_steps,
+        "eval_steps": record["eval_steps"],
+        "val_psnr_db": record["val_psnr_db"],
+        "val_psnr_protocol": f"all pixels of {len(val_images)} validation images after {config.inner_steps} inner SGD steps",
+        "val_psnr_db_per_image": per_image,
+        "artefact": str(location / ARTEFACT),
+        "training_seconds": record["training_seconds"],
+    }
+    arrays = {
+        "train_psnr_db": np.asarray(record["train_psnr_db"]), "eval_steps": np.asarray(record["eval_steps"]),
+        "val_psnr_db": np.asarray(record["val_psnr_db"]), "val_images": val_images,
+    }  # fmt: skip
+    return numbers, arrays
+
+
+def claims(numbers: dict, config: Config) -> dict[str, bool]:
     curve = numbers["val_psnr_db"]
     return {
         "validation_psnr_rises": curve[-1] > curve[0] and max(curve[1:] or [curve[0]]) > curve[0],
@@ -89,107 +150,34 @@ def claims(numbers: dict) -> dict[str, bool]:
     }
 
 
-def summary_rows(numbers: dict) -> list[tuple[str, str]]:
+def summary(numbers: dict) -> list[tuple[str, str]]:
     return [
         ("validation PSNR", f"random init {numbers['val_psnr_db'][0]:.2f} dB → meta-learned {numbers['val_psnr_db'][-1]:.2f} dB "
                             f"after {numbers['inner_steps']} inner steps ({numbers['steps_done']} outer steps)"),
-        ("checkpoint", numbers["checkpoint"]),
+        ("artefact", numbers["artefact"]),
     ]  # fmt: skip
 
 
-def run(config: Config, out_dir: str | Path, progress: bool = True, resume: bool = False) -> dict:
-    """Meta-train (resuming if asked), then publish the checkpoint, results, arrays and figures in `out_dir`."""
-    from inrdict import plotting
-
-    out_dir = Path(out_dir)
-    start = time.perf_counter()
-    faces = load_faces(config.dataset, config.grid_size, config.data_dir, config.seed)
-    if len(faces.validation) < 1:
-        raise InrdictError("the validation split is empty")
-    val_images = faces.validation.load(range(min(config.n_validation, len(faces.validation))))
-    coords = data.ntk_grid(config.grid_size)
-    (out_dir / "results.json").unlink(missing_ok=True)  # whatever is here is about to change
-    result = meta_train(
-        initial_model(config), faces.train, val_images, coords, steps=config.steps, method=config.method,
-        batch_size=config.batch_size, inner_steps=config.inner_steps, inner_lr=config.inner_lr,
-        outer_lr=config.outer_lr, eval_every=config.eval_every, checkpoint_every=config.checkpoint_every,
-        work_dir=out_dir, resume=resume, key=jax.random.key(config.seed + 1), progress=progress,
-    )  # fmt: skip
-    checkpoint = out_dir / CHECKPOINT
-    checkpoints.save_model(
-        checkpoint, result.model,
-        metadata={"experiment": NAME, "config": to_jsonable(config), "dataset_sizes": faces.sizes()},
-    )  # fmt: skip
-    per_image = {
-        "random_init": adapted_psnr_db(initial_model(config), coords, val_images, inner_steps=config.inner_steps, inner_lr=config.inner_lr),
-        "meta_learned": adapted_psnr_db(result.model, coords, val_images, inner_steps=config.inner_steps, inner_lr=config.inner_lr),
-    }  # fmt: skip
-    numbers = {
-        "dataset_sizes": faces.sizes(),
-        "steps_done": int(config.steps),
-        "resumed_from": result.resumed_from,
-        "inner_steps": config.inner_steps,
-        "eval_steps": result.eval_steps,
-        "val_psnr_db": result.val_psnr_db,
-        "val_psnr_protocol": f"all pixels of {len(val_images)} validation images after {config.inner_steps} inner SGD steps",
-        "val_psnr_db_per_image": per_image,
-        "checkpoint": str(checkpoint),
-        "training_seconds_this_call": result.seconds,
-    }
-    arrays = {
-        "train_psnr_db": result.train_psnr_db, "eval_steps": result.eval_steps, "val_psnr_db": result.val_psnr_db,
-        "val_images": val_images,
-    }  # fmt: skip
-    results = to_jsonable(
-        {"experiment": NAME, "numbers": numbers, "claims": claims(to_jsonable(numbers)),
-         **metadata_block(config, time.perf_counter() - start)}
-    )  # fmt: skip
-    np.savez_compressed(out_dir / "arrays.npz", **arrays)
-    plotting.meta_learning(arrays, results, out_dir)
-    temp = out_dir / ".results.json.partial"
-    write_json(temp, results)
-    os.replace(temp, out_dir / "results.json")
-    return results
+def publish(results: dict, config: Config, folder: Path) -> None:
+    """Copy the learned SIREN and its training log into the run folder."""
+    location = Path(results["numbers"]["artefact"]).parent
+    for name in (ARTEFACT, "log.jsonl"):
+        if (location / name).exists():
+            shutil.copyfile(location / name, folder / name)
 
 
-def cached_checkpoint(preset: str, progress: bool = True, data_dir: str | None = None, seed: int = 0) -> Path:
-    """The meta-learned SIREN of a preset (with `data_dir` and `seed`) from the cache; meta-learned first if missing."""
-    from inrdict import __version__
+def plot(results: dict, arrays: dict, out_dir: Path) -> None:
+    """Validation PSNR after the inner loop (and the training batches') against outer steps."""
+    from inrdict.plotting import plt, save
 
-    config = dataclasses.replace(PRESETS[preset], seed=seed, **({"data_dir": data_dir} if data_dir else {}))
-    folder = cache.cache_dir() / "meta" / f"{preset}-{cache.fingerprint(to_jsonable(config), __version__)}"
-    if (folder / "results.json").is_file() and (folder / CHECKPOINT).is_file():
-        return folder / CHECKPOINT
-    if config.dataset != "lfw" and config.data_dir is None:
-        raise InrdictError(
-            f"no meta-learned SIREN is cached for the {preset} preset and learning one needs {config.dataset} images: "
-            "pass --data-dir DIR, or --set meta_checkpoint=PATH, or --set learned_meta=false"
-        )
-    print(f"No meta-learned SIREN cached for the {preset} preset: meta-learning one first (cached in {folder}).", flush=True)
-    run(config, folder, progress=progress, resume=True)
-    return folder / CHECKPOINT
-
-
-def load_meta_model(path: str):
-    """A SIREN from an inrdict checkpoint, or from the authors' Haiku pickle (read with the safe unpickler)."""
-    if Path(path).suffix.lower() in (".pickle", ".pkl"):
-        return checkpoints.import_haiku_siren(path)
-    model, _ = checkpoints.load_model(path)
-    return model
-
-
-def check_meta_fields(config) -> None:
-    """Validate the meta-row fields a figure config shares (learned_meta, meta_preset, meta_checkpoint, meta_weights)."""
-    if config.meta_preset not in PRESETS:
-        raise InrdictError(f"meta_preset must be one of {', '.join(PRESETS)}, got {config.meta_preset!r}")
-
-
-def meta_rows(config, progress: bool = True) -> dict[str, object]:
-    """The meta-learned rows of a figure config with fields learned_meta, meta_preset, meta_checkpoint, meta_weights."""
-    rows = {}
-    if config.learned_meta:
-        path = config.meta_checkpoint or cached_checkpoint(config.meta_preset, progress, config.data_dir, config.seed)
-        rows["Meta SIREN"] = load_meta_model(str(path))
-    if config.meta_weights is not None:
-        rows[f"Meta ({Path(config.meta_weights).stem})"] = load_meta_model(config.meta_weights)
-    return rows
+    fig, ax = plt.subplots(figsize=(6, 4))
+    train = arrays["train_psnr_db"]
+    ax.plot(np.arange(1, train.size + 1), train, color="lightsteelblue", linewidth=0.8, label="training batch")
+    ax.plot(arrays["eval_steps"], arrays["val_psnr_db"], "o-", color="darkred", label="validation (step 0 = random init)")
+    ax.set_xlabel("outer step")
+    ax.set_ylabel("PSNR after the inner loop (dB, all pixels)")
+    config = results["config"]
+    ax.set_title(f"Meta-learning ({config['method']}, {config['dataset']} {config['grid_size']}², "
+                 f"{config['inner_steps']} inner steps)", fontsize=9)  # fmt: skip
+    ax.legend(fontsize=8)
+    save(fig, out_dir, "validation_psnr")

@@ -1,0 +1,82 @@
+"""Model rows shared by the NTK figures: how each random initialisation is built, and the meta-learned rows.
+
+Initialisation keys come from `(seed, stable model id)` — never from display text, so relabelling a row cannot
+change its weights or its NTK cache entry. Rows that differ only in a frequency knob share one key (SPEC §10):
+under the "ntk" convention a SIREN's weights do not depend on first_omega0, so every ω0 of a sweep gets the same
+weights (as the original code, which used PRNGKey(0) for every ω0) and the rows differ *only* in ω0; every FFN σ
+of a sweep scales the same normal draw B₀ (B = σ B₀) and shares the MLP weights.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from collections.abc import Iterator
+
+import jax
+import numpy as np
+
+from inrdict.cache import ntk_eigensystem
+from inrdict.checkpoints import load_weights
+from inrdict.experiments import _artefacts
+from inrdict.models import FFN, ReluMLP, Siren, gaussian_frequencies
+
+# Stable integer ids folded into the seed's key. Never renumber: results and cache entries depend on them.
+MODEL_IDS = {"relu": 1, "siren": 2, "ffn": 3, "ffn_frequencies": 4}
+NTK_WIDTH = 256
+
+
+def init_key(seed: int, model_id: str):
+    """The PRNG key of model `model_id` for `seed`: `fold_in(key(seed), MODEL_IDS[model_id])`."""
+    return jax.random.fold_in(jax.random.key(seed), MODEL_IDS[model_id])
+
+
+def relu_row(seed: int) -> ReluMLP:
+    """ReLU MLP 2 → 256 ×4 → 1 (SPEC §3)."""
+    return ReluMLP(2, (NTK_WIDTH,) * 4, 1, key=init_key(seed, "relu"))
+
+
+def siren_row(first_omega0: float, seed: int) -> Siren:
+    """SIREN 2 → 256 ×4 → 1, "ntk" convention; the same weights for every `first_omega0` of a seed."""
+    return Siren(2, (NTK_WIDTH,) * 4, 1, first_omega0=first_omega0, convention="ntk", key=init_key(seed, "siren"))
+
+
+def ffn_row(sigma: float, seed: int, n_features: int = 256) -> FFN:
+    """FFN with random Fourier features B = σ B₀ (T = `n_features`), hidden [256, 256, 256] → 1; B₀ and the MLP
+    weights are shared by every σ of a seed."""
+    B = gaussian_frequencies(init_key(seed, "ffn_frequencies"), n_features, 2, sigma)
+    return FFN(B, (NTK_WIDTH,) * 3, 1, key=init_key(seed, "ffn"))
+
+
+def meta_checkpoint(config, *, progress: bool = True) -> Path:
+    """The meta-learned SIREN artefact of a figure config (fields `meta_preset`, `seed`, `data_dir`), learned first
+    if missing: the same file `inrdict reproduce` and `inrdict meta-learn` produce for that preset and seed."""
+    meta_config = _artefacts.producer_config("meta", config.meta_preset, seed=config.seed, data_dir=config.data_dir)
+    location = _artefacts.resolve("meta", meta_config, progress=progress)
+    from inrdict.experiments import REGISTRY
+
+    return location / REGISTRY["meta"].ARTEFACT
+
+
+def meta_rows(config, *, progress: bool = True) -> dict[str, object]:
+    """The meta-learned rows of a figure config with fields learned_meta, meta_preset, meta_checkpoint, meta_weights:
+    "Meta SIREN" (this preset's artefact, or `meta_checkpoint` when given) and "Meta (<file stem>)" for
+    `meta_weights` (an inrdict checkpoint or the authors' Haiku pickle)."""
+    rows = {}
+    if config.learned_meta:
+        path = config.meta_checkpoint or meta_checkpoint(config, progress=progress)
+        rows["Meta SIREN"] = load_weights(path)
+    if config.meta_weights is not None:
+        rows[f"Meta ({Path(config.meta_weights).stem})"] = load_weights(config.meta_weights)
+    return rows
+
+
+def eigensystems(models: dict[str, object], points: np.ndarray, precision: str, *, progress: bool = True) -> Iterator:
+    """For each (label, model): `(index, label, eigvals, eigvecs, timings)` of its NTK on `points`, fully
+    eigendecomposed in `precision` ("float32" | "float64", x64 enabled as needed) through the on-disk cache."""
+    dtype = np.float64 if precision == "float64" else np.float32
+    with jax.enable_x64(dtype == np.float64):
+        for index, (label, model) in enumerate(models.items()):
+            if progress:
+                print(f"  NTK of {label} ({index + 1}/{len(models)})", flush=True)
+            yield (index, label, *ntk_eigensystem(model, points, dtype))

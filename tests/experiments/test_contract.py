@@ -1,0 +1,130 @@
+"""The experiment contract, the registry, artefacts resolved once, and the index page."""
+
+import ast
+import dataclasses
+import json
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+import inrdict
+from inrdict import cli
+from inrdict.experiments import REGISTRY, check_contract, reproduce_order
+
+pytestmark = pytest.mark.standard_promotion  # these tests run Optax's Adam
+
+SRC = Path(inrdict.__file__).parent
+
+
+@pytest.mark.parametrize("name", list(REGISTRY))
+def test_every_experiment_follows_the_contract(name):
+    check_contract(REGISTRY[name])
+
+
+def _imports(path: Path) -> set[str]:
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            names |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names |= {node.module} | {f"{node.module}.{alias.name}" for alias in node.names}
+    return names
+
+
+def test_layering_library_never_imports_experiments_cli_or_plotting():
+    for path in SRC.glob("*.py"):
+        if path.name in ("cli.py", "plotting.py"):
+            continue
+        bad = {n for n in _imports(path) if n.split(".")[:2] in (["inrdict", "experiments"], ["inrdict", "cli"], ["inrdict", "plotting"])}
+        assert not bad, f"{path.name} imports {bad}"
+
+
+def test_no_experiment_imports_another():
+    modules = {module.__name__ for module in REGISTRY.values()}
+    for module in REGISTRY.values():
+        others = modules - {module.__name__}
+        imported = _imports(Path(module.__file__))
+        assert not imported & others, f"{module.__name__} imports {imported & others}"
+
+
+def test_producers_run_before_the_experiments_that_need_them():
+    order = reproduce_order()
+    assert sorted(order) == sorted(REGISTRY)
+    for name in order:
+        for required in getattr(REGISTRY[name], "REQUIRES", ()):
+            assert order.index(required) < order.index(name)
+
+
+TINY = {
+    "meta": dict(grid_size=8, steps=2, eval_every=1, checkpoint_every=1, hidden=(16, 16)),
+    "2": dict(image_size=16, steps=2, eval_every=1, hidden=(8, 8), rff_features=8),
+    "3": dict(steps=2, eval_every=1, hidden=(8,)),
+    "4": dict(grid_size=8, siren_omegas=(5.0, 40.0, 100.0)),
+    "5": dict(grid_size=8, siren_omegas=(5.0, 30.0), ffn_sigmas=(1.0,), n_eigenvectors=3),
+    "theorem1": dict(seeds=1, max_depth=2, ja_max_order=30, siren_steps=20, max_harmonic=8),
+}
+
+
+@pytest.fixture
+def tiny_presets(monkeypatch, tmp_path):
+    """Every experiment's default preset shrunk to seconds; a private artefact cache."""
+    assert set(TINY) == set(REGISTRY), "add the new experiment to TINY"
+    for name, changes in TINY.items():
+        module = REGISTRY[name]
+        monkeypatch.setitem(module.PRESETS, "default", dataclasses.replace(module.PRESETS["default"], **changes))
+    monkeypatch.setenv("INRDICT_CACHE_DIR", str(tmp_path / "cache"))
+
+
+class _Page(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.images, self.sections, self.text, self.scripts = [], [], [], 0
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "img":
+            self.images.append(attrs["src"])
+        elif tag == "section":
+            self.sections.append(attrs["id"])
+        elif tag == "script":
+            self.scripts += 1
+
+    def handle_data(self, data):
+        self.text.append(data)
+
+
+def test_reproduce_learns_the_meta_siren_once_and_figure_4_reuses_it(tiny_presets, tmp_path, capsys):
+    out = tmp_path / "figures"
+    assert cli.main(["reproduce", "--out", str(out), "--no-progress"]) == 0
+    stdout = capsys.readouterr().out
+    assert stdout.count("learning it now") == 1, stdout  # by the meta experiment, first; Figs. 4 and 5 reuse it
+    assert stdout.index("Meta: ") < stdout.index("Figure 4: ")
+    artefact = Path(json.loads((out / "meta_learning" / "results.json").read_text())["numbers"]["artefact"])
+    stamp = artefact.stat().st_mtime_ns
+    for module in REGISTRY.values():
+        assert (out / module.NAME / "results.json").is_file()
+    # A later standalone run of the same preset finds the same file: no second meta-learning.
+    assert cli.main(["figure", "4", "--out", str(tmp_path / "alone"), "--no-progress"]) == 0
+    assert "learning it now" not in capsys.readouterr().out
+    assert artefact.stat().st_mtime_ns == stamp
+    # The index page: one section per experiment, its picture, its claims; no scripts.
+    page = _Page()
+    page.feed((out / "index.html").read_text())
+    assert set(page.sections) == {module.NAME for module in REGISTRY.values()} and page.scripts == 0
+    assert all((out / src).is_file() for src in page.images) and len(page.images) == len(REGISTRY)
+    text = " ".join(page.text)
+    assert "Claims" in text and ("holds" in text or "fails" in text)
+    assert "full_basis_captures_all_energy" in text  # figure 4's sanity check, listed apart from its claims
+
+
+def test_index_of_a_folder_without_runs_is_refused(tmp_path, capsys):
+    assert cli.main(["index", str(tmp_path)]) == 2
+    assert "no finished runs" in capsys.readouterr().err
+
+
+def test_list_names_every_experiment(capsys):
+    assert cli.main(["list"]) == 0
+    out = capsys.readouterr().out
+    for name, module in REGISTRY.items():
+        assert module.TITLE in out and f"default ≈ {module.DEFAULT_SECONDS} s" in out
