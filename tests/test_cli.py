@@ -142,7 +142,7 @@ def test_figure_4_alone_meta_learns_once_then_uses_the_cache(capsys, tmp_path, m
     monkeypatch.setenv("INRDICT_CACHE_DIR", str(tmp_path / "cache"))
     argv = ["figure", "4", "--set", "grid_size=8", "--set", "siren_omegas=5,40", "--no-progress"]
     code, stdout, _ = run_cli(capsys, *argv, "--out", str(tmp_path / "a"))
-    assert code == 0 and "meta-learned SIREN for these settings: learning it now" in stdout
+    assert code == 0 and "meta-learned initialisation for these settings: learning it now" in stdout
     assert "Meta SIREN" in json.loads((tmp_path / "a" / "results.json").read_text())["numbers"]["models"]
     code, stdout, _ = run_cli(capsys, *argv, "--out", str(tmp_path / "b"))
     assert code == 0 and "learning it now" not in stdout

@@ -171,3 +171,23 @@ def test_default_preset_meta_learning_beats_random_init(short_meta_run):
     # Training ran once, in the artefact folder (checkpoints there); the run folder holds the report and copies.
     artefact = Path(results["numbers"]["artefact"])
     assert (artefact.parent / "checkpoint.npz").exists() and (artefact.parent / "training.json").exists()
+
+
+def test_meta_learning_accepts_an_ffn(tmp_path):
+    """Fig. 11's FFN-meta: the same MAML on an FFN (its frozen B untouched), learned as an artefact of its own."""
+    import dataclasses
+
+    from inrdict.experiments import meta_learning
+    from inrdict.models import FFN
+
+    config = dataclasses.replace(meta_learning.DEFAULT, model="ffn", hidden=(16, 16, 16), ffn_features=8, grid_size=8,
+                                 steps=3, eval_every=1, checkpoint_every=1)  # fmt: skip
+    model = meta_learning.initial_model(config)
+    assert isinstance(model, FFN) and model.hidden == (16, 16, 16) and model.B.shape == (8, 2)
+    meta_learning.learn(config, tmp_path, progress=False)
+    from inrdict.checkpoints import load_model
+
+    learned, _ = load_model(tmp_path / meta_learning.ARTEFACT)
+    assert np.array_equal(learned.B, model.B)  # the Fourier features are frozen
+    assert not np.array_equal(learned.layers[0].weight, model.layers[0].weight)
+    assert meta_learning.artefact_label(config).startswith("maml-ffn1-lfw8")

@@ -50,38 +50,51 @@ class CacheDamageWarning(UserWarning):
     """A cache entry could not be read; it was deleted and will be recomputed."""
 
 
+def memoize(namespace: str, parts: tuple, compute, *, use_cache: bool = True) -> tuple[dict[str, np.ndarray], bool]:
+    """`(arrays, cached)`: the dict of NumPy arrays `compute()` returns, stored under `namespace/` keyed by a
+    fingerprint of `parts` (everything that determines it), and read back instead of recomputed when present.
+
+    A damaged entry (truncated by a crash, overwritten) is reported with a `CacheDamageWarning`, deleted and
+    recomputed; entries are written atomically.
+    """
+    path = cache_dir() / namespace / f"{fingerprint(namespace, *parts)}.npz"
+    if use_cache and path.is_file():
+        try:
+            with open(path, "rb") as file, np.load(file, allow_pickle=False) as stored:  # our handle: no leak
+                return {name: stored[name] for name in stored.files}, True
+        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as error:
+            warnings.warn(f"damaged {namespace} cache entry {path} ({type(error).__name__}: {error}): recomputing it",
+                          CacheDamageWarning, stacklevel=3)  # fmt: skip
+            path.unlink(missing_ok=True)
+    arrays = compute()
+    if use_cache:
+        with atomic_file(path, "cache entry") as file:
+            np.savez(file, **arrays)
+    return arrays, False
+
+
 def ntk_eigensystem(
     model, points: Float[AnyArray, "n d"], dtype, *, use_cache: bool = True
 ) -> tuple[Float[np.ndarray, " n"], Float[np.ndarray, "n n"], dict]:
     """(eigvals descending, eigvecs in columns, timings) of the model's empirical NTK on `points`, cached on disk.
 
     `timings` holds ntk_seconds / eigh_seconds of the computation (or the cached one) and `cached` (bool). Memory
-    for the kernel *and* its eigendecomposition is checked before anything is computed. A damaged entry
-    (truncated by a crash, overwritten) is reported with a `CacheDamageWarning`, deleted and recomputed.
+    for the kernel *and* its eigendecomposition is checked before anything is computed.
     """
     from inrdict.checkpoints import model_config
     from inrdict.ntk import eigh_descending, eigh_memory_bytes, empirical_ntk
 
     dtype = np.dtype(dtype)
-    key = fingerprint(model_config(model), str(dtype), np.asarray(points), model)
-    path = cache_dir() / "ntk" / f"{key}.npz"
-    if use_cache and path.is_file():
-        try:
-            with open(path, "rb") as file, np.load(file, allow_pickle=False) as stored:  # our handle: no leak
-                timings = json.loads(bytes(stored["timings"]).decode())
-                return stored["eigvals"], stored["eigvecs"], {**timings, "cached": True}
-        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as error:
-            warnings.warn(f"damaged NTK cache entry {path} ({type(error).__name__}: {error}): recomputing it",
-                          CacheDamageWarning, stacklevel=2)  # fmt: skip
-            path.unlink(missing_ok=True)
-    start = time.perf_counter()
-    kernel = empirical_ntk(model, points, dtype=dtype, reserve_bytes=eigh_memory_bytes(len(points), dtype.itemsize))
-    ntk_seconds = time.perf_counter() - start
-    start = time.perf_counter()
-    eigvals, eigvecs = eigh_descending(kernel)
-    del kernel
-    timings = {"ntk_seconds": ntk_seconds, "eigh_seconds": time.perf_counter() - start}
-    if use_cache:
-        with atomic_file(path, "cache entry") as file:
-            np.savez(file, eigvals=eigvals, eigvecs=eigvecs, timings=np.frombuffer(json.dumps(timings).encode(), np.uint8))
-    return eigvals, eigvecs, {**timings, "cached": False}
+
+    def compute() -> dict[str, np.ndarray]:
+        start = time.perf_counter()
+        kernel = empirical_ntk(model, points, dtype=dtype, reserve_bytes=eigh_memory_bytes(len(points), dtype.itemsize))
+        ntk_seconds = time.perf_counter() - start
+        start = time.perf_counter()
+        eigvals, eigvecs = eigh_descending(kernel)
+        timings = {"ntk_seconds": ntk_seconds, "eigh_seconds": time.perf_counter() - start}
+        return {"eigvals": eigvals, "eigvecs": eigvecs, "timings": np.frombuffer(json.dumps(timings).encode(), np.uint8)}
+
+    stored, cached = memoize("ntk", (model_config(model), str(dtype), np.asarray(points), model), compute, use_cache=use_cache)
+    timings = json.loads(bytes(stored["timings"]).decode())
+    return stored["eigvals"], stored["eigvecs"], {**timings, "cached": cached}

@@ -15,7 +15,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-__all__ = ["plt", "save", "image_panel", "tone_panel", "eigenvector_grid", "energy_curves"]
+__all__ = ["plt", "save", "image_panel", "tone_panel", "eigenvector_grid", "energy_curves", "row_style",
+           "learnability_bars", "psnr_curves"]
 
 PNG_DPI = 150
 
@@ -86,3 +87,51 @@ def energy_curves(ax, curves: list[tuple[str, np.ndarray, np.ndarray, dict]], ti
     ax.set_ylabel("energy of test images on eigenvectors with larger eigenvalue")
     ax.set_title(title, fontsize=9)
     ax.legend(loc=(1.01, 0.0), fontsize=7)
+
+
+def row_style(labels: list[str]) -> dict[str, dict]:
+    """Line styles for the rows of a learnability figure: sweeps (SIREN ω0, FFN σ, pretraining) in graded colours,
+    meta-learned rows thick dark red / black, baselines grey dashed."""
+    styles, sweeps = {}, {"SIREN": plt.cm.viridis, "FFN": plt.cm.plasma, "Pretrained": plt.cm.cividis}
+    for prefix, colormap in sweeps.items():
+        members = [label for label in labels if label.startswith(prefix)]
+        for label, color in zip(members, colormap(np.linspace(0, 0.85, max(1, len(members))))):
+            styles[label] = {"color": color}
+    meta_colors = iter(["darkred", "black", "saddlebrown", "darkmagenta"])
+    for label in labels:
+        if label.startswith("Meta"):
+            styles[label] = {"color": next(meta_colors, "black"), "linewidth": 2.5}
+        styles.setdefault(label, {"color": "slategrey", "linestyle": "--"})
+    return styles
+
+
+def learnability_bars(numbers: dict, title: str):
+    """Two bar charts side by side: E(0.1) and PSNR@k per row, error bars = std over seeds. Returns the figure."""
+    models = list(numbers["models"].items())
+    labels = [label for label, _ in models]
+    colors = ["darkred" if label.startswith("Meta") else "steelblue" for label in labels]
+    fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
+    for ax, key, ylabel in ((axes[0], "energy_at_0.1", "E(0.1)"), (axes[1], "psnr_at_k", f"PSNR@{numbers['psnr_iteration']} (dB, held-out pixels)")):
+        values = [m[key] for _, m in models]
+        spread = [m.get(f"{key}_seed_std", 0.0) for _, m in models]
+        ax.bar(range(len(labels)), values, yerr=spread, color=colors)
+        ax.set_xticks(range(len(labels)), labels, rotation=45, ha="right", fontsize=8)
+        ax.set_ylabel(ylabel)
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def psnr_curves(ax, numbers: dict, which: str, title: str) -> None:
+    """Mean PSNR over fine-tuning iterations 0 … T per row (`which`: "test" or "train"), shaded ± std over seeds."""
+    styles = row_style(list(numbers["models"]))
+    for label, m in numbers["models"].items():
+        curve = np.asarray(m[f"{which}_psnr_curve"])
+        spread = np.asarray(m[f"{which}_psnr_curve_seed_std"])
+        steps = np.arange(curve.size)
+        ax.plot(steps, curve, label=label, **styles[label])
+        if m["n_seeds"] > 1:
+            ax.fill_between(steps, curve - spread, curve + spread, color=styles[label]["color"], alpha=0.15)
+    ax.set_xlabel("fine-tuning iteration")
+    ax.set_ylabel(f"{which} PSNR (dB)")
+    ax.set_title(title, fontsize=9)

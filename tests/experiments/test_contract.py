@@ -60,7 +60,11 @@ TINY = {
     "meta": dict(grid_size=8, steps=2, eval_every=1, checkpoint_every=1, hidden=(16, 16)),
     "2": dict(image_size=16, steps=2, eval_every=1, hidden=(8, 8), rff_features=8),
     "3": dict(steps=2, eval_every=1, hidden=(8,)),
-    "4": dict(grid_size=8, siren_omegas=(5.0, 40.0, 100.0)),
+    "4": dict(grid_size=8, siren_omegas=(5.0, 40.0, 100.0), n_seeds=1, iterations=3),
+    "10": dict(grid_size=8, siren_omegas=(5.0, 40.0, 100.0), n_seeds=1, iterations=3),
+    "11": dict(grid_size=8, ffn_sigmas=(1.0, 10.0), ffn_features=8, n_seeds=1, iterations=3),
+    "12": dict(grid_size=8, siren_omegas=(5.0, 40.0, 100.0), n_seeds=1, iterations=3),
+    "linearised": dict(grid_size=8, siren_omegas=(30.0,), iterations=3),
     "5": dict(grid_size=8, siren_omegas=(5.0, 30.0), ffn_sigmas=(1.0,), n_eigenvectors=3),
     "theorem1": dict(seeds=1, max_depth=2, ja_max_order=30, siren_steps=20, max_harmonic=8),
 }
@@ -98,7 +102,11 @@ def test_reproduce_learns_the_meta_siren_once_and_figure_4_reuses_it(tiny_preset
     out = tmp_path / "figures"
     assert cli.main(["reproduce", "--out", str(out), "--no-progress"]) == 0
     stdout = capsys.readouterr().out
-    assert stdout.count("learning it now") == 1, stdout  # by the meta experiment, first; Figs. 4 and 5 reuse it
+    # The MAML SIREN by the meta experiment, first (Figs. 4, 5, 10 and the linearised study reuse it); the FFN and the
+    # Reptile SIREN by Figs. 11 and 12, the first experiments that need them.
+    assert stdout.count("learning it now") == 3, stdout
+    assert stdout.count("No finished maml-siren-lfw8") == 1 and "No finished maml-ffn1-lfw8" in stdout
+    assert "No finished reptile-siren-lfw8" in stdout
     assert stdout.index("Meta: ") < stdout.index("Figure 4: ")
     artefact = Path(json.loads((out / "meta_learning" / "results.json").read_text())["numbers"]["artefact"])
     stamp = artefact.stat().st_mtime_ns

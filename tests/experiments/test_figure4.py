@@ -13,29 +13,37 @@ pytestmark = pytest.mark.standard_promotion  # these tests run Optax's Adam
 
 @pytest.fixture(scope="module")
 def finished(short_meta_run, tmp_path_factory):
+    """The default preset with 2 seeds (instead of 3) and the short meta-learning run of conftest."""
     _, meta_out = short_meta_run
-    config = dataclasses.replace(figure4.DEFAULT, meta_checkpoint=str(meta_out / "meta_siren.npz"))
+    config = dataclasses.replace(figure4.DEFAULT, n_seeds=2, meta_checkpoint=str(meta_out / "meta_siren.npz"))
     out = tmp_path_factory.mktemp("runs") / "figure_4"
     return out, run_experiment(figure4, config, out, progress=False), config
 
 
-def test_meta_learned_siren_concentrates_face_energy_best(finished):
+def test_energy_concentration_predicts_learnability(finished):
+    """The robust claims on the embedded faces: the Spearman correlation across rows, and the meta-learned SIREN's
+    E(0.1) (its PSNR@3 lead needs the full 200 meta-learning steps: recorded by the default preset, not asserted)."""
     _, results, _ = finished
-    assert all(results["claims"].values()), results["numbers"]
-    models = results["numbers"]["models"]
+    claims, numbers = results["claims"], results["numbers"]
+    assert claims["energy_predicts_learnability_spearman_ge_0.7"] and claims["meta_has_highest_energy_at_0.1"], numbers
+    assert numbers["spearman_energy_at_0.1_vs_psnr_at_k"] >= 0.8  # measured 0.90 (3 seeds, 200-step meta SIREN)
+    models = numbers["models"]
     meta = models["Meta SIREN"]["energy_at_0.1"]
     assert all(meta > m["energy_at_0.1"] for name, m in models.items() if name != "Meta SIREN")
-    assert results["precision"] == "float64" and results["numbers"]["n_test_images"] == 35
+    assert results["precision"] == "float64" and numbers["n_test_images"] == 35 and numbers["n_train_pixels"] == 512
+    assert models["Meta SIREN"]["finetune_optimizer"] == "gd" and models["ReLU"]["finetune_optimizer"] == "adam"
 
 
-def test_energy_peaks_at_an_intermediate_omega0_on_embedded_faces(finished):
-    """The paper's shape (rise up to ~40, then fall) holds on the embedded LFW faces at 32²."""
+def test_energy_and_psnr_peak_at_an_intermediate_omega0_for_every_seed(finished):
+    """With one initialisation per seed shared by every ω0, E(0.1) peaks at 60 and PSNR@3 at 40 for every seed."""
     _, results, config = finished
     numbers = results["numbers"]
+    assert numbers["siren_energy_at_0.1_peak_omega0_per_seed"] == [60.0, 60.0], numbers["siren_energy_at_0.1_peak_omega0_per_seed"]
+    assert numbers["siren_psnr_at_k_peak_omega0_per_seed"] == [40.0, 40.0], numbers["siren_psnr_at_k_peak_omega0_per_seed"]
     values = [numbers["models"][f"SIREN ω0={w:g}"]["energy_at_0.1"] for w in config.siren_omegas]
-    assert numbers["siren_peak_is_intermediate"] and 20 <= numbers["siren_peak_omega0"] <= 80, values
-    assert values[0] < values[2] < max(values) and values[-1] < max(values)
-    assert numbers["models"]["ReLU"]["energy_at_0.1"] < min(values[1:])
+    assert values[0] < values[1] < values[2] < values[3] < values[4] and values[4] > values[5] > values[6]
+    assert numbers["models"]["ReLU"]["energy_at_0.1"] < min(values)
+    assert numbers["models"]["ReLU"]["psnr_at_k"] < min(m["psnr_at_k"] for n, m in numbers["models"].items() if n != "ReLU")
 
 
 def test_stored_curves_and_the_cache(finished):
@@ -46,14 +54,23 @@ def test_stored_curves_and_the_cache(finished):
             ratios = arrays[f"{m['array_prefix']}_normalised_eigenvalues"]
             curve = arrays[f"{m['array_prefix']}_energy_curve_mean"]
             assert ratios[0] == 1.0 and np.all(np.diff(curve) >= -1e-12) and curve[-1] == pytest.approx(1.0)
-            assert curve[m["eigenvalues_within_10pct"] - 1] == pytest.approx(m["energy_at_0.1"], abs=1e-12)
-    assert (out / "energy_concentration.pdf").exists() and (out / "energy_at_0.1.png").exists()
-    # A second run finds every eigensystem in the cache and reproduces the numbers exactly.
+            assert curve[m["eigenvalues_within_10pct"] - 1] == pytest.approx(m["energy_at_0.1_per_seed"][0], abs=1e-12)
+            test_psnr = arrays[f"{m['array_prefix']}_test_psnr_db"]
+            assert test_psnr.shape == (35, 11) and test_psnr[:, 3].mean() == pytest.approx(m["psnr_at_k_per_seed"][0], abs=1e-9)
+    assert (out / "energy_concentration.pdf").exists() and (out / "energy_and_psnr.png").exists()
+    assert {row["paper"] for row in stored["versus_paper"] if row["quantity"] == "PSNR@3, Meta SIREN"} == {23.06}
+    # A second run finds every eigensystem and fine-tuning curve in the cache and reproduces the numbers exactly.
     again, _ = figure4.compute(config, progress=False)
-    assert all(m["cached"] for m in again["models"].values())
-    assert [m["energy_at_0.1"] for m in again["models"].values()] == [
-        m["energy_at_0.1"] for m in results["numbers"]["models"].values()
-    ]
+    assert all(m["seconds"]["all_cached"] for m in again["models"].values())
+    for key in ("energy_at_0.1", "psnr_at_k"):
+        assert [m[key] for m in again["models"].values()] == [m[key] for m in results["numbers"]["models"].values()]
+
+
+def test_claims_can_fail():
+    numbers = {"spearman_energy_at_0.1_vs_psnr_at_k": 0.2, "siren_energy_at_0.1_peak_omega0": 5.0,
+               "siren_psnr_at_k_peak_omega0": 100.0,
+               "models": {"SIREN ω0=5": {"energy_at_0.1": 0.9, "psnr_at_k": 20.0}, "Meta SIREN": {"energy_at_0.1": 0.5, "psnr_at_k": 10.0}}}  # fmt: skip
+    assert not any(figure4.claims(numbers, figure4.DEFAULT).values())
 
 
 @pytest.mark.skipif(not reference_pickle_path().exists(), reason="authors' meta-learned weights not available")
@@ -61,7 +78,7 @@ def test_authors_weights_beat_random_sirens_on_embedded_faces():
     config = dataclasses.replace(
         figure4.DEFAULT, learned_meta=False, meta_weights=str(reference_pickle_path()), siren_omegas=(10.0, 40.0, 100.0)
     )
-    numbers, _ = figure4.compute(config, progress=False)
+    numbers, _ = figure4.compute(dataclasses.replace(config, n_seeds=1), progress=False)
     authors = numbers["models"]["Meta (seed_maml_celebA_5000)"]["energy_at_0.1"]
     assert authors > max(m["energy_at_0.1"] for n, m in numbers["models"].items() if not n.startswith("Meta"))
     assert authors > 0.95  # recorded: 0.997 ± 0.001 on the 35 held-out LFW faces at 32²
@@ -71,12 +88,16 @@ def test_figures_4_and_5_share_models_and_cache_entries():
     from inrdict.cache import fingerprint
     from inrdict.experiments import figure5
 
-    four = figure4.build_models(dataclasses.replace(figure4.PAPER, learned_meta=False))
-    five = figure5.build_models(dataclasses.replace(figure5.PAPER, learned_meta=False))
+    from inrdict.experiments import _learnability
+
+    four = {row.label: row.model for row in _learnability.siren_sweep_rows(dataclasses.replace(figure4.PAPER, learned_meta=False))}
+    five = {label: row[0] for label, row in figure5.build_rows(dataclasses.replace(figure5.PAPER, learned_meta=False)).items()}
     shared = set(four) & set(five)
     assert shared == {"ReLU", "SIREN ω0=5", "SIREN ω0=100"}
     for name in shared:
         assert fingerprint(four[name]) == fingerprint(five[name]), name
+    # Every ω0 of a seed has the same weights (SPEC §10): the rows differ only in ω0.
+    assert fingerprint(four["SIREN ω0=5"]) == fingerprint(four["SIREN ω0=100"])  # arrays only: ω0 is static
 
 
 def test_a_damaged_cache_entry_is_recomputed(tmp_path, monkeypatch):
@@ -91,7 +112,7 @@ def test_a_damaged_cache_entry_is_recomputed(tmp_path, monkeypatch):
     values, _, first = ntk_eigensystem(model, points, np.float32)
     (entry,) = (tmp_path / "ntk").iterdir()
     entry.write_bytes(entry.read_bytes()[:100])  # truncated by a crash
-    with pytest.warns(CacheDamageWarning, match="damaged NTK cache entry"):
+    with pytest.warns(CacheDamageWarning, match="damaged ntk cache entry"):
         again, _, second = ntk_eigensystem(model, points, np.float32)
     assert not first["cached"] and not second["cached"] and np.allclose(values, again)
     assert ntk_eigensystem(model, points, np.float32)[2]["cached"]

@@ -28,7 +28,9 @@ import inspect
 import types
 
 from inrdict.errors import InrdictError
-from inrdict.experiments import figure2, figure3, figure4, figure5, meta_learning, theorem1
+from inrdict.experiments import (
+    figure2, figure3, figure4, figure5, figure10, figure11, figure12, linearised, meta_learning, theorem1,
+)  # fmt: skip
 
 REGISTRY: dict[str, types.ModuleType] = {
     "meta": meta_learning,
@@ -36,6 +38,10 @@ REGISTRY: dict[str, types.ModuleType] = {
     "3": figure3,
     "4": figure4,
     "5": figure5,
+    "10": figure10,
+    "11": figure11,
+    "12": figure12,
+    "linearised": linearised,
     "theorem1": theorem1,
 }
 """CLI name → experiment module, in the order `inrdict list` shows them."""

@@ -9,9 +9,9 @@ of a sweep scales the same normal draw B₀ (B = σ B₀) and shares the MLP wei
 
 from __future__ import annotations
 
-from pathlib import Path
-
+import dataclasses
 from collections.abc import Iterator
+from pathlib import Path
 
 import jax
 import numpy as np
@@ -22,7 +22,7 @@ from inrdict.experiments import _artefacts
 from inrdict.models import FFN, ReluMLP, Siren, gaussian_frequencies
 
 # Stable integer ids folded into the seed's key. Never renumber: results and cache entries depend on them.
-MODEL_IDS = {"relu": 1, "siren": 2, "ffn": 3, "ffn_frequencies": 4}
+MODEL_IDS = {"relu": 1, "siren": 2, "ffn": 3, "ffn_frequencies": 4, "pixel_mask": 5}
 NTK_WIDTH = 256
 
 
@@ -48,26 +48,47 @@ def ffn_row(sigma: float, seed: int, n_features: int = 256) -> FFN:
     return FFN(B, (NTK_WIDTH,) * 3, 1, key=init_key(seed, "ffn"))
 
 
-def meta_checkpoint(config, *, progress: bool = True) -> Path:
-    """The meta-learned SIREN artefact of a figure config (fields `meta_preset`, `seed`, `data_dir`), learned first
-    if missing: the same file `inrdict reproduce` and `inrdict meta-learn` produce for that preset and seed."""
-    meta_config = _artefacts.producer_config("meta", config.meta_preset, seed=config.seed, data_dir=config.data_dir)
-    location = _artefacts.resolve("meta", meta_config, progress=progress)
+@dataclasses.dataclass(frozen=True)
+class MetaRow:
+    """A meta-learned initialisation and what it was learned on (its grid and face set), when known."""
+
+    model: object
+    grid_size: int | None
+    dataset: str | None
+    source: str  # the artefact or file it came from
+
+
+def load_meta_row(path: str | Path) -> MetaRow:
+    """A meta-learned model from a checkpoint (its metadata says what it was learned on) or the authors' pickle
+    (CelebA at 64², SPEC §8)."""
+    path = Path(path)
+    if path.suffix.lower() in (".pickle", ".pkl"):
+        return MetaRow(load_weights(path), 64, "celeba", str(path))
+    from inrdict.checkpoints import load_model
+
+    model, metadata = load_model(path)
+    trained = metadata.get("config", {}) if isinstance(metadata, dict) else {}
+    return MetaRow(model, trained.get("grid_size"), trained.get("dataset"), str(path))
+
+
+def meta_rows(config, *, progress: bool = True, label: str = "Meta SIREN", **overrides) -> dict[str, MetaRow]:
+    """The meta-learned rows of a figure config with fields learned_meta, meta_preset, meta_checkpoint, meta_weights:
+    `label` (this preset's artefact with `overrides`, or `meta_checkpoint` when given) and "Meta (<file stem>)" for
+    `meta_weights` (an inrdict checkpoint or the authors' Haiku pickle)."""
     from inrdict.experiments import REGISTRY
 
-    return location / REGISTRY["meta"].ARTEFACT
-
-
-def meta_rows(config, *, progress: bool = True) -> dict[str, object]:
-    """The meta-learned rows of a figure config with fields learned_meta, meta_preset, meta_checkpoint, meta_weights:
-    "Meta SIREN" (this preset's artefact, or `meta_checkpoint` when given) and "Meta (<file stem>)" for
-    `meta_weights` (an inrdict checkpoint or the authors' Haiku pickle)."""
     rows = {}
     if config.learned_meta:
-        path = config.meta_checkpoint or meta_checkpoint(config, progress=progress)
-        rows["Meta SIREN"] = load_weights(path)
+        if config.meta_checkpoint:
+            rows[label] = load_meta_row(config.meta_checkpoint)
+        else:
+            meta_config = _artefacts.producer_config("meta", config.meta_preset, seed=config.seed,
+                                                     data_dir=config.data_dir, **overrides)  # fmt: skip
+            location = _artefacts.resolve("meta", meta_config, progress=progress)
+            rows[label] = MetaRow(load_weights(location / REGISTRY["meta"].ARTEFACT), meta_config.grid_size,
+                                  meta_config.dataset, str(location))  # fmt: skip
     if config.meta_weights is not None:
-        rows[f"Meta ({Path(config.meta_weights).stem})"] = load_weights(config.meta_weights)
+        rows[f"Meta ({Path(config.meta_weights).stem})"] = load_meta_row(config.meta_weights)
     return rows
 
 

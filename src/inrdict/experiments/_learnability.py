@@ -1,0 +1,279 @@
+"""The face-learnability study shared by Figs. 4, 10, 11 and 12: energy concentration and fine-tuning per row.
+
+For each row (a random initialisation for each of `n_seeds` seeds, or a meta-learned one) on the held-out faces:
+
+* E(λ) of the mean-subtracted faces on the NTK eigenvectors (SPEC §4), E(0.1) per image;
+* the fine-tuning protocol (`inrdict.finetune`, SPEC §7): one seeded 50 % pixel mask shared by all images and
+  rows, each image fitted from the row's initialisation for `iterations` full-batch updates — Adam at
+  `random_lr` for random initialisations, plain GD at `meta_lr` for meta-learned ones — with train / held-out
+  PSNR after every update; PSNR@k (k = `psnr_iteration`, 3 in the paper's legends) is the held-out PSNR after k.
+
+Rows of the same label over seeds are aggregated as mean ± std over seeds (each seed's value being a mean over
+images). NTK eigensystems and fine-tuning curves are cached on disk, so figures sharing rows compute them once.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Literal
+
+import numpy as np
+import scipy.stats
+
+from inrdict import data
+from inrdict.alignment import center_signals, cumulative_energy, energy_concentration
+from inrdict.cache import memoize
+from inrdict.checkpoints import model_config
+from inrdict.datasets import load_faces
+from inrdict.errors import InrdictError
+from inrdict.experiments._rows import MetaRow, eigensystems, init_key, meta_rows, relu_row, siren_row
+from inrdict.experiments._run import validate_config
+from inrdict.finetune import finetune, split_mask
+
+THRESHOLDS = np.logspace(0, -10, 101)
+
+
+@dataclasses.dataclass(frozen=True)
+class FaceStudy:
+    """Fields shared by the face-learnability figures; each figure's `Config` extends it with its rows."""
+
+    dataset: Literal["celeba", "lfw", "folder"] = "celeba"
+    data_dir: str | None = None
+    grid_size: int = 64
+    n_test: int = 100
+    precision: Literal["float32", "float64"] = "float64"  # of the NTK and its eigendecomposition
+    n_seeds: int = 1  # random rows: one initialisation per seed (seed, seed + 1, ...); meta rows: one
+    iterations: int = 10  # fine-tuning updates recorded (curves 0 … iterations)
+    psnr_iteration: int = 3  # the legends' PSNR: held-out PSNR after this many updates
+    train_fraction: float = 0.5  # share of pixels in the training half of the mask
+    random_lr: float = 1e-4  # Adam, random initialisations
+    meta_lr: float = 1e-2  # plain gradient descent, meta-learned initialisations
+    learned_meta: bool = True  # include the meta-learned row(s) (meta-learned first if not learned yet)
+    meta_preset: Literal["paper", "default"] = "paper"  # which meta-learning preset's artefact to use
+    meta_checkpoint: str | None = None  # use this checkpoint for the learned meta row instead of the artefact
+    meta_weights: str | None = None  # optional extra row, e.g. the authors' weights (checkpoint or Haiku pickle)
+    seed: int = 0
+
+    def __post_init__(self):
+        validate_config(self)
+        if not self.train_fraction < 1.0:
+            raise InrdictError(f"train_fraction must lie in (0, 1), got {self.train_fraction}")
+        if self.psnr_iteration > self.iterations:
+            raise InrdictError(f"psnr_iteration ({self.psnr_iteration}) exceeds iterations ({self.iterations})")
+
+
+@dataclasses.dataclass(frozen=True)
+class Row:
+    label: str
+    model: object
+    kind: Literal["random", "meta"]
+    seed: int | None  # the seed of a random row; None for a meta row
+
+
+def seeds(config: FaceStudy) -> list[int]:
+    return [config.seed + i for i in range(config.n_seeds)]
+
+
+def meta_as_rows(rows: dict[str, MetaRow]) -> list[Row]:
+    return [Row(label, row.model, "meta", None) for label, row in rows.items()]
+
+
+def siren_labels(omegas: tuple[float, ...]) -> dict[float, str]:
+    return {omega: f"SIREN ω0={omega:g}" for omega in omegas}
+
+
+def siren_sweep_rows(config, *, progress: bool = True, meta_label: str = "Meta SIREN", **meta_overrides) -> list[Row]:
+    """Fig. 4's rows: ReLU and the SIREN ω0 sweep (`config.siren_omegas`) for every seed, then the meta-learned
+    rows (the meta artefact with `meta_overrides`, e.g. method="reptile", labelled `meta_label`)."""
+    rows = []
+    for seed in seeds(config):
+        rows.append(Row("ReLU", relu_row(seed), "random", seed))
+        rows += [Row(label, siren_row(omega, seed), "random", seed) for omega, label in siren_labels(config.siren_omegas).items()]
+    return rows + meta_as_rows(meta_rows(config, progress=progress, label=meta_label, **meta_overrides))
+
+
+def test_faces(dataset: str, grid_size: int, data_dir: str | None, seed: int, n_test: int) -> tuple[str, np.ndarray]:
+    """(dataset name, held-out faces (m, n*n)) — at most `n_test`, and refusing an empty split."""
+    faces = load_faces(dataset, grid_size, data_dir, seed)
+    if len(faces.test) < 1:
+        raise InrdictError(f"the {faces.name} test split is empty: nothing to measure")
+    test = faces.test.load(range(min(n_test, len(faces.test))))
+    return faces.name, test.reshape(test.shape[0], -1)
+
+
+def finetune_cached(model, points, images, mask, *, iterations: int, optimizer: str, learning_rate: float) -> dict:
+    """`inrdict.finetune.finetune` curves ({"train_psnr_db", "test_psnr_db"}: (m, iterations + 1)), memoized on
+    disk by everything that determines them, so figures sharing rows fine-tune them once."""
+
+    def compute():
+        result = finetune(model, points, images, mask, iterations=iterations, optimizer=optimizer,
+                          learning_rate=learning_rate)  # fmt: skip
+        return {"train_psnr_db": result.train_psnr_db, "test_psnr_db": result.test_psnr_db}
+
+    parts = (model_config(model), model, images, mask, iterations, optimizer, learning_rate)
+    return memoize("finetune", parts, compute)[0]
+
+
+def _finetune_cached(row: Row, points, images, mask, config: FaceStudy) -> dict:
+    optimizer, lr = ("gd", config.meta_lr) if row.kind == "meta" else ("adam", config.random_lr)
+    curves = finetune_cached(row.model, points, images, mask, iterations=config.iterations, optimizer=optimizer, learning_rate=lr)
+    return {**curves, "optimizer": optimizer, "learning_rate": lr}
+
+
+def run_study(rows: list[Row], config: FaceStudy, *, progress: bool = True) -> tuple[dict, dict[str, np.ndarray]]:
+    """E(λ) and fine-tuning curves for every row; (numbers, arrays) aggregated per label (module docstring)."""
+    dataset, images = test_faces(config.dataset, config.grid_size, config.data_dir, config.seed, config.n_test)
+    signals = center_signals(images)  # (m, n*n)
+    points = data.ntk_grid(config.grid_size)
+    mask = split_mask(points.shape[0], key=init_key(config.seed, "pixel_mask"), train_fraction=config.train_fraction)
+    per_label: dict[str, list[dict]] = {}
+    arrays: dict[str, np.ndarray] = {"thresholds": THRESHOLDS, "train_mask": mask}
+    labels = {id(row): row.label for row in rows}
+    models = {f"{row.label} (seed {row.seed})" if row.seed is not None else row.label: row for row in rows}
+    for index, name, eigvals, eigvecs, timings in eigensystems(
+        {name: row.model for name, row in models.items()}, points, config.precision, progress=progress
+    ):
+        row = models[name]
+        curves = cumulative_energy(eigvecs, signals)  # (m, n)
+        within = int(np.sum(eigvals / eigvals[0] >= 0.1))
+        e_mean, e_std = energy_concentration(eigvals, eigvecs, signals, THRESHOLDS)
+        tuned = _finetune_cached(row, points, images, mask, config)
+        record = {
+            "seed": row.seed, "kind": row.kind,
+            "energy_at_0.1": float(curves[:, within - 1].mean()), "energy_at_0.1_image_std": float(curves[:, within - 1].std()),
+            "eigenvalues_within_10pct": within, "total_energy_full_basis": float(curves[:, -1].mean()),
+            "psnr_at_k": float(tuned["test_psnr_db"][:, config.psnr_iteration].mean()),
+            "psnr_at_k_image_std": float(tuned["test_psnr_db"][:, config.psnr_iteration].std()),
+            "test_psnr_curve": tuned["test_psnr_db"].mean(axis=0), "train_psnr_curve": tuned["train_psnr_db"].mean(axis=0),
+            "optimizer": tuned["optimizer"], "learning_rate": tuned["learning_rate"], **timings,
+        }  # fmt: skip
+        per_label.setdefault(labels[id(row)], []).append(record)
+        if len(per_label[labels[id(row)]]) == 1:  # the first seed's curves and spectrum are drawn
+            tag = f"model_{len(per_label) - 1}"
+            record["array_prefix"] = tag
+            arrays[f"{tag}_normalised_eigenvalues"] = eigvals / eigvals[0]
+            arrays[f"{tag}_energy_curve_mean"] = curves.mean(axis=0)
+            arrays[f"{tag}_energy_at_thresholds"] = e_mean
+            arrays[f"{tag}_test_psnr_db"] = tuned["test_psnr_db"]
+            arrays[f"{tag}_train_psnr_db"] = tuned["train_psnr_db"]
+    numbers = {"dataset": dataset, "n_test_images": int(images.shape[0]), "n_train_pixels": int(mask.sum()),
+               "n_seeds": config.n_seeds, "psnr_iteration": config.psnr_iteration,
+               "psnr_protocol": f"held-out pixels ({int((~mask).sum())} of {mask.size}, one seeded mask shared by all "
+                                f"images) after {config.psnr_iteration} full-batch updates on the other half",
+               "models": {label: aggregate(records) for label, records in per_label.items()}}  # fmt: skip
+    return numbers, arrays
+
+
+def aggregate(records: list[dict]) -> dict:
+    """One label's seeds: mean ± std over seeds of E(0.1) and PSNR@k, the per-seed values, the mean curves."""
+    energy = [r["energy_at_0.1"] for r in records]
+    psnr = [r["psnr_at_k"] for r in records]
+    first = records[0]
+    return {
+        "kind": first["kind"], "array_prefix": first["array_prefix"], "n_seeds": len(records),
+        "energy_at_0.1": float(np.mean(energy)), "energy_at_0.1_seed_std": float(np.std(energy)),
+        "energy_at_0.1_per_seed": energy, "energy_at_0.1_image_std": first["energy_at_0.1_image_std"],
+        "psnr_at_k": float(np.mean(psnr)), "psnr_at_k_seed_std": float(np.std(psnr)), "psnr_at_k_per_seed": psnr,
+        "psnr_at_k_image_std": first["psnr_at_k_image_std"],
+        "test_psnr_curve": np.mean([r["test_psnr_curve"] for r in records], axis=0),
+        "test_psnr_curve_seed_std": np.std([r["test_psnr_curve"] for r in records], axis=0),
+        "train_psnr_curve": np.mean([r["train_psnr_curve"] for r in records], axis=0),
+        "train_psnr_curve_seed_std": np.std([r["train_psnr_curve"] for r in records], axis=0),
+        "eigenvalues_within_10pct": first["eigenvalues_within_10pct"],
+        "total_energy_full_basis": min(r["total_energy_full_basis"] for r in records),
+        "finetune_optimizer": first["optimizer"], "finetune_learning_rate": first["learning_rate"],
+        "seconds": {"ntk": sum(r["ntk_seconds"] for r in records), "eigh": sum(r["eigh_seconds"] for r in records),
+                    "all_cached": all(r["cached"] for r in records)},
+    }  # fmt: skip
+
+
+def spearman_energy_vs_psnr(numbers: dict) -> float:
+    """Spearman rank correlation, across rows, between E(0.1) and PSNR@k (means over seeds): the paper's central
+    claim, "energy concentration predicts learnability", as one number."""
+    models = numbers["models"].values()
+    energy, psnr = [m["energy_at_0.1"] for m in models], [m["psnr_at_k"] for m in models]
+    if len(energy) < 3:
+        return float("nan")
+    return float(scipy.stats.spearmanr(energy, psnr).statistic)
+
+
+def sweep_peaks(numbers: dict, labels: dict[float, str], quantity: str) -> tuple[float, list[float]]:
+    """(knob value at the peak of the mean over seeds, knob value at the peak of each seed) of `quantity` over the
+    rows `labels` (knob value → label), e.g. SIREN ω0 → "SIREN ω0=40"."""
+    knobs = sorted(labels)
+    values = np.array([numbers["models"][labels[k]][f"{quantity}_per_seed"] for k in knobs])  # (knobs, seeds)
+    return knobs[int(np.argmax(values.mean(axis=1)))], [knobs[int(i)] for i in np.argmax(values, axis=0)]
+
+
+def add_sweep_numbers(numbers: dict, labels: dict[float, str]) -> None:
+    """The peaks of E(0.1) and PSNR@k over the ω0 sweep `labels` (mean over seeds, and per seed), and the
+    Spearman correlation between E(0.1) and PSNR@k across all rows, into `numbers`."""
+    for quantity in ("energy_at_0.1", "psnr_at_k"):
+        peak, per_seed = sweep_peaks(numbers, labels, quantity)
+        numbers[f"siren_{quantity}_peak_omega0"], numbers[f"siren_{quantity}_peak_omega0_per_seed"] = peak, per_seed
+    numbers["spearman_energy_at_0.1_vs_psnr_at_k"] = spearman_energy_vs_psnr(numbers)
+
+
+def sweep_claims(numbers: dict, config, meta_label: str) -> dict[str, bool]:
+    """Fig. 4's claims (SPEC §5/§7), recorded whatever the outcome: Spearman(E(0.1), PSNR@k) ≥ 0.7 across rows;
+    E(0.1) and PSNR@k peak at an intermediate ω0, near 40 (the paper's grid neighbours 20 … 60); the meta row
+    `meta_label` has the highest E(0.1) and PSNR@k."""
+    models, omegas = numbers["models"], sorted(config.siren_omegas)
+    result = {"energy_predicts_learnability_spearman_ge_0.7": numbers["spearman_energy_at_0.1_vs_psnr_at_k"] >= 0.7}
+    for quantity, name in (("energy_at_0.1", "energy"), ("psnr_at_k", f"psnr_at_{config.psnr_iteration}")):
+        peak = numbers[f"siren_{quantity}_peak_omega0"]
+        result[f"{name}_peaks_at_intermediate_omega0"] = omegas[0] < peak < omegas[-1]
+        result[f"{name}_peak_near_40"] = 20.0 <= peak <= 60.0
+    result |= best_row_claims(numbers, meta_label, f"psnr_at_{config.psnr_iteration}")
+    return result
+
+
+def best_row_claims(numbers: dict, label: str, psnr_name: str) -> dict[str, bool]:
+    """Whether row `label` (if present) has the highest E(0.1) and the highest PSNR@k of all rows."""
+    models = numbers["models"]
+    if label not in models:
+        return {}
+    slug = "meta" if label == "Meta SIREN" else label.lower().replace(" ", "_").replace("(", "").replace(")", "")
+    others = [m for other, m in models.items() if other != label]
+    return {
+        f"{slug}_has_highest_energy_at_0.1": models[label]["energy_at_0.1"] > max(m["energy_at_0.1"] for m in others),
+        f"{slug}_has_highest_{psnr_name}": models[label]["psnr_at_k"] > max(m["psnr_at_k"] for m in others),
+    }
+
+
+def versus_paper_psnr(numbers: dict, paper: dict[str, float]) -> list[dict]:
+    """Rows of PSNR@k per label beside the paper's value for that label (None where the paper has none)."""
+    return [{"quantity": f"PSNR@{numbers['psnr_iteration']}, {label}", "ours": m["psnr_at_k"], "paper": paper.get(label),
+             "unit": "dB"} for label, m in numbers["models"].items()]  # fmt: skip
+
+
+def sanity(numbers: dict, config) -> dict[str, bool]:
+    """True by construction for an orthonormal eigenbasis: the full basis holds all of every image's energy."""
+    return {"full_basis_captures_all_energy": all(abs(m["total_energy_full_basis"] - 1) < 1e-6 for m in numbers["models"].values())}
+
+
+def summary(numbers: dict) -> list[tuple[str, str]]:
+    k = numbers["psnr_iteration"]
+    rows = []
+    for label, m in numbers["models"].items():
+        spread = f" (± {m['energy_at_0.1_seed_std']:.3f} / ± {m['psnr_at_k_seed_std']:.2f} over {m['n_seeds']} seeds)" if m["n_seeds"] > 1 else ""
+        rows.append((label, f"E(0.1) = {m['energy_at_0.1']:.3f}   PSNR@{k} = {m['psnr_at_k']:6.2f} dB{spread}"))
+    return rows
+
+
+def plot_energy_curves(results: dict, arrays: dict, out_dir, title: str, stem: str = "energy_concentration") -> None:
+    """E(λ) curves of every row (its first seed) with E(0.1) and PSNR@k in the legend."""
+    from inrdict.plotting import energy_curves, plt, row_style, save
+
+    numbers = results["numbers"]
+    k, styles = numbers["psnr_iteration"], row_style(list(numbers["models"]))
+    curves = [
+        (f"{label}  E(0.1)={m['energy_at_0.1']:.2f}  PSNR@{k}={m['psnr_at_k']:.2f} dB",
+         arrays[f"{m['array_prefix']}_normalised_eigenvalues"], arrays[f"{m['array_prefix']}_energy_curve_mean"], styles[label])
+        for label, m in numbers["models"].items()
+    ]  # fmt: skip
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    grid = results["config"]["grid_size"]
+    energy_curves(ax, curves, f"{title} ({numbers['n_test_images']} held-out faces, {grid}×{grid} grid, "
+                              f"{results['precision']}; curves: first seed)")  # fmt: skip
+    save(fig, out_dir, stem)
