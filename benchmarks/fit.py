@@ -31,7 +31,7 @@ from _common import best_seconds, matmul_gflops
 
 from inrdict.data import astronaut, image_dataset, square_image, tone
 from inrdict.experiments._run import device_info, package_versions
-from inrdict.fitting import DEFAULT_CHUNK_SIZE, encode_inputs, fit_steps, init_state
+from inrdict.fitting import DEFAULT_CHUNK_SIZE, default_chunk_size, encode_inputs, fit_steps, init_state
 from inrdict.models import FFN, Siren, gaussian_frequencies, single_frequency
 
 
@@ -106,7 +106,7 @@ def main() -> None:
     print("-" * len(header))
     for name, preset, n_points, model, coords, targets in cases(args.quick):
         baseline = None
-        paths = (("one-batch", None, False), ("chunked", DEFAULT_CHUNK_SIZE, False), ("fit", DEFAULT_CHUNK_SIZE, True))
+        paths = (("one-batch", None, False), ("chunked", DEFAULT_CHUNK_SIZE, False), ("fit", default_chunk_size(), True))
         for path, chunk, encoded in paths:
             if path == "chunked" and n_points <= DEFAULT_CHUNK_SIZE:
                 continue  # identical to the baseline

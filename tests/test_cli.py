@@ -22,7 +22,8 @@ def run_cli(capsys, *argv):
         (["figure", "2", "--set", "image_size=-4"], "image_size must be a positive number"),
         (["figure", "2", "--set", "image_size=33"], "image_size must be even"),
         (["figure", "2", "--set", "image_size=200000"], "choose a smaller --set image_size"),
-        (["figure", "5", "--set", "grid_size=400", "--set", "learned_meta=false"], "fewer than ~"),
+        (["figure", "5", "--set", "grid_size=20000", "--set", "learned_meta=false"], "choose a smaller --set grid_size"),
+        (["figure", "5", "--set", "grid_size=400", "--set", "spectrum=dense"], "--set spectrum=matrix_free"),
         (["figure", "4", "--preset", "paper", "--set", "learned_meta=false"], "needs --data-dir"),
         (["figure", "4", "--preset", "paper"], "needs --data-dir"),
         (["meta-learn", "--dataset", "celeba", "--data-dir", "/no/such/dir"], "CelebA folder not found"),
@@ -32,7 +33,7 @@ def run_cli(capsys, *argv):
         (["figure", "3", "--set", "nonsense=1"], "unknown config field 'nonsense'"),
         (["figure", "3", "--set", "steps=many"], "cannot parse 'many' for config field steps"),
         (["figure", "3", "--set", "steps"], "--set expects FIELD=VALUE"),
-        (["figure", "3", "--image", "x.png"], "--image applies to figure 2 only"),
+        (["figure", "3", "--image", "x.png"], "--image applies to figure 2, figure 6"),
         (["figure", "3", "--set", "learning_rate=1e12", "--set", "steps=50", "--set", "eval_every=10"], "loss became"),
     ],
 )

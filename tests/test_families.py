@@ -18,14 +18,18 @@ from inrdict.errors import InrdictError
 from inrdict.families import (
     FAMILIES,
     FAMILY_CLASSES,
+    FREQUENCY_KNOB,
     MFN,
+    MODEL_NAMES,
     ComplexWire,
     Finer,
     GaussINR,
     RealWire,
     SincINR,
     kernel_from_features,
+    make_model,
     matched_hidden,
+    model_knobs,
 )
 from inrdict.models import count_parameters
 from tests.conftest import rel_error
@@ -55,9 +59,7 @@ def test_registry_covers_every_class_and_name():
 
 @eqx.filter_jit
 def features_kernel(model, points):
-    """Dense kernel from the model's own structured factors (`complex_ntk_features` or `structured_ntk_features`)."""
-    if isinstance(model, ComplexWire):
-        return kernel_from_features(model.complex_ntk_features(points))
+    """Dense kernel from the model's own structured factors (`structured_ntk_features`), without `inrdict.ntk`."""
     return kernel_from_features(model.structured_ntk_features(points))
 
 
@@ -80,18 +82,15 @@ def test_ntk_methods_match_the_jacobian_oracle_in_float64(name):
         points = np.random.default_rng(0).uniform(-1.0, 1.0, (21, 2))
         oracle = ntk.empirical_ntk(model, points, method="jacobian", dtype=jnp.float64)
         assert oracle.dtype == np.float64 and np.trace(oracle) > 0
-        ntvp = ntk.empirical_ntk(model, points, method="ntvp", block_size=4, dtype=jnp.float64)
-        assert rel_error(ntvp, oracle) <= 1e-10
-        if name == "wire":  # complex layers: not a sum of real pairs, so no structured path in ntk (yet)
-            assert not ntk.supports_structured(model)
-            model64 = jax.tree_util.tree_map(lambda x: x.astype(jnp.float64), model)
-            structured = features_kernel(model64, jnp.asarray(points))
-            auto = ntk.empirical_ntk(model, points, method="auto", block_size=4, dtype=jnp.float64)
-            assert np.array_equal(auto, ntvp)  # "auto" falls back to ntvp
-        else:
-            assert ntk.supports_structured(model)
-            structured = ntk.empirical_ntk(model, points, method="structured", block_size=8, dtype=jnp.float64)
+        if name in ("wire", "mfn_gabor"):  # the generic path on the two non-dense structures (DenseINRs: test_ntk)
+            ntvp = ntk.empirical_ntk(model, points, method="ntvp", block_size=4, dtype=jnp.float64)
+            assert rel_error(ntvp, oracle) <= 1e-10
+        assert ntk.supports_structured(model)  # complex WIRE too, through its rotated groups
+        structured = ntk.empirical_ntk(model, points, method="structured", block_size=8, dtype=jnp.float64)
         assert rel_error(structured, oracle) <= 1e-10
+        if name == "wire":  # the factors alone (no ntk blocking) give the same kernel
+            model64 = jax.tree_util.tree_map(lambda x: x.astype(jnp.float64), model)
+            assert rel_error(features_kernel(model64, jnp.asarray(points)), oracle) <= 1e-10
 
 
 def test_mfn_structured_features_of_a_float64_model_under_x64():
@@ -354,10 +353,72 @@ def test_bad_hyperparameters_raise_inrdict_errors():
         lambda: MFN(domain=(1.0, -1.0), key=key),
         lambda: MFN(beta=0.0, key=key),
         lambda: GaussINR(2, (), 1, key=key),
-        lambda: matched_hidden("siren"),
+        lambda: matched_hidden("sirne"),
+        lambda: make_model("gauss", key=key, omega0=3.0),  # a knob gauss does not have
+        lambda: make_model("ffn", key=key, sigma=0.0),
         lambda: MFN(2, (4,), 2, key=key).structured_ntk_features(jnp.zeros((3, 2))),
-        lambda: ComplexWire(2, (4,), 3, key=key).complex_ntk_features(jnp.zeros((3, 2))),
+        lambda: ComplexWire(2, (4,), 3, key=key).structured_ntk_features(jnp.zeros((3, 2))),
     ]
     for make in bad:
         with pytest.raises(InrdictError):
             make()
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Every model by name; the complex WIRE through the matrix-free operator; fine-tuning and meta-learning
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def test_every_model_name_builds_at_the_sirens_size_with_its_recommended_knobs():
+    from inrdict.models import FFN, ReluMLP, Siren
+
+    assert MODEL_NAMES == ("relu", "ffn", "siren", *FAMILIES) and set(FREQUENCY_KNOB) == set(MODEL_NAMES)
+    assert model_knobs("siren") == {"first_omega0": 30.0, "hidden_omega0": 30.0, "convention": "ntk"}
+    assert model_knobs("wire") == {"omega0": 20.0, "s0": 10.0} and model_knobs("relu") == {}
+    for name in MODEL_NAMES:
+        assert FREQUENCY_KNOB[name] is None or FREQUENCY_KNOB[name] in model_knobs(name)
+    assert matched_hidden("ffn") == (211,) * 3  # T = 256 Fourier features, 3 hidden layers: 197,919 parameters
+    key = jax.random.key(16)
+    siren = make_model("siren", hidden=(8, 8), key=key, first_omega0=60.0)
+    assert type(siren) is Siren and siren.first_omega0 == 60.0 and siren.convention == "ntk"
+    assert type(make_model("relu", hidden=(8,), key=key)) is ReluMLP
+    ffn = make_model("ffn", hidden=(8,), key=key, sigma=3.0, n_features=4000)
+    assert type(ffn) is FFN and ffn.B.shape == (4000, 2) and abs(float(np.std(ffn.B)) - 3.0) < 0.1
+    assert type(make_model("wire", hidden=(4, 4), key=key, omega0=7.0)) is ComplexWire
+
+
+def test_complex_wire_through_the_matrix_free_operator():
+    """The rotated groups work in `ntk_operator` too: exact products against the oracle kernel."""
+    from inrdict.ntk_operator import NTKOperator
+
+    with jax.enable_x64(True):
+        model = build("wire", SMALL, jax.random.key(17))
+        points = np.random.default_rng(2).uniform(-1.0, 1.0, (40, 2))
+        oracle = ntk.empirical_ntk(model, points, method="jacobian", dtype=jnp.float64)
+        operator = NTKOperator(model, points, dtype=jnp.float64, block_size=16)
+        assert operator.method == "structured"
+        vectors = np.random.default_rng(3).standard_normal((40, 3))
+        assert rel_error(operator.matmat(vectors), oracle @ vectors) <= 1e-10
+
+
+@pytest.mark.standard_promotion  # Optax's Adam
+@pytest.mark.parametrize("name", ["wire", "mfn_gabor"])  # not DenseINRs (those share SIREN's tested code path)
+def test_finetuning_and_a_maml_step_take_the_families_that_are_not_dense_inrs(name):
+    from inrdict.data import ntk_grid
+    from inrdict.finetune import finetune, split_mask
+    from inrdict.fitting import adam, init_state
+    from inrdict.meta import meta_step
+
+    model = build(name, SMALL, jax.random.key(18))
+    points = ntk_grid(4)  # (16, 2)
+    images = np.random.default_rng(4).uniform(0.0, 1.0, (2, 16)).astype(np.float32)
+    tuned = finetune(model, points, images, split_mask(16, key=jax.random.key(19)), iterations=2, learning_rate=1e-3)
+    assert tuned.test_psnr_db.shape == (2, 3) and np.all(np.isfinite(tuned.test_psnr_db))
+    optimizer = adam(1e-3)  # `meta_train`'s outer step, second-order MAML through one inner SGD step
+    state, frozen = init_state(model, optimizer)
+    state, losses = meta_step(state, frozen, jnp.asarray(points), jnp.asarray(images)[:, :, None], jax.random.key(20),
+                              optimizer, "maml", 1, 0.01)  # fmt: skip
+    assert losses.shape == (2,) and np.all(np.isfinite(losses)) and int(state.step) == 1
+    learned = eqx.combine(state.params, frozen)
+    assert type(learned) is type(model)
+    assert any(not np.array_equal(a, b) for a, b in zip(jax.tree_util.tree_leaves(learned), jax.tree_util.tree_leaves(model)))

@@ -133,3 +133,132 @@ def test_computation_never_imports_plotting():
     code = ("import sys, inrdict, inrdict.ntk, inrdict.meta, inrdict.alignment, inrdict.datasets, inrdict.experiments; "
             "print('matplotlib' in sys.modules)")  # fmt: skip
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() == "False"
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Trainable and frozen input mappings (Figs. 6–8): SIREN* / SIREN with a frozen first layer, SFM* / FFN*.
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def mapping_variants(key, dtype=jnp.float32, in_features=2):
+    from inrdict.models import FFNStar, SirenFrozenFirst
+
+    k1, k2, k3 = jax.random.split(key, 3)
+    B = gaussian_frequencies(k1, 6, in_features, 3.0).astype(dtype)
+    siren = Siren(in_features, (5, 8, 8), 1, first_omega0=30.0, convention="fit", key=k3, dtype=dtype)
+    return {
+        "ffn": FFN(B, (8, 8), 1, key=k2, dtype=dtype),
+        "ffn_star": FFNStar(B, (8, 8), 1, key=k2, dtype=dtype),
+        "sfm_star": FFNStar(single_frequency(1.0, in_features).astype(dtype), (8,), 1, key=k2, dtype=dtype),
+        "siren_star": siren,
+        "siren_frozen_first": SirenFrozenFirst(siren),
+    }
+
+
+def test_partition_trainable_decides_which_mapping_is_trained(getkey):
+    variants = mapping_variants(getkey())
+    trainable = {name: inrdict.partition_trainable(model)[0] for name, model in variants.items()}
+    assert trainable["ffn"].B is None and trainable["ffn_star"].B is not None and trainable["sfm_star"].B is not None
+    assert trainable["siren_frozen_first"].first.weight is None and trainable["siren_frozen_first"].first.bias is None
+    assert trainable["siren_star"].layers[0].weight is not None
+    # B (6 x 2) counts for FFN* only; the frozen first layer (5 x 2 + 5) leaves SIREN's count.
+    assert inrdict.count_parameters(variants["ffn_star"]) == inrdict.count_parameters(variants["ffn"]) + 12
+    assert inrdict.count_parameters(variants["siren_frozen_first"]) == inrdict.count_parameters(variants["siren_star"]) - 15
+
+
+def test_mapping_variants_compute_the_same_function_as_their_base(getkey):
+    variants = mapping_variants(getkey())
+    points = jax.random.uniform(getkey(), (9, 2), minval=-1, maxval=1)
+    out = {name: np.asarray(jax.vmap(model)(points)) for name, model in variants.items()}
+    np.testing.assert_array_equal(out["ffn_star"], out["ffn"])
+    np.testing.assert_array_equal(out["siren_frozen_first"], out["siren_star"])
+    frozen, siren = variants["siren_frozen_first"], variants["siren_star"]
+    assert frozen.hidden == siren.hidden == (5, 8, 8) and frozen.in_features == 2 and frozen.output_offset == 0.0
+    assert frozen.hyperparameters() == siren.hyperparameters()
+    # FFN*'s encode is the identity: the trained mapping lives in `head`, so fitting never caches it.
+    np.testing.assert_array_equal(np.asarray(variants["ffn_star"].encode(points[0])), np.asarray(points[0]))
+
+
+@pytest.mark.parametrize("dtype", [jnp.float32, jnp.float64])
+@pytest.mark.parametrize("name", ["ffn_star", "sfm_star", "siren_frozen_first", "siren_star"])
+@pytest.mark.parametrize("in_features", [1, 2])
+def test_structured_ntk_of_trained_and_frozen_mappings_matches_the_oracle(name, dtype, in_features):
+    from inrdict import ntk
+    from tests.conftest import rel_error
+
+    with jax.enable_x64(dtype == jnp.float64):
+        model = mapping_variants(jax.random.key(3), dtype, in_features)[name]
+        points = np.asarray(jax.random.uniform(jax.random.key(4), (23, in_features), dtype, -1, 1))
+        oracle = ntk.empirical_ntk(model, points, method="jacobian", dtype=dtype)
+        assert ntk.supports_structured(model)
+        structured = ntk.empirical_ntk(model, points, method="structured", block_size=7, dtype=dtype)
+        tolerance = 1e-10 if dtype == jnp.float64 else 1e-5
+        assert rel_error(structured, oracle) <= tolerance
+        assert rel_error(ntk.empirical_ntk(model, points, method="ntvp", block_size=4, dtype=dtype), oracle) <= tolerance
+
+
+def test_trained_frequencies_add_a_positive_kernel_term():
+    """FFN*'s kernel is FFN's plus the B term: the difference is PSD and not small."""
+    from inrdict import ntk
+
+    with jax.enable_x64(True):
+        variants = mapping_variants(jax.random.key(5), jnp.float64)
+        points = np.asarray(jax.random.uniform(jax.random.key(6), (20, 2), jnp.float64, -1, 1))
+        difference = ntk.empirical_ntk(variants["ffn_star"], points) - ntk.empirical_ntk(variants["ffn"], points)
+        eigvals = np.linalg.eigvalsh(difference)
+        assert eigvals.min() > -1e-10 * eigvals.max() and np.linalg.norm(difference) > 1e-2
+
+
+@pytest.mark.standard_promotion  # runs Optax's Adam
+def test_fit_trains_a_mapping_only_when_it_is_trainable(getkey):
+    variants = mapping_variants(getkey())
+    coords = jax.random.uniform(getkey(), (64, 2), minval=-1, maxval=1)
+    targets = jnp.sin(3 * coords[:, :1]) * coords[:, 1:]
+    trained = {name: inrdict.fit(model, coords, targets, steps=5, learning_rate=1e-2, progress=False).model
+               for name, model in variants.items()}  # fmt: skip
+
+    def moved(a, b):
+        return not np.array_equal(np.asarray(a), np.asarray(b))
+
+    assert not moved(trained["ffn"].B, variants["ffn"].B)
+    assert moved(trained["ffn_star"].B, variants["ffn_star"].B) and moved(trained["sfm_star"].B, variants["sfm_star"].B)
+    frozen = trained["siren_frozen_first"]
+    assert not moved(frozen.first.weight, variants["siren_frozen_first"].first.weight)
+    assert not moved(frozen.first.bias, variants["siren_frozen_first"].first.bias)
+    assert moved(frozen.layers[0].weight, variants["siren_frozen_first"].layers[0].weight)
+    assert moved(trained["siren_star"].layers[0].weight, variants["siren_star"].layers[0].weight)
+    # A fit that trains B follows the loss of the model it returns (B was not cached at its initial value).
+    final = float(jnp.mean((jax.vmap(trained["ffn_star"])(coords) - targets) ** 2))
+    initial = float(jnp.mean((jax.vmap(variants["ffn_star"])(coords) - targets) ** 2))
+    assert final < initial
+
+
+def test_checkpoints_round_trip_the_mapping_variants(getkey, tmp_path):
+    import json
+
+    from inrdict.checkpoints import load_model, model_config, model_from_config, save_model
+
+    for name, model in mapping_variants(getkey()).items():
+        path = save_model(tmp_path / f"{name}.npz", model)
+        loaded, _ = load_model(path)
+        assert type(loaded) is type(model) and bool(eqx.tree_equal(loaded, model)), name
+        assert model_config(model)["family"] == type(model).__name__
+        skeleton = model_from_config(json.loads(json.dumps(model_config(model))))
+        assert jax.tree_util.tree_structure(skeleton) == jax.tree_util.tree_structure(model)
+
+
+def test_frozen_first_layer_needs_a_siren(getkey):
+    from inrdict.models import SirenFrozenFirst
+
+    with pytest.raises((inrdict.InrdictError, TypeCheckError), match="Siren"):
+        SirenFrozenFirst(ReluMLP(2, (4,), 1, key=getkey()))
+
+
+@pytest.mark.parametrize("name", ["ffn", "ffn_star", "sfm_star", "siren_star", "siren_frozen_first"])
+def test_encode_depends_on_frozen_arrays_only(name, getkey):
+    """`fit` computes `encode` of the training points once, so it must not depend on any trained array."""
+    model = mapping_variants(getkey())[name]
+    trainable, frozen = inrdict.partition_trainable(model)
+    points = jax.random.uniform(getkey(), (5, 2), minval=-1, maxval=1)
+    jacobian = jax.jacobian(lambda p: jax.vmap(eqx.combine(p, frozen).encode)(points))(trainable)
+    assert all(np.all(np.asarray(leaf) == 0) for leaf in jax.tree_util.tree_leaves(jacobian))

@@ -30,11 +30,11 @@ import numpy as np
 from inrdict._io import atomic_file
 from inrdict.errors import InrdictError
 from inrdict.families import FAMILY_CLASSES
-from inrdict.models import FFN, Linear, ReluMLP, Siren
+from inrdict.models import FFN, FFNStar, Linear, ReluMLP, Siren, SirenFrozenFirst
 
 FORMAT_NAME = "inrdict-checkpoint"
 FORMAT_VERSION = 1
-_FAMILIES = {cls.__name__: cls for cls in (ReluMLP, FFN, Siren, *FAMILY_CLASSES)}
+_FAMILIES = {cls.__name__: cls for cls in (ReluMLP, FFN, FFNStar, Siren, SirenFrozenFirst, *FAMILY_CLASSES)}
 
 
 def model_config(model: eqx.Module) -> dict:

@@ -30,6 +30,7 @@ examples:
   inrdict meta-learn --preset paper --data-dir ~/data/celeba --out runs/maml   (resumes if interrupted)
   inrdict import-weights seed_maml_celebA_5000.pickle meta_siren.npz
   inrdict figure 5 --meta-weights meta_siren.npz      Fig. 5 with an extra meta-learned row
+  inrdict analyse wire --set omega0=20    any INR (model name, checkpoint, package.module:factory) through the lens
   inrdict index figures                   (re)write figures/index.html from the run folders there
 """
 
@@ -118,6 +119,19 @@ def build_parser() -> argparse.ArgumentParser:
     meta.add_argument("--steps", type=int, default=None, help="outer steps (default: the preset's)")
     meta.add_argument("--out", type=Path, default=Path("figures") / "meta_learning", help="run folder")
     settable(meta)
+
+    analyse = commands.add_parser(
+        "analyse", help="any INR through the dictionary lens: NTK spectrum and atoms, E(0.1), PSNR@3, aliasing, a fit",
+        description="Analyse one model (`inrdict figure analyse --set model=MODEL` with shortcuts). MODEL is a model "
+        "name (relu, ffn, siren, gauss, wire, wire_real, finer, sinc, mfn; knobs with --set, e.g. --set omega0=20), "
+        "an inrdict checkpoint file, or package.module:factory returning your own single-output Equinox module "
+        "(called with key=).",
+    )  # fmt: skip
+    analyse.add_argument("model", metavar="MODEL", help="model name, checkpoint path, or package.module:factory")
+    common(analyse)
+    analyse.add_argument("--out", type=Path, default=None, help="output folder (default: figures/analyse_<name>)")
+    analyse.add_argument("--data-dir", default=None, metavar="DIR", help="a folder of images instead of the embedded faces")
+    settable(analyse)
 
     commands.add_parser("list", help="list the experiments", description="Each experiment: what it shows, its presets "
                         "and about how long its default preset takes on 2 CPU cores.")  # fmt: skip
@@ -242,6 +256,12 @@ def main(argv: list[str] | None = None) -> int:
             config = resolve_config(module, name, args.preset, seed=args.seed, values=values, overrides=_parse_set(args.set))
             out = args.out if args.out is not None else Path("figures") / module.NAME
             run_one(name, module, config, out, progress=progress, preset=args.preset)
+        elif args.command == "analyse":
+            module = get("analyse")
+            values = {**_flag_values(args, module, "analyse"), "model": args.model}
+            config = resolve_config(module, "analyse", args.preset, seed=args.seed, values=values, overrides=_parse_set(args.set))
+            out = args.out if args.out is not None else Path("figures") / module.out_name(config)
+            run_one("analyse", module, config, out, progress=progress, preset=args.preset)
         elif args.command == "reproduce":
             reproduce(args, progress)
         elif args.command == "list":

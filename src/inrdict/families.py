@@ -14,20 +14,27 @@ Dense INRs with an elementwise activation (subclasses of `DenseINR`, so the stru
 Other shapes (plain `eqx.Module`s):
 
 * `ComplexWire`  complex Gabor wavelet psi(u) = exp(j omega0 u) exp(-|s0 u|²), complex hidden layers, real output
-  (Saragadam et al., CVPR 2023). Complex numbers are stored as pairs of real arrays (see the class).
+  (Saragadam et al., CVPR 2023). Complex numbers are stored as pairs of real arrays (see the class); gives its own
+  `structured_ntk_features`, with "rotated" groups for the complex layers.
 * `MFN`  multiplicative filter networks, Fourier or Gabor filters (Fathony et al., ICLR 2021); gives its own
   `structured_ntk_features`.
 
 Every model has `hyperparameters()` / `from_hyperparameters(h, dtype=)` (checkpoints), `in_features`,
 `out_features`, `hidden`. `FAMILIES` maps the command-line names to constructors with each paper's defaults for
-images (2 → … → 1); `matched_hidden` gives widths with about as many trained parameters as the paper's SIREN
-2 → 256 ×4 → 1 (198,401):
+images (2 → … → 1). `MODELS` adds the paper's own models ("relu", "ffn", "siren") under one constructor,
+`make_model(name, ..., key=, **knobs)`, whose keyword defaults (`model_knobs`) are the recommended settings and
+whose `FREQUENCY_KNOB` is the one a frequency sweep varies. `matched_hidden` gives widths with about as many
+trained parameters as the paper's SIREN 2 → 256 ×4 → 1 (198,401):
 
     family        matched hidden    trained parameters
-    gauss, finer, sinc, wire_real   (256,) * 4   198,401
+    relu, siren, gauss, finer, sinc, wire_real   (256,) * 4   198,401
     wire (complex)                  (181,) * 4   198,558  (a complex weight counts as two real ones)
     mfn, Gabor filters              (253,) * 4   199,112
     mfn, Fourier filters            (255,) * 4   199,156
+    ffn (T = 256 frozen features)   (211,) * 3   197,919  (3 hidden layers, as the paper's FFN)
+
+Every family works with `fit`, `finetune`, `meta_train`, checkpoints and the structured NTK (`empirical_ntk`'s
+"auto" and the matrix-free `ntk_operator`), each tested against the Jacobian oracle in float64.
 
 Clean-room: written from the papers only (MFN's reference code is AGPL; FINER's and BACON's have no licence),
 without their code. Where a paper prescribes no initialisation, the standard linear-layer default
@@ -39,6 +46,7 @@ when this module was written: equations and defaults follow our reading of them,
 from __future__ import annotations
 
 import functools
+import inspect
 import math
 from typing import ClassVar, Literal
 
@@ -48,7 +56,7 @@ import jax.numpy as jnp
 from jaxtyping import Array, Float, PRNGKeyArray
 
 from inrdict.errors import InrdictError
-from inrdict.models import DenseINR, Linear, _check_sizes
+from inrdict.models import FFN, DenseINR, Linear, ReluMLP, Siren, _check_sizes, gaussian_frequencies
 
 MFNFilter = Literal["fourier", "gabor"]
 SIREN_PARAMETERS = 198_401  # SIREN 2 → 256 ×4 → 1, the paper's NTK / meta-learning network
@@ -373,9 +381,10 @@ class ComplexWire(eqx.Module):
     complex weight is two parameters, width 181 ≈ 256/sqrt(2) matches the parameter count of a real 256-wide
     network (198,558 for (181,) * 4).
 
-    NTK: a complex layer's kernel term is Re[(D Dᴴ) ⊙ (conj(A Aᴴ) + 1)], which is *not* a sum of real
-    (D Dᵀ) ⊙ (A Aᵀ + 1) terms, so this model has no `structured_ntk_features` and `empirical_ntk` uses "ntvp".
-    `complex_ntk_features` gives the exact factors for a structured kernel (see `kernel_from_features`).
+    NTK: a complex layer's kernel term is Re[(D Dᴴ) ⊙ (conj(A Aᴴ) + 1)], which is not a sum of real
+    (D Dᵀ) ⊙ (A Aᵀ + 1) terms but is one plus a "rotated" term (D' Dᵀ) ⊙ (A' Aᵀ): `structured_ntk_features` returns
+    those groups, and the structured kernel (`inrdict.ntk`) and the matrix-free operator (`inrdict.ntk_operator`)
+    accept them, so `empirical_ntk` and `top_eigenpairs` take the structured path (see `kernel_from_features`).
 
     Args:
         in_features, hidden, out_features: sizes; hidden[0] is the width of the real first layer's output.
@@ -430,7 +439,7 @@ class ComplexWire(eqx.Module):
         h = hyperparameters
         return cls(*_sizes(h), omega0=float(h["omega0"]), s0=float(h["s0"]), key=jax.random.key(0), dtype=dtype)
 
-    def complex_ntk_features(self, points: Float[Array, "n d"]) -> list[tuple[Array, ...]]:
+    def structured_ntk_features(self, points: Float[Array, "n d"]) -> list[tuple[Array, ...]]:
         """Factors of the exact NTK: Theta = sum over the returned groups (see `kernel_from_features`).
 
         * real groups (A, D): Theta += (D Dᵀ) ⊙ (A Aᵀ + 1) (the first layer; the output layer, whose inputs are
@@ -476,8 +485,8 @@ class ComplexWire(eqx.Module):
 
 def kernel_from_features(features: list[tuple[Array, ...]]) -> Float[Array, "n n"]:
     """Theta = sum over groups of (D Dᵀ) ⊙ (A Aᵀ + 1), plus (rot D · Dᵀ) ⊙ (rot A · Aᵀ) for 4-tuples
-    (A, D, rot A, rot D) (complex layers, see `ComplexWire.complex_ntk_features`). Dense (n, n): a reference for
-    small n; `inrdict.ntk.empirical_ntk` does the blocked, sharded version for real pairs."""
+    (A, D, rot A, rot D) (complex layers, see `ComplexWire.structured_ntk_features`). Dense (n, n): a reference for
+    small n; `inrdict.ntk.empirical_ntk` does the blocked, sharded version."""
     kernel = None
     for group in features:
         a, d = group[0], group[1]
@@ -726,6 +735,69 @@ FAMILIES: dict[str, type] = {
 }
 
 
+# ----------------------------------------------------------------------------------------------------------------
+# Every INR by name: the paper's models and the families above, through one constructor
+# ----------------------------------------------------------------------------------------------------------------
+
+
+def _ffn(in_features: int = 2, hidden: tuple[int, ...] = (256,) * 3, out_features: int = 1, *, sigma: float = 10.0,
+         n_features: int = 256, key: PRNGKeyArray, dtype=jnp.float32) -> FFN:  # fmt: skip
+    """FFN with random Fourier features B = sigma N(0, 1) of shape (n_features, in_features) (SPEC §3; sigma = 10,
+    T = 256 as the paper's Fig. 2). One key, split into B's and the MLP's."""
+    b_key, mlp_key = jax.random.split(key)
+    B = gaussian_frequencies(b_key, int(n_features), in_features, _positive("the FFN sigma", sigma))
+    return FFN(B, hidden, out_features, key=mlp_key, dtype=dtype)
+
+
+# Name → constructor `(in_features, hidden, out_features, *, key, dtype, **knobs)`; keyword defaults = recommended.
+MODELS: dict[str, object] = {"relu": ReluMLP, "ffn": _ffn, "siren": Siren, **FAMILIES}
+MODEL_NAMES = tuple(MODELS)
+# Each model's main frequency knob (None: it has none), the one a frequency sweep varies.
+FREQUENCY_KNOB: dict[str, str | None] = {
+    "relu": None, "ffn": "sigma", "siren": "first_omega0", "gauss": "sigma", "wire": "omega0", "wire_real": "omega0",
+    "finer": "first_omega0", "sinc": "omega", "mfn": "input_scale",
+}  # fmt: skip
+DEFAULT_DEPTH = {"ffn": 3}  # hidden layers: the paper's FFN has 3, every other model 4
+
+
+def model_knobs(name: str) -> dict[str, object]:
+    """The knobs of model `name` and their recommended values (the constructor's keyword-only defaults)."""
+    _check_name(name)
+    parameters = inspect.signature(MODELS[name]).parameters.values()
+    return {p.name: p.default for p in parameters if p.kind is p.KEYWORD_ONLY and p.name not in ("key", "dtype")}
+
+
+def _check_name(name: str) -> None:
+    if name not in MODELS:
+        raise InrdictError(f"unknown INR family {name!r}: choose one of {', '.join(MODELS)}")
+
+
+def make_model(name: str, in_features: int = 2, hidden: tuple[int, ...] | None = None, out_features: int = 1, *,
+               key: PRNGKeyArray, dtype=jnp.float32, **knobs) -> eqx.Module:  # fmt: skip
+    """Model `name` (one of `MODEL_NAMES`) with `knobs` overriding its recommended settings (`model_knobs`).
+
+    Args:
+        name: "relu", "ffn", "siren" (`inrdict.models`; SIREN in the "ntk" convention unless `convention="fit"`) or
+            a family of this module ("gauss", "wire", "wire_real", "finer", "sinc", "mfn").
+        in_features, out_features: sizes.
+        hidden: widths (default: `matched_hidden(name, ...)`, about the paper's SIREN's 198,401 parameters).
+        key: PRNG key, keyword-only.
+        dtype: parameter dtype.
+        knobs: the model's keyword settings, e.g. `omega0=20.0` for "wire".
+
+    Raises:
+        InrdictError: unknown name, a knob the model does not have, or a bad value.
+    """
+    allowed = model_knobs(name)
+    unknown = sorted(set(knobs) - set(allowed))
+    if unknown:
+        have = ", ".join(allowed) if allowed else "none"
+        raise InrdictError(f"{name} has no setting {', '.join(map(repr, unknown))}: its settings are {have}")
+    if hidden is None:
+        hidden = matched_hidden(name, in_features=in_features, out_features=out_features, **knobs)
+    return MODELS[name](in_features, tuple(hidden), out_features, key=key, dtype=dtype, **knobs)
+
+
 def _trained_size(shapes) -> int:
     """Trained scalars of a model of `jax.ShapeDtypeStruct` leaves (from `jax.eval_shape`): all inexact leaves
     except those under the class's `frozen_fields`."""
@@ -738,23 +810,24 @@ def _trained_size(shapes) -> int:
 
 
 def matched_hidden(
-    family: str, target_parameters: int = SIREN_PARAMETERS, depth: int = 4, *, in_features: int = 2,
+    family: str, target_parameters: int = SIREN_PARAMETERS, depth: int | None = None, *, in_features: int = 2,
     out_features: int = 1, **knobs,
 ) -> tuple[int, ...]:  # fmt: skip
     """Equal widths (h,) * depth whose trained-parameter count is closest to `target_parameters`.
 
-    Counts come from `jax.eval_shape` of the constructor (nothing is allocated). For 2 → … → 1 and depth 4:
-    gauss / finer / sinc / wire_real (256,)*4 = 198,401; wire (181,)*4 = 198,558; mfn (253,)*4 = 199,112
-    (Gabor), (255,)*4 = 199,156 (Fourier, `filter="fourier"`).
+    `family` is any of `MODEL_NAMES`; depth defaults to 4 hidden layers (3 for "ffn", as the paper's FFN). Counts
+    come from `jax.eval_shape` of the constructor (nothing is allocated). For 2 → … → 1: relu / siren / gauss /
+    finer / sinc / wire_real (256,)*4 = 198,401; wire (181,)*4 = 198,558; mfn (253,)*4 = 199,112 (Gabor),
+    (255,)*4 = 199,156 (Fourier, `filter="fourier"`); ffn (T = 256) (211,)*3 = 197,919.
 
     Raises:
         InrdictError: unknown family, non-positive depth or target.
     """
-    if family not in FAMILIES:
-        raise InrdictError(f"unknown INR family {family!r}: choose one of {', '.join(FAMILIES)}")
+    _check_name(family)
+    depth = DEFAULT_DEPTH.get(family, 4) if depth is None else depth
     if depth < 1 or target_parameters < 1:
         raise InrdictError(f"depth and target_parameters must be positive, got {depth=}, {target_parameters=}")
-    constructor = FAMILIES[family]
+    constructor = MODELS[family]
 
     def count(width: int) -> int:
         shapes = jax.eval_shape(

@@ -309,7 +309,9 @@ def meta_train(
         history.eval_steps.append(0)
         history.val_psnr_db.append(validation_psnr(state))
     begin = time.perf_counter()
-    with tqdm(total=steps, initial=start_step, desc=f"meta-learn ({method})", disable=not progress, unit="step") as bar:
+    bar = tqdm(total=steps, initial=start_step, desc=f"meta-learn ({method})", unit="step",
+               disable=None if progress else True)  # None: shown on a terminal, not in a log file  # fmt: skip
+    with bar:
         for step in range(start_step, steps):
             targets, task_key = _task_batch(train_source, key, step, batch_size)
             state, losses = meta_step(state, frozen, coords, targets, task_key, optimizer, **inner)

@@ -11,6 +11,12 @@ The three families differ only in `encode`, `act_l` and initialisation:
 * `FFN`       encode = [sin 2πBr, cos 2πBr],    act = relu,                LeCun truncated normal; B frozen.
 * `Siren`     encode = identity,               act_l = sin(omega_l u_l),  SIREN uniform init.
 
+Trainable and frozen input mappings (the paper's appendix, Figs. 6–8): `Siren` trains its first layer (SIREN*);
+`SirenFrozenFirst` freezes it, so it becomes a fixed mapping encode = sin(omega_0 (W_0 r + b_0)); `FFN` keeps B
+fixed; `FFNStar` trains B (FFN* from random Fourier features, SFM* from B = f0 I). Which arrays are trained is
+decided by each class's `frozen_fields` alone (`partition_trainable`); `encode` is always the *fixed* part of the
+network, so a trained mapping lives in `head` (FFNStar's `encode` is the identity).
+
 Keeping them in one shape is what lets `fit`, meta-learning and the structured NTK treat them alike: a model
 exposes `encode`, `layers` (tuple of `Linear`) and `activate(index, u)`. `__call__` maps one point
 `(in_features,)` to `(out_features,)`; batch with `jax.vmap`.
@@ -202,6 +208,10 @@ class FFN(DenseINR):
         return cls(B, tuple(int(w) for w in h["hidden"]), int(h["out_features"]), key=jax.random.key(0), dtype=dtype)
 
     def encode(self, r: Float[Array, " D"]) -> Float[Array, " e"]:  # e = 2T
+        return self.fourier_features(r)
+
+    def fourier_features(self, r: Float[Array, " D"]) -> Float[Array, " e"]:
+        """gamma(r) = [sin(2π B r), cos(2π B r)], shape (2T,)."""
         projection = 2 * jnp.pi * (self.B @ r)  # (T,)
         return jnp.concatenate([jnp.sin(projection), jnp.cos(projection)])
 
@@ -211,6 +221,46 @@ class FFN(DenseINR):
     @property
     def in_features(self) -> int:
         return self.B.shape[1]
+
+
+class FFNStar(FFN):
+    """FFN* / SFM*: a Fourier-feature network whose frequencies B are trained with the MLP (paper App., Fig. 8).
+
+    Same arrays and initialisation as `FFN`: FFN* starts from random Fourier features (`gaussian_frequencies`),
+    SFM* from a single frequency B = f0 I (`single_frequency`; the whole T x D matrix is trained, so the diagonal
+    frequencies and any cross terms can move). Omega = 2π B in radians per unit, as for `FFN`.
+
+    B is not in `frozen_fields`, so `partition_trainable` (fitting, meta-learning, the NTK) trains it. Because the
+    mapping changes during training it is part of `head`, and `encode` is the identity: fitting must not compute
+    the Fourier features once. The structured NTK gets one more term, for B (`structured_ntk_features`).
+    """
+
+    frozen_fields: ClassVar[tuple[str, ...]] = ()
+
+    def encode(self, r: Float[Array, " D"]) -> Float[Array, " D"]:
+        return r
+
+    def head(self, r: Float[Array, " D"]) -> Float[Array, " out"]:
+        """The whole network: the trained mapping, then the ReLU MLP."""
+        return super().head(self.fourier_features(r))
+
+    def structured_ntk_features(self, points: Float[Array, "n D"]) -> list[tuple[Array, Array]]:
+        """NTK pairs (A, D) (see `inrdict.ntk.layer_features`): the MLP's dense layers on gamma(r), plus B.
+
+        With p = 2π B r (T,) and e = df/dp = df/dsin(p) ⊙ cos(p) - df/dcos(p) ⊙ sin(p), the gradient of f
+        with respect to B_{t,d} is 2π e_t r_d. B has no bias, so its term sum_d (D_d D_dᵀ) with D_d = 2π e r_d
+        is written as one pair per input coordinate d with no A columns (D_d D_dᵀ ⊙ (0 + 1)).
+        """
+        from inrdict.ntk import dense_layer_features  # ntk builds on models: import at call time
+
+        points = jnp.asarray(points, self.B.dtype)  # (n, D)
+        projection = 2 * jnp.pi * (points @ self.B.T)  # (n, T)
+        features = jnp.concatenate([jnp.sin(projection), jnp.cos(projection)], axis=1)  # (n, 2T)
+        pairs, d_features = dense_layer_features(self, features)  # d_features = df/dgamma, (n, 2T)
+        n_frequencies = self.B.shape[0]
+        e = d_features[:, :n_frequencies] * jnp.cos(projection) - d_features[:, n_frequencies:] * jnp.sin(projection)
+        no_columns = jnp.zeros((points.shape[0], 0), points.dtype)
+        return pairs + [(no_columns, 2 * jnp.pi * e * points[:, d : d + 1]) for d in range(points.shape[1])]
 
 
 def gaussian_frequencies(key: PRNGKeyArray, n_features: int, in_features: int, sigma: float) -> Array:
@@ -227,6 +277,11 @@ def positional_encoding_frequencies(n_octaves: int, in_features: int = 2) -> Arr
     """NeRF positional encoding sin/cos(2^k π r_d), k = 0..n_octaves-1, as B rows 2^(k-1) e_d."""
     rows = [2.0 ** (k - 1) * np.eye(in_features)[d] for k in range(n_octaves) for d in range(in_features)]
     return jnp.asarray(np.stack(rows), jnp.float32)
+
+
+def _siren_settings(model) -> dict:
+    """The static settings of a SIREN (`Siren`, `SirenFrozenFirst`) that its `hyperparameters()` add."""
+    return {"first_omega0": model.first_omega0, "hidden_omega0": model.hidden_omega0, "convention": model.convention}
 
 
 class Siren(DenseINR):
@@ -281,9 +336,7 @@ class Siren(DenseINR):
         self.layers = tuple(layers)
 
     def hyperparameters(self) -> dict:
-        return super().hyperparameters() | {
-            "first_omega0": self.first_omega0, "hidden_omega0": self.hidden_omega0, "convention": self.convention,
-        }  # fmt: skip
+        return super().hyperparameters() | _siren_settings(self)
 
     @classmethod
     def from_hyperparameters(cls, hyperparameters: dict, *, dtype) -> "Siren":
@@ -307,6 +360,56 @@ class Siren(DenseINR):
     @property
     def in_features(self) -> int:
         return self.layers[0].in_features
+
+
+class SirenFrozenFirst(DenseINR):
+    """SIREN with a frozen first layer: a fixed input mapping gamma(r) = sin(omega_0 (W_0 r + b_0)) (paper App., Fig. 6).
+
+    Built from a `Siren` (`SirenFrozenFirst(siren)`): the same arrays and the same function, but the first layer,
+    weight *and* bias, is in `frozen_fields`, so it is never trained. It is then exactly the paper's sinusoidal
+    mapping gamma(r) = sin(Omega r + phi) with Omega = omega_0 W_0 and phi = omega_0 b_0 fixed (a fixed phase does not
+    change a period), followed by the SIREN's hidden layers (all with `hidden_omega0`) and linear output layer.
+    Fitting computes the mapping of the training points once, like an FFN's.
+
+    `hidden` is the Siren's (the first layer's width first); `hyperparameters()` are the Siren's too.
+    """
+
+    first: Linear
+    first_omega0: float = eqx.field(static=True)
+    hidden_omega0: float = eqx.field(static=True)
+    convention: SirenConvention = eqx.field(static=True)
+    frozen_fields: ClassVar[tuple[str, ...]] = ("first",)
+
+    def __init__(self, siren: Siren):
+        if not isinstance(siren, Siren):
+            raise InrdictError(f"SirenFrozenFirst freezes the first layer of a Siren, got a {type(siren).__name__}")
+        self.first, self.layers = siren.layers[0], siren.layers[1:]
+        self.first_omega0, self.hidden_omega0, self.convention = siren.first_omega0, siren.hidden_omega0, siren.convention
+
+    def encode(self, r: Float[Array, " d"]) -> Float[Array, " e"]:
+        return jnp.sin(self.first_omega0 * self.first(r))
+
+    def activate(self, index: int, u: Array) -> Array:
+        return jnp.sin(self.hidden_omega0 * u)
+
+    @property
+    def output_offset(self) -> float:
+        return 0.5 if self.convention == "ntk" else 0.0
+
+    @property
+    def in_features(self) -> int:
+        return self.first.in_features
+
+    @property
+    def hidden(self) -> tuple[int, ...]:
+        return (self.first.out_features, *super().hidden)
+
+    def hyperparameters(self) -> dict:
+        return super().hyperparameters() | _siren_settings(self)
+
+    @classmethod
+    def from_hyperparameters(cls, hyperparameters: dict, *, dtype) -> "SirenFrozenFirst":
+        return cls(Siren.from_hyperparameters(hyperparameters, dtype=dtype))
 
 
 def trainable_filter(model: eqx.Module):

@@ -63,7 +63,7 @@ def supports_structured(model) -> bool:
     return isinstance(model, DenseINR) and "layers" not in type(model).frozen_fields
 
 
-def layer_features(model: eqx.Module, points: Float[AnyArray, "n d"]) -> list[tuple[Array, Array]]:
+def layer_features(model: eqx.Module, points: Float[AnyArray, "n d"]) -> list[tuple[Array, ...]]:
     """Per parameter group, (A, D) with Theta = sum over groups of (D Dᵀ) ⊙ (A Aᵀ + 1).
 
     For a dense layer u = W a + b: A holds the layer inputs a_n (n, in), D the output sensitivities
@@ -71,24 +71,30 @@ def layer_features(model: eqx.Module, points: Float[AnyArray, "n d"]) -> list[tu
     the model's own elementwise `activate`), one backward sweep D_l = (D_{l+1} W_{l+1}) ⊙ act'(u_l), starting
     from D_L = 1. A model that is not a plain stack of dense layers (multiplicative filters, trained input
     mappings) may define `structured_ntk_features(points)` returning such pairs itself; a per-unit parameter
-    vector θ (no weight matrix) is the pair (A with zero columns, D = df/dθ).
+    vector θ (no weight matrix) is the pair (A with zero columns, D = df/dθ). Such a model may also return
+    4-tuples (A, D, A', D') ("rotated" pairs, e.g. complex layers): they add (D Dᵀ) ⊙ (A Aᵀ + 1) + (D' Dᵀ) ⊙ (A' Aᵀ).
     """
     if hasattr(model, "structured_ntk_features"):
         return list(model.structured_ntk_features(points))
+    return dense_layer_features(model, jax.vmap(model.encode)(points))[0]
+
+
+def dense_layer_features(model: eqx.Module, z: Float[Array, "n e"]) -> tuple[list[tuple[Array, Array]], Array]:
+    """(pairs, df/dz): the (A, D) pairs of `model.layers` (with `model.activate`) applied to mapped inputs z, and
+    the sensitivity df/dz (n, e) of the output to those inputs (what a trained input mapping's own term needs)."""
     inputs, slopes = [], []
-    z = jax.vmap(model.encode)(points)  # (n, e)
     for index, layer in enumerate(model.layers[:-1]):
         inputs.append(z)
         u = z @ layer.weight.T + layer.bias[None, :]  # (n, out)
         z, slope = jax.jvp(lambda v, index=index: model.activate(index, v), (u,), (jnp.ones_like(u),))
         slopes.append(slope)
     inputs.append(z)
-    d = jnp.ones((points.shape[0], 1), z.dtype)  # (n, 1): f = u_L
+    d = jnp.ones((z.shape[0], 1), z.dtype)  # (n, 1): f = u_L
     sensitivities = [d]
     for layer, slope in zip(reversed(model.layers[1:]), reversed(slopes)):
         d = (d @ layer.weight) * slope  # (n, width)
         sensitivities.append(d)
-    return list(zip(inputs, reversed(sensitivities)))
+    return list(zip(inputs, reversed(sensitivities))), d @ model.layers[0].weight
 
 
 def _upper_blocks(n_blocks: int) -> tuple[np.ndarray, np.ndarray]:
@@ -113,28 +119,32 @@ def _assemble(blocks: np.ndarray, n_blocks: int, block_size: int, n: int) -> np.
 
 
 @eqx.filter_jit
-def _padded_features(model: eqx.Module, points: Array, block_size: int) -> list[tuple[Array, Array]]:
+def _padded_features(model: eqx.Module, points: Array, block_size: int) -> list[tuple[Array, ...]]:
     """`layer_features` on points padded to whole blocks, reshaped (n_blocks, b, width); padding rows get D = 0."""
     n = points.shape[0]
     n_blocks = -(-n // block_size)
     padded = jnp.pad(points, ((0, n_blocks * block_size - n), (0, 0)))
     keep = (jnp.arange(padded.shape[0]) < n).astype(points.dtype)[:, None]
     return [
-        (a.reshape(n_blocks, block_size, -1), (d * keep).reshape(n_blocks, block_size, -1))
-        for a, d in layer_features(model, padded)
-    ]
+        tuple((x * keep if index % 2 else x).reshape(n_blocks, block_size, -1) for index, x in enumerate(group))
+        for group in layer_features(model, padded)
+    ]  # (A, D) or (A, D, A', D'): every D gets the padding mask
 
 
-def _blocks_for_pairs(features: list[tuple[Array, Array]], rows: Array, cols: Array) -> Array:
-    """Blocks (i, j) of sum_l (D Dᵀ) ⊙ (A Aᵀ + 1) for the given pairs: (pairs, b, b)."""
+def _blocks_for_pairs(features: list[tuple[Array, ...]], rows: Array, cols: Array) -> Array:
+    """Blocks (i, j) of sum_l (D Dᵀ) ⊙ (A Aᵀ + 1) for the given pairs: (pairs, b, b); a rotated group
+    (A, D, A', D') adds (D' Dᵀ) ⊙ (A' Aᵀ) (see `layer_features`)."""
     block_size = features[0][0].shape[1]
     dtype = features[0][0].dtype
 
     def one_block(pair):
         i, j = pair
         block = jnp.zeros((block_size, block_size), dtype)
-        for a, d in features:
+        for a, d, *rotated in features:
             block = block + (d[i] @ d[j].T) * (a[i] @ a[j].T + 1.0)  # (b, b)
+            if rotated:
+                a_rot, d_rot = rotated
+                block = block + (d_rot[i] @ d[j].T) * (a_rot[i] @ a[j].T)
         return block
 
     return jax.lax.map(one_block, (rows, cols))
@@ -143,7 +153,7 @@ def _blocks_for_pairs(features: list[tuple[Array, Array]], rows: Array, cols: Ar
 _blocks_one_device = jax.jit(_blocks_for_pairs)
 
 
-def _structured_blocks(features: list[tuple[Array, Array]]) -> np.ndarray:
+def _structured_blocks(features: list[tuple[Array, ...]]) -> np.ndarray:
     """Upper-triangle blocks, (n_blocks (n_blocks + 1) / 2, b, b) in row-major pair order, on the host.
 
     Takes arrays only, so models that differ in static settings (omega_0) share one compiled kernel. With

@@ -89,7 +89,9 @@ def _structured_local(features, vblocks: Array, axis: str | None) -> Array:
     """Θ V on this device's points from per-layer features.
 
     Args:
-        features: per layer (A (nb, b, in), D (nb, b, out)); padding rows have D = 0.
+        features: per layer (A (nb, b, in), D (nb, b, out)); padding rows have D = 0. A rotated group
+            (A, D, A', D') (see `inrdict.ntk.layer_features`) adds (D' Dᵀ) ⊙ (A' Aᵀ): row n of its product is
+            d'_nᵀ M a'_n with the same weight gradient M = Dᵀ diag(v) A, so it costs no extra accumulation.
         vblocks: (nb, b, m) rows of V in the same blocks.
         axis: the `shard_map` axis to `psum` the weight gradients over, or None on one device.
 
@@ -102,13 +104,13 @@ def _structured_local(features, vblocks: Array, axis: str | None) -> Array:
     def accumulate(carry, xs):
         feats, v = xs
         out = []
-        for (grad_w, grad_b), (a, d) in zip(carry, feats):
+        for (grad_w, grad_b), (a, d, *_) in zip(carry, feats):
             scaled = (v[:, :, None] * a[:, None, :]).reshape(block, m * a.shape[-1])  # (b, m·in): v_j ⊙ a
             out.append((grad_w + d.T @ scaled, grad_b + d.T @ v))  # (out, m·in), (out, m)
         return out, None
 
     init = [
-        (jnp.zeros((d.shape[-1], m * a.shape[-1]), dtype), jnp.zeros((d.shape[-1], m), dtype)) for a, d in features
+        (jnp.zeros((d.shape[-1], m * a.shape[-1]), dtype), jnp.zeros((d.shape[-1], m), dtype)) for a, d, *_ in features
     ]
     grads, _ = jax.lax.scan(accumulate, _varying(init, axis), (features, vblocks))  # Jᵀ V, layer by layer
     if axis is not None:
@@ -116,9 +118,13 @@ def _structured_local(features, vblocks: Array, axis: str | None) -> Array:
 
     def apply(feats):
         y = jnp.zeros((block, m), dtype)
-        for (grad_w, grad_b), (a, d) in zip(grads, feats):
+        for (grad_w, grad_b), (a, d, *rotated) in zip(grads, feats):
             z = (d @ grad_w).reshape(block, m, a.shape[-1])  # (b, m, in): row n, column j is d_nᵀ M_j
             y = y + jnp.sum(z * a[:, None, :], axis=-1) + d @ grad_b  # (b, m)
+            if rotated:
+                a_rot, d_rot = rotated
+                z_rot = (d_rot @ grad_w).reshape(block, m, a.shape[-1])  # (b, m, in): d'_nᵀ M_j
+                y = y + jnp.sum(z_rot * a_rot[:, None, :], axis=-1)
         return y
 
     return jax.lax.map(apply, features)
@@ -209,7 +215,8 @@ def _features(model, points: Array, mask: Array, n_devices: int):
 
         def one_block(xs):
             block_points, block_mask = xs
-            return [(a, d * block_mask[:, None]) for a, d in layer_features(model, block_points)]
+            return [tuple(x * block_mask[:, None] if index % 2 else x for index, x in enumerate(group))
+                    for group in layer_features(model, block_points)]  # every D (and D') masked
 
         return jax.lax.map(one_block, (pts, msk))
 
@@ -360,7 +367,7 @@ class NTKOperator:
             block_points, block_mask = jnp.asarray(block_points), jnp.asarray(block_mask)
         if method == "structured":
             self._features = _features(model, block_points, block_mask, n_devices)
-            self.feature_bytes = sum(a.nbytes + d.nbytes for a, d in self._features)
+            self.feature_bytes = sum(x.nbytes for group in self._features for x in group)
         else:
             self._trainable, self._frozen = trainable, frozen
             self._points, self._mask = block_points, block_mask

@@ -17,6 +17,8 @@ The contract (checked for every registered module by `check_contract`, and by th
 * `REQUIRES` (optional) — registry names of the experiments whose artefacts `compute` may ask for
   (`_artefacts.resolve`); `reproduce` runs those first. A producer also exports `ARTEFACT`,
   `ARTEFACT_DESCRIPTION`, `artefact_label(config)` and `learn(config, folder, *, progress)`.
+* `IN_REPRODUCE` (optional, default True) — False for a tool that is no figure of the paper (`analyse`):
+  `reproduce` skips it, `figure NAME` and `list` still know it.
 
 No experiment imports another: shared model rows live in `_rows`, artefacts are resolved by registry name.
 """
@@ -31,6 +33,9 @@ from inrdict.errors import InrdictError
 from inrdict.experiments import (
     figure2, figure3, figure4, figure5, figure10, figure11, figure12, linearised, meta_learning, theorem1,
 )  # fmt: skip
+from inrdict.experiments import figure13, figure14, figure15, figure16, pretraining  # Figs. 13–16 and their producer
+from inrdict.experiments import analyse, families_compare  # any INR through the lens; the family comparison
+from inrdict.experiments import aliasing, figure6, figure7, figure8, figure9  # frequency support in full
 
 REGISTRY: dict[str, types.ModuleType] = {
     "meta": meta_learning,
@@ -38,11 +43,23 @@ REGISTRY: dict[str, types.ModuleType] = {
     "3": figure3,
     "4": figure4,
     "5": figure5,
+    "6": figure6,
+    "7": figure7,
+    "8": figure8,
+    "9": figure9,
     "10": figure10,
     "11": figure11,
     "12": figure12,
+    "pretrain": pretraining,
+    "13": figure13,
+    "14": figure14,
+    "15": figure15,
+    "16": figure16,
     "linearised": linearised,
     "theorem1": theorem1,
+    "aliasing": aliasing,
+    "families": families_compare,
+    "analyse": analyse,
 }
 """CLI name → experiment module, in the order `inrdict list` shows them."""
 
@@ -62,7 +79,8 @@ def overview_stem(module: types.ModuleType) -> str:
 
 
 def reproduce_order() -> list[str]:
-    """Registry names with every experiment after the ones it `REQUIRES` (stable: registry order otherwise)."""
+    """Registry names that `reproduce` runs (all but `IN_REPRODUCE = False`), each after the experiments it
+    `REQUIRES` (stable: registry order otherwise)."""
     order: list[str] = []
 
     def visit(name: str, path: tuple[str, ...]) -> None:
@@ -75,7 +93,8 @@ def reproduce_order() -> list[str]:
         order.append(name)
 
     for name in REGISTRY:
-        visit(name, ())
+        if getattr(REGISTRY[name], "IN_REPRODUCE", True):
+            visit(name, ())
     return order
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import jax
 import numpy as np
 
-from inrdict.cache import ntk_eigensystem
+from inrdict.cache import ntk_eigensystem, require_spectrum_memory
 from inrdict.checkpoints import load_weights
 from inrdict.experiments import _artefacts
 from inrdict.models import FFN, ReluMLP, Siren, gaussian_frequencies
@@ -92,12 +92,25 @@ def meta_rows(config, *, progress: bool = True, label: str = "Meta SIREN", **ove
     return rows
 
 
-def eigensystems(models: dict[str, object], points: np.ndarray, precision: str, *, progress: bool = True) -> Iterator:
-    """For each (label, model): `(index, label, eigvals, eigvecs, timings)` of its NTK on `points`, fully
-    eigendecomposed in `precision` ("float32" | "float64", x64 enabled as needed) through the on-disk cache."""
+def require_grid_fits(grid_size: int, precision: str, *, route: str = "auto", top_k: int = 64) -> None:
+    """Refuse up front (one line) a grid whose NTK spectrum of the paper's SIREN 2 → 256 ×4 → 1 (the widest row)
+    would not fit in memory, before faces are loaded or models learned (configs call it; grids up to 64² always fit)."""
+    if grid_size <= 64:
+        return
+    dtype = np.float64 if precision == "float64" else np.float32
+    require_spectrum_memory(siren_row(30.0, 0), grid_size**2, dtype, route=route, top_k=top_k)
+
+
+def eigensystems(models: dict[str, object], points: np.ndarray, precision: str, *, progress: bool = True,
+                 route: str = "auto", top_k: int = 64) -> Iterator:
+    """For each (label, model): `(index, label, eigvals, eigvecs, info)` of its NTK on `points` in `precision`
+    ("float32" | "float64", x64 enabled as needed) through the on-disk cache: all eigenpairs on the dense route,
+    the `top_k` largest on the matrix-free one (`inrdict.cache.ntk_eigensystem`; "auto" picks by grid size)."""
     dtype = np.float64 if precision == "float64" else np.float32
     with jax.enable_x64(dtype == np.float64):
+        for model in models.values():
+            require_spectrum_memory(model, len(points), dtype, route=route, top_k=top_k)
         for index, (label, model) in enumerate(models.items()):
             if progress:
                 print(f"  NTK of {label} ({index + 1}/{len(models)})", flush=True)
-            yield (index, label, *ntk_eigensystem(model, points, dtype))
+            yield (index, label, *ntk_eigensystem(model, points, dtype, route=route, top_k=top_k))

@@ -1,0 +1,278 @@
+"""Analyse any INR through the dictionary lens: `inrdict analyse MODEL` (beyond the paper).
+
+MODEL (the `model` field) is a model name with knob fields (relu, ffn, siren, gauss, wire, wire_real, finer, sinc,
+mfn; e.g. ``analyse wire --set omega0=20``), ``package.module:factory`` returning your own single-output Equinox
+module (called with ``key=``), or an inrdict checkpoint file (see `_lens` for the grammar). One run measures:
+
+* the empirical NTK on the grid_size² grid `linspace(0, 1, N+1)[:-1]` (SPEC §2, §4): its spectrum and decay
+  (eigenvalues within 10 % of λ₀, where λ_i/λ₀ drops below 10^-p), all eigenpairs up to 64² and the `top_k`
+  largest (matrix-free, `inrdict.ntk_operator`) above — E(t) is then exact only for t ≥ λ_k/λ₀ and the curve
+  stops there;
+* the top `n_eigenvectors` eigenvectors (the dictionary's first atoms), their dominant spatial frequencies, and the
+  radial power spectrum of their span;
+* E(λ) and E(0.1) of held-out faces and PSNR@k after the fine-tuning protocol (`_learnability.run_study`, one row:
+  one seeded 50 % pixel mask, Adam at `random_lr`, held-out PSNR after `psnr_iteration` updates);
+* an aliasing score (Fig. 3's test on a 1-D version built with the same knobs, in_features = 1, widths
+  `alias_hidden`): how far below the 23 Hz peak the 105 Hz alias sits on the 256-sample grid, in dB;
+* a fit of the grayscale astronaut at fit_size² (full-batch Adam, all-pixel PSNR).
+
+Writes `overview.png/pdf`, `results.json` and `arrays.npz` into the run folder (`figures/analyse_<name>` by default).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import time
+from pathlib import Path
+from typing import Literal
+
+import jax
+import numpy as np
+
+from inrdict.errors import InrdictError
+from inrdict.experiments import _learnability
+from inrdict.experiments._lens import (
+    LENS_IDS, aliasing_score, eigenvector_frequencies, face_study, fit_test_image, model_key,
+    number, resolve_model, spectrum_decay, study_of, top_eigenvectors,
+)  # fmt: skip
+from inrdict.experiments._run import validate_config
+from inrdict.models import count_parameters
+
+NAME = "analyse"
+TITLE = "Any INR through the dictionary lens: NTK spectrum and atoms, E(0.1) and PSNR@3 on faces, aliasing, a fit"
+DEFAULT_SECONDS = 60
+IN_REPRODUCE = False  # a tool for any model, not a figure of the paper
+STRONG_ALIAS_DB = 30.0  # Fig. 3: the ω0 = 300 SIREN's alias is within 30 dB of the peak, the ω0 = 30 one's far below
+
+
+@dataclasses.dataclass(frozen=True)
+class Config:
+    """`analyse` settings. Knob fields left None keep the model's recommended settings (`families.model_knobs`)."""
+
+    model: str = "siren"  # model name, package.module:factory, or checkpoint path
+    # knobs (model names only; see `_lens.KNOB_FIELDS` for which model takes which)
+    omega0: float | None = None  # SIREN / FINER first ω0, WIRE ω0, sinc ω
+    hidden_omega0: float | None = None
+    sigma: float | None = None  # Gaussian width, FFN σ
+    s0: float | None = None
+    first_bias_scale: float | None = None
+    input_scale: float | None = None
+    mfn_filter: Literal["gabor", "fourier"] | None = None
+    n_features: int | None = None
+    convention: Literal["ntk", "fit"] | None = None
+    hidden: tuple[int, ...] | None = None  # None: matched to the paper's SIREN (~198k parameters)
+    # NTK and faces
+    grid_size: int = 64
+    precision: Literal["float32", "float64"] = "float32"
+    spectrum: Literal["auto", "dense", "matrix_free"] = "auto"  # auto: all eigenpairs up to 64², the top_k above
+    top_k: int = 128  # eigenpairs on the matrix-free route (at most the grid points)
+    n_eigenvectors: int = 10
+    dataset: Literal["auto", "lfw", "celeba", "folder"] = "auto"  # auto: embedded LFW faces, a folder with data_dir
+    data_dir: str | None = None
+    n_test: int = 35
+    iterations: int = 10
+    psnr_iteration: int = 3
+    random_lr: float = 1e-4
+    # aliasing (Fig. 3's test) and the test-image fit
+    alias_hidden: tuple[int, ...] = (128, 128)
+    alias_steps: int = 2000
+    alias_lr: float = 1e-3  # Fig. 3 uses 1e-4; at 1e-4 most families do not fit the tone in 2000 steps
+    fit_size: int = 128
+    fit_steps: int = 200
+    fit_lr: float = 1e-4
+    seed: int = 0
+
+    def __post_init__(self):
+        validate_config(self)
+        if not self.model.strip():
+            raise InrdictError("model is empty: give a model name, package.module:factory or a checkpoint path")
+        if self.n_eigenvectors > self.grid_size**2:
+            raise InrdictError(f"n_eigenvectors ({self.n_eigenvectors}) exceeds the {self.grid_size**2} grid points")
+        if self.n_eigenvectors > self.top_k and self.spectrum != "dense":
+            raise InrdictError(f"n_eigenvectors ({self.n_eigenvectors}) exceeds top_k ({self.top_k})")
+        if self.psnr_iteration > self.iterations:
+            raise InrdictError(f"psnr_iteration ({self.psnr_iteration}) exceeds iterations ({self.iterations})")
+
+    @property
+    def face_dataset(self) -> str:
+        if self.dataset != "auto":
+            return self.dataset
+        return "lfw" if self.data_dir is None else "folder"
+
+
+DEFAULT = Config()
+"""2-CPU preset (≤ 60 s for one ~198k-parameter model): 64² NTK grid in float32 (all 4096 eigenpairs), 35 embedded
+LFW faces, 10 Adam fine-tuning updates, Fig. 3's aliasing test, 200 steps on the 128² astronaut."""
+PAPER = dataclasses.replace(DEFAULT, precision="float64", dataset="celeba", n_test=100, fit_size=512, fit_steps=2000)
+"""Fig. 4's setting (64², float64, 100 CelebA test faces: `--data-dir`) and Fig. 2's fit (512², 2000 steps)."""
+PRESETS = {"paper": PAPER, "default": DEFAULT}
+
+
+def out_name(config: Config) -> str:
+    """Folder name of a run: analyse_<model name, file stem or module_factory>."""
+    spec = config.model.strip()
+    stem = Path(spec).stem if ("/" in spec or spec.endswith((".npz", ".pickle", ".pkl"))) else spec
+    return "analyse_" + re.sub(r"[^\w.-]+", "_", stem).strip("_")
+
+
+def compute(config: Config, *, progress: bool = True) -> tuple[dict, dict[str, np.ndarray]]:
+    seconds = {}
+    start = time.perf_counter()
+    resolved = resolve_model(config.model, config, hidden_1d=config.alias_hidden)
+    study = study_of(config, dataset=config.face_dataset)
+    label, model = resolved.label, resolved.model
+    seconds["build"] = time.perf_counter() - start
+    if progress:
+        print(f"  analysing {label}: {count_parameters(model):,} trained parameters", flush=True)
+
+    start = time.perf_counter()
+    faces, face_arrays = face_study({label: model}, study, progress=progress)
+    row = faces["models"][label]
+    eigvals, top = top_eigenvectors(model, label, study, config.n_eigenvectors)
+    frequencies, vectors, radial = eigenvector_frequencies(top, config.grid_size)
+    seconds["ntk_and_faces"] = time.perf_counter() - start
+
+    start = time.perf_counter()
+    if resolved.one_d is None:
+        aliasing, alias_arrays = {"skipped": resolved.one_d_missing}, {}
+    else:
+        key = model_key(resolved.family, config.seed) if resolved.family else jax.random.fold_in(
+            jax.random.key(config.seed), LENS_IDS["factory"])  # fmt: skip
+        aliasing, alias_arrays = aliasing_score(resolved.one_d(key), config.seed, steps=config.alias_steps,
+                                                learning_rate=config.alias_lr, progress=progress, label=label)  # fmt: skip
+        aliasing["one_d_model"] = (f"{config.model}(key=..., in_features=1)" if resolved.kind == "factory" else
+                                   f"a fresh 1-D {resolved.family} (hidden {list(config.alias_hidden)}) with the same "
+                                   f"knobs: {resolved.knobs or 'the recommended settings'}")  # fmt: skip
+    seconds["aliasing"] = time.perf_counter() - start
+    start = time.perf_counter()
+    fitted, reconstruction = fit_test_image(model, config.fit_size, steps=config.fit_steps, learning_rate=config.fit_lr,
+                                            progress=progress)  # fmt: skip
+    seconds["fit"] = time.perf_counter() - start
+
+    prefix = row["array_prefix"]
+    numbers = {
+        "model": {"spec": config.model, "label": label, "kind": resolved.kind, "family": resolved.family,
+                  "knobs": resolved.knobs, "class": type(model).__name__, "parameters": count_parameters(model),
+                  "hidden": list(getattr(model, "hidden", ()))},
+        "spectrum": {"route": row["spectrum_route"], "precision": config.precision, "eigenpairs": row["eigenpairs"],
+                     "grid_size": config.grid_size, **spectrum_decay(eigvals),
+                     "energy_curve_stops_at": row["energy_curve_stops_at"],
+                     "note": "all eigenpairs (E(t) exact for every t)" if row["spectrum_route"] == "dense" else
+                             f"top {row['eigenpairs']} eigenpairs only: E(t) exact for t ≥ λ_k/λ₀ = "
+                             f"{row['energy_curve_stops_at']:.3g}, the curve stops there"},
+        "eigenvectors": {"count": int(top.shape[1]), **frequencies},
+        "faces": {"dataset": faces["dataset"], "n_test_images": faces["n_test_images"],
+                  "energy_at_0.1": row["energy_at_0.1"], "eigenvalues_within_10pct": row["eigenvalues_within_10pct"],
+                  "total_energy_full_basis": row["total_energy_full_basis"],
+                  "psnr_iteration": config.psnr_iteration, "psnr_at_k": row["psnr_at_k"],
+                  "psnr_protocol": faces.get("psnr_protocol", f"held-out pixels after {config.psnr_iteration} Adam "
+                                             f"updates on the other half (one seeded mask)"),
+                  "test_psnr_curve": row["test_psnr_curve"], "train_psnr_curve": row["train_psnr_curve"],
+                  "finetune": f"adam, lr {config.random_lr:g}"},
+        "aliasing": aliasing,
+        "fit": fitted,
+        "seconds": seconds,
+    }  # fmt: skip
+    arrays = {
+        "normalised_eigenvalues": face_arrays[f"{prefix}_normalised_eigenvalues"],
+        "energy_thresholds": face_arrays["thresholds"],
+        "energy_at_thresholds": face_arrays[f"{prefix}_energy_at_thresholds"],
+        "energy_curve_mean": face_arrays[f"{prefix}_energy_curve_mean"],
+        "test_psnr_db": face_arrays[f"{prefix}_test_psnr_db"],
+        "eigenvectors": vectors, "subspace_radial_power": radial, "fit_reconstruction": reconstruction,
+        **alias_arrays,
+    }  # fmt: skip
+    return numbers, arrays
+
+
+def claims(numbers: dict, config: Config) -> dict[str, bool]:
+    """What this model shows, recorded whatever it is: the aliasing test fits its samples (train PSNR > 30 dB) and
+    its 105 Hz alias stays more than 30 dB below the 23 Hz peak (no Fig. 3-style aliasing); E(0.1) is exact."""
+    result = {"energy_at_0.1_exact": numbers["spectrum"]["energy_curve_stops_at"] < 0.1}
+    aliasing = numbers["aliasing"]
+    if "skipped" not in aliasing:
+        result["aliasing_test_fits_training_samples"] = aliasing["fits_training_samples"]
+        result[f"alias_more_than_{STRONG_ALIAS_DB:g}db_below_signal"] = aliasing["alias_below_signal_db"] > STRONG_ALIAS_DB
+    return result
+
+
+def sanity(numbers: dict, config: Config) -> dict[str, bool]:
+    """The energy of every face on all computed eigenvectors: 1 with the full basis, at most 1 with the top k."""
+    row = {"total_energy_full_basis": numbers["faces"].get("total_energy_full_basis", 1.0),
+           "spectrum_route": numbers["spectrum"]["route"]}  # fmt: skip
+    return _learnability.sanity({"models": {"model": row}}, config)
+
+
+def summary(numbers: dict) -> list[tuple[str, str]]:
+    s, f, e, a = numbers["spectrum"], numbers["faces"], numbers["eigenvectors"], numbers["aliasing"]
+    alias = a.get("skipped") or (f"105 Hz alias {a['alias_below_signal_db']:.1f} dB below the 23 Hz peak "
+                                 f"(train PSNR {a['train_psnr_db']:.1f} dB)")  # fmt: skip
+    return [
+        ("model", f"{numbers['model']['label']}: {numbers['model']['class']}, {numbers['model']['parameters']:,} parameters"),
+        ("NTK", f"{s['eigenpairs']} eigenpairs ({s['route']}, {s['precision']}), {s['eigenvalues_within_10pct']} within "
+                f"10 % of λ0; top-{e['count']} dominant freq {e['mean_dominant_frequency']:.2f} cyc/unit"),
+        ("faces", f"E(0.1) = {number(f['energy_at_0.1'], '.3f')}   PSNR@{f['psnr_iteration']} = {f['psnr_at_k']:.2f} dB "
+                  f"({f['n_test_images']} {f['dataset']} faces)"),
+        ("aliasing", alias),
+        ("fit", f"{numbers['fit']['image']}: {numbers['fit']['psnr_db']:.2f} dB after {numbers['fit']['steps']} steps"),
+    ]  # fmt: skip
+
+
+def plot(results: dict, arrays: dict, out_dir: Path) -> None:
+    """One overview: eigenvalue decay, E(λ), radial power of the top eigenvectors' span, the eigenvectors, the
+    aliasing spectrum, the fine-tuning PSNR curve and the astronaut fit."""
+    from inrdict.plotting import energy_curves, plt, save, tone_panel
+
+    numbers = results["numbers"]
+    fig = plt.figure(figsize=(15, 11))
+    outer = fig.add_gridspec(3, 1, height_ratios=[1.0, 0.55, 1.0], hspace=0.45)
+    top_row, bottom_row = (outer[i].subgridspec(1, 3, wspace=0.3) for i in (0, 2))
+    ratio = arrays["normalised_eigenvalues"]
+    ax = fig.add_subplot(top_row[0])
+    ax.semilogy(np.arange(ratio.size), np.where(ratio > 0, ratio, np.nan))
+    ax.axhline(0.1, color="grey", linestyle=":", linewidth=0.8)
+    ax.set(xlabel="eigenvalue index i", ylabel=r"$\lambda_i/\lambda_0$",
+           title=f"NTK spectrum: {numbers['spectrum']['eigenvalues_within_10pct']} within 10 % of λ0")  # fmt: skip
+    faces = numbers["faces"]
+    ax = fig.add_subplot(top_row[1])
+    energy_curves(ax, [("E", ratio[: arrays["energy_curve_mean"].size], arrays["energy_curve_mean"], {"color": "darkred"})],
+                  f"E(λ) of {faces['n_test_images']} held-out {faces['dataset']} faces: E(0.1) = {number(faces['energy_at_0.1'], '.3f')}")
+    ax.get_legend().remove()
+    ax.set_ylabel("energy on eigenvectors with larger eigenvalue")
+    radial = arrays["subspace_radial_power"]
+    ax = fig.add_subplot(top_row[2])
+    ax.bar(np.arange(radial.size), radial, width=1.0)
+    ax.set(xlabel="radial frequency (cycles per unit)", ylabel="share of power",
+           title=f"power of the top-{numbers['eigenvectors']['count']} eigenvectors' span")  # fmt: skip
+    vectors = arrays["eigenvectors"]
+    strip = outer[1].subgridspec(1, vectors.shape[0], wspace=0.05)
+    for i, vector in enumerate(vectors):
+        ax = fig.add_subplot(strip[i])
+        ax.imshow(vector, cmap="viridis")
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.set_title(f"v{i}: {numbers['eigenvectors']['dominant_frequency'][i]:.0f}", fontsize=8)
+    ax = fig.add_subplot(bottom_row[0])
+    aliasing = numbers["aliasing"]
+    if "skipped" in aliasing:
+        ax.text(0.5, 0.5, f"aliasing test skipped:\n{aliasing['skipped']}", ha="center", va="center", fontsize=9)
+        ax.axis("off")
+    else:
+        marks = [-aliasing["alias_hz"], -aliasing["tone_hz"], aliasing["tone_hz"], aliasing["alias_hz"]]
+        tone_panel(ax, arrays["tone_freqs_hz"], arrays["tone_level_db"], arrays["tone_target_db"], marks,
+                   f"1-D aliasing test: alias {aliasing['alias_below_signal_db']:.1f} dB below the peak")  # fmt: skip
+    ax = fig.add_subplot(bottom_row[1])
+    curve = np.asarray(faces["test_psnr_curve"])
+    ax.plot(np.arange(curve.size), curve, marker="o")
+    ax.set(xlabel="fine-tuning update", ylabel="held-out PSNR (dB)",
+           title=f"PSNR@{faces['psnr_iteration']} = {faces['psnr_at_k']:.2f} dB ({faces['finetune']})")  # fmt: skip
+    ax = fig.add_subplot(bottom_row[2])
+    ax.imshow(np.clip(arrays["fit_reconstruction"], 0, 1), cmap="gray", vmin=0, vmax=1)
+    ax.axis("off")
+    ax.set_title(f"{numbers['fit']['image']}: {numbers['fit']['psnr_db']:.2f} dB, {numbers['fit']['steps']} steps",
+                 fontsize=9)  # fmt: skip
+    fig.suptitle(f"{numbers['model']['label']} through the dictionary lens ({numbers['model']['parameters']:,} "
+                 f"parameters; NTK on the {numbers['spectrum']['grid_size']}² grid, {numbers['spectrum']['precision']})")  # fmt: skip
+    save(fig, out_dir, "overview")
+

@@ -1,0 +1,147 @@
+"""`inrdict analyse MODEL`: model names with knobs, a user's own module (package.module:factory), checkpoints, the
+matrix-free route, and one-line errors for bad specs. Runs are shrunk to seconds (`SMALL`)."""
+
+import dataclasses
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import jax
+import numpy as np
+import pytest
+
+from inrdict import cli
+from inrdict.checkpoints import save_model
+from inrdict.errors import InrdictError
+from inrdict.experiments import analyse
+from inrdict.experiments._lens import face_study, resolve_model, study_of, uncached_study
+from inrdict.experiments._run import run_experiment
+from inrdict.families import make_model
+
+pytestmark = pytest.mark.standard_promotion  # fitting and fine-tuning run Optax's Adam
+
+SMALL = dict(grid_size=10, n_test=4, iterations=3, n_eigenvectors=4, alias_hidden=(32, 32), alias_steps=500,
+             fit_size=12, fit_steps=5)  # fmt: skip
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _sets(**changes) -> list[str]:
+    return [item for name, value in (SMALL | changes).items()
+            for item in ("--set", f"{name}={','.join(map(str, value)) if isinstance(value, tuple) else value}")]  # fmt: skip
+
+
+def _run_cli(tmp_path, model, *extra) -> dict:
+    out = tmp_path / "run"
+    assert cli.main(["analyse", model, "--out", str(out), "--no-progress", *extra]) == 0
+    assert (out / "overview.png").is_file() and (out / "overview.pdf").is_file()
+    return json.loads((out / "results.json").read_text())
+
+
+def _check_numbers(results: dict) -> None:
+    numbers, grid = results["numbers"], results["config"]["grid_size"]
+    spectrum, faces = numbers["spectrum"], numbers["faces"]
+    assert spectrum["eigenpairs"] == grid**2 and spectrum["route"] == "dense"
+    assert 1 <= spectrum["eigenvalues_within_10pct"] <= grid**2
+    assert 0.0 <= faces["energy_at_0.1"] <= 1.0 and np.isfinite(faces["psnr_at_k"])
+    assert len(numbers["eigenvectors"]["dominant_frequency"]) == results["config"]["n_eigenvectors"]
+    assert np.isfinite(numbers["fit"]["psnr_db"]) and results["sanity"]["full_basis_captures_all_energy"]
+
+
+def test_analyse_siren_through_the_cli(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # the default folder is figures/analyse_siren under the current directory
+    assert cli.main(["analyse", "siren", "--no-progress", "--seed", "1", *_sets(hidden=(16, 16))]) == 0
+    results = json.loads((tmp_path / "figures" / "analyse_siren" / "results.json").read_text())
+    _check_numbers(results)
+    model = results["numbers"]["model"]
+    assert model["family"] == "siren" and model["knobs"] == {} and model["hidden"] == [16, 16]
+    assert results["seed"] == 1 and results["experiment"] == "analyse"
+    # The 1-D SIREN-30 fits the tone and does not alias (Fig. 3's ω0 = 30 case).
+    aliasing = results["numbers"]["aliasing"]
+    assert aliasing["fits_training_samples"] and aliasing["alias_below_signal_db"] > 30.0
+    arrays = np.load(tmp_path / "figures" / "analyse_siren" / "arrays.npz")
+    assert arrays["eigenvectors"].shape == (4, 10, 10) and np.isclose(arrays["subspace_radial_power"].sum(), 1.0)
+    assert np.all(np.diff(arrays["normalised_eigenvalues"]) <= 1e-12)
+
+
+def test_analyse_wire_with_omega0(tmp_path):
+    results = _run_cli(tmp_path, "wire", *_sets(omega0=20, hidden=(12, 12)))
+    _check_numbers(results)
+    model = results["numbers"]["model"]
+    assert model["class"] == "ComplexWire" and model["knobs"] == {"omega0": 20.0}
+    assert model["label"].startswith("wire (omega0=20")
+
+
+def test_analyse_a_user_module_in_process_and_through_the_cli(tmp_path):
+    spec = "tests.user_model:build"
+    config = dataclasses.replace(analyse.DEFAULT, model=spec, **SMALL)
+    results = run_experiment(analyse, config, tmp_path / "in_process", progress=False)
+    _check_numbers(results)
+    assert results["numbers"]["model"]["kind"] == "factory" and "skipped" not in results["numbers"]["aliasing"]
+    # The console script runs with its own folder first on sys.path: the current directory must be searched too.
+    script = Path(sys.executable).with_name("inrdict")
+    env = {**os.environ, "JAX_PLATFORMS": "cpu"}
+    done = subprocess.run([str(script), "analyse", spec, "--out", str(tmp_path / "cli"), "--no-progress", *_sets()],
+                          cwd=REPO, env=env, capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    by_cli = json.loads((tmp_path / "cli" / "results.json").read_text())["numbers"]
+    assert by_cli["faces"]["energy_at_0.1"] == pytest.approx(results["numbers"]["faces"]["energy_at_0.1"], abs=1e-6)
+
+
+def test_uncached_route_equals_run_study():
+    """A user's module takes the uncached route; on a model run_study can take, both give the same numbers."""
+    config = dataclasses.replace(analyse.DEFAULT, **SMALL)
+    study = study_of(config, dataset="lfw")
+    model = make_model("siren", 2, (16, 16), 1, key=jax.random.key(3))
+    cached, _ = face_study({"m": model}, study, progress=False)
+    direct, _ = uncached_study(model, study, prefix="model_0")
+    for quantity in ("energy_at_0.1", "psnr_at_k", "eigenvalues_within_10pct"):
+        assert direct[quantity] == pytest.approx(cached["models"]["m"][quantity], rel=1e-5), quantity
+
+
+def test_checkpoint_and_matrix_free_route(tmp_path):
+    model = make_model("gauss", 2, (16, 16), 1, key=jax.random.key(4), sigma=0.2)
+    path = save_model(tmp_path / "gauss.npz", model)
+    dense = run_experiment(analyse, dataclasses.replace(analyse.DEFAULT, model=str(path), **SMALL), tmp_path / "dense",
+                           progress=False)  # fmt: skip
+    assert dense["numbers"]["model"]["kind"] == "checkpoint" and dense["numbers"]["model"]["knobs"]["sigma"] == 0.2
+    assert analyse.out_name(dataclasses.replace(analyse.DEFAULT, model=str(path))) == "analyse_gauss"
+    topk = run_experiment(analyse, dataclasses.replace(analyse.DEFAULT, model=str(path), spectrum="matrix_free",
+                                                      top_k=12, **SMALL), tmp_path / "topk", progress=False)  # fmt: skip
+    spectrum = topk["numbers"]["spectrum"]
+    assert spectrum["route"] == "matrix_free" and spectrum["eigenpairs"] == 12
+    assert spectrum["energy_curve_stops_at"] > 0 and "curve stops there" in spectrum["note"]
+    a, b = (np.load(tmp_path / name / "arrays.npz")["normalised_eigenvalues"] for name in ("dense", "topk"))
+    assert np.allclose(a[:12], b, rtol=1e-3, atol=1e-4)
+    thresholds, energy = (np.load(tmp_path / "topk" / "arrays.npz")[k] for k in ("energy_thresholds", "energy_at_thresholds"))
+    assert np.all(np.isnan(energy[thresholds < spectrum["energy_curve_stops_at"]]))
+
+
+BAD_SPECS = {
+    "sirne": "neither a model name",
+    "missing_weights.npz": "neither a model name",
+    "no_such_package.module:build": "cannot import 'no_such_package.module'",
+    "tests.user_model:nothing": "has no callable 'nothing'",
+    "tests.user_model:build_two_outputs": "output shape (1,)",
+    "tests.user_model:build_not_a_module": "not an Equinox module",
+    "tests.user_model:build_without_key": "failed: TypeError",
+}
+
+
+@pytest.mark.parametrize("spec", list(BAD_SPECS))
+def test_bad_specs_give_one_line(spec, tmp_path, capsys):
+    assert cli.main(["analyse", spec, "--out", str(tmp_path / "x"), "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("inrdict: error: ") and BAD_SPECS[spec] in err, err
+    assert not (tmp_path / "x").exists()
+
+
+def test_knobs_that_do_not_apply_are_refused_and_factories_without_in_features_skip_aliasing(capsys):
+    assert cli.main(["analyse", "gauss", "--set", "omega0=3", "--no-progress"]) == 2
+    assert "omega0 does not apply to gauss; its settings: sigma" in capsys.readouterr().err
+    with pytest.raises(InrdictError, match="set the knobs of a model name"):
+        analyse.compute(dataclasses.replace(analyse.DEFAULT, model="tests.user_model:build", sigma=1.0), progress=False)
+    resolved = resolve_model("tests.user_model:build_without_in_features", analyse.DEFAULT, hidden_1d=(8,))
+    assert resolved.one_d is None and "takes no in_features" in resolved.one_d_missing
+    assert analyse.out_name(dataclasses.replace(analyse.DEFAULT, model="tests.user_model:build")) == "analyse_tests.user_model_build"
