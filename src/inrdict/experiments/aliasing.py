@@ -37,7 +37,7 @@ from inrdict.models import Siren
 
 NAME = "aliasing"
 TITLE = "Aliasing as a curve: the 105 Hz alias level against SIREN first ω0 and FFN σ, with the crossover values"
-DEFAULT_SECONDS = 60
+DEFAULT_SECONDS = 30
 FAMILIES = ("siren", "ffn")
 KNOB = {"siren": "first ω0", "ffn": "σ"}
 

@@ -39,7 +39,7 @@ from inrdict.models import count_parameters
 
 NAME = "families"
 TITLE = "INR families at matched size: E(0.1), PSNR@3, aliasing and NTK atoms, and whether E(0.1) predicts PSNR@3"
-DEFAULT_SECONDS = 180
+DEFAULT_SECONDS = 130
 
 
 @dataclasses.dataclass(frozen=True)

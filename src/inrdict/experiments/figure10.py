@@ -22,7 +22,7 @@ from inrdict.experiments import _learnability as study
 
 NAME = "figure_10"
 TITLE = "Fine-tuning curves (held-out and training PSNR, iterations 0–10) of Fig. 4's rows"
-DEFAULT_SECONDS = 10
+DEFAULT_SECONDS = 5
 REQUIRES = ("meta",)
 
 

@@ -21,7 +21,7 @@ from inrdict.experiments._rows import ffn_row, meta_rows, relu_row
 
 NAME = "figure_11"
 TITLE = "FFN σ = 0.1…10 and a meta-learned FFN: E(λ) of held-out faces and PSNR@3"
-DEFAULT_SECONDS = 90
+DEFAULT_SECONDS = 75
 REQUIRES = ("meta",)
 OVERVIEW = "energy_concentration"
 LABEL = "Meta FFN"

@@ -24,7 +24,7 @@ from inrdict.experiments import _pretrained as pre
 
 NAME = "figure_14"
 TITLE = "Fine-tuning curves (held-out and training PSNR, iterations 0–10) of Fig. 13's pretrained, random and meta SIRENs"
-DEFAULT_SECONDS = 10
+DEFAULT_SECONDS = 5
 REQUIRES = ("meta", "pretrain")
 
 

@@ -50,7 +50,7 @@ from inrdict.fitting import encode_inputs, fit_steps, init_state, mse_value_and_
 
 NAME = "figure_15"
 TITLE = "Learnability of individual NTK eigenfunctions: PSNR of fitting the i-th eigenvector (meta and random SIREN)"
-DEFAULT_SECONDS = 75
+DEFAULT_SECONDS = 40
 REQUIRES = ("meta",)
 PAPER_PSNR_DB = {"first": 40.0, "near_800": 36.5}  # meta SIREN, CelebA 64², 2000 Adam steps (read off Fig. 15)
 

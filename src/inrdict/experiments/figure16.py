@@ -40,7 +40,7 @@ from inrdict.experiments._run import validate_config
 
 NAME = "figure_16"
 TITLE = "Top NTK eigenvectors of random, single-image-pretrained (5 / 50 / long) and MAML / Reptile meta SIRENs"
-DEFAULT_SECONDS = 20
+DEFAULT_SECONDS = 5
 REQUIRES = ("meta", "pretrain")
 REPTILE = "Meta SIREN (Reptile)"
 

@@ -29,7 +29,7 @@ from inrdict.models import FFN, gaussian_frequencies, single_frequency
 
 NAME = "figure_2"
 TITLE = "Imperfect recovery: FFN with RFF σ=10 vs B = I vs B = 0.5 I on one image"
-DEFAULT_SECONDS = 60
+DEFAULT_SECONDS = 85
 MAPPINGS = ("rff", "f0_1", "f0_0.5")
 
 

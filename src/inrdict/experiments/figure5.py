@@ -30,7 +30,7 @@ from inrdict.experiments._run import validate_config
 
 NAME = "figure_5"
 TITLE = "NTK eigenvectors (the dictionary atoms) of ReLU, FFN σ=1/10, SIREN ω0=5/30/100 and the meta-learned SIREN"
-DEFAULT_SECONDS = 60
+DEFAULT_SECONDS = 30
 REQUIRES = ("meta",)
 
 

@@ -22,7 +22,7 @@ from inrdict.experiments import _mappings
 
 NAME = "figure_8"
 TITLE = "SFM* (f0 = 1, 0.5) and FFN* (σ = 10) with trained frequencies: B moves little, the support stays"
-DEFAULT_SECONDS = 60
+DEFAULT_SECONDS = 35
 Config = _mappings.MappingStudy
 PRESETS = _mappings.presets(Config)
 

@@ -39,7 +39,7 @@ from inrdict.fitting import adam, encode_inputs, fit_steps, init_state, predict,
 
 NAME = "pretraining"
 TITLE = "Single-image pretraining of SIREN-30 on 3 faces (5 / 50 / long Adam runs): the initialisations of Figs. 13–16"
-DEFAULT_SECONDS = 45
+DEFAULT_SECONDS = 25
 OVERVIEW = "training_curves"
 ARTEFACT_DESCRIPTION = "single-image-pretrained SIRENs"
 SEGMENT = 500  # updates per jitted call (progress and divergence checks in between)

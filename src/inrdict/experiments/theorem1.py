@@ -45,7 +45,7 @@ from inrdict.models import Siren
 
 NAME = "theorem1"
 TITLE = "Theorem 1: polynomial INRs keep their energy in H(Ω), SIREN harmonics follow Bessel's J_k"
-DEFAULT_SECONDS = 15
+DEFAULT_SECONDS = 10
 
 ROUNDING_LEVEL = 1e-20
 """Theorem 1 claim: energy share outside H(Ω) at most this (float64 rounding gives ≈ 1e-31)."""
