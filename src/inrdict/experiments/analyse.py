@@ -41,7 +41,7 @@ from inrdict.models import count_parameters
 
 NAME = "analyse"
 TITLE = "Any INR through the dictionary lens: NTK spectrum and atoms, E(0.1) and PSNR@3 on faces, aliasing, a fit"
-DEFAULT_SECONDS = 60
+DEFAULT_SECONDS = 40
 IN_REPRODUCE = False  # a tool for any model, not a figure of the paper
 STRONG_ALIAS_DB = 30.0  # Fig. 3: the ω0 = 300 SIREN's alias is within 30 dB of the peak, the ω0 = 30 one's far below
 
@@ -78,7 +78,7 @@ class Config:
     alias_hidden: tuple[int, ...] = (128, 128)
     alias_steps: int = 2000
     alias_lr: float = 1e-3  # Fig. 3 uses 1e-4; at 1e-4 most families do not fit the tone in 2000 steps
-    fit_size: int = 128
+    fit_size: int = 64  # the astronaut's side; 128² took 48 s (SIREN) to 161 s (complex WIRE) of a 73–222 s run
     fit_steps: int = 200
     fit_lr: float = 1e-4
     seed: int = 0
@@ -103,7 +103,8 @@ class Config:
 
 DEFAULT = Config()
 """2-CPU preset (≤ 60 s for one ~198k-parameter model): 64² NTK grid in float32 (all 4096 eigenpairs), 35 embedded
-LFW faces, 10 Adam fine-tuning updates, Fig. 3's aliasing test, 200 steps on the 128² astronaut."""
+LFW faces, 10 Adam fine-tuning updates, Fig. 3's aliasing test, 200 steps on the 64² astronaut. Measured on 2 cores
+(cold cache): SIREN 38 s; complex WIRE 106 s (its complex layers cost ~3x a SIREN's per step)."""
 PAPER = dataclasses.replace(DEFAULT, precision="float64", dataset="celeba", n_test=100, fit_size=512, fit_steps=2000)
 """Fig. 4's setting (64², float64, 100 CelebA test faces: `--data-dir`) and Fig. 2's fit (512², 2000 steps)."""
 PRESETS = {"paper": PAPER, "default": DEFAULT}
