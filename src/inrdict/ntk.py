@@ -251,6 +251,28 @@ def eigh_memory_bytes(n_points: int, itemsize: int) -> int:
     return 5 * n_points**2 * itemsize
 
 
+def resolve_method(model, method: str, *, generic: str, what: str = "structured NTK") -> str:
+    """"auto" → "structured" where `supports_structured(model)`, else `generic`; refuse "structured" elsewhere."""
+    if method == "auto":
+        return "structured" if supports_structured(model) else generic
+    if method == "structured" and not supports_structured(model):
+        raise InrdictError(
+            f"the {what} needs a DenseINR with trained layers or a model with structured_ntk_features; "
+            f"a {type(model).__name__} is neither: use method='{generic}'"
+        )
+    return method
+
+
+def as_points(points) -> np.ndarray:
+    """`points` as an (n, d) array, n > 0 (a 1-D array is n points of dimension 1); `InrdictError` otherwise."""
+    points = np.asarray(points)
+    if points.ndim == 1:
+        points = points[:, None]
+    if points.ndim != 2 or points.shape[0] < 1:
+        raise InrdictError(f"points must have shape (n, d) with n > 0, got {points.shape}")
+    return points
+
+
 def empirical_ntk(
     model,
     points: Float[AnyArray, "n *d"],
@@ -284,18 +306,8 @@ def empirical_ntk(
         raise InrdictError(f"unknown NTK method {method!r}: choose one of {', '.join(METHODS)}")
     if getattr(model, "out_features", 1) != 1:
         raise InrdictError(f"the NTK needs a single-output model, this one has {model.out_features} outputs")
-    if method == "auto":
-        method = "structured" if supports_structured(model) else "ntvp"
-    if method == "structured" and not supports_structured(model):
-        raise InrdictError(
-            f"the structured NTK needs a DenseINR with trained layers or a model with structured_ntk_features; "
-            f"a {type(model).__name__} is neither: use method='ntvp'"
-        )
-    points = np.asarray(points)
-    if points.ndim == 1:
-        points = points[:, None]
-    if points.ndim != 2 or points.shape[0] < 1:
-        raise InrdictError(f"points must have shape (n, d) with n > 0, got {points.shape}")
+    method = resolve_method(model, method, generic="ntvp")
+    points = as_points(points)
     dtype = jnp.dtype(dtype if dtype is not None else jax.tree_util.tree_leaves(eqx.filter(model, eqx.is_inexact_array))[0].dtype)
     if dtype == jnp.float64 and not jax.config.read("jax_enable_x64"):
         raise InrdictError("a float64 NTK needs JAX's x64 mode: run inside `with jax.enable_x64(True):` or set JAX_ENABLE_X64=1")

@@ -70,7 +70,7 @@ from inrdict._memory import require_memory
 from inrdict._typing import AnyArray
 from inrdict.errors import InrdictError
 from inrdict.models import DenseINR, partition_trainable
-from inrdict.ntk import layer_features, supports_structured
+from inrdict.ntk import as_points, layer_features, resolve_method
 
 SOLVERS = ("block", "eigsh", "lobpcg")
 OPERATOR_METHODS = ("auto", "structured", "generic")
@@ -301,18 +301,8 @@ class NTKOperator:
             raise InrdictError(f"unknown NTK operator method {method!r}: choose auto, structured or generic")
         if isinstance(model, DenseINR) and model.out_features != 1:
             raise InrdictError(f"the NTK needs a single-output model, this one has {model.out_features} outputs")
-        if method == "auto":
-            method = "structured" if supports_structured(model) else "generic"
-        if method == "structured" and not supports_structured(model):
-            raise InrdictError(
-                f"the structured NTK operator needs a DenseINR with trained layers or a model with "
-                f"structured_ntk_features; a {type(model).__name__} is neither: use method='generic'"
-            )
-        points = np.asarray(points)
-        if points.ndim == 1:
-            points = points[:, None]
-        if points.ndim != 2 or points.shape[0] < 1:
-            raise InrdictError(f"points must have shape (n, d) with n > 0, got {points.shape}")
+        method = resolve_method(model, method, generic="generic", what="structured NTK operator")
+        points = as_points(points)
         dtype = _check_dtype(dtype if dtype is not None else _model_dtype(model))
         if max_columns < 1:
             raise InrdictError(f"max_columns must be positive, got {max_columns}")

@@ -12,7 +12,6 @@ the longer curve does.
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -26,17 +25,9 @@ DEFAULT_SECONDS = 5
 REQUIRES = ("meta",)
 
 
-@dataclasses.dataclass(frozen=True)
-class Config(study.FaceStudy):
-    """Figure 10 settings; defaults are the paper's (100 CelebA test faces at 64², one seed)."""
-
-    siren_omegas: tuple[float, ...] = (5.0, 10.0, 20.0, 40.0, 60.0, 80.0, 100.0)
-
-
-PAPER = Config()
-DEFAULT = dataclasses.replace(PAPER, dataset="lfw", grid_size=32, meta_preset="default", n_seeds=3)
-"""2-CPU preset (seconds once Fig. 4 has run: the curves come from the cache): Fig. 4's default rows and faces."""
-PRESETS = {"paper": PAPER, "default": DEFAULT}
+Config = study.SirenSweep
+PRESETS = study.sweep_presets(Config)  # default: seconds once Fig. 4 has run (the curves come from the cache)
+PAPER, DEFAULT = PRESETS["paper"], PRESETS["default"]
 
 
 def compute(config: Config, *, progress: bool = True) -> tuple[dict, dict[str, np.ndarray]]:

@@ -10,7 +10,6 @@ across rows ≥ 0.7.
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -23,21 +22,10 @@ DEFAULT_SECONDS = 30
 REQUIRES = ("meta",)
 OVERVIEW = "energy_concentration"
 LABEL = "Meta SIREN (Reptile)"
-PAPER_PSNR_AT_3 = {"ReLU": 9.11, "SIREN ω0=5": 13.56, "SIREN ω0=10": 15.62, "SIREN ω0=20": 17.91, "SIREN ω0=40": 18.56,
-                   "SIREN ω0=60": 16.97, "SIREN ω0=80": 15.56, "SIREN ω0=100": 13.96, LABEL: 22.81}  # fmt: skip
-
-
-@dataclasses.dataclass(frozen=True)
-class Config(study.FaceStudy):
-    """Figure 12 settings; defaults are the paper's (100 CelebA test faces at 64², one seed)."""
-
-    siren_omegas: tuple[float, ...] = (5.0, 10.0, 20.0, 40.0, 60.0, 80.0, 100.0)
-
-
-PAPER = Config()
-DEFAULT = dataclasses.replace(PAPER, dataset="lfw", grid_size=32, meta_preset="default", n_seeds=3)
-"""2-CPU preset (≈ 30 s: Reptile meta-learning at 32², the random rows come from Fig. 4's cache)."""
-PRESETS = {"paper": PAPER, "default": DEFAULT}
+PAPER_PSNR_AT_3 = {**study.PAPER_PSNR_AT_3_SWEEP, LABEL: 22.81}
+Config = study.SirenSweep
+PRESETS = study.sweep_presets(Config)  # default: ≈ 30 s (Reptile meta-learning at 32²; random rows from Fig. 4's cache)
+PAPER, DEFAULT = PRESETS["paper"], PRESETS["default"]
 
 
 def compute(config: Config, *, progress: bool = True) -> tuple[dict, dict[str, np.ndarray]]:

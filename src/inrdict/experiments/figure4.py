@@ -16,7 +16,6 @@ E(0.1) and PSNR@3 peak at an intermediate ω0, near 40 (the paper's ω0 grid nei
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -29,22 +28,10 @@ DEFAULT_SECONDS = 105
 REQUIRES = ("meta",)
 OVERVIEW = "energy_concentration"
 # The paper's PSNR@3 (dB) on CelebA 64² (Fig. 4 legend), by row label.
-PAPER_PSNR_AT_3 = {"ReLU": 9.11, "SIREN ω0=5": 13.56, "SIREN ω0=10": 15.62, "SIREN ω0=20": 17.91, "SIREN ω0=40": 18.56,
-                   "SIREN ω0=60": 16.97, "SIREN ω0=80": 15.56, "SIREN ω0=100": 13.96, "Meta SIREN": 23.06}  # fmt: skip
-
-
-@dataclasses.dataclass(frozen=True)
-class Config(study.FaceStudy):
-    """Figure 4 settings; defaults are the paper's (100 CelebA test faces at 64², float64, one seed)."""
-
-    siren_omegas: tuple[float, ...] = (5.0, 10.0, 20.0, 40.0, 60.0, 80.0, 100.0)
-
-
-PAPER = Config()
-DEFAULT = dataclasses.replace(PAPER, dataset="lfw", grid_size=32, n_test=100, meta_preset="default", n_seeds=3)
-"""2-CPU preset (≈ 1 min once the meta-learned SIREN exists): the 35 held-out embedded LFW faces at 32² (all there
-are) instead of 100 CelebA faces at 64², and 3 seeds instead of 1; same rows, float64, same fine-tuning protocol."""
-PRESETS = {"paper": PAPER, "default": DEFAULT}
+PAPER_PSNR_AT_3 = {**study.PAPER_PSNR_AT_3_SWEEP, "Meta SIREN": 23.06}
+Config = study.SirenSweep
+PRESETS = study.sweep_presets(Config)
+PAPER, DEFAULT = PRESETS["paper"], PRESETS["default"]
 
 
 def compute(config: Config, *, progress: bool = True) -> tuple[dict, dict[str, np.ndarray]]:
