@@ -1,6 +1,6 @@
 """Top-64 NTK eigenpairs of the Figs. 4–5 SIREN: dense kernel + eigh / eigsh vs matrix-free `top_eigenpairs`.
 
-    python benchmarks/ntk_topk.py [--quick] [--json benchmarks/results/ntk_topk.json]
+    python benchmarks/ntk_topk.py [--quick] [--only GRID:ROUTE ...] [--json benchmarks/results/ntk_topk.json]
 
 Network: SIREN 2 → 256 ×4 → 1 ("ntk" convention, ω0 = 30, P = 198,401 parameters), float32, on `ntk_grid(n)`
 (N = n² points). Target: the k = 64 largest eigenpairs with ‖Θ x − λ x‖ ≤ 1e-4 λ_0.
@@ -14,8 +14,11 @@ Routes, each in its own fresh child process (so its peak RSS, VmHWM, is its own)
 * ``naive eigsh``: `eigsh(k=64)` over a jitted one-vector matvec built from `layer_features` (no kernel: for each
   layer M = Dᵀ diag(v) A, then rowdot(D, A Mᵀ) + D Dᵀ v over all points at once). 64² and 128².
 * ``inrdict block`` / ``inrdict eigsh`` / ``inrdict lobpcg``: `inrdict.ntk_operator.top_eigenpairs` with each of its
-  solvers over the blocked `NTKOperator`; block at 64², 128², 256² (--quick: no 256²), the others at 64² (eigsh
-  at 128² too).
+  solvers over the blocked, matrix-free `NTKOperator` (``store_kernel=False``); block at 64², 128², 256² (--quick:
+  no 256²), the others at 64² (eigsh at 128² too).
+* ``inrdict stored``: `top_eigenpairs` as it runs by default at 64² and 128² (`storing_pays`): block Krylov over
+  the operator after `NTKOperator.store()` has formed the kernel's upper triangle (0.04 / 0.57 GB) from the layer
+  features; products are then memory-bound N² matmuls. Its "setup s" includes forming the triangle.
 
 Timing: every child compiles first (one untimed call at the same shapes: a kernel, a matvec or an operator and
 one block product), then times one run of the route after `block_until_ready`: "setup s" is the kernel
@@ -26,8 +29,10 @@ FLOPs: one NTK-vector product costs 4 N P (a VJP and a JVP, 2 N P each; elementw
 the product rate of a block of 8 vectors (the block solver's width) and "1-vec" of a single vector, both best of
 3, measured in the child right after the solve, and "% peak" divides by the float32 matmul peak (jitted 4096³
 `A @ B`, best of 5) measured in the same child. "eff GFLOP/s" is matvecs · 4 N P / solve s: the whole solver,
-orthogonalisation and Rayleigh–Ritz included. "res" is max_i ‖Θ x_i − λ_i x_i‖ / λ_0 (from the solver's own
-products for "inrdict block", from one extra block product, untimed, otherwise); "|Δλ|" is
+orthogonalisation and Rayleigh–Ritz included (matrix-free routes only; the stored route's products are
+reported as the triangle's bytes read per second of a block product, printed in the "GFLOP/s" column as
+"x GB/s"). "res" is max_i ‖Θ x_i − λ_i x_i‖ / λ_0 (from the solver's own
+products for "inrdict block" and "stored", from one extra block product, untimed, otherwise); "|Δλ|" is
 max_i |λ_i − λ_i(dense eigh)| / λ_0. Machines are noisy (and this one is shared): compare ratios within one run.
 """
 
@@ -147,19 +152,27 @@ def child(spec: dict) -> dict:
         one = best_seconds(lambda: matvec(v), 3)
         result["gflops_1vec"] = flops_per_vector / one / 1e9
     else:
-        method = route.split()[-1]
+        stored = route == "inrdict stored"
+        method = "block" if stored else route.split()[-1]
         start = time.perf_counter()
         warm = NTKOperator(model, points)
+        if stored:
+            warm.store()
         for width in (8,) if method == "block" else (8, 1, 64, 16):  # the widths each solver's products use
             warm.matmat(np.zeros((n, width), np.float32))
         result["cold_seconds"] = time.perf_counter() - start
         del warm
         start = time.perf_counter()
-        found = top_eigenpairs(model, points, K, tol=TOL, method=method)
+        found = top_eigenpairs(model, points, K, tol=TOL, method=method, store_kernel=stored)
         total = time.perf_counter() - start
-        # setup = the features of a fresh operator (warm), timed separately; the solve is the rest
+        assert found.stored_kernel == stored
+        # setup = the features (and the stored triangle) of a fresh operator (warm), timed separately; the solve is
+        # the rest
         start = time.perf_counter()
         operator = NTKOperator(model, points)
+        if stored:
+            operator.store()
+            jax.block_until_ready(operator._kernel_rows)
         result["setup_seconds"] = time.perf_counter() - start
         result["solve_seconds"] = max(total - result["setup_seconds"], 0.0)
         result["matvecs"] = found.matvecs
@@ -167,11 +180,14 @@ def child(spec: dict) -> dict:
         eigvals, eigvecs = found.eigvals.astype(np.float64), found.eigvecs
         result["residual_max"] = float(found.residuals.max())
         v8 = np.random.default_rng(0).standard_normal((n, 8)).astype(np.float32)
-        result["gflops"] = 8 * flops_per_vector / best_seconds(lambda: operator.matmat(v8), 3) / 1e9
-        result["gflops_1vec"] = flops_per_vector / best_seconds(lambda: operator.matvec(v8[:, 0]), 3) / 1e9
+        if stored:  # products read the triangle: report its bandwidth, not matrix-free flops
+            result["stored_gb_per_s"] = operator.stored_bytes() / best_seconds(lambda: operator.matmat(v8), 3) / 1e9
+        else:
+            result["gflops"] = 8 * flops_per_vector / best_seconds(lambda: operator.matmat(v8), 3) / 1e9
+            result["gflops_1vec"] = flops_per_vector / best_seconds(lambda: operator.matvec(v8[:, 0]), 3) / 1e9
     result["peak_rss_bytes"] = rss_bytes()
     result["total_seconds"] = result["setup_seconds"] + result["solve_seconds"]
-    if result.get("matvecs"):
+    if result.get("matvecs") and route != "inrdict stored":
         result["effective_gflops"] = result["matvecs"] * flops_per_vector / result["solve_seconds"] / 1e9
     result["matmul_peak_gflops_in_child"] = matmul_gflops(4096, 4096, 4096)
     np.save(spec["eigvals_out"], eigvals)
@@ -196,12 +212,18 @@ def run_child(route: str, grid: int, workdir: Path, timeout: float) -> dict:
 
 # ------------------------------------------------------------------------------------------------------- main
 
+ROUTES = ("dense eigh", "dense eigsh", "naive eigsh", "inrdict stored", "inrdict block", "inrdict eigsh",
+          "inrdict lobpcg")
 HEADER = (f"{'grid':>4} {'route':<16} {'matvecs':>7} {'cold +s':>7} {'setup s':>7} {'solve s':>8} {'total s':>8} "
           f"{'vs naive':>8} {'GFLOP/s':>7} {'% peak':>6} {'1-vec':>5} {'eff':>5} {'peak GB':>7} {'res':>7} {'|Δλ|':>7}")  # fmt: skip
 
 
 def fmt(value, spec: str) -> str:
-    return "-" if value is None else format(value, spec)
+    """`format(value, spec)`, or "-" padded to the spec's width when there is no value."""
+    if value is not None:
+        return format(value, spec)
+    width = spec.lstrip("<>^").split(".")[0].rstrip("dfe")
+    return "-".rjust(int(width) if width.isdigit() else 1)
 
 
 def print_row(row: dict) -> None:
@@ -211,9 +233,10 @@ def print_row(row: dict) -> None:
         return
     peak = row.get("matmul_peak_gflops_in_child")
     share = 100 * row["gflops"] / peak if row.get("gflops") and peak else None
+    rate = fmt(row.get("gflops"), ">7.0f") if "stored_gb_per_s" not in row else f"{row['stored_gb_per_s']:>3.0f} GB/s"
     print(f"{head} {fmt(row.get('matvecs'), '>7d')} {row['cold_seconds']:>7.1f} {row['setup_seconds']:>7.2f} "
           f"{row['solve_seconds']:>8.2f} {row['total_seconds']:>8.2f} {fmt(row.get('vs_naive'), '>7.2f') + 'x':>8} "
-          f"{fmt(row.get('gflops'), '>7.0f')} {fmt(share, '>5.0f') + '%':>6} {fmt(row.get('gflops_1vec'), '>5.0f')} "
+          f"{rate:>7} {fmt(share, '>5.0f') + '%':>6} {fmt(row.get('gflops_1vec'), '>5.0f')} "
           f"{fmt(row.get('effective_gflops'), '>5.0f')} {row['peak_rss_bytes'] / 1e9:>7.2f} "
           f"{row['residual_max']:>7.1e} {fmt(row.get('eigval_error'), '>7.1e')}")  # fmt: skip
 
@@ -223,6 +246,8 @@ def main() -> None:
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--quick", action="store_true", help="skip 256² and the dense 128² routes")
     parser.add_argument("--timeout", type=float, default=1800, help="seconds per child before it is abandoned")
+    parser.add_argument("--only", action="append", metavar="GRID:ROUTE",
+                        help="run only these rows, e.g. --only '256:inrdict block' (repeatable)")
     parser.add_argument("--json", type=Path, default=Path("benchmarks/results/ntk_topk.json"))
     args = parser.parse_args()
     if args.child:
@@ -234,11 +259,15 @@ def main() -> None:
     peak = matmul_gflops(4096, 4096, 4096)
     print(f"matmul peak float32: {peak:.0f} GFLOP/s (jitted 4096³, best of 5)   cpus: {os.cpu_count()}   "
           f"devices: {jax.devices()}")  # fmt: skip
-    plan = [(64, "dense eigh"), (64, "dense eigsh"), (64, "naive eigsh"), (64, "inrdict block"), (64, "inrdict eigsh"),
-            (64, "inrdict lobpcg"), (128, "naive eigsh"), (128, "inrdict block"), (128, "inrdict eigsh")]  # fmt: skip
+    plan = [(64, "dense eigh"), (64, "dense eigsh"), (64, "naive eigsh"), (64, "inrdict stored"), (64, "inrdict block"),
+            (64, "inrdict eigsh"), (64, "inrdict lobpcg"), (128, "naive eigsh"), (128, "inrdict stored"),
+            (128, "inrdict block"), (128, "inrdict eigsh")]  # fmt: skip
     if not args.quick:
-        plan[6:6] = [(128, "dense eigh"), (128, "dense eigsh")]
+        plan[7:7] = [(128, "dense eigh"), (128, "dense eigsh")]
         plan.append((256, "inrdict block"))
+    if args.only:
+        wanted = [(int(item.split(":")[0]), item.split(":", 1)[1].strip()) for item in args.only]
+        plan = [row for row in wanted if row[1] in ROUTES] or parser.error(f"--only takes GRID:ROUTE, ROUTE one of {ROUTES}")
     rows = []
     print(HEADER)
     print("-" * len(HEADER))

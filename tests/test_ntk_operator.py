@@ -12,8 +12,9 @@ import scipy.linalg
 from inrdict import ntk, ntk_operator
 from inrdict.data import ntk_grid
 from inrdict.errors import InrdictError
-from inrdict.models import FFN, ReluMLP, Siren, gaussian_frequencies, single_frequency
-from inrdict.ntk_operator import NTKOperator, TopEigenpairs, ntk_matmat, top_eigenpairs, top_eigenpairs_of
+from inrdict.models import FFN, FFNStar, ReluMLP, Siren, gaussian_frequencies, single_frequency
+from inrdict.ntk_operator import (NTKOperator, TopEigenpairs, ntk_matmat, storing_pays, top_eigenpairs,
+                                  top_eigenpairs_of)  # fmt: skip
 from tests.conftest import rel_error
 
 TOLERANCE = {jnp.float32: 1e-5, jnp.float64: 1e-12}
@@ -70,6 +71,29 @@ def test_products_equal_the_dense_kernels(name, dtype):
             assert rel_error(generic, oracle @ vectors) <= TOLERANCE[dtype]
         assert rel_error(operator.matvec(vectors[:, 1]), oracle @ vectors[:, 1]) <= TOLERANCE[dtype]
         assert operator.products == 6
+
+
+@pytest.mark.parametrize("dtype", [jnp.float32, jnp.float64])
+@pytest.mark.parametrize("name", ["relu", "siren fit", "ffn* (rotated features)"])
+def test_stored_kernel_products_equal_the_dense_kernels(name, dtype):
+    """`store()` keeps the upper triangle (block rows, halved diagonal blocks); products must not change."""
+    with jax.enable_x64(dtype == jnp.float64):
+        zoo = model_zoo(dtype)
+        zoo["ffn* (rotated features)"] = FFNStar(gaussian_frequencies(jax.random.key(3), 6, 2, 5.0).astype(dtype),
+                                                 (12,), 1, key=jax.random.key(4), dtype=dtype)  # fmt: skip
+        model, points = zoo[name], ntk_grid(6)  # 36 points in blocks of 8: 5 block rows, the last one padded
+        vectors = np.random.default_rng(2).standard_normal((36, 5)).astype(dtype)
+        operator = NTKOperator(model, points, block_size=8, dtype=dtype)
+        free = operator.matmat(vectors)
+        operator.store()
+        assert operator.stored and operator.stored_bytes() == 15 * 8 * 8 * np.dtype(dtype).itemsize
+        stored = operator.matmat(vectors)
+        oracle = dense_ntk(model, points, method="jacobian", dtype=dtype).astype(np.float64)
+        assert stored.dtype == np.dtype(dtype) and rel_error(stored, oracle @ vectors) <= TOLERANCE[dtype]
+        assert rel_error(stored, free) <= TOLERANCE[dtype]
+        assert rel_error(operator.matvec(vectors[:, 0]), oracle @ vectors[:, 0]) <= TOLERANCE[dtype]
+        kernel = operator.dense()
+        assert np.array_equal(kernel, kernel.T) and rel_error(kernel, oracle) <= TOLERANCE[dtype]
 
 
 def test_block_size_and_column_chunks_do_not_change_products():
@@ -130,16 +154,34 @@ def check_against_dense(result: TopEigenpairs, kernel: np.ndarray, k: int, tol: 
     return angle
 
 
-def test_top_eigenpairs_match_eigh_32x32():
-    """The Figs. 4–5 SIREN (2 → 256 ×4 → 1, "ntk", ω0 = 30), float32, at 32²."""
+@pytest.mark.parametrize("store_kernel", [False, None])
+def test_top_eigenpairs_match_eigh_32x32(store_kernel):
+    """The Figs. 4–5 SIREN (2 → 256 ×4 → 1, "ntk", ω0 = 30), float32, at 32²: matrix-free, and by default with
+    the kernel's upper triangle stored (at this size forming it costs fewer flops than the solver's products)."""
     model = Siren(2, (256,) * 4, 1, first_omega0=30.0, convention="ntk", key=jax.random.key(0))
     points = ntk_grid(32)
-    result = top_eigenpairs(model, points, 32, tol=1e-4)
+    result = top_eigenpairs(model, points, 32, tol=1e-4, store_kernel=store_kernel)
     assert result.method == "block" and result.matvecs < 10 * 32
+    assert result.stored_kernel == (store_kernel is None)
     check_against_dense(result, dense_ntk(model, points), 32, 1e-4)
     # The same solve on a prebuilt operator (reusable across k and tol) gives the same pairs.
-    again = top_eigenpairs_of(NTKOperator(model, points), 32, tol=1e-4)
+    again = top_eigenpairs_of(NTKOperator(model, points), 32, tol=1e-4, store_kernel=store_kernel)
     assert again.matvecs == result.matvecs and np.allclose(again.eigvals, result.eigvals, rtol=1e-5)
+
+
+def test_storing_the_kernel_is_chosen_only_where_it_pays():
+    points = ntk_grid(64)
+    wide = Siren(2, (256,) * 4, 1, key=jax.random.key(0))
+    narrow = Siren(2, (16,), 1, key=jax.random.key(0))
+    generic = eqx.nn.MLP(2, 1, 256, 2, key=jax.random.key(1))
+    assert storing_pays(NTKOperator(wide, points), 64)  # forming ≈ 40 products' flops, the solve ≈ 160
+    assert not storing_pays(NTKOperator(wide, points), 4)  # a handful of pairs: ~10 products are cheaper
+    assert not storing_pays(NTKOperator(narrow, points), 64)  # P = 65: products are cheaper than a 4096² kernel
+    assert not storing_pays(NTKOperator(generic, points), 64)  # no structured features to form it from
+    with pytest.raises(InrdictError, match="structured method"):
+        NTKOperator(generic, points).store()
+    with pytest.raises(InrdictError, match=r"upper triangle\) needs about .* keep it matrix-free"):
+        NTKOperator(wide, points).store(max_bytes=10_000_000)
 
 
 def test_top_eigenpairs_match_eigh_64x64():

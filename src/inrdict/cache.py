@@ -125,8 +125,9 @@ def ntk_eigensystem(
     Route (`spectrum_route`): "dense" forms the kernel and computes all n eigenpairs (k = n; memory for the kernel
     *and* its eigendecomposition is checked before anything is computed); "matrix_free" computes only the `top_k`
     largest with `inrdict.ntk_operator.top_eigenpairs` (residual ≤ 1e-4 λ₀ in float32, 1e-8 λ₀ in float64), never
-    forming the kernel. `info` holds the route, k, timings (ntk_seconds / eigh_seconds, or solve_seconds and the
-    largest residual) and `cached` (bool).
+    forming the full kernel (the operator keeps its upper triangle where that is cheaper: `storing_pays`). `info`
+    holds the route, k, timings (ntk_seconds / eigh_seconds, or solve_seconds, the largest residual and
+    stored_kernel) and `cached` (bool).
     """
     from inrdict.checkpoints import model_config
 
@@ -160,5 +161,6 @@ def _top_eigensystem(model, points, dtype: np.dtype, k: int) -> dict[str, np.nda
 
     result = top_eigenpairs(model, points, k, dtype=dtype, tol=1e-4 if dtype == np.float32 else 1e-8)
     info = {"solve_seconds": result.seconds, "products": result.matvecs, "max_residual": float(np.max(result.residuals)),
-            "converged": bool(result.converged), "solver": result.method}  # fmt: skip
+            "converged": bool(result.converged), "solver": result.method,
+            "stored_kernel": bool(result.stored_kernel)}  # fmt: skip
     return {"eigvals": result.eigvals, "eigvecs": result.eigvecs, "timings": np.frombuffer(json.dumps(info).encode(), np.uint8)}

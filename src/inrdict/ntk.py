@@ -153,6 +153,15 @@ def _blocks_for_pairs(features: list[tuple[Array, ...]], rows: Array, cols: Arra
 _blocks_one_device = jax.jit(_blocks_for_pairs)
 
 
+def kernel_blocks(features: list[tuple[Array, ...]]) -> tuple[Array, np.ndarray, np.ndarray]:
+    """The upper triangle of sum_l (D Dᵀ) ⊙ (A Aᵀ + 1) as (blocks (pairs, b, b), rows (pairs,), cols (pairs,)),
+    computed and kept on the default device, from features (n_blocks, b, width) with D = 0 on padding rows.
+
+    Block p is Theta[rows[p] block, cols[p] block], rows[p] ≤ cols[p], in row-major pair order."""
+    rows, cols = _upper_blocks(features[0][0].shape[0])
+    return _blocks_one_device(features, jnp.asarray(rows), jnp.asarray(cols)), rows, cols
+
+
 def _structured_blocks(features: list[tuple[Array, ...]]) -> np.ndarray:
     """Upper-triangle blocks, (n_blocks (n_blocks + 1) / 2, b, b) in row-major pair order, on the host.
 
@@ -160,11 +169,10 @@ def _structured_blocks(features: list[tuple[Array, ...]]) -> np.ndarray:
     several devices the block pairs (all of equal cost) are split evenly across them with `shard_map`; the
     per-layer features, O(N * width), are replicated.
     """
-    n_blocks = features[0][0].shape[0]
-    rows, cols = _upper_blocks(n_blocks)
     devices = jax.devices()
     if len(devices) == 1:
-        return np.asarray(_blocks_one_device(features, jnp.asarray(rows), jnp.asarray(cols)))
+        return np.asarray(kernel_blocks(features)[0])
+    rows, cols = _upper_blocks(features[0][0].shape[0])
     from jax.sharding import NamedSharding
     from jax.sharding import PartitionSpec as P
 

@@ -22,6 +22,14 @@ columns, blocked the same way.
 across them with `jax.shard_map`; each device accumulates its share of Jᵀ V, one `psum` adds them, and each
 device applies J to its own rows.
 
+**Stored triangle.** Forming the kernel costs about N² Σ_l (in_l + out_l) flops; a Krylov solve for k pairs
+needs ~2.5 k products of 4 N P flops. For wide networks on grids up to ~150² points forming is the cheaper of the
+two (SIREN 2→256×4→1, k = 64: 40 products' worth at 64², 160 at 256²), so `top_eigenpairs` (`storing_pays`)
+lets `NTKOperator.store()` keep the upper triangle, as block rows, when it takes ≤ `STORE_LIMIT_BYTES` (1 GiB)
+and a quarter of free memory (0.04 GB at 64², 0.57 GB at 128²; 8.6 GB at 256², which stays matrix-free).
+Products then read the triangle (memory-bound matmuls, 2 N² m flops). `store_kernel=False` keeps any solve
+matrix-free.
+
 **Eigenpairs.** `top_eigenpairs` offers three solvers over the operator, all stopping when every one of the k
 residuals ‖Θ x_i − λ_i x_i‖ is ≤ tol · λ_0:
 
@@ -36,20 +44,20 @@ residuals ‖Θ x_i − λ_i x_i‖ is ≤ tol · λ_0:
   plus one block product for the residuals.
 
 Measured with `benchmarks/ntk_topk.py`: SIREN 2→256×4→1 ("ntk" convention, ω0 = 30), float32, k = 64,
-tol = 1e-4, in one run on the shared 2-core development machine (matmul peak 160–300 GFLOP/s during the run;
-wall times after compilation, features included):
+tol = 1e-4, in one run on the 2-core development machine (matmul peak ~310 GFLOP/s; wall times after
+compilation, features and the stored triangle included; peak RSS):
 
-    grid   block (default)          eigsh over the operator   lobpcg              naive eigsh, 1-vector matvec
-    64²    4.8 s, 168 products      8.5 s, 227 (163 + 64)     80 s, 1824          10.9 s, 163
-    128²   21 s, 160                40 s, 194 (130 + 64)      -                   46 s, 163
-    256²   82 s, 160, 1.2 GB RSS    -                         -                   -
+    grid   default (stored, block)     block, matrix-free         eigsh, matrix-free     naive eigsh, 1-vector
+    64²    0.57 s, 168 products        3.9 s, 168, 60 % of peak   7.2 s, 227 (163 + 64)  6.4 s, 163
+    128²   5.7 s, 160, 1.8 GB          13.5 s, 160, 0.8 GB        23 s, 194 (130 + 64)   26 s, 163
+    256²   (8.6 GB: matrix-free)       54 s, 160, 1.2 GB          -                      -
 
-Block Krylov needs about as many products as ARPACK (~160 for k = 64), and a block of 8 runs at 1.7–2x the
-per-vector rate of single products (197 vs 116 GFLOP/s at 64²; 62–82 % of the matmul peak measured in the same
-process), so ``"block"`` wins: 1.8x faster than ``"eigsh"`` at 64², 1.9x at 128², 17x faster than ``"lobpcg"``
-(1824 products; run in float32 it did not converge at all in our trials), and 2.2x faster than the naive route. When the kernel fits easily (64²: 67 MB) forming it and calling `eigsh` on it is faster still (1 s);
-from 128² on the dense routes lose (kernel + `eigsh` 33 s and 1.9 GB, kernel + full `eigh` 630 s and 4.7 GB), and
-at 256² the kernel (17 GB) does not fit a laptop.
+Block Krylov needs about as many products as ARPACK (~160 for k = 64), and a block of 8 runs at 1.6–1.7x the
+per-vector rate of single products (159–172 vs 95–101 GFLOP/s), so the matrix-free ``"block"`` is 1.7–1.9x faster
+than ``"eigsh"`` and than the naive route, and 11x faster than ``"lobpcg"`` (1824 products; run in float32 it did
+not converge at all in our trials). Storing the triangle makes 64² 7x and 128² 2.4x faster again (11x / 4.5x
+faster than the naive route). The dense routes: kernel + `eigsh` 1.0 s at 64², 18 s and 2.1 GB at 128²; kernel
++ full `eigh` 3.5 s at 64², 236 s and 4.7 GB at 128²; at 256² the kernel (17 GB) does not fit a laptop.
 """
 
 from __future__ import annotations
@@ -66,15 +74,17 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Float
 
-from inrdict._memory import require_memory
+from inrdict._memory import available_memory_bytes, require_memory
 from inrdict._typing import AnyArray
 from inrdict.errors import InrdictError
 from inrdict.models import DenseINR, partition_trainable
-from inrdict.ntk import as_points, layer_features, resolve_method
+from inrdict.ntk import as_points, kernel_blocks, layer_features, resolve_method
 
 SOLVERS = ("block", "eigsh", "lobpcg")
 OPERATOR_METHODS = ("auto", "structured", "generic")
 _AXIS = "points"
+# `top_eigenpairs` keeps the kernel's upper triangle when it takes at most this (and a quarter of free memory).
+STORE_LIMIT_BYTES = 1 << 30
 
 
 # ----------------------------------------------------------------------------------------------------- products
@@ -163,6 +173,33 @@ def _generic_local(trainable, frozen_arrays, frozen_static, points: Array, mask:
         return push(grads).T  # (b, m)
 
     return jax.lax.map(apply, (points, mask))
+
+
+@functools.partial(jax.jit, static_argnums=1)
+def _triangle_rows(blocks: Array, n_blocks: int) -> list[Array]:
+    """Upper-triangle blocks (pairs, b, b) in row-major pair order → block rows R_i = [Θ_ii / 2, Θ_i,i+1, ...]
+    of shape (b, (n_blocks − i) b), the diagonal block symmetrised and halved (`_stored_product` adds it twice)."""
+    rows, start = [], 0
+    for i in range(n_blocks):
+        row_blocks = blocks[start : start + n_blocks - i]  # (n_blocks − i, b, b): blocks (i, i), (i, i + 1), ...
+        diagonal = 0.25 * (row_blocks[0] + row_blocks[0].T)
+        row_blocks = jnp.concatenate([diagonal[None], row_blocks[1:]])
+        rows.append(jnp.transpose(row_blocks, (1, 0, 2)).reshape(row_blocks.shape[1], -1))
+        start += n_blocks - i
+    return rows
+
+
+@jax.jit
+def _stored_product(kernel_rows: list[Array], vectors: Array) -> Array:
+    """Θ V (N, m) from the block rows R_i of the upper triangle (`_triangle_rows`): rows of block i get R_i V[i:],
+    and rows from block i on get R_iᵀ V_i (as (V_iᵀ R_i)ᵀ: no transposed copy of R_i)."""
+    block = kernel_rows[0].shape[0]
+    direct, mirrored = [], jnp.zeros(vectors.shape[::-1], vectors.dtype)  # (m, N)
+    for i, row in enumerate(kernel_rows):
+        start = i * block
+        direct.append(row @ vectors[start:])
+        mirrored = mirrored.at[:, start:].add(vectors[start : start + block].T @ row)
+    return jnp.concatenate(direct) + mirrored.T
 
 
 @functools.lru_cache(maxsize=None)
@@ -269,6 +306,7 @@ class NTKOperator:
         block_size: points per block on each device.
         products: vector products performed so far (a block of m vectors counts m).
         feature_bytes: bytes held by the features (structured) or the padded points (generic).
+        stored: whether `store()` has formed the kernel's upper triangle, which later products then use.
 
     Args:
         model: a single-output model: for "structured" a `DenseINR` (or a model with `structured_ntk_features`, see
@@ -321,6 +359,7 @@ class NTKOperator:
         self.block_size = block_size
         self.max_columns = int(max_columns)
         self.products = 0
+        self.stored = False
         self._n_blocks = n_blocks
         self._padded = n_blocks * block_size
         self._input_dim = points.shape[1]
@@ -382,9 +421,38 @@ class NTKOperator:
         vectors = 4 * self._padded * m * itemsize
         return self._feature_bytes() + grads + work + vectors
 
+    def stored_bytes(self) -> int:
+        """Bytes the kernel's upper-triangle blocks take once `store()`d: n_blocks (n_blocks + 1) / 2 · b² values."""
+        return self._n_blocks * (self._n_blocks + 1) // 2 * self.block_size**2 * self.dtype.itemsize
+
+    def store(self, *, max_bytes: int | None = None) -> None:
+        """Form the kernel's upper-triangle blocks from the layer features and keep them: later products cost
+        2 N² m flops (memory-bound matmuls) instead of 4 N P m.
+
+        Forming costs about N² Σ_l (in_l + out_l) flops, the price of N Σ_l (in_l + out_l) / (4 P) matrix-free
+        products (about 40 for the SIREN 2→256×4→1 at 64² points, 160 at 256²), and `stored_bytes()` of memory,
+        so it pays for an eigensolver that needs more products than that and only while the triangle fits.
+        Structured method on one device only.
+
+        Raises:
+            InrdictError: generic method, several devices, or not enough memory (default budget: 80 % of free memory).
+        """
+        if self.stored:
+            return
+        if self.method != "structured" or self.n_devices != 1:
+            raise InrdictError("storing the NTK needs the structured method (a DenseINR) on one device")
+        require_memory(2 * self.stored_bytes(), f"the NTK of {self.shape[0]} points in {self.dtype.name} "
+                       f"(upper triangle)", "keep it matrix-free (store_kernel=False)", limit_bytes=max_bytes)  # fmt: skip
+        blocks, _, _ = kernel_blocks(self._features)
+        self._kernel_rows = _triangle_rows(blocks, self._n_blocks)
+        del blocks
+        self.stored = True
+
     # ---- products
 
     def _product(self, vblocks) -> Array:
+        if self.stored:
+            return _stored_product(self._kernel_rows, vblocks.reshape(self._padded, -1)).reshape(vblocks.shape)
         if self.method == "structured":
             return _structured_product(self._features, vblocks, n_devices=self.n_devices)
         return _generic_product(self._trainable, self._frozen, self._points, self._mask, vblocks, self.n_devices)
@@ -459,6 +527,8 @@ class TopEigenpairs:
         seconds: wall time, features and compilation included.
         method: the solver ("block", "eigsh", "lobpcg" or "dense" for tiny N).
         converged: whether every residual is ≤ the requested tolerance.
+        stored_kernel: whether the products used the kernel's stored upper triangle (`NTKOperator.store`)
+            rather than the matrix-free form.
     """
 
     eigvals: np.ndarray
@@ -468,6 +538,7 @@ class TopEigenpairs:
     seconds: float
     method: str
     converged: bool
+    stored_kernel: bool = False
 
 
 @contextlib.contextmanager
@@ -588,6 +659,20 @@ def _default_block(k: int) -> int:
     return max(1, min(8, k))
 
 
+def storing_pays(operator: NTKOperator, k: int) -> bool:
+    """Whether `top_eigenpairs` should `store()` the kernel: structured method on one device, the upper triangle
+    within `STORE_LIMIT_BYTES` and a quarter of free memory, and cheaper to form than the ~2.5 k matrix-free
+    products a Krylov solver needs for k pairs (forming: 2 b² Σ_l (in_l + out_l) flops per block pair; a product:
+    4 N P). For the SIREN 2→256×4→1 in float32 that is every grid up to ~150² points."""
+    if operator.stored or operator.method != "structured" or operator.n_devices != 1:
+        return operator.stored
+    if operator.stored_bytes() > min(STORE_LIMIT_BYTES, available_memory_bytes() // 4):
+        return False
+    pairs = operator._n_blocks * (operator._n_blocks + 1) // 2
+    forming = pairs * 2 * operator.block_size**2 * sum(operator._feature_widths)
+    return forming < 2.5 * k * 4 * operator.shape[0] * operator.n_parameters
+
+
 def solver_memory_bytes(n: int, k: int, solver: str, block: int, max_basis: int, itemsize: int) -> int:
     """Bytes the eigensolver keeps besides the operator (Krylov basis and images, Ritz vectors, residuals)."""
     if solver == "block":
@@ -607,8 +692,10 @@ def top_eigenpairs_of(
     max_basis: int | None = None,
     max_products: int | None = None,
     seed: int = 0,
+    store_kernel: bool | None = None,
 ) -> TopEigenpairs:
-    """The k largest eigenpairs of an `NTKOperator` (see `top_eigenpairs` for the arguments)."""
+    """The k largest eigenpairs of an `NTKOperator` (see `top_eigenpairs` for the arguments); with
+    `store_kernel` (or when `storing_pays`) the operator is `store()`d first."""
     start = time.perf_counter()
     n = operator.shape[0]
     if not 1 <= k <= n:
@@ -627,6 +714,8 @@ def top_eigenpairs_of(
     max_basis = min(max_basis, n)
     max_products = max_products or max(50 * k, 2000)
     rng = np.random.default_rng(seed)
+    if store_kernel or (store_kernel is None and storing_pays(operator, k)):
+        operator.store()
     before = operator.products
     with _single_threaded_blas():
         eigvals, eigvecs, residuals, converged, method = _solve(operator, k, method, tol, block, max_basis,
@@ -641,6 +730,7 @@ def top_eigenpairs_of(
         seconds=time.perf_counter() - start,
         method=method,
         converged=converged,
+        stored_kernel=operator.stored,
     )
 
 
@@ -702,6 +792,7 @@ def top_eigenpairs(
     seed: int = 0,
     operator_method: str = "auto",
     max_bytes: int | None = None,
+    store_kernel: bool | None = None,
 ) -> TopEigenpairs:
     """The k largest eigenpairs of the empirical NTK of `model` on `points`, without forming the kernel.
 
@@ -721,10 +812,14 @@ def top_eigenpairs(
         seed: seed of the random start vectors.
         operator_method: "auto", "structured" or "generic" (see `NTKOperator`).
         max_bytes: refuse when operator + solver memory would exceed this (default 80 % of physical memory).
+        store_kernel: keep the kernel's upper triangle and multiply by it (`NTKOperator.store`); None (default)
+            decides by `storing_pays`: small grids (≤ ~150² points for the SIREN 2→256×4→1 in float32) are
+            stored, since forming the triangle costs fewer flops than the solver's matrix-free products. False
+            keeps the solve matrix-free at any size.
 
     Returns:
         `TopEigenpairs`: eigvals (k,) descending, eigvecs (N, k) unit columns, residuals (k,) relative to λ_0,
-        matvecs, seconds, method, converged. Problems with N ≤ max_basis are solved densely from N products
+        matvecs, seconds, method, converged, stored_kernel. Problems with N ≤ max_basis are solved densely from N products
         (method "dense").
 
     Raises:
@@ -740,8 +835,8 @@ def top_eigenpairs(
         max_columns=max(block, min(k, 64)), extra_bytes=solver_memory_bytes(n, k, method, block, basis, itemsize),
     )  # fmt: skip
     result = top_eigenpairs_of(operator, k, method=method, tol=tol, block_size=block_size, max_basis=max_basis,
-                               max_products=max_products, seed=seed)  # fmt: skip
+                               max_products=max_products, seed=seed, store_kernel=store_kernel)  # fmt: skip
     return dataclasses.replace(result, seconds=time.perf_counter() - start)
 
 
-__all__ = ["NTKOperator", "TopEigenpairs", "ntk_matmat", "top_eigenpairs", "top_eigenpairs_of"]
+__all__ = ["NTKOperator", "TopEigenpairs", "ntk_matmat", "storing_pays", "top_eigenpairs", "top_eigenpairs_of"]

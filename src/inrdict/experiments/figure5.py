@@ -211,7 +211,8 @@ def summary(numbers: dict) -> list[tuple[str, str]]:
                f"centroid {m['mean_spectral_centroid']:5.2f} cyc/unit   λ within 10 %: "
                f"{m['eigenvalues_within_10pct_of_largest']:4d}   mean-face energy {m['mean_face_energy_on_top_eigenvectors']:.2f}   "
                + (f"NTK {m['ntk_seconds']:.2f} s, eigh {m['eigh_seconds']:.1f} s" if m["route"] == "dense" else
-                  f"top {m['k']} matrix-free {m['solve_seconds']:.1f} s (residual ≤ {m['max_residual']:.0e} λ0)"))
+                  f"top {m['k']} {'stored-triangle' if m.get('stored_kernel') else 'matrix-free'} "
+                  f"{m['solve_seconds']:.1f} s (residual ≤ {m['max_residual']:.0e} λ0)"))
         for name, m in numbers["models"].items()
     ]  # fmt: skip
 
