@@ -191,3 +191,26 @@ def test_meta_learning_accepts_an_ffn(tmp_path):
     assert np.array_equal(learned.B, model.B)  # the Fourier features are frozen
     assert not np.array_equal(learned.layers[0].weight, model.layers[0].weight)
     assert meta_learning.artefact_label(config).startswith("maml-ffn1-lfw8")
+
+
+@pytest.mark.parametrize("method", ["maml", "reptile"])
+@pytest.mark.parametrize("n_tasks", [3, 10])  # unrolled (≤ UNROLL_TASKS_UP_TO) and lax.map on a CPU
+def test_outer_step_is_the_same_unrolled_mapped_or_vmapped(method, n_tasks, monkeypatch):
+    from inrdict import meta
+
+    with jax.enable_x64(True):
+        model = Siren(2, (8, 8), 1, first_omega0=5.0, convention="ntk", key=jax.random.key(0), dtype=jnp.float64)
+        params, frozen = partition_trainable(model)
+        grid = jnp.asarray(np.stack(np.meshgrid(np.linspace(0, 1, 5), np.linspace(0, 1, 5), indexing="ij"), -1).reshape(-1, 2))
+        targets = jax.random.uniform(jax.random.key(1), (n_tasks, 25, 1), jnp.float64)
+        optimizer = optax.sgd(0.1)
+
+        def run():
+            step = make_outer_step(frozen, grid, optimizer, method=method, inner_steps=2, inner_lr=0.1)
+            new, _, losses = jax.jit(step)(params, optimizer.init(params), targets, jax.random.key(2))
+            return _flat(new), np.asarray(losses)
+
+        here = run()
+        monkeypatch.setattr(meta.jax, "default_backend", lambda: "gpu")  # the accelerator path: one vmap
+        batched = run()
+    assert rel_error(here[0], batched[0]) < 1e-12 and rel_error(here[1], batched[1]) < 1e-12

@@ -11,9 +11,9 @@ and the outer loop updates theta with Adam on a batch of tasks:
 * ``"fomaml"``: the same with d theta_K / d theta taken as the identity (inner gradients under stop_gradient);
 * ``"reptile"``: the direction theta - mean_g theta_K(g) (Nichol et al. 2018) fed to Adam as the gradient.
 
-Tasks of a step are processed together with `vmap` inside one jitted outer step. Randomness (the optional
-pixel subsampling of the inner loop) uses one key per task, split from the step's key — the original Reptile
-path reused one key for every task and crashed.
+Tasks of a step are processed inside one jitted outer step (unrolled on a CPU, `vmap`-ed on accelerators).
+Randomness (the optional pixel subsampling of the inner loop) uses one key per task, split from the step's key —
+the original Reptile path reused one key for every task and crashed.
 """
 
 from __future__ import annotations
@@ -78,6 +78,22 @@ def adapt(
     return adapted
 
 
+# Tasks of a step run as separate unrolled computations on a CPU, batched with `vmap` elsewhere: on 2 CPU cores the
+# MAML step (3 tasks, 32², SIREN 256×4) took 0.43 s unrolled, 0.52 s with `lax.map` and 0.64 s vmapped (batched
+# matmuls with per-task weights); on a GPU the batch fills the device. Larger batches use `lax.map` on a CPU.
+UNROLL_TASKS_UP_TO = 8
+
+
+def _over_tasks(fn, targets: Array, keys: Array):
+    """`fn(target, key)` for every task, results stacked along a leading axis (see `UNROLL_TASKS_UP_TO`)."""
+    if jax.default_backend() != "cpu":
+        return jax.vmap(fn)(targets, keys)
+    if targets.shape[0] > UNROLL_TASKS_UP_TO:
+        return jax.lax.map(lambda pair: fn(*pair), (targets, keys))
+    results = [fn(targets[i], keys[i]) for i in range(targets.shape[0])]
+    return jax.tree_util.tree_map(lambda *leaves: jnp.stack(leaves), *results)
+
+
 def make_outer_step(
     frozen,
     coords: Array,
@@ -103,13 +119,13 @@ def make_outer_step(
     def step(params, opt_state, targets, key):
         task_keys = jax.random.split(key, targets.shape[0])
         if method == "reptile":
-            losses, adapted = jax.vmap(lambda t, k: task_loss(params, t, k, True))(targets, task_keys)
+            losses, adapted = _over_tasks(lambda t, k: task_loss(params, t, k, True), targets, task_keys)
             mean_adapted = jax.tree_util.tree_map(lambda a: jnp.mean(a, axis=0), adapted)
             direction = jax.tree_util.tree_map(jnp.subtract, params, mean_adapted)
         else:
 
             def outer_loss(p):
-                losses, _ = jax.vmap(lambda t, k: task_loss(p, t, k, method == "fomaml"))(targets, task_keys)
+                losses, _ = _over_tasks(lambda t, k: task_loss(p, t, k, method == "fomaml"), targets, task_keys)
                 return jnp.mean(losses), losses
 
             (_, losses), direction = jax.value_and_grad(outer_loss, has_aux=True)(params)
