@@ -35,7 +35,7 @@ from inrdict.models import FFN, Siren, gaussian_frequencies
 
 NAME = "meta_learning"
 TITLE = "MAML pre-training of SIREN (or an FFN) on faces: validation PSNR after the inner loop"
-DEFAULT_SECONDS = 130
+DEFAULT_SECONDS = 100
 OVERVIEW = "validation_psnr"
 ARTEFACT = "meta_siren.npz"
 ARTEFACT_DESCRIPTION = "meta-learned initialisation"
