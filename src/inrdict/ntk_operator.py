@@ -24,7 +24,8 @@ device applies J to its own rows.
 
 **Stored triangle.** Forming the kernel costs about N² Σ_l (in_l + out_l) flops; a Krylov solve for k pairs
 needs ~2.5 k products of 4 N P flops. For wide networks on grids up to ~150² points forming is the cheaper of the
-two (SIREN 2→256×4→1, k = 64: 40 products' worth at 64², 160 at 256²), so `top_eigenpairs` (`storing_pays`)
+two (SIREN 2→256×4→1: the triangle costs what 13 products cost at 64², 45 at 128², 170 at 256², and k = 64
+needs ~160), so `top_eigenpairs` (`storing_pays`)
 lets `NTKOperator.store()` keep the upper triangle, as block rows, when it takes ≤ `STORE_LIMIT_BYTES` (1 GiB)
 and a quarter of free memory (0.04 GB at 64², 0.57 GB at 128²; 8.6 GB at 256², which stays matrix-free).
 Products then read the triangle (memory-bound matmuls, 2 N² m flops). `store_kernel=False` keeps any solve
@@ -430,7 +431,7 @@ class NTKOperator:
         2 N² m flops (memory-bound matmuls) instead of 4 N P m.
 
         Forming costs about N² Σ_l (in_l + out_l) flops, the price of N Σ_l (in_l + out_l) / (4 P) matrix-free
-        products (about 40 for the SIREN 2→256×4→1 at 64² points, 160 at 256²), and `stored_bytes()` of memory,
+        products (about 13 for the SIREN 2→256×4→1 at 64² points, 45 at 128², 170 at 256²), and `stored_bytes()` of memory,
         so it pays for an eigensolver that needs more products than that and only while the triangle fits.
         Structured method on one device only.
 
@@ -663,7 +664,8 @@ def storing_pays(operator: NTKOperator, k: int) -> bool:
     """Whether `top_eigenpairs` should `store()` the kernel: structured method on one device, the upper triangle
     within `STORE_LIMIT_BYTES` and a quarter of free memory, and cheaper to form than the ~2.5 k matrix-free
     products a Krylov solver needs for k pairs (forming: 2 b² Σ_l (in_l + out_l) flops per block pair; a product:
-    4 N P). For the SIREN 2→256×4→1 in float32 that is every grid up to ~150² points."""
+    4 N P). For the SIREN 2→256×4→1 at k = 64 forming is cheaper up to ~250² points; in float32 the 1 GiB limit
+    stops at ~150²."""
     if operator.stored or operator.method != "structured" or operator.n_devices != 1:
         return operator.stored
     if operator.stored_bytes() > min(STORE_LIMIT_BYTES, available_memory_bytes() // 4):
