@@ -34,7 +34,7 @@ import numpy as np
 import optax
 from jaxtyping import Array, Float, Int, PRNGKeyArray
 
-from inrdict._typing import AnyArray
+from inrdict._typing import AnyArray, as_rows
 from inrdict._memory import require_memory
 from inrdict.errors import DivergenceError, InrdictError
 from inrdict.models import DenseINR, partition_trainable
@@ -259,12 +259,13 @@ def fit(
         InrdictError: for non-positive `steps`/`eval_every`/`batch_size`, mismatched shapes, or a full batch
             too large for the memory available. `DivergenceError` if the loss becomes NaN or infinite.
     """
-    coords, targets = _as_2d(coords, "coords"), _as_2d(targets, "targets")
+    coords, targets = as_rows(jnp.asarray(coords), "coords"), as_rows(jnp.asarray(targets), "targets")
     if coords.shape[0] != targets.shape[0]:
         raise InrdictError(f"coords has {coords.shape[0]} points but targets has {targets.shape[0]}")
     if eval_coords is None:
         eval_coords, eval_targets = coords, targets
-    eval_coords, eval_targets = _as_2d(eval_coords, "eval_coords"), _as_2d(eval_targets, "eval_targets")
+    eval_coords = as_rows(jnp.asarray(eval_coords), "eval_coords")
+    eval_targets = as_rows(jnp.asarray(eval_targets), "eval_targets")
     if steps < 1 or eval_every < 1:
         raise InrdictError(f"steps and eval_every must be positive, got steps={steps}, eval_every={eval_every}")
     if batch_size is not None:
@@ -328,11 +329,3 @@ def _eval_mse(params, frozen, coords, targets, chunk: int = 65536):
         total = total + jnp.sum((prediction - targets[i : i + chunk]) ** 2)
     return total / targets.size
 
-
-def _as_2d(array, name: str) -> Array:
-    array = jnp.asarray(array)
-    if array.ndim == 1:
-        array = array[:, None]
-    if array.ndim != 2 or array.shape[0] < 1:
-        raise InrdictError(f"{name} must have shape (n, d) with n > 0, got {tuple(array.shape)}")
-    return array

@@ -39,7 +39,7 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Float
 
-from inrdict._typing import AnyArray
+from inrdict._typing import AnyArray, as_rows
 from inrdict._memory import USABLE_FRACTION, available_memory_bytes, require_memory
 from inrdict.errors import InrdictError
 from inrdict.models import DenseINR, count_parameters, partition_trainable
@@ -271,15 +271,6 @@ def resolve_method(model, method: str, *, generic: str, what: str = "structured 
     return method
 
 
-def as_points(points) -> np.ndarray:
-    """`points` as an (n, d) array, n > 0 (a 1-D array is n points of dimension 1); `InrdictError` otherwise."""
-    points = np.asarray(points)
-    if points.ndim == 1:
-        points = points[:, None]
-    if points.ndim != 2 or points.shape[0] < 1:
-        raise InrdictError(f"points must have shape (n, d) with n > 0, got {points.shape}")
-    return points
-
 
 def empirical_ntk(
     model,
@@ -315,7 +306,7 @@ def empirical_ntk(
     if getattr(model, "out_features", 1) != 1:
         raise InrdictError(f"the NTK needs a single-output model, this one has {model.out_features} outputs")
     method = resolve_method(model, method, generic="ntvp")
-    points = as_points(points)
+    points = as_rows(np.asarray(points))
     dtype = jnp.dtype(dtype if dtype is not None else jax.tree_util.tree_leaves(eqx.filter(model, eqx.is_inexact_array))[0].dtype)
     if dtype == jnp.float64 and not jax.config.read("jax_enable_x64"):
         raise InrdictError("a float64 NTK needs JAX's x64 mode: run inside `with jax.enable_x64(True):` or set JAX_ENABLE_X64=1")

@@ -76,10 +76,10 @@ import numpy as np
 from jaxtyping import Array, Float
 
 from inrdict._memory import available_memory_bytes, require_memory
-from inrdict._typing import AnyArray
+from inrdict._typing import AnyArray, as_rows
 from inrdict.errors import InrdictError
 from inrdict.models import DenseINR, partition_trainable
-from inrdict.ntk import as_points, kernel_blocks, layer_features, resolve_method
+from inrdict.ntk import kernel_blocks, layer_features, resolve_method
 
 SOLVERS = ("block", "eigsh", "lobpcg")
 OPERATOR_METHODS = ("auto", "structured", "generic")
@@ -341,7 +341,7 @@ class NTKOperator:
         if isinstance(model, DenseINR) and model.out_features != 1:
             raise InrdictError(f"the NTK needs a single-output model, this one has {model.out_features} outputs")
         method = resolve_method(model, method, generic="generic", what="structured NTK operator")
-        points = as_points(points)
+        points = as_rows(np.asarray(points))
         dtype = _check_dtype(dtype if dtype is not None else _model_dtype(model))
         if max_columns < 1:
             raise InrdictError(f"max_columns must be positive, got {max_columns}")
