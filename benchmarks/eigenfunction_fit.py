@@ -23,11 +23,12 @@ import jax.numpy as jnp
 import numpy as np
 from _common import matmul_gflops
 
-from inrdict.data import ntk_grid
-from inrdict.experiments._rows import siren_row
+from inrdict.io.data import ntk_grid
+from inrdict.experiments.studies.rows import siren_row
 from inrdict.experiments._run import device_info, package_versions
 from inrdict.experiments.figure15 import eigenvector_targets, fit_targets
-from inrdict.fitting import adam, encode_inputs, fit_steps, init_state
+from inrdict.train.fit import encode_inputs, fit_steps, init_state
+from inrdict.train.optim import adam
 from inrdict.models import count_parameters
 from inrdict.ntk import eigh_descending, empirical_ntk
 

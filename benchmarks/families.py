@@ -2,7 +2,7 @@
 
     python benchmarks/families.py [--grid 64] [--repeats 3] [--json benchmarks/results/families.json]
 
-Models: `inrdict.families.MODEL_NAMES` at each paper's recommended settings and `matched_hidden` widths (SIREN
+Models: `inrdict.models.MODEL_NAMES` at each paper's recommended settings and `matched_hidden` widths (SIREN
 2 → 256 ×4 → 1 has 198,401 trained parameters), float32, on the grid² `ntk_grid` points. Timed with public API only:
 
 * forward: `jax.vmap(model)` over all points, jitted;
@@ -28,9 +28,9 @@ import numpy as np
 
 from _common import best_seconds
 
-from inrdict.data import ntk_grid
+from inrdict.io.data import ntk_grid
 from inrdict.experiments._run import device_info, package_versions
-from inrdict.families import MODEL_NAMES, make_model
+from inrdict.models import MODEL_NAMES, make_model
 from inrdict.models import count_parameters
 from inrdict.ntk import empirical_ntk
 

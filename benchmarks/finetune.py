@@ -1,4 +1,4 @@
-"""Fine-tuning many images from one initialisation: `inrdict.finetune` (one jitted, vmapped computation) against a
+"""Fine-tuning many images from one initialisation: `inrdict.train.finetune` (one jitted, vmapped computation) against a
 per-image Python loop of jitted Optax steps, side by side.
 
     python benchmarks/finetune.py [--quick] [--json benchmarks/results/finetune.json]
@@ -25,10 +25,10 @@ import optax
 
 from _common import matmul_gflops
 
-from inrdict.data import ntk_grid
-from inrdict.experiments._rows import relu_row, siren_row
+from inrdict.io.data import ntk_grid
+from inrdict.experiments.studies.rows import relu_row, siren_row
 from inrdict.experiments._run import device_info, package_versions
-from inrdict.finetune import finetune, split_mask
+from inrdict.train.finetune import finetune, split_mask
 from inrdict.models import count_parameters, partition_trainable
 
 

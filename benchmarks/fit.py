@@ -29,9 +29,9 @@ import optax
 
 from _common import best_seconds, matmul_gflops
 
-from inrdict.data import astronaut, image_dataset, square_image, tone
+from inrdict.io.data import astronaut, image_dataset, square_image, tone
 from inrdict.experiments._run import device_info, package_versions
-from inrdict.fitting import DEFAULT_CHUNK_SIZE, default_chunk_size, encode_inputs, fit_steps, init_state
+from inrdict.train.fit import DEFAULT_CHUNK_SIZE, default_chunk_size, encode_inputs, fit_steps, init_state
 from inrdict.models import FFN, Siren, gaussian_frequencies, single_frequency
 
 
@@ -43,7 +43,7 @@ def step_flops(model, n_points: int) -> float:
 
 
 def time_training_step(model, coords, targets, repeats: int, chunk_size: int | None, encoded: bool) -> dict:
-    """Compile once, then time single full-batch Adam steps of `inrdict.fitting.fit_steps` (best of).
+    """Compile once, then time single full-batch Adam steps of `inrdict.train.fit.fit_steps` (best of).
 
     chunk_size=None is the straightforward baseline: one `value_and_grad` over the whole batch. `encoded`: the
     input mapping of the fixed training points is computed once beforehand (untimed), as `inrdict.fit` does.

@@ -3,7 +3,7 @@
     python benchmarks/meta.py [--quick] [--json benchmarks/results/meta.json]
 
 SIREN 2 → 256 ×4 → 1, batch of 3 tasks, 2 inner SGD steps, at the paper grid (64²) and the default grid (32²);
-the step is `inrdict.meta.meta_step`, exactly what `meta_train` runs. Compile time and
+the step is `inrdict.train.meta.meta_step`, exactly what `meta_train` runs. Compile time and
 run time (best of N, after `block_until_ready`) are reported separately, with the ratio to MAML and the
 projected time of the preset's whole run. FLOP estimate (forward = 2 N P per task, P = weights of the hidden
 and output layers): MAML ≈ 7 forward-equivalents per inner step + 3 for the outer loss, first-order ≈ 3 per inner
@@ -25,11 +25,11 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from inrdict.data import ntk_grid
+from inrdict.io.data import ntk_grid
 from inrdict.experiments import meta_learning
 from inrdict.experiments._run import device_info, package_versions
-from inrdict.fitting import init_state
-from inrdict.meta import meta_step
+from inrdict.train.fit import init_state
+from inrdict.train.meta import meta_step
 from inrdict.models import Siren
 
 FORWARD_EQUIVALENTS = {"maml": lambda k: 7 * k + 3, "fomaml": lambda k: 3 * k + 3, "reptile": lambda k: 3 * k + 1}

@@ -56,7 +56,7 @@ import numpy as np
 
 from _common import best_seconds, matmul_gflops, rss_bytes
 
-from inrdict.data import ntk_grid
+from inrdict.io.data import ntk_grid
 from inrdict.experiments._run import device_info, package_versions
 from inrdict.models import ReluMLP, Siren
 

@@ -13,7 +13,7 @@ Routes, each in its own fresh child process (so its peak RSS, VmHWM, is its own)
   k = 2000).
 * ``naive eigsh``: `eigsh(k=64)` over a jitted one-vector matvec built from `layer_features` (no kernel: for each
   layer M = Dᵀ diag(v) A, then rowdot(D, A Mᵀ) + D Dᵀ v over all points at once). 64² and 128².
-* ``inrdict block`` / ``inrdict eigsh`` / ``inrdict lobpcg``: `inrdict.ntk_operator.top_eigenpairs` with each of its
+* ``inrdict block`` / ``inrdict eigsh`` / ``inrdict lobpcg``: `inrdict.ntk.top_eigenpairs` with each of its
   solvers over the blocked, matrix-free `NTKOperator` (``store_kernel=False``); block at 64², 128², 256² (--quick:
   no 256²), the others at 64² (eigsh at 128² too).
 * ``inrdict stored``: `top_eigenpairs` as it runs by default at 64² and 128² (`storing_pays`): block Krylov over
@@ -52,7 +52,7 @@ import numpy as np
 
 from _common import best_seconds, matmul_gflops, rss_bytes
 
-from inrdict.data import ntk_grid
+from inrdict.io.data import ntk_grid
 from inrdict.experiments._run import device_info, package_versions
 from inrdict.models import Siren
 
@@ -95,7 +95,7 @@ def child(spec: dict) -> dict:
     import scipy.sparse.linalg
 
     from inrdict.ntk import empirical_ntk, eigh_descending, layer_features
-    from inrdict.ntk_operator import NTKOperator, top_eigenpairs
+    from inrdict.ntk import NTKOperator, top_eigenpairs
 
     route, grid = spec["route"], spec["grid"]
     model = make_model()

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from inrdict.alignment import center_signals, cumulative_energy, energy_concentration
+from inrdict.analysis.alignment import center_signals, cumulative_energy, energy_concentration
 
 
 @pytest.fixture

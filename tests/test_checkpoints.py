@@ -10,7 +10,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from inrdict.checkpoints import (
+from inrdict.io.checkpoints import (
     import_haiku_siren,
     load_model,
     load_numpy_pickle,
@@ -18,7 +18,7 @@ from inrdict.checkpoints import (
     model_from_config,
     save_model,
 )
-from inrdict.data import ntk_grid
+from inrdict.io.data import ntk_grid
 from inrdict.errors import InrdictError
 from inrdict.models import FFN, ReluMLP, Siren, count_parameters, gaussian_frequencies
 

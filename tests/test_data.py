@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import skimage.io
 
-from inrdict import data
+from inrdict.io import data
 from inrdict.errors import InrdictError
 
 

@@ -1,4 +1,4 @@
-"""Other INR families (inrdict.families): NTK against the jacrev oracle, initialisation against each paper's
+"""Other INR families (inrdict.models): NTK against the jacrev oracle, initialisation against each paper's
 formula, parameter counts, fitting, checkpoint skeletons. conftest runs every test under strict dtype promotion
 (except those marked `standard_promotion`), rank-promotion errors and jaxtyping/beartype checks."""
 
@@ -15,7 +15,7 @@ import scipy.stats
 import inrdict
 from inrdict import ntk
 from inrdict.errors import InrdictError
-from inrdict.families import (
+from inrdict.models import (
     FAMILIES,
     FAMILY_CLASSES,
     FREQUENCY_KNOB,
@@ -330,11 +330,11 @@ def test_from_hyperparameters_rebuilds_the_same_skeleton(name):
 
 @pytest.mark.parametrize("name", list(VARIANTS))
 def test_checkpoint_round_trip(name, tmp_path):
-    from inrdict import checkpoints
+    from inrdict.io import checkpoints
 
     model = build(name, SMALL, jax.random.key(15))
-    if checkpoints._FAMILIES.get(type(model).__name__) is not type(model):
-        pytest.skip("inrdict.checkpoints does not register inrdict.families.FAMILY_CLASSES yet")
+    if checkpoints.MODEL_CLASSES.get(type(model).__name__) is not type(model):
+        pytest.skip("inrdict.io.checkpoints does not register inrdict.models.FAMILY_CLASSES yet")
     loaded, metadata = inrdict.load_model(inrdict.save_model(tmp_path / "model.npz", model, metadata={"seed": 15}))
     assert metadata == {"seed": 15} and loaded.hyperparameters() == model.hyperparameters()
     assert jax.tree_util.tree_structure(loaded) == jax.tree_util.tree_structure(model)
@@ -389,7 +389,7 @@ def test_every_model_name_builds_at_the_sirens_size_with_its_recommended_knobs()
 
 def test_complex_wire_through_the_matrix_free_operator():
     """The rotated groups work in `ntk_operator` too: exact products against the oracle kernel."""
-    from inrdict.ntk_operator import NTKOperator
+    from inrdict.ntk import NTKOperator
 
     with jax.enable_x64(True):
         model = build("wire", SMALL, jax.random.key(17))
@@ -404,10 +404,11 @@ def test_complex_wire_through_the_matrix_free_operator():
 @pytest.mark.standard_promotion  # Optax's Adam
 @pytest.mark.parametrize("name", ["wire", "mfn_gabor"])  # not DenseINRs (those share SIREN's tested code path)
 def test_finetuning_and_a_maml_step_take_the_families_that_are_not_dense_inrs(name):
-    from inrdict.data import ntk_grid
-    from inrdict.finetune import finetune, split_mask
-    from inrdict.fitting import adam, init_state
-    from inrdict.meta import meta_step
+    from inrdict.io.data import ntk_grid
+    from inrdict.train.finetune import finetune, split_mask
+    from inrdict.train.fit import init_state
+    from inrdict.train.optim import adam
+    from inrdict.train.meta import meta_step
 
     model = build(name, SMALL, jax.random.key(18))
     points = ntk_grid(4)  # (16, 2)

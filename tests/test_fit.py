@@ -7,8 +7,8 @@ import pytest
 
 import inrdict
 from jaxtyping import TypeCheckError
-from inrdict import fitting as fit_module
-from inrdict.data import tone
+from inrdict.train import fit as fit_module
+from inrdict.io.data import tone
 from inrdict.errors import DivergenceError, InrdictError
 from inrdict.models import FFN, Siren, gaussian_frequencies
 

@@ -7,9 +7,10 @@ import numpy as np
 import optax
 import pytest
 
-from inrdict.datasets import ArraySource
+from inrdict.io.datasets import ArraySource
 from inrdict.errors import InrdictError
-from inrdict.meta import adapt, make_outer_step, meta_train
+from inrdict.io.runs import resumable_meta_train
+from inrdict.train.meta import adapt, make_outer_step, meta_train
 from inrdict.models import Siren, partition_trainable
 from tests.conftest import rel_error
 
@@ -101,17 +102,36 @@ def test_resume_reaches_the_same_weights(tmp_path):
     coords = np.stack(np.meshgrid(np.linspace(0, 1, 6), np.linspace(0, 1, 6), indexing="ij"), -1).reshape(-1, 2)
     model = Siren(2, (8, 8), 1, key=jax.random.key(0))
     common = dict(method="maml", batch_size=2, outer_lr=1e-3, eval_every=2, checkpoint_every=2, key=jax.random.key(5), progress=False)
-    full = meta_train(model, ArraySource(images[:4]), images[4:], coords, steps=6, work_dir=tmp_path / "a", **common)
-    meta_train(model, ArraySource(images[:4]), images[4:], coords, steps=4, work_dir=tmp_path / "b", **common)
-    resumed = meta_train(model, ArraySource(images[:4]), images[4:], coords, steps=6, work_dir=tmp_path / "b", resume=True, **common)
+    full = resumable_meta_train(model, ArraySource(images[:4]), images[4:], coords, steps=6, work_dir=tmp_path / "a", **common)
+    resumable_meta_train(model, ArraySource(images[:4]), images[4:], coords, steps=4, work_dir=tmp_path / "b", **common)
+    resumed = resumable_meta_train(model, ArraySource(images[:4]), images[4:], coords, steps=6, work_dir=tmp_path / "b", resume=True, **common)
     assert resumed.resumed_from == 4
     for x, y in zip(jax.tree_util.tree_leaves(full.model), jax.tree_util.tree_leaves(resumed.model)):
         assert np.array_equal(x, y)
     assert np.array_equal(full.val_psnr_db, resumed.val_psnr_db) and list(full.eval_steps) == [0, 2, 4, 6]
     assert len((tmp_path / "b" / "log.jsonl").read_text().splitlines()) == 6
     with pytest.raises(InrdictError, match="other settings"):
-        meta_train(model, ArraySource(images[:4]), images[4:], coords, steps=6, work_dir=tmp_path / "b", resume=True,
+        resumable_meta_train(model, ArraySource(images[:4]), images[4:], coords, steps=6, work_dir=tmp_path / "b", resume=True,
                    **{**common, "outer_lr": 1e-2})
+
+
+def test_the_pure_loop_knows_no_files_and_equals_the_checkpointed_run(tmp_path):
+    """`train.meta.meta_train` runs in memory (its hook sees every step); the resumable runner around it, which
+    writes the checkpoints and the log, reaches the same weights."""
+    images = np.asarray(jax.random.uniform(jax.random.key(2), (6, 6, 6)), np.float32)
+    coords = np.stack(np.meshgrid(np.linspace(0, 1, 6), np.linspace(0, 1, 6), indexing="ij"), -1).reshape(-1, 2)
+    model = Siren(2, (8,), 1, key=jax.random.key(0))
+    common = dict(method="fomaml", batch_size=2, outer_lr=1e-3, eval_every=2, key=jax.random.key(5), progress=False)
+    records = []
+    pure = meta_train(model, ArraySource(images[:4]), images[4:], coords, steps=4,
+                      on_step=lambda state, history, record: records.append(record), **common)  # fmt: skip
+    filed = resumable_meta_train(model, ArraySource(images[:4]), images[4:], coords, steps=4, work_dir=tmp_path / "run",
+                                 checkpoint_every=2, **common)  # fmt: skip
+    assert [r["step"] for r in records] == [1, 2, 3, 4] and "val_psnr_db" in records[1] and "val_psnr_db" not in records[0]
+    for x, y in zip(jax.tree_util.tree_leaves(pure.model), jax.tree_util.tree_leaves(filed.model)):
+        assert np.array_equal(x, y)
+    assert np.array_equal(pure.val_psnr_db, filed.val_psnr_db)
+    assert sorted(path.name for path in (tmp_path / "run").iterdir()) == ["checkpoint.npz", "log.jsonl"]
 
 
 def test_resume_after_a_crash_and_past_an_off_grid_end(tmp_path):
@@ -119,7 +139,7 @@ def test_resume_after_a_crash_and_past_an_off_grid_end(tmp_path):
     coords = np.stack(np.meshgrid(np.linspace(0, 1, 6), np.linspace(0, 1, 6), indexing="ij"), -1).reshape(-1, 2)
     model = Siren(2, (8,), 1, key=jax.random.key(0))
     common = dict(batch_size=2, outer_lr=1e-3, eval_every=4, checkpoint_every=2, key=jax.random.key(5), progress=False)
-    run = lambda folder, steps, **kw: meta_train(model, ArraySource(images[:4]), images[4:], coords, steps=steps,  # noqa: E731
+    run = lambda folder, steps, **kw: resumable_meta_train(model, ArraySource(images[:4]), images[4:], coords, steps=steps,  # noqa: E731
                                                  work_dir=tmp_path / folder, **common, **kw)
     full = run("a", 6)
     run("b", 5)  # finished off the eval grid (validated at 5), then extended
@@ -137,14 +157,14 @@ def test_resume_after_a_crash_and_past_an_off_grid_end(tmp_path):
         assert np.array_equal(x, y)
     # Another seed is another run: refused on resume.
     with pytest.raises(InrdictError, match="other settings, data, seed"):
-        meta_train(model, ArraySource(images[:4]), images[4:], coords, steps=6, work_dir=tmp_path / "c", resume=True,
+        resumable_meta_train(model, ArraySource(images[:4]), images[4:], coords, steps=6, work_dir=tmp_path / "c", resume=True,
                    **{**common, "key": jax.random.key(6)})  # fmt: skip
     # A fresh run deletes an older run's state first: crashing before its own first checkpoint leaves none.
     from inrdict.errors import DivergenceError
 
     assert (tmp_path / "c" / "checkpoint.npz").exists()
     with pytest.raises(DivergenceError):
-        meta_train(model, ArraySource(np.full_like(images[:4], np.nan)), images[4:], coords, steps=6,
+        resumable_meta_train(model, ArraySource(np.full_like(images[:4], np.nan)), images[4:], coords, steps=6,
                    work_dir=tmp_path / "c", **common)  # fmt: skip
     assert not (tmp_path / "c" / "checkpoint.npz").exists()
 
@@ -155,7 +175,7 @@ def test_divergence_is_reported(tmp_path):
     from inrdict.errors import DivergenceError
 
     with pytest.raises(DivergenceError, match="at step 0"):
-        meta_train(Siren(2, (4,), 1, key=jax.random.key(0)), ArraySource(images), images[:1], coords, steps=2,
+        resumable_meta_train(Siren(2, (4,), 1, key=jax.random.key(0)), ArraySource(images), images[:1], coords, steps=2,
                    key=jax.random.key(0), progress=False)
 
 
@@ -185,7 +205,7 @@ def test_meta_learning_accepts_an_ffn(tmp_path):
     model = meta_learning.initial_model(config)
     assert isinstance(model, FFN) and model.hidden == (16, 16, 16) and model.B.shape == (8, 2)
     meta_learning.learn(config, tmp_path, progress=False)
-    from inrdict.checkpoints import load_model
+    from inrdict.io.checkpoints import load_model
 
     learned, _ = load_model(tmp_path / meta_learning.ARTEFACT)
     assert np.array_equal(learned.B, model.B)  # the Fourier features are frozen
@@ -196,7 +216,7 @@ def test_meta_learning_accepts_an_ffn(tmp_path):
 @pytest.mark.parametrize("method", ["maml", "reptile"])
 @pytest.mark.parametrize("n_tasks", [3, 10])  # unrolled (≤ UNROLL_TASKS_UP_TO) and lax.map on a CPU
 def test_outer_step_is_the_same_unrolled_mapped_or_vmapped(method, n_tasks, monkeypatch):
-    from inrdict import meta
+    from inrdict.train import meta
 
     with jax.enable_x64(True):
         model = Siren(2, (8, 8), 1, first_omega0=5.0, convention="ntk", key=jax.random.key(0), dtype=jnp.float64)

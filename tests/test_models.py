@@ -130,7 +130,7 @@ def test_computation_never_imports_plotting():
     import subprocess
     import sys
 
-    code = ("import sys, inrdict, inrdict.ntk, inrdict.meta, inrdict.alignment, inrdict.datasets, inrdict.experiments; "
+    code = ("import sys, inrdict, inrdict.ntk, inrdict.train.meta, inrdict.analysis.alignment, inrdict.io.datasets, inrdict.experiments; "
             "print('matplotlib' in sys.modules)")  # fmt: skip
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() == "False"
 
@@ -236,7 +236,7 @@ def test_fit_trains_a_mapping_only_when_it_is_trainable(getkey):
 def test_checkpoints_round_trip_the_mapping_variants(getkey, tmp_path):
     import json
 
-    from inrdict.checkpoints import load_model, model_config, model_from_config, save_model
+    from inrdict.io.checkpoints import load_model, model_config, model_from_config, save_model
 
     for name, model in mapping_variants(getkey()).items():
         path = save_model(tmp_path / f"{name}.npz", model)

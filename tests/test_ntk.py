@@ -6,7 +6,7 @@ import pytest
 from jaxtyping import TypeCheckError
 
 from inrdict import ntk
-from inrdict.data import ntk_grid
+from inrdict.io.data import ntk_grid
 from inrdict.errors import InrdictError
 from inrdict.models import FFN, ReluMLP, Siren, gaussian_frequencies, positional_encoding_frequencies, single_frequency
 from tests.conftest import rel_error
@@ -131,7 +131,7 @@ def test_structured_kernel_sharded_over_two_devices_matches_the_oracle():
     code = """
 import jax, jax.numpy as jnp, numpy as np
 from inrdict import ntk
-from inrdict.data import ntk_grid
+from inrdict.io.data import ntk_grid
 from inrdict.models import Siren
 assert jax.device_count() == 2, jax.devices()
 with jax.enable_x64(True):

@@ -1,4 +1,4 @@
-"""Matrix-free NTK products and top-k eigenpairs (`inrdict.ntk_operator`) against the dense kernels."""
+"""Matrix-free NTK products and top-k eigenpairs (`inrdict.ntk`) against the dense kernels."""
 
 import dataclasses
 
@@ -9,11 +9,12 @@ import numpy as np
 import pytest
 import scipy.linalg
 
-from inrdict import ntk, ntk_operator
-from inrdict.data import ntk_grid
+from inrdict import ntk
+from inrdict.ntk import operator as ntk_operator
+from inrdict.io.data import ntk_grid
 from inrdict.errors import InrdictError
 from inrdict.models import FFN, FFNStar, ReluMLP, Siren, gaussian_frequencies, single_frequency
-from inrdict.ntk_operator import (NTKOperator, TopEigenpairs, ntk_matmat, storing_pays, top_eigenpairs,
+from inrdict.ntk import (NTKOperator, TopEigenpairs, ntk_matmat, storing_pays, top_eigenpairs,
                                   top_eigenpairs_of)  # fmt: skip
 from tests.conftest import rel_error
 
@@ -261,9 +262,9 @@ def test_operator_sharded_over_two_devices():
     code = """
 import equinox as eqx, jax, jax.numpy as jnp, numpy as np
 from inrdict import ntk
-from inrdict.data import ntk_grid
+from inrdict.io.data import ntk_grid
 from inrdict.models import Siren
-from inrdict.ntk_operator import NTKOperator, top_eigenpairs
+from inrdict.ntk import NTKOperator, top_eigenpairs
 assert jax.device_count() == 2, jax.devices()
 with jax.enable_x64(True):
     points = ntk_grid(5)  # 25 points: 13 per device, blocks of 4, padded

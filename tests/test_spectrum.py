@@ -1,6 +1,6 @@
 import numpy as np
 
-from inrdict import spectrum
+from inrdict.analysis import spectrum
 
 
 def test_odd_bin_energy_is_zero_exactly_for_half_period_images():

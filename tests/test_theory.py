@@ -1,4 +1,4 @@
-"""Theorem 1 (Yüce et al., CVPR 2022) and the Jacobi–Anger expansion, checked numerically (inrdict.theory)."""
+"""Theorem 1 (Yüce et al., CVPR 2022) and the Jacobi–Anger expansion, checked numerically (inrdict.analysis.theory)."""
 
 import dataclasses
 import itertools
@@ -10,7 +10,7 @@ import pytest
 from scipy.special import jv
 
 import inrdict
-from inrdict import theory
+from inrdict.analysis import theory
 from inrdict.errors import InrdictError
 
 ALPHA2 = [0.1, 1.0, 0.5]  # rho(x) = 0.1 + x + 0.5 x^2   (K = 2)

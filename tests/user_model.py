@@ -32,4 +32,11 @@ def build_not_a_module(*, key):
 
 
 def build_without_key():
+    """A factory that takes no key (it seeds itself): `analyse` must call it as `build_without_key()`."""
+    import jax
+
+    return build_without_in_features(key=jax.random.key(7))
+
+
+def build_failing():
     return build_without_in_features(key=None)

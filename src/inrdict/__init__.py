@@ -1,14 +1,33 @@
 """inrdict: implicit neural representations as structured dictionaries.
 
-The public API is the names re-exported here; nothing runs at import time. Modules: `models`, `data`,
-`datasets`, `fitting`, `meta`, `spectrum`, `ntk`, `alignment`, `checkpoints`, `experiments`.
+The public API is the names re-exported here; nothing runs at import time. The lens, in three lines:
+
+    import inrdict
+    report = inrdict.lens.analyse(inrdict.Siren(2, (256,) * 4, 1, key=jax.random.key(0)))
+    print(report.summary())
+
+Layers, lowest first. A module may import from its own package and from lower layers only (never up, never
+sideways between packages of one layer); `tests/test_layers.py` parses every import and enforces this table.
+
+    layer  package                     what lives there
+    0      errors, _typing, _io,       errors, shape checks, atomic writes, memory budget, PRNG ids, version
+           _memory, _keys, _version
+    1      models                      INRs as Equinox modules: dense INRs, the other families, the name registry
+    2      ntk | train                 empirical NTK (kernel, operator, stored triangle, solvers) | fit, finetune,
+                                       meta, one loss, one optimiser factory (no files)
+    3      io                          data, datasets, checkpoints, the fingerprint store, resumable runs
+    4      analysis                    the lens (spectrum → energy → learnability → report), alignment,
+                                       probes, frequency spectra, Theorem 1
+    5      plotting                    matplotlib helpers (nothing below imports it)
+    6      experiments                 one module per figure; `experiments.studies` holds what figures share
+    7      cli, __init__, __main__     faces: the command line and this public namespace
 """
 
-from inrdict.alignment import energy_concentration
-from inrdict.checkpoints import load_model, save_model
+from inrdict._version import __version__
+from inrdict.analysis import lens
+from inrdict.analysis.alignment import energy_concentration
 from inrdict.errors import DivergenceError, InrdictError
-from inrdict.fitting import FitResult, fit, predict, psnr_db
-from inrdict.meta import MetaResult, meta_train
+from inrdict.io.checkpoints import load_model, save_model
 from inrdict.models import (
     FFN,
     DenseINR,
@@ -17,17 +36,19 @@ from inrdict.models import (
     Siren,
     count_parameters,
     gaussian_frequencies,
+    make_model,
     partition_trainable,
     positional_encoding_frequencies,
     single_frequency,
 )
-from inrdict.ntk import eigh_descending, empirical_ntk
-
-__version__ = "0.1.0"
+from inrdict.ntk import eigh_descending, empirical_ntk, top_eigenpairs
+from inrdict.train.fit import FitResult, fit, predict
+from inrdict.train.losses import psnr_db
+from inrdict.train.meta import MetaResult, meta_train
 
 __all__ = [
     "FFN", "DenseINR", "DivergenceError", "FitResult", "InrdictError", "Linear", "MetaResult", "ReluMLP", "Siren",
-    "count_parameters", "eigh_descending", "empirical_ntk", "energy_concentration", "fit", "gaussian_frequencies",
-    "load_model", "meta_train", "partition_trainable", "positional_encoding_frequencies", "predict", "psnr_db",
-    "save_model", "single_frequency",
+    "__version__", "count_parameters", "eigh_descending", "empirical_ntk", "energy_concentration", "fit",
+    "gaussian_frequencies", "lens", "load_model", "make_model", "meta_train", "partition_trainable",
+    "positional_encoding_frequencies", "predict", "psnr_db", "save_model", "single_frequency", "top_eigenpairs",
 ]  # fmt: skip

@@ -72,3 +72,15 @@ def atomic_directory(out_dir: str | os.PathLike) -> Iterator[Path]:
     staging.rename(out_dir)
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
+
+
+def os_error_in(error: BaseException) -> OSError | None:
+    """The `OSError` behind `error` (itself, or one it was raised while handling), or None: a library may fail on
+    a full disk with a follow-up error of its own (matplotlib's PDF writer ends in an AttributeError)."""
+    seen = set()
+    while error is not None and id(error) not in seen:
+        if isinstance(error, OSError):
+            return error
+        seen.add(id(error))
+        error = error.__cause__ or error.__context__
+    return None

@@ -271,7 +271,7 @@ def main(argv: list[str] | None = None) -> int:
 
             print(f"wrote {write_index(args.folder)}")
         elif args.command == "import-weights":
-            from inrdict.checkpoints import import_haiku_siren, save_model
+            from inrdict.io.checkpoints import import_haiku_siren, save_model
             from inrdict.models import count_parameters
 
             model = import_haiku_siren(args.source)

@@ -15,6 +15,9 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+from inrdict._io import os_error_in  # noqa: E402
+from inrdict.errors import InrdictError  # noqa: E402
+
 __all__ = ["plt", "save", "image_panel", "tone_panel", "eigenvector_grid", "energy_curves", "row_style",
            "learnability_bars", "psnr_curves"]
 
@@ -22,10 +25,23 @@ PNG_DPI = 150
 
 
 def save(fig, out_dir: Path, stem: str) -> None:
-    """Write `stem`.pdf and `stem`.png and close the figure."""
-    fig.savefig(out_dir / f"{stem}.pdf", bbox_inches="tight")
-    fig.savefig(out_dir / f"{stem}.png", bbox_inches="tight", dpi=PNG_DPI)
-    plt.close(fig)
+    """Write `stem`.pdf and `stem`.png and close the figure.
+
+    Raises:
+        InrdictError: the file cannot be written (a full disk, no permission), in one line naming it and the cause.
+    """
+    path = out_dir / f"{stem}.pdf"
+    try:
+        fig.savefig(path, bbox_inches="tight")
+        path = out_dir / f"{stem}.png"
+        fig.savefig(path, bbox_inches="tight", dpi=PNG_DPI)
+    except Exception as error:
+        cause = os_error_in(error)
+        if cause is None:
+            raise
+        raise InrdictError(f"cannot write figure {path}: {cause.strerror or cause}") from None
+    finally:
+        plt.close(fig)
 
 
 def image_panel(image: np.ndarray, out_dir: Path, stem: str, title: str | None = None, cmap=None) -> None:

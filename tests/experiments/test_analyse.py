@@ -13,12 +13,13 @@ import numpy as np
 import pytest
 
 from inrdict import cli
-from inrdict.checkpoints import save_model
+from inrdict.io.checkpoints import save_model
 from inrdict.errors import InrdictError
 from inrdict.experiments import analyse
-from inrdict.experiments._lens import face_study, resolve_model, study_of, uncached_study
+from inrdict.analysis import lens
+from inrdict.experiments.studies.specs import face_study, resolve_model, study_of
 from inrdict.experiments._run import run_experiment
-from inrdict.families import make_model
+from inrdict.models import make_model
 
 pytestmark = pytest.mark.standard_promotion  # fitting and fine-tuning run Optax's Adam
 
@@ -89,15 +90,19 @@ def test_analyse_a_user_module_in_process_and_through_the_cli(tmp_path):
     assert by_cli["faces"]["energy_at_0.1"] == pytest.approx(results["numbers"]["faces"]["energy_at_0.1"], abs=1e-6)
 
 
-def test_uncached_route_equals_run_study():
-    """A user's module takes the uncached route; on a model run_study can take, both give the same numbers."""
+def test_the_library_lens_equals_the_figures_cached_study():
+    """`lens.analyse` from Python, uncached (as for a user's module), gives the numbers of the figures' cached study."""
     config = dataclasses.replace(analyse.DEFAULT, **SMALL)
     study = study_of(config, dataset="lfw")
     model = make_model("siren", 2, (16, 16), 1, key=jax.random.key(3))
     cached, _ = face_study({"m": model}, study, progress=False)
-    direct, _ = uncached_study(model, study, prefix="model_0")
+    protocol = lens.Protocol("adam", config.random_lr, config.iterations, config.psnr_iteration)
+    report = lens.analyse(model, grid=config.grid_size, n_test=config.n_test, protocol=protocol, fit_steps=0,
+                          use_cache=False)  # fmt: skip
+    direct = report.numbers["faces"]
     for quantity in ("energy_at_0.1", "psnr_at_k", "eigenvalues_within_10pct"):
         assert direct[quantity] == pytest.approx(cached["models"]["m"][quantity], rel=1e-5), quantity
+    assert report.numbers["aliasing"]["skipped"] and report.numbers["fit"]["skipped"]
 
 
 def test_checkpoint_and_matrix_free_route(tmp_path):
@@ -125,7 +130,7 @@ BAD_SPECS = {
     "tests.user_model:nothing": "has no callable 'nothing'",
     "tests.user_model:build_two_outputs": "output shape (1,)",
     "tests.user_model:build_not_a_module": "not an Equinox module",
-    "tests.user_model:build_without_key": "failed: TypeError",
+    "tests.user_model:build_failing": "build_failing() failed: ",
 }
 
 
@@ -145,3 +150,12 @@ def test_knobs_that_do_not_apply_are_refused_and_factories_without_in_features_s
     resolved = resolve_model("tests.user_model:build_without_in_features", analyse.DEFAULT, hidden_1d=(8,))
     assert resolved.one_d is None and "takes no in_features" in resolved.one_d_missing
     assert analyse.out_name(dataclasses.replace(analyse.DEFAULT, model="tests.user_model:build")) == "analyse_tests.user_model_build"
+
+
+def test_a_factory_without_a_key_is_called_without_one(tmp_path):
+    """`def build(): ...` (no `key` parameter) is called as `build()`, not `build(key=...)`."""
+    resolved = resolve_model("tests.user_model:build_without_key", analyse.DEFAULT, hidden_1d=(8,))
+    assert resolved.kind == "factory" and resolved.one_d is None
+    results = run_experiment(analyse, dataclasses.replace(analyse.DEFAULT, model="tests.user_model:build_without_key",
+                                                          **SMALL), tmp_path / "run", progress=False)  # fmt: skip
+    assert results["numbers"]["model"]["class"] == "TanhINR" and "skipped" in results["numbers"]["aliasing"]

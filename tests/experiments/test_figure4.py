@@ -85,10 +85,10 @@ def test_authors_weights_beat_random_sirens_on_embedded_faces():
 
 
 def test_figures_4_and_5_share_models_and_cache_entries():
-    from inrdict.cache import fingerprint
+    from inrdict.io.cache import fingerprint
     from inrdict.experiments import figure5
 
-    from inrdict.experiments import _learnability
+    from inrdict.experiments.studies import learnability as _learnability
 
     four = {row.label: row.model for row in _learnability.siren_sweep_rows(dataclasses.replace(figure4.PAPER, learned_meta=False))}
     five = {label: row[0] for label, row in figure5.build_rows(dataclasses.replace(figure5.PAPER, learned_meta=False)).items()}
@@ -103,16 +103,18 @@ def test_figures_4_and_5_share_models_and_cache_entries():
 def test_a_damaged_cache_entry_is_recomputed(tmp_path, monkeypatch):
     import jax
 
-    from inrdict.cache import CacheDamageWarning, ntk_eigensystem
-    from inrdict.data import ntk_grid
+    from inrdict.analysis.lens import cached_ntk_spectrum
+    from inrdict.io.cache import CacheDamageWarning
+    from inrdict.io.data import ntk_grid
     from inrdict.models import Siren
 
     monkeypatch.setenv("INRDICT_CACHE_DIR", str(tmp_path))
     model, points = Siren(2, (8,), 1, key=jax.random.key(0)), ntk_grid(4)
-    values, _, first = ntk_eigensystem(model, points, np.float32)
+    first, first_cached = cached_ntk_spectrum(model, points)
     (entry,) = (tmp_path / "ntk").iterdir()
     entry.write_bytes(entry.read_bytes()[:100])  # truncated by a crash
     with pytest.warns(CacheDamageWarning, match="damaged ntk cache entry"):
-        again, _, second = ntk_eigensystem(model, points, np.float32)
-    assert not first["cached"] and not second["cached"] and np.allclose(values, again)
-    assert ntk_eigensystem(model, points, np.float32)[2]["cached"]
+        again, again_cached = cached_ntk_spectrum(model, points)
+    assert not first_cached and not again_cached and np.allclose(first.eigvals, again.eigvals)
+    third, third_cached = cached_ntk_spectrum(model, points)
+    assert third_cached and np.array_equal(third.eigvals, first.eigvals) and third.route == "dense"

@@ -4,7 +4,7 @@ import jax
 import numpy as np
 import pytest
 
-from inrdict.data import ntk_grid
+from inrdict.io.data import ntk_grid
 from inrdict.experiments import figure5
 from inrdict.experiments._run import run_experiment
 from inrdict.models import Siren
@@ -68,7 +68,7 @@ def test_dominant_frequency_of_known_patterns():
 @pytest.mark.skipif(not reference_pickle_path().exists(), reason="authors' meta-learned weights not available")
 def test_authors_meta_siren_has_a_far_flatter_spectrum():
     """SPEC §5: ~950 vs ~47 eigenvalues within 10 % of the largest on the 64 x 64 grid (meta vs random SIREN-30)."""
-    from inrdict.checkpoints import import_haiku_siren
+    from inrdict.io.checkpoints import import_haiku_siren
 
     points = ntk_grid(64)
     counts = {}

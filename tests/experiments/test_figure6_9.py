@@ -9,7 +9,8 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from inrdict.experiments import _mappings, figure6, figure7, figure8, figure9
+from inrdict.experiments import figure6, figure7, figure8, figure9
+from inrdict.experiments.studies import mappings as _mappings
 from inrdict.experiments._run import run_experiment
 
 pytestmark = pytest.mark.standard_promotion  # these tests run Optax's Adam
@@ -134,7 +135,7 @@ def test_ffn_large_sigma_aliases_and_small_sigma_much_less(runs):
 
 
 def test_ffn_has_comparable_size_to_figure_3s_siren():
-    from inrdict.experiments import _tones
+    from inrdict.experiments.studies import tones as _tones
     from inrdict.models import Siren, count_parameters
 
     ffn = _tones.ffn(figure9.DEFAULT, 3.0, jax.random.key(0), jax.random.key(1))

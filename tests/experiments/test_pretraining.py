@@ -10,10 +10,12 @@ import numpy as np
 import pytest
 
 import inrdict
-from inrdict import checkpoints, data
+from inrdict.io import checkpoints
+from inrdict.io import data
 from inrdict.errors import InrdictError
-from inrdict.experiments import _pretrained, figure13, figure14, figure15, figure16, pretraining
-from inrdict.experiments._rows import siren_row
+from inrdict.experiments import figure13, figure14, figure15, figure16, pretraining
+from inrdict.experiments.studies import pretrained as _pretrained
+from inrdict.experiments.studies.rows import siren_row
 from inrdict.experiments._run import run_experiment
 
 pytestmark = pytest.mark.standard_promotion  # these tests run Optax's Adam

@@ -19,8 +19,17 @@ The contract (checked for every registered module by `check_contract`, and by th
   `ARTEFACT_DESCRIPTION`, `artefact_label(config)` and `learn(config, folder, *, progress)`.
 * `IN_REPRODUCE` (optional, default True) — False for a tool that is no figure of the paper (`analyse`):
   `reproduce` skips it, `figure NAME` and `list` still know it.
+* `publish(results, config, folder)` (optional) — files besides the figures written into the run folder before it
+  is committed (the meta-learned checkpoint and its log); `out_name(config)` (`analyse`) — the run folder's name
+  under `figures/` when no `--out` is given (`analyse_<model>`; figures use `NAME`).
 
-No experiment imports another: shared model rows live in `_rows`, artefacts are resolved by registry name.
+The runner (`_run.run_experiment`) calls, in order: `compute`, `claims`, `sanity`, `versus_paper`, writes
+results.json and arrays.npz, then `plot` and `publish`, all into a staging folder renamed into place at the end.
+
+No experiment imports another: what figures share lives in `studies/` (model rows, the face-learnability study,
+model specs, mappings, tones, pretrained rows); artefacts are resolved by registry name (`_artefacts`). The
+measurements themselves are the library's (`inrdict.analysis.lens`): experiments choose rows, aggregate over
+seeds, state claims and plot.
 """
 
 from __future__ import annotations

@@ -20,7 +20,7 @@ import dataclasses
 import json
 from pathlib import Path
 
-from inrdict import cache
+from inrdict.io import cache
 from inrdict.errors import InrdictError
 
 COMPLETE_MARK = "training.json"
@@ -36,7 +36,7 @@ def producer_config(producer: str, preset: str, **overrides):
 
 def folder(producer: str, config) -> Path:
     """Where the artefact of `producer` learned with `config` lives (whether or not it exists yet)."""
-    from inrdict import __version__
+    from inrdict._version import __version__
     from inrdict.experiments import REGISTRY
     from inrdict.experiments._run import to_jsonable
 

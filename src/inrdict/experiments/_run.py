@@ -178,6 +178,14 @@ def _parse(hint, text: str, name: str):
     raise InrdictError(f"cannot parse {text!r} for config field {name} (type {hint})")
 
 
+def claim_slug(label: str, *, short_meta: bool = False) -> str:
+    """A row label as the prefix of a claim's name: "Meta (seed_maml)" → "meta_seed_maml"; with `short_meta`, the
+    paper's "Meta SIREN" row is plain "meta"."""
+    if short_meta and label == "Meta SIREN":
+        return "meta"
+    return label.lower().replace(" ", "_").replace("(", "").replace(")", "")
+
+
 def run_experiment(module, config, out_dir: str | os.PathLike, *, progress: bool = True, preset: str | None = None) -> dict:
     """Compute one experiment and write its run folder atomically; returns the results as written.
 

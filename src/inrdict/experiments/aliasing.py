@@ -1,6 +1,6 @@
 """Aliasing as a curve (not in the paper; SPEC §7): where does the 105 Hz alias of Figs. 3 and 9 set in?
 
-Fig. 3's problem (`_tones`: a 23 Hz sine, trained on the 128 even-indexed of 256 samples, 2000 full-batch Adam steps
+Fig. 3's problem (`studies.tones`: a 23 Hz sine, trained on the 128 even-indexed of 256 samples, 2000 full-batch Adam steps
 at lr 1e-4) fitted by SIRENs 1 → 128 → 128 → 1 ("fit" convention, hidden ω0 = 30) over a range of first ω0, and by
 the FFN of comparable size (64 frequencies B = σ N(0, 1), hidden 128, → 1) over a range of σ. For each knob value
 and seed: the level of the ±105 Hz alias below the ±23 Hz peak on the 256-point grid (dB). Each seed draws the
@@ -31,8 +31,9 @@ import jax.numpy as jnp
 import numpy as np
 
 from inrdict.errors import DivergenceError, InrdictError
-from inrdict.experiments import _tones
-from inrdict.fitting import adam, encode_inputs, fit_steps, init_state
+from inrdict.experiments.studies import tones as _tones
+from inrdict.train.fit import encode_inputs, fit_steps, init_state
+from inrdict.train.optim import adam
 from inrdict.models import Siren
 
 NAME = "aliasing"

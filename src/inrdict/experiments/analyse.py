@@ -2,15 +2,15 @@
 
 MODEL (the `model` field) is a model name with knob fields (relu, ffn, siren, gauss, wire, wire_real, finer, sinc,
 mfn; e.g. ``analyse wire --set omega0=20``), ``package.module:factory`` returning your own single-output Equinox
-module (called with ``key=``), or an inrdict checkpoint file (see `_lens` for the grammar). One run measures:
+module (called with ``key=``), or an inrdict checkpoint file (see `studies.specs` for the grammar). One run measures:
 
 * the empirical NTK on the grid_size² grid `linspace(0, 1, N+1)[:-1]` (SPEC §2, §4): its spectrum and decay
   (eigenvalues within 10 % of λ₀, where λ_i/λ₀ drops below 10^-p), all eigenpairs up to 64² and the `top_k`
-  largest (matrix-free, `inrdict.ntk_operator`) above — E(t) is then exact only for t ≥ λ_k/λ₀ and the curve
+  largest (matrix-free, `inrdict.ntk`) above — E(t) is then exact only for t ≥ λ_k/λ₀ and the curve
   stops there;
 * the top `n_eigenvectors` eigenvectors (the dictionary's first atoms), their dominant spatial frequencies, and the
   radial power spectrum of their span;
-* E(λ) and E(0.1) of held-out faces and PSNR@k after the fine-tuning protocol (`_learnability.run_study`, one row:
+* E(λ) and E(0.1) of held-out faces and PSNR@k after the fine-tuning protocol (`inrdict.analysis.lens.analyse`, one row:
   one seeded 50 % pixel mask, Adam at `random_lr`, held-out PSNR after `psnr_iteration` updates);
 * an aliasing score (Fig. 3's test on a 1-D version built with the same knobs, in_features = 1, widths
   `alias_hidden`): how far below the 23 Hz peak the 105 Hz alias sits on the 256-sample grid, in dB;
@@ -27,16 +27,14 @@ import time
 from pathlib import Path
 from typing import Literal
 
-import jax
 import numpy as np
 
+from inrdict._keys import init_key, model_key
+from inrdict.analysis import lens
 from inrdict.errors import InrdictError
-from inrdict.experiments import _learnability
-from inrdict.experiments._lens import (
-    LENS_IDS, aliasing_score, eigenvector_frequencies, face_study, fit_test_image, model_key,
-    number, resolve_model, spectrum_decay, study_of, top_eigenvectors,
-)  # fmt: skip
 from inrdict.experiments._run import validate_config
+from inrdict.experiments.studies import learnability
+from inrdict.experiments.studies.specs import resolve_model
 from inrdict.models import count_parameters
 
 NAME = "analyse"
@@ -51,7 +49,7 @@ class Config:
     """`analyse` settings. Knob fields left None keep the model's recommended settings (`families.model_knobs`)."""
 
     model: str = "siren"  # model name, package.module:factory, or checkpoint path
-    # knobs (model names only; see `_lens.KNOB_FIELDS` for which model takes which)
+    # knobs (model names only; see `inrdict.models.KNOB_FIELDS` for which model takes which)
     omega0: float | None = None  # SIREN / FINER first ω0, WIRE ω0, sinc ω
     hidden_omega0: float | None = None
     sigma: float | None = None  # Gaussian width, FFN σ
@@ -65,7 +63,7 @@ class Config:
     # NTK and faces
     grid_size: int = 64
     precision: Literal["float32", "float64"] = "float32"
-    spectrum: Literal["auto", "dense", "matrix_free"] = "auto"  # auto: all eigenpairs up to 64², the top_k above
+    spectrum: lens.SpectrumRoute = "auto"  # auto: all eigenpairs up to 64², the top_k above
     top_k: int = 128  # eigenpairs on the matrix-free route (at most the grid points)
     n_eigenvectors: int = 10
     dataset: Literal["auto", "lfw", "celeba", "folder"] = "auto"  # auto: embedded LFW faces, a folder with data_dir
@@ -118,73 +116,35 @@ def out_name(config: Config) -> str:
 
 
 def compute(config: Config, *, progress: bool = True) -> tuple[dict, dict[str, np.ndarray]]:
-    seconds = {}
+    """Resolve the model spec, then `inrdict.analysis.lens.analyse` with the config's settings."""
     start = time.perf_counter()
     resolved = resolve_model(config.model, config, hidden_1d=config.alias_hidden)
-    study = study_of(config, dataset=config.face_dataset)
-    label, model = resolved.label, resolved.model
-    seconds["build"] = time.perf_counter() - start
+    model, label = resolved.model, resolved.label
+    one_d = None
+    if resolved.one_d is not None:
+        one_d = resolved.one_d(model_key(resolved.family, config.seed) if resolved.family else init_key(config.seed, "factory"))
+    build_seconds = time.perf_counter() - start
     if progress:
         print(f"  analysing {label}: {count_parameters(model):,} trained parameters", flush=True)
-
-    start = time.perf_counter()
-    faces, face_arrays = face_study({label: model}, study, progress=progress)
-    row = faces["models"][label]
-    eigvals, top = top_eigenvectors(model, label, study, config.n_eigenvectors)
-    frequencies, vectors, radial = eigenvector_frequencies(top, config.grid_size)
-    seconds["ntk_and_faces"] = time.perf_counter() - start
-
-    start = time.perf_counter()
-    if resolved.one_d is None:
-        aliasing, alias_arrays = {"skipped": resolved.one_d_missing}, {}
+    protocol = lens.Protocol("adam", config.random_lr, config.iterations, config.psnr_iteration)
+    report = lens.analyse(
+        model, grid=config.grid_size, precision=config.precision, route=config.spectrum, top_k=config.top_k,
+        n_eigenvectors=config.n_eigenvectors, protocol=protocol, faces=config.face_dataset, data_dir=config.data_dir,
+        n_test=config.n_test, seed=config.seed, one_d=one_d, alias_steps=config.alias_steps, alias_lr=config.alias_lr,
+        fit_size=config.fit_size, fit_steps=config.fit_steps, fit_lr=config.fit_lr, label=label, progress=progress,
+    )  # fmt: skip
+    numbers = report.numbers
+    numbers["model"] = {"spec": config.model, "label": label, "kind": resolved.kind, "family": resolved.family,
+                        "knobs": resolved.knobs, **{k: v for k, v in numbers["model"].items() if k != "label"}}  # fmt: skip
+    if one_d is None:
+        numbers["aliasing"] = {"skipped": resolved.one_d_missing}
     else:
-        key = model_key(resolved.family, config.seed) if resolved.family else jax.random.fold_in(
-            jax.random.key(config.seed), LENS_IDS["factory"])  # fmt: skip
-        aliasing, alias_arrays = aliasing_score(resolved.one_d(key), config.seed, steps=config.alias_steps,
-                                                learning_rate=config.alias_lr, progress=progress, label=label)  # fmt: skip
-        aliasing["one_d_model"] = (f"{config.model}(key=..., in_features=1)" if resolved.kind == "factory" else
-                                   f"a fresh 1-D {resolved.family} (hidden {list(config.alias_hidden)}) with the same "
-                                   f"knobs: {resolved.knobs or 'the recommended settings'}")  # fmt: skip
-    seconds["aliasing"] = time.perf_counter() - start
-    start = time.perf_counter()
-    fitted, reconstruction = fit_test_image(model, config.fit_size, steps=config.fit_steps, learning_rate=config.fit_lr,
-                                            progress=progress)  # fmt: skip
-    seconds["fit"] = time.perf_counter() - start
-
-    prefix = row["array_prefix"]
-    numbers = {
-        "model": {"spec": config.model, "label": label, "kind": resolved.kind, "family": resolved.family,
-                  "knobs": resolved.knobs, "class": type(model).__name__, "parameters": count_parameters(model),
-                  "hidden": list(getattr(model, "hidden", ()))},
-        "spectrum": {"route": row["spectrum_route"], "precision": config.precision, "eigenpairs": row["eigenpairs"],
-                     "grid_size": config.grid_size, **spectrum_decay(eigvals),
-                     "energy_curve_stops_at": row["energy_curve_stops_at"],
-                     "note": "all eigenpairs (E(t) exact for every t)" if row["spectrum_route"] == "dense" else
-                             f"top {row['eigenpairs']} eigenpairs only: E(t) exact for t ≥ λ_k/λ₀ = "
-                             f"{row['energy_curve_stops_at']:.3g}, the curve stops there"},
-        "eigenvectors": {"count": int(top.shape[1]), **frequencies},
-        "faces": {"dataset": faces["dataset"], "n_test_images": faces["n_test_images"],
-                  "energy_at_0.1": row["energy_at_0.1"], "eigenvalues_within_10pct": row["eigenvalues_within_10pct"],
-                  "total_energy_full_basis": row["total_energy_full_basis"],
-                  "psnr_iteration": config.psnr_iteration, "psnr_at_k": row["psnr_at_k"],
-                  "psnr_protocol": faces.get("psnr_protocol", f"held-out pixels after {config.psnr_iteration} Adam "
-                                             f"updates on the other half (one seeded mask)"),
-                  "test_psnr_curve": row["test_psnr_curve"], "train_psnr_curve": row["train_psnr_curve"],
-                  "finetune": f"adam, lr {config.random_lr:g}"},
-        "aliasing": aliasing,
-        "fit": fitted,
-        "seconds": seconds,
-    }  # fmt: skip
-    arrays = {
-        "normalised_eigenvalues": face_arrays[f"{prefix}_normalised_eigenvalues"],
-        "energy_thresholds": face_arrays["thresholds"],
-        "energy_at_thresholds": face_arrays[f"{prefix}_energy_at_thresholds"],
-        "energy_curve_mean": face_arrays[f"{prefix}_energy_curve_mean"],
-        "test_psnr_db": face_arrays[f"{prefix}_test_psnr_db"],
-        "eigenvectors": vectors, "subspace_radial_power": radial, "fit_reconstruction": reconstruction,
-        **alias_arrays,
-    }  # fmt: skip
-    return numbers, arrays
+        numbers["aliasing"]["one_d_model"] = (
+            f"{config.model}(in_features=1)" if resolved.kind == "factory" else
+            f"a fresh 1-D {resolved.family} (hidden {list(config.alias_hidden)}) with the same knobs: "
+            f"{resolved.knobs or 'the recommended settings'}")  # fmt: skip
+    numbers["seconds"] = {"build": build_seconds, **numbers["seconds"]}
+    return numbers, report.arrays
 
 
 def claims(numbers: dict, config: Config) -> dict[str, bool]:
@@ -202,22 +162,11 @@ def sanity(numbers: dict, config: Config) -> dict[str, bool]:
     """The energy of every face on all computed eigenvectors: 1 with the full basis, at most 1 with the top k."""
     row = {"total_energy_full_basis": numbers["faces"].get("total_energy_full_basis", 1.0),
            "spectrum_route": numbers["spectrum"]["route"]}  # fmt: skip
-    return _learnability.sanity({"models": {"model": row}}, config)
+    return learnability.sanity({"models": {"model": row}}, config)
 
 
 def summary(numbers: dict) -> list[tuple[str, str]]:
-    s, f, e, a = numbers["spectrum"], numbers["faces"], numbers["eigenvectors"], numbers["aliasing"]
-    alias = a.get("skipped") or (f"105 Hz alias {a['alias_below_signal_db']:.1f} dB below the 23 Hz peak "
-                                 f"(train PSNR {a['train_psnr_db']:.1f} dB)")  # fmt: skip
-    return [
-        ("model", f"{numbers['model']['label']}: {numbers['model']['class']}, {numbers['model']['parameters']:,} parameters"),
-        ("NTK", f"{s['eigenpairs']} eigenpairs ({s['route']}, {s['precision']}), {s['eigenvalues_within_10pct']} within "
-                f"10 % of λ0; top-{e['count']} dominant freq {e['mean_dominant_frequency']:.2f} cyc/unit"),
-        ("faces", f"E(0.1) = {number(f['energy_at_0.1'], '.3f')}   PSNR@{f['psnr_iteration']} = {f['psnr_at_k']:.2f} dB "
-                  f"({f['n_test_images']} {f['dataset']} faces)"),
-        ("aliasing", alias),
-        ("fit", f"{numbers['fit']['image']}: {numbers['fit']['psnr_db']:.2f} dB after {numbers['fit']['steps']} steps"),
-    ]  # fmt: skip
+    return lens.Report(numbers, {}).summary()
 
 
 def plot(results: dict, arrays: dict, out_dir: Path) -> None:
@@ -238,7 +187,7 @@ def plot(results: dict, arrays: dict, out_dir: Path) -> None:
     faces = numbers["faces"]
     ax = fig.add_subplot(top_row[1])
     energy_curves(ax, [("E", ratio[: arrays["energy_curve_mean"].size], arrays["energy_curve_mean"], {"color": "darkred"})],
-                  f"E(λ) of {faces['n_test_images']} held-out {faces['dataset']} faces: E(0.1) = {number(faces['energy_at_0.1'], '.3f')}")
+                  f"E(λ) of {faces['n_test_images']} held-out {faces['dataset']} faces: E(0.1) = {lens.format_number(faces['energy_at_0.1'], '.3f')}")
     ax.get_legend().remove()
     ax.set_ylabel("energy on eigenvectors with larger eigenvalue")
     radial = arrays["subspace_radial_power"]

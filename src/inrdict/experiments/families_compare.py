@@ -1,12 +1,12 @@
 """INR families on one footing (beyond the paper): does energy concentration predict learnability across families?
 
-Every model of `inrdict.families.MODEL_NAMES` — ReLU MLP, FFN (RFF σ), SIREN, Gaussian, complex and real WIRE,
+Every model of `inrdict.models.MODEL_NAMES` — ReLU MLP, FFN (RFF σ), SIREN, Gaussian, complex and real WIRE,
 FINER, sinc, Gabor MFN — at about the paper's SIREN's parameter count (198,401; `matched_hidden`) with each
 paper's recommended settings, plus a small sweep of each family's main frequency knob (`FREQUENCY_KNOB`: the
 recommended value times `sweep_factors`). Rows of one family share their initialisation key, so a sweep's rows
 differ only in the knob (as Fig. 4's ω0 sweep, SPEC §10). Per row, on the same protocol as Figs. 4 and 10:
 
-* E(0.1) of held-out faces on the NTK eigenvectors (`_learnability.run_study`, grid_size² grid);
+* E(0.1) of held-out faces on the NTK eigenvectors (`studies.learnability.run_study`, grid_size² grid);
 * PSNR@k: held-out PSNR after k Adam updates from the initialisation (one seeded 50 % mask, lr `random_lr`);
 * the aliasing score of a 1-D version with the same knobs (Fig. 3's 23 Hz test): dB from the 23 Hz peak down to
   the 105 Hz alias on the 256-sample grid (small = strong aliasing);
@@ -29,12 +29,14 @@ import numpy as np
 import scipy.stats
 
 from inrdict.errors import InrdictError
-from inrdict.experiments._learnability import spearman_energy_vs_psnr
-from inrdict.experiments._lens import (
-    aliasing_score, eigenvector_frequencies, face_study, model_key, number, study_of, top_eigenvectors,
-)  # fmt: skip
+from inrdict.experiments.studies.learnability import spearman_energy_vs_psnr
+from inrdict._keys import model_key
+from inrdict.analysis.lens import SpectrumRoute
+from inrdict.analysis.lens import format_number as number
+from inrdict.analysis.probes import aliasing_score, eigenvector_frequencies
+from inrdict.experiments.studies.specs import face_study, study_of, top_eigenvectors
 from inrdict.experiments._run import validate_config
-from inrdict.families import FREQUENCY_KNOB, MODEL_NAMES, make_model, matched_hidden, model_knobs
+from inrdict.models import FREQUENCY_KNOB, MODEL_NAMES, make_model, matched_hidden, model_knobs
 from inrdict.models import count_parameters
 
 NAME = "families"
@@ -51,7 +53,7 @@ class Config:
     sweep_factors: tuple[float, ...] = (0.5, 2.0)  # frequency knob = recommended value × each factor (besides ×1)
     grid_size: int = 32
     precision: Literal["float32", "float64"] = "float32"  # E(0.1) needs only the eigenvalues within 10 % of λ0
-    spectrum: Literal["auto", "dense", "matrix_free"] = "auto"
+    spectrum: SpectrumRoute = "auto"
     top_k: int = 128
     dataset: Literal["lfw", "celeba", "folder"] = "lfw"
     data_dir: str | None = None

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import scipy.stats
 
-from inrdict.experiments import _learnability as study
+from inrdict.experiments.studies import learnability as study
 
 NAME = "figure_10"
 TITLE = "Fine-tuning curves (held-out and training PSNR, iterations 0–10) of Fig. 4's rows"

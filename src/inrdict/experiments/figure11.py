@@ -16,8 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
-from inrdict.experiments import _learnability as study
-from inrdict.experiments._rows import ffn_row, meta_rows, relu_row
+from inrdict.experiments.studies import learnability as study
+from inrdict.experiments.studies.rows import ffn_row, meta_rows, relu_row
 
 NAME = "figure_11"
 TITLE = "FFN σ = 0.1…10 and a meta-learned FFN: E(λ) of held-out faces and PSNR@3"

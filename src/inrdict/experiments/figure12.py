@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from inrdict.experiments import _learnability as study
+from inrdict.experiments.studies import learnability as study
 
 NAME = "figure_12"
 TITLE = "Fig. 4 with a Reptile-meta-learned SIREN: E(λ) of held-out faces and PSNR@3"

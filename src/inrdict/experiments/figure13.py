@@ -26,8 +26,9 @@ from pathlib import Path
 
 import numpy as np
 
-from inrdict.experiments import _learnability as study
-from inrdict.experiments import _pretrained as pre
+from inrdict.experiments.studies import learnability as study
+from inrdict.experiments._run import claim_slug
+from inrdict.experiments.studies import pretrained as pre
 
 NAME = "figure_13"
 TITLE = "Single-image pretraining (5 / 50 / long) vs random and meta SIREN: E(λ) of held-out faces and PSNR@3"
@@ -64,7 +65,7 @@ def claims(numbers: dict, config: Config) -> dict[str, bool]:
     }
     pretrained = [numbers["models"][label] for label in numbers["pretraining"]["labels"]]
     for label in pre.meta_labels(numbers):
-        meta, slug = numbers["models"][label], "meta" if label == "Meta SIREN" else pre.slug(label)
+        meta, slug = numbers["models"][label], claim_slug(label, short_meta=True)
         result[f"{slug}_beats_every_pretrained_energy_at_0.1"] = all(meta["energy_at_0.1"] > m["energy_at_0.1"] for m in pretrained)
         result[f"{slug}_beats_every_pretrained_psnr_at_{k}"] = all(meta["psnr_at_k"] > m["psnr_at_k"] for m in pretrained)
     return result

@@ -19,8 +19,9 @@ from pathlib import Path
 
 import numpy as np
 
-from inrdict.experiments import _learnability as study
-from inrdict.experiments import _pretrained as pre
+from inrdict.experiments.studies import learnability as study
+from inrdict.experiments._run import claim_slug
+from inrdict.experiments.studies import pretrained as pre
 
 NAME = "figure_14"
 TITLE = "Fine-tuning curves (held-out and training PSNR, iterations 0–10) of Fig. 13's pretrained, random and meta SIRENs"
@@ -55,7 +56,7 @@ def claims(numbers: dict, config: Config) -> dict[str, bool]:
     pretrained = [np.asarray(numbers["models"][label]["test_psnr_curve"])[1:] for label in numbers["pretraining"]["labels"]]
     for label in pre.meta_labels(numbers):
         meta = np.asarray(numbers["models"][label]["test_psnr_curve"])[1:]
-        slug = "meta" if label == "Meta SIREN" else pre.slug(label)
+        slug = claim_slug(label, short_meta=True)
         result[f"{slug}_leads_every_pretrained_at_every_iteration"] = bool(np.all(meta > np.max(pretrained, axis=0)))
     return result
 

@@ -1,7 +1,7 @@
 """Figure 15 — how learnable each NTK eigenfunction is: PSNR of fitting the i-th eigenvector from the initialisation.
 
 For the meta-learned SIREN (the paper's curve) and, as a second curve not in the paper, the random SIREN-30 of
-seed `seed`: the empirical NTK at initialisation on the grid is fully eigendecomposed (`_rows.eigensystems`, the
+seed `seed`: the empirical NTK at initialisation on the grid is fully eigendecomposed (`studies.rows.eigensystems`, the
 cache Figs. 4 and 13 fill), and the i-th eigenvector (i = 0, `index_stride`, … ≤ `max_index`), as an image on the
 grid, is fitted from that initialisation (plain MSE on all pixels, full batch; optimiser below) for `steps`
 updates; the final PSNR (all pixels, peak 1) is plotted against i. The paper (meta SIREN, CelebA 64², 2000 steps)
@@ -39,14 +39,15 @@ import numpy as np
 import scipy.stats
 from jaxtyping import Float
 
-from inrdict import data
+from inrdict.io import data
 from inrdict._typing import AnyArray
 from inrdict.errors import InrdictError
-from inrdict.experiments import _pretrained as pre
-from inrdict.experiments._rows import eigensystems, meta_rows, siren_row
-from inrdict.experiments._run import validate_config
-from inrdict.finetune import Optimizer, make_optimizer
-from inrdict.fitting import encode_inputs, fit_steps, init_state, mse_value_and_grad, psnr_db
+from inrdict.experiments.studies import pretrained as pre
+from inrdict.experiments.studies.rows import MetaRowFields, eigensystems, meta_rows, siren_row
+from inrdict.experiments._run import claim_slug, validate_config
+from inrdict.train.optim import Optimizer, make_optimizer
+from inrdict.train.fit import encode_inputs, fit_steps, init_state, mse_value_and_grad
+from inrdict.train.losses import psnr_db
 
 NAME = "figure_15"
 TITLE = "Learnability of individual NTK eigenfunctions: PSNR of fitting the i-th eigenvector (meta and random SIREN)"
@@ -56,7 +57,7 @@ PAPER_PSNR_DB = {"first": 40.0, "near_800": 36.5}  # meta SIREN, CelebA 64², 20
 
 
 @dataclasses.dataclass(frozen=True)
-class Config:
+class Config(MetaRowFields):
     """Figure 15 settings; the defaults are the paper's (64² grid, i = 0 … 800, 2000 Adam steps: a GPU job)."""
 
     grid_size: int = 64
@@ -71,10 +72,6 @@ class Config:
     random_omega0: float = 30.0
     precision: Literal["float32", "float64"] = "float64"  # of the NTK and its eigendecomposition
     targets_per_chunk: int = 8  # targets fitted together (vmapped; for a GPU), chunks one after another (1: a CPU's best)
-    learned_meta: bool = True
-    meta_preset: Literal["paper", "default"] = "paper"
-    meta_checkpoint: str | None = None
-    meta_weights: str | None = None
     data_dir: str | None = None  # CelebA folder, needed only to meta-learn the paper preset's SIREN
     seed: int = 0
 
@@ -194,7 +191,7 @@ def compute(config: Config, *, progress: bool = True) -> tuple[dict, dict[str, n
 
 def claims(numbers: dict, config: Config) -> dict[str, bool]:
     """PSNR falls with the eigenvector index (Spearman ≤ −0.5), for every model (the paper: the meta SIREN)."""
-    return {f"{'meta' if label == 'Meta SIREN' else pre.slug(label)}_psnr_falls_with_index_spearman_le_-0.5":
+    return {f"{claim_slug(label, short_meta=True)}_psnr_falls_with_index_spearman_le_-0.5":
             m["spearman_index_vs_psnr"] <= -0.5 for label, m in numbers["models"].items()}  # fmt: skip
 
 

@@ -30,13 +30,13 @@ from typing import Literal
 
 import numpy as np
 
-from inrdict import data
-from inrdict.alignment import center_signals, cumulative_energy
+from inrdict.io import data
+from inrdict.analysis.alignment import center_signals, cumulative_energy
 from inrdict.errors import InrdictError
-from inrdict.experiments import _pretrained as pre
-from inrdict.experiments._learnability import test_faces
-from inrdict.experiments._rows import eigensystems, meta_rows, siren_row
-from inrdict.experiments._run import validate_config
+from inrdict.experiments.studies import pretrained as pre
+from inrdict.io.datasets import held_out_faces
+from inrdict.experiments.studies.rows import MetaRowFields, eigensystems, meta_rows, siren_row
+from inrdict.experiments._run import claim_slug, validate_config
 
 NAME = "figure_16"
 TITLE = "Top NTK eigenvectors of random, single-image-pretrained (5 / 50 / long) and MAML / Reptile meta SIRENs"
@@ -46,7 +46,7 @@ REPTILE = "Meta SIREN (Reptile)"
 
 
 @dataclasses.dataclass(frozen=True)
-class Config:
+class Config(MetaRowFields):
     """Figure 16 settings; the defaults are the paper's (64² grid, CelebA; float64 like Fig. 13 to share its cache)."""
 
     dataset: Literal["celeba", "lfw", "folder"] = "celeba"  # held-out faces of the energy numbers
@@ -57,11 +57,7 @@ class Config:
     n_seeds: int = 3  # random SIREN-30 rows: seeds seed, seed + 1, …
     precision: Literal["float32", "float64"] = "float64"
     pretrain_preset: Literal["paper", "default", "long"] = "paper"
-    learned_meta: bool = True  # the MAML row (and the Reptile row when `reptile`)
     reptile: bool = True
-    meta_preset: Literal["paper", "default"] = "paper"
-    meta_checkpoint: str | None = None  # used for the MAML row (and the Reptile row) instead of the artefacts
-    meta_weights: str | None = None  # optional extra row
     seed: int = 0
 
     def __post_init__(self):
@@ -97,7 +93,7 @@ def build_rows(config: Config, *, progress: bool = True) -> tuple[dict[str, obje
 def compute(config: Config, *, progress: bool = True) -> tuple[dict, dict[str, np.ndarray]]:
     k, grid = config.n_eigenvectors, config.grid_size
     models, face_of, producer = build_rows(config, progress=progress)
-    dataset, held_out = test_faces(config.dataset, grid, config.data_dir, config.seed, config.n_test)
+    dataset, held_out = held_out_faces(config.dataset, grid, config.data_dir, config.seed, config.n_test)
     own = pre.pretraining_faces(producer.dataset, grid, config.data_dir, config.seed, producer.face_indices)
     own_signals = dict(zip(producer.face_indices, center_signals(own)))
     held_out_signals, start = center_signals(held_out), f"{pre.random_label(producer.first_omega0)} (seed {config.seed})"
@@ -149,7 +145,7 @@ def claims(numbers: dict, config: Config) -> dict[str, bool]:
     random = [m["held_out_energy_within_10pct"] for label, m in models.items() if label.startswith("SIREN")]
     for label, m in models.items():
         if label.startswith("Meta"):
-            slug = "meta" if label == "Meta SIREN" else pre.slug(label)
+            slug = claim_slug(label, short_meta=True)
             result[f"{slug}_holds_more_held_out_face_energy_within_10pct_than_random"] = m["held_out_energy_within_10pct"] > max(random)
     return result
 

@@ -20,11 +20,13 @@ from pathlib import Path
 import jax
 import numpy as np
 
-from inrdict import data, spectrum
+from inrdict.io import data
+from inrdict.analysis import spectrum
 from inrdict._memory import require_memory
 from inrdict.errors import InrdictError
 from inrdict.experiments._run import validate_config
-from inrdict.fitting import fit, psnr_db
+from inrdict.train.fit import fit
+from inrdict.train.losses import psnr_db
 from inrdict.models import FFN, gaussian_frequencies, single_frequency
 
 NAME = "figure_2"

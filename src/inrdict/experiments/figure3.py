@@ -15,9 +15,11 @@ from pathlib import Path
 import jax
 import numpy as np
 
-from inrdict import data, spectrum
+from inrdict.io import data
+from inrdict.analysis import spectrum
 from inrdict.experiments._run import validate_config
-from inrdict.fitting import fit, predict, psnr_db
+from inrdict.train.fit import fit, predict
+from inrdict.train.losses import psnr_db
 from inrdict.models import Siren
 
 NAME = "figure_3"

@@ -6,7 +6,7 @@ mean-subtracted) is projected on the eigenvectors (SPEC §4):
     E(t) = mean_g  sum_{i : λ_i / λ_0 >= t} <v_i, g>² / ||g||²,
 
 drawn against λ_i / λ_0 on a log axis from 1 to 1e-10, with PSNR@3 in the legend: the held-out PSNR after 3
-fine-tuning updates (`_learnability`, SPEC §7). The SIREN rows of a seed share one initialisation and differ only
+fine-tuning updates (`studies.learnability`, SPEC §7). The SIREN rows of a seed share one initialisation and differ only
 in ω0 (SPEC §10); with `n_seeds` > 1 every number is a mean ± std over seeds.
 
 Claims (recorded whatever the outcome): the meta-learned SIREN has the highest E(0.1) and the highest PSNR@3;
@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from inrdict.experiments import _learnability as study
+from inrdict.experiments.studies import learnability as study
 
 NAME = "figure_4"
 TITLE = "Energy concentration E(λ) of held-out faces and PSNR@3 after fine-tuning: ReLU, SIREN ω0 = 5…100, meta SIREN"

@@ -21,12 +21,14 @@ from typing import Literal
 
 import numpy as np
 
-from inrdict import data
-from inrdict.cache import spectrum_route
+from inrdict.io import data
+from inrdict.analysis.lens import SpectrumRoute, planned_route
 from inrdict.errors import InrdictError
-from inrdict.experiments._rows import eigensystems, ffn_row, meta_rows, relu_row, require_grid_fits, siren_row
-from inrdict.datasets import load_faces
-from inrdict.experiments._run import validate_config
+from inrdict.experiments.studies.rows import (
+    MetaRowFields, eigensystems, ffn_row, meta_rows, relu_row, require_grid_fits, siren_row,
+)  # fmt: skip
+from inrdict.io.datasets import load_faces
+from inrdict.experiments._run import claim_slug, validate_config
 
 NAME = "figure_5"
 TITLE = "NTK eigenvectors (the dictionary atoms) of ReLU, FFN σ=1/10, SIREN ω0=5/30/100 and the meta-learned SIREN"
@@ -35,7 +37,7 @@ REQUIRES = ("meta",)
 
 
 @dataclasses.dataclass(frozen=True)
-class Config:
+class Config(MetaRowFields):
     """Figure 5 settings (the paper preset computes in float64, shared with Fig. 4 through the cache)."""
 
     grid_size: int = 64
@@ -44,13 +46,9 @@ class Config:
     ffn_features: int = 256
     n_eigenvectors: int = 10
     precision: Literal["float32", "float64"] = "float32"  # "float64" for eigenvalues below ~1e-7 of the largest
-    learned_meta: bool = True  # include the meta-learned SIREN (meta-learned first if not learned yet)
-    meta_preset: Literal["paper", "default"] = "paper"  # which meta-learning preset's artefact to use
-    meta_checkpoint: str | None = None  # use this checkpoint for the "Meta SIREN" row instead of the artefact
-    meta_weights: str | None = None  # optional extra row: inrdict checkpoint (.npz) or the authors' Haiku pickle
     data_dir: str | None = None  # CelebA folder, needed only to meta-learn the paper preset's SIREN
     meta_on_training_grid: bool = True  # draw a meta-learned row on the grid it was learned on (else the figure's)
-    spectrum: Literal["auto", "dense", "matrix_free"] = "auto"  # auto: all eigenpairs up to 64², the top_k above
+    spectrum: SpectrumRoute = "auto"  # auto: all eigenpairs up to 64², the top_k above
     top_k: int = 16  # eigenpairs on the matrix-free route
     seed: int = 0
 
@@ -58,7 +56,7 @@ class Config:
         validate_config(self)
         if self.n_eigenvectors > self.grid_size**2:
             raise InrdictError(f"n_eigenvectors ({self.n_eigenvectors}) exceeds the {self.grid_size**2} grid points")
-        if spectrum_route(self.grid_size**2, self.spectrum) == "matrix_free" and self.top_k < self.n_eigenvectors:
+        if planned_route(self.grid_size**2, self.spectrum) != "dense" and self.top_k < self.n_eigenvectors:
             raise InrdictError(f"top_k ({self.top_k}) must be at least n_eigenvectors ({self.n_eigenvectors})")
         require_grid_fits(self.grid_size, self.precision, route=self.spectrum, top_k=self.top_k)
 
@@ -188,7 +186,7 @@ def claims(numbers: dict, config: Config) -> dict[str, bool]:
     }
     for label, m in models.items():
         if "random_siren30_mean_face_energy" in m:
-            slug = label.lower().replace(" ", "_").replace("(", "").replace(")", "")
+            slug = claim_slug(label)
             if not m["within_10pct_is_lower_bound"]:  # with only the top k, a count of k is a lower bound: no verdict
                 result[f"{slug}_spectrum_flatter_than_random_siren30"] = (
                     m["eigenvalues_within_10pct_of_largest"] > m["random_siren30_within_10pct"])

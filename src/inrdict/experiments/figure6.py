@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from inrdict.experiments import _mappings
+from inrdict.experiments.studies import mappings as _mappings
 
 NAME = "figure_6"
 TITLE = "SIREN with a frozen first layer: ω0 = 1 with W0 = I is 1-periodic (odd DFT bins empty), W0 = 0.5 I, ω0 = 30"

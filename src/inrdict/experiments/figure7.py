@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from inrdict.experiments import _mappings
+from inrdict.experiments.studies import mappings as _mappings
 
 NAME = "figure_7"
 TITLE = "SIREN* with a trained first layer: ω0 = 1, W0 = I leaves exact periodicity once W0 moves; W0 = 0.5 I, ω0 = 30"

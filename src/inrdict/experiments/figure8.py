@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from inrdict.experiments import _mappings
+from inrdict.experiments.studies import mappings as _mappings
 
 NAME = "figure_8"
 TITLE = "SFM* (f0 = 1, 0.5) and FFN* (σ = 10) with trained frequencies: B moves little, the support stays"

@@ -27,9 +27,9 @@ from pathlib import Path
 import jax
 import numpy as np
 
-from inrdict import spectrum
-from inrdict.experiments import _tones
-from inrdict.fitting import fit, predict
+from inrdict.analysis import spectrum
+from inrdict.experiments.studies import tones as _tones
+from inrdict.train.fit import fit, predict
 
 NAME = "figure_9"
 TITLE = "Aliasing with FFNs: σ = 100 puts a 23 Hz tone's alias at ±105 Hz, σ = 3 does not"

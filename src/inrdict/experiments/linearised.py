@@ -1,8 +1,8 @@
 """Linearised dynamics (not in the paper): does the NTK at initialisation predict fine-tuning by gradient descent?
 
 For each row (ReLU, random SIRENs, the meta-learned SIREN) on the held-out faces: the actual fine-tuning curves
-with plain gradient descent (the protocol of `_learnability`: one shared 50 % mask, full batch) next to the
-prediction of the network linearised at initialisation (`inrdict.finetune.linearised_gd_psnr_db`: kernel
+with plain gradient descent (the protocol of `inrdict.analysis.lens`: one shared 50 % mask, full batch) next to the
+prediction of the network linearised at initialisation (`inrdict.train.finetune.linearised_gd_psnr_db`: kernel
 regression with the empirical NTK restricted to the training pixels, derived for our MSE normalisation — a GD step
 of rate η multiplies the residual's component on eigenvector i by 1 − 2ηλ_i/n_train). Meta-learned rows use GD at
 `meta_lr` (1e-2, the paper's fine-tuning rate); random rows GD at `random_gd_lr` (1e-3: at 1e-2 the SIREN-10's
@@ -26,12 +26,12 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from inrdict import data
+from inrdict.analysis import lens
 from inrdict.errors import InrdictError
-from inrdict.experiments import _learnability as study
-from inrdict.experiments._rows import init_key, meta_rows, relu_row, siren_row
 from inrdict.experiments._run import validate_config
-from inrdict.finetune import linearised_gd_psnr_db, split_mask
+from inrdict.experiments.studies.rows import MetaRowFields, meta_rows, relu_row, siren_row
+from inrdict.io import data
+from inrdict.io.datasets import held_out_faces
 from inrdict.ntk import empirical_ntk
 
 NAME = "linearised_dynamics"
@@ -41,7 +41,7 @@ REQUIRES = ("meta",)
 
 
 @dataclasses.dataclass(frozen=True)
-class Config:
+class Config(MetaRowFields):
     """Settings; the "paper" preset uses the paper's data (100 CelebA test faces at 64²), the default the embedded faces."""
 
     dataset: Literal["celeba", "lfw", "folder"] = "celeba"
@@ -54,10 +54,6 @@ class Config:
     random_gd_lr: float = 1e-3
     meta_lr: float = 1e-2
     precision: Literal["float32", "float64"] = "float64"  # of the NTK used for the prediction
-    learned_meta: bool = True
-    meta_preset: Literal["paper", "default"] = "paper"
-    meta_checkpoint: str | None = None
-    meta_weights: str | None = None
     seed: int = 0
 
     def __post_init__(self):
@@ -73,9 +69,9 @@ PRESETS = {"paper": PAPER, "default": DEFAULT}
 
 
 def compute(config: Config, *, progress: bool = True) -> tuple[dict, dict[str, np.ndarray]]:
-    _, images = study.test_faces(config.dataset, config.grid_size, config.data_dir, config.seed, config.n_test)
+    _, images = held_out_faces(config.dataset, config.grid_size, config.data_dir, config.seed, config.n_test)
     points = data.ntk_grid(config.grid_size)
-    mask = split_mask(points.shape[0], key=init_key(config.seed, "pixel_mask"), train_fraction=config.train_fraction)
+    mask = lens.pixel_mask(points.shape[0], config.seed, config.train_fraction)
     rows = {"ReLU": (relu_row(config.seed), config.random_gd_lr)}
     rows |= {f"SIREN ω0={omega:g}": (siren_row(omega, config.seed), config.random_gd_lr) for omega in config.siren_omegas}
     for label, meta in meta_rows(config, progress=progress).items():
@@ -85,31 +81,29 @@ def compute(config: Config, *, progress: bool = True) -> tuple[dict, dict[str, n
         with jax.enable_x64(True):
             top = float(np.linalg.eigvalsh(empirical_ntk(meta.model, points[mask], dtype=jnp.float64))[-1])
         rows[f"{label} (GD lr n/2λ₀)"] = (meta.model, float(mask.sum()) / (2.0 * top))
-    dtype = jnp.float64 if config.precision == "float64" else jnp.float32
+    dtype = np.float64 if config.precision == "float64" else np.float32
     numbers: dict = {"n_test_images": int(images.shape[0]), "n_train_pixels": int(mask.sum()), "models": {}}
     arrays: dict[str, np.ndarray] = {}
     for index, (label, (model, lr)) in enumerate(rows.items()):
         if progress:
             print(f"  {label}: NTK, prediction and GD fine-tuning (lr {lr:g})", flush=True)
-        with jax.enable_x64(dtype == jnp.float64):
-            kernel = empirical_ntk(model, points, dtype=dtype)
-            f0 = np.asarray(jax.vmap(model)(jnp.asarray(points, dtype))[:, 0])
-        predicted_train, predicted_test = linearised_gd_psnr_db(kernel, f0, images, mask, iterations=config.iterations,
-                                                                learning_rate=lr)  # fmt: skip
-        actual = study.finetune_cached(model, points, images, mask, iterations=config.iterations, optimizer="gd", learning_rate=lr)
+        protocol = lens.Protocol("gd", lr, config.iterations, train_fraction=config.train_fraction)
+        learned = lens.learnability(model, points, images, mask, protocol=protocol, linearised=True, kernel_dtype=dtype,
+                                    use_cache=True)  # fmt: skip
         tag = f"model_{index}"
-        for name, value in (("predicted_train", predicted_train), ("predicted_test", predicted_test),
-                            ("actual_train", actual["train_psnr_db"]), ("actual_test", actual["test_psnr_db"])):  # fmt: skip
+        for name, value in (("predicted_train", learned.predicted_train_psnr_db),
+                            ("predicted_test", learned.predicted_test_psnr_db),
+                            ("actual_train", learned.train_psnr_db), ("actual_test", learned.test_psnr_db)):  # fmt: skip
             arrays[f"{tag}_{name}_psnr_db"] = value
-        gap_train = predicted_train.mean(axis=0) - actual["train_psnr_db"].mean(axis=0)
-        gap_test = predicted_test.mean(axis=0) - actual["test_psnr_db"].mean(axis=0)
+        gap_train = learned.predicted_train_psnr_db.mean(axis=0) - learned.train_psnr_db.mean(axis=0)
+        gap_test = learned.predicted_test_psnr_db.mean(axis=0) - learned.test_psnr_db.mean(axis=0)
         numbers["models"][label] = {
-            "array_prefix": tag, "gd_learning_rate": lr,
-            "largest_train_block_mode_rate": float(2 * lr * np.linalg.eigvalsh(kernel[np.ix_(mask, mask)])[-1] / mask.sum()),
+            "array_prefix": tag, "gd_learning_rate": lr, "largest_train_block_mode_rate": learned.largest_mode_rate,
             "gap_train_db": gap_train, "gap_test_db": gap_test,
             "max_abs_gap_db": float(max(np.max(np.abs(gap_train)), np.max(np.abs(gap_test)))),
             "max_abs_gap_first_3_db": float(max(np.max(np.abs(gap_train[:4])), np.max(np.abs(gap_test[:4])))),
-            "actual_test_psnr_db": actual["test_psnr_db"].mean(axis=0), "predicted_test_psnr_db": predicted_test.mean(axis=0),
+            "actual_test_psnr_db": learned.test_psnr_db.mean(axis=0),
+            "predicted_test_psnr_db": learned.predicted_test_psnr_db.mean(axis=0),
         }  # fmt: skip
     return numbers, arrays
 

@@ -25,12 +25,14 @@ from typing import Literal
 import jax
 import numpy as np
 
-from inrdict import checkpoints, data
-from inrdict.datasets import load_faces
+from inrdict.io import checkpoints
+from inrdict.io import data
+from inrdict.io.datasets import load_faces
 from inrdict.errors import InrdictError
 from inrdict.experiments import _artefacts
 from inrdict.experiments._run import to_jsonable, validate_config, write_json
-from inrdict.meta import adapted_psnr_db, meta_train
+from inrdict.io.runs import resumable_meta_train
+from inrdict.train.meta import adapted_psnr_db
 from inrdict.models import FFN, Siren, gaussian_frequencies
 
 NAME = "meta_learning"
@@ -108,7 +110,7 @@ def artefact_label(config: Config) -> str:
 def learn(config: Config, folder: Path, *, progress: bool = True) -> None:
     """Meta-train in `folder` (resuming from its checkpoint), then write `meta_siren.npz` and `training.json`."""
     faces, val_images = _faces_and_validation(config)
-    result = meta_train(
+    result = resumable_meta_train(
         initial_model(config), faces.train, val_images, data.ntk_grid(config.grid_size), steps=config.steps,
         method=config.method, batch_size=config.batch_size, inner_steps=config.inner_steps, inner_lr=config.inner_lr,
         outer_lr=config.outer_lr, eval_every=config.eval_every, checkpoint_every=config.checkpoint_every,

@@ -1,6 +1,6 @@
 """Single-image pretraining — SIRENs fitted to one face, the initialisations of Figs. 13, 14 and 16 (SPEC §7).
 
-A SIREN 2 → 256 ×4 → 1 (first ω0 `first_omega0` = 30, "ntk" convention: `_rows.siren_row`, i.e. the random
+A SIREN 2 → 256 ×4 → 1 (first ω0 `first_omega0` = 30, "ntk" convention: `studies.rows.siren_row`, i.e. the random
 SIREN-30 of seed `seed`) is trained on *one* training face with full-batch Adam (lr 1e-4, plain MSE on all pixels
 of the NTK grid; the jitted steps of `inrdict.fit`), once for each face of `face_indices` (indices into the
 training split). The weights are saved after each of `steps` updates (the paper: 5, 50 and 5000): the shorter
@@ -29,13 +29,16 @@ import equinox as eqx
 import jax.numpy as jnp
 import numpy as np
 
-from inrdict import checkpoints, data
+from inrdict.io import checkpoints
+from inrdict.io import data
 from inrdict.errors import DivergenceError, InrdictError
 from inrdict.experiments import _artefacts
-from inrdict.experiments._pretrained import ARTEFACT, checkpoint_name, pretraining_faces
-from inrdict.experiments._rows import siren_row
+from inrdict.experiments.studies.pretrained import ARTEFACT, checkpoint_name, pretraining_faces
+from inrdict.experiments.studies.rows import siren_row
 from inrdict.experiments._run import to_jsonable, validate_config, write_json
-from inrdict.fitting import adam, encode_inputs, fit_steps, init_state, predict, psnr_db
+from inrdict.train.fit import encode_inputs, fit_steps, init_state, predict
+from inrdict.train.optim import adam
+from inrdict.train.losses import psnr_db
 
 NAME = "pretraining"
 TITLE = "Single-image pretraining of SIREN-30 on 3 faces (5 / 50 / long Adam runs): the initialisations of Figs. 13–16"

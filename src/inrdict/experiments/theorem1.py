@@ -1,6 +1,6 @@
 """Theorem 1 — a polynomial INR only has the frequencies H(Ω); SIREN's harmonics are Bessel functions (SPEC §1, §7).
 
-Everything numerical lives in `inrdict.theory` (float64 NumPy/SciPy; conventions in its docstring: frequencies in
+Everything numerical lives in `inrdict.analysis.theory` (float64 NumPy/SciPy; conventions in its docstring: frequencies in
 cycles per unit, depth L counts weight matrices, ``H(Ω) = {Ωᵀs : s ∈ Z^T, ||s||₁ ≤ K^(L-1)}``). This experiment
 runs those checks over a set of configurations and draws them:
 
@@ -37,10 +37,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from inrdict import theory
+from inrdict.analysis import theory
 from inrdict.errors import InrdictError
 from inrdict.experiments._run import validate_config
-from inrdict.fitting import fit, predict
+from inrdict.train.fit import fit, predict
 from inrdict.models import Siren
 
 NAME = "theorem1"

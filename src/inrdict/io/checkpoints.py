@@ -29,34 +29,42 @@ import numpy as np
 
 from inrdict._io import atomic_file
 from inrdict.errors import InrdictError
-from inrdict.families import FAMILY_CLASSES
-from inrdict.models import FFN, FFNStar, Linear, ReluMLP, Siren, SirenFrozenFirst
+from inrdict._version import __version__
+from inrdict.models import MODEL_CLASSES, Linear, Siren
 
 FORMAT_NAME = "inrdict-checkpoint"
 FORMAT_VERSION = 1
-_FAMILIES = {cls.__name__: cls for cls in (ReluMLP, FFN, FFNStar, Siren, SirenFrozenFirst, *FAMILY_CLASSES)}
 
 
 def model_config(model: eqx.Module) -> dict:
     """JSON-able description of a model: its family, `hyperparameters()` (sizes, static settings) and dtype."""
     family = type(model).__name__
-    if _FAMILIES.get(family) is not type(model):
-        raise InrdictError(f"cannot describe a {family}: checkpoints support {', '.join(_FAMILIES)}")
+    if MODEL_CLASSES.get(family) is not type(model):
+        raise InrdictError(f"cannot describe a {family}: checkpoints support {', '.join(MODEL_CLASSES)}")
     return {"family": family, **model.hyperparameters(), "dtype": str(jax.tree_util.tree_leaves(model)[0].dtype)}
+
+
+def describable(model: eqx.Module) -> bool:
+    """Whether the checkpoint format (and so the on-disk cache's keys, `model_config`) can describe `model`."""
+    try:
+        model_config(model)
+    except InrdictError:
+        return False
+    return True
 
 
 def model_from_config(config: dict) -> eqx.Module:
     """A model of the described family and shapes (`from_hyperparameters`: arrays from key(0), an FFN's B = 0)."""
     family = config.get("family") if isinstance(config, dict) else None
-    if family not in _FAMILIES:
-        raise InrdictError(f"unknown model family {family!r}: expected one of {', '.join(_FAMILIES)}")
+    if family not in MODEL_CLASSES:
+        raise InrdictError(f"unknown model family {family!r}: expected one of {', '.join(MODEL_CLASSES)}")
     try:
         dtype = np.dtype(config["dtype"])
         if not np.issubdtype(dtype, np.inexact):
             raise ValueError(f"dtype {dtype} is not floating-point")
         if jax.dtypes.canonicalize_dtype(dtype) != dtype:
             raise InrdictError(f"the model is {dtype}: enable it first with jax.config.update('jax_enable_x64', True)")
-        return _FAMILIES[family].from_hyperparameters(config, dtype=dtype)
+        return MODEL_CLASSES[family].from_hyperparameters(config, dtype=dtype)
     except (KeyError, TypeError, ValueError) as error:
         raise InrdictError(f"invalid {family} model config ({type(error).__name__}: {error}): {config}") from None
 
@@ -98,8 +106,6 @@ def load_pytree(path: str | os.PathLike, like) -> tuple[object, dict]:
 
 
 def _write(path: str | os.PathLike, leaves: list, meta: dict) -> Path:
-    from inrdict import __version__
-
     path = Path(path)
     meta = {"format": FORMAT_NAME, "format_version": FORMAT_VERSION, **meta, "inrdict_version": __version__}
     try:

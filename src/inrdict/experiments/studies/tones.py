@@ -16,9 +16,10 @@ import dataclasses
 import jax
 import numpy as np
 
-from inrdict import data, spectrum
+from inrdict.io import data
+from inrdict.analysis import spectrum
 from inrdict.experiments._run import validate_config
-from inrdict.fitting import psnr_db
+from inrdict.train.losses import psnr_db
 from inrdict.models import FFN, gaussian_frequencies
 
 

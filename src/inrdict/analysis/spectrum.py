@@ -9,7 +9,7 @@ import numpy as np
 from jaxtyping import Float
 
 from inrdict._typing import AnyArray
-from inrdict.data import to_grayscale
+from inrdict.io.data import to_grayscale
 
 LOG_FLOOR = 1e-12
 

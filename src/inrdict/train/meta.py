@@ -19,9 +19,8 @@ the original Reptile path reused one key for every task and crashed.
 from __future__ import annotations
 
 import dataclasses
-import json
 import time
-from pathlib import Path
+from collections.abc import Callable
 from typing import Literal
 
 import equinox as eqx
@@ -32,18 +31,14 @@ import optax
 from jaxtyping import Array, Float, PRNGKeyArray
 
 from inrdict._typing import AnyArray
-from inrdict._io import atomic_write_text
-from inrdict.cache import fingerprint
 from inrdict.errors import DivergenceError, InrdictError
-from inrdict.fitting import TrainState, adam, init_state, psnr_db
+from inrdict.train.fit import TrainState, init_state
+from inrdict.train.losses import mse, psnr_db
+from inrdict.train.optim import adam
 from inrdict.models import partition_trainable
 
 MetaMethod = Literal["maml", "fomaml", "reptile"]
 METHODS = ("maml", "fomaml", "reptile")
-
-
-def _mse(params, frozen, coords, target):
-    return jnp.mean((jax.vmap(eqx.combine(params, frozen))(coords) - target) ** 2)
 
 
 def adapt(
@@ -69,7 +64,7 @@ def adapt(
         if inner_batch is not None:
             index = jax.random.randint(step_key, (inner_batch,), 0, coords.shape[0])
             x, y = coords[index], target[index]
-        grads = jax.grad(_mse)(p, frozen, x, y)
+        grads = jax.grad(mse)(p, frozen, x, y)
         if first_order:
             grads = jax.lax.stop_gradient(grads)
         return jax.tree_util.tree_map(lambda a, g: a - inner_lr * g, p, grads), None
@@ -114,7 +109,7 @@ def make_outer_step(
 
     def task_loss(params, target, key, first_order):
         adapted = adapt(params, frozen, coords, target, key=key, first_order=first_order, **settings)
-        return _mse(adapted, frozen, coords, target), adapted
+        return mse(adapted, frozen, coords, target), adapted
 
     def step(params, opt_state, targets, key):
         task_keys = jax.random.split(key, targets.shape[0])
@@ -167,23 +162,9 @@ def _adapted_psnr_db(params, frozen, coords, images, inner_steps, inner_lr):
     def one(image):
         target = image.reshape(-1, 1)
         adapted = adapt(params, frozen, coords, target, inner_steps=inner_steps, inner_lr=inner_lr, key=jax.random.key(0))
-        return -10.0 * jnp.log10(_mse(adapted, frozen, coords, target))
+        return -10.0 * jnp.log10(mse(adapted, frozen, coords, target))
 
     return jax.lax.map(one, images)
-
-
-def _truncate_log(log_path: Path | None, step: int) -> None:
-    """Keep the log lines of steps <= `step` (a crash may have left later or half-written ones), atomically."""
-    if log_path is None or not log_path.exists():
-        return
-    kept = []
-    for line in log_path.read_text().splitlines():
-        try:
-            if json.loads(line)["step"] <= step:
-                kept.append(line)
-        except (ValueError, KeyError, TypeError):
-            continue
-    atomic_write_text(log_path, "".join(f"{line}\n" for line in kept), "log")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -208,8 +189,8 @@ class MetaResult:
 
 
 @dataclasses.dataclass
-class _History:
-    """The per-step record a checkpoint carries besides the state (plain lists, JSON-able)."""
+class MetaHistory:
+    """What a run has recorded so far besides its state (plain lists, JSON-able: a checkpoint carries it)."""
 
     train_psnr_db: list[float] = dataclasses.field(default_factory=list)
     eval_steps: list[int] = dataclasses.field(default_factory=list)
@@ -223,23 +204,14 @@ def _task_batch(source, key: PRNGKeyArray, step: int, batch_size: int) -> tuple[
     return jnp.asarray(source.load(picks).reshape(batch_size, -1, 1)), task_key
 
 
-def _load_checkpoint(path: Path, like: TrainState, run_id: dict, steps: int, eval_every: int) -> tuple[TrainState, _History]:
-    from inrdict import checkpoints
-
-    state, meta = checkpoints.load_pytree(path, like)
-    if meta.get("run") != run_id:
-        raise InrdictError(
-            f"{path} comes from a run with other settings, data, seed or initial model: "
-            "remove it, or drop --resume to start afresh"
-        )
-    if int(state.step) > steps:
-        raise InrdictError(f"{path} is at step {int(state.step)}, beyond the requested {steps} steps")
-    # A finished run validated at its last step even off the eval grid; a longer run would not have.
-    on_grid = [i for i, s in enumerate(meta["eval_steps"]) if s % eval_every == 0]
-    history = _History(
-        list(meta["train_psnr_db"]), [meta["eval_steps"][i] for i in on_grid], [meta["val_psnr_db"][i] for i in on_grid]
-    )
-    return state, history
+def check_settings(*, steps: int, method: str, batch_size: int, inner_steps: int, eval_every: int, n_train: int) -> None:
+    """Refuse impossible meta-learning settings in one line (`InrdictError`)."""
+    if steps < 1 or batch_size < 1 or inner_steps < 1 or eval_every < 1:
+        raise InrdictError("steps, batch_size, inner_steps and eval_every must be positive")
+    if method not in METHODS:
+        raise InrdictError(f"unknown meta-learning method {method!r}: choose maml, fomaml or reptile")
+    if n_train < 1:
+        raise InrdictError("the meta-training set is empty")
 
 
 def meta_train(
@@ -256,65 +228,37 @@ def meta_train(
     outer_lr: float = 1e-5,
     inner_batch: int | None = None,
     eval_every: int = 200,
-    checkpoint_every: int = 200,
-    work_dir: str | Path | None = None,
-    resume: bool = False,
     key: PRNGKeyArray,
+    start: tuple[TrainState, MetaHistory] | None = None,
+    on_step: Callable[[TrainState, MetaHistory, dict], None] | None = None,
     progress: bool = True,
 ) -> MetaResult:
-    """Meta-learn an initialisation of `model` on the images of `train_source`.
-
-    A thin host loop over `meta_step` for progress, validation, the log and checkpoints.
+    """Meta-learn an initialisation of `model` on the images of `train_source`: a host loop over `meta_step` for
+    progress and validation, in memory (`inrdict.io.runs.resumable_meta_train` adds checkpoints and a log).
 
     Args:
         model: the initial model (single output).
-        train_source: an `inrdict.datasets.ImageSource` of (size, size) images matching `coords`.
+        train_source: an `inrdict.io.datasets.ImageSource` of (size, size) images matching `coords`.
         val_images: (m, size, size) validation images, scored every `eval_every` steps after the inner loop.
         coords: (size*size, d) grid, row-major like the images.
-        steps: total outer steps (a resumed run continues up to this number).
+        steps: total outer steps (a run started from `start` continues up to this number).
         method, batch_size, inner_steps, inner_lr, outer_lr, inner_batch: see the module docstring.
-        checkpoint_every: write `work_dir/checkpoint.npz` (atomically) every this many steps and at the end.
-        work_dir: where checkpoints and `log.jsonl` go (None: no checkpoints).
-        resume: continue from `work_dir/checkpoint.npz` if present; the result then equals an uninterrupted run.
-        key: PRNG key; step t uses `fold_in(key, t)`, so runs are reproducible and resumable.
+        key: PRNG key; step t uses `fold_in(key, t)`, so a run continued from `start` equals an uninterrupted one.
+        start: (state, history) to continue from (state as `init_state(model, adam(outer_lr))` makes it).
+        on_step: called after every step with (state, history, record of the step: step, train / val PSNR).
 
     Raises:
-        InrdictError: bad settings or a checkpoint from a different run; DivergenceError on a non-finite loss.
+        InrdictError: bad settings; DivergenceError on a non-finite loss.
     """
     from tqdm.auto import tqdm
 
-    from inrdict import checkpoints
-
-    if steps < 1 or batch_size < 1 or inner_steps < 1 or eval_every < 1 or checkpoint_every < 1:
-        raise InrdictError("steps, batch_size, inner_steps, eval_every and checkpoint_every must be positive")
-    if method not in METHODS:
-        raise InrdictError(f"unknown meta-learning method {method!r}: choose maml, fomaml or reptile")
-    if len(train_source) < 1:
-        raise InrdictError("the meta-training set is empty")
+    check_settings(steps=steps, method=method, batch_size=batch_size, inner_steps=inner_steps,
+                   eval_every=eval_every, n_train=len(train_source))  # fmt: skip
     optimizer = adam(float(outer_lr))
     state, frozen = init_state(model, optimizer)
+    state, history = start if start is not None else (state, MetaHistory())
     coords, val_images = jnp.asarray(coords), np.asarray(val_images)
     inner = dict(method=method, inner_steps=inner_steps, inner_lr=inner_lr, inner_batch=inner_batch)
-    work_dir = Path(work_dir) if work_dir is not None else None
-    state_path = work_dir / "checkpoint.npz" if work_dir is not None else None
-    log_path = work_dir / "log.jsonl" if work_dir is not None else None
-
-    # Everything that shapes the trajectory: a checkpoint of any other run is refused on resume.
-    run_id = {
-        "method": method, "batch_size": batch_size, "inner_steps": inner_steps, "inner_lr": inner_lr,
-        "outer_lr": outer_lr, "inner_batch": inner_batch, "eval_every": eval_every, "n_train": len(train_source),
-        "data": fingerprint(np.asarray(coords), val_images),
-        "start": fingerprint(state.params, jax.random.key_data(key)),
-    }  # fmt: skip
-
-    history = _History()
-    if resume and state_path is not None and state_path.exists():
-        state, history = _load_checkpoint(state_path, state, run_id, steps, eval_every)
-        _truncate_log(log_path, int(state.step))
-    elif work_dir is not None:
-        work_dir.mkdir(parents=True, exist_ok=True)
-        state_path.unlink(missing_ok=True)  # a fresh run must never be resumed from an older one's state
-        log_path.unlink(missing_ok=True)
     start_step = int(state.step)
 
     def validation_psnr(state: TrainState) -> float:
@@ -343,11 +287,8 @@ def meta_train(
                 history.eval_steps.append(done)
                 history.val_psnr_db.append(validation_psnr(state))
                 record["val_psnr_db"] = history.val_psnr_db[-1]
-            if log_path is not None:
-                with log_path.open("a") as log:
-                    log.write(json.dumps(record) + "\n")
-            if state_path is not None and (done % checkpoint_every == 0 or done == steps):
-                checkpoints.save_pytree(state_path, state, metadata={"run": run_id, **dataclasses.asdict(history)})
+            if on_step is not None:
+                on_step(state, history, record)
             bar.update(1)
             bar.set_postfix(train_psnr=f"{history.train_psnr_db[-1]:.2f}", val_psnr=f"{history.val_psnr_db[-1]:.2f}")
     if history.eval_steps[-1] != steps:  # resumed at the end of a run whose final validation was off the eval grid

@@ -148,6 +148,24 @@ class DenseINR(eqx.Module):
                    key=jax.random.key(0), dtype=dtype)  # fmt: skip
 
 
+def dense_layer_features(model: eqx.Module, z: Float[Array, "n e"]) -> tuple[list[tuple[Array, Array]], Array]:
+    """(pairs, df/dz), the structured NTK factors of a dense stack (`inrdict.ntk.layer_features`): the (A, D) pairs of `model.layers` (with `model.activate`) applied to mapped inputs z, and
+    the sensitivity df/dz (n, e) of the output to those inputs (what a trained input mapping's own term needs)."""
+    inputs, slopes = [], []
+    for index, layer in enumerate(model.layers[:-1]):
+        inputs.append(z)
+        u = z @ layer.weight.T + layer.bias[None, :]  # (n, out)
+        z, slope = jax.jvp(lambda v, index=index: model.activate(index, v), (u,), (jnp.ones_like(u),))
+        slopes.append(slope)
+    inputs.append(z)
+    d = jnp.ones((z.shape[0], 1), z.dtype)  # (n, 1): f = u_L
+    sensitivities = [d]
+    for layer, slope in zip(reversed(model.layers[1:]), reversed(slopes)):
+        d = (d @ layer.weight) * slope  # (n, width)
+        sensitivities.append(d)
+    return list(zip(inputs, reversed(sensitivities))), d @ model.layers[0].weight
+
+
 class ReluMLP(DenseINR):
     """ReLU MLP on raw coordinates: the NTK baseline of Figs. 4–5 (2 → 256 ×4 → 1)."""
 
@@ -251,8 +269,6 @@ class FFNStar(FFN):
         with respect to B_{t,d} is 2π e_t r_d. B has no bias, so its term sum_d (D_d D_dᵀ) with D_d = 2π e r_d
         is written as one pair per input coordinate d with no A columns (D_d D_dᵀ ⊙ (0 + 1)).
         """
-        from inrdict.ntk import dense_layer_features  # ntk builds on models: import at call time
-
         points = jnp.asarray(points, self.B.dtype)  # (n, D)
         projection = 2 * jnp.pi * (points @ self.B.T)  # (n, T)
         features = jnp.concatenate([jnp.sin(projection), jnp.cos(projection)], axis=1)  # (n, 2T)

@@ -12,7 +12,7 @@ evaluation points every `eval_every` steps and after the last one.
 Example::
 
     import jax, inrdict
-    from inrdict.data import load_image, square_image, image_dataset
+    from inrdict.io.data import load_image, square_image, image_dataset
     coords, pixels = image_dataset(square_image(load_image("cat.png"), 128))
     model = inrdict.Siren(2, (256, 256, 256), 3, first_omega0=30, convention="fit", key=jax.random.key(0))
     result = inrdict.fit(model, coords, pixels, steps=500, learning_rate=1e-4, key=jax.random.key(1))
@@ -22,7 +22,6 @@ Example::
 from __future__ import annotations
 
 import dataclasses
-import functools
 import math
 import time
 from typing import NamedTuple
@@ -38,11 +37,8 @@ from inrdict._typing import AnyArray, as_rows
 from inrdict._memory import require_memory
 from inrdict.errors import DivergenceError, InrdictError
 from inrdict.models import DenseINR, partition_trainable
-
-
-def psnr_db(mse_value):
-    """PSNR in dB of a mean squared error, for signals with peak 1: -10 log10(MSE)."""
-    return -10.0 * np.log10(np.maximum(np.asarray(mse_value, np.float64), 1e-30))
+from inrdict.train.losses import head, psnr_db
+from inrdict.train.optim import adam
 
 
 @dataclasses.dataclass(frozen=True)
@@ -84,11 +80,6 @@ def _predict(model, coords):
     return jax.vmap(model)(coords)
 
 
-def _head(model: eqx.Module):
-    """The part of `model` after its fixed input mapping: `model.head` for dense INRs, the whole model otherwise."""
-    return model.head if isinstance(model, DenseINR) else model
-
-
 @eqx.filter_jit
 def encode_inputs(model: eqx.Module, coords: Float[AnyArray, "n d"]) -> Float[AnyArray, "n e"]:
     """Input mappings `model.encode(r)` of many points (identity for models without a fixed mapping).
@@ -124,7 +115,7 @@ def mse_value_and_grad(params, frozen, x: Array, y: Array, chunk_size: int | Non
 
     def weighted_sum(p, x, y, w):
         model = eqx.combine(p, frozen)
-        residual = jax.vmap(_head(model) if encoded else model)(x) - y  # (chunk, c)
+        residual = jax.vmap(head(model) if encoded else model)(x) - y  # (chunk, c)
         return jnp.sum(w[:, None] * residual**2)
 
     n, scale = x.shape[0], 1.0 / y.size
@@ -194,12 +185,6 @@ def fit_steps(
     return jax.lax.scan(one_step, state, None, length=n_steps)
 
 
-@functools.lru_cache(maxsize=None)
-def adam(learning_rate: float) -> optax.GradientTransformation:
-    """`optax.adam(learning_rate)`, one object per rate, so jitted fitting steps compile once per rate."""
-    return optax.adam(learning_rate)
-
-
 def fit_memory_bytes(model: eqx.Module, n_train: int, n_eval: int, chunk: int, itemsize: int = 4) -> int:
     """Rough peak memory of `fit`: the data (with padded copies), one chunk's activations, the predictions."""
     if isinstance(model, DenseINR):
@@ -210,6 +195,32 @@ def fit_memory_bytes(model: eqx.Module, n_train: int, n_eval: int, chunk: int, i
         widths, n_in, n_out, n_encoded = [2 * largest] * 8, 2, 3, 2
     data = (n_train + n_eval) * (n_in + n_out) * 3 + n_train * n_encoded
     return int((chunk * sum(widths) * 2 + data + n_eval * max(widths)) * itemsize)
+
+
+def _checked_fit_arguments(coords, targets, eval_coords, eval_targets, steps, eval_every, batch_size, key,
+                           learning_rate, chunk_size) -> tuple[Array, Array, Array, Array, int]:  # fmt: skip
+    """`fit`'s arguments as rows (evaluation on the training data by default) and its chunk size, or one
+    `InrdictError` naming what is wrong."""
+    coords, targets = as_rows(jnp.asarray(coords), "coords"), as_rows(jnp.asarray(targets), "targets")
+    if coords.shape[0] != targets.shape[0]:
+        raise InrdictError(f"coords has {coords.shape[0]} points but targets has {targets.shape[0]}")
+    if eval_coords is None:
+        eval_coords, eval_targets = coords, targets
+    eval_coords = as_rows(jnp.asarray(eval_coords), "eval_coords")
+    eval_targets = as_rows(jnp.asarray(eval_targets), "eval_targets")
+    if steps < 1 or eval_every < 1:
+        raise InrdictError(f"steps and eval_every must be positive, got steps={steps}, eval_every={eval_every}")
+    if batch_size is not None:
+        if batch_size < 1:
+            raise InrdictError(f"batch_size must be positive or None (full batch), got {batch_size}")
+        if key is None:
+            raise InrdictError("minibatch fitting needs a PRNG key: pass key=jax.random.key(seed)")
+    if not math.isfinite(learning_rate) or learning_rate <= 0:
+        raise InrdictError(f"learning_rate must be a positive number, got {learning_rate}")
+    chunk_size = default_chunk_size() if chunk_size is None else chunk_size
+    if chunk_size < 1:
+        raise InrdictError(f"chunk_size must be positive, got {chunk_size}")
+    return coords, targets, eval_coords, eval_targets, chunk_size
 
 
 def fit(
@@ -259,25 +270,8 @@ def fit(
         InrdictError: for non-positive `steps`/`eval_every`/`batch_size`, mismatched shapes, or a full batch
             too large for the memory available. `DivergenceError` if the loss becomes NaN or infinite.
     """
-    coords, targets = as_rows(jnp.asarray(coords), "coords"), as_rows(jnp.asarray(targets), "targets")
-    if coords.shape[0] != targets.shape[0]:
-        raise InrdictError(f"coords has {coords.shape[0]} points but targets has {targets.shape[0]}")
-    if eval_coords is None:
-        eval_coords, eval_targets = coords, targets
-    eval_coords = as_rows(jnp.asarray(eval_coords), "eval_coords")
-    eval_targets = as_rows(jnp.asarray(eval_targets), "eval_targets")
-    if steps < 1 or eval_every < 1:
-        raise InrdictError(f"steps and eval_every must be positive, got steps={steps}, eval_every={eval_every}")
-    if batch_size is not None:
-        if batch_size < 1:
-            raise InrdictError(f"batch_size must be positive or None (full batch), got {batch_size}")
-        if key is None:
-            raise InrdictError("minibatch fitting needs a PRNG key: pass key=jax.random.key(seed)")
-    if not math.isfinite(learning_rate) or learning_rate <= 0:
-        raise InrdictError(f"learning_rate must be a positive number, got {learning_rate}")
-    chunk_size = default_chunk_size() if chunk_size is None else chunk_size
-    if chunk_size < 1:
-        raise InrdictError(f"chunk_size must be positive, got {chunk_size}")
+    coords, targets, eval_coords, eval_targets, chunk_size = _checked_fit_arguments(
+        coords, targets, eval_coords, eval_targets, steps, eval_every, batch_size, key, learning_rate, chunk_size)
     needed = fit_memory_bytes(model, coords.shape[0], eval_coords.shape[0], min(coords.shape[0], chunk_size))
     require_memory(needed, f"fitting {coords.shape[0]} points", "use a smaller image or fewer points")
 

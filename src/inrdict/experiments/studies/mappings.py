@@ -24,11 +24,13 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from inrdict import data, spectrum
+from inrdict.io import data
+from inrdict.analysis import spectrum
 from inrdict._memory import require_memory
 from inrdict.errors import InrdictError
 from inrdict.experiments._run import validate_config
-from inrdict.fitting import fit, predict, psnr_db
+from inrdict.train.fit import fit, predict
+from inrdict.train.losses import psnr_db
 from inrdict.models import FFNStar, Siren, SirenConvention, SirenFrozenFirst, gaussian_frequencies, single_frequency
 
 MACHINE_ZERO = 1e-10

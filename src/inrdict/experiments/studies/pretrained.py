@@ -20,12 +20,12 @@ from typing import Literal
 
 import numpy as np
 
-from inrdict.checkpoints import load_weights
-from inrdict.datasets import load_faces
+from inrdict.io.checkpoints import load_weights
+from inrdict.io.datasets import load_faces
 from inrdict.errors import InrdictError
 from inrdict.experiments import _artefacts
-from inrdict.experiments import _learnability as study
-from inrdict.experiments._rows import meta_rows, siren_row
+from inrdict.experiments.studies import learnability as study
+from inrdict.experiments.studies.rows import meta_rows, siren_row
 
 ARTEFACT = "pretrained_sirens.json"
 PRODUCER = "pretrain"
@@ -125,10 +125,6 @@ def signed_rows(vectors) -> np.ndarray:
     """Eigenvectors in columns (n, k) as rows (k, n), float64, each signed to a non-negative sum (eigh's sign is arbitrary)."""
     rows = np.asarray(vectors, np.float64).T
     return rows * np.where(rows.sum(axis=1, keepdims=True) < 0, -1.0, 1.0)
-
-
-def slug(label: str) -> str:
-    return label.lower().replace(" ", "_").replace("(", "").replace(")", "")
 
 
 def meta_labels(numbers: dict) -> list[str]:

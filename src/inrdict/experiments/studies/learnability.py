@@ -3,7 +3,7 @@
 For each row (a random initialisation for each of `n_seeds` seeds, or a meta-learned one) on the held-out faces:
 
 * E(λ) of the mean-subtracted faces on the NTK eigenvectors (SPEC §4), E(0.1) per image;
-* the fine-tuning protocol (`inrdict.finetune`, SPEC §7): one seeded 50 % pixel mask shared by all images and
+* the fine-tuning protocol (`inrdict.train.finetune`, SPEC §7): one seeded 50 % pixel mask shared by all images and
   rows, each image fitted from the row's initialisation for `iterations` full-batch updates — Adam at
   `random_lr` for random initialisations, plain GD at `meta_lr` for meta-learned ones — with train / held-out
   PSNR after every update; PSNR@k (k = `psnr_iteration`, 3 in the paper's legends) is the held-out PSNR after k.
@@ -20,21 +20,18 @@ from typing import Literal
 import numpy as np
 import scipy.stats
 
-from inrdict import data
-from inrdict.alignment import center_signals, cumulative_energy, energy_concentration
-from inrdict.cache import memoize
-from inrdict.checkpoints import model_config
-from inrdict.datasets import load_faces
+from inrdict.analysis import lens
 from inrdict.errors import InrdictError
-from inrdict.experiments._rows import MetaRow, eigensystems, init_key, meta_rows, relu_row, require_grid_fits, siren_row
-from inrdict.experiments._run import validate_config
-from inrdict.finetune import finetune, split_mask
-
-THRESHOLDS = np.logspace(0, -10, 101)
+from inrdict.experiments._run import claim_slug, validate_config
+from inrdict.experiments.studies.rows import (
+    MetaRow, MetaRowFields, eigensystems, meta_rows, relu_row, require_grid_fits, siren_row,
+)  # fmt: skip
+from inrdict.io import data
+from inrdict.io.datasets import held_out_faces
 
 
 @dataclasses.dataclass(frozen=True)
-class FaceStudy:
+class FaceStudy(MetaRowFields):
     """Fields shared by the face-learnability figures; each figure's `Config` extends it with its rows."""
 
     dataset: Literal["celeba", "lfw", "folder"] = "celeba"
@@ -42,7 +39,7 @@ class FaceStudy:
     grid_size: int = 64
     n_test: int = 100
     precision: Literal["float32", "float64"] = "float64"  # of the NTK and its eigendecomposition
-    spectrum: Literal["auto", "dense", "matrix_free"] = "auto"  # auto: all eigenpairs up to 64², the top_k above
+    spectrum: lens.SpectrumRoute = "auto"  # auto: all eigenpairs up to 64², the top_k above
     top_k: int = 512  # eigenpairs on the matrix-free route (E(t) is exact for t ≥ λ_k/λ₀ only)
     n_seeds: int = 1  # random rows: one initialisation per seed (seed, seed + 1, ...); meta rows: one
     iterations: int = 10  # fine-tuning updates recorded (curves 0 … iterations)
@@ -50,10 +47,6 @@ class FaceStudy:
     train_fraction: float = 0.5  # share of pixels in the training half of the mask
     random_lr: float = 1e-4  # Adam, random initialisations
     meta_lr: float = 1e-2  # plain gradient descent, meta-learned initialisations
-    learned_meta: bool = True  # include the meta-learned row(s) (meta-learned first if not learned yet)
-    meta_preset: Literal["paper", "default"] = "paper"  # which meta-learning preset's artefact to use
-    meta_checkpoint: str | None = None  # use this checkpoint for the learned meta row instead of the artefact
-    meta_weights: str | None = None  # optional extra row, e.g. the authors' weights (checkpoint or Haiku pickle)
     seed: int = 0
 
     def __post_init__(self):
@@ -116,42 +109,21 @@ def siren_sweep_rows(config, *, progress: bool = True, meta_label: str = "Meta S
     return rows + meta_as_rows(meta_rows(config, progress=progress, label=meta_label, **meta_overrides))
 
 
-def test_faces(dataset: str, grid_size: int, data_dir: str | None, seed: int, n_test: int) -> tuple[str, np.ndarray]:
-    """(dataset name, held-out faces (m, n*n)) — at most `n_test`, and refusing an empty split."""
-    faces = load_faces(dataset, grid_size, data_dir, seed)
-    if len(faces.test) < 1:
-        raise InrdictError(f"the {faces.name} test split is empty: nothing to measure")
-    test = faces.test.load(range(min(n_test, len(faces.test))))
-    return faces.name, test.reshape(test.shape[0], -1)
-
-
-def finetune_cached(model, points, images, mask, *, iterations: int, optimizer: str, learning_rate: float) -> dict:
-    """`inrdict.finetune.finetune` curves ({"train_psnr_db", "test_psnr_db"}: (m, iterations + 1)), memoized on
-    disk by everything that determines them, so figures sharing rows fine-tune them once."""
-
-    def compute():
-        result = finetune(model, points, images, mask, iterations=iterations, optimizer=optimizer,
-                          learning_rate=learning_rate)  # fmt: skip
-        return {"train_psnr_db": result.train_psnr_db, "test_psnr_db": result.test_psnr_db}
-
-    parts = (model_config(model), model, images, mask, iterations, optimizer, learning_rate)
-    return memoize("finetune", parts, compute)[0]
-
-
-def _finetune_cached(row: Row, points, images, mask, config: FaceStudy) -> dict:
+def protocol_of(row: Row, config: FaceStudy) -> lens.Protocol:
+    """The fine-tuning protocol of a row: plain GD at `meta_lr` for meta-learned rows, Adam at `random_lr` for random
+    ones (SPEC §7), `iterations` updates, PSNR@`psnr_iteration`."""
     optimizer, lr = ("gd", config.meta_lr) if row.kind == "meta" else ("adam", config.random_lr)
-    curves = finetune_cached(row.model, points, images, mask, iterations=config.iterations, optimizer=optimizer, learning_rate=lr)
-    return {**curves, "optimizer": optimizer, "learning_rate": lr}
+    return lens.Protocol(optimizer, lr, config.iterations, config.psnr_iteration, config.train_fraction)
 
 
 def run_study(rows: list[Row], config: FaceStudy, *, progress: bool = True) -> tuple[dict, dict[str, np.ndarray]]:
-    """E(λ) and fine-tuning curves for every row; (numbers, arrays) aggregated per label (module docstring)."""
-    dataset, images = test_faces(config.dataset, config.grid_size, config.data_dir, config.seed, config.n_test)
-    signals = center_signals(images)  # (m, n*n)
+    """E(λ) and fine-tuning curves for every row (`inrdict.analysis.lens`, on-disk cached); (numbers, arrays)
+    aggregated per label (module docstring)."""
+    dataset, images = held_out_faces(config.dataset, config.grid_size, config.data_dir, config.seed, config.n_test)
     points = data.ntk_grid(config.grid_size)
-    mask = split_mask(points.shape[0], key=init_key(config.seed, "pixel_mask"), train_fraction=config.train_fraction)
+    mask = lens.pixel_mask(points.shape[0], config.seed, config.train_fraction)
     per_label: dict[str, list[dict]] = {}
-    arrays: dict[str, np.ndarray] = {"thresholds": THRESHOLDS, "train_mask": mask}
+    arrays: dict[str, np.ndarray] = {"thresholds": lens.THRESHOLDS, "train_mask": mask}
     labels = {id(row): row.label for row in rows}
     models = {f"{row.label} (seed {row.seed})" if row.seed is not None else row.label: row for row in rows}
     for index, name, eigvals, eigvecs, info in eigensystems(
@@ -159,36 +131,22 @@ def run_study(rows: list[Row], config: FaceStudy, *, progress: bool = True) -> t
         route=config.spectrum, top_k=config.top_k,
     ):
         row = models[name]
-        curves = cumulative_energy(eigvecs, signals)  # (m, k)
-        within = int(np.sum(eigvals / eigvals[0] >= 0.1))
-        stops_at = float(eigvals[-1] / eigvals[0])  # with the top k only, E(t) is known for t ≥ λ_k / λ₀
-        e_mean, _ = energy_concentration(eigvals, eigvecs, signals, THRESHOLDS)
-        e_mean = np.where(THRESHOLDS >= stops_at, e_mean, np.nan) if info["route"] != "dense" else e_mean
-        at_01 = curves[:, within - 1] if (info["route"] == "dense" or stops_at < 0.1) else np.full(len(curves), np.nan)
-        tuned = _finetune_cached(row, points, images, mask, config)
-        record = {
-            "seed": row.seed, "kind": row.kind, "spectrum_route": info["route"], "eigenpairs": info["k"],
-            "energy_curve_stops_at": stops_at if info["route"] != "dense" else 0.0,
-            "energy_at_0.1": float(at_01.mean()), "energy_at_0.1_image_std": float(at_01.std()),
-            "eigenvalues_within_10pct": within, "total_energy_full_basis": float(curves[:, -1].mean()),
-            "psnr_at_k": float(tuned["test_psnr_db"][:, config.psnr_iteration].mean()),
-            "psnr_at_k_image_std": float(tuned["test_psnr_db"][:, config.psnr_iteration].std()),
-            "test_psnr_curve": tuned["test_psnr_db"].mean(axis=0), "train_psnr_curve": tuned["train_psnr_db"].mean(axis=0),
-            "optimizer": tuned["optimizer"], "learning_rate": tuned["learning_rate"], **info,
-        }  # fmt: skip
+        spectrum = lens.Spectrum(eigvals, eigvecs, info["route"], {})
+        energy = lens.energy_concentration(spectrum, images)
+        learned = lens.learnability(row.model, points, images, mask, protocol=protocol_of(row, config), use_cache=True)
+        record = {"seed": row.seed, "kind": row.kind, **lens.row_record(spectrum, energy, learned), **info}
         per_label.setdefault(labels[id(row)], []).append(record)
         if len(per_label[labels[id(row)]]) == 1:  # the first seed's curves and spectrum are drawn
             tag = f"model_{len(per_label) - 1}"
             record["array_prefix"] = tag
-            arrays[f"{tag}_normalised_eigenvalues"] = eigvals / eigvals[0]
-            arrays[f"{tag}_energy_curve_mean"] = curves.mean(axis=0)
-            arrays[f"{tag}_energy_at_thresholds"] = e_mean
-            arrays[f"{tag}_test_psnr_db"] = tuned["test_psnr_db"]
-            arrays[f"{tag}_train_psnr_db"] = tuned["train_psnr_db"]
+            arrays[f"{tag}_normalised_eigenvalues"] = spectrum.normalised
+            arrays[f"{tag}_energy_curve_mean"] = energy.curves.mean(axis=0)
+            arrays[f"{tag}_energy_at_thresholds"] = energy.mean
+            arrays[f"{tag}_test_psnr_db"] = learned.test_psnr_db
+            arrays[f"{tag}_train_psnr_db"] = learned.train_psnr_db
     numbers = {"dataset": dataset, "n_test_images": int(images.shape[0]), "n_train_pixels": int(mask.sum()),
                "n_seeds": config.n_seeds, "psnr_iteration": config.psnr_iteration,
-               "psnr_protocol": f"held-out pixels ({int((~mask).sum())} of {mask.size}, one seeded mask shared by all "
-                                f"images) after {config.psnr_iteration} full-batch updates on the other half",
+               "psnr_protocol": lens.protocol_text(mask, config.psnr_iteration),
                "models": {label: aggregate(records) for label, records in per_label.items()}}  # fmt: skip
     return numbers, arrays
 
@@ -264,7 +222,7 @@ def best_row_claims(numbers: dict, label: str, psnr_name: str) -> dict[str, bool
     models = numbers["models"]
     if label not in models:
         return {}
-    slug = "meta" if label == "Meta SIREN" else label.lower().replace(" ", "_").replace("(", "").replace(")", "")
+    slug = claim_slug(label, short_meta=True)
     others = [m for other, m in models.items() if other != label]
     return {
         f"{slug}_has_highest_energy_at_0.1": models[label]["energy_at_0.1"] > max(m["energy_at_0.1"] for m in others),

@@ -1,7 +1,7 @@
 """Model rows shared by the NTK figures: how each random initialisation is built, and the meta-learned rows.
 
-Initialisation keys come from `(seed, stable model id)` — never from display text, so relabelling a row cannot
-change its weights or its NTK cache entry. Rows that differ only in a frequency knob share one key (SPEC §10):
+Initialisation keys come from `(seed, stable model id)` (`inrdict._keys`) — never from display text, so relabelling
+a row cannot change its weights or its NTK cache entry. Rows that differ only in a frequency knob share one key (SPEC §10):
 under the "ntk" convention a SIREN's weights do not depend on first_omega0, so every ω0 of a sweep gets the same
 weights (as the original code, which used PRNGKey(0) for every ω0) and the rows differ *only* in ω0; every FFN σ
 of a sweep scales the same normal draw B₀ (B = σ B₀) and shares the MLP weights.
@@ -12,23 +12,17 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Literal
 
-import jax
 import numpy as np
 
-from inrdict.cache import ntk_eigensystem, require_spectrum_memory
-from inrdict.checkpoints import load_weights
+from inrdict._keys import init_key
+from inrdict.analysis import lens
+from inrdict.io.checkpoints import load_weights
 from inrdict.experiments import _artefacts
 from inrdict.models import FFN, ReluMLP, Siren, gaussian_frequencies
 
-# Stable integer ids folded into the seed's key. Never renumber: results and cache entries depend on them.
-MODEL_IDS = {"relu": 1, "siren": 2, "ffn": 3, "ffn_frequencies": 4, "pixel_mask": 5}
 NTK_WIDTH = 256
-
-
-def init_key(seed: int, model_id: str):
-    """The PRNG key of model `model_id` for `seed`: `fold_in(key(seed), MODEL_IDS[model_id])`."""
-    return jax.random.fold_in(jax.random.key(seed), MODEL_IDS[model_id])
 
 
 def relu_row(seed: int) -> ReluMLP:
@@ -49,6 +43,16 @@ def ffn_row(sigma: float, seed: int, n_features: int = 256) -> FFN:
 
 
 @dataclasses.dataclass(frozen=True)
+class MetaRowFields:
+    """The config fields of a figure's meta-learned rows (`meta_rows`), declared once: figures' configs extend it."""
+
+    learned_meta: bool = True  # include the meta-learned row(s) (meta-learned first if not learned yet)
+    meta_preset: Literal["paper", "default"] = "paper"  # which meta-learning preset's artefact to use
+    meta_checkpoint: str | None = None  # use this checkpoint for the learned meta row(s) instead of the artefact
+    meta_weights: str | None = None  # optional extra row: an inrdict checkpoint (.npz) or the authors' Haiku pickle
+
+
+@dataclasses.dataclass(frozen=True)
 class MetaRow:
     """A meta-learned initialisation and what it was learned on (its grid and face set), when known."""
 
@@ -64,7 +68,7 @@ def load_meta_row(path: str | Path) -> MetaRow:
     path = Path(path)
     if path.suffix.lower() in (".pickle", ".pkl"):
         return MetaRow(load_weights(path), 64, "celeba", str(path))
-    from inrdict.checkpoints import load_model
+    from inrdict.io.checkpoints import load_model
 
     model, metadata = load_model(path)
     trained = metadata.get("config", {}) if isinstance(metadata, dict) else {}
@@ -98,19 +102,17 @@ def require_grid_fits(grid_size: int, precision: str, *, route: str = "auto", to
     if grid_size <= 64:
         return
     dtype = np.float64 if precision == "float64" else np.float32
-    require_spectrum_memory(siren_row(30.0, 0), grid_size**2, dtype, route=route, top_k=top_k)
+    lens.require_spectrum_memory(siren_row(30.0, 0), grid_size**2, dtype, route=route, top_k=top_k)
 
 
 def eigensystems(models: dict[str, object], points: np.ndarray, precision: str, *, progress: bool = True,
                  route: str = "auto", top_k: int = 64) -> Iterator:
     """For each (label, model): `(index, label, eigvals, eigvecs, info)` of its NTK on `points` in `precision`
-    ("float32" | "float64", x64 enabled as needed) through the on-disk cache: all eigenpairs on the dense route,
-    the `top_k` largest on the matrix-free one (`inrdict.cache.ntk_eigensystem`; "auto" picks by grid size)."""
+    ("float32" | "float64") through the on-disk cache (`inrdict.analysis.lens.cached_ntk_spectrum`): all eigenpairs
+    on the dense route, the `top_k` largest on the others; `info` is the spectrum's record (route, k, timings)."""
     dtype = np.float64 if precision == "float64" else np.float32
-    with jax.enable_x64(dtype == np.float64):
-        for model in models.values():
-            require_spectrum_memory(model, len(points), dtype, route=route, top_k=top_k)
-        for index, (label, model) in enumerate(models.items()):
-            if progress:
-                print(f"  NTK of {label} ({index + 1}/{len(models)})", flush=True)
-            yield (index, label, *ntk_eigensystem(model, points, dtype, route=route, top_k=top_k))
+    for index, (label, model) in enumerate(models.items()):
+        if progress:
+            print(f"  NTK of {label} ({index + 1}/{len(models)})", flush=True)
+        spectrum, cached = lens.cached_ntk_spectrum(model, points, route=route, top_k=top_k, dtype=dtype)
+        yield index, label, spectrum.eigvals, spectrum.eigvecs, spectrum.record(cached=cached)

@@ -42,7 +42,7 @@ from jaxtyping import Array, Float
 from inrdict._typing import AnyArray, as_rows
 from inrdict._memory import USABLE_FRACTION, available_memory_bytes, require_memory
 from inrdict.errors import InrdictError
-from inrdict.models import DenseINR, count_parameters, partition_trainable
+from inrdict.models import DenseINR, count_parameters, dense_layer_features, partition_trainable
 
 Method = Literal["auto", "structured", "ntvp", "jacobian"]
 METHODS = ("auto", "structured", "ntvp", "jacobian")
@@ -77,24 +77,6 @@ def layer_features(model: eqx.Module, points: Float[AnyArray, "n d"]) -> list[tu
     if hasattr(model, "structured_ntk_features"):
         return list(model.structured_ntk_features(points))
     return dense_layer_features(model, jax.vmap(model.encode)(points))[0]
-
-
-def dense_layer_features(model: eqx.Module, z: Float[Array, "n e"]) -> tuple[list[tuple[Array, Array]], Array]:
-    """(pairs, df/dz): the (A, D) pairs of `model.layers` (with `model.activate`) applied to mapped inputs z, and
-    the sensitivity df/dz (n, e) of the output to those inputs (what a trained input mapping's own term needs)."""
-    inputs, slopes = [], []
-    for index, layer in enumerate(model.layers[:-1]):
-        inputs.append(z)
-        u = z @ layer.weight.T + layer.bias[None, :]  # (n, out)
-        z, slope = jax.jvp(lambda v, index=index: model.activate(index, v), (u,), (jnp.ones_like(u),))
-        slopes.append(slope)
-    inputs.append(z)
-    d = jnp.ones((z.shape[0], 1), z.dtype)  # (n, 1): f = u_L
-    sensitivities = [d]
-    for layer, slope in zip(reversed(model.layers[1:]), reversed(slopes)):
-        d = (d @ layer.weight) * slope  # (n, width)
-        sensitivities.append(d)
-    return list(zip(inputs, reversed(sensitivities))), d @ model.layers[0].weight
 
 
 def _upper_blocks(n_blocks: int) -> tuple[np.ndarray, np.ndarray]:

@@ -19,7 +19,7 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
-from inrdict import data
+from inrdict.io import data
 from inrdict.errors import InrdictError
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".gif")
@@ -227,3 +227,13 @@ def load_faces(name: str, grid_size: int, data_dir: str | None = None, seed: int
     if name == "folder":
         return image_folder(data_dir, grid_size, seed)
     raise InrdictError(f"unknown dataset {name!r}: choose lfw, celeba or folder")
+
+
+def held_out_faces(dataset: str, grid_size: int, data_dir: str | None, seed: int, n_test: int) -> tuple[str, np.ndarray]:
+    """(dataset name, held-out faces (m, grid_size²)): the first `n_test` of the test split (all when fewer),
+    refusing an empty split."""
+    faces = load_faces(dataset, grid_size, data_dir, seed)
+    if len(faces.test) < 1:
+        raise InrdictError(f"the {faces.name} test split is empty: nothing to measure")
+    test = faces.test.load(range(min(n_test, len(faces.test))))
+    return faces.name, test.reshape(test.shape[0], -1)

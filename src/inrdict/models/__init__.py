@@ -1,0 +1,59 @@
+"""INRs as Equinox modules: the paper's dense INRs (`dense`: ReLU MLP, FFN, SIREN and their trained/frozen-mapping
+variants, SPEC §3) and the other families implemented from their papers (SPEC §10): `elementwise` (Gauss, sinc,
+real WIRE), `finer`, `wire` (complex WIRE), `mfn`; `registry` names them all (`make_model`, knobs, matched widths).
+
+Each class plugs into `fit`, meta-learning, checkpoints and the empirical NTK like the dense models. Coordinates are points r of shape (in_features,); batch with `jax.vmap`.
+
+Dense INRs with an elementwise activation (subclasses of `DenseINR`, so the structured NTK works through
+`ntk.layer_features`):
+
+* `GaussINR`  rho(u) = exp(-u² / (2 sigma²))                      Ramasinghe & Lucey, ECCV 2022.
+* `RealWire`  rho(u) = cos(omega0 u) exp(-(s0 u)²)                 Saragadam et al., CVPR 2023 (real Gabor).
+* `Finer`     rho(u) = sin(omega0 (|u| + 1) u)                     Liu et al., CVPR 2024.
+* `SincINR`   rho(u) = sinc(omega u) = sin(pi omega u)/(pi omega u)  Saratchandran et al., CVPR 2024.
+
+Other shapes (plain `eqx.Module`s):
+
+* `ComplexWire`  complex Gabor wavelet psi(u) = exp(j omega0 u) exp(-|s0 u|²), complex hidden layers, real output
+  (Saragadam et al., CVPR 2023). Complex numbers are stored as pairs of real arrays (see the class); gives its own
+  `structured_ntk_features`, with "rotated" groups for the complex layers.
+* `MFN`  multiplicative filter networks, Fourier or Gabor filters (Fathony et al., ICLR 2021); gives its own
+  `structured_ntk_features`.
+
+Every model has `hyperparameters()` / `from_hyperparameters(h, dtype=)` (checkpoints), `in_features`,
+`out_features`, `hidden`. `FAMILIES` maps the command-line names to constructors with each paper's defaults for
+images (2 → … → 1). `MODELS` adds the paper's own models ("relu", "ffn", "siren") under one constructor,
+`make_model(name, ..., key=, **knobs)`, whose keyword defaults (`model_knobs`) are the recommended settings and
+whose `FREQUENCY_KNOB` is the one a frequency sweep varies. `matched_hidden` gives widths with about as many
+trained parameters as the paper's SIREN 2 → 256 ×4 → 1 (198,401):
+
+    family        matched hidden    trained parameters
+    relu, siren, gauss, finer, sinc, wire_real   (256,) * 4   198,401
+    wire (complex)                  (181,) * 4   198,558  (a complex weight counts as two real ones)
+    mfn, Gabor filters              (253,) * 4   199,112
+    mfn, Fourier filters            (255,) * 4   199,156
+    ffn (T = 256 frozen features)   (211,) * 3   197,919  (3 hidden layers, as the paper's FFN)
+
+Every family works with `fit`, `finetune`, `meta_train`, checkpoints and the structured NTK (`empirical_ntk`'s
+"auto" and the matrix-free `ntk_operator`), each tested against the Jacobian oracle in float64.
+
+Clean-room: written from the papers only (MFN's reference code is AGPL; FINER's and BACON's have no licence),
+without their code. Where a paper prescribes no initialisation, the standard linear-layer default
+W, b ~ U(-1/sqrt(fan_in), +1/sqrt(fan_in)) is used and the docstring says so. The papers' text was not at hand
+when this module was written: equations and defaults follow our reading of them, and every value marked
+"(to check)" below should be confirmed against the paper before it is quoted as the paper's.
+"""
+
+from inrdict.models.dense import (
+    FFN, DenseINR, FFNStar, Linear, ReluMLP, Siren, SirenConvention, SirenFrozenFirst, count_parameters,
+    dense_layer_features, gaussian_frequencies, lecun_truncated_normal, partition_trainable,
+    positional_encoding_frequencies, single_frequency, symmetric_uniform, trainable_filter,
+)  # fmt: skip
+from inrdict.models.elementwise import GaussINR, RealWire, SincINR
+from inrdict.models.finer import Finer
+from inrdict.models.mfn import MFN, FourierFilter, GaborFilter, MFNFilter
+from inrdict.models.registry import (
+    DEFAULT_DEPTH, FAMILIES, FAMILY_CLASSES, FREQUENCY_KNOB, KNOB_FIELDS, MODEL_CLASSES, MODEL_NAMES, MODELS,
+    SIREN_PARAMETERS, make_model, matched_hidden, model_knobs,
+)  # fmt: skip
+from inrdict.models.wire import ComplexLinear, ComplexWire, RealPartLinear, complex_gabor, kernel_from_features

@@ -1,0 +1,217 @@
+"""Complex WIRE (Saragadam et al., CVPR 2023): complex Gabor wavelet layers, real output."""
+
+from __future__ import annotations
+
+import math
+from typing import ClassVar
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+from jaxtyping import Array, Float, PRNGKeyArray
+
+from inrdict.models.dense import Linear, _check_sizes
+from inrdict.models._common import _positive, _require_single_output, _sizes, _symmetric_uniforms
+
+# ----------------------------------------------------------------------------------------------------------------
+# Complex WIRE
+# ----------------------------------------------------------------------------------------------------------------
+
+
+class ComplexLinear(eqx.Module):
+    """u = W a + b with complex W = weight_real + j weight_imag (out, in) and b = bias_real + j bias_imag (out,),
+    on complex a given as (real, imaginary) parts: returns (Re u, Im u)."""
+
+    weight_real: Float[Array, "out in"]
+    weight_imag: Float[Array, "out in"]
+    bias_real: Float[Array, " out"]
+    bias_imag: Float[Array, " out"]
+
+    def __call__(self, a_real: Float[Array, " in"], a_imag: Float[Array, " in"]) -> tuple[Array, Array]:
+        u_real = self.weight_real @ a_real - self.weight_imag @ a_imag + self.bias_real
+        u_imag = self.weight_real @ a_imag + self.weight_imag @ a_real + self.bias_imag
+        return u_real, u_imag
+
+    @property
+    def in_features(self) -> int:
+        return self.weight_real.shape[1]
+
+    @property
+    def out_features(self) -> int:
+        return self.weight_real.shape[0]
+
+
+class RealPartLinear(eqx.Module):
+    """f = Re(W a + b) = weight_real @ Re a - weight_imag @ Im a + bias for complex W and a.
+
+    The imaginary part of a complex output bias never reaches Re(·) (zero gradient, never trained), so only the
+    real bias is stored."""
+
+    weight_real: Float[Array, "out in"]
+    weight_imag: Float[Array, "out in"]
+    bias: Float[Array, " out"]
+
+    def __call__(self, a_real: Float[Array, " in"], a_imag: Float[Array, " in"]) -> Float[Array, " out"]:
+        return self.weight_real @ a_real - self.weight_imag @ a_imag + self.bias
+
+
+def complex_gabor(omega0: float, s0: float, u_real: Array, u_imag: Array) -> tuple[Array, Array]:
+    """psi(u) = exp(j omega0 u) exp(-|s0 u|²) for u = u_real + j u_imag, as (Re psi, Im psi).
+
+    exp(j omega0 u) = exp(-omega0 u_imag) exp(j omega0 u_real), so psi = M (cos, sin)(omega0 u_real) with
+    M = exp(-omega0 u_imag - s0² (u_real² + u_imag²)) (bounded by exp(omega0² / (4 s0²))).
+    """
+    magnitude = jnp.exp(-omega0 * u_imag - s0**2 * (u_real**2 + u_imag**2))
+    phase = omega0 * u_real
+    return magnitude * jnp.cos(phase), magnitude * jnp.sin(phase)
+
+
+def _complex_wire_arrays(key: PRNGKeyArray, in_features: int, hidden: tuple[int, ...], out_features: int, dtype):
+    """(first, complex layers, output) of `ComplexWire`: every real array U(-1/sqrt(fan_in), +1/sqrt(fan_in))."""
+    bound = 1.0 / math.sqrt(in_features)
+    spec = [((hidden[0], in_features), bound), ((hidden[0],), bound)]
+    for n_in, n_out in zip(hidden[:-1], hidden[1:]):
+        bound = 1.0 / math.sqrt(n_in)
+        spec += [((n_out, n_in), bound), ((n_out, n_in), bound), ((n_out,), bound), ((n_out,), bound)]
+    bound = 1.0 / math.sqrt(hidden[-1])
+    spec += [((out_features, hidden[-1]), bound), ((out_features, hidden[-1]), bound), ((out_features,), bound)]
+    arrays = _symmetric_uniforms(key, tuple(spec), jnp.dtype(dtype))
+    first = Linear(*arrays[:2])
+    layers = tuple(ComplexLinear(*arrays[i : i + 4]) for i in range(2, len(arrays) - 3, 4))
+    return first, layers, RealPartLinear(*arrays[-3:])
+
+
+class ComplexWire(eqx.Module):
+    """WIRE with the complex Gabor wavelet (Saragadam et al., "WIRE: Wavelet Implicit Neural Representations",
+    CVPR 2023).
+
+    z_1 = psi(W_1 r + b_1)            real first layer (real coordinates in, complex activations out),
+    z_l = psi(W_l z_{l-1} + b_l)      complex W_l, b_l (l = 2 .. L),
+    f(r) = Re(W_out z_L) + b_out      complex W_out, real output (the paper takes the real part),
+    psi(u) = exp(j omega0 u) exp(-|s0 u|²)   (the paper's complex Gabor wavelet), omega0 = 20, s0 = 10.
+
+    Complex numbers are stored as separate real arrays (`weight_real`, `weight_imag`, ...), so Optax, checkpoints,
+    `count_parameters` and the NTK see ordinary real parameters: a complex weight counts as two real parameters
+    and its gradient as the pair (d/dRe, d/dIm). The imaginary part of the output bias is not stored (it never
+    reaches Re(·)). Initialisation: no special scheme in the paper as we read it (to check); every real array (the
+    real and the imaginary part of each complex one) is drawn from U(-1/sqrt(fan_in), +1/sqrt(fan_in)). Because a
+    complex weight is two parameters, width 181 ≈ 256/sqrt(2) matches the parameter count of a real 256-wide
+    network (198,558 for (181,) * 4).
+
+    NTK: a complex layer's kernel term is Re[(D Dᴴ) ⊙ (conj(A Aᴴ) + 1)], which is not a sum of real
+    (D Dᵀ) ⊙ (A Aᵀ + 1) terms but is one plus a "rotated" term (D' Dᵀ) ⊙ (A' Aᵀ): `structured_ntk_features` returns
+    those groups, and the structured kernel (`inrdict.ntk`) and the matrix-free operator (`inrdict.ntk`)
+    accept them, so `empirical_ntk` and `top_eigenpairs` take the structured path (see `kernel_from_features`).
+
+    Args:
+        in_features, hidden, out_features: sizes; hidden[0] is the width of the real first layer's output.
+        omega0: wavelet frequency (> 0), keyword-only.
+        s0: wavelet scale (>= 0), keyword-only.
+        key: PRNG key, keyword-only.
+        dtype: real dtype of the stored arrays (float32 or float64).
+    """
+
+    first: Linear
+    layers: tuple[ComplexLinear, ...]
+    output: RealPartLinear
+    frozen_fields: ClassVar[tuple[str, ...]] = ()  # every array is trained
+    omega0: float = eqx.field(static=True)
+    s0: float = eqx.field(static=True)
+
+    def __init__(self, in_features: int = 2, hidden: tuple[int, ...] = (181,) * 4, out_features: int = 1, *,
+                 omega0: float = 20.0, s0: float = 10.0, key: PRNGKeyArray, dtype=jnp.float32):  # fmt: skip
+        hidden = _check_sizes(in_features, hidden, out_features)
+        self.omega0 = _positive("the WIRE frequency omega0", omega0)
+        self.s0 = _positive("the WIRE scale s0", s0, allow_zero=True)
+        self.first, self.layers, self.output = _complex_wire_arrays(key, in_features, hidden, out_features, dtype)
+
+    def activate(self, u_real: Array, u_imag: Array) -> tuple[Array, Array]:
+        return complex_gabor(self.omega0, self.s0, u_real, u_imag)
+
+    def __call__(self, r: Float[Array, " d"]) -> Float[Array, " out"]:
+        u = self.first(r)
+        z = self.activate(u, jnp.zeros_like(u))
+        for layer in self.layers:
+            z = self.activate(*layer(*z))
+        return self.output(*z)
+
+    @property
+    def in_features(self) -> int:
+        return self.first.in_features
+
+    @property
+    def out_features(self) -> int:
+        return self.output.weight_real.shape[0]
+
+    @property
+    def hidden(self) -> tuple[int, ...]:
+        return (self.first.out_features, *(layer.out_features for layer in self.layers))
+
+    def hyperparameters(self) -> dict:
+        return {"in_features": int(self.in_features), "hidden": [int(h) for h in self.hidden],
+                "out_features": int(self.out_features), "omega0": self.omega0, "s0": self.s0}  # fmt: skip
+
+    @classmethod
+    def from_hyperparameters(cls, hyperparameters: dict, *, dtype) -> "ComplexWire":
+        h = hyperparameters
+        return cls(*_sizes(h), omega0=float(h["omega0"]), s0=float(h["s0"]), key=jax.random.key(0), dtype=dtype)
+
+    def structured_ntk_features(self, points: Float[Array, "n d"]) -> list[tuple[Array, ...]]:
+        """Factors of the exact NTK: Theta = sum over the returned groups (see `kernel_from_features`).
+
+        * real groups (A, D): Theta += (D Dᵀ) ⊙ (A Aᵀ + 1) (the first layer; the output layer, whose inputs are
+          A = [Re z_L, Im z_L] with D = 1);
+        * complex layers (A, D, rot A, rot D) with A = [Re a, Im a] (n, 2 in), D = [df/dRe u, df/dIm u] (n, 2 out),
+          rot [X_re, X_im] = [X_im, -X_re]: Theta += (D Dᵀ) ⊙ (A Aᵀ + 1) + (rot D · Dᵀ) ⊙ (rot A · Aᵀ), which is
+          Re[(D_c D_cᴴ) ⊙ (conj(A_c A_cᴴ) + 1)] for the complex D_c = df/dRe u + j df/dIm u, A_c = a.
+        """
+        _require_single_output(self)
+        points = jnp.asarray(points, self.first.weight.dtype)
+        n = points.shape[0]
+        u = points @ self.first.weight.T + self.first.bias[None, :]  # (n, h1)
+        zeros = jnp.zeros_like(u)
+        z = self.activate(u, zeros)
+        # First layer: real u, so only d psi / d u_real matters.
+        slopes = [jax.jvp(self.activate, (u, zeros), (jnp.ones_like(u), zeros))[1]]
+        inputs = [z]
+        for layer in self.layers:
+            ur = z[0] @ layer.weight_real.T - z[1] @ layer.weight_imag.T + layer.bias_real[None, :]  # (n, out)
+            ui = z[0] @ layer.weight_imag.T + z[1] @ layer.weight_real.T + layer.bias_imag[None, :]
+            ones, none = jnp.ones_like(ur), jnp.zeros_like(ur)
+            z, by_real = jax.jvp(self.activate, (ur, ui), (ones, none))  # d psi / d Re u
+            by_imag = jax.jvp(self.activate, (ur, ui), (none, ones))[1]  # d psi / d Im u
+            slopes.append((by_real, by_imag))
+            inputs.append(z)
+        # Backward sweep: delta = (df/dRe z, df/dIm z), starting at the output f = Wr Re z - Wi Im z + b.
+        groups = [(jnp.concatenate(z, axis=1), jnp.ones((n, 1), u.dtype))]
+        delta = (jnp.broadcast_to(self.output.weight_real[0], z[0].shape),
+                 jnp.broadcast_to(-self.output.weight_imag[0], z[1].shape))  # fmt: skip
+        for index in reversed(range(len(self.layers))):
+            layer, (by_real, by_imag), a = self.layers[index], slopes[index + 1], inputs[index]
+            d_real = delta[0] * by_real[0] + delta[1] * by_real[1]  # df/dRe u (n, out)
+            d_imag = delta[0] * by_imag[0] + delta[1] * by_imag[1]  # df/dIm u
+            a_cat, d_cat = jnp.concatenate(a, axis=1), jnp.concatenate([d_real, d_imag], axis=1)
+            a_rot, d_rot = jnp.concatenate([a[1], -a[0]], axis=1), jnp.concatenate([d_imag, -d_real], axis=1)
+            groups.append((a_cat, d_cat, a_rot, d_rot))
+            delta = (d_real @ layer.weight_real + d_imag @ layer.weight_imag,
+                     -d_real @ layer.weight_imag + d_imag @ layer.weight_real)  # fmt: skip
+        first_slope = slopes[0]
+        groups.append((points, delta[0] * first_slope[0] + delta[1] * first_slope[1]))
+        return groups[::-1]
+
+
+def kernel_from_features(features: list[tuple[Array, ...]]) -> Float[Array, "n n"]:
+    """Theta = sum over groups of (D Dᵀ) ⊙ (A Aᵀ + 1), plus (rot D · Dᵀ) ⊙ (rot A · Aᵀ) for 4-tuples
+    (A, D, rot A, rot D) (complex layers, see `ComplexWire.structured_ntk_features`). Dense (n, n): a reference for
+    small n; `inrdict.ntk.empirical_ntk` does the blocked, sharded version."""
+    kernel = None
+    for group in features:
+        a, d = group[0], group[1]
+        term = (d @ d.T) * (a @ a.T + 1.0)
+        if len(group) == 4:
+            a_rot, d_rot = group[2], group[3]
+            term = term + (d_rot @ d.T) * (a_rot @ a.T)
+        kernel = term if kernel is None else kernel + term
+    return 0.5 * (kernel + kernel.T)
+
+

@@ -1,0 +1,17 @@
+"""The empirical NTK of an INR: the dense kernel and its eigendecomposition (`kernel`), the matrix-free operator
+Θ V (`operator`), its stored upper triangle (`stored`) and the top-k eigenpair solvers (`solvers`)."""
+
+from inrdict.ntk.kernel import (
+    METHODS, Method, eigh_descending, eigh_memory_bytes, empirical_ntk, kernel_blocks, layer_features, memory_bytes,
+    resolve_method, supports_structured,
+)  # fmt: skip
+from inrdict.ntk.operator import OPERATOR_METHODS, SOLVERS, NTKOperator, ntk_matmat
+from inrdict.ntk.solvers import TopEigenpairs, solver_memory_bytes, top_eigenpairs, top_eigenpairs_of
+from inrdict.ntk.stored import STORE_LIMIT_BYTES, storing_pays
+
+__all__ = [
+    "METHODS", "Method", "NTKOperator", "OPERATOR_METHODS", "SOLVERS", "STORE_LIMIT_BYTES", "TopEigenpairs",
+    "eigh_descending", "eigh_memory_bytes", "empirical_ntk", "kernel_blocks", "layer_features", "memory_bytes",
+    "ntk_matmat", "resolve_method", "solver_memory_bytes", "storing_pays", "supports_structured", "top_eigenpairs",
+    "top_eigenpairs_of",
+]  # fmt: skip
