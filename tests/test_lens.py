@@ -123,6 +123,7 @@ def test_a_full_disk_while_plotting_is_one_line(tmp_path, monkeypatch):
     one line naming the file and the cause, and nothing half-written is left."""
     import matplotlib.figure
 
+    from inrdict._io import atomic_directory
     from inrdict.plotting import plt, save
 
     def full_disk(self, path, **kwargs):
@@ -136,4 +137,9 @@ def test_a_full_disk_while_plotting_is_one_line(tmp_path, monkeypatch):
     with pytest.raises(InrdictError) as raised:
         save(fig, tmp_path, "overview")
     assert str(raised.value) == f"cannot write figure {tmp_path / 'overview.pdf'}: No space left on device"
+    assert list(tmp_path.iterdir()) == []
+    out = tmp_path / "figure_3"  # inside a run folder the message names the folder asked for, not the staging one
+    with pytest.raises(InrdictError) as raised, atomic_directory(out) as staging:
+        save(plt.subplots()[0], staging, "overview")
+    assert str(raised.value) == f"cannot write figure {out / 'overview.pdf'}: No space left on device"
     assert list(tmp_path.iterdir()) == []

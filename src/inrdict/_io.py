@@ -62,6 +62,9 @@ def atomic_directory(out_dir: str | os.PathLike) -> Iterator[Path]:
     staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.partial-", dir=out_dir.parent))
     try:
         yield staging
+    except InrdictError as error:  # name the folder the user asked for, not the staging one
+        shutil.rmtree(staging, ignore_errors=True)
+        raise InrdictError(str(error).replace(str(staging), str(out_dir))) from None
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
