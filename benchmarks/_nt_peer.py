@@ -55,7 +55,6 @@ if not hasattr(ad, "config"):
 import neural_tangents as nt
 from _common import rss_bytes
 
-
 IMPLEMENTATIONS = {1: "JACOBIAN_CONTRACTION", 2: "NTK_VECTOR_PRODUCTS", 3: "STRUCTURED_DERIVATIVES"}
 
 

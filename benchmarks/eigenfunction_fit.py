@@ -23,14 +23,14 @@ import jax.numpy as jnp
 import numpy as np
 from _common import matmul_gflops
 
-from inrdict.io.data import ntk_grid
-from inrdict.experiments.studies.rows import siren_row
 from inrdict.experiments._run import device_info, package_versions
 from inrdict.experiments.figure15 import eigenvector_targets, fit_targets
-from inrdict.train.fit import encode_inputs, fit_steps, init_state
-from inrdict.train.optim import adam
+from inrdict.experiments.studies.rows import siren_row
+from inrdict.io.data import ntk_grid
 from inrdict.models import count_parameters
 from inrdict.ntk import eigh_descending, empirical_ntk
+from inrdict.train.fit import encode_inputs, fit_steps, init_state
+from inrdict.train.optim import adam
 
 
 def per_target_loop(model, coords, targets, steps: int) -> float:

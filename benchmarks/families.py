@@ -25,13 +25,11 @@ from pathlib import Path
 import equinox as eqx
 import jax
 import numpy as np
-
 from _common import best_seconds
 
-from inrdict.io.data import ntk_grid
 from inrdict.experiments._run import device_info, package_versions
-from inrdict.models import MODEL_NAMES, make_model
-from inrdict.models import count_parameters
+from inrdict.io.data import ntk_grid
+from inrdict.models import MODEL_NAMES, count_parameters, make_model
 from inrdict.ntk import empirical_ntk
 
 

@@ -22,14 +22,13 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
-
 from _common import matmul_gflops
 
-from inrdict.io.data import ntk_grid
-from inrdict.experiments.studies.rows import relu_row, siren_row
 from inrdict.experiments._run import device_info, package_versions
-from inrdict.train.finetune import finetune, split_mask
+from inrdict.experiments.studies.rows import relu_row, siren_row
+from inrdict.io.data import ntk_grid
 from inrdict.models import count_parameters, partition_trainable
+from inrdict.train.finetune import finetune, split_mask
 
 
 def per_image_loop(model, coords, images, mask, iterations: int) -> float:

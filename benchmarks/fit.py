@@ -26,13 +26,12 @@ from pathlib import Path
 import jax
 import jax.numpy as jnp
 import optax
-
 from _common import best_seconds, matmul_gflops
 
-from inrdict.io.data import astronaut, image_dataset, square_image, tone
 from inrdict.experiments._run import device_info, package_versions
-from inrdict.train.fit import DEFAULT_CHUNK_SIZE, default_chunk_size, encode_inputs, fit_steps, init_state
+from inrdict.io.data import astronaut, image_dataset, square_image, tone
 from inrdict.models import FFN, Siren, gaussian_frequencies, single_frequency
+from inrdict.train.fit import DEFAULT_CHUNK_SIZE, default_chunk_size, encode_inputs, fit_steps, init_state
 
 
 def step_flops(model, n_points: int) -> float:

@@ -25,12 +25,12 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from inrdict.io.data import ntk_grid
 from inrdict.experiments import meta_learning
 from inrdict.experiments._run import device_info, package_versions
+from inrdict.io.data import ntk_grid
+from inrdict.models import Siren
 from inrdict.train.fit import init_state
 from inrdict.train.meta import meta_step
-from inrdict.models import Siren
 
 FORWARD_EQUIVALENTS = {"maml": lambda k: 7 * k + 3, "fomaml": lambda k: 3 * k + 3, "reptile": lambda k: 3 * k + 1}
 

@@ -53,11 +53,10 @@ from pathlib import Path
 import jax
 import jax.numpy as jnp
 import numpy as np
-
 from _common import best_seconds, matmul_gflops, rss_bytes
 
-from inrdict.io.data import ntk_grid
 from inrdict.experiments._run import device_info, package_versions
+from inrdict.io.data import ntk_grid
 from inrdict.models import ReluMLP, Siren
 
 HERE = Path(__file__).resolve().parent

@@ -49,11 +49,10 @@ from pathlib import Path
 import jax
 import jax.numpy as jnp
 import numpy as np
-
 from _common import best_seconds, matmul_gflops, rss_bytes
 
-from inrdict.io.data import ntk_grid
 from inrdict.experiments._run import device_info, package_versions
+from inrdict.io.data import ntk_grid
 from inrdict.models import Siren
 
 HERE = Path(__file__).resolve().parent
@@ -94,8 +93,7 @@ def naive_matvec(features):
 def child(spec: dict) -> dict:
     import scipy.sparse.linalg
 
-    from inrdict.ntk import empirical_ntk, eigh_descending, layer_features
-    from inrdict.ntk import NTKOperator, top_eigenpairs
+    from inrdict.ntk import NTKOperator, eigh_descending, empirical_ntk, layer_features, top_eigenpairs
 
     route, grid = spec["route"], spec["grid"]
     model = make_model()

@@ -10,6 +10,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
+from inrdict.errors import InrdictError
 from inrdict.io.checkpoints import (
     import_haiku_siren,
     load_model,
@@ -19,7 +20,6 @@ from inrdict.io.checkpoints import (
     save_model,
 )
 from inrdict.io.data import ntk_grid
-from inrdict.errors import InrdictError
 from inrdict.models import FFN, ReluMLP, Siren, count_parameters, gaussian_frequencies
 
 REFERENCE = (

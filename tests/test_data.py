@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 import skimage.io
 
-from inrdict.io import data
 from inrdict.errors import InrdictError
+from inrdict.io import data
 
 
 @pytest.fixture

@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from inrdict.errors import InrdictError
 from inrdict.io import data
 from inrdict.io.datasets import celeba, image_folder, lfw_faces, load_faces, preprocess_face
-from inrdict.errors import InrdictError
 
 SPLITS = {"000001.jpg": 0, "000002.jpg": 0, "000003.jpg": 0, "000004.jpg": 1, "000005.jpg": 2, "000006.jpg": 2}
 

@@ -26,12 +26,12 @@ from inrdict.models import (
     GaussINR,
     RealWire,
     SincINR,
+    count_parameters,
     kernel_from_features,
     make_model,
     matched_hidden,
     model_knobs,
 )
-from inrdict.models import count_parameters
 from tests.conftest import rel_error
 
 # name -> (constructor name in FAMILIES, knobs)
@@ -407,8 +407,8 @@ def test_finetuning_and_a_maml_step_take_the_families_that_are_not_dense_inrs(na
     from inrdict.io.data import ntk_grid
     from inrdict.train.finetune import finetune, split_mask
     from inrdict.train.fit import init_state
-    from inrdict.train.optim import adam
     from inrdict.train.meta import meta_step
+    from inrdict.train.optim import adam
 
     model = build(name, SMALL, jax.random.key(18))
     points = ntk_grid(4)  # (16, 2)

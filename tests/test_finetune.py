@@ -4,12 +4,12 @@ import numpy as np
 import optax
 import pytest
 
-from inrdict.io.data import ntk_grid
 from inrdict.errors import InrdictError
-from inrdict.train.finetune import finetune, linearised_gd_psnr_db, split_mask
-from inrdict.train.losses import psnr_db
+from inrdict.io.data import ntk_grid
 from inrdict.models import FFN, Siren, gaussian_frequencies, partition_trainable
 from inrdict.ntk import empirical_ntk
+from inrdict.train.finetune import finetune, linearised_gd_psnr_db, split_mask
+from inrdict.train.losses import psnr_db
 
 pytestmark = pytest.mark.standard_promotion  # Optax's Adam
 

@@ -4,13 +4,13 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 import pytest
+from jaxtyping import TypeCheckError
 
 import inrdict
-from jaxtyping import TypeCheckError
-from inrdict.train import fit as fit_module
-from inrdict.io.data import tone
 from inrdict.errors import DivergenceError, InrdictError
+from inrdict.io.data import tone
 from inrdict.models import FFN, Siren, gaussian_frequencies
+from inrdict.train import fit as fit_module
 
 pytestmark = pytest.mark.standard_promotion  # these tests run Optax's Adam
 

@@ -41,8 +41,17 @@ def imports_of(path: Path, root: Path) -> list[tuple[str, int, bool]]:
     found = []
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
-            found += [(alias.name, node.lineno, id(node) in top) for alias in node.names if alias.name.split(".")[0] == "inrdict"]
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0 and node.module.split(".")[0] == "inrdict":
+            found += [
+                (alias.name, node.lineno, id(node) in top)
+                for alias in node.names
+                if alias.name.split(".")[0] == "inrdict"
+            ]
+        elif (
+            isinstance(node, ast.ImportFrom)
+            and node.module
+            and node.level == 0
+            and node.module.split(".")[0] == "inrdict"
+        ):
             if node.module == "inrdict":  # `from inrdict import lens`: each name may be a module
                 for alias in node.names:
                     name = f"inrdict.{alias.name}"
@@ -52,7 +61,9 @@ def imports_of(path: Path, root: Path) -> list[tuple[str, int, bool]]:
                 for alias in node.names:  # `from inrdict.io import data` imports the module inrdict.io.data
                     sub = root.joinpath(*node.module.split(".")[1:])
                     is_module = (sub / alias.name).is_dir() or (sub / f"{alias.name}.py").is_file()
-                    found.append((f"{node.module}.{alias.name}" if is_module else node.module, node.lineno, id(node) in top))
+                    found.append(
+                        (f"{node.module}.{alias.name}" if is_module else node.module, node.lineno, id(node) in top)
+                    )
     return found
 
 
@@ -79,7 +90,9 @@ def layer_violations(root: Path, layers: dict[str, tuple[int, str]] = LAYERS) ->
                 continue
             layer, group = layers[target]
             if group != own_group and layer >= own_layer:
-                problems.append(f"{path.relative_to(root)}:{line} {source} (layer {own_layer}) → {module} (layer {layer})")
+                problems.append(
+                    f"{path.relative_to(root)}:{line} {source} (layer {own_layer}) → {module} (layer {layer})"
+                )
     return problems
 
 
@@ -95,7 +108,7 @@ def module_cycles(root: Path) -> list[list[str]]:
         state[node] = "open"
         for child in sorted(graph.get(node, ())):
             if state.get(child) == "open":
-                cycles.append(stack[stack.index(child):] + [child] if child in stack else [node, child])
+                cycles.append(stack[stack.index(child) :] + [child] if child in stack else [node, child])
             elif child not in state:
                 visit(child, stack + [child])
         state[node] = "done"
@@ -114,7 +127,11 @@ def test_the_layer_table_is_the_documented_one():
     """Every top-level module and package is in the table, and the table is the one `inrdict`'s docstring shows."""
     import inrdict
 
-    tops = {path.name.removesuffix(".py") for path in SRC.iterdir() if path.suffix == ".py" or (path / "__init__.py").is_file()}
+    tops = {
+        path.name.removesuffix(".py")
+        for path in SRC.iterdir()
+        if path.suffix == ".py" or (path / "__init__.py").is_file()
+    }
     assert tops == set(LAYERS)
     table = inrdict.__doc__.split("Layers, lowest first.")[1]
     rows: dict[int, str] = {}
@@ -134,7 +151,9 @@ def test_no_module_level_import_cycle():
 
 def test_the_store_knows_nothing_of_what_it_stores():
     cache_imports = {module for module, _, _ in imports_of(SRC / "io" / "cache.py", SRC)}
-    assert not any(module.startswith("inrdict.ntk") or module.startswith("inrdict.analysis") for module in cache_imports)
+    assert not any(
+        module.startswith("inrdict.ntk") or module.startswith("inrdict.analysis") for module in cache_imports
+    )
     meta_imports = {module for module, _, _ in imports_of(SRC / "train" / "meta.py", SRC)}
     assert not {"inrdict.io.cache", "inrdict.io.checkpoints"} & meta_imports, meta_imports
     assert not any(module.startswith("inrdict.io") for module in meta_imports)

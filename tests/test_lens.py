@@ -27,7 +27,9 @@ def siren():
 def faces():
     rng = np.random.default_rng(0)
     base = np.linspace(0, 1, 12 * 12).reshape(12, 12)
-    return np.stack([np.roll(base, i, axis=i % 2) + 0.05 * rng.standard_normal((12, 12)) for i in range(5)]).astype(np.float32)
+    return np.stack([np.roll(base, i, axis=i % 2) + 0.05 * rng.standard_normal((12, 12)) for i in range(5)]).astype(
+        np.float32
+    )
 
 
 def test_the_three_routes_agree_and_are_recorded(siren):

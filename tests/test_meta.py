@@ -7,11 +7,11 @@ import numpy as np
 import optax
 import pytest
 
-from inrdict.io.datasets import ArraySource
 from inrdict.errors import InrdictError
+from inrdict.io.datasets import ArraySource
 from inrdict.io.runs import resumable_meta_train
-from inrdict.train.meta import adapt, make_outer_step, meta_train
 from inrdict.models import Siren, partition_trainable
+from inrdict.train.meta import adapt, make_outer_step, meta_train
 from tests.conftest import rel_error
 
 pytestmark = pytest.mark.standard_promotion  # these tests run Optax's Adam

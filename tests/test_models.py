@@ -5,9 +5,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from jaxtyping import TypeCheckError
 
 import inrdict
-from jaxtyping import TypeCheckError
 from inrdict.models import FFN, ReluMLP, Siren, gaussian_frequencies, positional_encoding_frequencies, single_frequency
 
 

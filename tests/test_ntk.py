@@ -6,8 +6,8 @@ import pytest
 from jaxtyping import TypeCheckError
 
 from inrdict import ntk
-from inrdict.io.data import ntk_grid
 from inrdict.errors import InrdictError
+from inrdict.io.data import ntk_grid
 from inrdict.models import FFN, ReluMLP, Siren, gaussian_frequencies, positional_encoding_frequencies, single_frequency
 from tests.conftest import rel_error
 

@@ -10,12 +10,18 @@ import pytest
 import scipy.linalg
 
 from inrdict import ntk
-from inrdict.ntk import operator as ntk_operator
-from inrdict.io.data import ntk_grid
 from inrdict.errors import InrdictError
+from inrdict.io.data import ntk_grid
 from inrdict.models import FFN, FFNStar, ReluMLP, Siren, gaussian_frequencies, single_frequency
-from inrdict.ntk import (NTKOperator, TopEigenpairs, ntk_matmat, storing_pays, top_eigenpairs,
-                                  top_eigenpairs_of)  # fmt: skip
+from inrdict.ntk import (
+    NTKOperator,
+    TopEigenpairs,
+    ntk_matmat,
+    storing_pays,
+    top_eigenpairs,
+    top_eigenpairs_of,  # fmt: skip
+)
+from inrdict.ntk import operator as ntk_operator
 from tests.conftest import rel_error
 
 TOLERANCE = {jnp.float32: 1e-5, jnp.float64: 1e-12}

@@ -3,8 +3,8 @@ from typing import Literal
 
 import pytest
 
-from inrdict.errors import InrdictError
 from inrdict._io import atomic_directory
+from inrdict.errors import InrdictError
 from inrdict.experiments._run import apply_overrides, validate_config
 
 

@@ -13,12 +13,12 @@ import numpy as np
 import pytest
 
 from inrdict import cli
-from inrdict.io.checkpoints import save_model
+from inrdict.analysis import lens
 from inrdict.errors import InrdictError
 from inrdict.experiments import analyse
-from inrdict.analysis import lens
-from inrdict.experiments.studies.specs import face_study, resolve_model, study_of
 from inrdict.experiments._run import run_experiment
+from inrdict.experiments.studies.specs import face_study, resolve_model, study_of
+from inrdict.io.checkpoints import save_model
 from inrdict.models import make_model
 
 pytestmark = pytest.mark.standard_promotion  # fitting and fine-tuning run Optax's Adam

@@ -85,10 +85,9 @@ def test_authors_weights_beat_random_sirens_on_embedded_faces():
 
 
 def test_figures_4_and_5_share_models_and_cache_entries():
-    from inrdict.io.cache import fingerprint
     from inrdict.experiments import figure5
-
     from inrdict.experiments.studies import learnability as _learnability
+    from inrdict.io.cache import fingerprint
 
     four = {row.label: row.model for row in _learnability.siren_sweep_rows(dataclasses.replace(figure4.PAPER, learned_meta=False))}
     five = {label: row[0] for label, row in figure5.build_rows(dataclasses.replace(figure5.PAPER, learned_meta=False)).items()}

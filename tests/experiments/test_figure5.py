@@ -4,9 +4,9 @@ import jax
 import numpy as np
 import pytest
 
-from inrdict.io.data import ntk_grid
 from inrdict.experiments import figure5
 from inrdict.experiments._run import run_experiment
+from inrdict.io.data import ntk_grid
 from inrdict.models import Siren
 from inrdict.ntk import eigh_descending, empirical_ntk
 from tests.conftest import reference_pickle_path

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from inrdict.experiments import figure6, figure7, figure8, figure9
-from inrdict.experiments.studies import mappings as _mappings
 from inrdict.experiments._run import run_experiment
+from inrdict.experiments.studies import mappings as _mappings
 
 pytestmark = pytest.mark.standard_promotion  # these tests run Optax's Adam
 

@@ -10,13 +10,12 @@ import numpy as np
 import pytest
 
 import inrdict
-from inrdict.io import checkpoints
-from inrdict.io import data
 from inrdict.errors import InrdictError
 from inrdict.experiments import figure13, figure14, figure15, figure16, pretraining
+from inrdict.experiments._run import run_experiment
 from inrdict.experiments.studies import pretrained as _pretrained
 from inrdict.experiments.studies.rows import siren_row
-from inrdict.experiments._run import run_experiment
+from inrdict.io import checkpoints, data
 
 pytestmark = pytest.mark.standard_promotion  # these tests run Optax's Adam
 

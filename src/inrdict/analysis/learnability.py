@@ -113,7 +113,15 @@ def learnability(
         return {"train_psnr_db": result.train_psnr_db, "test_psnr_db": result.test_psnr_db}
 
     if use_cache and describable(model):
-        parts = (model_config(model), model, images, mask, protocol.iterations, protocol.optimizer, protocol.learning_rate)
+        parts = (
+            model_config(model),
+            model,
+            images,
+            mask,
+            protocol.iterations,
+            protocol.optimizer,
+            protocol.learning_rate,
+        )
         curves = cache.memoize("finetune", parts, compute)[0]
     else:
         curves = compute()

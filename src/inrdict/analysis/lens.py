@@ -37,7 +37,13 @@ from inrdict._memory import require_memory
 from inrdict._typing import AnyArray
 from inrdict.analysis import alignment, probes
 from inrdict.analysis.learnability import (
-    META_INIT, PROTOCOLS, RANDOM_INIT, Learnability, Protocol, learnability, pixel_mask,
+    META_INIT,
+    PROTOCOLS,
+    RANDOM_INIT,
+    Learnability,
+    Protocol,
+    learnability,
+    pixel_mask,
 )  # fmt: skip
 from inrdict.errors import InrdictError
 from inrdict.io import cache, data
@@ -96,14 +102,16 @@ class Spectrum:
 
 
 def planned_route(n_points: int, route: SpectrumRoute = "auto") -> str:
-    """"dense" where `route` is dense or "auto" on at most `DENSE_MAX_POINTS` points; else the top-k route asked for
+    """ "dense" where `route` is dense or "auto" on at most `DENSE_MAX_POINTS` points; else the top-k route asked for
     ("auto" there: stored or matrix-free, decided when the operator is built)."""
     if route == "auto":
         return "dense" if n_points <= DENSE_MAX_POINTS else "auto"
     return route
 
 
-def spectrum_memory_bytes(model, n_points: int, dtype, *, route: SpectrumRoute = "auto", top_k: int = DEFAULT_TOP_K) -> int:
+def spectrum_memory_bytes(
+    model, n_points: int, dtype, *, route: SpectrumRoute = "auto", top_k: int = DEFAULT_TOP_K
+) -> int:
     """Rough peak bytes of `ntk_spectrum` before anything is computed: the kernel and its eigendecomposition (about
     6 n² values) on the dense route; n · (Σ_l (in_l + out_l) + 8 k) values of layer features and Krylov vectors on a
     top-k route, plus the triangle (n² / 2 values) when "stored" (a model without `layers` is counted as 4 layers of
@@ -118,13 +126,16 @@ def spectrum_memory_bytes(model, n_points: int, dtype, *, route: SpectrumRoute =
     return (n_points * (widths + 8 * min(top_k, n_points)) + triangle) * itemsize
 
 
-def require_spectrum_memory(model, n_points: int, dtype, *, route: SpectrumRoute = "auto", top_k: int = DEFAULT_TOP_K) -> None:
+def require_spectrum_memory(
+    model, n_points: int, dtype, *, route: SpectrumRoute = "auto", top_k: int = DEFAULT_TOP_K
+) -> None:
     """Refuse in one line, before any data is prepared, an NTK spectrum that would not fit in memory."""
     chosen = planned_route(n_points, route)
     name = {"dense": "dense", "stored": "stored-triangle"}.get(chosen, "matrix-free")
     require_memory(spectrum_memory_bytes(model, n_points, dtype, route=route, top_k=top_k),
                    f"the {name} NTK spectrum of {n_points} points",
-                   "choose a smaller --set grid_size" + (" or --set spectrum=matrix_free" if chosen != "matrix_free" else ""))  # fmt: skip
+                   "choose a smaller --set grid_size"
+                   + (" or --set spectrum=matrix_free" if chosen != "matrix_free" else ""))  # fmt: skip
 
 
 def ntk_spectrum(
@@ -166,8 +177,9 @@ def ntk_spectrum(
             return Spectrum(eigvals, eigvecs, "dense", info)
         result = top_eigenpairs(model, points, k, dtype=dtype, tol=1e-4 if dtype == np.float32 else 1e-8,
                                 store_kernel=_STORE[chosen])  # fmt: skip
-    info = {"solve_seconds": result.seconds, "products": result.matvecs, "max_residual": float(np.max(result.residuals)),
-            "converged": bool(result.converged), "solver": result.method, "stored_kernel": bool(result.stored_kernel)}  # fmt: skip
+    info = {"solve_seconds": result.seconds, "products": result.matvecs,
+            "max_residual": float(np.max(result.residuals)), "converged": bool(result.converged),
+            "solver": result.method, "stored_kernel": bool(result.stored_kernel)}  # fmt: skip
     return Spectrum(result.eigvals, result.eigvecs, "stored" if result.stored_kernel else "matrix_free", info)
 
 
@@ -298,7 +310,7 @@ class Report:
             ("NTK", f"{s['eigenpairs']} eigenpairs ({s['route']}, {s['precision']}), {s['eigenvalues_within_10pct']} "
                     f"within 10 % of λ0; top-{e['count']} dominant freq {e['mean_dominant_frequency']:.2f} cyc/unit"),
             ("faces", f"E(0.1) = {format_number(f['energy_at_0.1'], '.3f')}   PSNR@{f['psnr_iteration']} = "
-                      f"{f['psnr_at_k']:.2f} dB ({f['n_test_images']} {f['dataset']} signals)"),
+                      f"{f['psnr_at_k']:.2f} dB ({f['n_test_images']} {_signal_words(f['dataset'])})"),
             ("aliasing", alias),
         ]  # fmt: skip
         if "skipped" not in fit:
@@ -306,12 +318,18 @@ class Report:
         return lines
 
 
+def _signal_words(dataset: str) -> str:
+    return "given signals" if dataset == "signals" else f"{dataset} faces"
+
+
 def format_number(value, spec: str) -> str:
     """`format(value, spec)`, or "n/a" for a value JSON could not hold as a number (NaN is saved as "nan")."""
     return format(value, spec) if isinstance(value, (int, float)) else "n/a"
 
 
-def _signals_on_grid(signals, grid: int, faces: str, data_dir: str | None, seed: int, n_test: int) -> tuple[str, np.ndarray]:
+def _signals_on_grid(
+    signals, grid: int, faces: str, data_dir: str | None, seed: int, n_test: int
+) -> tuple[str, np.ndarray]:
     """(name, images (m, grid²)): the given signals, checked, or the held-out faces."""
     if signals is None:
         return held_out_faces(faces, grid, data_dir, seed, n_test)
@@ -426,7 +444,8 @@ def analyse(
 
 
 __all__ = [
-    "DEFAULT_TOP_K", "DENSE_MAX_POINTS", "META_INIT", "PROTOCOLS", "RANDOM_INIT", "THRESHOLDS", "Energy", "Learnability",
+    "DEFAULT_TOP_K", "DENSE_MAX_POINTS", "META_INIT", "PROTOCOLS", "RANDOM_INIT", "THRESHOLDS", "Energy",
+    "Learnability",
     "Protocol", "Report", "Spectrum", "SpectrumRoute", "analyse", "cached_ntk_spectrum", "energy_concentration",
     "format_number", "learnability", "ntk_spectrum", "pixel_mask", "planned_route", "protocol_text",
     "require_spectrum_memory", "row_record", "spectrum_memory_bytes",

@@ -24,7 +24,8 @@ def spectrum_decay(eigvals: np.ndarray) -> dict:
     ratio = np.asarray(eigvals, np.float64) / float(eigvals[0])
     below = {f"1e-{p}": (int(np.argmax(ratio < 10.0**-p)) if np.any(ratio < 10.0**-p) else None) for p in range(1, 7)}
     return {"largest_eigenvalue": float(eigvals[0]), "eigenvalues_within_10pct": int(np.sum(ratio >= 0.1)),
-            "first_index_below": below, "ratio_at": {str(i): float(ratio[i]) for i in (1, 10, 100, 1000) if i < ratio.size},
+            "first_index_below": below,
+            "ratio_at": {str(i): float(ratio[i]) for i in (1, 10, 100, 1000) if i < ratio.size},
             "negative_eigenvalues": int(np.sum(ratio < 0))}  # fmt: skip
 
 
@@ -65,7 +66,9 @@ FITS_PSNR_DB = 30.0  # below this training PSNR the tone was not fitted and the 
 ALIAS_HZ = TONE_SAMPLES / TRAIN_STRIDE - TONE_HZ  # 105 Hz: the tone's mirror on the 128-sample training grid
 
 
-def aliasing_score(model_1d, seed: int, *, steps: int, learning_rate: float, progress: bool, label: str) -> tuple[dict, dict]:
+def aliasing_score(
+    model_1d, seed: int, *, steps: int, learning_rate: float, progress: bool, label: str
+) -> tuple[dict, dict]:
     """Fig. 3's aliasing test for a 1-D model: fit a 23 Hz tone (seeded phase) on the 128 even samples of
     linspace(0, 1, 256, endpoint=False) with full-batch Adam, then read the 256-sample reconstruction's spectrum.
 
@@ -91,7 +94,11 @@ def aliasing_score(model_1d, seed: int, *, steps: int, learning_rate: float, pro
         "hidden": list(getattr(model_1d, "hidden", ())),
         "protocol": "train on the 128 even-indexed of 256 samples (fs = 128 Hz), read the 256-sample spectrum",
     }  # fmt: skip
-    return numbers, {"tone_freqs_hz": freqs, "tone_level_db": level, "tone_target_db": spectrum.magnitude_spectrum_db(target)[1]}
+    return numbers, {
+        "tone_freqs_hz": freqs,
+        "tone_level_db": level,
+        "tone_target_db": spectrum.magnitude_spectrum_db(target)[1],
+    }
 
 
 def fit_test_image(model, size: int, *, steps: int, learning_rate: float, progress: bool) -> tuple[dict, np.ndarray]:

@@ -39,12 +39,30 @@ import inspect
 import types
 
 from inrdict.errors import InrdictError
-from inrdict.experiments import (
-    figure2, figure3, figure4, figure5, figure10, figure11, figure12, linearised, meta_learning, theorem1,
+from inrdict.experiments import (  # Figs. 13–16 and their producer  # any INR through the lens; the family comparison  # frequency support in full
+    aliasing,
+    analyse,
+    families_compare,
+    figure2,
+    figure3,
+    figure4,
+    figure5,
+    figure6,
+    figure7,
+    figure8,
+    figure9,
+    figure10,
+    figure11,
+    figure12,
+    figure13,
+    figure14,
+    figure15,
+    figure16,
+    linearised,
+    meta_learning,
+    pretraining,
+    theorem1,
 )  # fmt: skip
-from inrdict.experiments import figure13, figure14, figure15, figure16, pretraining  # Figs. 13–16 and their producer
-from inrdict.experiments import analyse, families_compare  # any INR through the lens; the family comparison
-from inrdict.experiments import aliasing, figure6, figure7, figure8, figure9  # frequency support in full
 
 REGISTRY: dict[str, types.ModuleType] = {
     "meta": meta_learning,

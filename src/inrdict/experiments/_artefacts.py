@@ -20,8 +20,8 @@ import dataclasses
 import json
 from pathlib import Path
 
-from inrdict.io import cache
 from inrdict.errors import InrdictError
+from inrdict.io import cache
 
 COMPLETE_MARK = "training.json"
 

@@ -32,9 +32,9 @@ import numpy as np
 
 from inrdict.errors import DivergenceError, InrdictError
 from inrdict.experiments.studies import tones as _tones
+from inrdict.models import Siren
 from inrdict.train.fit import encode_inputs, fit_steps, init_state
 from inrdict.train.optim import adam
-from inrdict.models import Siren
 
 NAME = "aliasing"
 TITLE = "Aliasing as a curve: the 105 Hz alias level against SIREN first ω0 and FFN σ, with the crossover values"

@@ -28,16 +28,15 @@ from typing import Literal
 import numpy as np
 import scipy.stats
 
-from inrdict.errors import InrdictError
-from inrdict.experiments.studies.learnability import spearman_energy_vs_psnr
 from inrdict._keys import model_key
 from inrdict.analysis.lens import SpectrumRoute
 from inrdict.analysis.lens import format_number as number
 from inrdict.analysis.probes import aliasing_score, eigenvector_frequencies
-from inrdict.experiments.studies.specs import face_study, study_of, top_eigenvectors
+from inrdict.errors import InrdictError
 from inrdict.experiments._run import validate_config
-from inrdict.models import FREQUENCY_KNOB, MODEL_NAMES, make_model, matched_hidden, model_knobs
-from inrdict.models import count_parameters
+from inrdict.experiments.studies.learnability import spearman_energy_vs_psnr
+from inrdict.experiments.studies.specs import face_study, study_of, top_eigenvectors
+from inrdict.models import FREQUENCY_KNOB, MODEL_NAMES, count_parameters, make_model, matched_hidden, model_knobs
 
 NAME = "families"
 TITLE = "INR families at matched size: E(0.1), PSNR@3, aliasing and NTK atoms, and whether E(0.1) predicts PSNR@3"

@@ -26,8 +26,8 @@ from pathlib import Path
 
 import numpy as np
 
-from inrdict.experiments.studies import learnability as study
 from inrdict.experiments._run import claim_slug
+from inrdict.experiments.studies import learnability as study
 from inrdict.experiments.studies import pretrained as pre
 
 NAME = "figure_13"

@@ -39,15 +39,15 @@ import numpy as np
 import scipy.stats
 from jaxtyping import Float
 
-from inrdict.io import data
 from inrdict._typing import AnyArray
 from inrdict.errors import InrdictError
+from inrdict.experiments._run import claim_slug, validate_config
 from inrdict.experiments.studies import pretrained as pre
 from inrdict.experiments.studies.rows import MetaRowFields, eigensystems, meta_rows, siren_row
-from inrdict.experiments._run import claim_slug, validate_config
-from inrdict.train.optim import Optimizer, make_optimizer
+from inrdict.io import data
 from inrdict.train.fit import encode_inputs, fit_steps, init_state, mse_value_and_grad
 from inrdict.train.losses import psnr_db
+from inrdict.train.optim import Optimizer, make_optimizer
 
 NAME = "figure_15"
 TITLE = "Learnability of individual NTK eigenfunctions: PSNR of fitting the i-th eigenvector (meta and random SIREN)"

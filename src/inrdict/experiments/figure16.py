@@ -30,13 +30,13 @@ from typing import Literal
 
 import numpy as np
 
-from inrdict.io import data
 from inrdict.analysis.alignment import center_signals, cumulative_energy
 from inrdict.errors import InrdictError
-from inrdict.experiments.studies import pretrained as pre
-from inrdict.io.datasets import held_out_faces
-from inrdict.experiments.studies.rows import MetaRowFields, eigensystems, meta_rows, siren_row
 from inrdict.experiments._run import claim_slug, validate_config
+from inrdict.experiments.studies import pretrained as pre
+from inrdict.experiments.studies.rows import MetaRowFields, eigensystems, meta_rows, siren_row
+from inrdict.io import data
+from inrdict.io.datasets import held_out_faces
 
 NAME = "figure_16"
 TITLE = "Top NTK eigenvectors of random, single-image-pretrained (5 / 50 / long) and MAML / Reptile meta SIRENs"

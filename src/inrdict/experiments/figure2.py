@@ -20,14 +20,14 @@ from pathlib import Path
 import jax
 import numpy as np
 
-from inrdict.io import data
-from inrdict.analysis import spectrum
 from inrdict._memory import require_memory
+from inrdict.analysis import spectrum
 from inrdict.errors import InrdictError
 from inrdict.experiments._run import validate_config
+from inrdict.io import data
+from inrdict.models import FFN, gaussian_frequencies, single_frequency
 from inrdict.train.fit import fit
 from inrdict.train.losses import psnr_db
-from inrdict.models import FFN, gaussian_frequencies, single_frequency
 
 NAME = "figure_2"
 TITLE = "Imperfect recovery: FFN with RFF σ=10 vs B = I vs B = 0.5 I on one image"

@@ -15,12 +15,12 @@ from pathlib import Path
 import jax
 import numpy as np
 
-from inrdict.io import data
 from inrdict.analysis import spectrum
 from inrdict.experiments._run import validate_config
+from inrdict.io import data
+from inrdict.models import Siren
 from inrdict.train.fit import fit, predict
 from inrdict.train.losses import psnr_db
-from inrdict.models import Siren
 
 NAME = "figure_3"
 TITLE = "Aliasing: SIREN with first ω0 = 300 puts a 23 Hz tone's alias at ±105 Hz, ω0 = 30 does not"

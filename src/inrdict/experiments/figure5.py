@@ -21,14 +21,20 @@ from typing import Literal
 
 import numpy as np
 
-from inrdict.io import data
 from inrdict.analysis.lens import SpectrumRoute, planned_route
 from inrdict.errors import InrdictError
-from inrdict.experiments.studies.rows import (
-    MetaRowFields, eigensystems, ffn_row, meta_rows, relu_row, require_grid_fits, siren_row,
-)  # fmt: skip
-from inrdict.io.datasets import load_faces
 from inrdict.experiments._run import claim_slug, validate_config
+from inrdict.experiments.studies.rows import (
+    MetaRowFields,
+    eigensystems,
+    ffn_row,
+    meta_rows,
+    relu_row,
+    require_grid_fits,
+    siren_row,
+)  # fmt: skip
+from inrdict.io import data
+from inrdict.io.datasets import load_faces
 
 NAME = "figure_5"
 TITLE = "NTK eigenvectors (the dictionary atoms) of ReLU, FFN σ=1/10, SIREN ω0=5/30/100 and the meta-learned SIREN"

@@ -25,15 +25,14 @@ from typing import Literal
 import jax
 import numpy as np
 
-from inrdict.io import checkpoints
-from inrdict.io import data
-from inrdict.io.datasets import load_faces
 from inrdict.errors import InrdictError
 from inrdict.experiments import _artefacts
 from inrdict.experiments._run import to_jsonable, validate_config, write_json
+from inrdict.io import checkpoints, data
+from inrdict.io.datasets import load_faces
 from inrdict.io.runs import resumable_meta_train
-from inrdict.train.meta import adapted_psnr_db
 from inrdict.models import FFN, Siren, gaussian_frequencies
+from inrdict.train.meta import adapted_psnr_db
 
 NAME = "meta_learning"
 TITLE = "MAML pre-training of SIREN (or an FFN) on faces: validation PSNR after the inner loop"

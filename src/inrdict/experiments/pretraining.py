@@ -29,16 +29,15 @@ import equinox as eqx
 import jax.numpy as jnp
 import numpy as np
 
-from inrdict.io import checkpoints
-from inrdict.io import data
 from inrdict.errors import DivergenceError, InrdictError
 from inrdict.experiments import _artefacts
+from inrdict.experiments._run import to_jsonable, validate_config, write_json
 from inrdict.experiments.studies.pretrained import ARTEFACT, checkpoint_name, pretraining_faces
 from inrdict.experiments.studies.rows import siren_row
-from inrdict.experiments._run import to_jsonable, validate_config, write_json
+from inrdict.io import checkpoints, data
 from inrdict.train.fit import encode_inputs, fit_steps, init_state, predict
-from inrdict.train.optim import adam
 from inrdict.train.losses import psnr_db
+from inrdict.train.optim import adam
 
 NAME = "pretraining"
 TITLE = "Single-image pretraining of SIREN-30 on 3 faces (5 / 50 / long Adam runs): the initialisations of Figs. 13–16"

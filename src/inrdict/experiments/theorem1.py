@@ -40,8 +40,8 @@ import numpy as np
 from inrdict.analysis import theory
 from inrdict.errors import InrdictError
 from inrdict.experiments._run import validate_config
-from inrdict.train.fit import fit, predict
 from inrdict.models import Siren
+from inrdict.train.fit import fit, predict
 
 NAME = "theorem1"
 TITLE = "Theorem 1: polynomial INRs keep their energy in H(Ω), SIREN harmonics follow Bessel's J_k"

@@ -28,8 +28,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from inrdict._io import atomic_file
-from inrdict.errors import InrdictError
 from inrdict._version import __version__
+from inrdict.errors import InrdictError
 from inrdict.models import MODEL_CLASSES, Linear, Siren
 
 FORMAT_NAME = "inrdict-checkpoint"

@@ -13,14 +13,14 @@ from __future__ import annotations
 import dataclasses
 import os
 import zipfile
-from pathlib import Path
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 import numpy as np
 
-from inrdict.io import data
 from inrdict.errors import InrdictError
+from inrdict.io import data
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".gif")
 CELEBA_CROP = 178

@@ -42,7 +42,9 @@ def _truncate_log(log_path: Path, step: int) -> None:
     atomic_write_text(log_path, "".join(f"{line}\n" for line in kept), "log")
 
 
-def _load_checkpoint(path: Path, like: TrainState, run_id: dict, steps: int, eval_every: int) -> tuple[TrainState, MetaHistory]:
+def _load_checkpoint(
+    path: Path, like: TrainState, run_id: dict, steps: int, eval_every: int
+) -> tuple[TrainState, MetaHistory]:
     state, meta = checkpoints.load_pytree(path, like)
     if meta.get("run") != run_id:
         raise InrdictError(
@@ -89,7 +91,8 @@ def resumable_meta_train(
     bound.apply_defaults()
     given = bound.arguments
     check_settings(steps=given["steps"], method=given["method"], batch_size=given["batch_size"],
-                   inner_steps=given["inner_steps"], eval_every=given["eval_every"], n_train=len(train_source))  # fmt: skip
+                   inner_steps=given["inner_steps"], eval_every=given["eval_every"],
+                   n_train=len(train_source))  # fmt: skip
     if checkpoint_every < 1:
         raise InrdictError("checkpoint_every must be positive")
     if work_dir is None:

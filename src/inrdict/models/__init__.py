@@ -45,15 +45,39 @@ when this module was written: equations and defaults follow our reading of them,
 """
 
 from inrdict.models.dense import (
-    FFN, DenseINR, FFNStar, Linear, ReluMLP, Siren, SirenConvention, SirenFrozenFirst, count_parameters,
-    dense_layer_features, gaussian_frequencies, lecun_truncated_normal, partition_trainable,
-    positional_encoding_frequencies, single_frequency, symmetric_uniform, trainable_filter,
+    FFN,
+    DenseINR,
+    FFNStar,
+    Linear,
+    ReluMLP,
+    Siren,
+    SirenConvention,
+    SirenFrozenFirst,
+    count_parameters,
+    dense_layer_features,
+    gaussian_frequencies,
+    lecun_truncated_normal,
+    partition_trainable,
+    positional_encoding_frequencies,
+    single_frequency,
+    symmetric_uniform,
+    trainable_filter,
 )  # fmt: skip
 from inrdict.models.elementwise import GaussINR, RealWire, SincINR
 from inrdict.models.finer import Finer
 from inrdict.models.mfn import MFN, FourierFilter, GaborFilter, MFNFilter
 from inrdict.models.registry import (
-    DEFAULT_DEPTH, FAMILIES, FAMILY_CLASSES, FREQUENCY_KNOB, KNOB_FIELDS, MODEL_CLASSES, MODEL_NAMES, MODELS,
-    SIREN_PARAMETERS, make_model, matched_hidden, model_knobs,
+    DEFAULT_DEPTH,
+    FAMILIES,
+    FAMILY_CLASSES,
+    FREQUENCY_KNOB,
+    KNOB_FIELDS,
+    MODEL_CLASSES,
+    MODEL_NAMES,
+    MODELS,
+    SIREN_PARAMETERS,
+    make_model,
+    matched_hidden,
+    model_knobs,
 )  # fmt: skip
 from inrdict.models.wire import ComplexLinear, ComplexWire, RealPartLinear, complex_gabor, kernel_from_features

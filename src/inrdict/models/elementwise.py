@@ -9,8 +9,9 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, PRNGKeyArray
 
-from inrdict.models.dense import DenseINR, Linear, _check_sizes
 from inrdict.models._common import _positive, _sizes, _uniform_layers
+from inrdict.models.dense import DenseINR, Linear, _check_sizes
+
 
 class _ElementwiseINR(DenseINR):
     """A `DenseINR` on raw coordinates with the linear-layer default initialisation (shared by Gauss, sinc, WIRE)."""

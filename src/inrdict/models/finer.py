@@ -9,8 +9,9 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, PRNGKeyArray
 
-from inrdict.models.dense import DenseINR, _check_sizes
 from inrdict.models._common import _positive, _sizes, _uniform_layers
+from inrdict.models.dense import DenseINR, _check_sizes
+
 
 class Finer(DenseINR):
     """FINER: variable-periodic activations (Liu et al., "FINER: Flexible spectral-bias tuning in Implicit NEural

@@ -12,8 +12,8 @@ import jax.numpy as jnp
 from jaxtyping import Array, Float, PRNGKeyArray
 
 from inrdict.errors import InrdictError
-from inrdict.models.dense import Linear, _check_sizes
 from inrdict.models._common import _positive, _require_single_output, _sizes, _symmetric_uniforms
+from inrdict.models.dense import Linear, _check_sizes
 
 MFNFilter = Literal["fourier", "gabor"]
 

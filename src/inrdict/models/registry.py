@@ -13,8 +13,8 @@ import jax.numpy as jnp
 from jaxtyping import PRNGKeyArray
 
 from inrdict.errors import InrdictError
-from inrdict.models.dense import FFN, FFNStar, ReluMLP, Siren, SirenFrozenFirst, gaussian_frequencies
 from inrdict.models._common import SIREN_PARAMETERS, _positive  # noqa: F401 (SIREN_PARAMETERS re-exported)
+from inrdict.models.dense import FFN, FFNStar, ReluMLP, Siren, SirenFrozenFirst, gaussian_frequencies
 from inrdict.models.elementwise import GaussINR, RealWire, SincINR
 from inrdict.models.finer import Finer
 from inrdict.models.mfn import MFN

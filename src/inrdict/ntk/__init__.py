@@ -2,8 +2,16 @@
 Θ V (`operator`), its stored upper triangle (`stored`) and the top-k eigenpair solvers (`solvers`)."""
 
 from inrdict.ntk.kernel import (
-    METHODS, Method, eigh_descending, eigh_memory_bytes, empirical_ntk, kernel_blocks, layer_features, memory_bytes,
-    resolve_method, supports_structured,
+    METHODS,
+    Method,
+    eigh_descending,
+    eigh_memory_bytes,
+    empirical_ntk,
+    kernel_blocks,
+    layer_features,
+    memory_bytes,
+    resolve_method,
+    supports_structured,
 )  # fmt: skip
 from inrdict.ntk.operator import OPERATOR_METHODS, SOLVERS, NTKOperator, ntk_matmat
 from inrdict.ntk.solvers import TopEigenpairs, solver_memory_bytes, top_eigenpairs, top_eigenpairs_of

@@ -6,7 +6,6 @@ import contextlib
 import ctypes
 
 
-
 @contextlib.contextmanager
 def _single_threaded_blas():
     """Run NumPy/SciPy's OpenBLAS on one thread inside the block (restored afterwards).

@@ -34,13 +34,13 @@ from typing import Literal
 
 import equinox as eqx
 import jax
-from jax.flatten_util import ravel_pytree
 import jax.numpy as jnp
 import numpy as np
+from jax.flatten_util import ravel_pytree
 from jaxtyping import Array, Float
 
-from inrdict._typing import AnyArray, as_rows
 from inrdict._memory import USABLE_FRACTION, available_memory_bytes, require_memory
+from inrdict._typing import AnyArray, as_rows
 from inrdict.errors import InrdictError
 from inrdict.models import DenseINR, count_parameters, dense_layer_features, partition_trainable
 

@@ -33,8 +33,8 @@ import numpy as np
 import optax
 from jaxtyping import Array, Float, Int, PRNGKeyArray
 
-from inrdict._typing import AnyArray, as_rows
 from inrdict._memory import require_memory
+from inrdict._typing import AnyArray, as_rows
 from inrdict.errors import DivergenceError, InrdictError
 from inrdict.models import DenseINR, partition_trainable
 from inrdict.train.losses import head, psnr_db

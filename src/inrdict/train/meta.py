@@ -32,10 +32,10 @@ from jaxtyping import Array, Float, PRNGKeyArray
 
 from inrdict._typing import AnyArray
 from inrdict.errors import DivergenceError, InrdictError
+from inrdict.models import partition_trainable
 from inrdict.train.fit import TrainState, init_state
 from inrdict.train.losses import mse, psnr_db
 from inrdict.train.optim import adam
-from inrdict.models import partition_trainable
 
 MetaMethod = Literal["maml", "fomaml", "reptile"]
 METHODS = ("maml", "fomaml", "reptile")

@@ -43,20 +43,50 @@ SIREN mapping (see ``sine_network_from_siren``): a SIREN ``D -> T -> M -> 1`` is
 """
 
 from inrdict.analysis.theory._checks import (
-    DEFAULT_SUPPORT_THRESHOLD, MAX_ENUMERATED, Activation, ArrayInput, Count, Scalar,
+    DEFAULT_SUPPORT_THRESHOLD,
+    MAX_ENUMERATED,
+    Activation,
+    ArrayInput,
+    Count,
+    Scalar,
 )  # fmt: skip
 from inrdict.analysis.theory.energy import (
-    dft_energy, energy_outside_support, measured_support_size, support_growth, support_mask, theorem1_check,
+    dft_energy,
+    energy_outside_support,
+    measured_support_size,
+    support_growth,
+    support_mask,
+    theorem1_check,
 )  # fmt: skip
 from inrdict.analysis.theory.polynomial import (
-    DenseINRParams, evaluate_inr, init_inr, periodic_grid, polynomial_activation, polynomial_degree, polynomial_inr,
+    DenseINRParams,
+    evaluate_inr,
+    init_inr,
+    periodic_grid,
+    polynomial_activation,
+    polynomial_degree,
+    polynomial_inr,
     sample_inr,
 )  # fmt: skip
 from inrdict.analysis.theory.sine import (
-    HarmonicComparison, SineNetwork, alias_free_samples, bessel_harmonic_coefficients, compare_harmonics,
-    evaluate_sinusoids, harmonic_amplitudes, jacobi_anger_coefficients, jacobi_anger_errors, jacobi_anger_series,
-    random_sine_network, sine_network_from_siren,
+    HarmonicComparison,
+    SineNetwork,
+    alias_free_samples,
+    bessel_harmonic_coefficients,
+    compare_harmonics,
+    evaluate_sinusoids,
+    harmonic_amplitudes,
+    jacobi_anger_coefficients,
+    jacobi_anger_errors,
+    jacobi_anger_series,
+    random_sine_network,
+    sine_network_from_siren,
 )  # fmt: skip
 from inrdict.analysis.theory.support import (
-    harmonic_support, lattice_point_count, lattice_points, lattice_points_brute_force, min_grid_size, theorem1_order,
+    harmonic_support,
+    lattice_point_count,
+    lattice_points,
+    lattice_points_brute_force,
+    min_grid_size,
+    theorem1_order,
 )  # fmt: skip

@@ -8,11 +8,18 @@ from collections.abc import Iterable
 import numpy as np
 from jaxtyping import Bool, Float
 
-from inrdict.errors import InrdictError
-from inrdict.analysis.theory._checks import ArrayInput, Count, DEFAULT_SUPPORT_THRESHOLD, Scalar, _as_count, _as_omega, _is_integer_valued
+from inrdict.analysis.theory._checks import (
+    DEFAULT_SUPPORT_THRESHOLD,
+    ArrayInput,
+    Count,
+    Scalar,
+    _as_count,
+    _as_omega,
+    _is_integer_valued,
+)
 from inrdict.analysis.theory.polynomial import init_inr, polynomial_degree, polynomial_inr, sample_inr
-
 from inrdict.analysis.theory.support import harmonic_support, lattice_point_count, min_grid_size, theorem1_order
+from inrdict.errors import InrdictError
 
 # ----------------------------------------------------------------------------------------------------------------
 # DFT energy outside H(Omega) and measured support size

@@ -9,9 +9,9 @@ from collections.abc import Callable
 import numpy as np
 from jaxtyping import Float
 
-from inrdict.errors import InrdictError
 from inrdict.analysis.theory._checks import Activation, ArrayInput, Count, Scalar, _as_count, _as_omega
 from inrdict.analysis.theory.support import min_grid_size, theorem1_order
+from inrdict.errors import InrdictError
 
 # ----------------------------------------------------------------------------------------------------------------
 # The polynomial INR of Theorem 1

@@ -11,9 +11,9 @@ import numpy as np
 from jaxtyping import Complex, Float, Int
 from scipy.special import jv
 
-from inrdict.errors import InrdictError
-from inrdict.analysis.theory._checks import ArrayInput, Count, MAX_ENUMERATED, Scalar, _as_count, _as_omega
+from inrdict.analysis.theory._checks import MAX_ENUMERATED, ArrayInput, Count, Scalar, _as_count, _as_omega
 from inrdict.analysis.theory.polynomial import periodic_grid
+from inrdict.errors import InrdictError
 
 # ----------------------------------------------------------------------------------------------------------------
 # Two-layer sine network and its Jacobi–Anger expansion

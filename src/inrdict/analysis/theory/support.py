@@ -8,8 +8,8 @@ import math
 import numpy as np
 from jaxtyping import Int, Real
 
+from inrdict.analysis.theory._checks import MAX_ENUMERATED, ArrayInput, Count, _as_count, _as_omega, _is_integer_valued
 from inrdict.errors import InrdictError
-from inrdict.analysis.theory._checks import ArrayInput, Count, MAX_ENUMERATED, _as_count, _as_omega, _is_integer_valued
 
 # ----------------------------------------------------------------------------------------------------------------
 # Lattice of harmonic orders and the support H(Omega)

@@ -25,7 +25,13 @@ from inrdict.analysis import lens
 from inrdict.errors import InrdictError
 from inrdict.experiments._run import claim_slug, validate_config
 from inrdict.experiments.studies.rows import (
-    MetaRow, MetaRowFields, eigensystems, meta_rows, relu_row, require_grid_fits, siren_row,
+    MetaRow,
+    MetaRowFields,
+    eigensystems,
+    meta_rows,
+    relu_row,
+    require_grid_fits,
+    siren_row,
 )  # fmt: skip
 from inrdict.io import data
 from inrdict.io.datasets import held_out_faces

@@ -24,14 +24,14 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from inrdict.io import data
-from inrdict.analysis import spectrum
 from inrdict._memory import require_memory
+from inrdict.analysis import spectrum
 from inrdict.errors import InrdictError
 from inrdict.experiments._run import validate_config
+from inrdict.io import data
+from inrdict.models import FFNStar, Siren, SirenConvention, SirenFrozenFirst, gaussian_frequencies, single_frequency
 from inrdict.train.fit import fit, predict
 from inrdict.train.losses import psnr_db
-from inrdict.models import FFNStar, Siren, SirenConvention, SirenFrozenFirst, gaussian_frequencies, single_frequency
 
 MACHINE_ZERO = 1e-10
 """Odd-bin energy share at or below which a fit counts as exactly 1-periodic (float32 round-off gives ~1e-14)."""

@@ -20,12 +20,12 @@ from typing import Literal
 
 import numpy as np
 
-from inrdict.io.checkpoints import load_weights
-from inrdict.io.datasets import load_faces
 from inrdict.errors import InrdictError
 from inrdict.experiments import _artefacts
 from inrdict.experiments.studies import learnability as study
 from inrdict.experiments.studies.rows import meta_rows, siren_row
+from inrdict.io.checkpoints import load_weights
+from inrdict.io.datasets import load_faces
 
 ARTEFACT = "pretrained_sirens.json"
 PRODUCER = "pretrain"

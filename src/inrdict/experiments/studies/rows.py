@@ -18,8 +18,8 @@ import numpy as np
 
 from inrdict._keys import init_key
 from inrdict.analysis import lens
-from inrdict.io.checkpoints import load_weights
 from inrdict.experiments import _artefacts
+from inrdict.io.checkpoints import load_weights
 from inrdict.models import FFN, ReluMLP, Siren, gaussian_frequencies
 
 NTK_WIDTH = 256

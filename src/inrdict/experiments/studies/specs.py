@@ -35,7 +35,16 @@ from inrdict.errors import InrdictError
 from inrdict.experiments.studies.learnability import FaceStudy, Row, run_study
 from inrdict.experiments.studies.rows import eigensystems
 from inrdict.io import data
-from inrdict.models import FFN, FREQUENCY_KNOB, KNOB_FIELDS, MODEL_NAMES, MODELS, make_model, model_knobs, partition_trainable
+from inrdict.models import (
+    FFN,
+    FREQUENCY_KNOB,
+    KNOB_FIELDS,
+    MODEL_NAMES,
+    MODELS,
+    make_model,
+    model_knobs,
+    partition_trainable,
+)
 
 STUDY_FIELDS = ("dataset", "data_dir", "grid_size", "n_test", "precision", "spectrum", "top_k", "iterations",
                 "psnr_iteration", "random_lr", "seed")  # fmt: skip

@@ -16,11 +16,11 @@ import dataclasses
 import jax
 import numpy as np
 
-from inrdict.io import data
 from inrdict.analysis import spectrum
 from inrdict.experiments._run import validate_config
-from inrdict.train.losses import psnr_db
+from inrdict.io import data
 from inrdict.models import FFN, gaussian_frequencies
+from inrdict.train.losses import psnr_db
 
 
 @dataclasses.dataclass(frozen=True)
