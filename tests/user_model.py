@@ -1,5 +1,5 @@
 """A user's own INRs for the `analyse` tests (`inrdict analyse tests.user_model:build`): plain Equinox modules that
-inrdict's checkpoint format does not know, so `analyse` must take the uncached route for them."""
+inrdict's checkpoint format does not know, so the lens computes them without the on-disk cache."""
 
 import equinox as eqx
 import jax.numpy as jnp

@@ -1,7 +1,7 @@
 """Figure 10 — learning curves: mean held-out and training PSNR over fine-tuning iterations 0–10.
 
 The rows of Fig. 4 (ReLU, SIREN ω0 = 5…100, the meta-learned SIREN), fine-tuned on the held-out faces with the
-protocol of `_learnability` (one shared 50 % pixel mask; Adam lr 1e-4 for random initialisations, GD lr 1e-2 for
+protocol of `studies.learnability` (one shared 50 % pixel mask; Adam lr 1e-4 for random initialisations, GD lr 1e-2 for
 the meta-learned one). The curves are the same computation as Fig. 4's legend (shared through the cache): here
 the whole trajectory is drawn, mean over images and seeds with the spread over seeds shaded.
 

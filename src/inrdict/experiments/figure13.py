@@ -3,7 +3,7 @@
 Rows: the random SIREN-30 ("ntk" convention; one initialisation per seed), SIREN-30 pretrained on one training
 face for 5, 50 and a long run of Adam updates (the "pretrain" artefact: 3 faces per duration, all started from the
 seed-`seed` SIREN-30), and the MAML-meta-learned SIREN. For each row, E(λ) of the held-out faces on its NTK
-eigenvectors and the fine-tuning protocol of `_learnability`: one shared 50 % pixel mask, held-out PSNR after 3
+eigenvectors and the fine-tuning protocol of `studies.learnability`: one shared 50 % pixel mask, held-out PSNR after 3
 updates (PSNR@3). Pretrained rows are fine-tuned like random ones (Adam, lr 1e-4): they are trained SIRENs, not
 meta-learned initialisations, and the paper fine-tunes everything but the meta-learned rows with Adam (SPEC §7);
 the meta SIREN with plain GD lr 1e-2. A pretrained label's numbers are mean ± std over its 3 pretraining images.

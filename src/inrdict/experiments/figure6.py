@@ -3,7 +3,7 @@
 Three SIRENs (first layer, then hidden [256, 256, 256] with ω0 = 30, → RGB) fit one image as in Fig. 2, with
 their first layer *frozen* (weight and bias, `models.SirenFrozenFirst`):
 
-* (a) ω0 = 1, W0 = I: with W0 in cycles per unit (stored weight 2π I, see `_mappings`), sin(2π r + b0) is
+* (a) ω0 = 1, W0 = I: with W0 in cycles per unit (stored weight 2π I, see `studies.mappings`), sin(2π r + b0) is
   1-periodic, so on [-1, 1) the whole network is: every odd DFT bin is empty (to float round-off) and the fit is
   the average of the image with its three half-period shifts, exactly like Fig. 2's FFN with B = I;
 * (b) ω0 = 1, W0 = 0.5 I: 2-periodic, reaches every bin;

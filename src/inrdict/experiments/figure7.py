@@ -1,6 +1,6 @@
 """Figure 7 — SIREN* (first layer trained): training the mapping breaks Fig. 6's exact periodicity (paper App.).
 
-The networks of Fig. 6 — (a) ω0 = 1, W0 = I (cycles per unit: stored weight 2π I, see `_mappings`),
+The networks of Fig. 6 — (a) ω0 = 1, W0 = I (cycles per unit: stored weight 2π I, see `studies.mappings`),
 (b) ω0 = 1, W0 = 0.5 I, (c) ω0 = 30 with a random 256 x 2 W0; hidden [256, 256, 256] with ω0 = 30, → RGB — with
 the same initialisation, but the first layer is trained with the rest (a plain `Siren`). (a) starts 1-periodic
 (odd DFT bins empty at initialisation); once W0 moves, the period is no longer 1 and the odd bins fill.

@@ -1,6 +1,6 @@
 """Figure 9 — aliasing with Fourier features: FFN σ = 100 puts the 23 Hz tone's alias at ±105 Hz, σ = 3 does not.
 
-Fig. 3's experiment (`_tones`: a 23 Hz sine with a seeded phase, trained on the 128 even-indexed of 256 samples,
+Fig. 3's experiment (`studies.tones`: a 23 Hz sine with a seeded phase, trained on the 128 even-indexed of 256 samples,
 2000 full-batch Adam steps at lr 1e-4) with FFNs instead of SIRENs: 64 random frequencies B = σ N(0, 1) (one normal
 draw shared by both σ), sin/cos features, one hidden ReLU layer of 128, → 1 — 16,641 trained parameters against
 the 16,897 of Fig. 3's SIREN 1 → 128 → 128 → 1, a network of comparable size. Large mapping frequencies reach

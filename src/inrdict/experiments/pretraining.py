@@ -45,7 +45,7 @@ DEFAULT_SECONDS = 25
 OVERVIEW = "training_curves"
 ARTEFACT_DESCRIPTION = "single-image-pretrained SIRENs"
 SEGMENT = 500  # updates per jitted call (progress and divergence checks in between)
-# ARTEFACT (imported from `_pretrained`, where the figures read it): the manifest of the saved checkpoints.
+# ARTEFACT (imported from `studies.pretrained`, where the figures read it): the manifest of the saved checkpoints.
 
 
 @dataclasses.dataclass(frozen=True)

@@ -35,7 +35,7 @@ trained parameters as the paper's SIREN 2 → 256 ×4 → 1 (198,401):
     ffn (T = 256 frozen features)   (211,) * 3   197,919  (3 hidden layers, as the paper's FFN)
 
 Every family works with `fit`, `finetune`, `meta_train`, checkpoints and the structured NTK (`empirical_ntk`'s
-"auto" and the matrix-free `ntk_operator`), each tested against the Jacobian oracle in float64.
+"auto" and the matrix-free `inrdict.ntk.NTKOperator`), each tested against the Jacobian oracle in float64.
 
 Clean-room: written from the papers only (MFN's reference code is AGPL; FINER's and BACON's have no licence),
 without their code. Where a paper prescribes no initialisation, the standard linear-layer default
