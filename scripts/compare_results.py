@@ -1,0 +1,59 @@
+"""Compare two `inrdict reproduce` folders: every results.json (numbers, claims, sanity, versus_paper, config,
+seed) and every arrays.npz (bitwise), ignoring timings and cache flags. Used to show that a refactor moved no number:
+
+    python scripts/compare_results.py OLD/figures NEW/figures [--all]
+
+Prints each difference (the first 40 per file unless --all) and a summary line."""
+import json, sys
+from pathlib import Path
+import numpy as np
+
+IGNORED = {"seconds", "cached", "all_cached", "ntk_seconds", "eigh_seconds", "solve_seconds", "wall_seconds",
+           "seconds_per_step", "time"}
+
+def walk(a, b, path, out):
+    if isinstance(a, dict) and isinstance(b, dict):
+        for k in sorted(set(a) | set(b)):
+            if k in IGNORED or k.endswith("_seconds"):
+                continue
+            if k not in a or k not in b:
+                out.append(f"{path}.{k}: only in {'after' if k in b else 'before'}")
+                continue
+            walk(a[k], b[k], f"{path}.{k}", out)
+    elif isinstance(a, list) and isinstance(b, list):
+        if len(a) != len(b):
+            out.append(f"{path}: length {len(a)} vs {len(b)}")
+        for i, (x, y) in enumerate(zip(a, b)):
+            walk(x, y, f"{path}[{i}]", out)
+    elif a != b and not (isinstance(a, float) and isinstance(b, float) and np.isnan(a) and np.isnan(b)):
+        out.append(f"{path}: {a!r} vs {b!r}")
+
+before, after = Path(sys.argv[1]), Path(sys.argv[2])
+total, differing = 0, 0
+for results in sorted(before.rglob("results.json")):
+    rel = results.relative_to(before)
+    other = after / rel
+    if not other.exists():
+        print(f"{rel}: missing after"); differing += 1; continue
+    a, b = json.loads(results.read_text()), json.loads(other.read_text())
+    out = []
+    for key in ("numbers", "claims", "sanity", "versus_paper", "config", "seed"):
+        walk(a.get(key), b.get(key), key, out)
+    arrays_a, arrays_b = results.parent / "arrays.npz", other.parent / "arrays.npz"
+    if arrays_a.exists():
+        with np.load(arrays_a) as x, np.load(arrays_b) as y:
+            if set(x.files) != set(y.files):
+                out.append(f"arrays: keys {sorted(set(x.files) ^ set(y.files))}")
+            for k in sorted(set(x.files) & set(y.files)):
+                if not np.array_equal(x[k], y[k], equal_nan=x[k].dtype.kind == "f"):
+                    diff = np.nanmax(np.abs(x[k].astype(float) - y[k].astype(float))) if x[k].shape == y[k].shape else "shape"
+                    out.append(f"arrays.{k}: differ (max abs {diff})")
+    total += 1
+    differing += bool(out)
+    print(f"{rel}: {'identical' if not out else f'{len(out)} differences'}")
+    for line in (out if "--all" in sys.argv else out[:40]):
+        print("   ", line)
+for results in sorted(after.rglob("results.json")):
+    if not (before / results.relative_to(after)).exists():
+        print(f"{results.relative_to(after)}: only after")
+print(f"{total} results compared, {differing} with differences")
