@@ -26,7 +26,7 @@ LAYERS: dict[str, tuple[int, str]] = {
 }
 
 
-def _group_of(module: str, root: Path) -> str:
+def _group_of(module: str) -> str:
     """Top-level part of a dotted inrdict module name ("inrdict.io.cache" → "io"; "inrdict" → "__init__")."""
     parts = module.split(".")
     if parts == ["inrdict"]:
@@ -84,7 +84,7 @@ def layer_violations(root: Path, layers: dict[str, tuple[int, str]] = LAYERS) ->
             continue
         own_layer, own_group = layers[source]
         for module, line, _ in imports_of(path, root):
-            target = _group_of(module, root)
+            target = _group_of(module)
             if target not in layers:
                 problems.append(f"{path.relative_to(root)}:{line} imports {module}, in no layer of the table")
                 continue
