@@ -80,6 +80,24 @@ def test_energy_is_the_alignment_code_and_stops_where_the_top_k_stop(siren, face
         assert np.all(np.isnan(partial.at_01))
     with pytest.raises(InrdictError, match="signals have 100 samples"):
         lens.energy_concentration(dense, np.ones((2, 10, 10)))
+    # E at other thresholds and the area under E(λ) per decade: the per-signal curves read at the thresholds.
+    assert np.allclose(energy.at(0.1), energy.at_01) and np.allclose(energy.per_signal().mean(axis=0), energy.mean)
+    assert np.all(energy.at(1e-3) >= energy.at(1e-2) - 1e-12) and np.all((0 <= energy.area()) & (energy.area() <= 1))
+    with pytest.raises(InrdictError, match="thresholds only"):
+        energy.at(0.37)
+
+
+def test_area_under_the_energy_curve_on_a_known_spectrum():
+    """Eigenvalues 1, 10^-1.5, 10^-5 and a signal split evenly over the first two eigenvectors: E(t) = 1/2 for
+    t ∈ (10^-1.5, 1] and 1 below, so the area per decade over [1e-4, 1] is (1.5 · 1/2 + 2.5 · 1) / 4."""
+    basis = np.eye(3)
+    spectrum = lens.Spectrum(np.array([1.0, 10**-1.5, 1e-5]), basis, "dense", {})
+    energy = lens.energy_concentration(spectrum, np.array([[1.0, 1.0, 0.0]]) + np.array([[0.0, 0.0, 0.0]]))
+    centred = np.array([1.0, 1.0, 0.0]) - 2 / 3  # the mean is removed: energy on e3 too
+    shares = centred**2 / np.sum(centred**2)
+    expected = (1.5 * shares[0] + 2.5 * (shares[0] + shares[1])) / 4
+    assert energy.area()[0] == pytest.approx(expected, abs=0.02)  # trapezoids at 10 points a decade
+    assert energy.at(1e-2)[0] == pytest.approx(shares[0] + shares[1])
 
 
 def test_protocols_are_the_papers_and_bad_ones_are_refused():

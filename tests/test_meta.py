@@ -11,7 +11,7 @@ from inrdict.errors import InrdictError
 from inrdict.io.datasets import ArraySource
 from inrdict.io.runs import resumable_meta_train
 from inrdict.models import Siren, partition_trainable
-from inrdict.train.meta import adapt, make_outer_step, meta_train
+from inrdict.train.meta import _task_batch, adapt, make_outer_step, meta_train
 from tests.conftest import rel_error
 
 pytestmark = pytest.mark.standard_promotion  # these tests run Optax's Adam
@@ -95,6 +95,27 @@ def test_reptile_direction_and_per_task_keys(tiny):
         assert abs(float(losses[0] - losses[1])) > 0  # the two copies adapted differently
         want = jax.tree_util.tree_map(lambda x, y: (x + y) / 2, a, b)
         assert rel_error(_flat(new_params), _flat(want)) < 1e-12
+
+
+def test_reptile_interpolation_step_is_plain_gd_on_the_reptile_direction():
+    """meta_train(outer_optimizer="gd", outer_lr=ε) is Nichol et al.'s θ ← θ + ε (W̄ − θ): with ε = 1 one step
+    lands on the mean adapted weights."""
+    images = np.asarray(jax.random.uniform(jax.random.key(2), (4, 5, 5)), np.float32)
+    coords = np.stack(np.meshgrid(np.linspace(0, 1, 5), np.linspace(0, 1, 5), indexing="ij"), -1).reshape(-1, 2)
+    model = Siren(2, (6,), 1, key=jax.random.key(0))
+    result = meta_train(model, ArraySource(images[:2]), images[2:], coords, steps=1, method="reptile", batch_size=2,
+                        inner_steps=2, inner_lr=0.05, outer_lr=1.0, outer_optimizer="gd", eval_every=1,
+                        key=jax.random.key(5), progress=False)  # fmt: skip
+    params, frozen = partition_trainable(model)
+    targets, task_key = _task_batch(ArraySource(images[:2]), jax.random.key(5), 0, 2)  # the batch step 0 drew
+    adapted = [adapt(params, frozen, jnp.asarray(coords, jnp.float32), t, inner_steps=2, inner_lr=0.05, key=k)
+               for t, k in zip(targets, jax.random.split(task_key, 2))]  # fmt: skip
+    mean = jax.tree_util.tree_map(lambda a, b: (a + b) / 2, *adapted)
+    assert rel_error(_flat(partition_trainable(result.model)[0]), _flat(mean)) < 1e-5
+    adam_result = meta_train(model, ArraySource(images[:2]), images[2:], coords, steps=1, method="reptile",
+                             batch_size=2, inner_steps=2, inner_lr=0.05, outer_lr=1.0, eval_every=1,
+                             key=jax.random.key(5), progress=False)  # fmt: skip
+    assert rel_error(_flat(partition_trainable(adam_result.model)[0]), _flat(mean)) > 0.1  # Adam: ±lr per coordinate
 
 
 def test_resume_reaches_the_same_weights(tmp_path):

@@ -32,6 +32,7 @@ examples:
   inrdict figure 5 --meta-weights meta_siren.npz      Fig. 5 with an extra meta-learned row
   inrdict analyse wire --set omega0=20    any INR (model name, checkpoint, package.module:factory) through the lens
   inrdict index figures                   (re)write figures/index.html from the run folders there
+  inrdict findings figures runs/extra --out docs/findings.md   every claim, where it holds, and its verdict
 """
 
 # Flags that set a config field, for the experiments whose Config has that field.
@@ -140,6 +141,13 @@ def build_parser() -> argparse.ArgumentParser:
                                 description="Write a static index.html (pictures, claims, numbers beside the paper's) "
                                 "from the results.json files of the run folders in DIR.")  # fmt: skip
     index.add_argument("folder", type=Path, help="folder holding run folders, e.g. figures")
+
+    findings = commands.add_parser("findings", help="write the findings page: every claim, where it holds, its verdict",
+                                   description="Write a Markdown table of every claim of every experiment found in the "
+                                   "FOLDERs (run folders, or folders holding them: a reproduce output and runs of "
+                                   "other presets), whether it holds on each, and its verdict.")  # fmt: skip
+    findings.add_argument("folders", type=Path, nargs="+", metavar="FOLDER", help="run folders or folders of them")
+    findings.add_argument("--out", type=Path, default=Path("docs/findings.md"), help="output file (docs/findings.md)")
 
     importer = commands.add_parser(
         "import-weights", help="convert the authors' Haiku SIREN pickle into an inrdict checkpoint",
@@ -270,6 +278,12 @@ def main(argv: list[str] | None = None) -> int:
             from inrdict.experiments._index import write_index
 
             print(f"wrote {write_index(args.folder)}")
+        elif args.command == "findings":
+            from inrdict._io import atomic_write_text
+            from inrdict.experiments._findings import findings_markdown
+
+            atomic_write_text(args.out, findings_markdown(args.folders), "findings page")
+            print(f"wrote {args.out}")
         elif args.command == "import-weights":
             from inrdict.io.checkpoints import import_haiku_siren, save_model
             from inrdict.models import count_parameters

@@ -106,11 +106,11 @@ def test_the_library_lens_equals_the_figures_cached_study():
 
 
 def test_checkpoint_and_matrix_free_route(tmp_path):
-    model = make_model("gauss", 2, (16, 16), 1, key=jax.random.key(4), sigma=0.2)
+    model = make_model("gauss", 2, (16, 16), 1, key=jax.random.key(4), scale=5.0)
     path = save_model(tmp_path / "gauss.npz", model)
     dense = run_experiment(analyse, dataclasses.replace(analyse.DEFAULT, model=str(path), **SMALL), tmp_path / "dense",
                            progress=False)  # fmt: skip
-    assert dense["numbers"]["model"]["kind"] == "checkpoint" and dense["numbers"]["model"]["knobs"]["sigma"] == 0.2
+    assert dense["numbers"]["model"]["kind"] == "checkpoint" and dense["numbers"]["model"]["knobs"]["scale"] == 5.0
     assert analyse.out_name(dataclasses.replace(analyse.DEFAULT, model=str(path))) == "analyse_gauss"
     topk = run_experiment(analyse, dataclasses.replace(analyse.DEFAULT, model=str(path), spectrum="matrix_free",
                                                       top_k=12, **SMALL), tmp_path / "topk", progress=False)  # fmt: skip
@@ -144,9 +144,9 @@ def test_bad_specs_give_one_line(spec, tmp_path, capsys):
 
 def test_knobs_that_do_not_apply_are_refused_and_factories_without_in_features_skip_aliasing(capsys):
     assert cli.main(["analyse", "gauss", "--set", "omega0=3", "--no-progress"]) == 2
-    assert "omega0 does not apply to gauss; its settings: sigma" in capsys.readouterr().err
+    assert "omega0 does not apply to gauss; its settings: scale" in capsys.readouterr().err
     with pytest.raises(InrdictError, match="set the knobs of a model name"):
-        analyse.compute(dataclasses.replace(analyse.DEFAULT, model="tests.user_model:build", sigma=1.0), progress=False)
+        analyse.compute(dataclasses.replace(analyse.DEFAULT, model="tests.user_model:build", scale=1.0), progress=False)
     resolved = resolve_model("tests.user_model:build_without_in_features", analyse.DEFAULT, hidden_1d=(8,))
     assert resolved.one_d is None and "takes no in_features" in resolved.one_d_missing
     assert analyse.out_name(dataclasses.replace(analyse.DEFAULT, model="tests.user_model:build")) == "analyse_tests.user_model_build"

@@ -51,7 +51,7 @@ def test_no_experiment_imports_another():
 def test_producers_run_before_the_experiments_that_need_them():
     order = reproduce_order()
     assert sorted(order) == sorted(name for name, module in REGISTRY.items() if getattr(module, "IN_REPRODUCE", True))
-    assert "analyse" not in order  # a tool for any model, not a figure
+    assert not {"analyse", "predictors", "reptile"} & set(order)  # a tool for any model; two sweeps of ~15–25 min
     for name in order:
         for required in getattr(REGISTRY[name], "REQUIRES", ()):
             assert order.index(required) < order.index(name)
@@ -62,7 +62,7 @@ TINY = {
     "2": dict(image_size=16, steps=2, eval_every=1, hidden=(8, 8), rff_features=8),
     "3": dict(steps=2, eval_every=1, hidden=(8,)),
     "4": dict(grid_size=8, siren_omegas=(5.0, 40.0, 100.0), n_seeds=1, iterations=3),
-    "10": dict(grid_size=8, siren_omegas=(5.0, 40.0, 100.0), n_seeds=1, iterations=3),
+    "10": dict(grid_size=8, siren_omegas=(5.0, 40.0, 100.0), n_seeds=1, iterations=4),  # > psnr_iteration: a claim
     "11": dict(grid_size=8, ffn_sigmas=(1.0, 10.0), ffn_features=8, n_seeds=1, iterations=3),
     "12": dict(grid_size=8, siren_omegas=(5.0, 40.0, 100.0), n_seeds=1, iterations=3),
     "linearised": dict(grid_size=8, siren_omegas=(30.0,), iterations=3),
@@ -70,6 +70,9 @@ TINY = {
     "theorem1": dict(seeds=1, max_depth=2, ja_max_order=30, siren_steps=20, max_harmonic=8),
     "families": dict(models=("siren", "gauss"), sweep_factors=(2.0,), parameters=1000, grid_size=8, n_test=4,
                      iterations=3, n_eigenvectors=3, alias_hidden=(8,), alias_steps=2),
+    "predictors": dict(models=("relu", "siren", "gauss"), parameters=1000, grid_size=8, n_test=4, n_select=3, n_seeds=2,
+                       learning_rates=(1e-4, 1e-3), n_bootstrap=50),
+    "reptile": dict(grid_size=8, steps=2, inner_steps=(2,), epsilons=(1.0,), n_test=4, n_validation=2),
     "analyse": dict(hidden=(16, 16), grid_size=8, n_test=4, iterations=3, n_eigenvectors=3, alias_hidden=(8,),
                     alias_steps=2, fit_size=8, fit_steps=2),
     "pretrain": dict(grid_size=8, steps=(1, 2, 3)),
@@ -143,6 +146,94 @@ def test_reproduce_learns_the_meta_siren_once_and_figure_4_reuses_it(tiny_preset
     text = " ".join(page.text)
     assert "Claims" in text and ("holds" in text or "fails" in text)
     assert "full_basis_captures_all_energy" in text  # figure 4's sanity check, listed apart from its claims
+    # Every claim of every experiment can fail (those outside `reproduce` too: analyse on a SIREN, the predictors).
+    assert cli.main(["analyse", "siren", "--out", str(out / "analyse"), "--no-progress"]) == 0
+    assert cli.main(["figure", "predictors", "--out", str(out / "family_predictors"), "--no-progress"]) == 0
+    assert cli.main(["figure", "reptile", "--out", str(out / "reptile_sweep"), "--no-progress"]) == 0
+    check_every_claim_can_fail(out, [*reproduce_order(), "analyse", "predictors", "reptile"])
+    # The findings page: a table per experiment found, every claim in it with a verdict category.
+    page_path = tmp_path / "findings.md"
+    assert cli.main(["findings", str(out), "--out", str(page_path)]) == 0
+    page = page_path.read_text()
+    for name in [*reproduce_order(), "predictors", "reptile"]:
+        module = REGISTRY[name]
+        assert f"## {module.NAME} — `inrdict figure {name}`" in page
+        claims = json.loads((out / module.NAME / "results.json").read_text())["claims"]
+        assert all(f"| `{claim}` |" in page for claim in claims)
+    assert cli.main(["findings", str(tmp_path / "nothing_here"), "--out", str(page_path)]) == 2
+
+
+def _paths(node, path=()):
+    """Every place of a results' `numbers` a claim may read: scalars, None, and lists (whole, and per element
+    when short)."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            yield from _paths(value, (*path, key))
+    elif isinstance(node, list):
+        yield path
+        if len(node) <= 64:
+            for index, value in enumerate(node):
+                yield from _paths(value, (*path, index))
+    elif node is None or isinstance(node, (bool, int, float)) or node in ("nan", "inf", "-inf"):
+        yield path
+
+
+def _perturbations(value):
+    if isinstance(value, bool):
+        return [not value]
+    if isinstance(value, (int, float)):
+        return [-value, value + 1e3, value - 1e3, 10 * value + 1, 0.5 * value, 1.5 * value, 0, None, "nan"]
+    if value is None or isinstance(value, str):
+        return [0.0, 1e3, -1e3, [], "nan"]
+    if isinstance(value, list) and value and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value):
+        return [value[::-1], sorted(value), sorted(value, reverse=True), [-v for v in value], [v + 1e3 for v in value],
+                [v * (1 + i) for i, v in enumerate(value)]]  # fmt: skip
+    return [value[::-1]] if isinstance(value, list) else []
+
+
+def claims_that_cannot_fail(module, numbers: dict, config) -> list[str]:
+    """The claims of `numbers` that hold and that no single perturbation of one number (or one list) flips: a claim
+    true whatever was measured belongs in `sanity`."""
+    holding = {name for name, value in module.claims(numbers, config).items() if value}
+    for path in list(_paths(numbers)):
+        if not holding:
+            break
+        parent = numbers
+        for key in path[:-1]:
+            parent = parent[key]
+        original = parent[path[-1]] if path else None
+        for changed in _perturbations(original):
+            parent[path[-1]] = changed
+            try:
+                flipped = {name for name, value in module.claims(numbers, config).items() if not value}
+            except Exception:  # a perturbation a claim cannot read (a string where a number was): no evidence
+                flipped = set()
+            finally:
+                parent[path[-1]] = original
+            holding -= flipped
+    return sorted(holding)
+
+
+def check_every_claim_can_fail(out: Path, names: list[str]) -> None:
+    """Each experiment's claims on its tiny default results in `out`: re-evaluated from results.json they give what
+    was recorded, and every claim that holds is flipped by perturbing some number it reads."""
+    for name in names:
+        module = REGISTRY[name]
+        folder = "analyse" if name == "analyse" else module.NAME
+        results = json.loads((out / folder / "results.json").read_text())
+        config = module.PRESETS["default"]
+        assert module.claims(results["numbers"], config) == results["claims"], name
+        assert not claims_that_cannot_fail(module, results["numbers"], config), name
+
+
+def test_the_can_fail_check_catches_a_claim_true_by_construction():
+    class Planted:
+        @staticmethod
+        def claims(numbers, config):
+            return {"measured": numbers["psnr"] > 20.0, "by_construction": numbers["count"] >= 0 or True}
+
+    failing = claims_that_cannot_fail(Planted, {"psnr": 25.0, "count": 3}, None)
+    assert failing == ["by_construction"]
 
 
 def test_index_of_a_folder_without_runs_is_refused(tmp_path, capsys):

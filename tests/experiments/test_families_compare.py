@@ -27,12 +27,12 @@ def small_run(tmp_path_factory):
 def test_rows_are_matched_and_complete(small_run):
     results, out = small_run
     models = results["numbers"]["models"]
-    assert list(models) == ["relu", "siren first_omega0=30", "siren first_omega0=60", "gauss sigma=0.1",
-                            "gauss sigma=0.2", "wire omega0=20", "wire omega0=40"]  # fmt: skip
+    assert list(models) == ["relu", "siren first_omega0=30", "siren first_omega0=60", "gauss scale=30",
+                            "gauss scale=60", "wire omega0=20", "wire omega0=40"]  # fmt: skip
     assert all(abs(m["parameters"] - 198_401) / 198_401 < 0.005 for m in models.values())
     assert results["sanity"] == {"parameter_counts_matched": True, "full_basis_captures_all_energy": True}
     assert [label for label, m in models.items() if m["recommended"]] == ["relu", "siren first_omega0=30",
-                                                                          "gauss sigma=0.1", "wire omega0=20"]
+                                                                          "gauss scale=30", "wire omega0=20"]
     for m in models.values():
         assert 0.0 <= m["energy_at_0.1"] <= 1.0 and np.isfinite(m["psnr_at_k"]) and np.isfinite(m["alias_below_signal_db"])
         assert m["psnr_gain_at_k"] == pytest.approx(m["psnr_at_k"] - m["psnr_at_0"], abs=1e-9)
@@ -68,3 +68,24 @@ def test_what_holds_robustly(small_run):
     siren = models["siren first_omega0=30"]
     assert siren["alias_fits_training_samples"] and siren["alias_below_signal_db"] > 30.0
     assert not models["relu"]["alias_fits_training_samples"]
+
+
+def test_bootstrap_spearman_of_a_perfect_and_a_reversed_ranking():
+    from inrdict.experiments.family_predictors import bootstrap_spearman
+
+    rng = np.random.default_rng(0)
+    x = np.arange(5.0)[:, None, None] + 0.01 * rng.standard_normal((5, 3, 4))  # (families, seeds, faces)
+    perfect = bootstrap_spearman(x, 2 * x, 200, 0)
+    assert perfect["spearman"] == pytest.approx(1.0) and perfect["ci_low"] == pytest.approx(1.0) and perfect["resamples"] == 200
+    reversed_ = bootstrap_spearman(x, -x + 0.001 * rng.standard_normal(x.shape), 200, 0)
+    assert reversed_["spearman"] == pytest.approx(-1.0) and reversed_["ci_high"] < 0
+
+
+def test_pretrained_rows_fine_tune_like_meta_ones_in_the_gd_reading():
+    from inrdict.experiments.figure13 import PRESETS
+    from inrdict.experiments.studies import learnability as study
+
+    config = PRESETS["gd"]
+    assert config.pretrained_protocol == "gd" and PRESETS["default"].pretrained_protocol == "adam"
+    assert study.protocol_of(study.Row("p", None, "pretrained_gd", 0), config).optimizer == "gd"
+    assert study.protocol_of(study.Row("p", None, "random", 0), config).learning_rate == config.random_lr

@@ -77,3 +77,19 @@ def test_authors_meta_siren_has_a_far_flatter_spectrum():
         counts[name] = int(np.sum(values >= 0.1 * values[0]))
     assert 800 < counts["meta"] < 1100, counts
     assert 20 < counts["random"] < 100, counts
+
+
+def test_eigenspace_energy_against_a_random_subspace():
+    from inrdict.experiments.figure5 import eigenspace_energy
+
+    rng = np.random.default_rng(0)
+    n = 400
+    basis, _ = np.linalg.qr(rng.standard_normal((n, n)))
+    eigvals = np.concatenate([np.full(40, 1.0), np.full(n - 40, 0.01)])  # a 40-dimensional top eigenspace
+    inside = basis[:, :40] @ rng.standard_normal(40)
+    assert eigenspace_energy(eigvals, basis, inside / np.linalg.norm(inside))["mean_face_within_10pct_z"] > 20
+    chance = [eigenspace_energy(eigvals, basis, v / np.linalg.norm(v))["mean_face_within_10pct_z"]
+              for v in rng.standard_normal((200, n))]  # fmt: skip
+    assert abs(np.mean(chance)) < 0.3 and 0.7 < np.std(chance) < 1.3  # z of a random face: about N(0, 1)
+    numbers = eigenspace_energy(eigvals, basis, basis[:, 0])
+    assert numbers["random_subspace_energy_mean"] == pytest.approx(40 / n) and numbers["mean_face_energy_within_10pct"] == pytest.approx(1.0)

@@ -234,11 +234,31 @@ class Energy:
     at_01: np.ndarray
     within_10pct: int
     exact_from: float
+    counts: np.ndarray | None = None  # (t,) eigenvalues ≥ t·λ₀ at each threshold
 
     @property
     def total(self) -> np.ndarray:
         """(m,) each signal's energy on all computed eigenvectors: 1 with a full basis, at most 1 with the top k."""
         return self.curves[:, -1]
+
+    def per_signal(self) -> np.ndarray:
+        """(m, t) each signal's E(t) at every threshold; NaN below `exact_from` (top-k spectra)."""
+        counts = np.asarray(self.counts)
+        values = np.where(counts[None, :] > 0, self.curves[:, np.maximum(counts, 1) - 1], 0.0)
+        return np.where(self.thresholds[None, :] >= self.exact_from, values, np.nan)
+
+    def at(self, threshold: float) -> np.ndarray:
+        """(m,) each signal's E(threshold), for a threshold of `thresholds` (e.g. 1e-2, 1e-3)."""
+        index = np.flatnonzero(np.isclose(self.thresholds, threshold, rtol=1e-9))
+        if not index.size:
+            raise InrdictError(f"E(t) is computed at the thresholds only; {threshold:g} is not one of them")
+        return self.per_signal()[:, index[0]]
+
+    def area(self, decades: int = 4) -> np.ndarray:
+        """(m,) the area under each signal's E(t) per decade of t = λ/λ₀ over [10^-decades, 1]:
+        ∫ E d log10 t / decades, in [0, 1] (trapezoids on the thresholds; NaN where E is not exact there)."""
+        inside = self.thresholds >= 10.0 ** -decades * (1 - 1e-9)
+        return np.trapezoid(self.per_signal()[:, inside], -np.log10(self.thresholds[inside]), axis=1) / decades
 
 
 def energy_concentration(spectrum: Spectrum, signals: Float[AnyArray, "m *pixels"],
@@ -262,7 +282,8 @@ def energy_concentration(spectrum: Spectrum, signals: Float[AnyArray, "m *pixels
         mean = np.where(thresholds >= stops_at, mean, np.nan)
         std = np.where(thresholds >= stops_at, std, np.nan)
     at_01 = curves[:, within - 1] if (dense or stops_at < 0.1) else np.full(len(curves), np.nan)
-    return Energy(np.asarray(thresholds), mean, std, curves, at_01, within, spectrum.exact_from)
+    counts = np.sum(eigvals[None, :] / eigvals[0] >= np.asarray(thresholds)[:, None], axis=1)
+    return Energy(np.asarray(thresholds), mean, std, curves, at_01, within, spectrum.exact_from, counts)
 
 
 # ----------------------------------------------------------------------------------------------------- records
@@ -276,6 +297,8 @@ def row_record(spectrum: Spectrum, energy: Energy, learned: Learnability) -> dic
         "spectrum_route": spectrum.route, "eigenpairs": spectrum.k,
         "energy_curve_stops_at": spectrum.exact_from,
         "energy_at_0.1": float(energy.at_01.mean()), "energy_at_0.1_image_std": float(energy.at_01.std()),
+        "energy_at_0.01": float(energy.at(1e-2).mean()), "energy_at_0.001": float(energy.at(1e-3).mean()),
+        "energy_area": float(energy.area().mean()),
         "eigenvalues_within_10pct": energy.within_10pct, "total_energy_full_basis": float(energy.total.mean()),
         "psnr_at_k": float(psnr.mean()), "psnr_at_k_image_std": float(psnr.std()),
         "test_psnr_curve": learned.test_psnr_db.mean(axis=0), "train_psnr_curve": learned.train_psnr_db.mean(axis=0),

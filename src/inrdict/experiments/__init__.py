@@ -17,6 +17,8 @@ The contract (checked for every registered module by `check_contract`, and by th
 * `REQUIRES` (optional) — registry names of the experiments whose artefacts `compute` may ask for
   (`_artefacts.resolve`); `reproduce` runs those first. A producer also exports `ARTEFACT`,
   `ARTEFACT_DESCRIPTION`, `artefact_label(config)` and `learn(config, folder, *, progress)`.
+* `VERDICTS` (optional) — `{claim: (category, evidence)}`: the verdict on a claim that fails on the default preset
+  (or was changed), with the run that shows it (`_findings.CATEGORIES`; the findings page, `inrdict findings`).
 * `IN_REPRODUCE` (optional, default True) — False for a tool that is no figure of the paper (`analyse`):
   `reproduce` skips it, `figure NAME` and `list` still know it.
 * `publish(results, config, folder)` (optional) — files besides the figures written into the run folder before it
@@ -43,6 +45,7 @@ from inrdict.experiments import (  # Figs. 13–16 and their producer  # any INR
     aliasing,
     analyse,
     families_compare,
+    family_predictors,
     figure2,
     figure3,
     figure4,
@@ -61,6 +64,7 @@ from inrdict.experiments import (  # Figs. 13–16 and their producer  # any INR
     linearised,
     meta_learning,
     pretraining,
+    reptile_sweep,
     theorem1,
 )  # fmt: skip
 
@@ -86,6 +90,8 @@ REGISTRY: dict[str, types.ModuleType] = {
     "theorem1": theorem1,
     "aliasing": aliasing,
     "families": families_compare,
+    "predictors": family_predictors,
+    "reptile": reptile_sweep,
     "analyse": analyse,
 }
 """CLI name → experiment module, in the order `inrdict list` shows them."""
@@ -137,3 +143,8 @@ def check_contract(module: types.ModuleType) -> None:
         assert required in REGISTRY, f"{module.__name__} requires unknown experiment {required!r}"
         producer = REGISTRY[required]
         assert all(hasattr(producer, attr) for attr in PRODUCER), f"{producer.__name__} is not an artefact producer"
+    from inrdict.experiments._findings import CATEGORIES
+
+    for claim, (category, evidence) in getattr(module, "VERDICTS", {}).items():
+        assert category in CATEGORIES, f"{module.__name__}: verdict of {claim!r} is {category!r}, not one of {list(CATEGORIES)}"
+        assert isinstance(evidence, str) and evidence, f"{module.__name__}: the verdict of {claim!r} needs its evidence"

@@ -99,6 +99,19 @@ def _section(folder: Path, results: dict) -> str:
     return "".join(parts)
 
 
+def _claims_at_a_glance(runs: list[tuple[Path, dict]]) -> str:
+    """One row per experiment: how many of its claims hold, and the names of those that fail."""
+    rows = []
+    for folder, results in runs:
+        claims = results.get("claims", {})
+        failing = [name for name, ok in claims.items() if not ok]
+        rows.append(f"<tr><td><a href='#{html.escape(folder.name)}'>{html.escape(folder.name)}</a></td>"
+                    f"<td class={'fails' if failing else 'holds'}>{len(claims) - len(failing)} / {len(claims)}</td>"
+                    f"<td>{html.escape(', '.join(failing))}</td></tr>")  # fmt: skip
+    return ("<h2>Claims at a glance</h2><table><tr><th>experiment</th><th>hold</th><th>failing claims</th></tr>"
+            + "".join(rows) + "</table>")
+
+
 def write_index(root: str | Path) -> Path:
     """Write `root/index.html` over the run folders in `root`; returns its path."""
     root = Path(root)
@@ -116,7 +129,9 @@ def write_index(root: str | Path) -> Path:
     page = (
         f"<!doctype html><html lang=en><head><meta charset=utf-8><title>inrdict results</title><style>{STYLE}</style>"
         f"</head><body><h1>inrdict results</h1><p>{len(runs)} experiments; every claim holds in {held} of them. "
-        f"Generated from each folder's results.json.</p><ul>{contents}</ul>{body}</body></html>\n"
+        f"Generated from each folder's results.json. Verdicts and evidence for every claim that fails: "
+        f"<a href='../docs/findings.md'>docs/findings.md</a> (in the inrdict repository).</p>"
+        f"{_claims_at_a_glance(runs)}<ul>{contents}</ul>{body}</body></html>\n"
     )
     path = root / "index.html"
     atomic_write_text(path, page, "index page")

@@ -178,15 +178,21 @@ FIGURE_BOUNDS = {"siren": (30.0, 300.0), "ffn": (3.0, 100.0)}
 
 
 def claims(numbers: dict, config: Config) -> dict[str, bool]:
-    """Aliasing sets in inside each range (the first fitted knob keeps the alias more than `threshold_db` below the
-    peak, a larger one brings it within), and between the values of Figs. 3 and 9."""
+    """Aliasing sets in inside each swept range (the first fitted knob keeps the alias more than `threshold_db`
+    below the peak, a larger one brings it within: a crossover is found), and between the values of Figs. 3 and 9."""
     out = {}
     for family, n in numbers["families"].items():
         found = n["crossover"] is not None
-        out[f"{family}_crossover_inside_range"] = found and n["knobs"][0] < n["crossover"] < n["knobs"][-1]
+        out[f"{family}_aliasing_sets_in_inside_the_sweep"] = found
         low, high = FIGURE_BOUNDS[family]
         out[f"{family}_crossover_between_{low:g}_and_{high:g}"] = found and low < n["crossover"] < high
     return out
+
+
+def sanity(numbers: dict, config: Config) -> dict[str, bool]:
+    """A crossover, when found, is interpolated between two swept knobs: it lies inside the range by construction."""
+    return {f"{family}_crossover_inside_range": n["crossover"] is None or n["knobs"][0] <= n["crossover"] <= n["knobs"][-1]
+            for family, n in numbers["families"].items()}  # fmt: skip
 
 
 def versus_paper(numbers: dict, config: Config) -> list[dict]:

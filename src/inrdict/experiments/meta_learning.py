@@ -56,6 +56,8 @@ class Config:
     inner_steps: int = 2
     inner_lr: float = 0.01
     outer_lr: float = 1e-5
+    # "adam" (the paper's); "gd": plain steps, for Reptile the interpolation θ ← θ + outer_lr (W̄ − θ) (Nichol et al.)
+    outer_optimizer: Literal["adam", "gd"] = "adam"
     n_validation: int = 5
     eval_every: int = 200
     checkpoint_every: int = 200
@@ -112,7 +114,8 @@ def learn(config: Config, folder: Path, *, progress: bool = True) -> None:
     result = resumable_meta_train(
         initial_model(config), faces.train, val_images, data.ntk_grid(config.grid_size), steps=config.steps,
         method=config.method, batch_size=config.batch_size, inner_steps=config.inner_steps, inner_lr=config.inner_lr,
-        outer_lr=config.outer_lr, eval_every=config.eval_every, checkpoint_every=config.checkpoint_every,
+        outer_lr=config.outer_lr, outer_optimizer=config.outer_optimizer, eval_every=config.eval_every,
+        checkpoint_every=config.checkpoint_every,
         work_dir=folder, resume=True, key=jax.random.key(config.seed + 1), progress=progress,
     )  # fmt: skip
     checkpoints.save_model(

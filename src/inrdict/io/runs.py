@@ -25,7 +25,7 @@ from inrdict.io.cache import fingerprint
 from inrdict.models import partition_trainable
 from inrdict.train.fit import TrainState, init_state
 from inrdict.train.meta import MetaHistory, MetaResult, check_settings, meta_train
-from inrdict.train.optim import adam
+from inrdict.train.optim import make_optimizer
 
 
 def _truncate_log(log_path: Path, step: int) -> None:
@@ -61,7 +61,8 @@ def _load_checkpoint(
     return state, history
 
 
-_RUN_FIELDS = ("method", "batch_size", "inner_steps", "inner_lr", "outer_lr", "inner_batch", "eval_every")
+_RUN_FIELDS = ("method", "batch_size", "inner_steps", "inner_lr", "outer_lr", "outer_optimizer", "inner_batch",
+               "eval_every")  # fmt: skip
 
 
 def resumable_meta_train(
@@ -107,7 +108,7 @@ def resumable_meta_train(
     }  # fmt: skip
     start = None
     if resume and state_path.exists():
-        like = init_state(model, adam(float(given["outer_lr"])))[0]
+        like = init_state(model, make_optimizer(given["outer_optimizer"], float(given["outer_lr"])))[0]
         start = _load_checkpoint(state_path, like, run_id, steps, given["eval_every"])
         _truncate_log(log_path, int(start[0].step))
     else:

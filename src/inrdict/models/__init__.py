@@ -1,47 +1,49 @@
 """INRs as Equinox modules: the paper's dense INRs (`dense`: ReLU MLP, FFN, SIREN and their trained/frozen-mapping
-variants, SPEC §3) and the other families implemented from their papers (SPEC §10): `elementwise` (Gauss, sinc,
-real WIRE), `finer`, `wire` (complex WIRE), `mfn`; `registry` names them all (`make_model`, knobs, matched widths).
+variants, SPEC §3) and the other families as their authors' reference code ships them (SPEC §10): `elementwise`
+(Gauss, sinc), `finer`, `wire` (complex and real WIRE), `mfn`; `registry` names them all (`make_model`, knobs,
+matched widths, `REFERENCE_DOMAIN`); `domain.OnDomain` evaluates a model on its authors' coordinate range.
 
-Each class plugs into `fit`, meta-learning, checkpoints and the empirical NTK like the dense models. Coordinates are points r of shape (in_features,); batch with `jax.vmap`.
+Each class plugs into `fit`, meta-learning, checkpoints and the empirical NTK like the dense models. Coordinates are
+points r of shape (in_features,); batch with `jax.vmap`.
 
 Dense INRs with an elementwise activation (subclasses of `DenseINR`, so the structured NTK works through
 `ntk.layer_features`):
 
-* `GaussINR`  rho(u) = exp(-u² / (2 sigma²))                      Ramasinghe & Lucey, ECCV 2022.
-* `RealWire`  rho(u) = cos(omega0 u) exp(-(s0 u)²)                 Saragadam et al., CVPR 2023 (real Gabor).
-* `Finer`     rho(u) = sin(omega0 (|u| + 1) u)                     Liu et al., CVPR 2024.
-* `SincINR`   rho(u) = sinc(omega u) = sin(pi omega u)/(pi omega u)  Saratchandran et al., CVPR 2024.
+* `GaussINR`  rho(u) = exp(-(s u)²), s = 30                  Ramasinghe & Lucey, ECCV 2022 (code: vishwa91/wire, FINER).
+* `Finer`     rho(u) = sin(omega0 (|u| + 1) u), scale under stop-gradient        Liu et al., CVPR 2024.
+* `SincINR`   rho(u) = sinc(omega u) = sin(pi omega u)/(pi omega u)  Saratchandran et al., ICML 2024.
 
-Other shapes (plain `eqx.Module`s):
+Other shapes (plain `eqx.Module`s with their own `structured_ntk_features`):
 
 * `ComplexWire`  complex Gabor wavelet psi(u) = exp(j omega0 u) exp(-|s0 u|²), complex hidden layers, real output
-  (Saragadam et al., CVPR 2023). Complex numbers are stored as pairs of real arrays (see the class); gives its own
-  `structured_ntk_features`, with "rotated" groups for the complex layers.
-* `MFN`  multiplicative filter networks, Fourier or Gabor filters (Fathony et al., ICLR 2021); gives its own
-  `structured_ntk_features`.
+  (Saragadam et al., CVPR 2023). Complex numbers are stored as pairs of real arrays (see the class); "rotated"
+  groups for the complex layers.
+* `RealWire`  cos(omega0 F z) exp(-(s0 S z)²) with two linear maps per layer (the reference `RealGaborLayer`).
+* `MFN`  multiplicative filter networks, Fourier or Gabor filters (Fathony et al., ICLR 2021).
 
 Every model has `hyperparameters()` / `from_hyperparameters(h, dtype=)` (checkpoints), `in_features`,
-`out_features`, `hidden`. `FAMILIES` maps the command-line names to constructors with each paper's defaults for
-images (2 → … → 1). `MODELS` adds the paper's own models ("relu", "ffn", "siren") under one constructor,
-`make_model(name, ..., key=, **knobs)`, whose keyword defaults (`model_knobs`) are the recommended settings and
-whose `FREQUENCY_KNOB` is the one a frequency sweep varies. `matched_hidden` gives widths with about as many
-trained parameters as the paper's SIREN 2 → 256 ×4 → 1 (198,401):
+`out_features`, `hidden`. `FAMILIES` maps the command-line names to constructors with each reference
+implementation's defaults for images (2 → … → 1). `MODELS` adds the paper's own models ("relu", "ffn", "siren")
+under one constructor, `make_model(name, ..., key=, **knobs)`, whose keyword defaults (`model_knobs`) are the
+recommended settings and whose `FREQUENCY_KNOB` is the one a frequency sweep varies. `matched_hidden` gives widths
+with about as many trained parameters as the paper's SIREN 2 → 256 ×4 → 1 (198,401):
 
     family        matched hidden    trained parameters
-    relu, siren, gauss, finer, sinc, wire_real   (256,) * 4   198,401
+    relu, siren, gauss, finer, sinc   (256,) * 4   198,401
     wire (complex)                  (181,) * 4   198,558  (a complex weight counts as two real ones)
+    wire_real                       (181,) * 4   198,920  (two linear maps per layer)
     mfn, Gabor filters              (253,) * 4   199,112
     mfn, Fourier filters            (255,) * 4   199,156
     ffn (T = 256 frozen features)   (211,) * 3   197,919  (3 hidden layers, as the paper's FFN)
 
 Every family works with `fit`, `finetune`, `meta_train`, checkpoints and the structured NTK (`empirical_ntk`'s
-"auto" and the matrix-free `inrdict.ntk.NTKOperator`), each tested against the Jacobian oracle in float64.
+"auto" and the matrix-free `inrdict.ntk.NTKOperator`), each tested against the Jacobian oracle in float64, and its
+forward pass and initialisation against an independent NumPy transcription of the reference formulas
+(`tests/test_reference_families.py`).
 
-Clean-room: written from the papers only (MFN's reference code is AGPL; FINER's and BACON's have no licence),
-without their code. Where a paper prescribes no initialisation, the standard linear-layer default
-W, b ~ U(-1/sqrt(fan_in), +1/sqrt(fan_in)) is used and the docstring says so. The papers' text was not at hand
-when this module was written: equations and defaults follow our reading of them, and every value marked
-"(to check)" below should be confirmed against the paper before it is quoted as the paper's.
+Our own code: the formulas and defaults were checked against the reference repositories (each class names the
+files), no code was copied (MFN's reference code is AGPL; FINER's has no licence). Each class's docstring says
+which file every default comes from, and where the paper and the code differ which we followed.
 """
 
 from inrdict.models.dense import (
@@ -63,7 +65,8 @@ from inrdict.models.dense import (
     symmetric_uniform,
     trainable_filter,
 )  # fmt: skip
-from inrdict.models.elementwise import GaussINR, RealWire, SincINR
+from inrdict.models.domain import OnDomain
+from inrdict.models.elementwise import GaussINR, SincINR
 from inrdict.models.finer import Finer
 from inrdict.models.mfn import MFN, FourierFilter, GaborFilter, MFNFilter
 from inrdict.models.registry import (
@@ -75,9 +78,18 @@ from inrdict.models.registry import (
     MODEL_CLASSES,
     MODEL_NAMES,
     MODELS,
+    REFERENCE_DOMAIN,
     SIREN_PARAMETERS,
     make_model,
     matched_hidden,
     model_knobs,
+    on_reference_domain,
 )  # fmt: skip
-from inrdict.models.wire import ComplexLinear, ComplexWire, RealPartLinear, complex_gabor, kernel_from_features
+from inrdict.models.wire import (
+    ComplexLinear,
+    ComplexWire,
+    RealPartLinear,
+    RealWire,
+    complex_gabor,
+    kernel_from_features,
+)

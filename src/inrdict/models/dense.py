@@ -27,6 +27,7 @@ Weights are stored `(out, in)` and applied as `W @ x` (Equinox's convention). Th
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import ClassVar, Literal
 
@@ -430,10 +431,11 @@ class SirenFrozenFirst(DenseINR):
 
 def trainable_filter(model: eqx.Module):
     """Boolean pytree: True on the arrays that are trained: every inexact array except the model class's
-    `frozen_fields` (any Equinox module may declare them; a module without them trains every array)."""
+    `frozen_fields` (any Equinox module may declare them, dotted for a wrapped module's, e.g. "model.B"; a module
+    without them trains every array)."""
     spec = jax.tree_util.tree_map(eqx.is_inexact_array, model)
-    for name in getattr(type(model), "frozen_fields", ()):
-        spec = eqx.tree_at(lambda m, name=name: getattr(m, name), spec, replace=False)
+    for name in getattr(model, "frozen_fields", ()):
+        spec = eqx.tree_at(lambda m, name=name: functools.reduce(getattr, name.split("."), m), spec, replace=False)
     return spec
 
 

@@ -1,4 +1,4 @@
-"""Dense INRs with an elementwise activation: Gauss, sinc, real WIRE (subclasses of `DenseINR`)."""
+"""Dense INRs with an elementwise activation: Gauss and sinc (subclasses of `DenseINR`)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from inrdict.models.dense import DenseINR, Linear, _check_sizes
 
 
 class _ElementwiseINR(DenseINR):
-    """A `DenseINR` on raw coordinates with the linear-layer default initialisation (shared by Gauss, sinc, WIRE)."""
+    """A `DenseINR` on raw coordinates with the linear-layer default initialisation (Gauss, sinc)."""
 
     @staticmethod
     def _default_layers(in_features, hidden, out_features, key, dtype) -> tuple[Linear, ...]:
@@ -29,54 +29,62 @@ class _ElementwiseINR(DenseINR):
 
 
 class GaussINR(_ElementwiseINR):
-    """Coordinate-MLP with Gaussian activations (Ramasinghe & Lucey, "Beyond Periodicity", ECCV 2022).
+    """Coordinate-MLP with Gaussian activations (Ramasinghe & Lucey, "Beyond Periodicity", ECCV 2022), as the
+    reference implementations ship it.
 
-    z_l = rho(W_l z_{l-1} + b_l),  rho(u) = exp(-u² / (2 sigma²))   (the paper's Gaussian activation),
-    f(r) = W_L z_{L-1} + b_L (linear output).
+    z_l = rho(W_l z_{l-1} + b_l),  rho(u) = exp(-(s u)²),   f(r) = W_L z_{L-1} + b_L (linear output).
 
-    The paper's point is that such activations need no special initialisation; it prescribes none, so the
-    linear-layer default W, b ~ U(-1/sqrt(fan_in), +1/sqrt(fan_in)) is used. sigma sets the bandwidth: the
-    activation's Fourier transform is sigma sqrt(2 pi) exp(-sigma² xi² / 2), so smaller sigma passes higher
-    frequencies. Default sigma = 0.1 for images on [-1, 1]² (to check: the paper's experiments' sigma).
+    The form exp(-(s u)²) is the reference code's (vishwa91/wire `modules/gauss.py` `GaussLayer.forward`:
+    `torch.exp(-(self.scale*self.linear(input))**2)`; liuzhen0212/FINER `models.py` `GaussLayer`, the same); the
+    paper's exp(-u²/(2 sigma²)) is this with s = 1/(sqrt(2) sigma). Default s = 30 for image representation:
+    the FINER repository's `GaussLayer(scale=30.0)` and `run_gauss.sh` (`SCALE=30`, lr 5e-3), and the WIRE
+    repository's advice for images (`wire_image_denoise.py`: "omega0=20, sigma0=30 for image representation",
+    sigma0 being passed to Gauss as its scale; `GaussLayer`'s own default is 10 and the shipped denoising script
+    uses 4). Initialisation: PyTorch's `nn.Linear` default W, b ~ U(-1/sqrt(fan_in), +1/sqrt(fan_in)) in every
+    layer, the output layer too (neither repository re-initialises). Coordinates in [-1, 1]² in both repositories.
 
     Args:
         in_features, hidden, out_features: sizes (2, (256,) * 4, 1 by default).
-        sigma: Gaussian width (> 0), keyword-only.
+        scale: s of exp(-(s u)²) (> 0; larger s, narrower bump, higher frequencies), keyword-only.
         key: PRNG key, keyword-only.
         dtype: parameter dtype.
     """
 
-    sigma: float = eqx.field(static=True)
+    scale: float = eqx.field(static=True)
 
     def __init__(self, in_features: int = 2, hidden: tuple[int, ...] = (256,) * 4, out_features: int = 1, *,
-                 sigma: float = 0.1, key: PRNGKeyArray, dtype=jnp.float32):  # fmt: skip
-        self.sigma = _positive("the Gaussian width sigma", sigma)
+                 scale: float = 30.0, key: PRNGKeyArray, dtype=jnp.float32):  # fmt: skip
+        self.scale = _positive("the Gaussian scale s", scale)
         self.layers = self._default_layers(in_features, hidden, out_features, key, dtype)
 
     def activate(self, index: int, u: Array) -> Array:
-        return jnp.exp(-(u**2) / (2.0 * self.sigma**2))
+        return jnp.exp(-((self.scale * u) ** 2))
 
     def hyperparameters(self) -> dict:
-        return super().hyperparameters() | {"sigma": self.sigma}
+        return super().hyperparameters() | {"scale": self.scale}
 
     @classmethod
     def from_hyperparameters(cls, hyperparameters: dict, *, dtype) -> "GaussINR":
-        return cls(*_sizes(hyperparameters), sigma=float(hyperparameters["sigma"]), key=jax.random.key(0), dtype=dtype)
+        h = hyperparameters
+        scale = float(h["scale"]) if "scale" in h else 1.0 / (math.sqrt(2.0) * float(h["sigma"]))  # older: sigma
+        return cls(*_sizes(h), scale=scale, key=jax.random.key(0), dtype=dtype)
 
 
 class SincINR(_ElementwiseINR):
-    """Coordinate-MLP with sinc activations (Saratchandran et al., "A sampling theory perspective on activations
-    for implicit neural representations", CVPR 2024).
+    """Coordinate-MLP with sinc activations (Saratchandran, Ramasinghe, Shevchenko, Long & Lucey, "A sampling theory
+    perspective on activations for implicit neural representations", ICML 2024).
 
     z_l = rho(W_l z_{l-1} + b_l),  rho(u) = sinc(omega u) = sin(pi omega u) / (pi omega u),  rho(0) = 1,
     f(r) = W_L z_{L-1} + b_L.
 
-    Normalisation: the paper's optimality result (its Riesz-basis and partition-of-unity conditions on the
-    integer translates of the activation) holds for the *normalised* sinc sin(pi x)/(pi x), whose translates are
-    orthonormal and sum to 1; omega scales the bandwidth (the activation's spectrum is flat up to pi omega
-    radians per unit of u and zero beyond). Default omega = 10 for images on [-1, 1]² (to check: chosen to give
-    about the Gaussian sigma = 0.1's bandwidth, not taken from the paper). Initialisation: no special scheme
-    (to check); W, b ~ U(-1/sqrt(fan_in), +1/sqrt(fan_in)).
+    Sources: the authors released no code that we could find. Normalisation: the paper's optimality result rests on
+    the integer translates of the activation forming a Riesz basis and a partition of unity, which holds for the
+    *normalised* sinc sin(pi x)/(pi x); omega scales the bandwidth (a flat spectrum up to pi omega radians per unit
+    of u). The same authors' CVPR 2024 companion ("From activation to initialization") writes the unnormalised
+    sin(omega x)/(omega x), i.e. this class at omega/pi; the public re-implementations we found use the
+    normalised `torch.sinc(omega x)` (kushalvyas/alpine `Sinc`, omega = 30). Default omega = 10: ours (no author
+    default for images is published), about the bandwidth of a Gaussian exp(-(7 u)²); sweep it. Initialisation:
+    PyTorch's `nn.Linear` default W, b ~ U(±1/sqrt(fan_in)), a LeCun-type scheme as the companion paper uses.
 
     Args:
         in_features, hidden, out_features: sizes.
@@ -101,43 +109,3 @@ class SincINR(_ElementwiseINR):
     @classmethod
     def from_hyperparameters(cls, hyperparameters: dict, *, dtype) -> "SincINR":
         return cls(*_sizes(hyperparameters), omega=float(hyperparameters["omega"]), key=jax.random.key(0), dtype=dtype)
-
-
-class RealWire(_ElementwiseINR):
-    """WIRE with the real Gabor wavelet (Saragadam et al., "WIRE: Wavelet Implicit Neural Representations",
-    CVPR 2023, the real-valued variant of its Gabor nonlinearity).
-
-    z_l = psi(W_l z_{l-1} + b_l),  psi(u) = Re[exp(j omega0 u) exp(-|s0 u|²)] = cos(omega0 u) exp(-(s0 u)²),
-    f(r) = W_L z_{L-1} + b_L, real weights throughout. omega0 is the wavelet's frequency, s0 its inverse width;
-    the paper recommends omega0 = 20, s0 = 10 for images. Initialisation: no special scheme in the paper as we
-    read it (to check); W, b ~ U(-1/sqrt(fan_in), +1/sqrt(fan_in)).
-
-    Args:
-        in_features, hidden, out_features: sizes.
-        omega0: wavelet frequency (> 0), keyword-only.
-        s0: wavelet scale (>= 0; 0 gives a cosine), keyword-only.
-        key: PRNG key, keyword-only.
-        dtype: parameter dtype.
-    """
-
-    omega0: float = eqx.field(static=True)
-    s0: float = eqx.field(static=True)
-
-    def __init__(self, in_features: int = 2, hidden: tuple[int, ...] = (256,) * 4, out_features: int = 1, *,
-                 omega0: float = 20.0, s0: float = 10.0, key: PRNGKeyArray, dtype=jnp.float32):  # fmt: skip
-        self.omega0 = _positive("the WIRE frequency omega0", omega0)
-        self.s0 = _positive("the WIRE scale s0", s0, allow_zero=True)
-        self.layers = self._default_layers(in_features, hidden, out_features, key, dtype)
-
-    def activate(self, index: int, u: Array) -> Array:
-        return jnp.cos(self.omega0 * u) * jnp.exp(-((self.s0 * u) ** 2))
-
-    def hyperparameters(self) -> dict:
-        return super().hyperparameters() | {"omega0": self.omega0, "s0": self.s0}
-
-    @classmethod
-    def from_hyperparameters(cls, hyperparameters: dict, *, dtype) -> "RealWire":
-        h = hyperparameters
-        return cls(*_sizes(h), omega0=float(h["omega0"]), s0=float(h["s0"]), key=jax.random.key(0), dtype=dtype)
-
-

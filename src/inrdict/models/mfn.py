@@ -65,8 +65,8 @@ def _gamma(key: PRNGKeyArray, shape_parameter: float, n: int, dtype) -> Float[Ar
     return jnp.concatenate([_gamma_chunk(k, shape_parameter, dtype) for k in keys])[:n]
 
 
-@functools.partial(jax.jit, static_argnums=tuple(range(2, 10)))
-def _mfn_arrays(key, gammas, in_features, hidden, out_features, filter, input_scale, beta, domain, dtype):
+@functools.partial(jax.jit, static_argnums=tuple(range(2, 11)))
+def _mfn_arrays(key, gammas, in_features, hidden, out_features, filter, input_scale, weight_scale, beta, domain, dtype):
     """(filters, layers) of `MFN`, drawn as its docstring says, given the Gabor precisions' Gamma(alpha/k, 1)
     draws `gammas` (jitted: one compile per configuration)."""
     k = len(hidden)
@@ -74,8 +74,9 @@ def _mfn_arrays(key, gammas, in_features, hidden, out_features, filter, input_sc
     spec = []
     for width in hidden:  # per filter: omega, phi, and (Gabor) U(-1, 1) for the centres
         spec += [((width, in_features), bound), ((width,), math.pi), ((width, in_features), 1.0)]
-    for n_in, n_out in zip(hidden, (*hidden[1:], out_features)):
-        spec += [((n_out, n_in), math.sqrt(6.0 / n_in)), ((n_out,), 1.0 / math.sqrt(n_in))]
+    for n_in, n_out in zip(hidden[:-1], hidden[1:]):  # hidden linears: U(±sqrt(weight_scale/h)), default bias
+        spec += [((n_out, n_in), math.sqrt(weight_scale / n_in)), ((n_out,), 1.0 / math.sqrt(n_in))]
+    spec += [((out_features, hidden[-1]), 1.0 / math.sqrt(hidden[-1])), ((out_features,), 1.0 / math.sqrt(hidden[-1]))]
     arrays = _symmetric_uniforms(key, tuple(spec), dtype)
     filters = []
     for index in range(k):
@@ -102,26 +103,30 @@ class MFN(eqx.Module):
     sinusoids, so f is a linear combination of Fourier (Gabor) atoms whose frequencies are sums ±omega_1 ± … ±
     omega_k (and whose envelope precisions are sums of gammas). Every filter parameter is trained.
 
-    Initialisation (the paper's scheme as we read it; the details below are to check against it):
+    Initialisation and defaults as the reference code (boschresearch/multiplicative-filter-networks `mfn/mfn.py`;
+    its image experiment `mfn/experiments/image_rep.py`), with n_layers = k - 1:
 
-    * W_i, W_out ~ U(-sqrt(6/h), +sqrt(6/h)) with h the fan-in, so W z keeps unit variance when the filter outputs
-      have variance 1/2 (a sine of uniform phase); biases, which the paper does not fix, the linear-layer
-      default U(-1/sqrt(h), +1/sqrt(h));
-    * phases phi ~ U(-pi, pi);
-    * frequencies: the default linear init U(-1/sqrt(d), 1/sqrt(d)) scaled by input_scale / sqrt(k), i.e.
-      omega ~ U(-a, a) with a = input_scale / sqrt(k d): the k-fold sums of frequencies then have the spread of a
-      single layer scaled by input_scale. GaborNet multiplies each filter's frequency by sqrt(gamma_ij), so a
-      narrow envelope carries a proportionally higher frequency;
-    * GaborNet envelopes: gamma ~ Gamma(alpha / k, rate beta), so the product of the k envelopes has precision
-      ~ Gamma(alpha, beta); centres mu ~ U(domain)^d over the input domain.
+    * hidden linears W_i ~ U(±sqrt(weight_scale/h)) (`MFNBase.__init__`: `lin.weight.data.uniform_(-np.sqrt(
+      weight_scale / hidden_size), ...)`), weight_scale = 1 (`image_rep.py`); their biases PyTorch's default
+      U(±1/sqrt(h));
+    * the output layer PyTorch's `nn.Linear` default, W, b ~ U(±1/sqrt(h)) (not re-initialised);
+    * filters: PyTorch's default U(±1/sqrt(d)) scaled by input_scale / sqrt(k) (`FourierLayer`/`GaborLayer`:
+      `self.linear.weight.data *= weight_scale`, with `weight_scale = input_scale / np.sqrt(n_layers + 1)`), so
+      omega ~ U(-a, a), a = input_scale / sqrt(k d); GaborNet multiplies each row by sqrt(gamma_j); phases
+      phi ~ U(-pi, pi) (`self.linear.bias.data.uniform_(-np.pi, np.pi)`);
+    * GaborNet envelopes: gamma ~ Gamma(alpha / k, rate beta) (`Gamma(alpha / (n_layers + 1), beta)`), centres
+      mu ~ U(-1, 1)^d (`2 * torch.rand(out_features, in_features) - 1`), i.e. over the domain the authors evaluate
+      on ([-1, 1]², `mfn/data.py`): `domain` sets that interval (keep it the domain the network is evaluated on).
 
-    Defaults for images: GaborNet (the paper's better image model), input_scale = 256, alpha = 6, beta = 1 (to
-    check), domain = [-1, 1] (inrdict's fitting grid; the NTK grid is [0, 1): pass domain=(0.0, 1.0) there).
+    Defaults for images (`image_rep.py`): GaborNet, input_scale = 256, weight_scale = 1, alpha = 6, beta = 1,
+    3 hidden layers of 256 (k = 4 filters), Adam lr 1e-2, coordinates in [-1, 1]². Our widths are matched to the
+    paper's SIREN ((253,) * 4), the filter count the reference's.
 
     Args:
         in_features, hidden, out_features: sizes; hidden[i] is the width of filter i + 1 (k = len(hidden)).
         filter: "fourier" or "gabor" (anything else raises `InrdictError`), keyword-only.
         input_scale: frequency scale (> 0), keyword-only.
+        weight_scale: variance scale of the hidden linears, U(±sqrt(weight_scale/h)) (> 0), keyword-only.
         alpha, beta: Gamma shape (total over the k filters) and rate of the Gabor precisions (> 0), keyword-only.
         domain: (low, high) of the input coordinates, for the Gabor centres, keyword-only.
         key: PRNG key, keyword-only.
@@ -133,18 +138,21 @@ class MFN(eqx.Module):
     frozen_fields: ClassVar[tuple[str, ...]] = ()  # every filter parameter is trained
     filter: MFNFilter = eqx.field(static=True)
     input_scale: float = eqx.field(static=True)
+    weight_scale: float = eqx.field(static=True)
     alpha: float = eqx.field(static=True)
     beta: float = eqx.field(static=True)
     domain: tuple[float, float] = eqx.field(static=True)
 
     def __init__(self, in_features: int = 2, hidden: tuple[int, ...] = (256,) * 4, out_features: int = 1, *,
-                 filter: str = "gabor", input_scale: float = 256.0, alpha: float = 6.0, beta: float = 1.0,
-                 domain: tuple[float, float] = (-1.0, 1.0), key: PRNGKeyArray, dtype=jnp.float32):  # fmt: skip
+                 filter: str = "gabor", input_scale: float = 256.0, weight_scale: float = 1.0, alpha: float = 6.0,
+                 beta: float = 1.0, domain: tuple[float, float] = (-1.0, 1.0), key: PRNGKeyArray,
+                 dtype=jnp.float32):  # fmt: skip
         hidden = _check_sizes(in_features, hidden, out_features)
         if filter not in ("fourier", "gabor"):
             raise InrdictError(f"unknown MFN filter {filter!r}: use 'fourier' or 'gabor'")
         self.filter = filter
         self.input_scale = _positive("the MFN input_scale", input_scale)
+        self.weight_scale = _positive("the MFN weight_scale", weight_scale)
         self.alpha = _positive("the MFN Gamma shape alpha", alpha)
         self.beta = _positive("the MFN Gamma rate beta", beta)
         low, high = (float(x) for x in domain)
@@ -158,7 +166,8 @@ class MFN(eqx.Module):
             gamma_keys = jax.random.split(gamma_key, len(hidden))
             gammas = [_gamma(k, self.alpha / len(hidden), width, dtype) for k, width in zip(gamma_keys, hidden)]
         self.filters, self.layers = _mfn_arrays(uniform_key, gammas, in_features, hidden, out_features, filter,
-                                                self.input_scale, self.beta, self.domain, dtype)  # fmt: skip
+                                                self.input_scale, self.weight_scale, self.beta, self.domain,
+                                                dtype)  # fmt: skip
 
     def __call__(self, r: Float[Array, " d"]) -> Float[Array, " out"]:
         z = self.filters[0](r)
@@ -181,13 +190,14 @@ class MFN(eqx.Module):
     def hyperparameters(self) -> dict:
         return {"in_features": int(self.in_features), "hidden": [int(h) for h in self.hidden],
                 "out_features": int(self.out_features), "filter": self.filter, "input_scale": self.input_scale,
-                "alpha": self.alpha, "beta": self.beta, "domain": list(self.domain)}  # fmt: skip
+                "weight_scale": self.weight_scale, "alpha": self.alpha, "beta": self.beta, "domain": list(self.domain)}  # fmt: skip
 
     @classmethod
     def from_hyperparameters(cls, hyperparameters: dict, *, dtype) -> "MFN":
         h = hyperparameters
-        return cls(*_sizes(h), filter=h["filter"], input_scale=float(h["input_scale"]), alpha=float(h["alpha"]),
-                   beta=float(h["beta"]), domain=tuple(float(x) for x in h["domain"]), key=jax.random.key(0),
+        return cls(*_sizes(h), filter=h["filter"], input_scale=float(h["input_scale"]),
+                   weight_scale=float(h.get("weight_scale", 6.0)),  # older checkpoints: U(±sqrt(6/h)) hidden linears
+                   alpha=float(h["alpha"]), beta=float(h["beta"]), domain=tuple(float(x) for x in h["domain"]), key=jax.random.key(0),
                    dtype=dtype)  # fmt: skip
 
     def structured_ntk_features(self, points: Float[Array, "n d"]) -> list[tuple[Array, Array]]:

@@ -15,18 +15,19 @@ from jaxtyping import PRNGKeyArray
 from inrdict.errors import InrdictError
 from inrdict.models._common import SIREN_PARAMETERS, _positive  # noqa: F401 (SIREN_PARAMETERS re-exported)
 from inrdict.models.dense import FFN, FFNStar, ReluMLP, Siren, SirenFrozenFirst, gaussian_frequencies
-from inrdict.models.elementwise import GaussINR, RealWire, SincINR
+from inrdict.models.domain import OnDomain
+from inrdict.models.elementwise import GaussINR, SincINR
 from inrdict.models.finer import Finer
 from inrdict.models.mfn import MFN
-from inrdict.models.wire import ComplexWire
+from inrdict.models.wire import ComplexWire, RealWire
 
 FAMILY_CLASSES = (GaussINR, SincINR, RealWire, Finer, ComplexWire, MFN)
 # Class name → class, for every model a checkpoint can describe (`inrdict.io.checkpoints`).
 MODEL_CLASSES: dict[str, type] = {cls.__name__: cls for cls in (ReluMLP, FFN, FFNStar, Siren, SirenFrozenFirst,
-                                                                 *FAMILY_CLASSES)}  # fmt: skip
+                                                                 *FAMILY_CLASSES, OnDomain)}  # fmt: skip
 
 # Command-line names → constructors `(in_features, hidden, out_features, *, key, **knobs) -> model`; the classes'
-# keyword defaults are each paper's recommended settings for images (2 → … → 1).
+# keyword defaults are each reference implementation's settings for images (2 → … → 1; sources in each class).
 FAMILIES: dict[str, type] = {
     "gauss": GaussINR,
     "wire": ComplexWire,
@@ -51,12 +52,35 @@ def _ffn(in_features: int = 2, hidden: tuple[int, ...] = (256,) * 3, out_feature
     return FFN(B, hidden, out_features, key=mlp_key, dtype=dtype)
 
 
+# The coordinate range each model's authors train on, per axis, with the source; the paper's NTK grid is [0, 1)²
+# (SPEC §4). `on_reference_domain` evaluates a model there from inrdict's [0, 1) grids.
+REFERENCE_DOMAIN: dict[str, tuple[float, float]] = {
+    "relu": (0.0, 1.0),  # the paper's NTK grid (SPEC §4: linspace(0, 1, N + 1)[:-1])
+    "ffn": (0.0, 1.0),  # the paper's NTK grid; Tancik et al.'s FFN code also uses [0, 1)
+    "siren": (0.0, 1.0),  # the paper's NTK grid (its meta-learned SIREN was trained there)
+    "gauss": (-1.0, 1.0),  # vishwa91/wire wire_image_denoise.py and liuzhen0212/FINER train_image.py: linspace(-1, 1)
+    "wire": (-1.0, 1.0),  # vishwa91/wire wire_image_denoise.py: torch.linspace(-1, 1, W)
+    "wire_real": (-1.0, 1.0),  # the same script
+    "finer": (-1.0, 1.0),  # liuzhen0212/FINER train_image.py: torch.linspace(-1, 1, H)
+    "sinc": (-1.0, 1.0),  # no author code: as the other families (kushalvyas/alpine's grids are [-1, 1] too)
+    "mfn": (-1.0, 1.0),  # boschresearch/multiplicative-filter-networks mfn/data.py: torch.linspace(-1.0, 1.0, ...)
+}  # fmt: skip
+
+
+def on_reference_domain(name: str, model: eqx.Module) -> eqx.Module:
+    """`model` (of model name `name`) evaluated on its authors' coordinate range from [0, 1)^d inputs
+    (`OnDomain`); unchanged when that range is [0, 1)."""
+    _check_name(name)
+    low, high = REFERENCE_DOMAIN[name]
+    return model if (low, high) == (0.0, 1.0) else OnDomain(model, low, high)
+
+
 # Name → constructor `(in_features, hidden, out_features, *, key, dtype, **knobs)`; keyword defaults = recommended.
 MODELS: dict[str, object] = {"relu": ReluMLP, "ffn": _ffn, "siren": Siren, **FAMILIES}
 MODEL_NAMES = tuple(MODELS)
 # Each model's main frequency knob (None: it has none), the one a frequency sweep varies.
 FREQUENCY_KNOB: dict[str, str | None] = {
-    "relu": None, "ffn": "sigma", "siren": "first_omega0", "gauss": "sigma", "wire": "omega0", "wire_real": "omega0",
+    "relu": None, "ffn": "sigma", "siren": "first_omega0", "gauss": "scale", "wire": "omega0", "wire_real": "omega0",
     "finer": "first_omega0", "sinc": "omega", "mfn": "input_scale",
 }  # fmt: skip
 # Config field → the knob it sets, per model name (`inrdict analyse --set omega0=20` is WIRE's omega0, SIREN's and
@@ -65,10 +89,13 @@ KNOB_FIELDS: dict[str, dict[str, str]] = {
     "omega0": {"siren": "first_omega0", "finer": "first_omega0", "wire": "omega0", "wire_real": "omega0",
                "sinc": "omega"},
     "hidden_omega0": {"siren": "hidden_omega0", "finer": "hidden_omega0"},
-    "sigma": {"gauss": "sigma", "ffn": "sigma"},
+    "sigma": {"ffn": "sigma"},
+    "scale": {"gauss": "scale"},
     "s0": {"wire": "s0", "wire_real": "s0"},
     "first_bias_scale": {"finer": "first_bias_scale"},
+    "scale_gradient": {"finer": "scale_gradient"},
     "input_scale": {"mfn": "input_scale"},
+    "weight_scale": {"mfn": "weight_scale"},
     "mfn_filter": {"mfn": "filter"},
     "n_features": {"ffn": "n_features"},
     "convention": {"siren": "convention"},
@@ -133,7 +160,7 @@ def matched_hidden(
 
     `family` is any of `MODEL_NAMES`; depth defaults to 4 hidden layers (3 for "ffn", as the paper's FFN). Counts
     come from `jax.eval_shape` of the constructor (nothing is allocated). For 2 → … → 1: relu / siren / gauss /
-    finer / sinc / wire_real (256,)*4 = 198,401; wire (181,)*4 = 198,558; mfn (253,)*4 = 199,112 (Gabor),
+    finer / sinc (256,)*4 = 198,401; wire (181,)*4 = 198,558; wire_real (181,)*4 = 198,920; mfn (253,)*4 = 199,112 (Gabor),
     (255,)*4 = 199,156 (Fourier, `filter="fourier"`); ffn (T = 256) (211,)*3 = 197,919.
 
     Raises:

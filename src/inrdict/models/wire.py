@@ -1,4 +1,5 @@
-"""Complex WIRE (Saragadam et al., CVPR 2023): complex Gabor wavelet layers, real output."""
+"""WIRE (Saragadam et al., CVPR 2023), as vishwa91/wire ships it: complex Gabor wavelet layers with a real output
+(`ComplexWire`), and the real Gabor variant with its two linear maps per layer (`RealWire`)."""
 
 from __future__ import annotations
 
@@ -81,21 +82,47 @@ def _complex_wire_arrays(key: PRNGKeyArray, in_features: int, hidden: tuple[int,
     return first, layers, RealPartLinear(*arrays[-3:])
 
 
-class ComplexWire(eqx.Module):
+def _wavelet(omega0: float, s0: float) -> tuple[float, float]:
+    return _positive("the WIRE frequency omega0", omega0), _positive("the WIRE scale s0", s0, allow_zero=True)
+
+
+class _Wire(eqx.Module):
+    """What both WIRE variants share: the checkpoint description of their sizes and wavelet (omega0, s0)."""
+
+    def hyperparameters(self) -> dict:
+        return {"in_features": int(self.in_features), "hidden": [int(h) for h in self.hidden],
+                "out_features": int(self.out_features), "omega0": self.omega0, "s0": self.s0}  # fmt: skip
+
+    @classmethod
+    def from_hyperparameters(cls, hyperparameters: dict, *, dtype):
+        h = hyperparameters
+        return cls(*_sizes(h), omega0=float(h["omega0"]), s0=float(h["s0"]), key=jax.random.key(0), dtype=dtype)
+
+
+class ComplexWire(_Wire):
     """WIRE with the complex Gabor wavelet (Saragadam et al., "WIRE: Wavelet Implicit Neural Representations",
     CVPR 2023).
 
     z_1 = psi(W_1 r + b_1)            real first layer (real coordinates in, complex activations out),
     z_l = psi(W_l z_{l-1} + b_l)      complex W_l, b_l (l = 2 .. L),
-    f(r) = Re(W_out z_L) + b_out      complex W_out, real output (the paper takes the real part),
-    psi(u) = exp(j omega0 u) exp(-|s0 u|²)   (the paper's complex Gabor wavelet), omega0 = 20, s0 = 10.
+    f(r) = Re(W_out z_L) + b_out      complex W_out, real output,
+    psi(u) = exp(j omega0 u) exp(-|s0 u|²),
+
+    as the reference code (vishwa91/wire `modules/wire.py`: `ComplexGaborLayer.forward` computes
+    `torch.exp(1j*omega - scale.abs().square())` with `omega = omega_0 * lin`, `scale = scale_0 * lin`; the first
+    layer real, the later ones `torch.cfloat`; the `INR` class returns `output.real` of a complex final linear and
+    narrows the width to `int(hidden_features/np.sqrt(2))`, 256 → 181). Defaults omega0 = 20, s0 = 30: the authors'
+    advice for image representation (`wire_image_denoise.py`: "We suggest omega0 = 4 and sigma0 = 4 for denoising,
+    and omega0=20, sigma0=30 for image representation"); the same omega0 in the first and later layers, as that
+    script passes it. (The FINER repository's WIRE baseline runs 20 / 10, `run_wire.sh`; `INR`'s own defaults are
+    30 / 30 / 10.) The authors recommend Adam at 5e-3 to 2e-2 (`wire_image_denoise.py`) on coordinates in [-1, 1]².
 
     Complex numbers are stored as separate real arrays (`weight_real`, `weight_imag`, ...), so Optax, checkpoints,
     `count_parameters` and the NTK see ordinary real parameters: a complex weight counts as two real parameters
     and its gradient as the pair (d/dRe, d/dIm). The imaginary part of the output bias is not stored (it never
-    reaches Re(·)). Initialisation: no special scheme in the paper as we read it (to check); every real array (the
-    real and the imaginary part of each complex one) is drawn from U(-1/sqrt(fan_in), +1/sqrt(fan_in)). Because a
-    complex weight is two parameters, width 181 ≈ 256/sqrt(2) matches the parameter count of a real 256-wide
+    reaches Re(·)). Initialisation: PyTorch's `nn.Linear` default, which for a `cfloat` layer draws the real and
+    the imaginary part of each weight and bias independently from U(-1/sqrt(fan_in), +1/sqrt(fan_in)) (no
+    re-initialisation in the repository). Width 181 ≈ 256/sqrt(2) matches the parameter count of a real 256-wide
     network (198,558 for (181,) * 4).
 
     NTK: a complex layer's kernel term is Re[(D Dᴴ) ⊙ (conj(A Aᴴ) + 1)], which is not a sum of real
@@ -119,10 +146,9 @@ class ComplexWire(eqx.Module):
     s0: float = eqx.field(static=True)
 
     def __init__(self, in_features: int = 2, hidden: tuple[int, ...] = (181,) * 4, out_features: int = 1, *,
-                 omega0: float = 20.0, s0: float = 10.0, key: PRNGKeyArray, dtype=jnp.float32):  # fmt: skip
+                 omega0: float = 20.0, s0: float = 30.0, key: PRNGKeyArray, dtype=jnp.float32):  # fmt: skip
         hidden = _check_sizes(in_features, hidden, out_features)
-        self.omega0 = _positive("the WIRE frequency omega0", omega0)
-        self.s0 = _positive("the WIRE scale s0", s0, allow_zero=True)
+        self.omega0, self.s0 = _wavelet(omega0, s0)
         self.first, self.layers, self.output = _complex_wire_arrays(key, in_features, hidden, out_features, dtype)
 
     def activate(self, u_real: Array, u_imag: Array) -> tuple[Array, Array]:
@@ -146,15 +172,6 @@ class ComplexWire(eqx.Module):
     @property
     def hidden(self) -> tuple[int, ...]:
         return (self.first.out_features, *(layer.out_features for layer in self.layers))
-
-    def hyperparameters(self) -> dict:
-        return {"in_features": int(self.in_features), "hidden": [int(h) for h in self.hidden],
-                "out_features": int(self.out_features), "omega0": self.omega0, "s0": self.s0}  # fmt: skip
-
-    @classmethod
-    def from_hyperparameters(cls, hyperparameters: dict, *, dtype) -> "ComplexWire":
-        h = hyperparameters
-        return cls(*_sizes(h), omega0=float(h["omega0"]), s0=float(h["s0"]), key=jax.random.key(0), dtype=dtype)
 
     def structured_ntk_features(self, points: Float[Array, "n d"]) -> list[tuple[Array, ...]]:
         """Factors of the exact NTK: Theta = sum over the returned groups (see `kernel_from_features`).
@@ -198,6 +215,101 @@ class ComplexWire(eqx.Module):
         first_slope = slopes[0]
         groups.append((points, delta[0] * first_slope[0] + delta[1] * first_slope[1]))
         return groups[::-1]
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Real WIRE
+# ----------------------------------------------------------------------------------------------------------------
+
+
+class RealWire(_Wire):
+    """WIRE with the real Gabor wavelet, as the reference code's `RealGaborLayer` (vishwa91/wire `modules/wire.py`):
+    every layer has two linear maps of its input, a frequency map F and a scale map S,
+
+        z_l = cos(omega0 (F_l z_{l-1} + c_l)) exp(-(s0 (S_l z_{l-1} + d_l))²)   (l = 1 .. L, z_0 = r),
+        f(r) = W_out z_L + b_out.
+
+    (`RealGaborLayer.forward`: `omega = self.omega_0 * self.freqs(input)`, `scale = self.scale(input) *
+    self.scale_0`, `return torch.cos(omega)*torch.exp(-(scale**2))`.) Not one shared pre-activation: the envelope's
+    argument is its own linear map. Initialisation: PyTorch's `nn.Linear` default U(±1/sqrt(fan_in)) for every
+    weight and bias (no re-initialisation in the repository); the same omega0 and s0 in every layer, the width not
+    reduced (the `Wire` class's "realgabor" branch). omega0 = 20, s0 = 30: the authors' advice for image
+    representation (`wire_image_denoise.py`: "omega0=20, sigma0=30 for image representation"), as `ComplexWire`;
+    the class defaults there are 10 / 10. Two maps per layer: (181,) * 4 has about the paper's SIREN's size.
+
+    Args:
+        in_features, hidden, out_features: sizes.
+        omega0: wavelet frequency (> 0), keyword-only.
+        s0: wavelet scale (>= 0; 0 gives a cosine of the frequency map), keyword-only.
+        key: PRNG key, keyword-only.
+        dtype: parameter dtype.
+    """
+
+    frequency_maps: tuple[Linear, ...]
+    scale_maps: tuple[Linear, ...]
+    output: Linear
+    frozen_fields: ClassVar[tuple[str, ...]] = ()  # every array is trained
+    omega0: float = eqx.field(static=True)
+    s0: float = eqx.field(static=True)
+
+    def __init__(self, in_features: int = 2, hidden: tuple[int, ...] = (181,) * 4, out_features: int = 1, *,
+                 omega0: float = 20.0, s0: float = 30.0, key: PRNGKeyArray, dtype=jnp.float32):  # fmt: skip
+        hidden = _check_sizes(in_features, hidden, out_features)
+        self.omega0, self.s0 = _wavelet(omega0, s0)
+        spec = []
+        for n_in, n_out in zip((in_features, *hidden[:-1]), hidden):  # per layer: F, c, S, d
+            bound = 1.0 / math.sqrt(n_in)
+            spec += [((n_out, n_in), bound), ((n_out,), bound), ((n_out, n_in), bound), ((n_out,), bound)]
+        bound = 1.0 / math.sqrt(hidden[-1])
+        spec += [((out_features, hidden[-1]), bound), ((out_features,), bound)]
+        arrays = _symmetric_uniforms(key, tuple(spec), jnp.dtype(dtype))
+        self.frequency_maps = tuple(Linear(arrays[i], arrays[i + 1]) for i in range(0, 4 * len(hidden), 4))
+        self.scale_maps = tuple(Linear(arrays[i + 2], arrays[i + 3]) for i in range(0, 4 * len(hidden), 4))
+        self.output = Linear(arrays[-2], arrays[-1])
+
+    def activate(self, u: Array, v: Array) -> Array:
+        """cos(omega0 u) exp(-(s0 v)²) for the frequency pre-activation u and the scale pre-activation v."""
+        return jnp.cos(self.omega0 * u) * jnp.exp(-((self.s0 * v) ** 2))
+
+    def __call__(self, r: Float[Array, " d"]) -> Float[Array, " out"]:
+        z = r
+        for frequency, scale in zip(self.frequency_maps, self.scale_maps):
+            z = self.activate(frequency(z), scale(z))
+        return self.output(z)
+
+    @property
+    def in_features(self) -> int:
+        return self.frequency_maps[0].in_features
+
+    @property
+    def out_features(self) -> int:
+        return self.output.out_features
+
+    @property
+    def hidden(self) -> tuple[int, ...]:
+        return tuple(layer.out_features for layer in self.frequency_maps)
+
+    def structured_ntk_features(self, points: Float[Array, "n d"]) -> list[tuple[Array, Array]]:
+        """Pairs (A, D) with Theta = sum (D Dᵀ) ⊙ (A Aᵀ + 1): per layer (z_{l-1}, delta_l ⊙ da/du) for F_l, c_l and
+        (z_{l-1}, delta_l ⊙ da/dv) for S_l, d_l; (z_L, 1) for the output layer. delta_l = df/dz_l."""
+        _require_single_output(self)
+        z = jnp.asarray(points, self.output.weight.dtype)
+        inputs, slopes = [], []
+        for frequency, scale in zip(self.frequency_maps, self.scale_maps):
+            inputs.append(z)
+            u, v = z @ frequency.weight.T + frequency.bias[None, :], z @ scale.weight.T + scale.bias[None, :]
+            ones, zeros = jnp.ones_like(u), jnp.zeros_like(u)
+            z, by_u = jax.jvp(self.activate, (u, v), (ones, zeros))
+            by_v = jax.jvp(self.activate, (u, v), (zeros, ones))[1]
+            slopes.append((by_u, by_v))
+        pairs = [(z, jnp.ones((z.shape[0], 1), z.dtype))]
+        delta = jnp.broadcast_to(self.output.weight[0], z.shape)  # df/dz_L
+        for index in reversed(range(len(self.frequency_maps))):
+            by_u, by_v = slopes[index]
+            d_u, d_v = delta * by_u, delta * by_v
+            pairs += [(inputs[index], d_u), (inputs[index], d_v)]
+            delta = d_u @ self.frequency_maps[index].weight + d_v @ self.scale_maps[index].weight
+        return pairs[::-1]
 
 
 def kernel_from_features(features: list[tuple[Array, ...]]) -> Float[Array, "n n"]:

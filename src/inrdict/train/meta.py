@@ -35,7 +35,7 @@ from inrdict.errors import DivergenceError, InrdictError
 from inrdict.models import partition_trainable
 from inrdict.train.fit import TrainState, init_state
 from inrdict.train.losses import mse, psnr_db
-from inrdict.train.optim import adam
+from inrdict.train.optim import Optimizer, make_optimizer
 
 MetaMethod = Literal["maml", "fomaml", "reptile"]
 METHODS = ("maml", "fomaml", "reptile")
@@ -226,6 +226,7 @@ def meta_train(
     inner_steps: int = 2,
     inner_lr: float = 0.01,
     outer_lr: float = 1e-5,
+    outer_optimizer: Optimizer = "adam",
     inner_batch: int | None = None,
     eval_every: int = 200,
     key: PRNGKeyArray,
@@ -243,8 +244,11 @@ def meta_train(
         coords: (size*size, d) grid, row-major like the images.
         steps: total outer steps (a run started from `start` continues up to this number).
         method, batch_size, inner_steps, inner_lr, outer_lr, inner_batch: see the module docstring.
+        outer_optimizer: "adam" (the paper's) or "gd": plain steps, for Reptile θ ← θ + outer_lr (W̄ − θ), the
+            interpolation of Nichol et al. (2018) with ε = outer_lr.
         key: PRNG key; step t uses `fold_in(key, t)`, so a run continued from `start` equals an uninterrupted one.
-        start: (state, history) to continue from (state as `init_state(model, adam(outer_lr))` makes it).
+        start: (state, history) to continue from (state as `init_state(model, make_optimizer(outer_optimizer,
+            outer_lr))` makes it).
         on_step: called after every step with (state, history, record of the step: step, train / val PSNR).
 
     Raises:
@@ -254,7 +258,7 @@ def meta_train(
 
     check_settings(steps=steps, method=method, batch_size=batch_size, inner_steps=inner_steps,
                    eval_every=eval_every, n_train=len(train_source))  # fmt: skip
-    optimizer = adam(float(outer_lr))
+    optimizer = make_optimizer(outer_optimizer, float(outer_lr))
     state, frozen = init_state(model, optimizer)
     state, history = start if start is not None else (state, MetaHistory())
     coords, val_images = jnp.asarray(coords), np.asarray(val_images)

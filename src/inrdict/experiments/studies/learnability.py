@@ -90,7 +90,7 @@ PAPER_PSNR_AT_3_SWEEP = {"ReLU": 9.11, "SIREN ω0=5": 13.56, "SIREN ω0=10": 15.
 class Row:
     label: str
     model: object
-    kind: Literal["random", "meta"]
+    kind: Literal["random", "meta", "pretrained_gd"]  # pretrained_gd: a pretrained row fine-tuned like a meta one
     seed: int | None  # the seed of a random row; None for a meta row
 
 
@@ -119,7 +119,7 @@ def siren_sweep_rows(config, *, progress: bool = True, meta_label: str = "Meta S
 def protocol_of(row: Row, config: FaceStudy) -> lens.Protocol:
     """The fine-tuning protocol of a row: plain GD at `meta_lr` for meta-learned rows, Adam at `random_lr` for random
     ones (SPEC §7), `iterations` updates, PSNR@`psnr_iteration`."""
-    optimizer, lr = ("gd", config.meta_lr) if row.kind == "meta" else ("adam", config.random_lr)
+    optimizer, lr = ("gd", config.meta_lr) if row.kind in ("meta", "pretrained_gd") else ("adam", config.random_lr)
     return lens.Protocol(optimizer, lr, config.iterations, config.psnr_iteration, config.train_fraction)
 
 
@@ -172,6 +172,7 @@ def aggregate(records: list[dict]) -> dict:
         "kind": first["kind"], "array_prefix": first["array_prefix"], "n_seeds": len(records),
         "energy_at_0.1": float(np.mean(energy)), "energy_at_0.1_seed_std": float(np.std(energy)),
         "energy_at_0.1_per_seed": energy, "energy_at_0.1_image_std": first["energy_at_0.1_image_std"],
+        **{q: float(np.mean([r[q] for r in records])) for q in ("energy_at_0.01", "energy_at_0.001", "energy_area")},
         "psnr_at_k": float(np.mean(psnr)), "psnr_at_k_seed_std": float(np.std(psnr)), "psnr_at_k_per_seed": psnr,
         "psnr_at_k_image_std": first["psnr_at_k_image_std"],
         "test_psnr_curve": np.mean([r["test_psnr_curve"] for r in records], axis=0),

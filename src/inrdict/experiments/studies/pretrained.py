@@ -62,9 +62,10 @@ class Pretrained:
 
 
 def pretrain_config(config):
-    """The "pretrain" producer config of a figure config (fields pretrain_preset, seed, data_dir): the preset's,
-    started from the figure's seed (so the random SIREN-30 row of that seed *is* the pretraining's start)."""
-    return _artefacts.producer_config(PRODUCER, config.pretrain_preset, seed=config.seed, data_dir=config.data_dir)
+    """The "pretrain" producer config of a figure config (fields pretrain_preset, seed, data_dir, pretrain_lr): the
+    preset's, started from the figure's seed (so the random SIREN-30 row of that seed *is* the pretraining's start)."""
+    return _artefacts.producer_config(PRODUCER, config.pretrain_preset, seed=config.seed, data_dir=config.data_dir,
+                                      learning_rate=getattr(config, "pretrain_lr", None))  # fmt: skip
 
 
 def pretrained_sirens(config, *, progress: bool = True) -> tuple[object, Path, list[Pretrained]]:
@@ -85,6 +86,10 @@ class PretrainStudy(study.FaceStudy):
     """Figs. 13–14: the face-learnability study (`_learnability.FaceStudy`) plus which pretraining preset to use."""
 
     pretrain_preset: Literal["paper", "default", "long"] = "paper"  # the "pretrain" artefact's preset (seed, data_dir: ours)
+    # How pretrained rows are fine-tuned: "adam" as random initialisations (Adam lr `random_lr`, SPEC §7's reading),
+    # "gd" as meta-learned ones (GD lr `meta_lr`: Appendix E.4's "the same pipeline ... instead of MAML" reading).
+    pretrained_protocol: Literal["adam", "gd"] = "adam"
+    pretrain_lr: float | None = None  # the pretraining's Adam lr (None: the pretrain preset's, 1e-4): for a sweep
 
 
 def study_rows(config: PretrainStudy, *, progress: bool = True) -> tuple[list[study.Row], dict]:
@@ -93,7 +98,8 @@ def study_rows(config: PretrainStudy, *, progress: bool = True) -> tuple[list[st
     producer, location, pretrained = pretrained_sirens(config, progress=progress)
     omega = producer.first_omega0
     rows = [study.Row(random_label(omega), siren_row(omega, seed), "random", seed) for seed in study.seeds(config)]
-    rows += [study.Row(pretrained_label(p.steps), p.model, "random", p.face_index) for p in pretrained]
+    kind = "pretrained_gd" if config.pretrained_protocol == "gd" else "random"
+    rows += [study.Row(pretrained_label(p.steps), p.model, kind, p.face_index) for p in pretrained]
     rows += study.meta_as_rows(meta_rows(config, progress=progress))
     about = {"artefact": str(location), "face_indices": list(producer.face_indices), "durations": list(producer.steps),
              "dataset": producer.dataset, "grid_size": producer.grid_size, "learning_rate": producer.learning_rate,

@@ -43,6 +43,7 @@ from inrdict.models import (
     MODELS,
     make_model,
     model_knobs,
+    on_reference_domain,
     partition_trainable,
 )
 
@@ -114,10 +115,11 @@ def resolve_model(spec: str, config, *, hidden_1d: tuple[int, ...]) -> Resolved:
     spec = spec.strip()
     if spec in MODEL_NAMES:
         knobs = knobs_of(spec, config)
-        model = make_model(spec, 2, config.hidden, 1, key=model_key(spec, config.seed), **knobs)
+        # Each family on its authors' coordinate range (`REFERENCE_DOMAIN`; the paper's models on [0, 1)).
+        model = on_reference_domain(spec, make_model(spec, 2, config.hidden, 1, key=model_key(spec, config.seed), **knobs))
         label = f"{spec} ({describe_knobs(spec, knobs)})" if model_knobs(spec) else spec
         return Resolved(model, "family", label, spec, knobs,
-                        lambda key: make_model(spec, 1, hidden_1d, 1, key=key, **knobs))  # fmt: skip
+                        lambda key: on_reference_domain(spec, make_model(spec, 1, hidden_1d, 1, key=key, **knobs)))  # fmt: skip
     set_fields = [f for f in (*KNOB_FIELDS, "hidden") if getattr(config, f, None) is not None]
     if set_fields:
         raise InrdictError(f"{', '.join(set_fields)} set the knobs of a model name ({', '.join(MODEL_NAMES)}); "
