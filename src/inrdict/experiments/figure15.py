@@ -24,7 +24,7 @@ Claim (recorded): the PSNR falls with i — Spearman(i, PSNR) ≤ −0.5 — for
 apart, for the random SIREN-30).
 
 Measured (32², i = 0 … 240, 100 steps, min-max targets): with plain GD (the default) the paper's trend appears:
-meta 55.9 → 52.9 dB (Spearman −0.89), random 48.7 → 28.9 dB (−0.83). With Adam (preset "adam") every eigenvector
+meta 55.9 → 52.9 dB (Spearman −0.89), random 48.7 → 28.8 dB (−0.83). With Adam (preset "adam") every eigenvector
 of the default meta SIREN is fitted to ≈ 65 dB whatever i (Spearman −0.20: the claim fails) and the random SIREN's
 PSNR even rises with i (58 → 67 dB; +0.97): Adam's per-parameter steps do not follow the NTK's eigenvalues. With
 the authors' CelebA weights on the 64² grid (i = 0 / 400 / 800, 100 Adam steps, min-max) PSNR falls: 55.3 / 53.8 /

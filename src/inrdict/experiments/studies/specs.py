@@ -71,7 +71,7 @@ def knobs_of(name: str, config) -> dict:
 
 
 def describe_knobs(name: str, knobs: dict) -> str:
-    """"omega0=20, s0=10": the model's main settings after `knobs` (frequency knob first)."""
+    """"omega0=20, s0=30": the model's main settings after `knobs` (frequency knob first)."""
     settings = model_knobs(name) | knobs
     keys = [k for k in (FREQUENCY_KNOB[name], *settings) if k is not None and k != "domain"]
     return ", ".join(f"{k}={settings[k]:g}" if isinstance(settings[k], float) else f"{k}={settings[k]}"
