@@ -37,7 +37,7 @@ examples:
 
 # Flags that set a config field, for the experiments whose Config has that field.
 FIELD_FLAGS = {"image": "--image", "meta_weights": "--meta-weights", "data_dir": "--data-dir", "dataset": "--dataset",
-               "method": "--method", "steps": "--steps"}  # fmt: skip
+               "method": "--method", "steps": "--steps", "family": "--family"}  # fmt: skip
 PATH_FIELDS = ("meta_weights",)  # images and datasets give their own, more specific, messages
 
 
@@ -132,6 +132,8 @@ def build_parser() -> argparse.ArgumentParser:
     common(analyse)
     analyse.add_argument("--out", type=Path, default=None, help="output folder (default: figures/analyse_<name>)")
     analyse.add_argument("--data-dir", default=None, metavar="DIR", help="a folder of images instead of the embedded faces")
+    analyse.add_argument("--family", default=None, choices=["siren", "finer", "gauss", "wire"],
+                         help="MODEL is a reference PyTorch state dict (.pt/.pth) of this family")  # fmt: skip
     settable(analyse)
 
     commands.add_parser("list", help="list the experiments", description="Each experiment: what it shows, its presets "
@@ -150,12 +152,20 @@ def build_parser() -> argparse.ArgumentParser:
     findings.add_argument("--out", type=Path, default=Path("docs/findings.md"), help="output file (docs/findings.md)")
 
     importer = commands.add_parser(
-        "import-weights", help="convert the authors' Haiku SIREN pickle into an inrdict checkpoint",
-        description="Read the authors' published meta-learned SIREN (a Haiku pickle) with an unpickler that only "
-        "rebuilds NumPy arrays (anything else is refused), and write an inrdict checkpoint (.npz, no pickle).",
+        "import-weights", help="convert the authors' Haiku SIREN pickle, or a reference PyTorch state dict, into an "
+        "inrdict checkpoint",
+        description="Read published weights without running their pickle and write an inrdict checkpoint (.npz, no "
+        "pickle): the authors' meta-learned SIREN (a Haiku .pickle, NumPy arrays only), or the state dict (.pt/.pth) of "
+        "a reference PyTorch implementation — SIREN (vsitzmann/siren, lucidrains/siren-pytorch), FINER, Gauss or "
+        "complex WIRE (vishwa91/wire, liuzhen0212/FINER) — with --family; PyTorch is not needed. Settings the state "
+        "dict does not hold (ω0, the Gauss scale) come from --set or the reference defaults.",
     )  # fmt: skip
-    importer.add_argument("source", type=Path, help="the .pickle file, e.g. seed_maml_celebA_5000.pickle")
+    importer.add_argument("source", type=Path, help="the .pickle, .pt or .pth file")
     importer.add_argument("destination", type=Path, help="checkpoint to write, e.g. meta_siren.npz")
+    importer.add_argument("--family", default=None, choices=["siren", "finer", "gauss", "wire"],
+                          help="the family of a PyTorch state dict (required for .pt/.pth)")  # fmt: skip
+    importer.add_argument("--set", action="append", default=[], metavar="KNOB=VALUE",
+                          help="a setting of the imported family, e.g. --set first_omega0=30 --set hidden_omega0=1")  # fmt: skip
     return parser
 
 
@@ -250,6 +260,37 @@ def reproduce(args: argparse.Namespace, progress: bool) -> None:
         print(f"claims that do not hold on this run: {'; '.join(failed)}")
 
 
+def import_weights(args: argparse.Namespace) -> None:
+    """`inrdict import-weights`: a Haiku SIREN pickle, or a PyTorch state dict with --family, → an inrdict .npz."""
+    from inrdict.io.checkpoints import import_haiku_siren, save_model
+    from inrdict.models import count_parameters
+
+    if args.source.suffix.lower() in (".pt", ".pth") or args.family is not None:
+        from inrdict.io.reference_weights import import_torch_weights
+
+        if args.family is None:
+            raise InrdictError(f"{args.source} is a PyTorch file: name its family with --family (siren, finer, gauss, wire)")
+        knobs = {}
+        for key, value in _parse_set(args.set).items():
+            try:
+                knobs[key] = float(value)
+            except ValueError:
+                raise InrdictError(f"--set {key}={value}: a number is needed") from None
+        model = import_torch_weights(args.source, args.family, knobs)
+        inner = model.model
+        save_model(args.destination, model, metadata={"imported_from": args.source.name, "family": args.family,
+                                                      "coordinate_domain": [model.low, model.high]})  # fmt: skip
+        settings = {k: v for k, v in inner.hyperparameters().items() if k not in ("in_features", "hidden", "out_features")}
+        print(f"wrote {args.destination}: {type(inner).__name__} {inner.in_features} → {list(inner.hidden)} → "
+              f"{inner.out_features}, {count_parameters(inner):,} parameters, on [{model.low:g}, {model.high:g}], "
+              f"{settings}")  # fmt: skip
+        return
+    model = import_haiku_siren(args.source)
+    save_model(args.destination, model, metadata={"imported_from": args.source.name})
+    print(f"wrote {args.destination}: SIREN {model.in_features} → {list(model.hidden)} → "
+          f"{model.out_features}, {count_parameters(model):,} parameters, first ω0 {model.first_omega0:g}")  # fmt: skip
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -285,13 +326,7 @@ def main(argv: list[str] | None = None) -> int:
             atomic_write_text(args.out, findings_markdown(args.folders), "findings page")
             print(f"wrote {args.out}")
         elif args.command == "import-weights":
-            from inrdict.io.checkpoints import import_haiku_siren, save_model
-            from inrdict.models import count_parameters
-
-            model = import_haiku_siren(args.source)
-            save_model(args.destination, model, metadata={"imported_from": args.source.name})
-            print(f"wrote {args.destination}: SIREN {model.in_features} → {list(model.hidden)} → "
-                  f"{model.out_features}, {count_parameters(model):,} parameters, first ω0 {model.first_omega0:g}")  # fmt: skip
+            import_weights(args)
     except InrdictError as error:
         print(f"inrdict: error: {error}", file=sys.stderr)
         return 2

@@ -22,6 +22,7 @@ from inrdict.errors import InrdictError
 from inrdict.io import cache
 from inrdict.io.checkpoints import describable, model_config
 from inrdict.ntk import empirical_ntk
+from inrdict.pytorch import is_torch_model
 from inrdict.train.finetune import finetune, linearised_gd_psnr_db, split_mask
 from inrdict.train.optim import Optimizer
 
@@ -87,7 +88,7 @@ class Learnability:
 
 
 def learnability(
-    model: eqx.Module,
+    model: eqx.Module | object,  # an inrdict model, or a torch.nn.Module (`inrdict.pytorch`)
     points: Float[AnyArray, "n d"],
     images: Float[AnyArray, "m n"],
     mask: Bool[AnyArray, " n"],
@@ -106,6 +107,8 @@ def learnability(
         use_cache: memoise the curves on disk (models the checkpoint format describes).
     """
     images, mask = np.asarray(images), np.asarray(mask, bool)
+    if is_torch_model(model):
+        return _torch_learnability(model, points, images, mask, protocol, linearised)
 
     def compute() -> dict[str, np.ndarray]:
         result = finetune(model, points, images, mask, iterations=protocol.iterations, optimizer=protocol.optimizer,
@@ -138,3 +141,23 @@ def learnability(
     top = np.linalg.eigvalsh(kernel[np.ix_(mask, mask)])[-1]
     rate = float(2 * protocol.learning_rate * top / mask.sum())
     return Learnability(protocol, curves["train_psnr_db"], curves["test_psnr_db"], *predicted, rate)
+
+
+def _torch_learnability(model, points, images, mask, protocol: Protocol, linearised: bool) -> Learnability:
+    """`learnability` of a PyTorch INR (`inrdict.pytorch.train.finetune`; the kernel from `inrdict.pytorch.ntk`)."""
+    from inrdict.pytorch import model as torch_model
+    from inrdict.pytorch import ntk as torch_ntk
+    from inrdict.pytorch import train as torch_train
+
+    inr = torch_model.as_torch_inr(model)
+    train, test = torch_train.finetune(inr, points, images, mask, iterations=protocol.iterations,
+                                       optimizer=protocol.optimizer, learning_rate=protocol.learning_rate)  # fmt: skip
+    if not linearised:
+        return Learnability(protocol, train, test)
+    if protocol.optimizer != "gd":
+        raise InrdictError("the linearised prediction is of plain gradient descent: use a protocol with optimizer 'gd'")
+    kernel = torch_ntk.empirical_ntk(inr, points, dtype=np.float64)
+    predicted = linearised_gd_psnr_db(kernel, inr(points, np.float64), images, mask, iterations=protocol.iterations,
+                                      learning_rate=protocol.learning_rate)  # fmt: skip
+    rate = float(2 * protocol.learning_rate * np.linalg.eigvalsh(kernel[np.ix_(mask, mask)])[-1] / mask.sum())
+    return Learnability(protocol, train, test, *predicted, rate)

@@ -50,7 +50,9 @@ from inrdict.io import cache, data
 from inrdict.io.checkpoints import describable, model_config
 from inrdict.io.datasets import held_out_faces
 from inrdict.models import count_parameters
-from inrdict.ntk import eigh_descending, eigh_memory_bytes, empirical_ntk, top_eigenpairs
+from inrdict.ntk import eigh_descending, eigh_memory_bytes, empirical_ntk, top_eigenpairs, top_eigenpairs_of
+from inrdict.ntk.solvers import solver_memory_bytes
+from inrdict.pytorch import is_torch_model
 
 THRESHOLDS = np.logspace(0, -10, 101)
 """λ / λ₀ values at which E(t) is reported (SPEC §4's energy curve), 1 down to 1e-10."""
@@ -139,7 +141,7 @@ def require_spectrum_memory(
 
 
 def ntk_spectrum(
-    model: eqx.Module,
+    model: eqx.Module | object,  # an inrdict model, or a torch.nn.Module (`inrdict.pytorch`)
     points: Float[AnyArray, "n d"],
     *,
     route: SpectrumRoute = "auto",
@@ -165,6 +167,8 @@ def ntk_spectrum(
     n = len(points)
     k = min(int(DEFAULT_TOP_K if top_k is None else top_k), n)
     chosen = planned_route(n, route)
+    if is_torch_model(model):
+        return _torch_spectrum(model, points, chosen, k, dtype)
     with jax.enable_x64(dtype == np.float64):
         require_spectrum_memory(model, n, dtype, route=route, top_k=k)
         if chosen == "dense":
@@ -181,6 +185,33 @@ def ntk_spectrum(
             "max_residual": float(np.max(result.residuals)), "converged": bool(result.converged),
             "solver": result.method, "stored_kernel": bool(result.stored_kernel)}  # fmt: skip
     return Spectrum(result.eigvals, result.eigvecs, "stored" if result.stored_kernel else "matrix_free", info)
+
+
+def _torch_spectrum(model, points, chosen: str, k: int, dtype: np.dtype) -> Spectrum:
+    """`ntk_spectrum` of a PyTorch INR (`inrdict.pytorch.ntk`): the Jacobian-Gram kernel and `eigh` on the dense
+    route, `top_eigenpairs_of` over the torch.func products otherwise."""
+    from inrdict.pytorch import model as torch_model
+    from inrdict.pytorch import ntk as torch_ntk
+
+    inr, n = torch_model.as_torch_inr(model), len(points)
+    if chosen == "dense":
+        start = time.perf_counter()
+        kernel = torch_ntk.empirical_ntk(inr, points, dtype=dtype, reserve_bytes=eigh_memory_bytes(n, dtype.itemsize))
+        ntk_seconds = time.perf_counter() - start
+        start = time.perf_counter()
+        eigvals, eigvecs = eigh_descending(kernel)
+        info = {"ntk_seconds": ntk_seconds, "eigh_seconds": time.perf_counter() - start, "ntk_route": "jacobian_gram"}
+        return Spectrum(eigvals, eigvecs, "dense", info)
+    if chosen == "stored":
+        raise InrdictError("the stored-triangle route is for inrdict's own models: use route dense or matrix_free "
+                           "for a PyTorch model")  # fmt: skip
+    operator = torch_ntk.TorchNTKOperator(inr, points, dtype=dtype,
+                                          extra_bytes=solver_memory_bytes(n, k, "block", 8, min(n, 4 * k), dtype.itemsize))  # fmt: skip
+    result = top_eigenpairs_of(operator, k, tol=1e-4 if dtype == np.float32 else 1e-8)
+    info = {"solve_seconds": result.seconds, "products": result.matvecs, "max_residual": float(np.max(result.residuals)),
+            "converged": bool(result.converged), "solver": result.method, "stored_kernel": False,
+            "ntk_route": "torch.func products"}  # fmt: skip
+    return Spectrum(result.eigvals, result.eigvecs, "matrix_free", info)
 
 
 def cached_ntk_spectrum(model, points, *, route: SpectrumRoute = "auto", top_k: int | None = None, dtype=None,
@@ -363,13 +394,20 @@ def _signals_on_grid(
     return "signals", images
 
 
+def _model_record(model) -> dict:
+    """Class and trained-parameter count of an inrdict or PyTorch model."""
+    if is_torch_model(model):
+        return {"class": model.class_name, "parameters": model.n_parameters, "framework": "pytorch"}
+    return {"class": type(model).__name__, "parameters": count_parameters(model)}
+
+
 def _report_numbers(model, label: str, spectrum: Spectrum, row: dict, precision: str, grid: int, frequencies: dict,
                     n_vectors: int, dataset: str, n_images: int, protocol: Protocol, mask: np.ndarray,
                     cached: bool) -> dict:  # fmt: skip
     """The model, spectrum, eigenvector and face sections of `analyse`'s numbers."""
     stops_at = row["energy_curve_stops_at"]
     return {
-        "model": {"label": label, "class": type(model).__name__, "parameters": count_parameters(model),
+        "model": {"label": label, **_model_record(model),
                   "hidden": list(getattr(model, "hidden", ()))},
         "spectrum": {"route": row["spectrum_route"], "precision": precision, "eigenpairs": row["eigenpairs"],
                      "grid_size": grid, **probes.spectrum_decay(spectrum.eigvals), "energy_curve_stops_at": stops_at,
@@ -388,7 +426,7 @@ def _report_numbers(model, label: str, spectrum: Spectrum, row: dict, precision:
 
 
 def analyse(
-    model: eqx.Module,
+    model: eqx.Module | object,  # an inrdict model, or a torch.nn.Module (`inrdict.pytorch`)
     *,
     signals: Float[AnyArray, "m *pixels"] | None = None,
     grid: int = 64,
@@ -401,7 +439,7 @@ def analyse(
     data_dir: str | None = None,
     n_test: int = 35,
     seed: int = 0,
-    one_d: eqx.Module | None = None,
+    one_d: eqx.Module | object | None = None,
     alias_steps: int = 2000,
     alias_lr: float = 1e-3,
     fit_size: int = 64,
@@ -426,6 +464,13 @@ def analyse(
     seconds = {}
     start = time.perf_counter()
     points = data.ntk_grid(grid)
+    torch_model = is_torch_model(model)
+    if torch_model:
+        from inrdict.pytorch import model as torch_inr
+        from inrdict.pytorch import ntk as torch_ntk
+
+        model = torch_inr.as_torch_inr(model, label=label)
+        one_d = None if one_d is None else torch_inr.as_torch_inr(one_d, in_features=1, label=label)
     dataset, images = _signals_on_grid(signals, grid, faces, data_dir, seed, n_test)
     dtype = np.float64 if precision == "float64" else np.float32
     if progress:
@@ -457,6 +502,9 @@ def analyse(
     numbers = _report_numbers(model, label, spectrum, row, precision, grid, frequencies, top.shape[1], dataset,
                               images.shape[0], protocol, mask, cached)  # fmt: skip
     numbers |= {"aliasing": aliasing, "fit": fitted, "seconds": seconds}
+    if torch_model:  # the NTK as PyTorch computed it, checked against a float64 jacrev oracle (`parity_certificate`)
+        numbers["parity"] = torch_ntk.parity_certificate(model, points)
+        numbers["model"] |= model.describe()
     arrays = {
         "normalised_eigenvalues": spectrum.normalised, "energy_thresholds": energy.thresholds,
         "energy_at_thresholds": energy.mean, "energy_curve_mean": energy.curves.mean(axis=0),

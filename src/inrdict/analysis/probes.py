@@ -14,7 +14,9 @@ import numpy as np
 from inrdict._keys import init_key
 from inrdict.analysis import spectrum
 from inrdict.io import data
-from inrdict.train.fit import fit, predict
+from inrdict.pytorch import is_torch_model
+from inrdict.train.fit import fit as jax_fit
+from inrdict.train.fit import predict as jax_predict
 from inrdict.train.losses import psnr_db
 
 
@@ -61,6 +63,15 @@ def eigenvector_frequencies(eigvecs: np.ndarray, grid: int) -> tuple[dict, np.nd
     return numbers, vectors.astype(np.float32), radial
 
 
+def _trainer(model):
+    """(fit, predict) for the model's framework: `inrdict.train.fit` or `inrdict.pytorch.train`."""
+    if is_torch_model(model):
+        from inrdict.pytorch import train as torch_train
+
+        return torch_train.fit, torch_train.predict
+    return jax_fit, jax_predict
+
+
 TONE_HZ, TONE_SAMPLES, TRAIN_STRIDE = 23.0, 256, 2  # Fig. 3's test (SPEC §5)
 FITS_PSNR_DB = 30.0  # below this training PSNR the tone was not fitted and the aliasing score means nothing
 ALIAS_HZ = TONE_SAMPLES / TRAIN_STRIDE - TONE_HZ  # 105 Hz: the tone's mirror on the 128-sample training grid
@@ -79,6 +90,7 @@ def aliasing_score(
     """
     phase = float(jax.random.uniform(init_key(seed, "tone_phase"), (), minval=0.0, maxval=2 * np.pi))
     r, target = data.tone(TONE_HZ, TONE_SAMPLES, phase)
+    fit, predict = _trainer(model_1d)
     result = fit(model_1d, r[::TRAIN_STRIDE], target[::TRAIN_STRIDE], steps=steps, learning_rate=learning_rate,
                  eval_every=max(1, steps // 10), progress=progress, description=f"aliasing test {label}")  # fmt: skip
     full = predict(result.model, r).ravel()
@@ -106,7 +118,7 @@ def fit_test_image(model, size: int, *, steps: int, learning_rate: float, progre
     image = data.to_grayscale(data.square_image(data.astronaut(), size))
     coords, targets = data.image_dataset(image)
     start = time.perf_counter()
-    result = fit(model, coords, targets, steps=steps, learning_rate=learning_rate, eval_every=max(1, steps // 10),
+    result = _trainer(model)[0](model, coords, targets, steps=steps, learning_rate=learning_rate, eval_every=max(1, steps // 10),
                  progress=progress, description="fit of the astronaut")  # fmt: skip
     numbers = {"image": f"astronaut, grayscale, {size}x{size}", "steps": steps, "learning_rate": learning_rate,
                "psnr_db": float(result.final_eval_psnr_db), "psnr_protocol": "all pixels",

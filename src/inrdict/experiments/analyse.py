@@ -48,7 +48,8 @@ STRONG_ALIAS_DB = 30.0  # Fig. 3: the ω0 = 300 SIREN's alias is within 30 dB of
 class Config:
     """`analyse` settings. Knob fields left None keep the model's recommended settings (`families.model_knobs`)."""
 
-    model: str = "siren"  # model name, package.module:factory, or checkpoint path
+    model: str = "siren"  # model name, package.module:factory, torch:package.module:factory, or checkpoint path
+    family: Literal["siren", "finer", "gauss", "wire"] | None = None  # the family of a PyTorch state dict (.pt/.pth)
     # knobs (model names only; see `inrdict.models.KNOB_FIELDS` for which model takes which)
     omega0: float | None = None  # SIREN / FINER first ω0, WIRE ω0, sinc ω
     hidden_omega0: float | None = None
@@ -114,7 +115,7 @@ PRESETS = {"paper": PAPER, "default": DEFAULT}
 def out_name(config: Config) -> str:
     """Folder name of a run: analyse_<model name, file stem or module_factory>."""
     spec = config.model.strip()
-    stem = Path(spec).stem if ("/" in spec or spec.endswith((".npz", ".pickle", ".pkl"))) else spec
+    stem = Path(spec).stem if ("/" in spec or spec.endswith((".npz", ".pickle", ".pkl", ".pt", ".pth"))) else spec
     return "analyse_" + re.sub(r"[^\w.-]+", "_", stem).strip("_")
 
 
@@ -128,7 +129,8 @@ def compute(config: Config, *, progress: bool = True) -> tuple[dict, dict[str, n
         one_d = resolved.one_d(model_key(resolved.family, config.seed) if resolved.family else init_key(config.seed, "factory"))
     build_seconds = time.perf_counter() - start
     if progress:
-        print(f"  analysing {label}: {count_parameters(model):,} trained parameters", flush=True)
+        n_parameters = model.n_parameters if resolved.kind == "torch" else count_parameters(model)
+        print(f"  analysing {label}: {n_parameters:,} trained parameters", flush=True)
     protocol = lens.Protocol("adam", config.random_lr, config.iterations, config.psnr_iteration)
     report = lens.analyse(
         model, grid=config.grid_size, precision=config.precision, route=config.spectrum, top_k=config.top_k,

@@ -44,8 +44,11 @@ def model_config(model: eqx.Module) -> dict:
     return {"family": family, **model.hyperparameters(), "dtype": str(jax.tree_util.tree_leaves(model)[0].dtype)}
 
 
-def describable(model: eqx.Module) -> bool:
-    """Whether the checkpoint format (and so the on-disk cache's keys, `model_config`) can describe `model`."""
+def describable(model: object) -> bool:
+    """Whether the checkpoint format (and so the on-disk cache's keys, `model_config`) can describe `model` (an
+    Equinox module of a known family; never a PyTorch module)."""
+    if not isinstance(model, eqx.Module):
+        return False
     try:
         model_config(model)
     except InrdictError:

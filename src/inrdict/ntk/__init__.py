@@ -13,12 +13,12 @@ from inrdict.ntk.kernel import (
     resolve_method,
     supports_structured,
 )  # fmt: skip
-from inrdict.ntk.operator import OPERATOR_METHODS, SOLVERS, NTKOperator, ntk_matmat
+from inrdict.ntk.operator import OPERATOR_METHODS, SOLVERS, KernelOperator, NTKOperator, ntk_matmat
 from inrdict.ntk.solvers import TopEigenpairs, solver_memory_bytes, top_eigenpairs, top_eigenpairs_of
 from inrdict.ntk.stored import STORE_LIMIT_BYTES, storing_pays
 
 __all__ = [
-    "METHODS", "Method", "NTKOperator", "OPERATOR_METHODS", "SOLVERS", "STORE_LIMIT_BYTES", "TopEigenpairs",
+    "METHODS", "KernelOperator", "Method", "NTKOperator", "OPERATOR_METHODS", "SOLVERS", "STORE_LIMIT_BYTES", "TopEigenpairs",
     "eigh_descending", "eigh_memory_bytes", "empirical_ntk", "kernel_blocks", "layer_features", "memory_bytes",
     "ntk_matmat", "resolve_method", "solver_memory_bytes", "storing_pays", "supports_structured", "top_eigenpairs",
     "top_eigenpairs_of",

@@ -64,6 +64,7 @@ faster than the naive route). The dense routes: kernel + `eigsh` 1.0 s at 64², 
 from __future__ import annotations
 
 import functools
+import typing
 
 import equinox as eqx
 import jax
@@ -257,6 +258,30 @@ def _check_dtype(dtype) -> np.dtype:
 
 def _n_parameters(trainable) -> int:
     return sum(int(np.prod(leaf.shape)) for leaf in jax.tree_util.tree_leaves(trainable))
+
+
+@typing.runtime_checkable
+class KernelOperator(typing.Protocol):
+    """What the eigensolvers (`top_eigenpairs_of`) need of an operator: `NTKOperator`, or another framework's
+    (`inrdict.pytorch.ntk.TorchNTKOperator`) — shape (N, N), dtype, a `products` counter, `matmat` / `matvec`,
+    `dense`, `as_linear_operator`, and `stored` / `store` / `method` / `n_devices` for `storing_pays`."""
+
+    shape: tuple[int, int]
+    dtype: np.dtype
+    products: int
+    stored: bool
+    method: str
+    n_devices: int
+
+    def matmat(self, vectors): ...
+
+    def matvec(self, vector): ...
+
+    def dense(self) -> np.ndarray: ...
+
+    def store(self) -> None: ...
+
+    def as_linear_operator(self): ...
 
 
 class NTKOperator:

@@ -11,7 +11,7 @@ from jaxtyping import Float
 from inrdict._typing import AnyArray
 from inrdict.errors import InrdictError
 from inrdict.ntk._blas import _single_threaded_blas
-from inrdict.ntk.operator import SOLVERS, NTKOperator, _model_dtype
+from inrdict.ntk.operator import SOLVERS, KernelOperator, NTKOperator, _model_dtype
 from inrdict.ntk.stored import storing_pays
 
 # -------------------------------------------------------------------------------------------------- eigenpairs
@@ -66,7 +66,7 @@ def _orthonormalize(z: np.ndarray, basis: np.ndarray, rng: np.random.Generator) 
     return q
 
 
-def _block_krylov(operator: NTKOperator, k: int, block: int, max_basis: int, tol: float, max_products: int,
+def _block_krylov(operator: KernelOperator, k: int, block: int, max_basis: int, tol: float, max_products: int,
                   rng: np.random.Generator):  # fmt: skip
     """Block Krylov–Schur for the k largest eigenpairs: (eigvals, eigvecs, residuals/λ0, converged).
 
@@ -112,7 +112,7 @@ def _block_krylov(operator: NTKOperator, k: int, block: int, max_basis: int, tol
             size = keep
 
 
-def _residuals(operator: NTKOperator, eigvals: np.ndarray, eigvecs: np.ndarray) -> np.ndarray:
+def _residuals(operator: KernelOperator, eigvals: np.ndarray, eigvecs: np.ndarray) -> np.ndarray:
     images = operator.matmat(eigvecs.astype(operator.dtype))
     residual = images.astype(np.float64) - eigvecs.astype(np.float64) * eigvals[None, :]
     return np.linalg.norm(residual, axis=0) / abs(float(eigvals[0]))
@@ -132,7 +132,7 @@ def solver_memory_bytes(n: int, k: int, solver: str, block: int, max_basis: int,
 
 
 def top_eigenpairs_of(
-    operator: NTKOperator,
+    operator: KernelOperator,
     k: int,
     *,
     method: str = "block",
@@ -183,7 +183,7 @@ def top_eigenpairs_of(
     )
 
 
-def _solve(operator: NTKOperator, k: int, method: str, tol: float, block: int, max_basis: int, max_products: int,
+def _solve(operator: KernelOperator, k: int, method: str, tol: float, block: int, max_basis: int, max_products: int,
            rng: np.random.Generator):  # fmt: skip
     n = operator.shape[0]
     if max_basis < k + 2 * block or n <= max_basis:  # tiny problem: the whole kernel in n products

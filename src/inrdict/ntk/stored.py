@@ -13,7 +13,7 @@ from jaxtyping import Array
 from inrdict._memory import available_memory_bytes
 
 if TYPE_CHECKING:  # the operator stores through this module: a type-only import back
-    from inrdict.ntk.operator import NTKOperator
+    from inrdict.ntk.operator import KernelOperator
 
 # `top_eigenpairs` keeps the kernel's upper triangle when it takes at most this (and a quarter of free memory).
 STORE_LIMIT_BYTES = 1 << 30
@@ -46,7 +46,7 @@ def _stored_product(kernel_rows: list[Array], vectors: Array) -> Array:
     return jnp.concatenate(direct) + mirrored.T
 
 
-def storing_pays(operator: NTKOperator, k: int) -> bool:
+def storing_pays(operator: KernelOperator, k: int) -> bool:
     """Whether `top_eigenpairs` should `store()` the kernel: structured method on one device, the upper triangle
     within `STORE_LIMIT_BYTES` and a quarter of free memory, and cheaper to form than the ~2.5 k matrix-free
     products a Krylov solver needs for k pairs (forming: 2 b² Σ_l (in_l + out_l) flops per block pair; a product:

@@ -9,6 +9,8 @@ A model spec (the `model` config field, `inrdict analyse MODEL`) is one of
 * ``package.module:factory``, a callable returning an Equinox module that maps a point (2,) to one value, called
   with ``key=`` (and ``in_features=1`` for the aliasing test when it takes that argument); the current directory
   is searched too, as ``python -m`` does;
+* ``torch:package.module:factory``, a callable returning a single-output `torch.nn.Module` (PyTorch, the optional
+  extra; `inrdict.pytorch`), called after ``torch.manual_seed(seed)``;
 * a path to an inrdict checkpoint (`inrdict.io.checkpoints.load_weights`: ``.npz``, or the authors' ``.pickle``).
 
 The measurements themselves are the library's (`inrdict.analysis.lens`, `inrdict.analysis.probes`); `face_study`
@@ -41,6 +43,7 @@ from inrdict.models import (
     KNOB_FIELDS,
     MODEL_NAMES,
     MODELS,
+    OnDomain,
     make_model,
     model_knobs,
     on_reference_domain,
@@ -82,8 +85,8 @@ def describe_knobs(name: str, knobs: dict) -> str:
 class Resolved:
     """A model spec resolved: the 2-D model, what it is, and how to build its 1-D version (or why not)."""
 
-    model: eqx.Module
-    kind: str  # "family", "factory" or "checkpoint"
+    model: eqx.Module | object  # an Equinox module, or an `inrdict.pytorch.model.TorchINR` (kind "torch")
+    kind: str  # "family", "factory", "checkpoint" or "torch"
     label: str
     family: str | None  # model name when known
     knobs: dict
@@ -120,10 +123,16 @@ def resolve_model(spec: str, config, *, hidden_1d: tuple[int, ...]) -> Resolved:
         label = f"{spec} ({describe_knobs(spec, knobs)})" if model_knobs(spec) else spec
         return Resolved(model, "family", label, spec, knobs,
                         lambda key: on_reference_domain(spec, make_model(spec, 1, hidden_1d, 1, key=key, **knobs)))  # fmt: skip
+    if spec.lower().endswith((".pt", ".pth")):
+        return _from_torch_state_dict(spec, config, hidden_1d)
+    if getattr(config, "family", None) is not None:
+        raise InrdictError(f"family names the family of a PyTorch state dict (.pt/.pth); {spec!r} is not one")
     set_fields = [f for f in (*KNOB_FIELDS, "hidden") if getattr(config, f, None) is not None]
     if set_fields:
         raise InrdictError(f"{', '.join(set_fields)} set the knobs of a model name ({', '.join(MODEL_NAMES)}); "
                            f"{spec!r} is not one")  # fmt: skip
+    if spec.startswith("torch:"):
+        return _from_torch_factory(spec, config.seed)
     if _FACTORY.fullmatch(spec) and not Path(spec).exists():
         return _from_factory(spec, config.seed)
     path = Path(spec).expanduser()
@@ -142,6 +151,25 @@ def resolve_model(spec: str, config, *, hidden_1d: tuple[int, ...]) -> Resolved:
                     lambda key: make_model(family, 1, hidden_1d, 1, key=key, **knobs))  # fmt: skip
 
 
+def _from_torch_state_dict(spec: str, config, hidden_1d: tuple[int, ...]) -> Resolved:
+    """A reference implementation's PyTorch state dict (`inrdict.io.reference_weights`, no PyTorch needed), with
+    the config's knob fields for what the file does not hold, on [−1, 1] like the reference scripts."""
+    from inrdict.io.reference_weights import import_torch_weights
+
+    family = getattr(config, "family", None)
+    if family is None:
+        raise InrdictError(f"{spec} is a PyTorch state dict: name its family with --family (siren, finer, gauss, wire)")
+    if getattr(config, "hidden", None) is not None:
+        raise InrdictError("hidden is read from the state dict; leave it unset")
+    knobs = knobs_of(family, config)
+    model = import_torch_weights(Path(spec).expanduser(), family, knobs)
+    settings = {k: v for k, v in model.model.hyperparameters().items() if k not in ("in_features", "hidden", "out_features")}
+    one_knobs = {k: settings[k] for k in model_knobs(family) if k in settings}  # SIREN: the "fit" convention
+    label = f"{Path(spec).stem} ({family}, {describe_knobs(family, one_knobs)})"
+    return Resolved(model, "checkpoint", label, family, one_knobs,
+                    lambda key: OnDomain(make_model(family, 1, hidden_1d, 1, key=key, **one_knobs), -1.0, 1.0))  # fmt: skip
+
+
 def _checkpoint_knobs(model, family: str) -> dict:
     """A checkpoint's knobs (from its hyperparameters); an FFN's σ is estimated as the RMS of its B."""
     if family == "ffn":
@@ -151,7 +179,8 @@ def _checkpoint_knobs(model, family: str) -> dict:
             for k in model_knobs(family) if k in settings}  # fmt: skip
 
 
-def _from_factory(spec: str, seed: int) -> Resolved:
+def _load_factory(spec: str):
+    """(factory, takes(name) -> bool) for ``package.module:factory``, imported as `python -m` would."""
     module_name, attribute = spec.split(":")
     added = os.getcwd() not in sys.path  # like `python -m`: modules in the current directory are importable
     if added:
@@ -171,6 +200,11 @@ def _from_factory(spec: str, seed: int) -> Resolved:
     except (TypeError, ValueError):  # a builtin or C callable: no signature to read
         parameters = {}
     takes = lambda name: name in parameters or any(p.kind is p.VAR_KEYWORD for p in parameters.values())  # noqa: E731
+    return factory, takes
+
+
+def _from_factory(spec: str, seed: int) -> Resolved:
+    factory, takes = _load_factory(spec)
     key = {"key": init_key(seed, "factory")} if takes("key") else {}  # a factory without `key` builds its own weights
     model = _call_factory(factory, spec, **key)
     check_single_output(model, f"{spec}({'key=...' if key else ''})")
@@ -180,6 +214,28 @@ def _from_factory(spec: str, seed: int) -> Resolved:
     else:
         one_d = None
     return Resolved(model, "factory", spec, None, {}, one_d, None if one_d else f"{spec} takes no in_features argument")
+
+
+def _from_torch_factory(spec: str, seed: int) -> Resolved:
+    """``torch:package.module:factory``: a factory returning a single-output `torch.nn.Module`, called after
+    `torch.manual_seed(seed)` (and with ``in_features=1`` for the aliasing test when it takes that argument)."""
+    from inrdict.pytorch import require_torch
+
+    torch = require_torch()
+    from inrdict.pytorch.model import TorchINR
+
+    target = spec[len("torch:") :]
+    if not _FACTORY.fullmatch(target):
+        raise InrdictError(f"a PyTorch model spec is torch:package.module:factory, got {spec!r}")
+    factory, takes = _load_factory(target)
+
+    def build(in_features: int) -> TorchINR:
+        torch.manual_seed(seed)
+        module = _call_factory(factory, spec, **({"in_features": 1} if in_features == 1 else {}))
+        return TorchINR(module, in_features=in_features, label=spec)
+
+    one_d = (lambda _key: build(1)) if takes("in_features") else None
+    return Resolved(build(2), "torch", spec, None, {}, one_d, None if one_d else f"{spec} takes no in_features argument")
 
 
 def _call_factory(factory, spec: str, **kwargs):

@@ -1,0 +1,162 @@
+"""Write the PyTorch checkpoint fixtures of `tests/test_torch_checkpoints.py` (run where PyTorch is installed:
+`.venv-torch/bin/python scripts/make_torch_fixtures.py`). The tests that read them need no PyTorch.
+
+Each fixture is a small model with the module structure (and so the state-dict keys) of a reference
+implementation, initialised as that implementation does, saved with `torch.save(model.state_dict())`, together with
+the outputs PyTorch gave on fixed points in [−1, 1]² (`outputs.npz`). The classes below are written from the
+reference formulas (named per class); no reference code is copied.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+OUT = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "torch"
+
+
+class SineLayer(nn.Module):  # vsitzmann/siren explore_siren.ipynb; FINER models.py SineLayer
+    def __init__(self, n_in, n_out, is_first, omega):
+        super().__init__()
+        self.omega, self.linear = omega, nn.Linear(n_in, n_out)
+        bound = 1 / n_in if is_first else math.sqrt(6 / n_in) / omega
+        with torch.no_grad():
+            self.linear.weight.uniform_(-bound, bound)
+
+    def forward(self, x):
+        return torch.sin(self.omega * self.linear(x))
+
+
+class FinerLayer(SineLayer):  # liuzhen0212/FINER models.py FinerLayer (scale under no_grad)
+    def forward(self, x):
+        u = self.linear(x)
+        with torch.no_grad():
+            scale = u.abs() + 1
+        return torch.sin(self.omega * scale * u)
+
+
+class GaussLayer(nn.Module):  # vishwa91/wire modules/gauss.py, FINER models.py GaussLayer
+    def __init__(self, n_in, n_out, scale):
+        super().__init__()
+        self.scale, self.linear = scale, nn.Linear(n_in, n_out)
+
+    def forward(self, x):
+        return torch.exp(-((self.scale * self.linear(x)) ** 2))
+
+
+class ComplexGaborLayer(nn.Module):  # vishwa91/wire modules/wire.py ComplexGaborLayer (omega_0, scale_0 saved)
+    def __init__(self, n_in, n_out, is_first, omega0, sigma0):
+        super().__init__()
+        self.omega_0 = nn.Parameter(omega0 * torch.ones(1), False)
+        self.scale_0 = nn.Parameter(sigma0 * torch.ones(1), False)
+        self.linear = nn.Linear(n_in, n_out, dtype=torch.float if is_first else torch.cfloat)
+
+    def forward(self, x):
+        lin = self.linear(x)
+        return torch.exp(1j * (self.omega_0 * lin) - (self.scale_0 * lin).abs().square())
+
+
+class Sequential(nn.Module):
+    """net.{i} activation layers then a final nn.Linear (explore_siren, FINER, WIRE/Gauss INR)."""
+
+    def __init__(self, layers, final, real_part=False):
+        super().__init__()
+        self.net, self.real_part = nn.Sequential(*layers, final), real_part
+
+    def forward(self, x):
+        out = self.net(x)
+        return out.real if self.real_part else out
+
+
+class Sine(nn.Module):  # vsitzmann/siren modules.py Sine: sin(30 x)
+    def forward(self, x):
+        return torch.sin(30 * x)
+
+
+class FCBlock(nn.Module):  # vsitzmann/siren modules.py: net = MetaSequential(MetaSequential(BatchLinear, Sine), ...)
+    def __init__(self, sizes):
+        super().__init__()
+        blocks = []
+        for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
+            linear = nn.Linear(a, b)
+            with torch.no_grad():  # sine_init / first_layer_sine_init
+                bound = 1 / a if i == 0 else math.sqrt(6 / a) / 30
+                linear.weight.uniform_(-bound, bound)
+            blocks.append(nn.Sequential(linear, Sine()) if i < len(sizes) - 2 else nn.Sequential(linear))
+        self.net = nn.Sequential(*blocks)
+
+    def forward(self, x):
+        return self.net(x)
+
+
+class SingleBVPNet(nn.Module):  # vsitzmann/siren modules.py SingleBVPNet(type='sine'): keys net.net.{i}.0.*
+    def __init__(self, sizes):
+        super().__init__()
+        self.net = FCBlock(sizes)
+
+    def forward(self, x):
+        return self.net(x)
+
+
+class LucidrainsLayer(nn.Module):  # lucidrains/siren-pytorch Siren: weight, bias; sin(w0 (x Wᵀ + b))
+    def __init__(self, n_in, n_out, w0, is_first, activation=True):
+        super().__init__()
+        bound = 1 / n_in if is_first else math.sqrt(6 / n_in) / w0
+        self.weight = nn.Parameter(torch.empty(n_out, n_in).uniform_(-bound, bound))
+        self.bias = nn.Parameter(torch.empty(n_out).uniform_(-bound, bound))
+        self.w0, self.activation = w0, activation
+
+    def forward(self, x):
+        out = nn.functional.linear(x, self.weight, self.bias)
+        return torch.sin(self.w0 * out) if self.activation else out
+
+
+class SirenNet(nn.Module):  # lucidrains/siren-pytorch SirenNet(w0=1., w0_initial=30.)
+    def __init__(self, n_in, hidden, n_out, layers, w0=1.0, w0_initial=30.0):
+        super().__init__()
+        self.layers = nn.ModuleList(
+            [LucidrainsLayer(n_in if i == 0 else hidden, hidden, w0_initial if i == 0 else w0, i == 0) for i in range(layers)]
+        )
+        self.last_layer = LucidrainsLayer(hidden, n_out, w0, False, activation=False)
+
+    def forward(self, x):
+        for layer in self.layers:
+            x = layer(x)
+        return self.last_layer(x)
+
+
+def main() -> None:
+    torch.manual_seed(0)
+    OUT.mkdir(parents=True, exist_ok=True)
+    points = torch.rand(32, 2, dtype=torch.float32) * 2 - 1
+    h = 16
+    models = {
+        "siren": Sequential([SineLayer(2, h, True, 30.0), SineLayer(h, h, False, 30.0)], nn.Linear(h, 1)),
+        "siren_modules": SingleBVPNet((2, h, h, 1)),
+        "siren_lucidrains": SirenNet(2, h, 1, 2),
+        "finer": Sequential([FinerLayer(2, h, True, 30.0), FinerLayer(h, h, False, 30.0)], nn.Linear(h, 1)),
+        "gauss": Sequential([GaussLayer(2, h, 30.0), GaussLayer(h, h, 30.0)], nn.Linear(h, 1)),
+        "wire": Sequential([ComplexGaborLayer(2, 11, True, 20.0, 30.0), ComplexGaborLayer(11, 11, False, 20.0, 30.0)],
+                           nn.Linear(11, 1, dtype=torch.cfloat), real_part=True),
+    }
+    with torch.no_grad():  # FINER's first-layer bias stays PyTorch's default; WIRE small weights keep |u| moderate
+        models["wire"].net[1].linear.weight.mul_(0.1)
+    outputs = {"points": points.numpy()}
+    for name, model in models.items():
+        torch.save(model.state_dict(), OUT / f"{name}.pt")
+        with torch.no_grad():
+            outputs[name] = model(points).reshape(-1).numpy()
+    torch.save(models["siren"].state_dict(), OUT / "siren_legacy.pt", _use_new_zipfile_serialization=False)
+    outputs["siren_legacy"] = outputs["siren"]
+    torch.save({"epoch": 3, "model_state_dict": models["finer"].state_dict()}, OUT / "finer_wrapped.pt")
+    outputs["finer_wrapped"] = outputs["finer"]
+    np.savez(OUT / "outputs.npz", torch_version=np.array(torch.__version__), **outputs)
+    print(f"wrote {len(outputs) - 1} fixtures to {OUT}")
+
+
+if __name__ == "__main__":
+    main()
