@@ -129,6 +129,52 @@ class SirenNet(nn.Module):  # lucidrains/siren-pytorch SirenNet(w0=1., w0_initia
         return self.last_layer(x)
 
 
+class FourierLayer(nn.Module):  # boschresearch/multiplicative-filter-networks mfn/mfn.py
+    def __init__(self, n_in, n_out, weight_scale):
+        super().__init__()
+        self.linear = nn.Linear(n_in, n_out)
+        with torch.no_grad():
+            self.linear.weight.mul_(weight_scale)
+            self.linear.bias.uniform_(-math.pi, math.pi)
+
+    def forward(self, x):
+        return torch.sin(self.linear(x))
+
+
+class GaborLayer(FourierLayer):  # mfn.py GaborLayer: sin(W x + b) exp(-γ/2 ‖x − μ‖²)
+    def __init__(self, n_in, n_out, weight_scale, alpha, beta):
+        super().__init__(n_in, n_out, weight_scale)
+        self.mu = nn.Parameter(2 * torch.rand(n_out, n_in) - 1)
+        self.gamma = nn.Parameter(torch.distributions.gamma.Gamma(alpha, beta).sample((n_out,)))
+        with torch.no_grad():
+            self.linear.weight.mul_(torch.sqrt(self.gamma[:, None]))
+
+    def forward(self, x):
+        d = (x**2).sum(-1)[..., None] + (self.mu**2).sum(-1)[None, :] - 2 * x @ self.mu.T
+        return torch.sin(self.linear(x)) * torch.exp(-0.5 * d * self.gamma[None, :])
+
+
+class MFNNet(nn.Module):  # mfn.py MFNBase + FourierNet / GaborNet
+    def __init__(self, n_in, hidden, n_out, n_layers, gabor, input_scale=256.0, alpha=6.0, beta=1.0):
+        super().__init__()
+        self.linear = nn.ModuleList([nn.Linear(hidden, hidden) for _ in range(n_layers)])
+        for lin in self.linear:
+            with torch.no_grad():
+                lin.weight.uniform_(-math.sqrt(1.0 / hidden), math.sqrt(1.0 / hidden))
+        self.output_linear = nn.Linear(hidden, n_out)
+        scale = input_scale / math.sqrt(n_layers + 1)
+        self.filters = nn.ModuleList([
+            GaborLayer(n_in, hidden, scale, alpha / (n_layers + 1), beta) if gabor else FourierLayer(n_in, hidden, scale)
+            for _ in range(n_layers + 1)
+        ])  # fmt: skip
+
+    def forward(self, x):
+        out = self.filters[0](x)
+        for i in range(1, len(self.filters)):
+            out = self.filters[i](x) * self.linear[i - 1](out)
+        return self.output_linear(out)
+
+
 def main() -> None:
     torch.manual_seed(0)
     OUT.mkdir(parents=True, exist_ok=True)
@@ -142,6 +188,8 @@ def main() -> None:
         "gauss": Sequential([GaussLayer(2, h, 30.0), GaussLayer(h, h, 30.0)], nn.Linear(h, 1)),
         "wire": Sequential([ComplexGaborLayer(2, 11, True, 20.0, 30.0), ComplexGaborLayer(11, 11, False, 20.0, 30.0)],
                            nn.Linear(11, 1, dtype=torch.cfloat), real_part=True),
+        "mfn_gabor": MFNNet(2, h, 1, 2, gabor=True, input_scale=16.0),
+        "mfn_fourier": MFNNet(2, h, 1, 2, gabor=False, input_scale=16.0),
     }
     with torch.no_grad():  # FINER's first-layer bias stays PyTorch's default; WIRE small weights keep |u| moderate
         models["wire"].net[1].linear.weight.mul_(0.1)

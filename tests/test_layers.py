@@ -18,7 +18,7 @@ LAYERS: dict[str, tuple[int, str]] = {
     "models": (1, "models"),
     "ntk": (2, "ntk"),
     "train": (2, "train"),
-    "pytorch": (2, "pytorch"),  # PyTorch INRs (optional extra): their NTK and training, by torch.func
+    "pytorch": (3, "pytorch"),  # PyTorch INRs (optional extra): their NTK (on ntk's solvers) and training
     "io": (3, "io"),
     "analysis": (4, "analysis"),
     "plotting": (5, "plotting"),

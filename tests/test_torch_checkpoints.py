@@ -21,7 +21,7 @@ from inrdict.errors import InrdictError
 from inrdict.io.checkpoints import load_model
 from inrdict.io.reference_weights import import_torch_weights, layout_of, model_from_state_dict
 from inrdict.io.torch_checkpoint import load_torch_checkpoint, state_dict_of
-from inrdict.models import ComplexWire, Finer, GaussINR, Siren
+from inrdict.models import MFN, ComplexWire, Finer, GaussINR, Siren
 
 FIXTURES = Path(__file__).parent / "fixtures" / "torch"
 OUTPUTS = np.load(FIXTURES / "outputs.npz")
@@ -34,6 +34,8 @@ CASES = {  # fixture: (family, inrdict class, layout)
     "finer_wrapped": ("finer", Finer, "sequential"),
     "gauss": ("gauss", GaussINR, "sequential"),
     "wire": ("wire", ComplexWire, "sequential"),
+    "mfn_gabor": ("mfn", MFN, "mfn"),
+    "mfn_fourier": ("mfn", MFN, "mfn"),
 }
 
 
@@ -75,8 +77,13 @@ def test_a_state_dict_that_does_not_match_the_family_names_the_problem():
     wire = state_dict_of(load_torch_checkpoint(FIXTURES / "wire.pt"), "wire")
     with pytest.raises(InrdictError, match="layer 1 is complex"):
         model_from_state_dict(wire, "siren")
-    with pytest.raises(InrdictError, match="choose one of siren, finer, gauss, wire"):
+    with pytest.raises(InrdictError, match="choose one of siren, finer, gauss, wire, mfn"):
+        model_from_state_dict(state, "relu")
+    with pytest.raises(InrdictError, match="has the sequential layout, not that of a reference mfn"):
         model_from_state_dict(state, "mfn")
+    mfn = state_dict_of(load_torch_checkpoint(FIXTURES / "mfn_gabor.pt"), "mfn")
+    with pytest.raises(InrdictError, match="missing key: filters.1.gamma"):
+        model_from_state_dict({k: v for k, v in mfn.items() if k != "filters.1.gamma"}, "mfn")
 
 
 class _Exploit:

@@ -13,11 +13,11 @@ sideways between packages of one layer); `tests/test_layers.py` parses every imp
     0      errors, _typing, _io,       errors, shape checks, atomic writes, memory budget, PRNG ids, version
            _memory, _keys, _version
     1      models                      INRs as Equinox modules: dense INRs, the other families, the name registry
-    2      ntk | train | pytorch       empirical NTK (kernel, operator, stored triangle, solvers) | fit, finetune,
-                                       meta, one loss, one optimiser factory (no files) | PyTorch INRs: their NTK
-                                       (torch.func) and training (optional extra; torch imported on use only)
-    3      io                          data, datasets, checkpoints (and PyTorch state dicts, read without PyTorch),
-                                       the fingerprint store, resumable runs
+    2      ntk | train                 empirical NTK (kernel, operator, stored triangle, solvers) | fit, finetune,
+                                       meta, one loss, one optimiser factory (no files)
+    3      io | pytorch                data, datasets, checkpoints (and PyTorch state dicts, read without PyTorch),
+                                       the fingerprint store, resumable runs | PyTorch INRs: their NTK by
+                                       torch.func, training (optional extra; torch imported on use only)
     4      analysis                    the lens (spectrum → energy → learnability → report), alignment,
                                        probes, frequency spectra, Theorem 1
     5      plotting                    matplotlib helpers (nothing below imports it)

@@ -132,7 +132,7 @@ def build_parser() -> argparse.ArgumentParser:
     common(analyse)
     analyse.add_argument("--out", type=Path, default=None, help="output folder (default: figures/analyse_<name>)")
     analyse.add_argument("--data-dir", default=None, metavar="DIR", help="a folder of images instead of the embedded faces")
-    analyse.add_argument("--family", default=None, choices=["siren", "finer", "gauss", "wire"],
+    analyse.add_argument("--family", default=None, choices=["siren", "finer", "gauss", "wire", "mfn"],
                          help="MODEL is a reference PyTorch state dict (.pt/.pth) of this family")  # fmt: skip
     settable(analyse)
 
@@ -162,7 +162,7 @@ def build_parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     importer.add_argument("source", type=Path, help="the .pickle, .pt or .pth file")
     importer.add_argument("destination", type=Path, help="checkpoint to write, e.g. meta_siren.npz")
-    importer.add_argument("--family", default=None, choices=["siren", "finer", "gauss", "wire"],
+    importer.add_argument("--family", default=None, choices=["siren", "finer", "gauss", "wire", "mfn"],
                           help="the family of a PyTorch state dict (required for .pt/.pth)")  # fmt: skip
     importer.add_argument("--set", action="append", default=[], metavar="KNOB=VALUE",
                           help="a setting of the imported family, e.g. --set first_omega0=30 --set hidden_omega0=1")  # fmt: skip
@@ -269,7 +269,7 @@ def import_weights(args: argparse.Namespace) -> None:
         from inrdict.io.reference_weights import import_torch_weights
 
         if args.family is None:
-            raise InrdictError(f"{args.source} is a PyTorch file: name its family with --family (siren, finer, gauss, wire)")
+            raise InrdictError(f"{args.source} is a PyTorch file: name its family with --family (siren, finer, gauss, wire, mfn)")
         knobs = {}
         for key, value in _parse_set(args.set).items():
             try:

@@ -49,7 +49,7 @@ class Config:
     """`analyse` settings. Knob fields left None keep the model's recommended settings (`families.model_knobs`)."""
 
     model: str = "siren"  # model name, package.module:factory, torch:package.module:factory, or checkpoint path
-    family: Literal["siren", "finer", "gauss", "wire"] | None = None  # the family of a PyTorch state dict (.pt/.pth)
+    family: Literal["siren", "finer", "gauss", "wire", "mfn"] | None = None  # the family of a PyTorch state dict (.pt/.pth)
     # knobs (model names only; see `inrdict.models.KNOB_FIELDS` for which model takes which)
     omega0: float | None = None  # SIREN / FINER first ω0, WIRE ω0, sinc ω
     hidden_omega0: float | None = None

@@ -9,7 +9,10 @@ Layouts recognised from the keys (`layout_of`):
 * ``net.net.{i}.0.weight`` — vsitzmann/siren's `modules.py` `SingleBVPNet` (an `FCBlock` of
   `MetaSequential(BatchLinear, Sine)`; sin(30 u) in every layer);
 * ``layers.{i}.weight``, ``last_layer.weight`` — lucidrains/siren-pytorch's `SirenNet` (ω0 = `w0_initial` = 30 in the
-  first layer, `w0` = 1 by default in the others).
+  first layer, `w0` = 1 by default in the others);
+* ``filters.{i}.linear.weight`` (+ ``filters.{i}.mu``, ``.gamma`` for Gabor filters), ``linear.{i}.weight``,
+  ``output_linear.weight`` — boschresearch/multiplicative-filter-networks' `FourierNet` / `GaborNet` (`mfn/mfn.py`):
+  g(r) = sin(W r + b) · exp(−γ/2 ‖r − μ‖²), z_{i+1} = (W_i z_i + b_i) ⊙ g_{i+1}(r).
 
 Each family's forward pass is the reference layer's (see the classes' docstrings): SIREN sin(ω0 (W z + b)) as
 `Siren(convention="fit")`; FINER sin(ω0 (|u| + 1) u); Gauss exp(−(s u)²); complex WIRE exp(i ω0 u − |s0 u|²)
@@ -32,10 +35,10 @@ import numpy as np
 
 from inrdict.errors import InrdictError
 from inrdict.io.torch_checkpoint import load_torch_checkpoint, state_dict_of
-from inrdict.models import ComplexLinear, ComplexWire, Finer, GaussINR, Linear, OnDomain, Siren
+from inrdict.models import MFN, ComplexLinear, ComplexWire, Finer, FourierFilter, GaborFilter, GaussINR, Linear, OnDomain, Siren
 from inrdict.models.wire import RealPartLinear
 
-IMPORTABLE = ("siren", "finer", "gauss", "wire")
+IMPORTABLE = ("siren", "finer", "gauss", "wire", "mfn")
 REFERENCE_DOMAIN = (-1.0, 1.0)  # every reference script's torch.linspace(-1, 1, ·)
 KNOB_DEFAULTS = {
     # vsitzmann/siren explore_siren.ipynb Siren(first_omega_0=30, hidden_omega_0=30.); modules.py Sine: sin(30 x)
@@ -46,23 +49,27 @@ KNOB_DEFAULTS = {
     "gauss": {"scale": 30.0},
     # vishwa91/wire: the file's omega_0 / scale_0 when saved; else wire_image_denoise.py's 20 / 30 for images
     "wire": {"omega0": 20.0, "s0": 30.0},
+    "mfn": {},  # every MFN setting (input_scale, α, β, weight_scale) shapes the initialisation only
 }
 LUCIDRAINS_HIDDEN_OMEGA0 = 1.0  # lucidrains/siren-pytorch SirenNet(w0=1., w0_initial=30.)
 
 _SEQUENTIAL = re.compile(r"net\.(\d+)\.(?:linear\.)?(weight|bias|omega_0|scale_0)")
 _MODULES = re.compile(r"net\.net\.(\d+)\.0\.(weight|bias)")
 _LUCIDRAINS = re.compile(r"(?:layers\.(\d+)|(last_layer))\.(weight|bias)")
+_MFN = re.compile(r"filters\.(\d+)\.(?:linear\.)?(weight|bias|mu|gamma)|linear\.(\d+)\.(weight|bias)|output_linear\.(weight|bias)")
 
 
 def layout_of(state: dict[str, np.ndarray]) -> str:
     """ "sequential", "siren_modules" or "lucidrains" (module docstring), from the state dict's keys."""
     keys = list(state)
-    for name, pattern in (("sequential", _SEQUENTIAL), ("siren_modules", _MODULES), ("lucidrains", _LUCIDRAINS)):
+    patterns = (("sequential", _SEQUENTIAL), ("siren_modules", _MODULES), ("lucidrains", _LUCIDRAINS), ("mfn", _MFN))
+    for name, pattern in patterns:
         if all(pattern.fullmatch(k) for k in keys):
             return name
-    odd = next((k for k in keys if not any(p.fullmatch(k) for p in (_SEQUENTIAL, _MODULES, _LUCIDRAINS))), keys[0])
+    odd = next((k for k in keys if not any(p.fullmatch(k) for _, p in patterns)), keys[0])
     raise InrdictError(f"unrecognised state dict key {odd!r}: expected the layout of a reference implementation "
-                       "(net.<i>.linear.weight …, net.net.<i>.0.weight …, or layers.<i>.weight … last_layer.weight)")  # fmt: skip
+                       "(net.<i>.linear.weight …, net.net.<i>.0.weight …, layers.<i>.weight … last_layer.weight, or "
+                       "filters.<i>.linear.weight … output_linear.weight)")  # fmt: skip
 
 
 def _layers(state: dict[str, np.ndarray], layout: str) -> tuple[list[tuple[np.ndarray, np.ndarray | None]], dict]:
@@ -131,6 +138,52 @@ def _knobs(family: str, layout: str, extras: dict, knobs: dict) -> dict:
     return settings | {k: float(v) for k, v in knobs.items()}
 
 
+def _mfn(state: dict[str, np.ndarray], knobs: dict) -> MFN:
+    """boschresearch's `FourierNet` / `GaborNet` state dict as an `MFN` (the settings only matter for a fresh init)."""
+    if knobs:
+        raise InrdictError(f"{', '.join(sorted(knobs))} do not apply to an imported mfn: its weights are all saved")
+    filters, linears = {}, {}
+    for key, value in state.items():
+        f_index, f_field, l_index, l_field, o_field = _MFN.fullmatch(key).groups()
+        if f_index is not None:
+            filters.setdefault(int(f_index), {})[f_field] = value
+        else:
+            linears.setdefault(int(l_index) if l_index is not None else 10**6, {})[l_field or o_field] = value
+    k = len(filters)
+    if sorted(filters) != list(range(k)) or sorted(linears) != [*range(k - 1), 10**6]:
+        raise InrdictError(f"an MFN has filters 0 … k−1, linear 0 … k−2 and output_linear; this one has filters "
+                           f"{sorted(filters)} and linear {sorted(i for i in linears if i < 10**6)}")  # fmt: skip
+    gabor = "mu" in filters[0]
+    need = ("weight", "bias", "mu", "gamma") if gabor else ("weight", "bias")
+    built = []
+    for index in range(k):
+        missing = [f for f in need if f not in filters[index]]
+        if missing:
+            field = missing[0] if missing[0] in ("mu", "gamma") else f"linear.{missing[0]}"
+            raise InrdictError(f"missing key: filters.{index}.{field}")
+        g = {f: jnp.asarray(_real(f"filters.{index}.{f}", filters[index][f]), jnp.float32) for f in need}
+        if gabor and (g["mu"].shape != g["weight"].shape or g["gamma"].shape != g["bias"].shape):
+            raise InrdictError(f"filters.{index}: mu {g['mu'].shape} and gamma {g['gamma'].shape} do not match its "
+                               f"linear.weight {g['weight'].shape}")  # fmt: skip
+        built.append(GaborFilter(g["weight"], g["bias"], g["gamma"], g["mu"]) if gabor else FourierFilter(g["weight"], g["bias"]))
+    layers = []
+    for index in [*range(k - 1), 10**6]:
+        name = "output_linear" if index == 10**6 else f"linear.{index}"
+        if "weight" not in linears[index]:
+            raise InrdictError(f"missing key: {name}.weight")
+        layers.append(_linear(linears[index]["weight"], linears[index].get("bias"), name))
+    hidden = tuple(int(g.phi.shape[0]) for g in built)
+    for index, layer in enumerate(layers):
+        want_in = hidden[index] if index < k else hidden[-1]
+        if layer.weight.shape[1] != want_in or (index < k - 1 and layer.weight.shape[0] != hidden[index + 1]):
+            name = "output_linear" if index == len(layers) - 1 else f"linear.{index}"
+            raise InrdictError(f"{name}.weight is {tuple(layer.weight.shape)}, which does not chain with the filters' "
+                               f"widths {list(hidden)}")  # fmt: skip
+    skeleton = MFN(int(built[0].omega.shape[1]), hidden, int(layers[-1].weight.shape[0]),
+                   filter="gabor" if gabor else "fourier", key=jax.random.key(0))  # fmt: skip
+    return eqx.tree_at(lambda m: (m.filters, m.layers), skeleton, (tuple(built), tuple(layers)))
+
+
 def model_from_state_dict(state: dict[str, np.ndarray], family: str, knobs: dict | None = None) -> eqx.Module:
     """The inrdict model (`Siren`, `Finer`, `GaussINR` or `ComplexWire`, float32, not yet on a domain) holding a
     reference implementation's weights (module docstring).
@@ -144,6 +197,10 @@ def model_from_state_dict(state: dict[str, np.ndarray], family: str, knobs: dict
     if not state:
         raise InrdictError("the state dict is empty")
     layout = layout_of(state)
+    if (layout == "mfn") != (family == "mfn"):
+        raise InrdictError(f"this state dict has the {layout} layout, not that of a reference {family}")
+    if family == "mfn":
+        return _mfn(state, dict(knobs or {}))
     layers, extras = _layers(state, layout)
     settings = _knobs(family, layout, extras, dict(knobs or {}))
     sizes = (layers[0][0].shape[1], *(w.shape[0] for w, _ in layers))

@@ -284,7 +284,33 @@ class KernelOperator(typing.Protocol):
     def as_linear_operator(self): ...
 
 
-class NTKOperator:
+class LinearOperatorMixin:
+    """matvec, `@`, `dense` and a SciPy view from a class's `matmat`, `shape` and `dtype` (`NTKOperator`,
+    `inrdict.pytorch.ntk.TorchNTKOperator`)."""
+
+    def matvec(self, vector: Float[AnyArray, "n *one"]) -> Float[np.ndarray, "n *one"]:
+        """Θ v for v of shape (N,) (or (N, 1)): a NumPy array of the same shape."""
+        vector = np.asarray(vector)
+        return self.matmat(vector.reshape(self.shape[0], 1)).reshape(vector.shape)
+
+    def __matmul__(self, other):
+        other = np.asarray(other)
+        return self.matvec(other) if other.ndim == 1 else self.matmat(other)
+
+    def dense(self) -> np.ndarray:
+        """The full kernel Θ (N, N) from N products (for small N and tests): symmetrised, of the operator's dtype."""
+        kernel = self.matmat(np.eye(self.shape[0], dtype=self.dtype))
+        return 0.5 * (kernel + kernel.T)
+
+    def as_linear_operator(self):
+        """A `scipy.sparse.linalg.LinearOperator` view (matvec and matmat) of this operator."""
+        from scipy.sparse.linalg import LinearOperator
+
+        return LinearOperator(self.shape, matvec=self.matvec, matmat=self.matmat, rmatvec=self.matvec,
+                              rmatmat=self.matmat, dtype=self.dtype)  # fmt: skip
+
+
+class NTKOperator(LinearOperatorMixin):
     """The empirical NTK Θ (N x N, symmetric PSD) as a linear operator: `matmat(V)` = Θ V without forming Θ.
 
     Θ[i, j] = <df(r_i)/dθ, df(r_j)/dθ> over the trainable parameters (SPEC §4; an FFN's B is not one). Products
@@ -473,28 +499,6 @@ class NTKOperator:
             out[:, start : start + width] = result[:n]
         self.products += m
         return out
-
-    def matvec(self, vector: Float[AnyArray, "n *one"]) -> Float[np.ndarray, "n *one"]:
-        """Θ v for v of shape (N,) (or (N, 1)): a NumPy array of the same shape."""
-        vector = np.asarray(vector)
-        return self.matmat(vector.reshape(self.shape[0], 1)).reshape(vector.shape)
-
-    def __matmul__(self, other):
-        other = np.asarray(other)
-        return self.matvec(other) if other.ndim == 1 else self.matmat(other)
-
-    def dense(self) -> np.ndarray:
-        """The full kernel Θ (N, N) from N products (for small N and tests): symmetrised, of the operator's dtype."""
-        kernel = self.matmat(np.eye(self.shape[0], dtype=self.dtype))
-        return 0.5 * (kernel + kernel.T)
-
-    def as_linear_operator(self):
-        """A `scipy.sparse.linalg.LinearOperator` view (matvec and matmat) of this operator."""
-        from scipy.sparse.linalg import LinearOperator
-
-        return LinearOperator(self.shape, matvec=self.matvec, matmat=self.matmat, rmatvec=self.matvec,
-                              rmatmat=self.matmat, dtype=self.dtype)  # fmt: skip
-
 
 def ntk_matmat(
     model, points: Float[AnyArray, "n *d"], vectors: Float[AnyArray, "n m"], **kwargs

@@ -24,6 +24,7 @@ from torch.func import grad, jacrev, jvp, vjp, vmap
 
 from inrdict._memory import require_memory
 from inrdict.errors import InrdictError
+from inrdict.ntk.operator import LinearOperatorMixin
 from inrdict.pytorch.model import TorchINR, torch_dtype
 
 CERTIFICATE_POINTS = 64
@@ -37,9 +38,10 @@ def _points(points, dtype: torch.dtype, in_features: int) -> torch.Tensor:
     return torch.from_numpy(np.ascontiguousarray(points)).to(dtype)
 
 
-class TorchNTKOperator:
-    """Θ of a PyTorch INR on N points as a linear operator: `matmat(V)` = Θ V without forming Θ (duck-typed like
-    `inrdict.ntk.NTKOperator`, so `inrdict.ntk.top_eigenpairs_of` runs on it).
+class TorchNTKOperator(LinearOperatorMixin):
+    """Θ of a PyTorch INR on N points as a linear operator: `matmat(V)` = Θ V without forming Θ (an
+    `inrdict.ntk.KernelOperator`, so `inrdict.ntk.top_eigenpairs_of` runs on it; `matvec`, `dense` and the SciPy
+    view come from `LinearOperatorMixin`).
 
     Args:
         model: a `TorchINR`.
@@ -112,25 +114,6 @@ class TorchNTKOperator:
                 out[:, start : start + chunk.shape[1]] = self._product(chunk).numpy()
         self.products += vectors.shape[1]
         return out
-
-    def matvec(self, vector) -> np.ndarray:
-        vector = np.asarray(vector)
-        return self.matmat(vector.reshape(self.shape[0], 1)).reshape(vector.shape)
-
-    def __matmul__(self, other):
-        other = np.asarray(other)
-        return self.matvec(other) if other.ndim == 1 else self.matmat(other)
-
-    def dense(self) -> np.ndarray:
-        """Θ (N, N) from N products (small N and tests), symmetrised."""
-        kernel = self.matmat(np.eye(self.shape[0], dtype=self.dtype))
-        return 0.5 * (kernel + kernel.T)
-
-    def as_linear_operator(self):
-        from scipy.sparse.linalg import LinearOperator
-
-        return LinearOperator(self.shape, matvec=self.matvec, matmat=self.matmat, rmatvec=self.matvec,
-                              rmatmat=self.matmat, dtype=self.dtype)  # fmt: skip
 
 
 def _jacobian_rows(model: TorchINR, params, f, x: torch.Tensor) -> torch.Tensor:

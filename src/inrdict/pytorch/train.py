@@ -7,7 +7,6 @@ gradient descent, on the real parameter tensors of `TorchINR.parameters` (comple
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import time
 
@@ -16,6 +15,7 @@ import torch
 
 from inrdict.errors import DivergenceError, InrdictError
 from inrdict.pytorch.model import TorchINR
+from inrdict.train.fit import FitResult
 
 
 def _optimizer(name: str, params: list[torch.Tensor], learning_rate: float) -> torch.optim.Optimizer:
@@ -61,26 +61,10 @@ def finetune(model: TorchINR, points, images, mask, *, iterations: int, optimize
     return train, test
 
 
-@dataclasses.dataclass
-class TorchFit:
-    """What `fit` returns (the fields `inrdict.train.fit.FitResult` has that the probes read)."""
-
-    model: TorchINR
-    train_psnr_db: np.ndarray
-    eval_steps: np.ndarray
-    eval_psnr_db: np.ndarray
-    predictions: np.ndarray
-    seconds: float
-
-    @property
-    def final_eval_psnr_db(self) -> float:
-        return float(self.eval_psnr_db[-1])
-
-
 def fit(model: TorchINR, coords, targets, *, steps: int, learning_rate: float, eval_every: int = 100,
-        optimizer: str = "adam", **_) -> TorchFit:  # fmt: skip
+        optimizer: str = "adam", **_) -> FitResult:  # fmt: skip
     """Full-batch fit of `model` to `targets` (n,) or (n, 1) at `coords` (n, d); the PSNR on the same points every
-    `eval_every` steps and after the last. Returns a `TorchFit` whose `model` holds the trained weights."""
+    `eval_every` steps and after the last. Returns a `FitResult` whose `model` is a `TorchINR` of the trained weights."""
     coords = np.asarray(coords, np.float32)
     x = torch.from_numpy(np.ascontiguousarray(coords[:, None] if coords.ndim == 1 else coords))
     y = torch.from_numpy(np.ascontiguousarray(np.asarray(targets, np.float32).reshape(-1)))
@@ -107,7 +91,7 @@ def fit(model: TorchINR, coords, targets, *, steps: int, learning_rate: float, e
     eval_steps.append(steps)
     eval_psnr.append(_psnr(float(((out - y) ** 2).mean())))
     trained = _with_parameters(model, params)
-    return TorchFit(trained, np.asarray(train), np.asarray(eval_steps), np.asarray(eval_psnr),
+    return FitResult(trained, np.asarray(train), np.asarray(eval_steps), np.asarray(eval_psnr),
                     out.numpy()[:, None], time.perf_counter() - start)  # fmt: skip
 
 

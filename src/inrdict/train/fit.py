@@ -54,7 +54,7 @@ class FitResult:
         seconds: wall time of the training loop, compile included.
     """
 
-    model: eqx.Module
+    model: eqx.Module | object  # an Equinox module; a `TorchINR` from `inrdict.pytorch.train.fit`
     train_psnr_db: np.ndarray
     eval_steps: np.ndarray
     eval_psnr_db: np.ndarray

@@ -158,7 +158,7 @@ def _from_torch_state_dict(spec: str, config, hidden_1d: tuple[int, ...]) -> Res
 
     family = getattr(config, "family", None)
     if family is None:
-        raise InrdictError(f"{spec} is a PyTorch state dict: name its family with --family (siren, finer, gauss, wire)")
+        raise InrdictError(f"{spec} is a PyTorch state dict: name its family with --family (siren, finer, gauss, wire, mfn)")
     if getattr(config, "hidden", None) is not None:
         raise InrdictError("hidden is read from the state dict; leave it unset")
     knobs = knobs_of(family, config)
