@@ -175,6 +175,20 @@ class MFNNet(nn.Module):  # mfn.py MFNBase + FourierNet / GaborNet
         return self.output_linear(out)
 
 
+class WireMFN(nn.Module):  # vishwa91/wire modules/mfn.py INR: gabon_filters, linear (the last is the output)
+    def __init__(self, n_in, hidden, n_out, hidden_layers):
+        super().__init__()
+        k = hidden_layers + 1
+        self.gabon_filters = nn.ModuleList([GaborLayer(n_in, hidden, 8.0, 6.0 / k, 1.0) for _ in range(k)])
+        self.linear = nn.ModuleList([nn.Linear(hidden, hidden) for _ in range(k - 1)] + [nn.Linear(hidden, n_out)])
+
+    def forward(self, x):
+        z = self.gabon_filters[0](x)
+        for i in range(len(self.linear) - 1):
+            z = self.linear[i](z) * self.gabon_filters[i + 1](x)
+        return self.linear[-1](z)
+
+
 def main() -> None:
     torch.manual_seed(0)
     OUT.mkdir(parents=True, exist_ok=True)
@@ -190,9 +204,11 @@ def main() -> None:
                            nn.Linear(11, 1, dtype=torch.cfloat), real_part=True),
         "mfn_gabor": MFNNet(2, h, 1, 2, gabor=True, input_scale=16.0),
         "mfn_fourier": MFNNet(2, h, 1, 2, gabor=False, input_scale=16.0),
+        "mfn_wire": WireMFN(2, h, 1, 2),
     }
     with torch.no_grad():  # FINER's first-layer bias stays PyTorch's default; WIRE small weights keep |u| moderate
         models["wire"].net[1].linear.weight.mul_(0.1)
+        models["mfn_wire"].linear[-1].weight.mul_(10.0)  # outputs of order 1, so that the comparison means something
     outputs = {"points": points.numpy()}
     for name, model in models.items():
         torch.save(model.state_dict(), OUT / f"{name}.pt")

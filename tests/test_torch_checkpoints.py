@@ -36,6 +36,7 @@ CASES = {  # fixture: (family, inrdict class, layout)
     "wire": ("wire", ComplexWire, "sequential"),
     "mfn_gabor": ("mfn", MFN, "mfn"),
     "mfn_fourier": ("mfn", MFN, "mfn"),
+    "mfn_wire": ("mfn", MFN, "mfn"),
 }
 
 

@@ -12,7 +12,8 @@ Layouts recognised from the keys (`layout_of`):
   first layer, `w0` = 1 by default in the others);
 * ``filters.{i}.linear.weight`` (+ ``filters.{i}.mu``, ``.gamma`` for Gabor filters), ``linear.{i}.weight``,
   ``output_linear.weight`` — boschresearch/multiplicative-filter-networks' `FourierNet` / `GaborNet` (`mfn/mfn.py`):
-  g(r) = sin(W r + b) · exp(−γ/2 ‖r − μ‖²), z_{i+1} = (W_i z_i + b_i) ⊙ g_{i+1}(r).
+  g(r) = sin(W r + b) · exp(−γ/2 ‖r − μ‖²), z_{i+1} = (W_i z_i + b_i) ⊙ g_{i+1}(r); and vishwa91/wire's
+  `modules/mfn.py` (the same GaborNet, filters named ``gabon_filters``, the output layer the last ``linear.{k-1}``).
 
 Each family's forward pass is the reference layer's (see the classes' docstrings): SIREN sin(ω0 (W z + b)) as
 `Siren(convention="fit")`; FINER sin(ω0 (|u| + 1) u); Gauss exp(−(s u)²); complex WIRE exp(i ω0 u − |s0 u|²)
@@ -56,7 +57,8 @@ LUCIDRAINS_HIDDEN_OMEGA0 = 1.0  # lucidrains/siren-pytorch SirenNet(w0=1., w0_in
 _SEQUENTIAL = re.compile(r"net\.(\d+)\.(?:linear\.)?(weight|bias|omega_0|scale_0)")
 _MODULES = re.compile(r"net\.net\.(\d+)\.0\.(weight|bias)")
 _LUCIDRAINS = re.compile(r"(?:layers\.(\d+)|(last_layer))\.(weight|bias)")
-_MFN = re.compile(r"filters\.(\d+)\.(?:linear\.)?(weight|bias|mu|gamma)|linear\.(\d+)\.(weight|bias)|output_linear\.(weight|bias)")
+_MFN = re.compile(r"(?:gabon_)?filters\.(\d+)\.(?:linear\.)?(weight|bias|mu|gamma)|linear\.(\d+)\.(weight|bias)|"
+                  r"output_linear\.(weight|bias)")
 
 
 def layout_of(state: dict[str, np.ndarray]) -> str:
@@ -150,6 +152,8 @@ def _mfn(state: dict[str, np.ndarray], knobs: dict) -> MFN:
         else:
             linears.setdefault(int(l_index) if l_index is not None else 10**6, {})[l_field or o_field] = value
     k = len(filters)
+    if 10**6 not in linears and k - 1 in linears:  # vishwa91/wire: the output layer is linear.{k-1}
+        linears[10**6] = linears.pop(k - 1)
     if sorted(filters) != list(range(k)) or sorted(linears) != [*range(k - 1), 10**6]:
         raise InrdictError(f"an MFN has filters 0 … k−1, linear 0 … k−2 and output_linear; this one has filters "
                            f"{sorted(filters)} and linear {sorted(i for i in linears if i < 10**6)}")  # fmt: skip
