@@ -14,6 +14,8 @@ PRNG_IDS: dict[str, int] = {
     # the other families of `analyse` and `families` (relu and siren share the rows' ids above)
     "family_ffn": 101, "gauss": 102, "wire": 103, "wire_real": 104, "finer": 105, "sinc": 106, "mfn": 107,
     "factory": 108, "tone_phase": 109,
+    # `inrdict suggest`: where its windows lie
+    "suggest_windows": 110,
 }  # fmt: skip
 
 

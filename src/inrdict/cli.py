@@ -136,6 +136,19 @@ def build_parser() -> argparse.ArgumentParser:
                          help="MODEL is a reference PyTorch state dict (.pt/.pth) of this family")  # fmt: skip
     settable(analyse)
 
+    suggest = commands.add_parser(
+        "suggest", help="choose an INR's frequency knob (ω0, σ, s) for a signal before training, from its NTK",
+        description="Score every value of the family's frequency knob by the held-out PSNR that linearised gradient "
+        "descent predicts from the NTK at initialisation (windows of the signal at its fitting resolution), and "
+        "suggest the best (`inrdict figure suggest --set signal=SIGNAL`). SIGNAL is a bundled image name "
+        "(astronaut, camera, …), an image file, or a .npy array (h, w). `inrdict figure regret` validates it.",
+    )  # fmt: skip
+    suggest.add_argument("signal", metavar="SIGNAL", help="bundled image name, image file or .npy array")
+    suggest.add_argument("--family", default="siren", help="a family with a frequency knob (default siren)")
+    common(suggest)
+    suggest.add_argument("--out", type=Path, default=None, help="output folder (default: figures/suggest_<signal>_<family>)")
+    settable(suggest)
+
     commands.add_parser("list", help="list the experiments", description="Each experiment: what it shows, its presets "
                         "and about how long its default preset takes on 2 CPU cores.")  # fmt: skip
 
@@ -311,6 +324,12 @@ def main(argv: list[str] | None = None) -> int:
             config = resolve_config(module, "analyse", args.preset, seed=args.seed, values=values, overrides=_parse_set(args.set))
             out = args.out if args.out is not None else Path("figures") / module.out_name(config)
             run_one("analyse", module, config, out, progress=progress, preset=args.preset)
+        elif args.command == "suggest":
+            module = get("suggest")
+            values = {"signal": args.signal, "family": args.family}
+            config = resolve_config(module, "suggest", args.preset, seed=args.seed, values=values, overrides=_parse_set(args.set))
+            out = args.out if args.out is not None else Path("figures") / module.out_name(config)
+            run_one("suggest", module, config, out, progress=progress, preset=args.preset)
         elif args.command == "reproduce":
             reproduce(args, progress)
         elif args.command == "list":

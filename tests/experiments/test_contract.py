@@ -51,7 +51,7 @@ def test_no_experiment_imports_another():
 def test_producers_run_before_the_experiments_that_need_them():
     order = reproduce_order()
     assert sorted(order) == sorted(name for name, module in REGISTRY.items() if getattr(module, "IN_REPRODUCE", True))
-    assert not {"analyse", "predictors", "reptile"} & set(order)  # a tool for any model; two sweeps of ~15–25 min
+    assert not {"analyse", "predictors", "reptile", "suggest", "regret"} & set(order)  # tools and sweeps
     for name in order:
         for required in getattr(REGISTRY[name], "REQUIRES", ()):
             assert order.index(required) < order.index(name)
@@ -75,6 +75,9 @@ TINY = {
     "reptile": dict(grid_size=8, steps=2, inner_steps=(2,), epsilons=(1.0,), n_test=4, n_validation=2),
     "analyse": dict(hidden=(16, 16), grid_size=8, n_test=4, iterations=3, n_eigenvectors=3, alias_hidden=(8,),
                     alias_steps=2, fit_size=8, fit_steps=2),
+    "suggest": dict(size=16, window=8, windows=1, hidden=(8, 8)),
+    "regret": dict(families=("siren", "gauss"), images=("moon", "page"), n_faces=1, size=16, hidden=(8, 8),
+                   train_steps=3, window=8, windows=1),
     "pretrain": dict(grid_size=8, steps=(1, 2, 3)),
     "13": dict(grid_size=8, n_seeds=1, n_test=5, iterations=3),
     "14": dict(grid_size=8, n_seeds=1, n_test=5, iterations=3),
@@ -150,12 +153,14 @@ def test_reproduce_learns_the_meta_siren_once_and_figure_4_reuses_it(tiny_preset
     assert cli.main(["analyse", "siren", "--out", str(out / "analyse"), "--no-progress"]) == 0
     assert cli.main(["figure", "predictors", "--out", str(out / "family_predictors"), "--no-progress"]) == 0
     assert cli.main(["figure", "reptile", "--out", str(out / "reptile_sweep"), "--no-progress"]) == 0
-    check_every_claim_can_fail(out, [*reproduce_order(), "analyse", "predictors", "reptile"])
+    assert cli.main(["suggest", "camera", "--out", str(out / "suggest"), "--no-progress"]) == 0
+    assert cli.main(["figure", "regret", "--out", str(out / "suggest_validation"), "--no-progress"]) == 0
+    check_every_claim_can_fail(out, [*reproduce_order(), "analyse", "predictors", "reptile", "suggest", "regret"])
     # The findings page: a table per experiment found, every claim in it with a verdict category.
     page_path = tmp_path / "findings.md"
     assert cli.main(["findings", str(out), "--out", str(page_path)]) == 0
     page = page_path.read_text()
-    for name in [*reproduce_order(), "predictors", "reptile"]:
+    for name in [*reproduce_order(), "predictors", "reptile", "regret"]:
         module = REGISTRY[name]
         assert f"## {module.NAME} — `inrdict figure {name}`" in page
         claims = json.loads((out / module.NAME / "results.json").read_text())["claims"]
@@ -219,7 +224,7 @@ def check_every_claim_can_fail(out: Path, names: list[str]) -> None:
     was recorded, and every claim that holds is flipped by perturbing some number it reads."""
     for name in names:
         module = REGISTRY[name]
-        folder = "analyse" if name == "analyse" else module.NAME
+        folder = name if name in ("analyse", "suggest") else module.NAME
         results = json.loads((out / folder / "results.json").read_text())
         config = module.PRESETS["default"]
         assert module.claims(results["numbers"], config) == results["claims"], name

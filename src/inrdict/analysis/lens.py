@@ -5,6 +5,7 @@ those signals are learned (SPEC §4, §7). Pure functions over models and arrays
     energy = lens.energy_concentration(spectrum, images)        # E(t), E(0.1) per image
     learned = lens.learnability(model, points, images, mask, protocol=lens.RANDOM_INIT)   # PSNR@k
     report = lens.analyse(model)                                 # all of it, plus atoms, aliasing and a fit
+    choice = lens.suggest("siren", image)                        # the frequency knob to fit `image` with
 
 **Routes.** `ntk_spectrum` is the one place that checks memory up front and chooses how eigenpairs are computed:
 "dense" forms Θ (N x N) and computes all N eigenpairs with `eigh` (E(t) exact for every t); "stored" keeps Θ's
@@ -45,6 +46,7 @@ from inrdict.analysis.learnability import (
     learnability,
     pixel_mask,
 )  # fmt: skip
+from inrdict.analysis.suggest import Suggestion, suggest
 from inrdict.errors import InrdictError
 from inrdict.io import cache, data
 from inrdict.io.checkpoints import describable, model_config
@@ -517,7 +519,7 @@ def analyse(
 __all__ = [
     "DEFAULT_TOP_K", "DENSE_MAX_POINTS", "META_INIT", "PROTOCOLS", "RANDOM_INIT", "THRESHOLDS", "Energy",
     "Learnability",
-    "Protocol", "Report", "Spectrum", "SpectrumRoute", "analyse", "cached_ntk_spectrum", "energy_concentration",
+    "Protocol", "Report", "Spectrum", "SpectrumRoute", "Suggestion", "analyse", "cached_ntk_spectrum", "energy_concentration",
     "format_number", "learnability", "ntk_spectrum", "pixel_mask", "planned_route", "protocol_text",
-    "require_spectrum_memory", "row_record", "spectrum_memory_bytes",
+    "require_spectrum_memory", "row_record", "spectrum_memory_bytes", "suggest",
 ]  # fmt: skip

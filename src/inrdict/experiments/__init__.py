@@ -65,6 +65,8 @@ from inrdict.experiments import (  # Figs. 13–16 and their producer  # any INR
     meta_learning,
     pretraining,
     reptile_sweep,
+    suggest_knob,
+    suggest_validation,
     theorem1,
 )  # fmt: skip
 
@@ -92,7 +94,9 @@ REGISTRY: dict[str, types.ModuleType] = {
     "families": families_compare,
     "predictors": family_predictors,
     "reptile": reptile_sweep,
+    "regret": suggest_validation,
     "analyse": analyse,
+    "suggest": suggest_knob,
 }
 """CLI name → experiment module, in the order `inrdict list` shows them."""
 

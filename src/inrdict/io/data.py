@@ -91,6 +91,44 @@ def astronaut() -> Float[np.ndarray, "512 512 3"]:
     return (skimage.data.astronaut() / 255.0).astype(np.float32)
 
 
+# scikit-image's bundled sample images (no download): `bundled_image(name)`. The suggest tool was designed on the
+# first five (`inrdict.analysis.suggest`); its validation (`inrdict figure regret`) uses the others.
+BUNDLED_IMAGES = ("astronaut", "camera", "coffee", "brick", "text", "chelsea", "grass", "gravel", "moon", "page", "coins",
+                  "rocket", "clock", "hubble_deep_field", "immunohistochemistry", "horse", "cell", "microaneurysms",
+                  "shepp_logan_phantom", "retina")  # fmt: skip
+
+
+def bundled_image(name: str) -> Float[np.ndarray, "h w"]:
+    """A scikit-image bundled sample image as grayscale float64 in [0, 1]."""
+    import skimage.data
+
+    if name not in BUNDLED_IMAGES:
+        raise InrdictError(f"unknown sample image {name!r}: choose one of {', '.join(BUNDLED_IMAGES)}, or give a file")
+    return to_grayscale(_to_unit_range(np.asarray(getattr(skimage.data, name)())))
+
+
+def load_signal(spec: str) -> tuple[str, Float[np.ndarray, "h w"]]:
+    """(name, grayscale image float64) from a bundled image name, an image file, or a `.npy` array of shape (h, w)
+    (or (h, w, 3)); values as stored for `.npy`."""
+    if spec in BUNDLED_IMAGES:
+        return spec, bundled_image(spec)
+    path = Path(spec).expanduser()
+    if not path.is_file():
+        raise InrdictError(f"signal {spec!r} is neither a bundled image ({', '.join(BUNDLED_IMAGES[:5])}, …) nor a file")
+    if path.suffix.lower() == ".npy":
+        try:
+            array = np.load(path, allow_pickle=False)
+        except (OSError, ValueError) as error:
+            raise InrdictError(f"cannot read {path} as a NumPy array: {error}") from None
+        if array.ndim == 3 and array.shape[-1] in (3, 4):
+            array = to_grayscale(np.asarray(array, np.float64)[..., :3])
+        if array.ndim != 2 or not np.issubdtype(array.dtype, np.number):
+            raise InrdictError(f"{path} holds an array of shape {array.shape} and type {array.dtype}: suggest takes "
+                               "an image (h, w) or (h, w, 3)")  # fmt: skip
+        return path.stem, np.asarray(array, np.float64)
+    return path.stem, to_grayscale(np.asarray(load_image(path), np.float64))
+
+
 def to_grayscale(image: Float[np.ndarray, "h w *c"]) -> Float[np.ndarray, "h w"]:
     """0.299 R + 0.587 G + 0.114 B for RGB; grayscale input is returned unchanged. Shape (H, W)."""
     if image.ndim == 2:

@@ -1,0 +1,117 @@
+"""`inrdict suggest SIGNAL --family NAME`: the frequency knob predicted to fit a signal best, before any training
+(beyond the paper; `inrdict.analysis.suggest`).
+
+For each value on the knob grid (the family's recommended value times 2^(−2 … 2), or `values`), the NTK at
+initialisation on `windows` windows of window² pixels at the fitting resolution size² predicts, by linearised
+gradient descent (`steps` steps at η = n_train / 2λ_max), the PSNR on held-out pixels (a seeded 50 % split); the
+suggestion is the value of the highest mean prediction. `inrdict figure regret` measures how good that choice is.
+
+Writes `overview.png/pdf` (the predicted curve over the knob grid, the signal, the windows) and `results.json`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+
+from inrdict.analysis import suggest as knob_suggest
+from inrdict.errors import InrdictError
+from inrdict.experiments._run import validate_config
+from inrdict.io import data
+
+NAME = "suggest"
+TITLE = "Choose the frequency knob for a signal before training: NTK-predicted held-out PSNR over the knob grid"
+DEFAULT_SECONDS = 30
+IN_REPRODUCE = False  # a tool for any signal: `inrdict suggest`
+Family = Literal["ffn", "siren", "gauss", "wire", "wire_real", "finer", "sinc", "mfn", "relu"]
+
+
+@dataclasses.dataclass(frozen=True)
+class Config:
+    """`suggest` settings."""
+
+    signal: str = "astronaut"  # a bundled image name, an image file, or a .npy array (h, w)
+    family: Family = "siren"
+    values: tuple[float, ...] | None = None  # knob values to score (default: the family's grid)
+    size: int = 64  # the resolution the signal will be fitted at (size × size)
+    window: int = 32
+    windows: int = 4
+    steps: int = knob_suggest.DEFAULT_STEPS
+    hidden: tuple[int, ...] | None = None  # None: the family's widths matched to the paper's SIREN
+    seed: int = 0
+
+    def __post_init__(self):
+        validate_config(self)
+        knob_suggest.knob_of(self.family)  # a family without a knob is refused here, in one line
+        if self.window > self.size:
+            raise InrdictError(f"window ({self.window}) exceeds size ({self.size})")
+
+
+DEFAULT = Config()
+"""64² fit, four 32² windows, the family's matched widths: ~20 s on 2 cores for nine knob values (compilation
+included)."""
+PRESETS = {"paper": DEFAULT, "default": DEFAULT}
+
+
+def out_name(config: Config) -> str:
+    stem = Path(config.signal).stem if ("/" in config.signal or "." in config.signal) else config.signal
+    return "suggest_" + re.sub(r"[^\w.-]+", "_", f"{stem}_{config.family}").strip("_")
+
+
+def compute(config: Config, *, progress: bool = True) -> tuple[dict, dict[str, np.ndarray]]:
+    name, image = data.load_signal(config.signal)
+    if progress:
+        print(f"  scoring {config.family}'s {knob_suggest.knob_of(config.family)} on {name} ({image.shape[0]}x"
+              f"{image.shape[1]}, fitted at {config.size}²)", flush=True)  # fmt: skip
+    found = knob_suggest.suggest(config.family, image, values=config.values, size=config.size, window=config.window,
+                                 windows=config.windows, steps=config.steps, hidden=config.hidden, seed=config.seed)  # fmt: skip
+    corners = knob_suggest.windows_of(config.size, config.window, config.windows, config.seed)
+    numbers = {
+        "signal": name, "shape": list(image.shape), "family": found.family, "knob": found.knob,
+        "values": found.values.tolist(), "predicted_held_out_psnr_db": found.mean_scores.tolist(),
+        "predicted_per_window_db": found.scores.tolist(), "suggestion": found.value, "windows": [list(c) for c in corners],
+        "seconds": found.seconds,
+        "predictor": f"linearised GD, {config.steps} steps at η = n_train/(2 λ_max), held-out half of each "
+                     f"{config.window}² window at {config.size}²",
+    }  # fmt: skip
+    return numbers, {"image": data.resize(image, config.size) if image.shape != (config.size,) * 2 else image,
+                     "scores": found.scores}  # fmt: skip
+
+
+def claims(numbers: dict, config: Config) -> dict[str, bool]:
+    """The suggestion lies inside the knob grid, not on its edge (on an edge the best value may lie beyond it:
+    widen `values`)."""
+    values = numbers["values"]
+    return {"suggestion_inside_the_knob_grid": bool(values[0] < numbers["suggestion"] < values[-1])}
+
+
+def summary(numbers: dict) -> list[tuple[str, str]]:
+    curve = "  ".join(f"{v:g}: {p:.1f}" for v, p in zip(numbers["values"], numbers["predicted_held_out_psnr_db"]))
+    return [("suggestion", f"{numbers['family']} {numbers['knob']} = {numbers['suggestion']:g} for {numbers['signal']}"),
+            ("predicted dB", curve), ("seconds", f"{numbers['seconds']:.1f}")]  # fmt: skip
+
+
+def plot(results: dict, arrays: dict, out_dir: Path) -> None:
+    from inrdict.plotting import plt, save
+
+    numbers = results["numbers"]
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2), gridspec_kw={"width_ratios": [1.6, 1]})
+    values, scores = np.asarray(numbers["values"]), np.asarray(arrays["scores"])
+    for column in scores.T:
+        left.semilogx(values, column, color="grey", alpha=0.4, linewidth=0.8)
+    left.semilogx(values, scores.mean(axis=1), marker="o", color="darkred", label="mean over windows")
+    left.axvline(numbers["suggestion"], color="k", linestyle=":", label=f"suggestion {numbers['suggestion']:g}")
+    left.set(xlabel=f"{numbers['family']} {numbers['knob']}", ylabel="predicted held-out PSNR (dB)",
+             title="NTK-predicted fit over the knob grid")  # fmt: skip
+    left.legend(fontsize=8)
+    right.imshow(arrays["image"], cmap="gray", vmin=0, vmax=1)
+    size = results["config"]["window"]
+    for row, col in numbers["windows"]:
+        right.add_patch(plt.Rectangle((col - 0.5, row - 0.5), size, size, fill=False, edgecolor="yellow", linewidth=1))
+    right.set_title(f"{numbers['signal']} at {arrays['image'].shape[0]}², windows scored", fontsize=9)
+    right.axis("off")
+    save(fig, out_dir, "overview")

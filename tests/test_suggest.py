@@ -1,0 +1,84 @@
+"""`inrdict suggest`: the knob predicted from the NTK at initialisation follows the signal's scale, the closed-form
+linearised prediction matches the stepwise one, and bad signals are refused in one line."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from inrdict.analysis.suggest import default_values, knob_of, suggest, windows_of
+from inrdict.analysis.learnability import pixel_mask
+from inrdict.cli import main
+from inrdict.errors import InrdictError
+from inrdict.train.finetune import linearised_gd_psnr_at, linearised_gd_psnr_db
+
+SMALL = dict(size=32, window=16, windows=2, hidden=(16, 16), steps=300)
+
+
+def _pattern(cycles: float, size: int = 32) -> np.ndarray:
+    r = np.arange(size) / size
+    return 0.5 + 0.25 * np.sin(2 * np.pi * cycles * r)[:, None] * np.cos(2 * np.pi * cycles * r)[None, :]
+
+
+def test_finer_signals_get_higher_frequency_knobs():
+    values = (2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0)
+    smooth = suggest("siren", _pattern(1.0), values=values, **SMALL)
+    fine = suggest("siren", _pattern(7.0), values=values, **SMALL)
+    assert smooth.knob == "first_omega0" and smooth.scores.shape == (7, 2)
+    assert fine.value > smooth.value, (smooth.mean_scores, fine.mean_scores)
+
+
+def test_the_closed_form_prediction_is_the_stepwise_one():
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((40, 40))
+    kernel = a @ a.T
+    initial, images, mask = rng.standard_normal(40), rng.standard_normal((3, 40)), pixel_mask(40, 0)
+    train, test = linearised_gd_psnr_db(kernel, initial, images, mask, iterations=7, learning_rate=0.01)
+    train_at, test_at = linearised_gd_psnr_at(kernel, initial, images, mask, iteration=7, learning_rate=0.01)
+    np.testing.assert_allclose(train_at, train[:, -1])
+    np.testing.assert_allclose(test_at, test[:, -1])
+
+
+def test_grid_windows_and_knobs():
+    assert knob_of("ffn") == "sigma" and knob_of("gauss") == "scale"
+    values = default_values("siren")
+    assert values.size == 9 and values[4] == 30.0 and values[0] == 7.5 and values[-1] == 120.0
+    assert windows_of(64, 32, 3, 0) == windows_of(64, 32, 3, 0) and windows_of(64, 32, 3, 0)[0] == (16, 16)
+    assert all(0 <= r <= 32 and 0 <= c <= 32 for r, c in windows_of(64, 32, 8, 1))
+
+
+@pytest.mark.parametrize(
+    ("signal", "family", "message"),
+    [
+        (np.full((32, 32), 0.3), "siren", "the signal is constant"),
+        (np.where(np.eye(32) > 0, np.nan, 0.5), "siren", "NaN or infinite"),
+        (np.random.default_rng(0).uniform(size=(8, 8)), "siren", r"smaller than the 16x16 window"),
+        (np.random.default_rng(0).uniform(size=(32, 32)), "relu", "relu has no frequency knob to choose"),
+        (np.random.default_rng(0).uniform(size=(4, 32, 32)), "siren", r"takes an image \(h, w\)"),
+    ],
+)
+def test_bad_signals_are_refused(signal, family, message):
+    with pytest.raises(InrdictError, match=message):
+        suggest(family, signal, **SMALL)
+
+
+def test_suggest_from_the_command_line(tmp_path, capsys):
+    image = tmp_path / "fine.npy"
+    np.save(image, _pattern(7.0, 48))
+    out = tmp_path / "run"
+    args = ["suggest", str(image), "--family", "siren", "--out", str(out), "--no-progress", "--set", "size=32",
+            "--set", "window=16", "--set", "windows=1", "--set", "hidden=16,16"]  # fmt: skip
+    assert main(args) == 0
+    numbers = json.loads((out / "results.json").read_text())["numbers"]
+    assert numbers["signal"] == "fine" and numbers["knob"] == "first_omega0" and len(numbers["values"]) == 9
+    assert numbers["suggestion"] in numbers["values"] and (out / "overview.png").exists()
+    assert "suggestion" in capsys.readouterr().out
+    np.save(image, np.full((48, 48), 0.2))
+    assert main([*args[:5], str(tmp_path / "flat"), *args[7:]]) == 2
+    error = capsys.readouterr().err.strip()
+    assert error == "inrdict: error: the signal is constant: every knob fits it, there is nothing to choose"
+    assert not (tmp_path / "flat").exists()
+    assert main(["suggest", "camera", "--family", "relu", "--out", str(tmp_path / "relu"), "--no-progress"]) == 2
+    assert "relu has no frequency knob" in capsys.readouterr().err
