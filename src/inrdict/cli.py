@@ -31,6 +31,9 @@ examples:
   inrdict import-weights seed_maml_celebA_5000.pickle meta_siren.npz
   inrdict figure 5 --meta-weights meta_siren.npz      Fig. 5 with an extra meta-learned row
   inrdict analyse wire --set omega0=20    any INR (model name, checkpoint, package.module:factory) through the lens
+  inrdict analyse torch:my_pkg.nets:siren a PyTorch INR (pip install 'inrdict[torch]')
+  inrdict import-weights model.pth --family wire wire.npz   a reference PyTorch state dict, read without PyTorch
+  inrdict suggest camera --family siren   the ω0 (σ, s) to fit an image with, from the NTK before training
   inrdict index figures                   (re)write figures/index.html from the run folders there
   inrdict findings figures runs/extra --out docs/findings.md   every claim, where it holds, and its verdict
 """
