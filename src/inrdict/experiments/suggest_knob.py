@@ -105,6 +105,8 @@ def plot(results: dict, arrays: dict, out_dir: Path) -> None:
         left.semilogx(values, column, color="grey", alpha=0.4, linewidth=0.8)
     left.semilogx(values, scores.mean(axis=1), marker="o", color="darkred", label="mean over windows")
     left.axvline(numbers["suggestion"], color="k", linestyle=":", label=f"suggestion {numbers['suggestion']:g}")
+    left.xaxis.set_minor_formatter(plt.NullFormatter())  # log axis: label the grid values only
+    left.set_xticks(values, [f"{v:g}" for v in values], fontsize=7)
     left.set(xlabel=f"{numbers['family']} {numbers['knob']}", ylabel="predicted held-out PSNR (dB)",
              title="NTK-predicted fit over the knob grid")  # fmt: skip
     left.legend(fontsize=8)

@@ -203,6 +203,8 @@ def plot(results: dict, arrays: dict, out_dir: Path) -> None:
         ax.semilogx(values, trained.mean(axis=0), marker="o", color="k", label="trained, mean over images")
         for value in f["suggested_value"]:
             ax.axvline(value, color="darkred", alpha=0.15)
+        ax.xaxis.set_minor_formatter(plt.NullFormatter())  # log axis: label the grid values only
+        ax.set_xticks(values, [f"{v:g}" for v in values], fontsize=7)
         ax.set(xlabel=f"{family} {f['knob']}", ylabel="held-out PSNR after training (dB)",
                title=f"{family}: grid search (lr {f['learning_rate']:g}); red: suggestions")  # fmt: skip
         ax.legend(fontsize=8)
