@@ -12,7 +12,7 @@ from inrdict.analysis.suggest import default_values, knob_of, suggest, windows_o
 from inrdict.analysis.learnability import pixel_mask
 from inrdict.cli import main
 from inrdict.errors import InrdictError
-from inrdict.train.finetune import linearised_gd_psnr_at, linearised_gd_psnr_db
+from inrdict.train.finetune import linearised_gd, linearised_gd_psnr_db
 
 SMALL = dict(size=32, window=16, windows=2, hidden=(16, 16), steps=300)
 
@@ -36,9 +36,12 @@ def test_the_closed_form_prediction_is_the_stepwise_one():
     kernel = a @ a.T
     initial, images, mask = rng.standard_normal(40), rng.standard_normal((3, 40)), pixel_mask(40, 0)
     train, test = linearised_gd_psnr_db(kernel, initial, images, mask, iterations=7, learning_rate=0.01)
-    train_at, test_at = linearised_gd_psnr_at(kernel, initial, images, mask, iteration=7, learning_rate=0.01)
+    train_at, test_at = linearised_gd(kernel, initial, images, mask, 0.01)(7)
     np.testing.assert_allclose(train_at, train[:, -1])
     np.testing.assert_allclose(test_at, test[:, -1])
+    top = np.linalg.eigvalsh(kernel[np.ix_(mask, mask)])[-1]
+    default = linearised_gd(kernel, initial, images, mask)(5)  # η = n_train / 2λ_max
+    np.testing.assert_allclose(default[1], linearised_gd(kernel, initial, images, mask, mask.sum() / (2 * top))(5)[1])
 
 
 def test_grid_windows_and_knobs():

@@ -124,32 +124,37 @@ def build_parser() -> argparse.ArgumentParser:
     meta.add_argument("--out", type=Path, default=Path("figures") / "meta_learning", help="run folder")
     settable(meta)
 
-    analyse = commands.add_parser(
-        "analyse", help="any INR through the dictionary lens: NTK spectrum and atoms, E(0.1), PSNR@3, aliasing, a fit",
+    def tool(name: str, positional: str, what: str, help: str, description: str) -> argparse.ArgumentParser:
+        """A command over one experiment that takes its main input as a positional argument."""
+        p = commands.add_parser(name, help=help, description=description)
+        p.add_argument(positional.lower(), metavar=positional, help=what)
+        common(p)
+        p.add_argument("--out", type=Path, default=None, help=f"output folder (default: figures/{name}_<...>)")
+        return p
+
+    analyse = tool(
+        "analyse", "MODEL", "model name, checkpoint path, package.module:factory or torch:package.module:factory",
+        help="any INR through the dictionary lens: NTK spectrum and atoms, E(0.1), PSNR@3, aliasing, a fit",
         description="Analyse one model (`inrdict figure analyse --set model=MODEL` with shortcuts). MODEL is a model "
         "name (relu, ffn, siren, gauss, wire, wire_real, finer, sinc, mfn; knobs with --set, e.g. --set omega0=20), "
-        "an inrdict checkpoint file, or package.module:factory returning your own single-output Equinox module "
-        "(called with key=).",
+        "an inrdict checkpoint file, package.module:factory returning your own single-output Equinox module "
+        "(called with key=), torch:package.module:factory returning a torch.nn.Module (the inrdict[torch] extra), "
+        "or a reference implementation's PyTorch state dict (.pt/.pth) with --family.",
     )  # fmt: skip
-    analyse.add_argument("model", metavar="MODEL", help="model name, checkpoint path, or package.module:factory")
-    common(analyse)
-    analyse.add_argument("--out", type=Path, default=None, help="output folder (default: figures/analyse_<name>)")
     analyse.add_argument("--data-dir", default=None, metavar="DIR", help="a folder of images instead of the embedded faces")
     analyse.add_argument("--family", default=None, choices=["siren", "finer", "gauss", "wire", "mfn"],
                          help="MODEL is a reference PyTorch state dict (.pt/.pth) of this family")  # fmt: skip
     settable(analyse)
 
-    suggest = commands.add_parser(
-        "suggest", help="choose an INR's frequency knob (ω0, σ, s) for a signal before training, from its NTK",
+    suggest = tool(
+        "suggest", "SIGNAL", "bundled image name, image file or .npy array",
+        help="choose an INR's frequency knob (ω0, σ, s) for a signal before training, from its NTK",
         description="Score every value of the family's frequency knob by the held-out PSNR that linearised gradient "
         "descent predicts from the NTK at initialisation (windows of the signal at its fitting resolution), and "
         "suggest the best (`inrdict figure suggest --set signal=SIGNAL`). SIGNAL is a bundled image name "
         "(astronaut, camera, …), an image file, or a .npy array (h, w). `inrdict figure regret` validates it.",
     )  # fmt: skip
-    suggest.add_argument("signal", metavar="SIGNAL", help="bundled image name, image file or .npy array")
     suggest.add_argument("--family", default="siren", help="a family with a frequency knob (default siren)")
-    common(suggest)
-    suggest.add_argument("--out", type=Path, default=None, help="output folder (default: figures/suggest_<signal>_<family>)")
     settable(suggest)
 
     commands.add_parser("list", help="list the experiments", description="Each experiment: what it shows, its presets "
@@ -276,6 +281,17 @@ def reproduce(args: argparse.Namespace, progress: bool) -> None:
         print(f"claims that do not hold on this run: {'; '.join(failed)}")
 
 
+def run_tool(name: str, args: argparse.Namespace, values: dict, progress: bool) -> None:
+    """`inrdict analyse` / `inrdict suggest`: the experiment's config from the positional input, flags and --set,
+    run into --out or figures/<module.out_name(config)>."""
+    from inrdict.experiments import get
+
+    module = get(name)
+    config = resolve_config(module, name, args.preset, seed=args.seed, values=values, overrides=_parse_set(args.set))
+    out = args.out if args.out is not None else Path("figures") / module.out_name(config)
+    run_one(name, module, config, out, progress=progress, preset=args.preset)
+
+
 def import_weights(args: argparse.Namespace) -> None:
     """`inrdict import-weights`: a Haiku SIREN pickle, or a PyTorch state dict with --family, → an inrdict .npz."""
     from inrdict.io.checkpoints import import_haiku_siren, save_model
@@ -322,17 +338,9 @@ def main(argv: list[str] | None = None) -> int:
             out = args.out if args.out is not None else Path("figures") / module.NAME
             run_one(name, module, config, out, progress=progress, preset=args.preset)
         elif args.command == "analyse":
-            module = get("analyse")
-            values = {**_flag_values(args, module, "analyse"), "model": args.model}
-            config = resolve_config(module, "analyse", args.preset, seed=args.seed, values=values, overrides=_parse_set(args.set))
-            out = args.out if args.out is not None else Path("figures") / module.out_name(config)
-            run_one("analyse", module, config, out, progress=progress, preset=args.preset)
+            run_tool("analyse", args, {**_flag_values(args, get("analyse"), "analyse"), "model": args.model}, progress)
         elif args.command == "suggest":
-            module = get("suggest")
-            values = {"signal": args.signal, "family": args.family}
-            config = resolve_config(module, "suggest", args.preset, seed=args.seed, values=values, overrides=_parse_set(args.set))
-            out = args.out if args.out is not None else Path("figures") / module.out_name(config)
-            run_one("suggest", module, config, out, progress=progress, preset=args.preset)
+            run_tool("suggest", args, {"signal": args.signal, "family": args.family}, progress)
         elif args.command == "reproduce":
             reproduce(args, progress)
         elif args.command == "list":

@@ -32,7 +32,7 @@ from inrdict.errors import InrdictError
 from inrdict.io import data
 from inrdict.models import FREQUENCY_KNOB, make_model, model_knobs, on_reference_domain
 from inrdict.ntk import empirical_ntk
-from inrdict.train.finetune import linearised_gd_psnr_at
+from inrdict.train.finetune import linearised_gd
 
 # The training budget of the prediction, in GD steps at η = n_train / (2 λ_max). Chosen on the design images only
 # (scikit-image's camera, coffee, brick and text, SIREN 2 → 64 ×3 → 1 at 64², Adam lr 1e-4 for 300 steps: budgets
@@ -145,9 +145,7 @@ def suggest(family: str, signal, *, values=None, size: int = 64, window: int = 3
                 target = resized[row : row + window, col : col + window].reshape(1, -1)
                 kernel = empirical_ntk(model, crop, dtype=np.float64)
                 initial = np.asarray(jax.vmap(model)(jnp.asarray(crop))[:, 0])
-                top = float(np.linalg.eigvalsh(kernel[np.ix_(mask, mask)])[-1])
-                eta = mask.sum() / (2.0 * top) if top > 0 else 0.0
-                _, held_out = linearised_gd_psnr_at(kernel, initial, target, mask, iteration=steps, learning_rate=eta)
+                _, held_out = linearised_gd(kernel, initial, target, mask)(steps)  # η = n_train / 2λ_max
                 scores[i, j] = held_out[0]
     best = float(values[int(np.argmax(scores.mean(axis=1)))])
     return Suggestion(family, knob, values, scores, best, time.perf_counter() - start)

@@ -161,15 +161,19 @@ def finetune(
     return FinetuneResult(psnr_db(train), psnr_db(test), time.perf_counter() - start)
 
 
-def _linearised_gd(kernel, initial_outputs, images, train_mask, learning_rate: float):
-    """k ↦ (train PSNR (m,), held-out PSNR (m,)) after k GD steps on the linearised network (module docstring),
-    in closed form: one eigendecomposition of Θ_tt, then O(m n) work per k."""
+def linearised_gd(kernel: Float[AnyArray, "n n"], initial_outputs: Float[AnyArray, " n"], images: Float[AnyArray, "m n"],
+                  train_mask: Bool[AnyArray, " n"], learning_rate: float | None = None):  # fmt: skip
+    """k ↦ (train PSNR (m,), held-out PSNR (m,)) after k GD steps on the linearised network (module docstring), in
+    closed form: one eigendecomposition of Θ_tt, then O(m n) work per k whatever k. `learning_rate` None takes
+    η = n_train / (2 λ_max(Θ_tt)), the largest step at which no mode overshoots."""
     K = np.asarray(kernel, np.float64)
     f0 = np.asarray(initial_outputs, np.float64)
     g = np.asarray(images, np.float64)
     mask = np.asarray(train_mask, bool)
     n_train = int(mask.sum())
     eigvals, V = np.linalg.eigh(K[np.ix_(mask, mask)])  # Θ_tt = V diag(λ) Vᵀ
+    if learning_rate is None:
+        learning_rate = n_train / (2.0 * eigvals[-1]) if eigvals[-1] > 0 else 0.0
     a = 2.0 * learning_rate * np.maximum(eigvals, 0.0) / n_train  # per-mode contraction rate
     r0 = (f0[mask][None, :] - g[:, mask]) @ V  # (m, n_train) residual in the eigenbasis
     cross = K[np.ix_(~mask, mask)] @ V  # Θ_st V: (n_test, n_train)
@@ -181,20 +185,6 @@ def _linearised_gd(kernel, initial_outputs, images, train_mask, learning_rate: f
         return psnr_db(np.mean((r0 * decay) ** 2, axis=1)), psnr_db(np.mean((f_test - g[:, ~mask]) ** 2, axis=1))
 
     return at
-
-
-def linearised_gd_psnr_at(
-    kernel: Float[AnyArray, "n n"],
-    initial_outputs: Float[AnyArray, " n"],
-    images: Float[AnyArray, "m n"],
-    train_mask: Bool[AnyArray, " n"],
-    *,
-    iteration: int,
-    learning_rate: float,
-) -> tuple[Float[np.ndarray, " m"], Float[np.ndarray, " m"]]:
-    """(train PSNR, held-out PSNR), each (m,), of the linearised network after exactly `iteration` GD steps: the
-    closed form of `linearised_gd_psnr_db` at one k (cost independent of k)."""
-    return _linearised_gd(kernel, initial_outputs, images, train_mask, learning_rate)(int(iteration))
 
 
 def linearised_gd_psnr_db(
@@ -217,6 +207,6 @@ def linearised_gd_psnr_db(
     Returns:
         (train PSNR, held-out PSNR), each (m, iterations + 1), float64.
     """
-    steps = _linearised_gd(kernel, initial_outputs, images, train_mask, learning_rate)
+    steps = linearised_gd(kernel, initial_outputs, images, train_mask, learning_rate)
     train_psnr, test_psnr = zip(*(steps(k) for k in range(iterations + 1)))
     return np.stack(train_psnr, axis=1), np.stack(test_psnr, axis=1)
