@@ -20,12 +20,8 @@ JAX bridge (torchax): see `benchmarks/torch_ntk.py` and the README.
 from __future__ import annotations
 
 import sys
-import warnings
 
 from inrdict.errors import InrdictError
-
-# PyTorch ≥ 2.10 warns at import time about its own use of `torch.jit.script`; it is not ours to fix.
-warnings.filterwarnings("ignore", message=r"`torch\.jit\.script` is deprecated", category=FutureWarning)
 
 INSTALL_HINT = "install PyTorch with `pip install 'inrdict[torch]'` (or `make setup-torch`)"
 

@@ -8,12 +8,17 @@
 from __future__ import annotations
 
 import copy
+import warnings
 
 import numpy as np
 import torch
 from torch.func import functional_call
 
 from inrdict.errors import InrdictError
+
+# PyTorch ≥ 2.10 warns about its own internal use of `torch.jit.script` when torch.func first runs; not ours to fix.
+# Set here, where a PyTorch model is handled, not on `import inrdict`.
+warnings.filterwarnings("ignore", message=r"`torch\.jit\.script` is deprecated", category=FutureWarning)
 
 _REAL = {np.dtype(np.float32): torch.float32, np.dtype(np.float64): torch.float64}
 _COMPLEX = {torch.float32: torch.complex64, torch.float64: torch.complex128}
