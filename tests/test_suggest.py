@@ -8,10 +8,11 @@ import json
 import numpy as np
 import pytest
 
-from inrdict.analysis.suggest import default_values, knob_of, suggest, windows_of
+from inrdict.analysis.suggest import coarse_indices, default_values, knob_of, resolution_scale, suggest, windows_of
 from inrdict.analysis.learnability import pixel_mask
 from inrdict.cli import main
 from inrdict.errors import InrdictError
+from inrdict.io import data
 from inrdict.train.finetune import linearised_gd, linearised_gd_psnr_db
 
 SMALL = dict(size=32, window=16, windows=2, hidden=(16, 16), steps=300)
@@ -44,12 +45,49 @@ def test_the_closed_form_prediction_is_the_stepwise_one():
     np.testing.assert_allclose(default[1], linearised_gd(kernel, initial, images, mask, mask.sum() / (2 * top))(5)[1])
 
 
+def test_1d_signals_with_finer_oscillations_get_higher_frequency_knobs():
+    r = np.arange(256) / 256
+    small = dict(SMALL, size=256, window=64)
+    values = (4.0, 16.0, 64.0, 256.0, 1024.0)
+    smooth = suggest("siren", 0.5 + 0.3 * np.sin(2 * np.pi * 2 * r), values=values, **small)
+    fine = suggest("siren", 0.5 + 0.3 * np.sin(2 * np.pi * 30 * r), values=values, **small)
+    assert smooth.scores.shape == (5, 2) and fine.value > smooth.value, (smooth.mean_scores, fine.mean_scores)
+
+
+def test_the_coarse_to_fine_search_scores_every_octave_and_the_best_ones_neighbours():
+    found = suggest("siren", _pattern(3.0), **SMALL)
+    candidates = default_values("siren")
+    assert np.array_equal(found.candidates, candidates) and np.all(np.isin(found.values, candidates))
+    assert set(candidates[coarse_indices(13)]) <= set(found.values) and len(found.values) in (8, 9)
+    best = int(np.searchsorted(candidates, found.value))
+    assert {candidates[i] for i in (best - 1, best + 1) if 0 <= i < 13} <= set(found.values)
+    assert found.value == found.values[np.argmax(found.mean_scores)]
+
+
 def test_grid_windows_and_knobs():
     assert knob_of("ffn") == "sigma" and knob_of("gauss") == "scale"
     values = default_values("siren")
-    assert values.size == 9 and values[4] == 30.0 and values[0] == 7.5 and values[-1] == 120.0
+    assert values.size == 13 and values[8] == 30.0 and values[0] == 1.88 and values[-1] == 120.0
+    assert coarse_indices(13) == [0, 2, 4, 6, 8, 10, 12] and coarse_indices(4) == [0, 2, 3]
+    assert resolution_scale(2, 256) == 1.0 and default_values("siren", resolution_scale(1, 1024))[8] == 480.0
     assert windows_of(64, 32, 3, 0) == windows_of(64, 32, 3, 0) and windows_of(64, 32, 3, 0)[0] == (16, 16)
     assert all(0 <= r <= 32 and 0 <= c <= 32 for r, c in windows_of(64, 32, 8, 1))
+    assert windows_of(1024, 256, 2, 0, dim=1)[0] == (384,) and len(windows_of(1024, 256, 2, 0, dim=1)[1]) == 1
+
+
+def test_1d_signals_load_from_npy_and_wav(tmp_path):
+    import scipy.io.wavfile
+
+    samples = (np.sin(np.linspace(0, 20, 500)) * 32767).astype(np.int16)
+    scipy.io.wavfile.write(tmp_path / "tone.wav", 8000, np.stack([samples, samples], axis=1))  # stereo
+    name, signal = data.load_signal(str(tmp_path / "tone.wav"))
+    assert name == "tone" and signal.shape == (500,)
+    np.testing.assert_allclose(signal, (samples / 32768 + 1) / 2)
+    np.save(tmp_path / "ramp.npy", np.linspace(-3, 3, 100))
+    assert data.load_signal(str(tmp_path / "ramp.npy"))[1].shape == (100,)
+    (tmp_path / "bad.wav").write_bytes(b"RIFF....not a wav")
+    with pytest.raises(InrdictError, match="cannot read .*bad.wav as a WAV file"):
+        data.load_signal(str(tmp_path / "bad.wav"))
 
 
 @pytest.mark.parametrize(
@@ -59,7 +97,9 @@ def test_grid_windows_and_knobs():
         (np.where(np.eye(32) > 0, np.nan, 0.5), "siren", "NaN or infinite"),
         (np.random.default_rng(0).uniform(size=(8, 8)), "siren", r"smaller than the 16x16 window"),
         (np.random.default_rng(0).uniform(size=(32, 32)), "relu", "relu has no frequency knob to choose"),
-        (np.random.default_rng(0).uniform(size=(4, 32, 32)), "siren", r"takes an image \(h, w\)"),
+        (np.random.default_rng(0).uniform(size=(4, 32, 32)), "siren", r"takes a 1-D signal \(n,\) or an image"),
+        (np.random.default_rng(0).uniform(size=10), "siren", r"signal \(10\) is smaller than the 16 window"),
+        (np.full(64, 0.5), "ffn", "the signal is constant"),
     ],
 )
 def test_bad_signals_are_refused(signal, family, message):
@@ -75,7 +115,7 @@ def test_suggest_from_the_command_line(tmp_path, capsys):
             "--set", "window=16", "--set", "windows=1", "--set", "hidden=16,16"]  # fmt: skip
     assert main(args) == 0
     numbers = json.loads((out / "results.json").read_text())["numbers"]
-    assert numbers["signal"] == "fine" and numbers["knob"] == "first_omega0" and len(numbers["values"]) == 9
+    assert numbers["signal"] == "fine" and numbers["knob"] == "first_omega0" and len(numbers["candidates"]) == 13
     assert numbers["suggestion"] in numbers["values"] and (out / "overview.png").exists()
     assert "suggestion" in capsys.readouterr().out
     np.save(image, np.full((48, 48), 0.2))
@@ -85,3 +125,18 @@ def test_suggest_from_the_command_line(tmp_path, capsys):
     assert not (tmp_path / "flat").exists()
     assert main(["suggest", "camera", "--family", "relu", "--out", str(tmp_path / "relu"), "--no-progress"]) == 2
     assert "relu has no frequency knob" in capsys.readouterr().err
+
+
+def test_suggest_a_1d_signal_from_the_command_line(tmp_path, capsys):
+    signal = tmp_path / "chirp.npy"
+    r = np.arange(300) / 300
+    np.save(signal, 0.5 + 0.3 * np.sin(2 * np.pi * (3 + 20 * r) * r))
+    out = tmp_path / "run"
+    args = ["suggest", str(signal), "--family", "ffn", "--out", str(out), "--no-progress", "--set", "window=64",
+            "--set", "windows=2", "--set", "hidden=16,16"]  # fmt: skip
+    assert main(args) == 0
+    numbers = json.loads((out / "results.json").read_text())["numbers"]
+    assert numbers["dimensions"] == 1 and numbers["size"] == 300 and numbers["windows"][0] == [118]
+    assert numbers["candidates"][8] == 46.9  # σ = 10 × 300 / 64 to 3 significant digits
+    assert numbers["suggestion"] in numbers["values"]
+    assert (out / "overview.png").exists() and "suggestion" in capsys.readouterr().out

@@ -2,19 +2,25 @@
 
 For each value v of the family's frequency knob (`inrdict.models.FREQUENCY_KNOB`: SIREN's first ω0, the FFN's σ,
 Gauss's s, WIRE's ω0, …) the network at initialisation is linearised and gradient descent on it is predicted from
-its NTK (`inrdict.train.finetune.linearised_gd_psnr_db`), the predictor that ranked families by their measured
-PSNR@k in `inrdict figure predictors` (Spearman +0.88 at a shared lr; E(0.1) and the area under E(λ) did not):
+its NTK (`inrdict.train.finetune.linearised_gd`), the predictor that ranked families by their measured PSNR@k in
+`inrdict figure predictors` (Spearman +0.88 at a shared lr; E(0.1) and the area under E(λ) did not):
 
-    Θ_v on a w × w window of the signal at the fitting resolution (the signal's own pixel spacing),
-    a seeded 50 % of the window's pixels for training, the rest held out,
-    `steps` GD steps at η = n_train / (2 λ_max(Θ_tt)) (the largest step at which no mode overshoots),
-    score(v) = predicted held-out PSNR, averaged over `windows` windows;   suggestion = argmax_v score(v).
+    Θ_v on a window of the signal at the fitting resolution (w × w pixels of an image, w samples of a 1-D signal;
+    the signal's own sample spacing on the unit grid), a seeded 50 % of the window's samples for training, the
+    rest held out, `steps` GD steps at η = n_train / (2 λ_max(Θ_tt)) (the largest step at which no mode
+    overshoots), score(v) = predicted held-out PSNR, averaged over `windows` windows;   suggestion = argmax_v score(v).
 
-Held-out pixels are what make the choice non-trivial: a knob too low cannot fit the window's detail, a knob too
-high fits the training pixels with atoms finer than the pixel spacing and predicts the held-out pixels badly (the
+Held-out samples are what make the choice non-trivial: a knob too low cannot fit the window's detail, a knob too
+high fits the training samples with atoms finer than the sample spacing and predicts the held-out ones badly (the
 kernel's correlation length falls below the spacing) — the dictionary's atoms must match the signal's scale.
 Normalising η by λ_max makes the score independent of the kernel's overall scale, so values and families compare.
 `steps` is the training budget in those normalised steps (modes with λ ≳ λ_max / steps are learned).
+
+The candidates are the family's recommended knob times 2^(−4 … 2) in half-octaves (13 values; the recommended
+values were set for 256²–512² images, and at 64² the trained optimum of the FFN and Gauss lies two octaves below
+them); for 1-D signals they follow the fitting resolution (`resolution_scale`). They are searched coarse to fine:
+every octave (7 values), then the two half-octaves beside the best (9 kernels per window instead of 13). Values
+given explicitly are all scored.
 """
 
 from __future__ import annotations
@@ -38,8 +44,12 @@ from inrdict.train.finetune import linearised_gd
 # (scikit-image's camera, coffee, brick and text, SIREN 2 → 64 ×3 → 1 at 64², Adam lr 1e-4 for 300 steps: budgets
 # 3 … 1e5 tried; 1e3 and 1e4 gave the lowest regret there); the validation (`inrdict figure regret`) uses other images.
 DEFAULT_STEPS = 1000
-# A value grid per family: the family's recommended knob times 2^(-2 … 2) in half-octaves (nine values).
-GRID_FACTORS = 2.0 ** np.linspace(-2.0, 2.0, 9)
+# Candidate values per family: the family's recommended knob times 2^(-4 … 2) in half-octaves (13 values).
+GRID_FACTORS = 2.0 ** np.linspace(-4.0, 2.0, 13)
+# Fitting resolution and window by signal dimension: an image is fitted at 64² and scored on 32² windows (1024
+# samples per kernel); a 1-D signal at up to 1024 samples, scored on windows of 256.
+DEFAULT_SIZE = {1: 1024, 2: 64}
+DEFAULT_WINDOW = {1: 256, 2: 32}
 
 
 def knob_of(family: str) -> str:
@@ -53,37 +63,71 @@ def knob_of(family: str) -> str:
     return knob
 
 
-def default_values(family: str) -> np.ndarray:
-    """The family's recommended knob value times `GRID_FACTORS` (rounded to 3 significant digits)."""
-    base = float(model_knobs(family)[knob_of(family)])
+def default_values(family: str, scale: float = 1.0) -> np.ndarray:
+    """The family's recommended knob value times `scale` times `GRID_FACTORS` (rounded to 3 significant digits)."""
+    base = float(model_knobs(family)[knob_of(family)]) * scale
     return np.array([float(f"{base * f:.3g}") for f in GRID_FACTORS])
 
 
+def resolution_scale(dim: int, size: int) -> float:
+    """The factor on the candidates for a signal of `dim` dimensions fitted at `size` samples per axis: 1 for
+    images (the lattice validated at 64², `inrdict figure regret`); for 1-D signals size / 64, the candidates
+    following the fitting grid's Nyquist frequency from where the image lattice covers the optimum (a heuristic,
+    not validated: the suggestion's claim flags an optimum on the lattice's edge)."""
+    return 1.0 if dim == 2 else size / DEFAULT_SIZE[2]
+
+
+def as_signal(signal) -> np.ndarray:
+    """A 1-D signal (n,) or a grayscale image (h, w) as float64 ((h, w, 3|4) is converted to gray)."""
+    array = np.asarray(signal, np.float64)
+    if array.ndim == 3 and array.shape[-1] in (3, 4):
+        array = data.to_grayscale(array[..., :3])
+    if array.ndim not in (1, 2):
+        raise InrdictError(f"suggest takes a 1-D signal (n,) or an image (h, w) or (h, w, 3); got an array of shape "
+                           f"{array.shape}")  # fmt: skip
+    return array
+
+
 def check_signal(signal, size: int, window: int) -> np.ndarray:
-    """A grayscale image (h, w) as float64, refused in one line when it cannot be scored."""
-    image = np.asarray(signal, np.float64)
-    if image.ndim == 3 and image.shape[-1] in (3, 4):
-        image = data.to_grayscale(image[..., :3])
-    if image.ndim != 2:
-        raise InrdictError(f"suggest takes an image (h, w) or (h, w, 3); got an array of shape {image.shape}")
-    if not np.all(np.isfinite(image)):
+    """`as_signal`, refused in one line when it cannot be scored at `size` with windows of `window` samples per axis."""
+    array = as_signal(signal)
+    if not np.all(np.isfinite(array)):
         raise InrdictError("the signal holds NaN or infinite values: clean it first")
-    if min(image.shape) < window:
-        raise InrdictError(f"the signal ({image.shape[0]}x{image.shape[1]}) is smaller than the {window}x{window} "
-                           f"window: use a larger signal or --set window=<smaller>")  # fmt: skip
+    if min(array.shape) < window:
+        shape, box = "x".join(map(str, array.shape)), "x".join([str(window)] * array.ndim)
+        raise InrdictError(f"the signal ({shape}) is smaller than the {box} window: use a larger signal or "
+                           f"--set window=<smaller>")  # fmt: skip
     if window > size:
         raise InrdictError(f"the window ({window}) exceeds the fitting resolution size ({size})")
-    if float(image.std()) < 1e-8:
+    if float(array.std()) < 1e-8:
         raise InrdictError("the signal is constant: every knob fits it, there is nothing to choose")
-    return image
+    return array
 
 
-def windows_of(size: int, window: int, count: int, seed: int) -> list[tuple[int, int]]:
-    """`count` seeded top-left corners of window × window squares inside size × size (the first one centred)."""
+def at_resolution(signal: np.ndarray, size: int) -> np.ndarray:
+    """The signal resampled to the fitting resolution: size² for an image (anti-aliased, clipped to [0, 1] as
+    `data.resize`), size samples for a 1-D signal (anti-aliased linear resampling, values as given)."""
+    if signal.ndim == 2:
+        return data.resize(signal, size) if signal.shape != (size, size) else signal
+    if signal.shape == (size,):
+        return signal
+    import skimage.transform
+
+    return skimage.transform.resize(signal, (size,), anti_aliasing=signal.size > size, order=1)
+
+
+def windows_of(size: int, window: int, count: int, seed: int, dim: int = 2) -> list[tuple[int, ...]]:
+    """`count` seeded first corners of windows of `window` samples per axis inside `size` per axis, the first one
+    centred; tuples of `dim` indices."""
     rng = np.random.default_rng(np.asarray(jax.random.key_data(init_key(seed, "suggest_windows"))).ravel())
-    centre = ((size - window) // 2, (size - window) // 2)
-    others = [tuple(int(x) for x in rng.integers(0, size - window + 1, 2)) for _ in range(max(0, count - 1))]
+    centre = ((size - window) // 2,) * dim
+    others = [tuple(int(x) for x in rng.integers(0, size - window + 1, dim)) for _ in range(max(0, count - 1))]
     return [centre, *others]
+
+
+def unit_grid(size: int, dim: int) -> np.ndarray:
+    """The NTK grid `linspace(0, 1, size + 1)[:-1]` per axis: (size, 1) for dim 1, (size, size, 2) for dim 2."""
+    return data.axis_grid(size, 0.0, 1.0)[:, None] if dim == 1 else data.ntk_grid(size).reshape(size, size, 2)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -92,14 +136,16 @@ class Suggestion:
 
     Attributes:
         family, knob: the family and the knob chosen for it.
-        values: (v,) knob values scored.
-        scores: (v, w) predicted held-out PSNR (dB) per value and window.
+        candidates: (c,) the values searched among.
+        values: (v,) the values scored (ascending; all candidates, or the coarse-to-fine subset).
+        scores: (v, w) predicted held-out PSNR (dB) per scored value and window.
         value: the suggestion, argmax of the mean score.
         seconds: wall time (kernels, eigendecompositions, predictions; compilation included).
     """
 
     family: str
     knob: str
+    candidates: np.ndarray
     values: np.ndarray
     scores: np.ndarray
     value: float
@@ -110,45 +156,74 @@ class Suggestion:
         return self.scores.mean(axis=1)
 
 
-def suggest(family: str, signal, *, values=None, size: int = 64, window: int = 32, windows: int = 4,
-            steps: int = DEFAULT_STEPS, hidden: tuple[int, ...] | None = None, seed: int = 0) -> Suggestion:  # fmt: skip
+def coarse_indices(count: int) -> list[int]:
+    """The coarse pass over `count` sorted candidates: every other one, both ends included."""
+    return sorted({*range(0, count, 2), count - 1})
+
+
+def suggest(family: str, signal, *, values=None, size: int | None = None, window: int | None = None,
+            windows: int = 4, steps: int = DEFAULT_STEPS, hidden: tuple[int, ...] | None = None,
+            seed: int = 0) -> Suggestion:  # fmt: skip
     """The frequency-knob value predicted to fit `signal` best (module docstring).
 
     Args:
         family: a model name with a frequency knob (`FREQUENCY_KNOB`).
-        signal: an image (h, w) or (h, w, 3); resized to size × size, the resolution it will be fitted at.
-        values: knob values to score (default `default_values(family)`).
-        window, windows: the NTK is computed on `windows` windows of window × window pixels.
+        signal: a 1-D signal (n,), an image (h, w) or (h, w, 3); resampled to the resolution it will be fitted at.
+        values: knob values, all scored (default: `default_values(family, resolution_scale(…))`, searched coarse
+            to fine).
+        size: the fitting resolution per axis (default `DEFAULT_SIZE`: 64 for an image, min(n, 1024) for 1-D).
+        window, windows: the NTK is computed on `windows` windows of `window` samples per axis (`DEFAULT_WINDOW`).
         steps: the training budget, in GD steps at η = n_train / (2 λ_max).
         hidden: hidden widths (default: the family's, matched to the paper's SIREN).
         seed: initialisation, mask and windows.
     """
     start = time.perf_counter()
     knob = knob_of(family)
+    dim = as_signal(signal).ndim
+    size = size or (min(DEFAULT_SIZE[1], np.shape(signal)[0]) if dim == 1 else DEFAULT_SIZE[2])
+    window = window or min(DEFAULT_WINDOW[dim], size)
     if steps < 1 or windows < 1 or window < 4:
         raise InrdictError(f"steps ({steps}) and windows ({windows}) must be positive and window ({window}) at least 4")
-    image = check_signal(signal, size, window)
-    values = default_values(family) if values is None else np.asarray(values, np.float64)
-    if values.ndim != 1 or values.size < 1 or np.any(~np.isfinite(values)) or np.any(values <= 0):
+    array = at_resolution(check_signal(signal, size, window), size)
+    exhaustive = values is not None
+    candidates = default_values(family, resolution_scale(dim, size)) if values is None else np.sort(np.asarray(values, np.float64))
+    if candidates.ndim != 1 or candidates.size < 1 or np.any(~np.isfinite(candidates)) or np.any(candidates <= 0):
         raise InrdictError(f"knob values must be positive numbers, got {values}")
-    resized = data.resize(image, size) if image.shape != (size, size) else image
-    points = data.ntk_grid(size).reshape(size, size, 2)
-    mask = pixel_mask(window * window, seed)
-    corners = windows_of(size, window, windows, seed)
-    scores = np.empty((values.size, len(corners)))
+    points = unit_grid(size, dim)
+    mask = pixel_mask(window**dim, seed)
+    crops = [tuple(slice(c, c + window) for c in corner) for corner in windows_of(size, window, windows, seed, dim)]
+    scored: dict[int, np.ndarray] = {}
+
+    def score(index: int) -> None:
+        if index in scored:
+            return
+        model = on_reference_domain(family, make_model(family, dim, hidden, 1, key=model_key(family, seed),
+                                                       **{knob: float(candidates[index])}, dtype=jnp.float64))  # fmt: skip
+        row = np.empty(len(crops))
+        for j, crop in enumerate(crops):
+            inputs = points[crop].reshape(-1, dim).astype(np.float64)
+            kernel = empirical_ntk(model, inputs, dtype=np.float64)
+            initial = np.asarray(jax.vmap(model)(jnp.asarray(inputs))[:, 0])
+            row[j] = linearised_gd(kernel, initial, array[crop].reshape(1, -1), mask)(steps)[1][0]  # held-out PSNR
+        scored[index] = row
+
     with jax.enable_x64(True):
-        for i, value in enumerate(values):
-            model = on_reference_domain(family, make_model(family, 2, hidden, 1, key=model_key(family, seed),
-                                                           **{knob: float(value)}, dtype=jnp.float64))  # fmt: skip
-            for j, (row, col) in enumerate(corners):
-                crop = points[row : row + window, col : col + window].reshape(-1, 2).astype(np.float64)
-                target = resized[row : row + window, col : col + window].reshape(1, -1)
-                kernel = empirical_ntk(model, crop, dtype=np.float64)
-                initial = np.asarray(jax.vmap(model)(jnp.asarray(crop))[:, 0])
-                _, held_out = linearised_gd(kernel, initial, target, mask)(steps)  # η = n_train / 2λ_max
-                scores[i, j] = held_out[0]
-    best = float(values[int(np.argmax(scores.mean(axis=1)))])
-    return Suggestion(family, knob, values, scores, best, time.perf_counter() - start)
+        if exhaustive:
+            for i in range(candidates.size):
+                score(i)
+        else:
+            for i in coarse_indices(candidates.size):
+                score(i)
+            best = max(scored, key=lambda i: scored[i].mean())
+            for i in (best - 1, best + 1):  # the fine pass: the best coarse value's neighbours
+                if 0 <= i < candidates.size:
+                    score(i)
+    order = sorted(scored)
+    scores = np.stack([scored[i] for i in order])
+    best = float(candidates[order[int(np.argmax(scores.mean(axis=1)))]])
+    return Suggestion(family, knob, candidates, candidates[order], scores, best, time.perf_counter() - start)
 
 
-__all__ = ["DEFAULT_STEPS", "GRID_FACTORS", "Suggestion", "check_signal", "default_values", "knob_of", "suggest", "windows_of"]
+__all__ = ["DEFAULT_SIZE", "DEFAULT_STEPS", "DEFAULT_WINDOW", "GRID_FACTORS", "Suggestion", "as_signal",
+           "at_resolution", "check_signal", "coarse_indices", "default_values", "knob_of", "resolution_scale", "suggest", "unit_grid",
+           "windows_of"]  # fmt: skip

@@ -1,12 +1,13 @@
 """`inrdict suggest SIGNAL --family NAME`: the frequency knob predicted to fit a signal best, before any training
 (beyond the paper; `inrdict.analysis.suggest`).
 
-For each value on the knob grid (the family's recommended value times 2^(−2 … 2), or `values`), the NTK at
-initialisation on `windows` windows of window² pixels at the fitting resolution size² predicts, by linearised
-gradient descent (`steps` steps at η = n_train / 2λ_max), the PSNR on held-out pixels (a seeded 50 % split); the
-suggestion is the value of the highest mean prediction. `inrdict figure regret` measures how good that choice is.
+For values of the knob (the family's recommended value times 2^(−4 … 2), searched coarse to fine; or all of
+`values`), the NTK at initialisation on `windows` windows (window² pixels of an image at the fitting resolution
+size², or `window` samples of a 1-D signal resampled to `size`) predicts, by linearised gradient descent (`steps`
+steps at η = n_train / 2λ_max), the PSNR on held-out samples (a seeded 50 % split); the suggestion is the value of
+the highest mean prediction. `inrdict figure regret` measures how good that choice is.
 
-Writes `overview.png/pdf` (the predicted curve over the knob grid, the signal, the windows) and `results.json`.
+Writes `overview.png/pdf` (the predicted curve over the knob values, the signal, the windows) and `results.json`.
 """
 
 from __future__ import annotations
@@ -34,11 +35,11 @@ Family = Literal["ffn", "siren", "gauss", "wire", "wire_real", "finer", "sinc", 
 class Config:
     """`suggest` settings."""
 
-    signal: str = "astronaut"  # a bundled image name, an image file, or a .npy array (h, w)
+    signal: str = "astronaut"  # a bundled image name, an image file, a .wav, or a .npy array (n,), (h, w)
     family: Family = "siren"
-    values: tuple[float, ...] | None = None  # knob values to score (default: the family's grid)
-    size: int = 64  # the resolution the signal will be fitted at (size × size)
-    window: int = 32
+    values: tuple[float, ...] | None = None  # knob values, all scored (default: the family's grid, coarse to fine)
+    size: int | None = None  # the resolution it will be fitted at per axis (None: 64 for images, ≤ 1024 for 1-D)
+    window: int | None = None  # samples per axis of a window (None: 32 for images, 256 for 1-D)
     windows: int = 4
     steps: int = knob_suggest.DEFAULT_STEPS
     hidden: tuple[int, ...] | None = None  # None: the family's widths matched to the paper's SIREN
@@ -47,13 +48,13 @@ class Config:
     def __post_init__(self):
         validate_config(self)
         knob_suggest.knob_of(self.family)  # a family without a knob is refused here, in one line
-        if self.window > self.size:
+        if self.window and self.size and self.window > self.size:
             raise InrdictError(f"window ({self.window}) exceeds size ({self.size})")
 
 
 DEFAULT = Config()
-"""64² fit, four 32² windows, the family's matched widths: ~20 s on 2 cores for nine knob values (compilation
-included)."""
+"""An image at 64² (four 32² windows) or a 1-D signal at ≤ 1024 samples (four windows of 256), the family's matched
+widths: ~20 s on 2 cores for the nine values of the coarse-to-fine search (compilation included)."""
 PRESETS = {"paper": DEFAULT, "default": DEFAULT}
 
 
@@ -63,30 +64,35 @@ def out_name(config: Config) -> str:
 
 
 def compute(config: Config, *, progress: bool = True) -> tuple[dict, dict[str, np.ndarray]]:
-    name, image = data.load_signal(config.signal)
+    name, signal = data.load_signal(config.signal)
+    signal = knob_suggest.as_signal(signal)
+    dim = signal.ndim
+    size = config.size or (min(knob_suggest.DEFAULT_SIZE[1], signal.size) if dim == 1 else knob_suggest.DEFAULT_SIZE[2])
+    window = config.window or min(knob_suggest.DEFAULT_WINDOW[dim], size)
     if progress:
-        print(f"  scoring {config.family}'s {knob_suggest.knob_of(config.family)} on {name} ({image.shape[0]}x"
-              f"{image.shape[1]}, fitted at {config.size}²)", flush=True)  # fmt: skip
-    found = knob_suggest.suggest(config.family, image, values=config.values, size=config.size, window=config.window,
+        shape = "x".join(map(str, signal.shape))
+        print(f"  scoring {config.family}'s {knob_suggest.knob_of(config.family)} on {name} ({shape}, fitted at "
+              f"{size}{'²' if dim == 2 else ' samples'})", flush=True)  # fmt: skip
+    found = knob_suggest.suggest(config.family, signal, values=config.values, size=size, window=window,
                                  windows=config.windows, steps=config.steps, hidden=config.hidden, seed=config.seed)  # fmt: skip
-    corners = knob_suggest.windows_of(config.size, config.window, config.windows, config.seed)
+    corners = knob_suggest.windows_of(size, window, config.windows, config.seed, dim)
     numbers = {
-        "signal": name, "shape": list(image.shape), "family": found.family, "knob": found.knob,
+        "signal": name, "shape": list(signal.shape), "dimensions": dim, "size": size, "window": window,
+        "family": found.family, "knob": found.knob, "candidates": found.candidates.tolist(),
         "values": found.values.tolist(), "predicted_held_out_psnr_db": found.mean_scores.tolist(),
         "predicted_per_window_db": found.scores.tolist(), "suggestion": found.value, "windows": [list(c) for c in corners],
         "seconds": found.seconds,
-        "predictor": f"linearised GD, {config.steps} steps at η = n_train/(2 λ_max), held-out half of each "
-                     f"{config.window}² window at {config.size}²",
+        "predictor": f"linearised GD, {config.steps} steps at η = n_train/(2 λ_max), held-out half of each window of "
+                     f"{window}{'²' if dim == 2 else ''} samples at {size}{'²' if dim == 2 else ''}",
     }  # fmt: skip
-    return numbers, {"image": data.resize(image, config.size) if image.shape != (config.size,) * 2 else image,
-                     "scores": found.scores}  # fmt: skip
+    return numbers, {"signal": knob_suggest.at_resolution(signal, size), "scores": found.scores}
 
 
 def claims(numbers: dict, config: Config) -> dict[str, bool]:
-    """The suggestion lies inside the knob grid, not on its edge (on an edge the best value may lie beyond it:
+    """The suggestion lies inside the candidates, not on their edge (on an edge the best value may lie beyond them:
     widen `values`)."""
-    values = numbers["values"]
-    return {"suggestion_inside_the_knob_grid": bool(values[0] < numbers["suggestion"] < values[-1])}
+    candidates = numbers["candidates"]
+    return {"suggestion_inside_the_knob_grid": bool(candidates[0] < numbers["suggestion"] < candidates[-1])}
 
 
 def summary(numbers: dict) -> list[tuple[str, str]]:
@@ -108,12 +114,19 @@ def plot(results: dict, arrays: dict, out_dir: Path) -> None:
     left.xaxis.set_minor_formatter(plt.NullFormatter())  # log axis: label the grid values only
     left.set_xticks(values, [f"{v:g}" for v in values], fontsize=7)
     left.set(xlabel=f"{numbers['family']} {numbers['knob']}", ylabel="predicted held-out PSNR (dB)",
-             title="NTK-predicted fit over the knob grid")  # fmt: skip
+             title="NTK-predicted fit over the knob values scored")  # fmt: skip
     left.legend(fontsize=8)
-    right.imshow(arrays["image"], cmap="gray", vmin=0, vmax=1)
-    size = results["config"]["window"]
-    for row, col in numbers["windows"]:
-        right.add_patch(plt.Rectangle((col - 0.5, row - 0.5), size, size, fill=False, edgecolor="yellow", linewidth=1))
-    right.set_title(f"{numbers['signal']} at {arrays['image'].shape[0]}², windows scored", fontsize=9)
-    right.axis("off")
+    signal, size = arrays["signal"], results["numbers"]["window"]
+    if signal.ndim == 1:
+        right.plot(np.arange(signal.size), signal, color="k", linewidth=0.6)
+        for (start,) in numbers["windows"]:
+            right.axvspan(start, start + size, color="gold", alpha=0.25)
+        right.set(xlabel="sample", title=f"{numbers['signal']} at {signal.size} samples, windows scored")
+    else:
+        right.imshow(signal, cmap="gray", vmin=0, vmax=1)
+        for row, col in numbers["windows"]:
+            right.add_patch(plt.Rectangle((col - 0.5, row - 0.5), size, size, fill=False, edgecolor="yellow",
+                                          linewidth=1))  # fmt: skip
+        right.set_title(f"{numbers['signal']} at {signal.shape[0]}², windows scored", fontsize=9)
+        right.axis("off")
     save(fig, out_dir, "overview")

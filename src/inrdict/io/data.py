@@ -107,14 +107,16 @@ def bundled_image(name: str) -> Float[np.ndarray, "h w"]:
     return to_grayscale(_to_unit_range(np.asarray(getattr(skimage.data, name)())))
 
 
-def load_signal(spec: str) -> tuple[str, Float[np.ndarray, "h w"]]:
-    """(name, grayscale image float64) from a bundled image name, an image file, or a `.npy` array of shape (h, w)
-    (or (h, w, 3)); values as stored for `.npy`."""
+def load_signal(spec: str) -> tuple[str, Float[np.ndarray, "*shape"]]:
+    """(name, float64 signal) from a bundled image name, an image file (grayscale (h, w)), a `.npy` array of shape
+    (n,) (a 1-D signal on a grid of n points), (h, w) or (h, w, 3) (values as stored), or a `.wav` (`load_wav`)."""
     if spec in BUNDLED_IMAGES:
         return spec, bundled_image(spec)
     path = Path(spec).expanduser()
     if not path.is_file():
         raise InrdictError(f"signal {spec!r} is neither a bundled image ({', '.join(BUNDLED_IMAGES[:5])}, …) nor a file")
+    if path.suffix.lower() == ".wav":
+        return path.stem, load_wav(path)
     if path.suffix.lower() == ".npy":
         try:
             array = np.load(path, allow_pickle=False)
@@ -122,11 +124,35 @@ def load_signal(spec: str) -> tuple[str, Float[np.ndarray, "h w"]]:
             raise InrdictError(f"cannot read {path} as a NumPy array: {error}") from None
         if array.ndim == 3 and array.shape[-1] in (3, 4):
             array = to_grayscale(np.asarray(array, np.float64)[..., :3])
-        if array.ndim != 2 or not np.issubdtype(array.dtype, np.number):
-            raise InrdictError(f"{path} holds an array of shape {array.shape} and type {array.dtype}: suggest takes "
-                               "an image (h, w) or (h, w, 3)")  # fmt: skip
+        if array.ndim not in (1, 2) or not np.issubdtype(array.dtype, np.number) or np.iscomplexobj(array):
+            raise InrdictError(f"{path} holds an array of shape {array.shape} and type {array.dtype}: expected a "
+                               "real 1-D signal (n,) or an image (h, w) or (h, w, 3)")  # fmt: skip
         return path.stem, np.asarray(array, np.float64)
     return path.stem, to_grayscale(np.asarray(load_image(path), np.float64))
+
+
+def load_wav(path: str | os.PathLike) -> Float[np.ndarray, " n"]:
+    """A `.wav` file as a 1-D float64 signal in [0, 1]: channels averaged, integer PCM scaled by its full range to
+    [-1, 1] (float PCM taken as it is), then mapped by (x + 1) / 2 onto the unit range images use."""
+    import warnings
+
+    import scipy.io.wavfile
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", scipy.io.wavfile.WavFileWarning)  # unknown chunks (metadata) are skipped
+            _, samples = scipy.io.wavfile.read(path)
+    except (OSError, ValueError) as error:
+        raise InrdictError(f"cannot read {path} as a WAV file: {error}") from None
+    samples = np.asarray(samples)
+    if samples.dtype == np.uint8:  # 8-bit PCM is unsigned, centred on 128
+        x = (samples.astype(np.float64) - 128.0) / 128.0
+    elif samples.dtype.kind == "i":
+        x = samples.astype(np.float64) / -float(np.iinfo(samples.dtype).min)
+    else:
+        x = np.clip(samples.astype(np.float64), -1.0, 1.0)
+    x = x.mean(axis=1) if x.ndim == 2 else x
+    return (x + 1.0) / 2.0
 
 
 def to_grayscale(image: Float[np.ndarray, "h w *c"]) -> Float[np.ndarray, "h w"]:
