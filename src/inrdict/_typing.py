@@ -1,14 +1,12 @@
 """Array type aliases for jaxtyping annotations (public functions accept JAX and NumPy arrays alike) and the one
 shape check of point sets they share."""
 
-from typing import Union
-
 import jax
 import numpy as np
 
 from inrdict.errors import InrdictError
 
-AnyArray = Union[jax.Array, np.ndarray]
+AnyArray = jax.Array | np.ndarray
 """A JAX or NumPy array: use as `Float[AnyArray, "n d"]`."""
 
 

@@ -58,7 +58,7 @@ def _preset_names() -> list[str]:
     from inrdict.experiments import REGISTRY
 
     names = {name for module in REGISTRY.values() for name in module.PRESETS}
-    return ["default", "paper"] + sorted(names - {"default", "paper"})
+    return ["default", "paper", *sorted(names - {"default", "paper"})]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -141,7 +141,9 @@ def build_parser() -> argparse.ArgumentParser:
         "(called with key=), torch:package.module:factory returning a torch.nn.Module (the inrdict[torch] extra), "
         "or a reference implementation's PyTorch state dict (.pt/.pth) with --family.",
     )  # fmt: skip
-    analyse.add_argument("--data-dir", default=None, metavar="DIR", help="a folder of images instead of the embedded faces")
+    analyse.add_argument(
+        "--data-dir", default=None, metavar="DIR", help="a folder of images instead of the embedded faces"
+    )
     analyse.add_argument("--family", default=None, choices=["siren", "finer", "gauss", "wire", "mfn"],
                          help="MODEL is a reference PyTorch state dict (.pt/.pth) of this family")  # fmt: skip
     settable(analyse)
@@ -301,7 +303,9 @@ def import_weights(args: argparse.Namespace) -> None:
         from inrdict.io.reference_weights import import_torch_weights
 
         if args.family is None:
-            raise InrdictError(f"{args.source} is a PyTorch file: name its family with --family (siren, finer, gauss, wire, mfn)")
+            raise InrdictError(
+                f"{args.source} is a PyTorch file: name its family with --family (siren, finer, gauss, wire, mfn)"
+            )
         knobs = {}
         for key, value in _parse_set(args.set).items():
             try:
@@ -312,7 +316,9 @@ def import_weights(args: argparse.Namespace) -> None:
         inner = model.model
         save_model(args.destination, model, metadata={"imported_from": args.source.name, "family": args.family,
                                                       "coordinate_domain": [model.low, model.high]})  # fmt: skip
-        settings = {k: v for k, v in inner.hyperparameters().items() if k not in ("in_features", "hidden", "out_features")}
+        settings = {
+            k: v for k, v in inner.hyperparameters().items() if k not in ("in_features", "hidden", "out_features")
+        }
         print(f"wrote {args.destination}: {type(inner).__name__} {inner.in_features} → {list(inner.hidden)} → "
               f"{inner.out_features}, {count_parameters(inner):,} parameters, on [{model.low:g}, {model.high:g}], "
               f"{settings}")  # fmt: skip
@@ -334,7 +340,9 @@ def main(argv: list[str] | None = None) -> int:
             name = args.number if args.command == "figure" else "meta"
             module = get(name)
             values = _flag_values(args, module, name)
-            config = resolve_config(module, name, args.preset, seed=args.seed, values=values, overrides=_parse_set(args.set))
+            config = resolve_config(
+                module, name, args.preset, seed=args.seed, values=values, overrides=_parse_set(args.set)
+            )
             out = args.out if args.out is not None else Path("figures") / module.NAME
             run_one(name, module, config, out, progress=progress, preset=args.preset)
         elif args.command == "analyse":

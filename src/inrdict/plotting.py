@@ -12,14 +12,23 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
 
-from inrdict._io import os_error_in  # noqa: E402
-from inrdict.errors import InrdictError  # noqa: E402
+from inrdict._io import os_error_in
+from inrdict.errors import InrdictError
 
-__all__ = ["plt", "save", "image_panel", "tone_panel", "eigenvector_grid", "energy_curves", "row_style",
-           "learnability_bars", "psnr_curves"]
+__all__ = [
+    "eigenvector_grid",
+    "energy_curves",
+    "image_panel",
+    "learnability_bars",
+    "plt",
+    "psnr_curves",
+    "row_style",
+    "save",
+    "tone_panel",
+]
 
 PNG_DPI = 150
 
@@ -127,7 +136,10 @@ def learnability_bars(numbers: dict, title: str):
     labels = [label for label, _ in models]
     colors = ["darkred" if label.startswith("Meta") else "steelblue" for label in labels]
     fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
-    for ax, key, ylabel in ((axes[0], "energy_at_0.1", "E(0.1)"), (axes[1], "psnr_at_k", f"PSNR@{numbers['psnr_iteration']} (dB, held-out pixels)")):
+    for ax, key, ylabel in (
+        (axes[0], "energy_at_0.1", "E(0.1)"),
+        (axes[1], "psnr_at_k", f"PSNR@{numbers['psnr_iteration']} (dB, held-out pixels)"),
+    ):
         values = [m[key] for _, m in models]
         spread = [m.get(f"{key}_seed_std", 0.0) for _, m in models]
         ax.bar(range(len(labels)), values, yerr=spread, color=colors)

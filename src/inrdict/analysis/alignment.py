@@ -19,7 +19,7 @@ from inrdict._typing import AnyArray
 from inrdict.errors import InrdictError
 
 
-def center_signals(images: Float[AnyArray, "m *pixels"]) -> Float[np.ndarray, "m n"]:
+def center_signals(images: Float[AnyArray, " m *pixels"]) -> Float[np.ndarray, "m n"]:
     """(m, h, w) or (m, n) images to mean-subtracted rows (m, n), float64."""
     signals = np.asarray(images, np.float64).reshape(images.shape[0], -1)
     return signals - signals.mean(axis=1, keepdims=True)
@@ -30,7 +30,9 @@ def energy_shares(eigvecs: Float[AnyArray, "n k"], signals: Float[AnyArray, "m n
     signals = np.asarray(signals, np.float64)
     energy = np.sum(signals**2, axis=1, keepdims=True)  # (m, 1)
     if np.any(energy == 0):
-        raise InrdictError(f"signal {int(np.argmin(energy))} is constant (zero energy once its mean is removed): drop it")
+        raise InrdictError(
+            f"signal {int(np.argmin(energy))} is constant (zero energy once its mean is removed): drop it"
+        )
     coefficients = signals @ np.asarray(eigvecs, np.float64)  # (m, k)
     return coefficients**2 / energy
 

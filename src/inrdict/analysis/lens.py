@@ -290,11 +290,11 @@ class Energy:
     def area(self, decades: int = 4) -> np.ndarray:
         """(m,) the area under each signal's E(t) per decade of t = λ/λ₀ over [10^-decades, 1]:
         ∫ E d log10 t / decades, in [0, 1] (trapezoids on the thresholds; NaN where E is not exact there)."""
-        inside = self.thresholds >= 10.0 ** -decades * (1 - 1e-9)
+        inside = self.thresholds >= 10.0**-decades * (1 - 1e-9)
         return np.trapezoid(self.per_signal()[:, inside], -np.log10(self.thresholds[inside]), axis=1) / decades
 
 
-def energy_concentration(spectrum: Spectrum, signals: Float[AnyArray, "m *pixels"],
+def energy_concentration(spectrum: Spectrum, signals: Float[AnyArray, " m *pixels"],
                          thresholds: Float[AnyArray, " t"] = THRESHOLDS) -> Energy:  # fmt: skip
     """E(t) of `signals` (m images on the spectrum's grid, or rows (m, N)) on `spectrum`'s eigenvectors, after
     subtracting each signal's mean.
@@ -363,10 +363,10 @@ class Report:
         m, fit = self.numbers["model"], self.numbers["fit"]
         lines = [
             ("model", f"{m['label']}: {m['class']}, {m['parameters']:,} parameters"),
-            ("NTK", f"{s['eigenpairs']} eigenpairs ({s['route']}, {s['precision']}), {s['eigenvalues_within_10pct']} "
-                    f"within 10 % of λ0; top-{e['count']} dominant freq {e['mean_dominant_frequency']:.2f} cyc/unit"),
-            ("faces", f"E(0.1) = {format_number(f['energy_at_0.1'], '.3f')}   PSNR@{f['psnr_iteration']} = "
-                      f"{f['psnr_at_k']:.2f} dB ({f['n_test_images']} {_signal_words(f['dataset'])})"),
+            ("NTK", (f"{s['eigenpairs']} eigenpairs ({s['route']}, {s['precision']}), {s['eigenvalues_within_10pct']} "
+                    f"within 10 % of λ0; top-{e['count']} dominant freq {e['mean_dominant_frequency']:.2f} cyc/unit")),
+            ("faces", (f"E(0.1) = {format_number(f['energy_at_0.1'], '.3f')}   PSNR@{f['psnr_iteration']} = "
+                      f"{f['psnr_at_k']:.2f} dB ({f['n_test_images']} {_signal_words(f['dataset'])})")),
             ("aliasing", alias),
         ]  # fmt: skip
         if "skipped" not in fit:
@@ -430,7 +430,7 @@ def _report_numbers(model, label: str, spectrum: Spectrum, row: dict, precision:
 def analyse(
     model: eqx.Module | object,  # an inrdict model, or a torch.nn.Module (`inrdict.pytorch`)
     *,
-    signals: Float[AnyArray, "m *pixels"] | None = None,
+    signals: Float[AnyArray, " m *pixels"] | None = None,
     grid: int = 64,
     precision: Literal["float32", "float64"] = "float32",
     route: SpectrumRoute = "auto",

@@ -55,7 +55,9 @@ DEFAULT_WINDOW = {1: 256, 2: 32}
 def knob_of(family: str) -> str:
     """The family's frequency knob, or a one-line error for a family without one."""
     if family not in FREQUENCY_KNOB:
-        raise InrdictError(f"unknown family {family!r}: choose one of {', '.join(k for k, v in FREQUENCY_KNOB.items() if v)}")
+        raise InrdictError(
+            f"unknown family {family!r}: choose one of {', '.join(k for k, v in FREQUENCY_KNOB.items() if v)}"
+        )
     knob = FREQUENCY_KNOB[family]
     if knob is None:
         with_knob = ", ".join(k for k, v in FREQUENCY_KNOB.items() if v)
@@ -186,7 +188,11 @@ def suggest(family: str, signal, *, values=None, size: int | None = None, window
         raise InrdictError(f"steps ({steps}) and windows ({windows}) must be positive and window ({window}) at least 4")
     array = at_resolution(check_signal(signal, size, window), size)
     exhaustive = values is not None
-    candidates = default_values(family, resolution_scale(dim, size)) if values is None else np.sort(np.asarray(values, np.float64))
+    candidates = (
+        default_values(family, resolution_scale(dim, size))
+        if values is None
+        else np.sort(np.asarray(values, np.float64))
+    )
     if candidates.ndim != 1 or candidates.size < 1 or np.any(~np.isfinite(candidates)) or np.any(candidates <= 0):
         raise InrdictError(f"knob values must be positive numbers, got {values}")
     points = unit_grid(size, dim)

@@ -124,9 +124,9 @@ def reproduce_order() -> list[str]:
         if name in order:
             return
         if name in path:
-            raise RuntimeError(f"experiments require each other in a cycle: {' → '.join(path + (name,))}")
+            raise RuntimeError(f"experiments require each other in a cycle: {' → '.join((*path, name))}")
         for required in getattr(REGISTRY[name], "REQUIRES", ()):
-            visit(required, path + (name,))
+            visit(required, (*path, name))
         order.append(name)
 
     for name in REGISTRY:
@@ -139,7 +139,9 @@ def check_contract(module: types.ModuleType) -> None:
     """Raise `AssertionError` naming what `module` lacks of the experiment contract."""
     missing = [attr for attr in REQUIRED if not hasattr(module, attr)]
     assert not missing, f"{module.__name__} lacks {missing}"
-    assert dataclasses.is_dataclass(module.Config) and module.Config.__dataclass_params__.frozen, "Config must be frozen"
+    assert dataclasses.is_dataclass(module.Config) and module.Config.__dataclass_params__.frozen, (
+        "Config must be frozen"
+    )
     assert {"paper", "default"} <= set(module.PRESETS), "PRESETS needs 'paper' and 'default'"
     assert all(isinstance(config, module.Config) for config in module.PRESETS.values())
     assert "progress" in inspect.signature(module.compute).parameters
@@ -150,5 +152,7 @@ def check_contract(module: types.ModuleType) -> None:
     from inrdict.experiments._findings import CATEGORIES
 
     for claim, (category, evidence) in getattr(module, "VERDICTS", {}).items():
-        assert category in CATEGORIES, f"{module.__name__}: verdict of {claim!r} is {category!r}, not one of {list(CATEGORIES)}"
+        assert category in CATEGORIES, (
+            f"{module.__name__}: verdict of {claim!r} is {category!r}, not one of {list(CATEGORIES)}"
+        )
         assert isinstance(evidence, str) and evidence, f"{module.__name__}: the verdict of {claim!r} needs its evidence"

@@ -70,4 +70,6 @@ def training_record(location: Path) -> dict:
     try:
         return json.loads((location / COMPLETE_MARK).read_text())
     except (OSError, ValueError) as error:
-        raise InrdictError(f"the artefact in {location} is damaged ({error}): delete that folder to learn it again") from None
+        raise InrdictError(
+            f"the artefact in {location} is damaged ({error}): delete that folder to learn it again"
+        ) from None

@@ -26,7 +26,9 @@ CATEGORIES = {
 def _runs(folders: list[Path]) -> list[dict]:
     runs = []
     for folder in folders:
-        paths = [folder / "results.json"] if (folder / "results.json").is_file() else sorted(folder.glob("*/results.json"))
+        paths = (
+            [folder / "results.json"] if (folder / "results.json").is_file() else sorted(folder.glob("*/results.json"))
+        )
         for path in paths:
             try:
                 results = json.loads(path.read_text())
@@ -60,7 +62,9 @@ def findings_markdown(folders: list[str | Path]) -> str:
             continue
         default = next((r for r in mine if r["preset"] == "default"), None)  # the first folder's, e.g. reproduce's
         others = [r for r in mine if r is not default]
-        claims = list(dict.fromkeys([*(default["claims"] if default else []), *(c for r in others for c in r["claims"])]))
+        claims = list(
+            dict.fromkeys([*(default["claims"] if default else []), *(c for r in others for c in r["claims"])])
+        )
         verdicts = getattr(module, "VERDICTS", {})
         body += ["", f"## {module.NAME} — `inrdict figure {name}`", "", module.TITLE, "",
                  "| claim | default | other runs (folder, preset) | verdict | evidence |", "|---|---|---|---|---|"]  # fmt: skip
@@ -73,7 +77,7 @@ def findings_markdown(folders: list[str | Path]) -> str:
                                   for r in others if claim in r["claims"])  # fmt: skip
             category, evidence = verdicts.get(claim, ("reproduced" if on_default else "open", ""))
             body.append(f"| `{claim}` | {_cell(on_default)} | {elsewhere or '—'} | {category} | {evidence} |")
-    lines += ["", f"On the default preset {totals['holds']} claims hold and {totals['fails']} fail ({totals['sweep_fails']} "
+    lines += ["", (f"On the default preset {totals['holds']} claims hold and {totals['fails']} fail ({totals['sweep_fails']} "
                   "of those in experiments outside `reproduce`: the tool and the sweeps, whose claims test questions "
-                  "beyond the paper).", *body, ""]  # fmt: skip
+                  "beyond the paper)."), *body, ""]  # fmt: skip
     return "\n".join(lines)

@@ -36,7 +36,7 @@ def _runs(root: Path) -> list[tuple[Path, dict]]:
 def _picture(folder: Path, experiment: str | None) -> str | None:
     from inrdict.experiments import REGISTRY, overview_stem
 
-    stems = [overview_stem(m) for m in REGISTRY.values() if m.NAME == experiment] + ["overview"]
+    stems = [overview_stem(m) for m in REGISTRY.values() if experiment == m.NAME] + ["overview"]
     for stem in stems:
         if (folder / f"{stem}.png").is_file():
             return f"{folder.name}/{stem}.png"
@@ -66,8 +66,10 @@ def _section(folder: Path, results: dict) -> str:
     from inrdict.experiments import REGISTRY
 
     experiment = results.get("experiment")
-    module = next((m for m in REGISTRY.values() if m.NAME == experiment), None)
-    parts = [f"<section id='{html.escape(folder.name)}'><h2>{html.escape(results.get('title') or str(experiment))}</h2>"]
+    module = next((m for m in REGISTRY.values() if experiment == m.NAME), None)
+    parts = [
+        f"<section id='{html.escape(folder.name)}'><h2>{html.escape(results.get('title') or str(experiment))}</h2>"
+    ]
     parts.append(
         f"<p class=meta>{html.escape(folder.name)} · preset {html.escape(str(results.get('preset')))} · seed "
         f"{html.escape(str(results.get('seed')))} · {results.get('precision', '')} · {results.get('wall_seconds', 0):.1f} s · "
@@ -75,7 +77,9 @@ def _section(folder: Path, results: dict) -> str:
     )  # fmt: skip
     picture = _picture(folder, experiment)
     if picture:
-        parts.append(f"<a href='{html.escape(picture)}'><img src='{html.escape(picture)}' alt='{html.escape(folder.name)}'></a>")
+        parts.append(
+            f"<a href='{html.escape(picture)}'><img src='{html.escape(picture)}' alt='{html.escape(folder.name)}'></a>"
+        )
     parts.append(_checks("Claims", results.get("claims", {})))
     parts.append(_checks("Sanity checks (true by construction)", results.get("sanity", {})))
     versus = results.get("versus_paper", [])
@@ -85,14 +89,18 @@ def _section(folder: Path, results: dict) -> str:
             f"<td>{html.escape(r.get('unit', ''))}</td></tr>"
             for r in versus
         )
-        parts.append(f"<h3>Ours beside the paper's</h3><table><tr><th>quantity</th><th>ours</th><th>paper</th><th></th></tr>{rows}</table>")
+        parts.append(
+            f"<h3>Ours beside the paper's</h3><table><tr><th>quantity</th><th>ours</th><th>paper</th><th></th></tr>{rows}</table>"
+        )
     if module is not None:
         try:
             lines = module.summary(results["numbers"])
         except (KeyError, TypeError, ValueError, IndexError):
             lines = []
         if lines:
-            rows = "".join(f"<tr><td>{html.escape(label)}</td><td>{html.escape(text)}</td></tr>" for label, text in lines)
+            rows = "".join(
+                f"<tr><td>{html.escape(label)}</td><td>{html.escape(text)}</td></tr>" for label, text in lines
+            )
             parts.append(f"<h3>Numbers</h3><table>{rows}</table>")
     parts.append(f"<p class=meta><a href='{html.escape(folder.name)}/results.json'>results.json</a> · "
                  f"<a href='{html.escape(folder.name)}/arrays.npz'>arrays.npz</a></p></section>")  # fmt: skip
@@ -108,8 +116,11 @@ def _claims_at_a_glance(runs: list[tuple[Path, dict]]) -> str:
         rows.append(f"<tr><td><a href='#{html.escape(folder.name)}'>{html.escape(folder.name)}</a></td>"
                     f"<td class={'fails' if failing else 'holds'}>{len(claims) - len(failing)} / {len(claims)}</td>"
                     f"<td>{html.escape(', '.join(failing))}</td></tr>")  # fmt: skip
-    return ("<h2>Claims at a glance</h2><table><tr><th>experiment</th><th>hold</th><th>failing claims</th></tr>"
-            + "".join(rows) + "</table>")
+    return (
+        "<h2>Claims at a glance</h2><table><tr><th>experiment</th><th>hold</th><th>failing claims</th></tr>"
+        + "".join(rows)
+        + "</table>"
+    )
 
 
 def write_index(root: str | Path) -> Path:

@@ -117,7 +117,9 @@ def validate_config(config) -> None:
         choices = _literal_choices(hints[field.name])
         if choices is not None:
             if value not in choices and not (value is None and type(None) in typing.get_args(hints[field.name])):
-                raise InrdictError(f"config field {field.name} must be one of {', '.join(map(str, choices))}, got {value!r}")
+                raise InrdictError(
+                    f"config field {field.name} must be one of {', '.join(map(str, choices))}, got {value!r}"
+                )
             continue
         if field.name == "seed" or field.name.endswith("_seed"):
             if not (isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 2**31):
@@ -125,12 +127,11 @@ def validate_config(config) -> None:
             continue
         if isinstance(value, bool):
             continue
-        if isinstance(value, (int, float)):
-            if not math.isfinite(value) or value <= 0:
-                raise InrdictError(f"config field {field.name} must be a positive number, got {value}")
-        if isinstance(value, tuple) and value and all(isinstance(v, (int, float)) for v in value):
-            if any(not math.isfinite(v) or v <= 0 for v in value):
-                raise InrdictError(f"config field {field.name} must hold positive numbers, got {value}")
+        if isinstance(value, (int, float)) and (not math.isfinite(value) or value <= 0):
+            raise InrdictError(f"config field {field.name} must be a positive number, got {value}")
+        numbers = isinstance(value, tuple) and value and all(isinstance(v, (int, float)) for v in value)
+        if numbers and any(not math.isfinite(v) or v <= 0 for v in value):
+            raise InrdictError(f"config field {field.name} must hold positive numbers, got {value}")
 
 
 def apply_overrides(config, overrides: dict[str, str]):
@@ -186,7 +187,9 @@ def claim_slug(label: str, *, short_meta: bool = False) -> str:
     return label.lower().replace(" ", "_").replace("(", "").replace(")", "")
 
 
-def run_experiment(module, config, out_dir: str | os.PathLike, *, progress: bool = True, preset: str | None = None) -> dict:
+def run_experiment(
+    module, config, out_dir: str | os.PathLike, *, progress: bool = True, preset: str | None = None
+) -> dict:
     """Compute one experiment and write its run folder atomically; returns the results as written.
 
     results.json holds: `experiment`, `title`, `preset`, `numbers` (every number behind the plots), `claims`

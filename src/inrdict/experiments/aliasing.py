@@ -141,7 +141,8 @@ def compute(config: Config, *, progress: bool = True) -> tuple[dict, dict[str, n
     sigmas = jnp.asarray([config.ffn_sigmas[i] for i, _ in grid], jnp.float32)
     frequency_keys = jnp.stack([seed_keys[s][1] for _, s in grid])
     models = eqx.filter_vmap(lambda sigma, fkey, ikey: _tones.ffn(config, sigma, fkey, ikey))(
-        sigmas, frequency_keys, init_keys[jnp.asarray([s for _, s in grid])])
+        sigmas, frequency_keys, init_keys[jnp.asarray([s for _, s in grid])]
+    )
     predictions = _train(models, [tones[s] for _, s in grid], config, "FFN")
     for index in range(len(config.ffn_sigmas)):
         rows = [row for row, (i, _) in enumerate(grid) if i == index]
@@ -228,17 +229,28 @@ def plot(results: dict, arrays: dict, out_dir: Path) -> None:
             ax.semilogx(knobs, levels[:, seed], "o", color="grey", alpha=0.5, label="seeds" if seed == 0 else None)
         ax.semilogx(knobs, levels.mean(axis=1), "-", color="darkred", linewidth=2, label="mean over seeds")
         if not fitted.all():
-            ax.semilogx(knobs[~fitted], levels.mean(axis=1)[~fitted], "o", markerfacecolor="none", markersize=10,
-                        color="darkred", label=f"does not fit the samples (train PSNR < {results['config']['fit_psnr_db']:g} dB)")
+            ax.semilogx(
+                knobs[~fitted],
+                levels.mean(axis=1)[~fitted],
+                "o",
+                markerfacecolor="none",
+                markersize=10,
+                color="darkred",
+                label=f"does not fit the samples (train PSNR < {results['config']['fit_psnr_db']:g} dB)",
+            )
         ax.axhline(threshold, color="black", linestyle=":", label=f"{threshold:g} dB below the peak")
         if n["crossover"] is not None:
-            ax.axvline(n["crossover"], color="steelblue", linestyle="--", label=f"crossover {n['knob']} ≈ {n['crossover']:.3g}")
+            ax.axvline(
+                n["crossover"], color="steelblue", linestyle="--", label=f"crossover {n['knob']} ≈ {n['crossover']:.3g}"
+            )
         ax.set_xlabel(f"{'SIREN' if family == 'siren' else 'FFN'} {n['knob']}")
         ax.set_ylabel(f"{numbers['alias_hz']:g} Hz alias below the {results['config']['freq_hz']:g} Hz peak (dB)")
         ax.legend(fontsize=8)
     config = results["config"]
     n_train = -(-config["n_samples"] // config["train_stride"])
-    fig.suptitle(f"Where aliasing sets in: a {config['freq_hz']:g} Hz tone trained on {n_train} of {config['n_samples']} "
-                 f"samples (stride {config['train_stride']}), evaluated on all (lower = more aliasing)")
+    fig.suptitle(
+        f"Where aliasing sets in: a {config['freq_hz']:g} Hz tone trained on {n_train} of {config['n_samples']} "
+        f"samples (stride {config['train_stride']}), evaluated on all (lower = more aliasing)"
+    )
     fig.tight_layout()
     save(fig, out_dir, "overview")

@@ -49,7 +49,9 @@ class Config:
     """`analyse` settings. Knob fields left None keep the model's recommended settings (`families.model_knobs`)."""
 
     model: str = "siren"  # model name, package.module:factory, torch:package.module:factory, or checkpoint path
-    family: Literal["siren", "finer", "gauss", "wire", "mfn"] | None = None  # the family of a PyTorch state dict (.pt/.pth)
+    family: Literal["siren", "finer", "gauss", "wire", "mfn"] | None = (
+        None  # the family of a PyTorch state dict (.pt/.pth)
+    )
     # knobs (model names only; see `inrdict.models.KNOB_FIELDS` for which model takes which)
     omega0: float | None = None  # SIREN / FINER first ω0, WIRE ω0, sinc ω
     hidden_omega0: float | None = None
@@ -126,7 +128,9 @@ def compute(config: Config, *, progress: bool = True) -> tuple[dict, dict[str, n
     model, label = resolved.model, resolved.label
     one_d = None
     if resolved.one_d is not None:
-        one_d = resolved.one_d(model_key(resolved.family, config.seed) if resolved.family else init_key(config.seed, "factory"))
+        one_d = resolved.one_d(
+            model_key(resolved.family, config.seed) if resolved.family else init_key(config.seed, "factory")
+        )
     build_seconds = time.perf_counter() - start
     if progress:
         n_parameters = model.n_parameters if resolved.kind == "torch" else count_parameters(model)
@@ -163,7 +167,9 @@ def claims(numbers: dict, config: Config) -> dict[str, bool]:
     aliasing = numbers["aliasing"]
     if "skipped" not in aliasing:
         result["aliasing_test_fits_training_samples"] = aliasing["fits_training_samples"]
-        result[f"alias_more_than_{STRONG_ALIAS_DB:g}db_below_signal"] = aliasing["alias_below_signal_db"] > STRONG_ALIAS_DB
+        result[f"alias_more_than_{STRONG_ALIAS_DB:g}db_below_signal"] = (
+            aliasing["alias_below_signal_db"] > STRONG_ALIAS_DB
+        )
     return result
 
 
@@ -173,7 +179,8 @@ def sanity(numbers: dict, config: Config) -> dict[str, bool]:
     row = {"total_energy_full_basis": numbers["faces"].get("total_energy_full_basis", 1.0),
            "spectrum_route": numbers["spectrum"]["route"]}  # fmt: skip
     return learnability.sanity({"models": {"model": row}}, config) | {
-        "energy_at_0.1_exact": numbers["spectrum"]["energy_curve_stops_at"] < 0.1}
+        "energy_at_0.1_exact": numbers["spectrum"]["energy_curve_stops_at"] < 0.1
+    }
 
 
 def summary(numbers: dict) -> list[tuple[str, str]]:
@@ -197,8 +204,11 @@ def plot(results: dict, arrays: dict, out_dir: Path) -> None:
            title=f"NTK spectrum: {numbers['spectrum']['eigenvalues_within_10pct']} within 10 % of λ0")  # fmt: skip
     faces = numbers["faces"]
     ax = fig.add_subplot(top_row[1])
-    energy_curves(ax, [("E", ratio[: arrays["energy_curve_mean"].size], arrays["energy_curve_mean"], {"color": "darkred"})],
-                  f"E(λ) of {faces['n_test_images']} held-out {faces['dataset']} faces: E(0.1) = {lens.format_number(faces['energy_at_0.1'], '.3f')}")
+    energy_curves(
+        ax,
+        [("E", ratio[: arrays["energy_curve_mean"].size], arrays["energy_curve_mean"], {"color": "darkred"})],
+        f"E(λ) of {faces['n_test_images']} held-out {faces['dataset']} faces: E(0.1) = {lens.format_number(faces['energy_at_0.1'], '.3f')}",
+    )
     ax.get_legend().remove()
     ax.set_ylabel("energy on eigenvectors with larger eigenvalue")
     radial = arrays["subspace_radial_power"]
@@ -236,4 +246,3 @@ def plot(results: dict, arrays: dict, out_dir: Path) -> None:
     fig.suptitle(f"{numbers['model']['label']} through the dictionary lens ({numbers['model']['parameters']:,} "
                  f"parameters; NTK on the {numbers['spectrum']['grid_size']}² grid, {numbers['spectrum']['precision']})")  # fmt: skip
     save(fig, out_dir, "overview")
-

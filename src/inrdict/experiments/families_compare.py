@@ -171,7 +171,9 @@ def add_correlations(numbers: dict) -> None:
     PSNR@k − PSNR@0), and the share of within-family row pairs that E(0.1) and PSNR@k order alike."""
     models = numbers["models"]
     recommended = [m for m in models.values() if m["recommended"]]
-    numbers["spearman_recommended"] = spearman_energy_vs_psnr({"models": {k: m for k, m in models.items() if m["recommended"]}})
+    numbers["spearman_recommended"] = spearman_energy_vs_psnr(
+        {"models": {k: m for k, m in models.items() if m["recommended"]}}
+    )
     numbers["spearman_all_rows"] = spearman_energy_vs_psnr(numbers)
     numbers["spearman_recommended_vs_gain"] = _spearman(recommended, "psnr_gain_at_k")
     numbers["spearman_all_rows_vs_gain"] = _spearman(list(models.values()), "psnr_gain_at_k")
@@ -189,6 +191,7 @@ def add_correlations(numbers: dict) -> None:
 def claims(numbers: dict, config: Config) -> dict[str, bool]:
     """Recorded whatever the outcome: E(0.1) predicts PSNR@k (Spearman ≥ 0.7, as Fig. 4's claim) across the families
     at their recommended settings, and across every row of the sweeps; and within families, for most pairs."""
+
     def above(name: str, bound: float) -> bool:  # undefined values (fewer than 3 rows: "nan" in JSON) do not hold
         return isinstance(numbers[name], (int, float)) and numbers[name] >= bound
 
@@ -214,26 +217,32 @@ def sanity(numbers: dict, config: Config) -> dict[str, bool]:
 VERDICTS = {
     "energy_predicts_learnability_across_families_spearman_ge_0.7": (
         "finding",
-        "With every family as its reference code ships it and on its own coordinate range, Spearman(E(0.1), PSNR@3) "
-        "is −0.28 over the reference rows (was +0.35 before the fidelity fixes). `inrdict figure predictors` asks "
-        "which predictor does hold, at a shared and at each family's own lr, with bootstrap intervals."),
+        (
+            "With every family as its reference code ships it and on its own coordinate range, Spearman(E(0.1), PSNR@3) "
+            "is −0.28 over the reference rows (was +0.35 before the fidelity fixes). `inrdict figure predictors` asks "
+            "which predictor does hold, at a shared and at each family's own lr, with bootstrap intervals."
+        ),
+    ),
     "energy_predicts_learnability_across_all_rows_spearman_ge_0.7": (
-        "finding", "−0.19 over all 25 rows (was +0.27); within a family E(0.1) orders 62 % of the knob pairs."),
+        "finding",
+        "−0.19 over all 25 rows (was +0.27); within a family E(0.1) orders 62 % of the knob pairs.",
+    ),
 }
 
 
 def summary(numbers: dict) -> list[tuple[str, str]]:
     k = numbers["psnr_iteration"]
+
     def alias(m):
         score = f"{m['alias_below_signal_db']:6.1f} dB below" if m["alias_fits_training_samples"] else "   n/a (no fit)"
         return f"alias {score} (tone fit {m['alias_train_psnr_db']:5.1f} dB)"
 
     rows = [(("* " if m["recommended"] else "  ") + label,
-             f"E(0.1) = {number(m['energy_at_0.1'], '.3f')}   PSNR@{k} = {m['psnr_at_k']:6.2f} dB (gain {m['psnr_gain_at_k']:+.2f})   "
-             f"{alias(m)}   atoms {m['mean_dominant_frequency']:5.2f} cyc/unit")
+             (f"E(0.1) = {number(m['energy_at_0.1'], '.3f')}   PSNR@{k} = {m['psnr_at_k']:6.2f} dB (gain {m['psnr_gain_at_k']:+.2f})   "
+             f"{alias(m)}   atoms {m['mean_dominant_frequency']:5.2f} cyc/unit"))
             for label, m in numbers["models"].items()]  # fmt: skip
-    rows.append(("Spearman E(0.1) vs PSNR", f"recommended rows {number(numbers['spearman_recommended'], '+.2f')}, all "
-                                            f"rows {number(numbers['spearman_all_rows'], '+.2f')} (* = recommended)"))  # fmt: skip
+    rows.append(("Spearman E(0.1) vs PSNR", (f"recommended rows {number(numbers['spearman_recommended'], '+.2f')}, all "
+                                            f"rows {number(numbers['spearman_all_rows'], '+.2f')} (* = recommended)")))  # fmt: skip
     return rows
 
 
@@ -250,8 +259,13 @@ def plot(results: dict, arrays: dict, out_dir: Path) -> None:
     ax = axes[0]
     for label, m in models.items():
         point = (float(m["energy_at_0.1"]), float(m["psnr_at_k"]))  # float(): NaN is saved as "nan"
-        ax.scatter(*point, color=colors[m["family"]], s=70 if m["recommended"] else 30,
-                   edgecolors="black" if m["recommended"] else "none", label=m["family"] if m["recommended"] else None)
+        ax.scatter(
+            *point,
+            color=colors[m["family"]],
+            s=70 if m["recommended"] else 30,
+            edgecolors="black" if m["recommended"] else "none",
+            label=m["family"] if m["recommended"] else None,
+        )
         ax.annotate(label.split(" ")[-1].split("=")[-1], point, fontsize=6, xytext=(3, 3), textcoords="offset points")
     ax.set(xlabel="E(0.1) (held-out faces)", ylabel=f"PSNR@{numbers['psnr_iteration']} (dB, held-out pixels)",
            title=f"Spearman: recommended {number(numbers['spearman_recommended'], '+.2f')}, "
@@ -259,18 +273,26 @@ def plot(results: dict, arrays: dict, out_dir: Path) -> None:
     ax.legend(fontsize=7)
     ax = axes[1]
     labels = list(models)
-    bars = ax.bar(range(len(labels)), [models[l]["alias_below_signal_db"] for l in labels],
-                  color=[colors[models[l]["family"]] for l in labels])  # fmt: skip
+    bars = ax.bar(range(len(labels)), [models[m]["alias_below_signal_db"] for m in labels],
+                  color=[colors[models[m]["family"]] for m in labels])  # fmt: skip
     for bar, label in zip(bars, labels):
         if not models[label]["alias_fits_training_samples"]:  # the tone was not fitted: the score means nothing
             bar.set(hatch="//", alpha=0.35)
     ax.axhline(30.0, color="grey", linestyle=":", linewidth=0.8)
     ax.set_xticks(range(len(labels)), labels, rotation=60, ha="right", fontsize=7)
-    ax.set(ylabel="105 Hz alias below the 23 Hz peak (dB)",
-           title="aliasing score of the 1-D versions (low = aliasing; hatched: tone not fitted, no score)")
+    ax.set(
+        ylabel="105 Hz alias below the 23 Hz peak (dB)",
+        title="aliasing score of the 1-D versions (low = aliasing; hatched: tone not fitted, no score)",
+    )
     fig.suptitle(f"INR families at ~198k parameters ({numbers['n_test_images']} {numbers['dataset']} faces, "
                  f"{results['config']['grid_size']}² grid)")  # fmt: skip
     fig.tight_layout()
     save(fig, out_dir, "overview")
-    grid_rows = [(label, arrays[f"{m['array_prefix']}_eigenvectors"]) for label, m in models.items() if m["recommended"]]
-    save(eigenvector_grid(grid_rows, "top NTK eigenvectors at each family's recommended settings"), out_dir, "eigenvectors")
+    grid_rows = [
+        (label, arrays[f"{m['array_prefix']}_eigenvectors"]) for label, m in models.items() if m["recommended"]
+    ]
+    save(
+        eigenvector_grid(grid_rows, "top NTK eigenvectors at each family's recommended settings"),
+        out_dir,
+        "eigenvectors",
+    )

@@ -53,8 +53,14 @@ NAME = "family_predictors"
 TITLE = "Which predictor of learnability holds across INR families: E(0.1), area under E(λ), linearised GD (shared and per-family lr)"
 DEFAULT_SECONDS = 450
 IN_REPRODUCE = False  # a sweep (~7 min on 2 cores): `inrdict figure predictors`
-PREDICTORS = ("energy_at_0.1", "energy_at_0.01", "energy_area", "linearised_psnr_at_k", "linearised_gain_at_k",
-              "initial_psnr")
+PREDICTORS = (
+    "energy_at_0.1",
+    "energy_at_0.01",
+    "energy_area",
+    "linearised_psnr_at_k",
+    "linearised_gain_at_k",
+    "initial_psnr",
+)
 BASELINES = ("initial_psnr",)  # not a claim: what a predictor has to beat
 PROTOCOLS = ("shared_lr", "tuned_lr")
 TARGETS = ("shared_lr_psnr", "shared_lr_gain", "tuned_lr_psnr", "tuned_lr_gain")  # PSNR@k and PSNR@k − PSNR@0
@@ -87,10 +93,12 @@ class Config:
             raise InrdictError(f"models must name at least 3 of {', '.join(MODEL_NAMES)} (a rank correlation), "
                                f"got {', '.join(self.models)}")  # fmt: skip
         if self.psnr_iteration > self.iterations or self.psnr_iteration < 1:
-            raise InrdictError(f"psnr_iteration must be in 1..iterations ({self.iterations}), got {self.psnr_iteration}")
+            raise InrdictError(
+                f"psnr_iteration must be in 1..iterations ({self.iterations}), got {self.psnr_iteration}"
+            )
         if not self.learning_rates or min(self.learning_rates) <= 0:
             raise InrdictError(f"learning_rates must be positive, got {self.learning_rates}")
-        if self.grid_size ** 2 > lens.DENSE_MAX_POINTS:
+        if self.grid_size**2 > lens.DENSE_MAX_POINTS:
             raise InrdictError(f"the linearised predictor needs the whole NTK: grid_size at most "
                                f"{int(lens.DENSE_MAX_POINTS ** 0.5)}, got {self.grid_size}")  # fmt: skip
 
@@ -147,7 +155,7 @@ def bootstrap_spearman(x: np.ndarray, y: np.ndarray, n_bootstrap: int, seed: int
         xs, ys = x[:, s][:, :, f].mean(axis=(1, 2)), y[:, s][:, :, f].mean(axis=(1, 2))
         if np.ptp(xs) > 0 and np.ptp(ys) > 0:
             values.append(scipy.stats.spearmanr(xs, ys).statistic)
-    low, high = (np.percentile(values, [2.5, 97.5]) if values else (float("nan"), float("nan")))
+    low, high = np.percentile(values, [2.5, 97.5]) if values else (float("nan"), float("nan"))
     return {"spearman": point, "ci_low": float(low), "ci_high": float(high), "resamples": len(values)}
 
 
@@ -239,29 +247,48 @@ def claims(numbers: dict, config: Config) -> dict[str, bool]:
             here = c[f"{predictor}_vs_{target}"]
             result[f"{predictor}_predicts_{target}"] = _holds(here)
         best = max((p for p in PREDICTORS if p not in BASELINES), key=lambda p: _score(c[f"{p}_vs_{target}"]))
-        result[f"some_predictor_beats_the_psnr0_baseline_on_{target}"] = (
-            _score(c[f"{best}_vs_{target}"]) > _score(c[f"initial_psnr_vs_{target}"]))
+        result[f"some_predictor_beats_the_psnr0_baseline_on_{target}"] = _score(c[f"{best}_vs_{target}"]) > _score(
+            c[f"initial_psnr_vs_{target}"]
+        )
     return result
 
 
-_MEASURED = ("Default preset (9 families × 3 seeds, 20 held-out LFW faces; Spearman [95 % bootstrap over seeds and "
-             "faces]): ")
+_MEASURED = (
+    "Default preset (9 families × 3 seeds, 20 held-out LFW faces; Spearman [95 % bootstrap over seeds and faces]): "
+)
 VERDICTS = {
-    **{f"{p}_predicts_{t}": ("finding", _MEASURED + "fails; every predictor's number against every target is in the "
-                             "README's predictor table and this run's `correlations`.")
-       for p in ("energy_at_0.1", "energy_at_0.01", "energy_area", "linearised_psnr_at_k", "linearised_gain_at_k")
-       for t in TARGETS},
+    **{
+        f"{p}_predicts_{t}": (
+            "finding",
+            _MEASURED + "fails; every predictor's number against every target is in the "
+            "README's predictor table and this run's `correlations`.",
+        )
+        for p in ("energy_at_0.1", "energy_at_0.01", "energy_area", "linearised_psnr_at_k", "linearised_gain_at_k")
+        for t in TARGETS
+    },
     "energy_at_0.1_predicts_shared_lr_psnr": (
-        "finding", _MEASURED + "E(0.1) −0.28 [−0.42, −0.17] at lr 1e-4; +0.17 [+0.10, +0.30] at each family's own lr."),
+        "finding",
+        _MEASURED + "E(0.1) −0.28 [−0.42, −0.17] at lr 1e-4; +0.17 [+0.10, +0.30] at each family's own lr.",
+    ),
     "linearised_psnr_at_k_predicts_shared_lr_psnr": (
-        "finding", _MEASURED + "+0.88 [+0.83, +0.90], beyond the PSNR@0 baseline's +0.63 [+0.43, +0.72]."),
+        "finding",
+        _MEASURED + "+0.88 [+0.83, +0.90], beyond the PSNR@0 baseline's +0.63 [+0.43, +0.72].",
+    ),
     "linearised_psnr_at_k_predicts_tuned_lr_psnr": (
-        "finding", _MEASURED + "+0.43 [+0.28, +0.43] once each family runs at its own best lr: no predictor holds."),
+        "finding",
+        _MEASURED + "+0.43 [+0.28, +0.43] once each family runs at its own best lr: no predictor holds.",
+    ),
     "energy_area_predicts_tuned_lr_gain": (
-        "finding", _MEASURED + "+0.53 [+0.43, +0.70], the best predictor of the gain at each family's own lr."),
-    **{f"some_predictor_beats_the_psnr0_baseline_on_{t}": (
-        "finding", _MEASURED + "the best non-baseline predictor's Spearman against PSNR@0's, per target.")
-       for t in TARGETS},
+        "finding",
+        _MEASURED + "+0.53 [+0.43, +0.70], the best predictor of the gain at each family's own lr.",
+    ),
+    **{
+        f"some_predictor_beats_the_psnr0_baseline_on_{t}": (
+            "finding",
+            _MEASURED + "the best non-baseline predictor's Spearman against PSNR@0's, per target.",
+        )
+        for t in TARGETS
+    },
 }
 
 
@@ -278,13 +305,13 @@ def sanity(numbers: dict, config: Config) -> dict[str, bool]:
 
 def summary(numbers: dict) -> list[tuple[str, str]]:
     k = numbers["psnr_iteration"]
-    rows = [(name, f"E(0.1) {f['energy_at_0.1']:.3f}  area {f['energy_area']:.3f}  linearised PSNR@{k} "
+    rows = [(name, (f"E(0.1) {f['energy_at_0.1']:.3f}  area {f['energy_area']:.3f}  linearised PSNR@{k} "
                    f"{f['linearised_psnr_at_k']:6.2f}  |  PSNR@{k}: lr 1e-4 {f['psnr_at_k_shared_lr']:6.2f}, "
-                   f"own lr {f['tuned_lr']:g} {f['psnr_at_k_tuned_lr']:6.2f}")
+                   f"own lr {f['tuned_lr']:g} {f['psnr_at_k_tuned_lr']:6.2f}"))
             for name, f in numbers["families"].items()]  # fmt: skip
     for key, c in numbers["correlations"].items():
-        rows.append((key, f"Spearman {lens.format_number(c['spearman'], '+.2f')} "
-                          f"[{lens.format_number(c['ci_low'], '+.2f')}, {lens.format_number(c['ci_high'], '+.2f')}]"))  # fmt: skip
+        rows.append((key, (f"Spearman {lens.format_number(c['spearman'], '+.2f')} "
+                          f"[{lens.format_number(c['ci_low'], '+.2f')}, {lens.format_number(c['ci_high'], '+.2f')}]")))  # fmt: skip
     return rows
 
 

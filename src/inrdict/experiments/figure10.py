@@ -36,7 +36,9 @@ def compute(config: Config, *, progress: bool = True) -> tuple[dict, dict[str, n
     at_k = [m["test_psnr_curve"][config.psnr_iteration] for m in sirens]
     at_end = [m["test_psnr_curve"][-1] for m in sirens]
     defined = len(sirens) > 2 and config.iterations > config.psnr_iteration  # else a list against itself: +1
-    numbers["spearman_psnr_at_k_vs_at_end_sirens"] = float(scipy.stats.spearmanr(at_k, at_end).statistic) if defined else float("nan")
+    numbers["spearman_psnr_at_k_vs_at_end_sirens"] = (
+        float(scipy.stats.spearmanr(at_k, at_end).statistic) if defined else float("nan")
+    )
     return numbers, arrays
 
 
@@ -50,7 +52,9 @@ def claims(numbers: dict, config: Config) -> dict[str, bool]:
         result["psnr_at_k_ranks_sirens_as_at_the_end"] = numbers["spearman_psnr_at_k_vs_at_end_sirens"] >= 0.7
     if "Meta SIREN" in models:
         meta = np.asarray(models["Meta SIREN"]["test_psnr_curve"])[1:]
-        others = np.max([np.asarray(m["test_psnr_curve"])[1:] for label, m in models.items() if label != "Meta SIREN"], axis=0)
+        others = np.max(
+            [np.asarray(m["test_psnr_curve"])[1:] for label, m in models.items() if label != "Meta SIREN"], axis=0
+        )
         result["meta_leads_at_every_iteration"] = bool(np.all(meta > others))
     return result
 
@@ -62,7 +66,12 @@ def summary(numbers: dict) -> list[tuple[str, str]]:
     k = numbers["psnr_iteration"]
     rows = [(label, "held-out PSNR by iteration: " + " ".join(f"{v:5.2f}" for v in m["test_psnr_curve"][:: max(1, k)]))
             for label, m in numbers["models"].items()]  # fmt: skip
-    rows.append(("Spearman", f"SIRENs' PSNR@{k} vs PSNR at the last iteration: {numbers['spearman_psnr_at_k_vs_at_end_sirens']:.3f}"))
+    rows.append(
+        (
+            "Spearman",
+            f"SIRENs' PSNR@{k} vs PSNR at the last iteration: {numbers['spearman_psnr_at_k_vs_at_end_sirens']:.3f}",
+        )
+    )
     return rows
 
 
@@ -74,6 +83,8 @@ def plot(results: dict, arrays: dict, out_dir: Path) -> None:
     psnr_curves(axes[0], numbers, "test", f"held-out pixels ({numbers['n_test_images']} faces)")
     psnr_curves(axes[1], numbers, "train", "training pixels")
     axes[1].legend(loc=(1.01, 0.0), fontsize=7)
-    fig.suptitle("Fig. 10 — PSNR over fine-tuning iterations (mean over images and seeds; shaded: ± std over seeds)", fontsize=10)
+    fig.suptitle(
+        "Fig. 10 — PSNR over fine-tuning iterations (mean over images and seeds; shaded: ± std over seeds)", fontsize=10
+    )
     fig.tight_layout()
     save(fig, out_dir, "overview")

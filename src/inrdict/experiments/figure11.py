@@ -51,7 +51,10 @@ def compute(config: Config, *, progress: bool = True) -> tuple[dict, dict[str, n
     rows = []
     for seed in study.seeds(config):
         rows.append(study.Row("ReLU", relu_row(seed), "random", seed))
-        rows += [study.Row(f"FFN σ={sigma:g}", ffn_row(sigma, seed, config.ffn_features), "random", seed) for sigma in config.ffn_sigmas]
+        rows += [
+            study.Row(f"FFN σ={sigma:g}", ffn_row(sigma, seed, config.ffn_features), "random", seed)
+            for sigma in config.ffn_sigmas
+        ]
     meta = meta_rows(config, progress=progress, label=LABEL, model="ffn", ffn_sigma=config.meta_ffn_sigma,
                      ffn_features=config.ffn_features, hidden=(256, 256, 256))  # fmt: skip
     numbers, arrays = study.run_study(rows + study.meta_as_rows(meta), config, progress=progress)
@@ -65,7 +68,9 @@ def compute(config: Config, *, progress: bool = True) -> tuple[dict, dict[str, n
         for measure in ("energy_at_0.1", "energy_at_0.01", "energy_at_0.001", "energy_area")}  # fmt: skip
     sigmas = {sigma: f"FFN σ={sigma:g}" for sigma in config.ffn_sigmas}
     for quantity in ("energy_at_0.1", "psnr_at_k"):
-        numbers[f"ffn_{quantity}_peak_sigma"], numbers[f"ffn_{quantity}_peak_sigma_per_seed"] = study.sweep_peaks(numbers, sigmas, quantity)
+        numbers[f"ffn_{quantity}_peak_sigma"], numbers[f"ffn_{quantity}_peak_sigma_per_seed"] = study.sweep_peaks(
+            numbers, sigmas, quantity
+        )
     return numbers, arrays
 
 
@@ -78,9 +83,10 @@ sanity = study.sanity
 
 
 def summary(numbers: dict) -> list[tuple[str, str]]:
-    return study.summary(numbers) + [
-        ("FFN peaks", f"E(0.1) at σ = {numbers['ffn_energy_at_0.1_peak_sigma']:g}, PSNR@{numbers['psnr_iteration']} at "
-                      f"σ = {numbers['ffn_psnr_at_k_peak_sigma']:g}"),
+    return [
+        *study.summary(numbers),
+        ("FFN peaks", (f"E(0.1) at σ = {numbers['ffn_energy_at_0.1_peak_sigma']:g}, PSNR@{numbers['psnr_iteration']} at "
+                      f"σ = {numbers['ffn_psnr_at_k_peak_sigma']:g}")),
         ("Spearman", f"E(0.1) vs PSNR@{numbers['psnr_iteration']} across rows: {numbers['spearman_energy_at_0.1_vs_psnr_at_k']:.3f}"),
         ("by measure", ", ".join(f"{measure} {value:+.2f}" for measure, value in
                                  numbers.get("spearman_vs_psnr_at_k_by_energy_measure", {}).items())),
@@ -90,15 +96,21 @@ def summary(numbers: dict) -> list[tuple[str, str]]:
 VERDICTS = {
     "energy_predicts_learnability_spearman_ge_0.7": (
         "non-reproduction",
-        "Default preset: Spearman with PSNR@3 across the 7 rows is 0.57 for E(0.1), 0.46 for E(1e-2), −0.54 for "
-        "E(1e-3) and 0.32 for the area under E(λ) (`spearman_vs_psnr_at_k_by_energy_measure`): no energy measure "
-        "ranks FFNs as PSNR@3 does. E(0.1) is degenerate here (λ0 is an isolated near-constant mode; σ ≥ 5 has one "
-        "eigenvalue within 10 %), but the lower thresholds do no better: FFN σ = 0.1 learns best of the random FFNs "
-        "(13.36 dB) with little energy anywhere near λ0. Not run on CelebA 64² here."),
+        (
+            "Default preset: Spearman with PSNR@3 across the 7 rows is 0.57 for E(0.1), 0.46 for E(1e-2), −0.54 for "
+            "E(1e-3) and 0.32 for the area under E(λ) (`spearman_vs_psnr_at_k_by_energy_measure`): no energy measure "
+            "ranks FFNs as PSNR@3 does. E(0.1) is degenerate here (λ0 is an isolated near-constant mode; σ ≥ 5 has one "
+            "eigenvalue within 10 %), but the lower thresholds do no better: FFN σ = 0.1 learns best of the random FFNs "
+            "(13.36 dB) with little energy anywhere near λ0. Not run on CelebA 64² here."
+        ),
+    ),
     "meta_ffn_has_highest_energy_at_0.1": (
         "non-reproduction",
-        "Default preset: the meta FFN has the highest PSNR@3 (16.95 dB) but not the highest energy under any measure: "
-        "E(0.1) 0.12 vs 0.26 (σ = 1), E(1e-2) 0.74 vs 0.79, area 0.59 vs 0.62."),
+        (
+            "Default preset: the meta FFN has the highest PSNR@3 (16.95 dB) but not the highest energy under any measure: "
+            "E(0.1) 0.12 vs 0.26 (σ = 1), E(1e-2) 0.74 vs 0.79, area 0.59 vs 0.62."
+        ),
+    ),
 }
 
 
@@ -110,4 +122,8 @@ def plot(results: dict, arrays: dict, out_dir: Path) -> None:
     from inrdict.plotting import learnability_bars, save
 
     study.plot_energy_curves(results, arrays, out_dir, "Fig. 11 — NTK energy concentration of FFNs")
-    save(learnability_bars(results["numbers"], "E(0.1) and PSNR@k per row (mean ± std over seeds)"), out_dir, "energy_and_psnr")
+    save(
+        learnability_bars(results["numbers"], "E(0.1) and PSNR@k per row (mean ± std over seeds)"),
+        out_dir,
+        "energy_and_psnr",
+    )

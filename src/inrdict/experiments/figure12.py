@@ -47,15 +47,21 @@ def claims(numbers: dict, config: Config) -> dict[str, bool]:
 VERDICTS = {
     "meta_siren_reptile_has_highest_energy_at_0.1": (
         "metric fixed",
-        "Our Reptile setting was the problem: with Adam on θ − W̄ and 2 inner steps (until 2026-12) the Reptile "
-        "SIREN had E(0.1) 0.55 and PSNR@3 18.86 dB, below random SIRENs. `inrdict figure reptile` (100 outer steps) "
-        "measured the gain over the best random SIREN growing with the inner steps (+0.9 dB at k = 2 to +2.6 dB at "
-        "k = 32 with Nichol et al.'s interpolation step ε = 1; Adam k = 2: −1.9 dB; MAML +4.0 dB). With k = 10, "
-        "ε = 1 (`studies.rows.REPTILE`, 100 outer steps) the default run gives E(0.1) 0.922, the highest row."),
+        (
+            "Our Reptile setting was the problem: with Adam on θ − W̄ and 2 inner steps (until 2026-12) the Reptile "
+            "SIREN had E(0.1) 0.55 and PSNR@3 18.86 dB, below random SIRENs. `inrdict figure reptile` (100 outer steps) "
+            "measured the gain over the best random SIREN growing with the inner steps (+0.9 dB at k = 2 to +2.6 dB at "
+            "k = 32 with Nichol et al.'s interpolation step ε = 1; Adam k = 2: −1.9 dB; MAML +4.0 dB). With k = 10, "
+            "ε = 1 (`studies.rows.REPTILE`, 100 outer steps) the default run gives E(0.1) 0.922, the highest row."
+        ),
+    ),
     "meta_siren_reptile_has_highest_psnr_at_3": (
         "metric fixed",
-        "As the E(0.1) claim: PSNR@3 23.46 dB with k = 10, ε = 1 (paper 22.81 on CelebA 64²), 18.86 with the old "
-        "setting; best random SIREN 21.03 dB."),
+        (
+            "As the E(0.1) claim: PSNR@3 23.46 dB with k = 10, ε = 1 (paper 22.81 on CelebA 64²), 18.86 with the old "
+            "setting; best random SIREN 21.03 dB."
+        ),
+    ),
 }
 
 
@@ -71,4 +77,8 @@ def plot(results: dict, arrays: dict, out_dir: Path) -> None:
     from inrdict.plotting import learnability_bars, save
 
     study.plot_energy_curves(results, arrays, out_dir, "Fig. 12 — NTK energy concentration, Reptile meta-learning")
-    save(learnability_bars(results["numbers"], "E(0.1) and PSNR@k per row (mean ± std over seeds)"), out_dir, "energy_and_psnr")
+    save(
+        learnability_bars(results["numbers"], "E(0.1) and PSNR@k per row (mean ± std over seeds)"),
+        out_dir,
+        "energy_and_psnr",
+    )

@@ -45,7 +45,9 @@ class Config(pre.PretrainStudy):
 
 
 PAPER = Config()
-DEFAULT = dataclasses.replace(PAPER, dataset="lfw", grid_size=32, meta_preset="default", pretrain_preset="default", n_seeds=3)
+DEFAULT = dataclasses.replace(
+    PAPER, dataset="lfw", grid_size=32, meta_preset="default", pretrain_preset="default", n_seeds=3
+)
 """2-CPU preset (≈ 70 s once the artefacts exist): the 35 held-out LFW faces at 32², the default meta-learned SIREN
 and the default pretraining (LFW 32², longest run 500 steps instead of 5000), 3 seeds for the random SIREN-30."""
 LONG = dataclasses.replace(DEFAULT, pretrain_preset="long")
@@ -65,19 +67,25 @@ def compute(config: Config, *, progress: bool = True) -> tuple[dict, dict[str, n
 VERDICTS = {
     "psnr_at_3_falls_as_pretraining_grows": (
         "holds under the paper's setting",
-        "Fails on the default (pretrained rows fine-tuned with Adam 1e-4 as random ones, SPEC §7; longest run 500 "
-        "steps): 21.02 → 20.37 → 20.24 → 20.33 dB. Holds when Appendix E.4's \"same pipeline\" is read as the "
-        "same fine-tuning as the meta SIREN (GD 1e-2, `--preset gd`: 21.02 → 18.32 → 17.25 → 17.21 dB), with the "
-        "paper's 5000-step run (`--preset long`, Adam: → 17.17 dB) and with both (`--preset long_gd`: → 16.00 dB, a "
-        "5.0 dB drop as the paper's 18.53 → 13.50). Pretraining at lr 1e-3 instead of 1e-4 (`--set "
-        "pretrain_lr=1e-3`) makes the transfer negative from 5 steps on (15.33 dB) but not monotone (50 it 13.90, "
-        "500 it 14.47); at 1e-5 the pretrained rows stay at the random one's level (21.23 / 20.39 / 20.58 dB)."),
+        (
+            "Fails on the default (pretrained rows fine-tuned with Adam 1e-4 as random ones, SPEC §7; longest run 500 "
+            'steps): 21.02 → 20.37 → 20.24 → 20.33 dB. Holds when Appendix E.4\'s "same pipeline" is read as the '
+            "same fine-tuning as the meta SIREN (GD 1e-2, `--preset gd`: 21.02 → 18.32 → 17.25 → 17.21 dB), with the "
+            "paper's 5000-step run (`--preset long`, Adam: → 17.17 dB) and with both (`--preset long_gd`: → 16.00 dB, a "
+            "5.0 dB drop as the paper's 18.53 → 13.50). Pretraining at lr 1e-3 instead of 1e-4 (`--set "
+            "pretrain_lr=1e-3`) makes the transfer negative from 5 steps on (15.33 dB) but not monotone (50 it 13.90, "
+            "500 it 14.47); at 1e-5 the pretrained rows stay at the random one's level (21.23 / 20.39 / 20.58 dB)."
+        ),
+    ),
     "energy_at_0.1_falls_as_pretraining_grows": (
         "non-reproduction",
-        "Fails in every run: E(0.1) 0.780 (random) → 0.744 (5 it) → 0.760 (50 it) → 0.777 (500 it), and → 0.526 "
-        "after the paper's 5000 steps (`--preset long`): the long run lowers it, as the paper shows, but 5 → 50 "
-        "steps raises it (E(0.1) does not depend on the fine-tuning protocol). At pretraining lr 1e-3: 0.328 / "
-        "0.787 / 0.693."),
+        (
+            "Fails in every run: E(0.1) 0.780 (random) → 0.744 (5 it) → 0.760 (50 it) → 0.777 (500 it), and → 0.526 "
+            "after the paper's 5000 steps (`--preset long`): the long run lowers it, as the paper shows, but 5 → 50 "
+            "steps raises it (E(0.1) does not depend on the fine-tuning protocol). At pretraining lr 1e-3: 0.328 / "
+            "0.787 / 0.693."
+        ),
+    ),
 }
 
 
@@ -91,8 +99,12 @@ def claims(numbers: dict, config: Config) -> dict[str, bool]:
     pretrained = [numbers["models"][label] for label in numbers["pretraining"]["labels"]]
     for label in pre.meta_labels(numbers):
         meta, slug = numbers["models"][label], claim_slug(label, short_meta=True)
-        result[f"{slug}_beats_every_pretrained_energy_at_0.1"] = all(meta["energy_at_0.1"] > m["energy_at_0.1"] for m in pretrained)
-        result[f"{slug}_beats_every_pretrained_psnr_at_{k}"] = all(meta["psnr_at_k"] > m["psnr_at_k"] for m in pretrained)
+        result[f"{slug}_beats_every_pretrained_energy_at_0.1"] = all(
+            meta["energy_at_0.1"] > m["energy_at_0.1"] for m in pretrained
+        )
+        result[f"{slug}_beats_every_pretrained_psnr_at_{k}"] = all(
+            meta["psnr_at_k"] > m["psnr_at_k"] for m in pretrained
+        )
     return result
 
 
@@ -117,7 +129,7 @@ def versus_paper(numbers: dict, config: Config) -> list[dict]:
 
 
 def summary(numbers: dict) -> list[tuple[str, str]]:
-    return study.summary(numbers) + [("spread", numbers["pretraining"]["spread"])]
+    return [*study.summary(numbers), ("spread", numbers["pretraining"]["spread"])]
 
 
 def plot(results: dict, arrays: dict, out_dir: Path) -> None:

@@ -24,7 +24,9 @@ from inrdict.experiments.studies import learnability as study
 from inrdict.experiments.studies import pretrained as pre
 
 NAME = "figure_14"
-TITLE = "Fine-tuning curves (held-out and training PSNR, iterations 0–10) of Fig. 13's pretrained, random and meta SIRENs"
+TITLE = (
+    "Fine-tuning curves (held-out and training PSNR, iterations 0–10) of Fig. 13's pretrained, random and meta SIRENs"
+)
 DEFAULT_SECONDS = 5
 REQUIRES = ("meta", "pretrain")
 
@@ -35,7 +37,9 @@ class Config(pre.PretrainStudy):
 
 
 PAPER = Config()
-DEFAULT = dataclasses.replace(PAPER, dataset="lfw", grid_size=32, meta_preset="default", pretrain_preset="default", n_seeds=3)
+DEFAULT = dataclasses.replace(
+    PAPER, dataset="lfw", grid_size=32, meta_preset="default", pretrain_preset="default", n_seeds=3
+)
 """2-CPU preset (seconds once Fig. 13 has run: the curves come from the cache): Fig. 13's default rows and faces."""
 LONG = dataclasses.replace(DEFAULT, pretrain_preset="long")
 """The default with the 5000-step pretraining (its artefact takes ≈ 8 min to learn, once)."""
@@ -58,17 +62,22 @@ def compute(config: Config, *, progress: bool = True) -> tuple[dict, dict[str, n
 VERDICTS = {
     "held_out_psnr_at_last_iteration_falls_as_pretraining_grows": (
         "holds under the paper's setting",
-        "Fails on the default (Adam 1e-4 for pretrained rows: after 10 iterations every row catches up, 24.5–25.0 "
-        "dB) and with the 5000-step run alone (`--preset long`: 24.67 / 24.54 / 24.92 / 23.56 dB). Holds when the "
-        "pretrained rows are fine-tuned like the meta one (GD 1e-2, `--preset gd`: 24.67 → 21.96 → 21.11 → 21.10 "
-        "dB; `--preset long_gd`: → 19.15 dB), Appendix E.4's \"same pipeline\" read as the same fine-tuning."),
+        (
+            "Fails on the default (Adam 1e-4 for pretrained rows: after 10 iterations every row catches up, 24.5–25.0 "
+            "dB) and with the 5000-step run alone (`--preset long`: 24.67 / 24.54 / 24.92 / 23.56 dB). Holds when the "
+            "pretrained rows are fine-tuned like the meta one (GD 1e-2, `--preset gd`: 24.67 → 21.96 → 21.11 → 21.10 "
+            'dB; `--preset long_gd`: → 19.15 dB), Appendix E.4\'s "same pipeline" read as the same fine-tuning.'
+        ),
+    ),
 }
 
 
 def claims(numbers: dict, config: Config) -> dict[str, bool]:
     result = {"held_out_psnr_at_last_iteration_falls_as_pretraining_grows":
               pre.strictly_falls(numbers["held_out_psnr_at_last_iteration_by_pretraining"])}  # fmt: skip
-    pretrained = [np.asarray(numbers["models"][label]["test_psnr_curve"])[1:] for label in numbers["pretraining"]["labels"]]
+    pretrained = [
+        np.asarray(numbers["models"][label]["test_psnr_curve"])[1:] for label in numbers["pretraining"]["labels"]
+    ]
     for label in pre.meta_labels(numbers):
         meta = np.asarray(numbers["models"][label]["test_psnr_curve"])[1:]
         slug = claim_slug(label, short_meta=True)
@@ -85,8 +94,13 @@ def summary(numbers: dict) -> list[tuple[str, str]]:
     for label, m in numbers["models"].items():
         curve, last = np.asarray(m["test_psnr_curve"]), len(m["test_psnr_curve"]) - 1
         spread = f"  (± {np.mean(m['test_psnr_curve_seed_std']):.2f} over {m['n_seeds']})" if m["n_seeds"] > 1 else ""
-        rows.append((label, f"held-out PSNR after 0 / {k} / {last} iterations: {curve[0]:5.2f} / {curve[k]:5.2f} / {curve[-1]:5.2f} dB{spread}"))
-    return rows + [("spread", numbers["pretraining"]["spread"])]
+        rows.append(
+            (
+                label,
+                f"held-out PSNR after 0 / {k} / {last} iterations: {curve[0]:5.2f} / {curve[k]:5.2f} / {curve[-1]:5.2f} dB{spread}",
+            )
+        )
+    return [*rows, ("spread", numbers["pretraining"]["spread"])]
 
 
 def plot(results: dict, arrays: dict, out_dir: Path) -> None:
@@ -94,7 +108,9 @@ def plot(results: dict, arrays: dict, out_dir: Path) -> None:
 
     numbers = results["numbers"]
     fig, axes = plt.subplots(1, 2, figsize=(12, 4.2))
-    for ax, (which, pixels) in zip(axes, (("test", f"held-out pixels ({numbers['n_test_images']} faces)"), ("train", "training pixels"))):
+    for ax, (which, pixels) in zip(
+        axes, (("test", f"held-out pixels ({numbers['n_test_images']} faces)"), ("train", "training pixels"))
+    ):
         psnr_curves(ax, numbers, which, pixels)
     axes[1].legend(loc=(1.01, 0.0), fontsize=7)
     fig.suptitle("Fig. 14 — PSNR over fine-tuning iterations (mean over images; shaded: ± std over the 3 pretraining "

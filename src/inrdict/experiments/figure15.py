@@ -78,7 +78,9 @@ class Config(MetaRowFields):
     random_row: bool = True  # the random SIREN-30 curve (not in the paper)
     random_omega0: float = 30.0
     precision: Literal["float32", "float64"] = "float64"  # of the NTK and its eigendecomposition
-    targets_per_chunk: int = 8  # targets fitted together (vmapped; for a GPU), chunks one after another (1: a CPU's best)
+    targets_per_chunk: int = (
+        8  # targets fitted together (vmapped; for a GPU), chunks one after another (1: a CPU's best)
+    )
     data_dir: str | None = None  # CelebA folder, needed only to meta-learn the paper preset's SIREN
     seed: int = 0
 
@@ -208,11 +210,16 @@ def claims(numbers: dict, config: Config) -> dict[str, bool]:
 VERDICTS = {
     "meta_psnr_falls_with_index_spearman_le_-0.5": (
         "holds under the paper's setting",
-        "The paper names no optimiser (Appendix F: \"2000 iterations\"). With plain GD lr 1e-2 (now the default, the "
-        "NTK regime) PSNR falls with i: Spearman −0.89 (meta), −0.83 (random SIREN-30); with Adam lr 1e-4 "
-        "(`--preset adam`, formerly the default, misattributed to the paper) it does not (−0.20, +0.97)."),
+        (
+            'The paper names no optimiser (Appendix F: "2000 iterations"). With plain GD lr 1e-2 (now the default, the '
+            "NTK regime) PSNR falls with i: Spearman −0.89 (meta), −0.83 (random SIREN-30); with Adam lr 1e-4 "
+            "(`--preset adam`, formerly the default, misattributed to the paper) it does not (−0.20, +0.97)."
+        ),
+    ),
     "siren_ω0=30_psnr_falls_with_index_spearman_le_-0.5": (
-        "holds under the paper's setting", "As the meta SIREN's: holds with GD, fails with Adam (`--preset adam`)."),
+        "holds under the paper's setting",
+        "As the meta SIREN's: holds with GD, fails with Adam (`--preset adam`).",
+    ),
 }
 
 
@@ -241,10 +248,19 @@ def plot(results: dict, arrays: dict, out_dir: Path) -> None:
     styles = row_style(list(numbers["models"]))
     fig, axes = plt.subplots(1, 2, figsize=(12, 4.2))
     for label, m in numbers["models"].items():
-        axes[0].plot(indices, m["final_psnr_db"], "o-", markersize=3, label=f"{label} (Spearman {m['spearman_index_vs_psnr']:.2f})", **styles[label])
+        axes[0].plot(
+            indices,
+            m["final_psnr_db"],
+            "o-",
+            markersize=3,
+            label=f"{label} (Spearman {m['spearman_index_vs_psnr']:.2f})",
+            **styles[label],
+        )
         curves = arrays[f"{m['array_prefix']}_psnr_curves"]
         for row, linestyle in zip((0, len(indices) // 2, -1), ("-", "--", ":")):
-            axes[1].plot(curves[row], color=styles[label]["color"], linestyle=linestyle, label=f"{label}, i = {indices[row]}")
+            axes[1].plot(
+                curves[row], color=styles[label]["color"], linestyle=linestyle, label=f"{label}, i = {indices[row]}"
+            )
     axes[0].set_xlabel("eigenvector index i")
     axes[0].set_ylabel(f"PSNR after {numbers['steps']} steps (dB, all pixels)")
     axes[1].set_xlabel(f"{results['config']['optimizer']} step")

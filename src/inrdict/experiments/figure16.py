@@ -80,14 +80,19 @@ def build_rows(config: Config, *, progress: bool = True) -> tuple[dict[str, obje
     """(label → model in figure order, label → pretraining face index of the pretrained rows, pretraining config)."""
     producer, _, pretrained = pre.pretrained_sirens(config, progress=progress)
     omega = producer.first_omega0
-    models = {f"{pre.random_label(omega)} (seed {s})": siren_row(omega, s) for s in range(config.seed, config.seed + config.n_seeds)}
+    models = {
+        f"{pre.random_label(omega)} (seed {s})": siren_row(omega, s)
+        for s in range(config.seed, config.seed + config.n_seeds)
+    }
     faces = {}
     for p in pretrained:
         label = f"{pre.pretrained_label(p.steps)} (face {p.face_index})"
         models[label], faces[label] = p.model, p.face_index
     meta = meta_rows(config, progress=progress)
     if config.learned_meta and config.reptile:
-        meta |= meta_rows(dataclasses.replace(config, meta_weights=None), progress=progress, label=REPTILE, **REPTILE_SETTINGS)
+        meta |= meta_rows(
+            dataclasses.replace(config, meta_weights=None), progress=progress, label=REPTILE, **REPTILE_SETTINGS
+        )
     return models | {label: row.model for label, row in meta.items()}, faces, producer
 
 
@@ -97,12 +102,17 @@ def compute(config: Config, *, progress: bool = True) -> tuple[dict, dict[str, n
     dataset, held_out = held_out_faces(config.dataset, grid, config.data_dir, config.seed, config.n_test)
     own = pre.pretraining_faces(producer.dataset, grid, config.data_dir, config.seed, producer.face_indices)
     own_signals = dict(zip(producer.face_indices, center_signals(own)))
-    held_out_signals, start = center_signals(held_out), f"{pre.random_label(producer.first_omega0)} (seed {config.seed})"
+    held_out_signals, start = (
+        center_signals(held_out),
+        f"{pre.random_label(producer.first_omega0)} (seed {config.seed})",
+    )
     numbers: dict = {"dataset": dataset, "n_test_images": int(held_out.shape[0]), "n_eigenvectors": k, "models": {},
                      "pretraining": {"face_indices": list(producer.face_indices), "durations": list(producer.steps),
                                      "start": start}}  # fmt: skip
     arrays: dict[str, np.ndarray] = {}
-    for index, label, eigvals, eigvecs, info in eigensystems(models, data.ntk_grid(grid), config.precision, progress=progress):
+    for index, label, eigvals, eigvecs, info in eigensystems(
+        models, data.ntk_grid(grid), config.precision, progress=progress
+    ):
         tag, within = f"model_{index}", int(np.sum(eigvals >= 0.1 * eigvals[0]))
         entry = {"array_prefix": tag, "eigenvalues_within_10pct": within,
                  "held_out_energy_top_k": float(cumulative_energy(eigvecs[:, :k], held_out_signals)[:, -1].mean()),
@@ -110,7 +120,9 @@ def compute(config: Config, *, progress: bool = True) -> tuple[dict, dict[str, n
                  "spectrum": info}  # fmt: skip
         if label in face_of:
             entry["face_index"] = face_of[label]
-            entry["own_face_energy_top_k"] = float(cumulative_energy(eigvecs[:, :k], own_signals[face_of[label]][None])[0, -1])
+            entry["own_face_energy_top_k"] = float(
+                cumulative_energy(eigvecs[:, :k], own_signals[face_of[label]][None])[0, -1]
+            )
         if label == start:  # the pretraining faces on the random SIREN-30 every pretrained row started from
             energy = cumulative_energy(eigvecs[:, :k], np.stack(list(own_signals.values())))[:, -1]
             entry["pretraining_faces_energy_top_k"] = {str(i): float(e) for i, e in zip(own_signals, energy)}
@@ -133,9 +145,12 @@ def own_face_energy_by_duration(numbers: dict, durations) -> list[float]:
 VERDICTS = {
     "meta_siren_reptile_holds_more_held_out_face_energy_within_10pct_than_random": (
         "metric fixed",
-        "Our Reptile setting was the problem (Fig. 12's verdict): with Adam on θ − W̄ and 2 inner steps the Reptile "
-        "SIREN had 6 eigenvalues within 10 % and the claim failed; with the interpolation step ε = 1 and k = 10 "
-        "(`studies.rows.REPTILE`) it has 110, holding 0.922 of the held-out faces' energy (random SIREN-30: 0.77–0.79)."),
+        (
+            "Our Reptile setting was the problem (Fig. 12's verdict): with Adam on θ − W̄ and 2 inner steps the Reptile "
+            "SIREN had 6 eigenvalues within 10 % and the claim failed; with the interpolation step ε = 1 and k = 10 "
+            "(`studies.rows.REPTILE`) it has 110, holding 0.922 of the held-out faces' energy (random SIREN-30: 0.77–0.79)."
+        ),
+    ),
 }
 
 
@@ -156,7 +171,9 @@ def claims(numbers: dict, config: Config) -> dict[str, bool]:
     for label, m in models.items():
         if label.startswith("Meta"):
             slug = claim_slug(label, short_meta=True)
-            result[f"{slug}_holds_more_held_out_face_energy_within_10pct_than_random"] = m["held_out_energy_within_10pct"] > max(random)
+            result[f"{slug}_holds_more_held_out_face_energy_within_10pct_than_random"] = m[
+                "held_out_energy_within_10pct"
+            ] > max(random)
     return result
 
 

@@ -89,7 +89,9 @@ def mapping_matrices(config: Config) -> dict[str, jax.Array]:
 def compute(config: Config, *, progress: bool = True) -> tuple[dict, dict[str, np.ndarray]]:
     """Fit the three FFNs; return (numbers, arrays)."""
     # Image, coordinates, targets, three reconstructions and their spectra, with working copies: ~40 floats a pixel.
-    require_memory(40 * 8 * config.image_size**2, f"image_size {config.image_size}", "choose a smaller --set image_size")
+    require_memory(
+        40 * 8 * config.image_size**2, f"image_size {config.image_size}", "choose a smaller --set image_size"
+    )
     image = load_target(config)
     coords, targets = data.image_dataset(image)
     average = spectrum.four_shift_average(image)
@@ -143,8 +145,8 @@ def summary(numbers: dict) -> list[tuple[str, str]]:
     for name in MAPPINGS:
         n = numbers[name]
         rows.append(
-            (n["label"], f"PSNR {n['psnr_db']:6.2f} dB   odd-bin energy {n['odd_bin_energy_fraction']:.2e}   "
-             f"PSNR vs 4-shift avg {n['psnr_db_vs_four_shift_average']:6.2f} dB")
+            (n["label"], (f"PSNR {n['psnr_db']:6.2f} dB   odd-bin energy {n['odd_bin_energy_fraction']:.2e}   "
+             f"PSNR vs 4-shift avg {n['psnr_db_vs_four_shift_average']:6.2f} dB"))
         )  # fmt: skip
     return rows
 

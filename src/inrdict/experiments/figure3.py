@@ -68,8 +68,13 @@ def compute(config: Config, *, progress: bool = True) -> tuple[dict, dict[str, n
         "r": r, "target": target, "freqs_full_hz": freqs_full, "target_full_db": target_full_db,
         "freqs_train_hz": freqs_train, "target_train_db": target_train_db,
     }  # fmt: skip
-    numbers: dict = {"phase_rad": phase, "alias_hz": config.alias_hz, "fs_train_hz": config.n_samples / config.train_stride,
-                     "fs_full_hz": float(config.n_samples), "models": {}}
+    numbers: dict = {
+        "phase_rad": phase,
+        "alias_hz": config.alias_hz,
+        "fs_train_hz": config.n_samples / config.train_stride,
+        "fs_full_hz": float(config.n_samples),
+        "models": {},
+    }
     for init_key, omega0 in zip(init_keys, config.first_omega0s):
         model = Siren(
             1, config.hidden, 1, first_omega0=omega0, hidden_omega0=config.hidden_omega0, convention="fit",
@@ -113,8 +118,8 @@ def claims(numbers: dict, config: Config) -> dict[str, bool]:
 def summary(numbers: dict) -> list[tuple[str, str]]:
     return [
         (f"SIREN ω0={m['first_omega0']:g}",
-         f"train PSNR {m['train_psnr_db']:6.2f} dB   {numbers['alias_hz']:g} Hz alias "
-         f"{m['alias_below_signal_db']:6.1f} dB below the signal peak")
+         (f"train PSNR {m['train_psnr_db']:6.2f} dB   {numbers['alias_hz']:g} Hz alias "
+         f"{m['alias_below_signal_db']:6.1f} dB below the signal peak"))
         for m in numbers["models"].values()
     ]  # fmt: skip
 

@@ -50,16 +50,26 @@ sanity = study.sanity
 
 def versus_paper(numbers: dict, config: Config) -> list[dict]:
     rows = study.versus_paper_psnr(numbers, PAPER_PSNR_AT_3)
-    rows.append({"quantity": "ω0 of the E(0.1) peak", "ours": numbers["siren_energy_at_0.1_peak_omega0"], "paper": 40.0, "unit": ""})
-    rows.append({"quantity": "ω0 of the PSNR@3 peak", "ours": numbers["siren_psnr_at_k_peak_omega0"], "paper": 40.0, "unit": ""})
+    rows.append(
+        {
+            "quantity": "ω0 of the E(0.1) peak",
+            "ours": numbers["siren_energy_at_0.1_peak_omega0"],
+            "paper": 40.0,
+            "unit": "",
+        }
+    )
+    rows.append(
+        {"quantity": "ω0 of the PSNR@3 peak", "ours": numbers["siren_psnr_at_k_peak_omega0"], "paper": 40.0, "unit": ""}
+    )
     return rows
 
 
 def summary(numbers: dict) -> list[tuple[str, str]]:
-    return study.summary(numbers) + [
-        ("SIREN peaks", f"E(0.1) at ω0 = {numbers['siren_energy_at_0.1_peak_omega0']:g} (per seed "
+    return [
+        *study.summary(numbers),
+        ("SIREN peaks", (f"E(0.1) at ω0 = {numbers['siren_energy_at_0.1_peak_omega0']:g} (per seed "
                         f"{numbers['siren_energy_at_0.1_peak_omega0_per_seed']}), PSNR@{numbers['psnr_iteration']} at "
-                        f"ω0 = {numbers['siren_psnr_at_k_peak_omega0']:g} (per seed {numbers['siren_psnr_at_k_peak_omega0_per_seed']}); paper: ~40"),
+                        f"ω0 = {numbers['siren_psnr_at_k_peak_omega0']:g} (per seed {numbers['siren_psnr_at_k_peak_omega0_per_seed']}); paper: ~40")),
         ("Spearman", f"E(0.1) vs PSNR@{numbers['psnr_iteration']} across rows: {numbers['spearman_energy_at_0.1_vs_psnr_at_k']:.3f}"),
     ]  # fmt: skip
 
@@ -69,4 +79,8 @@ def plot(results: dict, arrays: dict, out_dir: Path) -> None:
     from inrdict.plotting import learnability_bars, save
 
     study.plot_energy_curves(results, arrays, out_dir, "Fig. 4 — NTK energy concentration")
-    save(learnability_bars(results["numbers"], "E(0.1) and PSNR@k per row (mean ± std over seeds)"), out_dir, "energy_and_psnr")
+    save(
+        learnability_bars(results["numbers"], "E(0.1) and PSNR@k per row (mean ± std over seeds)"),
+        out_dir,
+        "energy_and_psnr",
+    )

@@ -16,6 +16,7 @@ initialisations (what the default preset shows is reported in the README).
 from __future__ import annotations
 
 import dataclasses
+import itertools
 from pathlib import Path
 from typing import Literal
 
@@ -107,7 +108,9 @@ def dominant_frequency(image: np.ndarray) -> tuple[float, float]:
     return float(radius.flat[np.argmax(power)]), float(np.sum(radius * power) / np.sum(power))
 
 
-def mean_face(dataset: str, grid_size: int, data_dir: str | None, seed: int, limit: int = 1000) -> tuple[np.ndarray, str]:
+def mean_face(
+    dataset: str, grid_size: int, data_dir: str | None, seed: int, limit: int = 1000
+) -> tuple[np.ndarray, str]:
     """(unit, mean-subtracted mean face flattened, its source): the mean of a face set's training images on the grid.
 
     The meta-learned row's own training set is used when it can be read (CelebA needs `data_dir`); otherwise the
@@ -175,8 +178,13 @@ def compute(config: Config, *, progress: bool = True) -> tuple[dict, dict[str, n
         entry, vectors = _eigenvector_numbers(eigvals, eigvecs, grid, k, face)
         tag = f"model_{index}"
         arrays[f"{tag}_eigenvalues"], arrays[f"{tag}_eigenvectors"] = eigvals, vectors
-        numbers["models"][label] = {"array_prefix": tag, **info, **entry, "mean_face_source": source,
-                                    "within_10pct_is_lower_bound": info["route"] != "dense" and eigvals[-1] >= 0.1 * eigvals[0]}
+        numbers["models"][label] = {
+            "array_prefix": tag,
+            **info,
+            **entry,
+            "mean_face_source": source,
+            "within_10pct_is_lower_bound": info["route"] != "dense" and eigvals[-1] >= 0.1 * eigvals[0],
+        }
         if dataset is not None:  # a meta-learned row: the same check for a random SIREN-30 on its grid and face
             _, _, values, vectors_30, _ = next(eigensystems({"SIREN ω0=30": siren_row(30.0, config.seed)},
                                                             data.ntk_grid(grid), config.precision, progress=False, **spectrum))  # fmt: skip
@@ -200,10 +208,10 @@ def claims(numbers: dict, config: Config) -> dict[str, bool]:
     sirens = [models[f"SIREN ω0={omega:g}"] for omega in sorted(config.siren_omegas)]
     result = {
         "dominant_frequency_grows_with_omega0": all(
-            a["mean_dominant_frequency"] < b["mean_dominant_frequency"] for a, b in zip(sirens, sirens[1:])
+            a["mean_dominant_frequency"] < b["mean_dominant_frequency"] for a, b in itertools.pairwise(sirens)
         ),
         "spectral_centroid_grows_with_omega0": all(
-            a["mean_spectral_centroid"] < b["mean_spectral_centroid"] for a, b in zip(sirens, sirens[1:])
+            a["mean_spectral_centroid"] < b["mean_spectral_centroid"] for a, b in itertools.pairwise(sirens)
         ),
     }
     for label, m in models.items():
@@ -211,21 +219,27 @@ def claims(numbers: dict, config: Config) -> dict[str, bool]:
             slug = claim_slug(label)
             if not m["within_10pct_is_lower_bound"]:  # with only the top k, a count of k is a lower bound: no verdict
                 result[f"{slug}_spectrum_flatter_than_random_siren30"] = (
-                    m["eigenvalues_within_10pct_of_largest"] > m["random_siren30_within_10pct"])
+                    m["eigenvalues_within_10pct_of_largest"] > m["random_siren30_within_10pct"]
+                )
                 # The face on the whole within-10 % eigenspace, against a random subspace of its dimension (z > 3).
                 # (Until 2026-12 the claim compared the top-10 eigenvectors' share, an arbitrary slice of that
                 # eigenspace; the number is still recorded as `mean_face_energy_on_top_eigenvectors`.)
-                result[f"{slug}_within_10pct_eigenspace_holds_the_mean_face_beyond_chance"] = m["mean_face_within_10pct_z"] > 3.0
+                result[f"{slug}_within_10pct_eigenspace_holds_the_mean_face_beyond_chance"] = (
+                    m["mean_face_within_10pct_z"] > 3.0
+                )
     return result
 
 
 VERDICTS = {
     "meta_siren_within_10pct_eigenspace_holds_the_mean_face_beyond_chance": (
         "metric fixed",
-        "Default preset: the meta SIREN's 339-dimensional within-10 % eigenspace (of 1024) holds 0.998 of the LFW "
-        "mean face against 0.331 for a random subspace of that dimension (z = 32); the random SIREN-30's 45-dimensional "
-        "one holds 0.93 (chance 0.011). The old claim compared the top 10 eigenvectors (0.05 vs 0.42): an arbitrary "
-        "slice of one near-flat eigenspace, still recorded as `mean_face_energy_on_top_eigenvectors`."),
+        (
+            "Default preset: the meta SIREN's 339-dimensional within-10 % eigenspace (of 1024) holds 0.998 of the LFW "
+            "mean face against 0.331 for a random subspace of that dimension (z = 32); the random SIREN-30's 45-dimensional "
+            "one holds 0.93 (chance 0.011). The old claim compared the top 10 eigenvectors (0.05 vs 0.42): an arbitrary "
+            "slice of one near-flat eigenspace, still recorded as `mean_face_energy_on_top_eigenvectors`."
+        ),
+    ),
 }
 
 
@@ -280,5 +294,6 @@ def plot(results: dict, arrays: dict, out_dir: Path) -> None:
              arrays[f"{m['array_prefix']}_eigenvectors"]) for name, m in models]  # fmt: skip
     own_grid = any(m["grid_size"] != grid for _, m in models)
     title = f"Fig. 5 — top NTK eigenvectors on the {grid} x {grid} grid (rows: models" + (
-        "; meta-learned rows on the grid they were learned on)" if own_grid else ")")
+        "; meta-learned rows on the grid they were learned on)" if own_grid else ")"
+    )
     save(eigenvector_grid(rows, title), out_dir, "overview")

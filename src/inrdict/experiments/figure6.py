@@ -36,7 +36,9 @@ PRESETS = _mappings.presets(Config)
 
 
 def compute(config: Config, *, progress: bool = True) -> tuple[dict, dict[str, np.ndarray]]:
-    return _mappings.fit_image(config, _mappings.siren_models(config, trainable=False), progress=progress, figure="Fig. 6")
+    return _mappings.fit_image(
+        config, _mappings.siren_models(config, trainable=False), progress=progress, figure="Fig. 6"
+    )
 
 
 def claims(numbers: dict, config: Config) -> dict[str, bool]:

@@ -40,7 +40,9 @@ def claims(numbers: dict, config: Config) -> dict[str, bool]:
         out["sfm_1_frequencies_move_less_than_10pct"] = sfm1["frequency_change"]["max_relative_diagonal_change"] < 0.1
     out["ffn_frequencies_move_less_than_10pct"] = models["ffn"]["frequency_change"]["relative_change"] < 0.1
     if {"sfm_1", "sfm_0.5"} <= set(models):
-        out["psnr_ffn_gt_sfm_0.5_gt_sfm_1"] = models["ffn"]["psnr_db"] > models["sfm_0.5"]["psnr_db"] > models["sfm_1"]["psnr_db"]
+        out["psnr_ffn_gt_sfm_0.5_gt_sfm_1"] = (
+            models["ffn"]["psnr_db"] > models["sfm_0.5"]["psnr_db"] > models["sfm_1"]["psnr_db"]
+        )
     return out
 
 

@@ -94,12 +94,17 @@ def claims(numbers: dict, config: Config) -> dict[str, bool]:
 VERDICTS = {
     "small_sigma_fits_and_alias_more_than_30db_below": (
         "metric fixed",
-        "The old claim (\"> 50 dB below\", failing at 26 dB) was our threshold, attributed to the spec, scored on a "
-        "σ = 3 network that did not fit its samples (train PSNR ~20 dB at the paper's lr 1e-4, `--preset paper`). "
-        "Scored only when fitted (lr 1e-3: 52.9 dB) the alias is 44.6 dB below, beyond the 30 dB boundary between "
-        "Fig. 3's ω0 = 300 (14.8 dB) and ω0 = 30 (76 dB) SIRENs."),
+        (
+            'The old claim ("> 50 dB below", failing at 26 dB) was our threshold, attributed to the spec, scored on a '
+            "σ = 3 network that did not fit its samples (train PSNR ~20 dB at the paper's lr 1e-4, `--preset paper`). "
+            "Scored only when fitted (lr 1e-3: 52.9 dB) the alias is 44.6 dB below, beyond the 30 dB boundary between "
+            "Fig. 3's ω0 = 300 (14.8 dB) and ω0 = 30 (76 dB) SIRENs."
+        ),
+    ),
     "small_sigma_fits_training_samples": (
-        "metric fixed", "Holds at the default lr 1e-3 (52.9 dB); fails under the paper's lr 1e-4 (`--preset paper`)."),
+        "metric fixed",
+        "Holds at the default lr 1e-3 (52.9 dB); fails under the paper's lr 1e-4 (`--preset paper`).",
+    ),
 }
 
 
@@ -139,7 +144,9 @@ def plot(results: dict, arrays: dict, out_dir: Path) -> None:
             fig, ax = plt.subplots(figsize=(6, 4))
             tone_panel(ax, *panel)
             save(fig, out_dir, f"{grid}_grid_{tag}")
-    overview.suptitle(f"Fig. 9 — aliasing of a {freq:g} Hz tone with Fourier-feature networks ({config['ffn_frequencies']} "
-                      f"frequencies, hidden {tuple(config['ffn_hidden'])}, → 1)")
+    overview.suptitle(
+        f"Fig. 9 — aliasing of a {freq:g} Hz tone with Fourier-feature networks ({config['ffn_frequencies']} "
+        f"frequencies, hidden {tuple(config['ffn_hidden'])}, → 1)"
+    )
     overview.tight_layout()
     save(overview, out_dir, "overview")

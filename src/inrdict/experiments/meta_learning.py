@@ -167,8 +167,8 @@ def claims(numbers: dict, config: Config) -> dict[str, bool]:
 
 def summary(numbers: dict) -> list[tuple[str, str]]:
     return [
-        ("validation PSNR", f"random init {numbers['val_psnr_db'][0]:.2f} dB → meta-learned {numbers['val_psnr_db'][-1]:.2f} dB "
-                            f"after {numbers['inner_steps']} inner steps ({numbers['steps_done']} outer steps)"),
+        ("validation PSNR", (f"random init {numbers['val_psnr_db'][0]:.2f} dB → meta-learned {numbers['val_psnr_db'][-1]:.2f} dB "
+                            f"after {numbers['inner_steps']} inner steps ({numbers['steps_done']} outer steps)")),
         ("artefact", numbers["artefact"]),
     ]  # fmt: skip
 
@@ -188,7 +188,9 @@ def plot(results: dict, arrays: dict, out_dir: Path) -> None:
     fig, ax = plt.subplots(figsize=(6, 4))
     train = arrays["train_psnr_db"]
     ax.plot(np.arange(1, train.size + 1), train, color="lightsteelblue", linewidth=0.8, label="training batch")
-    ax.plot(arrays["eval_steps"], arrays["val_psnr_db"], "o-", color="darkred", label="validation (step 0 = random init)")
+    ax.plot(
+        arrays["eval_steps"], arrays["val_psnr_db"], "o-", color="darkred", label="validation (step 0 = random init)"
+    )
     ax.set_xlabel("outer step")
     ax.set_ylabel("PSNR after the inner loop (dB, all pixels)")
     config = results["config"]

@@ -98,14 +98,18 @@ def _pretrain_face(config: Config, face_index: int, image: np.ndarray, folder: P
     state, frozen = init_state(model, optimizer)
     inputs, targets = encode_inputs(model, jnp.asarray(coords)), jnp.asarray(image.reshape(-1, 1), jnp.float32)
     losses, done, start = [], 0, time.perf_counter()
-    with tqdm(total=config.steps[-1], desc=f"pretrain face {face_index}", disable=None if progress else True, leave=False) as bar:
+    with tqdm(
+        total=config.steps[-1], desc=f"pretrain face {face_index}", disable=None if progress else True, leave=False
+    ) as bar:
         for stop in config.steps:
             while done < stop:
                 n = min(SEGMENT, stop - done)
                 state, segment = fit_steps(state, frozen, inputs, targets, n, optimizer)
                 segment = np.asarray(segment)
                 if not np.all(np.isfinite(segment)):
-                    raise DivergenceError(f"pretraining on face {face_index} diverged by step {done + n}: lower the learning rate")
+                    raise DivergenceError(
+                        f"pretraining on face {face_index} diverged by step {done + n}: lower the learning rate"
+                    )
                 losses.append(segment)
                 done += n
                 bar.update(n)
@@ -130,7 +134,9 @@ def learn(config: Config, folder: Path, *, progress: bool = True) -> None:
             records.append(json.loads((folder / f"face{face_index}.json").read_text()))
         else:
             records.append(_pretrain_face(config, face_index, image, folder, progress))
-    entries = [{"face_index": i, "steps": s, "file": checkpoint_name(i, s)} for i in config.face_indices for s in config.steps]
+    entries = [
+        {"face_index": i, "steps": s, "file": checkpoint_name(i, s)} for i in config.face_indices for s in config.steps
+    ]
     write_json(folder / ARTEFACT, {"face_indices": config.face_indices, "steps": config.steps, "checkpoints": entries})
     write_json(folder / _artefacts.COMPLETE_MARK, {"config": config, "faces": records,
                                                    "training_seconds": sum(r["seconds"] for r in records)})  # fmt: skip
@@ -161,12 +167,18 @@ def compute(config: Config, *, progress: bool = True) -> tuple[dict, dict[str, n
 
 def claims(numbers: dict, config: Config) -> dict[str, bool]:
     psnr = [list(f["checkpoint_psnr_db"].values()) for f in numbers["faces"].values()]
-    return {"training_psnr_rises_with_duration_for_every_face": all(a < b for p in psnr for a, b in itertools.pairwise(p))}
+    return {
+        "training_psnr_rises_with_duration_for_every_face": all(a < b for p in psnr for a, b in itertools.pairwise(p))
+    }
 
 
 def sanity(numbers: dict, config: Config) -> dict[str, bool]:
     """Saved checkpoints reproduce the recorded curve at their step (to 0.05 dB: float32 evaluation order)."""
-    gaps = [abs(f["evaluated_psnr_db"][s] - f["checkpoint_psnr_db"][s]) for f in numbers["faces"].values() for s in f["evaluated_psnr_db"]]
+    gaps = [
+        abs(f["evaluated_psnr_db"][s] - f["checkpoint_psnr_db"][s])
+        for f in numbers["faces"].values()
+        for s in f["evaluated_psnr_db"]
+    ]
     return {"checkpoints_reproduce_the_training_curve": max(gaps) < 0.05}
 
 
@@ -174,7 +186,7 @@ def summary(numbers: dict) -> list[tuple[str, str]]:
     rows = [(f"face {index}", f"PSNR {f['initial_psnr_db']:.2f} dB at init → " + ", ".join(
         f"{psnr:.2f} dB after {steps}" for steps, psnr in f["checkpoint_psnr_db"].items()) + f"  ({f['seconds']:.1f} s)")
         for index, f in numbers["faces"].items()]  # fmt: skip
-    return rows + [("artefact", numbers["artefact"])]
+    return [*rows, ("artefact", numbers["artefact"])]
 
 
 def plot(results: dict, arrays: dict, out_dir: Path) -> None:
@@ -190,11 +202,16 @@ def plot(results: dict, arrays: dict, out_dir: Path) -> None:
     ax.set_xlabel("updates + 1 (dotted: saved initialisations)")
     ax.set_ylabel("PSNR on the pretraining face (dB, all pixels)")
     config = results["config"]
-    ax.set_title(f"Single-image pretraining (Adam lr {config['learning_rate']:g}, {config['dataset']} {config['grid_size']}²)", fontsize=9)
+    ax.set_title(
+        f"Single-image pretraining (Adam lr {config['learning_rate']:g}, {config['dataset']} {config['grid_size']}²)",
+        fontsize=9,
+    )
     ax.legend(fontsize=8)
     save(fig, out_dir, "training_curves")
     faces, recon = arrays["faces"], arrays["reconstructions"]
-    fig, axes = plt.subplots(faces.shape[0], recon.shape[1] + 1, figsize=(1.6 * (recon.shape[1] + 1), 1.6 * faces.shape[0]), squeeze=False)
+    fig, axes = plt.subplots(
+        faces.shape[0], recon.shape[1] + 1, figsize=(1.6 * (recon.shape[1] + 1), 1.6 * faces.shape[0]), squeeze=False
+    )
     for f, index in enumerate(numbers["faces"]):
         panels = [("face", faces[f])] + [(f"{s} it", recon[f, d]) for d, s in enumerate(numbers["durations"])]
         for ax, (title, image) in zip(axes[f], panels):

@@ -133,26 +133,38 @@ def claims(numbers: dict, config: Config) -> dict[str, bool]:
     result = {"some_reptile_setting_gains_3db_over_the_best_random_siren": numbers["best_reptile_gain_db"] >= 3.0}
     if "MAML k=2" in rows:
         result["best_reptile_within_1db_of_maml"] = (
-            rows[numbers["best_reptile"]]["psnr_at_3"] >= rows["MAML k=2"]["psnr_at_3"] - 1.0)
+            rows[numbers["best_reptile"]]["psnr_at_3"] >= rows["MAML k=2"]["psnr_at_3"] - 1.0
+        )
     return result
 
 
 VERDICTS = {
     "some_reptile_setting_gains_3db_over_the_best_random_siren": (
         "non-reproduction",
-        "Default preset (LFW 32², 100 outer steps): the gain over the best random SIREN (20.99 dB) grows with the "
-        "inner steps: k = 2 / 5 / 10 / 32 give +0.9 / +1.5 / +1.8 / +2.2 dB at ε = 0.1 and −0.1 / +1.6 / +2.2 / "
-        "+2.6 dB at ε = 1; Reptile with Adam on θ − W̄ (our former Fig. 12 setting) −1.9 dB, FOMAML −2.3 dB, MAML "
-        "+4.0 dB. The trend of the paper (Reptile beats random initialisation) holds; its +4.3 dB does not within "
-        "this budget. Not run on CelebA 64² (`--preset paper`, a GPU job)."),
+        (
+            "Default preset (LFW 32², 100 outer steps): the gain over the best random SIREN (20.99 dB) grows with the "
+            "inner steps: k = 2 / 5 / 10 / 32 give +0.9 / +1.5 / +1.8 / +2.2 dB at ε = 0.1 and −0.1 / +1.6 / +2.2 / "
+            "+2.6 dB at ε = 1; Reptile with Adam on θ − W̄ (our former Fig. 12 setting) −1.9 dB, FOMAML −2.3 dB, MAML "
+            "+4.0 dB. The trend of the paper (Reptile beats random initialisation) holds; its +4.3 dB does not within "
+            "this budget. Not run on CelebA 64² (`--preset paper`, a GPU job)."
+        ),
+    ),
     "best_reptile_within_1db_of_maml": (
-        "finding", "Best Reptile (k = 32, ε = 1) 23.60 dB against MAML's 24.97 dB at 100 outer steps: 1.4 dB short."),
+        "finding",
+        "Best Reptile (k = 32, ε = 1) 23.60 dB against MAML's 24.97 dB at 100 outer steps: 1.4 dB short.",
+    ),
 }
 
 
 def versus_paper(numbers: dict, config: Config) -> list[dict]:
-    return [{"quantity": f"PSNR@3 gain of the best Reptile ({numbers['best_reptile']}) over the best random SIREN",
-             "ours": numbers["best_reptile_gain_db"], "paper": PAPER_GAIN_DB, "unit": "dB"}]
+    return [
+        {
+            "quantity": f"PSNR@3 gain of the best Reptile ({numbers['best_reptile']}) over the best random SIREN",
+            "ours": numbers["best_reptile_gain_db"],
+            "paper": PAPER_GAIN_DB,
+            "unit": "dB",
+        }
+    ]
 
 
 def summary(numbers: dict) -> list[tuple[str, str]]:
@@ -176,7 +188,7 @@ def plot(results: dict, arrays: dict, out_dir: Path) -> None:
     ax.axhline(numbers["best_random_psnr_at_3"] + PAPER_GAIN_DB, color="black", linestyle=":", linewidth=0.8,
                label=f"best random + the paper's Reptile gain ({PAPER_GAIN_DB:.1f} dB)")  # fmt: skip
     ax.set_xticks(range(len(labels)), labels, rotation=50, ha="right", fontsize=8)
-    ax.set_ylim(min(values) - 2, max(values + [numbers["best_random_psnr_at_3"] + PAPER_GAIN_DB]) + 1)
+    ax.set_ylim(min(values) - 2, max([*values, numbers["best_random_psnr_at_3"] + PAPER_GAIN_DB]) + 1)
     ax.set_ylabel("PSNR@3 on held-out pixels (dB)")
     ax.set_title(f"Reptile settings vs random initialisation ({numbers['n_test_images']} {numbers['dataset']} faces, "
                  f"{numbers['steps']} outer steps)", fontsize=10)  # fmt: skip

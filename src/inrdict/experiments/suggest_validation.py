@@ -47,26 +47,42 @@ LEARNING_RATES = {  # the authors' Adam learning rates for image fitting
     "wire": 5e-3,  # vishwa91/wire wire_image_denoise.py (5e-3)
     "finer": 5e-4,  # liuzhen0212/FINER run_finer.sh
 }
-_EDGE = ("At 64² the trained optimum of every one of the 17 images lies at the lowest value of the grid (the family's "
-         "recommended knob, set for 256²–512² images, times 1/4), and the suggestion picks it too: zero regret that "
-         "only says both agree on the edge. The grid must reach lower before this validates anything "
-         "(`inrdict figure regret`, 2026-12-04 run; the suggest tool's own claim `suggestion_inside_the_knob_grid` "
-         "flags such edges).")
+_EDGE = (
+    "At 64² the trained optimum of every one of the 17 images lies at the lowest value of the grid (the family's "
+    "recommended knob, set for 256²–512² images, times 1/4), and the suggestion picks it too: zero regret that "
+    "only says both agree on the edge. The grid must reach lower before this validates anything "
+    "(`inrdict figure regret`, 2026-12-04 run; the suggest tool's own claim `suggestion_inside_the_knob_grid` "
+    "flags such edges)."
+)
 VERDICTS = {
     "siren_median_regret_at_most_1db": (
-        "finding", "Median regret 0.97 dB over 17 unseen images (0 to 2.7 dB; 9 of 17 within 1 dB): the suggestion "
-        "leans high (ω0 60–85 where the trained optimum is mostly 21–60). `inrdict figure regret`."),
+        "finding",
+        (
+            "Median regret 0.97 dB over 17 unseen images (0 to 2.7 dB; 9 of 17 within 1 dB): the suggestion "
+            "leans high (ω0 60–85 where the trained optimum is mostly 21–60). `inrdict figure regret`."
+        ),
+    ),
     "siren_suggestion_at_least_10x_cheaper": (
-        "finding", "Grid search 52.7 s per image (9 values × 300 Adam steps), suggestion 4.9 s median (19.5 s for the "
-        "first image, compilation included): 10.8x."),
+        "finding",
+        (
+            "Grid search 52.7 s per image (9 values × 300 Adam steps), suggestion 4.9 s median (19.5 s for the "
+            "first image, compilation included): 10.8x."
+        ),
+    ),
     "ffn_median_regret_at_most_1db": ("finding", _EDGE),
     "gauss_median_regret_at_most_1db": ("finding", _EDGE),
     "ffn_suggestion_at_least_10x_cheaper": (
-        "finding", "The FFN 2 → 64 ×3 → 1 trains fast (grid 22.2 s per image) while the suggestion computes 36 float64 "
-        "kernels and eigendecompositions (7.5 s median): 3.0x (measured with two eigendecompositions per window; "
-        "one since, not re-measured). Next: float32 kernels."),
+        "finding",
+        (
+            "The FFN 2 → 64 ×3 → 1 trains fast (grid 22.2 s per image) while the suggestion computes 36 float64 "
+            "kernels and eigendecompositions (7.5 s median): 3.0x (measured with two eigendecompositions per window; "
+            "one since, not re-measured). Next: float32 kernels."
+        ),
+    ),
     "gauss_suggestion_at_least_10x_cheaper": (
-        "finding", "Grid 13.6 s per image, suggestion 10.4 s median: 1.3x (as the FFN)."),
+        "finding",
+        "Grid 13.6 s per image, suggestion 10.4 s median: 1.3x (as the FFN).",
+    ),
 }
 REGRET_GOAL_DB = 1.0
 COMPUTE_GOAL = 10.0
@@ -184,9 +200,9 @@ def claims(numbers: dict, config: Config) -> dict[str, bool]:
 
 
 def summary(numbers: dict) -> list[tuple[str, str]]:
-    return [(family, f"median regret {f['median_regret_db']:.2f} dB (mean {f['mean_regret_db']:.2f}, max "
+    return [(family, (f"median regret {f['median_regret_db']:.2f} dB (mean {f['mean_regret_db']:.2f}, max "
                      f"{f['max_regret_db']:.2f}; {f['regret_within_1db']}/{len(f['regret_db'])} within 1 dB), "
-                     f"compute ratio {f['compute_ratio']:.1f}x")
+                     f"compute ratio {f['compute_ratio']:.1f}x"))
             for family, f in numbers["families"].items()]  # fmt: skip
 
 

@@ -76,7 +76,8 @@ STANDARD_CASES: tuple[tuple[tuple[tuple[int, ...], ...], str, int], ...] = (
     (((1, 2),), "cubic", 2),
 )
 """(Ω rows in cycles per unit, activation, depth L): T = 1..3, D = 1..2, K = 2..3, L = 2..4."""
-EXTENDED_CASES = STANDARD_CASES + (
+EXTENDED_CASES = (
+    *STANDARD_CASES,
     (((1,), (2,), (5,)), "quadratic", 3),
     (((2, 1), (1, -1)), "cubic", 3),
     (((1, 0, 0), (0, 1, 0), (0, 0, 1)), "quadratic", 3),

@@ -77,7 +77,9 @@ def save_model(path: str | os.PathLike, model: eqx.Module, *, metadata: dict | N
 
     The file is written beside `path`, synced, then renamed over it: a failure leaves any old file untouched.
     """
-    return _write(path, jax.tree_util.tree_leaves(model), {"model": model_config(model), "metadata": dict(metadata or {})})
+    return _write(
+        path, jax.tree_util.tree_leaves(model), {"model": model_config(model), "metadata": dict(metadata or {})}
+    )
 
 
 def load_model(path: str | os.PathLike) -> tuple[eqx.Module, dict]:

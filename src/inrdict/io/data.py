@@ -114,7 +114,9 @@ def load_signal(spec: str) -> tuple[str, Float[np.ndarray, "*shape"]]:
         return spec, bundled_image(spec)
     path = Path(spec).expanduser()
     if not path.is_file():
-        raise InrdictError(f"signal {spec!r} is neither a bundled image ({', '.join(BUNDLED_IMAGES[:5])}, …) nor a file")
+        raise InrdictError(
+            f"signal {spec!r} is neither a bundled image ({', '.join(BUNDLED_IMAGES[:5])}, …) nor a file"
+        )
     if path.suffix.lower() == ".wav":
         return path.stem, load_wav(path)
     if path.suffix.lower() == ".npy":

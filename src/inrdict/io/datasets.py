@@ -109,8 +109,8 @@ def _split_indices(n: int, fractions: tuple[float, float], seed: int) -> tuple[n
     if n < 3:
         raise InrdictError(f"need at least 3 images to make train / validation / test splits, found {n}")
     order = np.random.default_rng(seed).permutation(n)
-    n_val = max(1, int(round(fractions[0] * n)))
-    n_test = max(1, int(round(fractions[1] * n)))
+    n_val = max(1, round(fractions[0] * n))
+    n_test = max(1, round(fractions[1] * n))
     return order[: n - n_val - n_test], order[n - n_val - n_test : n - n_test], order[n - n_test :]
 
 
@@ -153,7 +153,9 @@ def celeba(data_dir: str | os.PathLike, grid_size: int) -> FaceDataset:
     """
     path = Path(data_dir)
     if not path.exists():
-        raise InrdictError(f"CelebA folder not found: {path} (pass --data-dir with img_align_celeba/ and {PARTITION_FILE})")
+        raise InrdictError(
+            f"CelebA folder not found: {path} (pass --data-dir with img_align_celeba/ and {PARTITION_FILE})"
+        )
     archive = path if path.is_file() else path / "img_align_celeba.zip"
     if path.is_dir() and (path / "img_align_celeba").is_dir():
         image_dir = path / "img_align_celeba"
@@ -167,7 +169,9 @@ def celeba(data_dir: str | os.PathLike, grid_size: int) -> FaceDataset:
         members = zip_file.namelist()
         available = {Path(m).name: m for m in members if Path(m).suffix.lower() in IMAGE_SUFFIXES}
         inside = next((m for m in members if Path(m).name == PARTITION_FILE), None)
-        partition_text = _partition_text(archive.parent / PARTITION_FILE, zip_file.read(inside).decode() if inside else None)
+        partition_text = _partition_text(
+            archive.parent / PARTITION_FILE, zip_file.read(inside).decode() if inside else None
+        )
         read_bytes = zip_file.read
     else:
         raise InrdictError(f"no CelebA images in {path}: expected img_align_celeba/ or img_align_celeba.zip there")
@@ -183,7 +187,9 @@ def celeba(data_dir: str | os.PathLike, grid_size: int) -> FaceDataset:
         splits[partition[name]].append(available[name])
     for label, names in zip(("train", "validation", "test"), splits):
         if not names:
-            raise InrdictError(f"the CelebA {label} split has no images in {path}: check {PARTITION_FILE} and the images")
+            raise InrdictError(
+                f"the CelebA {label} split has no images in {path}: check {PARTITION_FILE} and the images"
+            )
     preprocess = lambda image: preprocess_face(image, grid_size, CELEBA_CROP)  # noqa: E731
     return FaceDataset("celeba", grid_size, *(FileSource(tuple(names), read_bytes, preprocess) for names in splits))
 
@@ -229,7 +235,9 @@ def load_faces(name: str, grid_size: int, data_dir: str | None = None, seed: int
     raise InrdictError(f"unknown dataset {name!r}: choose lfw, celeba or folder")
 
 
-def held_out_faces(dataset: str, grid_size: int, data_dir: str | None, seed: int, n_test: int) -> tuple[str, np.ndarray]:
+def held_out_faces(
+    dataset: str, grid_size: int, data_dir: str | None, seed: int, n_test: int
+) -> tuple[str, np.ndarray]:
     """(dataset name, held-out faces (m, grid_size²)): the first `n_test` of the test split (all when fewer),
     refusing an empty split."""
     faces = load_faces(dataset, grid_size, data_dir, seed)

@@ -36,7 +36,18 @@ import numpy as np
 
 from inrdict.errors import InrdictError
 from inrdict.io.torch_checkpoint import load_torch_checkpoint, state_dict_of
-from inrdict.models import MFN, ComplexLinear, ComplexWire, Finer, FourierFilter, GaborFilter, GaussINR, Linear, OnDomain, Siren
+from inrdict.models import (
+    MFN,
+    ComplexLinear,
+    ComplexWire,
+    Finer,
+    FourierFilter,
+    GaborFilter,
+    GaussINR,
+    Linear,
+    OnDomain,
+    Siren,
+)
 from inrdict.models.wire import RealPartLinear
 
 IMPORTABLE = ("siren", "finer", "gauss", "wire", "mfn")
@@ -57,8 +68,10 @@ LUCIDRAINS_HIDDEN_OMEGA0 = 1.0  # lucidrains/siren-pytorch SirenNet(w0=1., w0_in
 _SEQUENTIAL = re.compile(r"net\.(\d+)\.(?:linear\.)?(weight|bias|omega_0|scale_0)")
 _MODULES = re.compile(r"net\.net\.(\d+)\.0\.(weight|bias)")
 _LUCIDRAINS = re.compile(r"(?:layers\.(\d+)|(last_layer))\.(weight|bias)")
-_MFN = re.compile(r"(?:gabon_)?filters\.(\d+)\.(?:linear\.)?(weight|bias|mu|gamma)|linear\.(\d+)\.(weight|bias)|"
-                  r"output_linear\.(weight|bias)")
+_MFN = re.compile(
+    r"(?:gabon_)?filters\.(\d+)\.(?:linear\.)?(weight|bias|mu|gamma)|linear\.(\d+)\.(weight|bias)|"
+    r"output_linear\.(weight|bias)"
+)
 
 
 def layout_of(state: dict[str, np.ndarray]) -> str:
@@ -169,7 +182,9 @@ def _mfn(state: dict[str, np.ndarray], knobs: dict) -> MFN:
         if gabor and (g["mu"].shape != g["weight"].shape or g["gamma"].shape != g["bias"].shape):
             raise InrdictError(f"filters.{index}: mu {g['mu'].shape} and gamma {g['gamma'].shape} do not match its "
                                f"linear.weight {g['weight'].shape}")  # fmt: skip
-        built.append(GaborFilter(g["weight"], g["bias"], g["gamma"], g["mu"]) if gabor else FourierFilter(g["weight"], g["bias"]))
+        built.append(
+            GaborFilter(g["weight"], g["bias"], g["gamma"], g["mu"]) if gabor else FourierFilter(g["weight"], g["bias"])
+        )
     layers = []
     for index in [*range(k - 1), 10**6]:
         name = "output_linear" if index == 10**6 else f"linear.{index}"
@@ -218,9 +233,11 @@ def model_from_state_dict(state: dict[str, np.ndarray], family: str, knobs: dict
         skeleton = ComplexWire(sizes[0], sizes[1:-1], sizes[-1], omega0=settings["omega0"], s0=settings["s0"], key=key)
         first = _linear(*layers[0], "layer 0")
         hidden = []
-        for index, (weight, bias) in enumerate(layers[1:-1], start=1):
+        for weight, bias in layers[1:-1]:
             bias = np.zeros(weight.shape[0], np.complex64) if bias is None else bias
-            hidden.append(ComplexLinear(*(jnp.asarray(x, jnp.float32) for x in (weight.real, weight.imag, bias.real, bias.imag))))
+            hidden.append(
+                ComplexLinear(*(jnp.asarray(x, jnp.float32) for x in (weight.real, weight.imag, bias.real, bias.imag)))
+            )
         weight, bias = layers[-1]
         bias = np.zeros(weight.shape[0], np.complex64) if bias is None else bias
         output = RealPartLinear(jnp.asarray(weight.real, jnp.float32), jnp.asarray(weight.imag, jnp.float32),

@@ -134,7 +134,9 @@ def _load_zip(path: Path, archive: zipfile.ZipFile):
 def _load_legacy(path: Path, file):
     plain = lambda: _TorchUnpickler(file, path, lambda *_: refuse(path, "names a storage too early")).load()  # noqa: E731
     if plain() != _LEGACY_MAGIC:
-        raise InrdictError(f"cannot load {path}: not a PyTorch checkpoint (neither a zip archive nor the legacy format)")
+        raise InrdictError(
+            f"cannot load {path}: not a PyTorch checkpoint (neither a zip archive nor the legacy format)"
+        )
     plain()  # protocol version
     plain()  # sys info
     wanted: dict[str, tuple[_StorageType, int]] = {}
@@ -142,7 +144,9 @@ def _load_legacy(path: Path, file):
 
     def note_storage(storage_type: _StorageType, key: str, numel: int) -> np.ndarray:
         wanted[key] = (storage_type, numel)  # bytes come after the pickle: fill a buffer now, the data later
-        placeholders.setdefault(key, np.zeros(numel, np.float32 if storage_type.dtype == "bfloat16" else storage_type.dtype))
+        placeholders.setdefault(
+            key, np.zeros(numel, np.float32 if storage_type.dtype == "bfloat16" else storage_type.dtype)
+        )
         return placeholders[key]
 
     result = _TorchUnpickler(file, path, note_storage).load()
@@ -200,6 +204,7 @@ def _load_legacy_with_views(path: Path, file):
 def state_dict_of(checkpoint, path: str | os.PathLike) -> dict[str, np.ndarray]:
     """The flat {name: array} state dict inside a loaded checkpoint: the checkpoint itself, or the one dict of
     arrays found under a key such as "state_dict", "model_state_dict", "model" or "net"."""
+
     def is_state(obj) -> bool:
         return isinstance(obj, dict) and obj and all(isinstance(k, str) and isinstance(v, np.ndarray)
                                                      for k, v in obj.items())  # fmt: skip
@@ -211,5 +216,7 @@ def state_dict_of(checkpoint, path: str | os.PathLike) -> dict[str, np.ndarray]:
         if len(found) == 1:
             return dict(found[0][1])
         names = ", ".join(repr(k) for k, _ in found)
-        raise InrdictError(f"{path} holds {len(found)} state dicts ({names or 'none'}): save the model's state_dict alone")
+        raise InrdictError(
+            f"{path} holds {len(found)} state dicts ({names or 'none'}): save the model's state_dict alone"
+        )
     raise InrdictError(f"{path} holds a {type(checkpoint).__name__}, not a state dict of tensors")

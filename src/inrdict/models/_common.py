@@ -56,5 +56,3 @@ def _uniform_layers(key: PRNGKeyArray, sizes: tuple[int, ...], weight_bounds: tu
         spec += [((n_out, n_in), float(weight_bound)), ((n_out,), float(bias_bound))]
     arrays = _symmetric_uniforms(key, tuple(spec), jnp.dtype(dtype))
     return tuple(Linear(w, b) for w, b in zip(arrays[::2], arrays[1::2]))
-
-

@@ -401,7 +401,11 @@ class SirenFrozenFirst(DenseINR):
         if not isinstance(siren, Siren):
             raise InrdictError(f"SirenFrozenFirst freezes the first layer of a Siren, got a {type(siren).__name__}")
         self.first, self.layers = siren.layers[0], siren.layers[1:]
-        self.first_omega0, self.hidden_omega0, self.convention = siren.first_omega0, siren.hidden_omega0, siren.convention
+        self.first_omega0, self.hidden_omega0, self.convention = (
+            siren.first_omega0,
+            siren.hidden_omega0,
+            siren.convention,
+        )
 
     def encode(self, r: Float[Array, " d"]) -> Float[Array, " e"]:
         return jnp.sin(self.first_omega0 * self.first(r))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import itertools
 import math
 from typing import ClassVar, Literal
 
@@ -74,7 +75,7 @@ def _mfn_arrays(key, gammas, in_features, hidden, out_features, filter, input_sc
     spec = []
     for width in hidden:  # per filter: omega, phi, and (Gabor) U(-1, 1) for the centres
         spec += [((width, in_features), bound), ((width,), math.pi), ((width, in_features), 1.0)]
-    for n_in, n_out in zip(hidden[:-1], hidden[1:]):  # hidden linears: U(±sqrt(weight_scale/h)), default bias
+    for n_in, n_out in itertools.pairwise(hidden):  # hidden linears: U(±sqrt(weight_scale/h)), default bias
         spec += [((n_out, n_in), math.sqrt(weight_scale / n_in)), ((n_out,), 1.0 / math.sqrt(n_in))]
     spec += [((out_features, hidden[-1]), 1.0 / math.sqrt(hidden[-1])), ((out_features,), 1.0 / math.sqrt(hidden[-1]))]
     arrays = _symmetric_uniforms(key, tuple(spec), dtype)
@@ -242,7 +243,5 @@ class MFN(eqx.Module):
         no_columns = jnp.zeros((points.shape[0], 0), points.dtype)
         pairs = [(points, e * envelope * jnp.cos(phase)),
                  (no_columns, e_g * (-0.5 * jnp.sum(offsets**2, axis=2)))]  # fmt: skip
-        pairs += [(no_columns, e_g * g.gamma[None, :] * offsets[:, :, l]) for l in range(points.shape[1])]
+        pairs += [(no_columns, e_g * g.gamma[None, :] * offsets[:, :, axis]) for axis in range(points.shape[1])]
         return pairs
-
-

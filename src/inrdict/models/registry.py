@@ -13,7 +13,7 @@ import jax.numpy as jnp
 from jaxtyping import PRNGKeyArray
 
 from inrdict.errors import InrdictError
-from inrdict.models._common import SIREN_PARAMETERS, _positive  # noqa: F401 (SIREN_PARAMETERS re-exported)
+from inrdict.models._common import SIREN_PARAMETERS, _positive
 from inrdict.models.dense import FFN, FFNStar, ReluMLP, Siren, SirenFrozenFirst, gaussian_frequencies
 from inrdict.models.domain import OnDomain
 from inrdict.models.elementwise import GaussINR, SincINR

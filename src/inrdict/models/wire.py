@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 from typing import ClassVar
 
@@ -71,7 +72,7 @@ def _complex_wire_arrays(key: PRNGKeyArray, in_features: int, hidden: tuple[int,
     """(first, complex layers, output) of `ComplexWire`: every real array U(-1/sqrt(fan_in), +1/sqrt(fan_in))."""
     bound = 1.0 / math.sqrt(in_features)
     spec = [((hidden[0], in_features), bound), ((hidden[0],), bound)]
-    for n_in, n_out in zip(hidden[:-1], hidden[1:]):
+    for n_in, n_out in itertools.pairwise(hidden):
         bound = 1.0 / math.sqrt(n_in)
         spec += [((n_out, n_in), bound), ((n_out, n_in), bound), ((n_out,), bound), ((n_out,), bound)]
     bound = 1.0 / math.sqrt(hidden[-1])
@@ -325,5 +326,3 @@ def kernel_from_features(features: list[tuple[Array, ...]]) -> Float[Array, "n n
             term = term + (d_rot @ d.T) * (a_rot @ a.T)
         kernel = term if kernel is None else kernel + term
     return 0.5 * (kernel + kernel.T)
-
-

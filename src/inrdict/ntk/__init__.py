@@ -18,8 +18,25 @@ from inrdict.ntk.solvers import TopEigenpairs, solver_memory_bytes, top_eigenpai
 from inrdict.ntk.stored import STORE_LIMIT_BYTES, storing_pays
 
 __all__ = [
-    "METHODS", "KernelOperator", "Method", "NTKOperator", "OPERATOR_METHODS", "SOLVERS", "STORE_LIMIT_BYTES", "TopEigenpairs",
-    "eigh_descending", "eigh_memory_bytes", "empirical_ntk", "kernel_blocks", "layer_features", "memory_bytes",
-    "ntk_matmat", "resolve_method", "solver_memory_bytes", "storing_pays", "supports_structured", "top_eigenpairs",
+    "METHODS",
+    "OPERATOR_METHODS",
+    "SOLVERS",
+    "STORE_LIMIT_BYTES",
+    "KernelOperator",
+    "Method",
+    "NTKOperator",
+    "TopEigenpairs",
+    "eigh_descending",
+    "eigh_memory_bytes",
+    "empirical_ntk",
+    "kernel_blocks",
+    "layer_features",
+    "memory_bytes",
+    "ntk_matmat",
+    "resolve_method",
+    "solver_memory_bytes",
+    "storing_pays",
+    "supports_structured",
+    "top_eigenpairs",
     "top_eigenpairs_of",
 ]  # fmt: skip

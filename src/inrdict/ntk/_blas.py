@@ -43,5 +43,3 @@ def _single_threaded_blas():
     finally:
         for setter, threads in restore:
             setter(threads)
-
-

@@ -163,13 +163,11 @@ def _structured_blocks(features: list[tuple[Array, ...]]) -> np.ndarray:
     padded = -(-n_pairs // len(devices)) * len(devices)  # pad with copies of pair (0, 0), dropped below
     rows, cols = (np.pad(x, (0, padded - n_pairs)) for x in (rows, cols))
     spread, copied = NamedSharding(mesh, P("pairs")), NamedSharding(mesh, P())
-    blocks = blocks_fn(
-        jax.device_put(features, copied), jax.device_put(rows, spread), jax.device_put(cols, spread)
-    )
+    blocks = blocks_fn(jax.device_put(features, copied), jax.device_put(rows, spread), jax.device_put(cols, spread))
     return np.asarray(blocks)[:n_pairs]
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _blocks_sharded(n_devices: int):
     """(mesh, `_blocks_for_pairs` under `shard_map` over it), built (and compiled) once per device count."""
     from jax.sharding import PartitionSpec as P
@@ -242,7 +240,7 @@ def eigh_memory_bytes(n_points: int, itemsize: int) -> int:
 
 
 def resolve_method(model, method: str, *, generic: str, what: str = "structured NTK") -> str:
-    """"auto" → "structured" where `supports_structured(model)`, else `generic`; refuse "structured" elsewhere."""
+    """ "auto" → "structured" where `supports_structured(model)`, else `generic`; refuse "structured" elsewhere."""
     if method == "auto":
         return "structured" if supports_structured(model) else generic
     if method == "structured" and not supports_structured(model):
@@ -253,10 +251,9 @@ def resolve_method(model, method: str, *, generic: str, what: str = "structured 
     return method
 
 
-
 def empirical_ntk(
     model,
-    points: Float[AnyArray, "n *d"],
+    points: Float[AnyArray, " n *d"],
     *,
     method: Method = "auto",
     block_size: int | None = None,
@@ -289,9 +286,13 @@ def empirical_ntk(
         raise InrdictError(f"the NTK needs a single-output model, this one has {model.out_features} outputs")
     method = resolve_method(model, method, generic="ntvp")
     points = as_rows(np.asarray(points))
-    dtype = jnp.dtype(dtype if dtype is not None else jax.tree_util.tree_leaves(eqx.filter(model, eqx.is_inexact_array))[0].dtype)
+    dtype = jnp.dtype(
+        dtype if dtype is not None else jax.tree_util.tree_leaves(eqx.filter(model, eqx.is_inexact_array))[0].dtype
+    )
     if dtype == jnp.float64 and not jax.config.read("jax_enable_x64"):
-        raise InrdictError("a float64 NTK needs JAX's x64 mode: run inside `with jax.enable_x64(True):` or set JAX_ENABLE_X64=1")
+        raise InrdictError(
+            "a float64 NTK needs JAX's x64 mode: run inside `with jax.enable_x64(True):` or set JAX_ENABLE_X64=1"
+        )
     if dtype not in (jnp.float32, jnp.float64):
         raise InrdictError(f"the NTK is computed in float32 or float64, not {dtype}")
     n = points.shape[0]

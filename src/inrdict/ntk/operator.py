@@ -172,7 +172,7 @@ def _generic_local(trainable, frozen_arrays, frozen_static, points: Array, mask:
     return jax.lax.map(apply, (points, mask))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _mesh(n_devices: int):
     return jax.make_mesh((n_devices,), (_AXIS,))
 
@@ -222,8 +222,10 @@ def _features(model, points: Array, mask: Array, n_devices: int):
 
         def one_block(xs):
             block_points, block_mask = xs
-            return [tuple(x * block_mask[:, None] if index % 2 else x for index, x in enumerate(group))
-                    for group in layer_features(model, block_points)]  # every D (and D') masked
+            return [
+                tuple(x * block_mask[:, None] if index % 2 else x for index, x in enumerate(group))
+                for group in layer_features(model, block_points)
+            ]  # every D (and D') masked
 
         return jax.lax.map(one_block, (pts, msk))
 
@@ -288,7 +290,7 @@ class LinearOperatorMixin:
     """matvec, `@`, `dense` and a SciPy view from a class's `matmat`, `shape` and `dtype` (`NTKOperator`,
     `inrdict.pytorch.ntk.TorchNTKOperator`)."""
 
-    def matvec(self, vector: Float[AnyArray, "n *one"]) -> Float[np.ndarray, "n *one"]:
+    def matvec(self, vector: Float[AnyArray, " n *one"]) -> Float[np.ndarray, " n *one"]:
         """Θ v for v of shape (N,) (or (N, 1)): a NumPy array of the same shape."""
         vector = np.asarray(vector)
         return self.matmat(vector.reshape(self.shape[0], 1)).reshape(vector.shape)
@@ -346,7 +348,7 @@ class NTKOperator(LinearOperatorMixin):
     def __init__(
         self,
         model,
-        points: Float[AnyArray, "n *d"],
+        points: Float[AnyArray, " n *d"],
         *,
         dtype=None,
         method: str = "auto",
@@ -500,13 +502,12 @@ class NTKOperator(LinearOperatorMixin):
         self.products += m
         return out
 
+
 def ntk_matmat(
-    model, points: Float[AnyArray, "n *d"], vectors: Float[AnyArray, "n m"], **kwargs
+    model, points: Float[AnyArray, " n *d"], vectors: Float[AnyArray, "n m"], **kwargs
 ) -> Float[np.ndarray, "n m"]:
     """Θ V (N, m) for the empirical NTK Θ of `model` on `points` (N, d), without forming Θ.
 
     A one-shot `NTKOperator(model, points, **kwargs).matmat(vectors)`; build the operator once to reuse features.
     """
     return NTKOperator(model, points, **kwargs).matmat(vectors)
-
-

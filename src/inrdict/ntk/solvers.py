@@ -229,7 +229,7 @@ def _solve(operator: KernelOperator, k: int, method: str, tol: float, block: int
 
 def top_eigenpairs(
     model,
-    points: Float[AnyArray, "n *d"],
+    points: Float[AnyArray, " n *d"],
     k: int,
     *,
     dtype=None,
@@ -288,4 +288,4 @@ def top_eigenpairs(
     return dataclasses.replace(result, seconds=time.perf_counter() - start)
 
 
-__all__ = ["NTKOperator", "TopEigenpairs", "ntk_matmat", "storing_pays", "top_eigenpairs", "top_eigenpairs_of"]
+__all__ = ["NTKOperator", "TopEigenpairs", "storing_pays", "top_eigenpairs", "top_eigenpairs_of"]

@@ -1,8 +1,8 @@
 """A single-output PyTorch INR as the lens sees it: checked once, parameters as real tensors, a pure function.
 
-    inr = TorchINR(module)                        # checks: one real output per point, floating parameters
-    params = inr.parameters(torch.float64)        # {name: real tensor}; a complex parameter as (..., 2)
-    f = inr.function(torch.float64)               # f(params, x (n, d)) -> (n,): functional_call on a copy
+inr = TorchINR(module)                        # checks: one real output per point, floating parameters
+params = inr.parameters(torch.float64)        # {name: real tensor}; a complex parameter as (..., 2)
+f = inr.function(torch.float64)               # f(params, x (n, d)) -> (n,): functional_call on a copy
 """
 
 from __future__ import annotations
@@ -136,7 +136,9 @@ class TorchINR:
 
 def _check_output(out, n: int, label: str) -> None:
     if not isinstance(out, torch.Tensor):
-        raise InrdictError(f"{label} returned {type(out).__name__}, not a tensor: analyse needs one real output per point")
+        raise InrdictError(
+            f"{label} returned {type(out).__name__}, not a tensor: analyse needs one real output per point"
+        )
     if out.is_complex():
         raise InrdictError(f"{label} returns complex values: analyse needs a real output (return e.g. `out.real`)")
     if out.numel() != n:

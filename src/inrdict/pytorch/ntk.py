@@ -181,7 +181,7 @@ def parity_certificate(model: TorchINR, points, *, n_points: int = CERTIFICATE_P
     products = TorchNTKOperator(model, chosen, dtype=np.float64).dense()
     gram = empirical_ntk(model, chosen, dtype=np.float64)
     return {
-        "points": int(len(chosen)), "precision": "float64", "oracle": "torch.func.jacrev Jacobian, J Jᵀ",
+        "points": len(chosen), "precision": "float64", "oracle": "torch.func.jacrev Jacobian, J Jᵀ",
         "products_max_relative_error": float(np.abs(products - oracle).max() / scale),
         "jacobian_gram_max_relative_error": float(np.abs(gram - oracle).max() / scale),
         "largest_entry": scale, "seconds": time.perf_counter() - start,

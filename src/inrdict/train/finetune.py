@@ -53,9 +53,11 @@ def split_mask(n_pixels: int, *, key: PRNGKeyArray, train_fraction: float = 0.5)
     """A random mask of `n_pixels` with exactly round(train_fraction · n) True (training) entries."""
     if not 0.0 < train_fraction < 1.0:
         raise InrdictError(f"the training fraction of the pixel mask must lie in (0, 1), got {train_fraction}")
-    n_train = int(round(train_fraction * n_pixels))
+    n_train = round(train_fraction * n_pixels)
     if not 0 < n_train < n_pixels:
-        raise InrdictError(f"a mask of {n_pixels} pixels with fraction {train_fraction} leaves no training or test pixel")
+        raise InrdictError(
+            f"a mask of {n_pixels} pixels with fraction {train_fraction} leaves no training or test pixel"
+        )
     order = np.asarray(jax.random.permutation(key, n_pixels))
     mask = np.zeros(n_pixels, bool)
     mask[order[:n_train]] = True
@@ -93,7 +95,10 @@ def _finetune_chunks(params, frozen, x_train, x_test, y_train, y_test, iteration
             return (optax.apply_updates(p, updates), state), (loss, test)
 
         (final, _), (train, test) = jax.lax.scan(step, (params, optimizer.init(params)), None, length=iterations)
-        last_train, last_test = mse(final, frozen, x_train, y_tr, encoded=True), mse(final, frozen, x_test, y_te, encoded=True)
+        last_train, last_test = (
+            mse(final, frozen, x_train, y_tr, encoded=True),
+            mse(final, frozen, x_test, y_te, encoded=True),
+        )
         return jnp.append(train, last_train), jnp.append(test, last_test)
 
     return jax.lax.map(lambda ys: jax.vmap(one_image)(*ys), (y_train, y_test))
@@ -132,7 +137,9 @@ def finetune(
     if iterations < 1:
         raise InrdictError(f"fine-tuning needs at least one iteration, got {iterations}")
     if images.ndim != 2 or images.shape[0] < 1 or images.shape[1] != len(coords) or mask.shape != (len(coords),):
-        raise InrdictError(f"images must be (m, {len(coords)}) and the mask ({len(coords)},), got {images.shape}, {mask.shape}")
+        raise InrdictError(
+            f"images must be (m, {len(coords)}) and the mask ({len(coords)},), got {images.shape}, {mask.shape}"
+        )
     if not (mask.any() and (~mask).any()):
         raise InrdictError("the pixel mask must leave both training and held-out pixels")
     if not math.isfinite(learning_rate) or learning_rate <= 0:

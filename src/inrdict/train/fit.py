@@ -66,7 +66,7 @@ class FitResult:
         return float(self.eval_psnr_db[-1])
 
 
-def predict(model: eqx.Module, coords: Float[AnyArray, "n *d"], batch_size: int = 65536) -> np.ndarray:
+def predict(model: eqx.Module, coords: Float[AnyArray, " n *d"], batch_size: int = 65536) -> np.ndarray:
     """`vmap(model)` over `coords` in chunks of `batch_size` points; returns NumPy (n, out)."""
     coords = jnp.asarray(coords)
     if coords.ndim == 1:
@@ -225,15 +225,15 @@ def _checked_fit_arguments(coords, targets, eval_coords, eval_targets, steps, ev
 
 def fit(
     model: eqx.Module,
-    coords: Float[AnyArray, "n *d"],
-    targets: Float[AnyArray, "n *c"],
+    coords: Float[AnyArray, " n *d"],
+    targets: Float[AnyArray, " n *c"],
     *,
     steps: int,
     learning_rate: float = 1e-4,
     optimizer: optax.GradientTransformation | None = None,
     batch_size: int | None = None,
-    eval_coords: Float[AnyArray, "m *d"] | None = None,
-    eval_targets: Float[AnyArray, "m *c"] | None = None,
+    eval_coords: Float[AnyArray, " m *d"] | None = None,
+    eval_targets: Float[AnyArray, " m *c"] | None = None,
     eval_every: int = 100,
     key: PRNGKeyArray | None = None,
     progress: bool = True,
@@ -271,7 +271,8 @@ def fit(
             too large for the memory available. `DivergenceError` if the loss becomes NaN or infinite.
     """
     coords, targets, eval_coords, eval_targets, chunk_size = _checked_fit_arguments(
-        coords, targets, eval_coords, eval_targets, steps, eval_every, batch_size, key, learning_rate, chunk_size)
+        coords, targets, eval_coords, eval_targets, steps, eval_every, batch_size, key, learning_rate, chunk_size
+    )
     needed = fit_memory_bytes(model, coords.shape[0], eval_coords.shape[0], min(coords.shape[0], chunk_size))
     require_memory(needed, f"fitting {coords.shape[0]} points", "use a smaller image or fewer points")
 
@@ -322,4 +323,3 @@ def _eval_mse(params, frozen, coords, targets, chunk: int = 65536):
         prediction = jax.vmap(model)(coords[i : i + chunk])
         total = total + jnp.sum((prediction - targets[i : i + chunk]) ** 2)
     return total / targets.size
-

@@ -161,7 +161,9 @@ def adapted_psnr_db(model: eqx.Module, coords, images: np.ndarray, *, inner_step
 def _adapted_psnr_db(params, frozen, coords, images, inner_steps, inner_lr):
     def one(image):
         target = image.reshape(-1, 1)
-        adapted = adapt(params, frozen, coords, target, inner_steps=inner_steps, inner_lr=inner_lr, key=jax.random.key(0))
+        adapted = adapt(
+            params, frozen, coords, target, inner_steps=inner_steps, inner_lr=inner_lr, key=jax.random.key(0)
+        )
         return -10.0 * jnp.log10(mse(adapted, frozen, coords, target))
 
     return jax.lax.map(one, images)
@@ -204,7 +206,9 @@ def _task_batch(source, key: PRNGKeyArray, step: int, batch_size: int) -> tuple[
     return jnp.asarray(source.load(picks).reshape(batch_size, -1, 1)), task_key
 
 
-def check_settings(*, steps: int, method: str, batch_size: int, inner_steps: int, eval_every: int, n_train: int) -> None:
+def check_settings(
+    *, steps: int, method: str, batch_size: int, inner_steps: int, eval_every: int, n_train: int
+) -> None:
     """Refuse impossible meta-learning settings in one line (`InrdictError`)."""
     if steps < 1 or batch_size < 1 or inner_steps < 1 or eval_every < 1:
         raise InrdictError("steps, batch_size, inner_steps and eval_every must be positive")

@@ -13,7 +13,7 @@ from inrdict.errors import InrdictError
 Optimizer = Literal["adam", "gd"]
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def make_optimizer(name: Optimizer, learning_rate: float) -> optax.GradientTransformation:
     """`optax.adam(learning_rate)` ("adam") or `optax.sgd(learning_rate)` ("gd", plain gradient descent)."""
     if name == "adam":

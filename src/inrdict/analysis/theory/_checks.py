@@ -69,5 +69,3 @@ def _as_omega(Omega: ArrayInput) -> Float[np.ndarray, "T D"]:
 
 def _is_integer_valued(array: np.ndarray) -> bool:
     return bool(np.all(array == np.round(array)))
-
-

@@ -210,5 +210,3 @@ def theorem1_check(
             sample_inr(shifted_params, n, alpha), np.rint(harmonic_support(shifted, order))
         ),
     }
-
-

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import math
 from collections.abc import Callable
 
@@ -86,7 +87,7 @@ def init_inr(
     if phase.shape != (T,):
         raise InrdictError(f"phase must have shape ({T},) like the rows of Omega, got {phase.shape}")
     sizes = [T] + [width] * (depth - 1) + [1]
-    weights = tuple(rng.normal(0.0, 1.0 / math.sqrt(n_in), (n_out, n_in)) for n_in, n_out in zip(sizes, sizes[1:]))
+    weights = tuple(rng.normal(0.0, 1.0 / math.sqrt(n_in), (n_out, n_in)) for n_in, n_out in itertools.pairwise(sizes))
     biases = tuple(rng.normal(0.0, bias_std, n_out) for n_out in sizes[1:])
     return DenseINRParams(Omega, phase, weights, biases)
 
@@ -194,5 +195,3 @@ def polynomial_inr(
         )
     params = init_inr(Omega, depth, width=width, seed=seed, phase=phase, bias_std=bias_std)
     return sample_inr(params, n, alpha)
-
-

@@ -298,7 +298,7 @@ def alias_free_samples(net: SineNetwork, max_harmonic: Count, tolerance: Scalar 
     K = _as_count(max_harmonic, "max_harmonic")
     a = np.abs(net.W1[:, 0])
     scale = float(np.abs(net.w2).sum() + abs(net.b2)) or 1.0
-    limit = int(math.ceil(a.max() + 10.0 * a.max() ** (1.0 / 3.0) + 40.0))
+    limit = math.ceil(a.max() + 10.0 * a.max() ** (1.0 / 3.0) + 40.0)
     while True:
         ks = np.arange(limit + 1)
         bound = np.abs(jv(ks[:, None], a[None, :])) @ np.abs(net.w2)  # (limit+1,)

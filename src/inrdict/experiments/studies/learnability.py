@@ -112,7 +112,10 @@ def siren_sweep_rows(config, *, progress: bool = True, meta_label: str = "Meta S
     rows = []
     for seed in seeds(config):
         rows.append(Row("ReLU", relu_row(seed), "random", seed))
-        rows += [Row(label, siren_row(omega, seed), "random", seed) for omega, label in siren_labels(config.siren_omegas).items()]
+        rows += [
+            Row(label, siren_row(omega, seed), "random", seed)
+            for omega, label in siren_labels(config.siren_omegas).items()
+        ]
     return rows + meta_as_rows(meta_rows(config, progress=progress, label=meta_label, **meta_overrides))
 
 
@@ -133,9 +136,13 @@ def run_study(rows: list[Row], config: FaceStudy, *, progress: bool = True) -> t
     arrays: dict[str, np.ndarray] = {"thresholds": lens.THRESHOLDS, "train_mask": mask}
     labels = {id(row): row.label for row in rows}
     models = {f"{row.label} (seed {row.seed})" if row.seed is not None else row.label: row for row in rows}
-    for index, name, eigvals, eigvecs, info in eigensystems(
-        {name: row.model for name, row in models.items()}, points, config.precision, progress=progress,
-        route=config.spectrum, top_k=config.top_k,
+    for _, name, eigvals, eigvecs, info in eigensystems(
+        {name: row.model for name, row in models.items()},
+        points,
+        config.precision,
+        progress=progress,
+        route=config.spectrum,
+        top_k=config.top_k,
     ):
         row = models[name]
         spectrum = lens.Spectrum(eigvals, eigvecs, info["route"], {})
@@ -261,7 +268,11 @@ def summary(numbers: dict) -> list[tuple[str, str]]:
     k = numbers["psnr_iteration"]
     rows = []
     for label, m in numbers["models"].items():
-        spread = f" (± {m['energy_at_0.1_seed_std']:.3f} / ± {m['psnr_at_k_seed_std']:.2f} over {m['n_seeds']} seeds)" if m["n_seeds"] > 1 else ""
+        spread = (
+            f" (± {m['energy_at_0.1_seed_std']:.3f} / ± {m['psnr_at_k_seed_std']:.2f} over {m['n_seeds']} seeds)"
+            if m["n_seeds"] > 1
+            else ""
+        )
         rows.append((label, f"E(0.1) = {m['energy_at_0.1']:.3f}   PSNR@{k} = {m['psnr_at_k']:6.2f} dB{spread}"))
     return rows
 

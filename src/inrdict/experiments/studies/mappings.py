@@ -163,7 +163,9 @@ def fit_image(config: ImageFit, models: dict[str, tuple[str, eqx.Module]], *, pr
     numbers["models"][key]: label, PSNR (all pixels), odd-bin energy share after training and at initialisation,
     PSNR against the four-shift average, the movement of trained mapping frequencies, fit seconds.
     """
-    require_memory(40 * 8 * config.image_size**2, f"image_size {config.image_size}", "choose a smaller --set image_size")
+    require_memory(
+        40 * 8 * config.image_size**2, f"image_size {config.image_size}", "choose a smaller --set image_size"
+    )
     image = load_target(config)
     coords, targets = data.image_dataset(image)
     average = spectrum.four_shift_average(image)
@@ -207,8 +209,10 @@ def a_periodic_at_init(numbers: dict, config: SirenStudy) -> dict[str, bool]:
 
 def siren_title(figure: str, *, trainable: bool, size: int) -> str:
     state = "trained (SIREN*)" if trainable else "frozen"
-    return (f"{figure} — SIREN, first layer sin(ω0 (W0 r + b0)) {state}, at {size}²; W0 = f0 I means frequency f0 "
-            f"cycles per unit (stored weight 2π f0 I)\nrows: reconstruction, DFT log-magnitude (dB), its centre")
+    return (
+        f"{figure} — SIREN, first layer sin(ω0 (W0 r + b0)) {state}, at {size}²; W0 = f0 I means frequency f0 "
+        f"cycles per unit (stored weight 2π f0 I)\nrows: reconstruction, DFT log-magnitude (dB), its centre"
+    )
 
 
 def summary_rows(numbers: dict) -> list[tuple[str, str]]:
@@ -218,7 +222,9 @@ def summary_rows(numbers: dict) -> list[tuple[str, str]]:
                 f"PSNR vs 4-shift avg {m['psnr_db_vs_four_shift_average']:6.2f} dB")  # fmt: skip
         if "frequency_change" in m:
             moved = m["frequency_change"]
-            text += f"   frequencies moved: max {moved['max_abs_change_hz']:.3g} cyc/unit ({moved['relative_change']:.1%})"
+            text += (
+                f"   frequencies moved: max {moved['max_abs_change_hz']:.3g} cyc/unit ({moved['relative_change']:.1%})"
+            )
         rows.append((m["label"], text))
     return rows
 

@@ -48,7 +48,9 @@ def pretraining_faces(dataset: str, grid_size: int, data_dir: str | None, seed: 
     """The pretraining faces `indices` of the training split, (k, grid, grid), refusing indices past its end."""
     faces = load_faces(dataset, grid_size, data_dir, seed)
     if max(indices) >= len(faces.train):
-        raise InrdictError(f"face index {max(indices)} is past the {len(faces.train)} faces of the {faces.name} training split")
+        raise InrdictError(
+            f"face index {max(indices)} is past the {len(faces.train)} faces of the {faces.name} training split"
+        )
     return faces.train.load(list(indices))
 
 
@@ -75,17 +77,27 @@ def pretrained_sirens(config, *, progress: bool = True) -> tuple[object, Path, l
     location = _artefacts.resolve(PRODUCER, producer, progress=progress)
     try:
         manifest = json.loads((location / ARTEFACT).read_text())
-        entries = sorted(manifest["checkpoints"], key=lambda e: (e["steps"], manifest["face_indices"].index(e["face_index"])))
+        entries = sorted(
+            manifest["checkpoints"], key=lambda e: (e["steps"], manifest["face_indices"].index(e["face_index"]))
+        )
     except (OSError, ValueError, KeyError) as error:
-        raise InrdictError(f"the pretrained SIRENs in {location} are damaged ({error}): delete that folder to learn them again") from None
-    return producer, location, [Pretrained(e["face_index"], e["steps"], load_weights(location / e["file"])) for e in entries]
+        raise InrdictError(
+            f"the pretrained SIRENs in {location} are damaged ({error}): delete that folder to learn them again"
+        ) from None
+    return (
+        producer,
+        location,
+        [Pretrained(e["face_index"], e["steps"], load_weights(location / e["file"])) for e in entries],
+    )
 
 
 @dataclasses.dataclass(frozen=True)
 class PretrainStudy(study.FaceStudy):
     """Figs. 13–14: the face-learnability study (`_learnability.FaceStudy`) plus which pretraining preset to use."""
 
-    pretrain_preset: Literal["paper", "default", "long"] = "paper"  # the "pretrain" artefact's preset (seed, data_dir: ours)
+    pretrain_preset: Literal["paper", "default", "long"] = (
+        "paper"  # the "pretrain" artefact's preset (seed, data_dir: ours)
+    )
     # How pretrained rows are fine-tuned: "adam" as random initialisations (Adam lr `random_lr`, SPEC §7's reading),
     # "gd" as meta-learned ones (GD lr `meta_lr`: Appendix E.4's "the same pipeline ... instead of MAML" reading).
     pretrained_protocol: Literal["adam", "gd"] = "adam"

@@ -114,8 +114,15 @@ def require_grid_fits(grid_size: int, precision: str, *, route: str = "auto", to
     lens.require_spectrum_memory(siren_row(30.0, 0), grid_size**2, dtype, route=route, top_k=top_k)
 
 
-def eigensystems(models: dict[str, object], points: np.ndarray, precision: str, *, progress: bool = True,
-                 route: str = "auto", top_k: int = 64) -> Iterator:
+def eigensystems(
+    models: dict[str, object],
+    points: np.ndarray,
+    precision: str,
+    *,
+    progress: bool = True,
+    route: str = "auto",
+    top_k: int = 64,
+) -> Iterator:
     """For each (label, model): `(index, label, eigvals, eigvecs, info)` of its NTK on `points` in `precision`
     ("float32" | "float64") through the on-disk cache (`inrdict.analysis.lens.cached_ntk_spectrum`): all eigenpairs
     on the dense route, the `top_k` largest on the others; `info` is the spectrum's record (route, k, timings)."""

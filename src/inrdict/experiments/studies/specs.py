@@ -74,7 +74,7 @@ def knobs_of(name: str, config) -> dict:
 
 
 def describe_knobs(name: str, knobs: dict) -> str:
-    """"omega0=20, s0=30": the model's main settings after `knobs` (frequency knob first)."""
+    """ "omega0=20, s0=30": the model's main settings after `knobs` (frequency knob first)."""
     settings = model_knobs(name) | knobs
     keys = [k for k in (FREQUENCY_KNOB[name], *settings) if k is not None and k != "domain"]
     return ", ".join(f"{k}={settings[k]:g}" if isinstance(settings[k], float) else f"{k}={settings[k]}"
@@ -119,7 +119,9 @@ def resolve_model(spec: str, config, *, hidden_1d: tuple[int, ...]) -> Resolved:
     if spec in MODEL_NAMES:
         knobs = knobs_of(spec, config)
         # Each family on its authors' coordinate range (`REFERENCE_DOMAIN`; the paper's models on [0, 1)).
-        model = on_reference_domain(spec, make_model(spec, 2, config.hidden, 1, key=model_key(spec, config.seed), **knobs))
+        model = on_reference_domain(
+            spec, make_model(spec, 2, config.hidden, 1, key=model_key(spec, config.seed), **knobs)
+        )
         label = f"{spec} ({describe_knobs(spec, knobs)})" if model_knobs(spec) else spec
         return Resolved(model, "family", label, spec, knobs,
                         lambda key: on_reference_domain(spec, make_model(spec, 1, hidden_1d, 1, key=key, **knobs)))  # fmt: skip
@@ -158,12 +160,16 @@ def _from_torch_state_dict(spec: str, config, hidden_1d: tuple[int, ...]) -> Res
 
     family = getattr(config, "family", None)
     if family is None:
-        raise InrdictError(f"{spec} is a PyTorch state dict: name its family with --family (siren, finer, gauss, wire, mfn)")
+        raise InrdictError(
+            f"{spec} is a PyTorch state dict: name its family with --family (siren, finer, gauss, wire, mfn)"
+        )
     if getattr(config, "hidden", None) is not None:
         raise InrdictError("hidden is read from the state dict; leave it unset")
     knobs = knobs_of(family, config)
     model = import_torch_weights(Path(spec).expanduser(), family, knobs)
-    settings = {k: v for k, v in model.model.hyperparameters().items() if k not in ("in_features", "hidden", "out_features")}
+    settings = {
+        k: v for k, v in model.model.hyperparameters().items() if k not in ("in_features", "hidden", "out_features")
+    }
     one_knobs = {k: settings[k] for k in model_knobs(family) if k in settings}  # SIREN: the "fit" convention
     label = f"{Path(spec).stem} ({family}, {describe_knobs(family, one_knobs)})"
     return Resolved(model, "checkpoint", label, family, one_knobs,
@@ -173,7 +179,10 @@ def _from_torch_state_dict(spec: str, config, hidden_1d: tuple[int, ...]) -> Res
 def _checkpoint_knobs(model, family: str) -> dict:
     """A checkpoint's knobs (from its hyperparameters); an FFN's σ is estimated as the RMS of its B."""
     if family == "ffn":
-        return {"sigma": float(np.sqrt(np.mean(np.asarray(model.B, np.float64) ** 2))), "n_features": int(model.B.shape[0])}
+        return {
+            "sigma": float(np.sqrt(np.mean(np.asarray(model.B, np.float64) ** 2))),
+            "n_features": int(model.B.shape[0]),
+        }
     settings = model.hyperparameters()
     return {k: tuple(settings[k]) if isinstance(settings[k], list) else settings[k]
             for k in model_knobs(family) if k in settings}  # fmt: skip
@@ -188,7 +197,9 @@ def _load_factory(spec: str):
     try:
         module = importlib.import_module(module_name)
     except Exception as error:  # any failure to import the user's module is bad input here
-        raise InrdictError(f"cannot import {module_name!r} for model {spec!r}: {type(error).__name__}: {error}") from None
+        raise InrdictError(
+            f"cannot import {module_name!r} for model {spec!r}: {type(error).__name__}: {error}"
+        ) from None
     finally:
         if added:
             sys.path.remove(os.getcwd())
@@ -235,7 +246,9 @@ def _from_torch_factory(spec: str, seed: int) -> Resolved:
         return TorchINR(module, in_features=in_features, label=spec)
 
     one_d = (lambda _key: build(1)) if takes("in_features") else None
-    return Resolved(build(2), "torch", spec, None, {}, one_d, None if one_d else f"{spec} takes no in_features argument")
+    return Resolved(
+        build(2), "torch", spec, None, {}, one_d, None if one_d else f"{spec} takes no in_features argument"
+    )
 
 
 def _call_factory(factory, spec: str, **kwargs):
@@ -258,7 +271,9 @@ def study_of(config, **overrides) -> FaceStudy:
 def face_study(rows: dict[str, eqx.Module], study: FaceStudy, *, progress: bool = True) -> tuple[dict, dict]:
     """E(λ) and PSNR@k of random-initialisation rows on the held-out faces: (numbers, arrays) as `run_study`'s
     (a model the checkpoint format cannot describe is computed without the on-disk cache)."""
-    return run_study([Row(label, model, "random", study.seed) for label, model in rows.items()], study, progress=progress)
+    return run_study(
+        [Row(label, model, "random", study.seed) for label, model in rows.items()], study, progress=progress
+    )
 
 
 def top_eigenvectors(model, label: str, study: FaceStudy, k: int) -> tuple[np.ndarray, np.ndarray]:
