@@ -2,17 +2,20 @@
 #   make reproduce   set up .venv (first time) and reproduce every figure on the default preset into figures/
 #   make test        set up .venv (first time) and run the test suite
 #   make test-torch  (optional) set up .venv-torch with PyTorch and run the PyTorch tests
+#   make lint        ruff (lint + format check) and mypy on src/
+#   make docs        build the documentation site into site/ (mkdocs --strict: a broken reference fails)
+# Both venvs install the exact versions of constraints.txt (the published numbers); pyproject.toml holds ranges.
 PYTHON ?= python3
 VENV ?= .venv
 BIN = $(VENV)/bin
 
-.PHONY: reproduce test setup setup-torch test-torch clean
+.PHONY: reproduce test lint docs setup setup-torch test-torch clean
 
 setup: $(VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[test,lint,docs]'
 	touch $@
 
 reproduce: setup
@@ -21,18 +24,26 @@ reproduce: setup
 test: setup
 	$(BIN)/python -m pytest
 
+lint: setup
+	$(BIN)/ruff check src
+	$(BIN)/ruff format --check src
+	$(BIN)/mypy
+
+docs: setup
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
+
 # Optional: PyTorch INRs (`inrdict analyse torch:...`) in a second venv; PyTorch's wheel brings several GB of CUDA.
 TORCH_VENV ?= .venv-torch
 
 setup-torch: $(TORCH_VENV)/.installed
 
-$(TORCH_VENV)/.installed: pyproject.toml
+$(TORCH_VENV)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(TORCH_VENV)
-	$(TORCH_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -e '.[test,torch]'
+	$(TORCH_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[test,torch]'
 	touch $@
 
 test-torch: setup-torch
 	$(TORCH_VENV)/bin/python -m pytest tests/pytorch
 
 clean:
-	rm -rf $(VENV) $(TORCH_VENV) figures .pytest_cache
+	rm -rf $(VENV) $(TORCH_VENV) figures site .pytest_cache

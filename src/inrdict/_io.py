@@ -77,7 +77,7 @@ def atomic_directory(out_dir: str | os.PathLike) -> Iterator[Path]:
         shutil.rmtree(old, ignore_errors=True)
 
 
-def os_error_in(error: BaseException) -> OSError | None:
+def os_error_in(error: BaseException | None) -> OSError | None:
     """The `OSError` behind `error` (itself, or one it was raised while handling), or None: a library may fail on
     a full disk with a follow-up error of its own (matplotlib's PDF writer ends in an AttributeError)."""
     seen = set()

@@ -11,8 +11,12 @@ import dataclasses
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING, cast
 
 from inrdict.errors import InrdictError
+
+if TYPE_CHECKING:  # the command line imports what a command needs when it runs
+    import equinox as eqx
 
 DESCRIPTION = """\
 inrdict — implicit neural representations as structured dictionaries.
@@ -319,14 +323,15 @@ def import_weights(args: argparse.Namespace) -> None:
         settings = {
             k: v for k, v in inner.hyperparameters().items() if k not in ("in_features", "hidden", "out_features")
         }
+        n_parameters = count_parameters(cast("eqx.Module", inner))  # an inrdict model is an eqx.Module too
         print(f"wrote {args.destination}: {type(inner).__name__} {inner.in_features} → {list(inner.hidden)} → "
-              f"{inner.out_features}, {count_parameters(inner):,} parameters, on [{model.low:g}, {model.high:g}], "
+              f"{inner.out_features}, {n_parameters:,} parameters, on [{model.low:g}, {model.high:g}], "
               f"{settings}")  # fmt: skip
         return
-    model = import_haiku_siren(args.source)
-    save_model(args.destination, model, metadata={"imported_from": args.source.name})
-    print(f"wrote {args.destination}: SIREN {model.in_features} → {list(model.hidden)} → "
-          f"{model.out_features}, {count_parameters(model):,} parameters, first ω0 {model.first_omega0:g}")  # fmt: skip
+    siren = import_haiku_siren(args.source)
+    save_model(args.destination, siren, metadata={"imported_from": args.source.name})
+    print(f"wrote {args.destination}: SIREN {siren.in_features} → {list(siren.hidden)} → "
+          f"{siren.out_features}, {count_parameters(siren):,} parameters, first ω0 {siren.first_omega0:g}")  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -9,12 +9,14 @@ the same initialisation, full batch on its training pixels; PSNR@k = held-out PS
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
+from typing import cast
 
 import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jaxtyping import Bool, Float
+from jaxtyping import Array, Bool, Float
 
 from inrdict._keys import init_key
 from inrdict._typing import AnyArray
@@ -109,6 +111,7 @@ def learnability(
     images, mask = np.asarray(images), np.asarray(mask, bool)
     if is_torch_model(model):
         return _torch_learnability(model, points, images, mask, protocol, linearised)
+    model = cast(eqx.Module, model)  # not a PyTorch model, so an inrdict (Equinox) one
 
     def compute() -> dict[str, np.ndarray]:
         result = finetune(model, points, images, mask, iterations=protocol.iterations, optimizer=protocol.optimizer,
@@ -135,7 +138,8 @@ def learnability(
     dtype = np.dtype(kernel_dtype)
     with jax.enable_x64(dtype == np.float64):
         kernel = empirical_ntk(model, points, dtype=dtype)
-        initial = np.asarray(jax.vmap(model)(jnp.asarray(points, dtype))[:, 0])
+        point_model = cast(Callable[[Array], Array], model)  # an INR maps one point to its outputs
+        initial = np.asarray(jax.vmap(point_model)(jnp.asarray(points, dtype))[:, 0])
     predicted = linearised_gd_psnr_db(kernel, initial, images, mask, iterations=protocol.iterations,
                                       learning_rate=protocol.learning_rate)  # fmt: skip
     top = np.linalg.eigvalsh(kernel[np.ix_(mask, mask)])[-1]

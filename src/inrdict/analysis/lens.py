@@ -179,7 +179,7 @@ def ntk_spectrum(
             ntk_seconds = time.perf_counter() - start
             start = time.perf_counter()
             eigvals, eigvecs = eigh_descending(kernel)
-            info = {"ntk_seconds": ntk_seconds, "eigh_seconds": time.perf_counter() - start}
+            info: dict[str, object] = {"ntk_seconds": ntk_seconds, "eigh_seconds": time.perf_counter() - start}
             return Spectrum(eigvals, eigvecs, "dense", info)
         result = top_eigenpairs(model, points, k, dtype=dtype, tol=1e-4 if dtype == np.float32 else 1e-8,
                                 store_kernel=_STORE[chosen])  # fmt: skip
@@ -224,7 +224,7 @@ def cached_ntk_spectrum(model, points, *, route: SpectrumRoute = "auto", top_k: 
     dtype = np.dtype(np.float32 if dtype is None else dtype)
     if not (use_cache and describable(model)):
         return ntk_spectrum(model, points, route=route, top_k=top_k, dtype=dtype), False
-    parts = (model_config(model), str(dtype), np.asarray(points), model)
+    parts: tuple[object, ...] = (model_config(model), str(dtype), np.asarray(points), model)
     if planned_route(len(points), route) == "dense":
         namespace = "ntk"
     else:
@@ -487,6 +487,7 @@ def analyse(
     seconds["ntk_and_faces"] = time.perf_counter() - start
 
     start = time.perf_counter()
+    alias_arrays: dict[str, np.ndarray]
     if one_d is None:
         aliasing, alias_arrays = {"skipped": "no 1-D version of the model was given"}, {}
     else:
@@ -505,6 +506,7 @@ def analyse(
                               images.shape[0], protocol, mask, cached)  # fmt: skip
     numbers |= {"aliasing": aliasing, "fit": fitted, "seconds": seconds}
     if torch_model:  # the NTK as PyTorch computed it, checked against a float64 jacrev oracle (`parity_certificate`)
+        assert isinstance(model, torch_inr.TorchINR)  # made above
         numbers["parity"] = torch_ntk.parity_certificate(model, points)
         numbers["model"] |= model.describe()
     arrays = {

@@ -27,6 +27,8 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from collections.abc import Callable
+from typing import cast
 
 import jax
 import jax.numpy as jnp
@@ -174,7 +176,8 @@ def suggest(family: str, signal, *, values=None, size: int | None = None, window
         values: knob values, all scored (default: `default_values(family, resolution_scale(…))`, searched coarse
             to fine).
         size: the fitting resolution per axis (default `DEFAULT_SIZE`: 64 for an image, min(n, 1024) for 1-D).
-        window, windows: the NTK is computed on `windows` windows of `window` samples per axis (`DEFAULT_WINDOW`).
+        window: samples per axis of a window (default `DEFAULT_WINDOW`).
+        windows: the NTK is computed on this many windows.
         steps: the training budget, in GD steps at η = n_train / (2 λ_max).
         hidden: hidden widths (default: the family's, matched to the paper's SIREN).
         seed: initialisation, mask and windows.
@@ -209,7 +212,7 @@ def suggest(family: str, signal, *, values=None, size: int | None = None, window
         for j, crop in enumerate(crops):
             inputs = points[crop].reshape(-1, dim).astype(np.float64)
             kernel = empirical_ntk(model, inputs, dtype=np.float64)
-            initial = np.asarray(jax.vmap(model)(jnp.asarray(inputs))[:, 0])
+            initial = np.asarray(jax.vmap(cast(Callable, model))(jnp.asarray(inputs))[:, 0])  # a Module is callable
             row[j] = linearised_gd(kernel, initial, array[crop].reshape(1, -1), mask)(steps)[1][0]  # held-out PSNR
         scored[index] = row
 
@@ -226,8 +229,8 @@ def suggest(family: str, signal, *, values=None, size: int | None = None, window
                     score(i)
     order = sorted(scored)
     scores = np.stack([scored[i] for i in order])
-    best = float(candidates[order[int(np.argmax(scores.mean(axis=1)))]])
-    return Suggestion(family, knob, candidates, candidates[order], scores, best, time.perf_counter() - start)
+    value = float(candidates[order[int(np.argmax(scores.mean(axis=1)))]])
+    return Suggestion(family, knob, candidates, candidates[order], scores, value, time.perf_counter() - start)
 
 
 __all__ = ["DEFAULT_SIZE", "DEFAULT_STEPS", "DEFAULT_WINDOW", "GRID_FACTORS", "Suggestion", "as_signal",

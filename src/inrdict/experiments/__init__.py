@@ -139,11 +139,12 @@ def check_contract(module: types.ModuleType) -> None:
     """Raise `AssertionError` naming what `module` lacks of the experiment contract."""
     missing = [attr for attr in REQUIRED if not hasattr(module, attr)]
     assert not missing, f"{module.__name__} lacks {missing}"
-    assert dataclasses.is_dataclass(module.Config) and module.Config.__dataclass_params__.frozen, (
+    config_class: type = module.Config
+    assert dataclasses.is_dataclass(config_class) and config_class.__dataclass_params__.frozen, (  # type: ignore[attr-defined]  # not in typeshed's DataclassInstance
         "Config must be frozen"
     )
     assert {"paper", "default"} <= set(module.PRESETS), "PRESETS needs 'paper' and 'default'"
-    assert all(isinstance(config, module.Config) for config in module.PRESETS.values())
+    assert all(isinstance(config, config_class) for config in module.PRESETS.values())
     assert "progress" in inspect.signature(module.compute).parameters
     for required in getattr(module, "REQUIRES", ()):
         assert required in REGISTRY, f"{module.__name__} requires unknown experiment {required!r}"

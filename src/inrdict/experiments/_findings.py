@@ -39,6 +39,11 @@ def _runs(folders: list[Path]) -> list[dict]:
     return runs
 
 
+def verdict(module, claim: str, holds: bool | None) -> tuple[str, str]:
+    """(category, evidence) of a claim: the module's `VERDICTS` entry, else "reproduced" where it holds, "open"."""
+    return getattr(module, "VERDICTS", {}).get(claim, ("reproduced" if holds else "open", ""))
+
+
 def _cell(value: bool | None) -> str:
     return "—" if value is None else ("holds" if value else "**fails**")
 
@@ -65,7 +70,6 @@ def findings_markdown(folders: list[str | Path]) -> str:
         claims = list(
             dict.fromkeys([*(default["claims"] if default else []), *(c for r in others for c in r["claims"])])
         )
-        verdicts = getattr(module, "VERDICTS", {})
         body += ["", f"## {module.NAME} — `inrdict figure {name}`", "", module.TITLE, "",
                  "| claim | default | other runs (folder, preset) | verdict | evidence |", "|---|---|---|---|---|"]  # fmt: skip
         for claim in claims:
@@ -75,7 +79,7 @@ def findings_markdown(folders: list[str | Path]) -> str:
                 totals["sweep_fails"] += not on_default and not getattr(module, "IN_REPRODUCE", True)
             elsewhere = ", ".join(f"{r['path'].name} ({r['preset']}): {_cell(r['claims'][claim])}"
                                   for r in others if claim in r["claims"])  # fmt: skip
-            category, evidence = verdicts.get(claim, ("reproduced" if on_default else "open", ""))
+            category, evidence = verdict(module, claim, on_default)
             body.append(f"| `{claim}` | {_cell(on_default)} | {elsewhere or '—'} | {category} | {evidence} |")
     lines += ["", (f"On the default preset {totals['holds']} claims hold and {totals['fails']} fail ({totals['sweep_fails']} "
                   "of those in experiments outside `reproduce`: the tool and the sweeps, whose claims test questions "

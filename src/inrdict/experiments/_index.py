@@ -16,7 +16,8 @@ from inrdict.errors import InrdictError
 STYLE = """body{font-family:sans-serif;max-width:1100px;margin:2em auto;color:#222}
 section{border-top:1px solid #ccc;padding:1em 0}img{max-width:100%;border:1px solid #eee}
 table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ddd;padding:2px 8px;text-align:left}
-.holds{color:#176117;font-weight:bold}.fails{color:#a01010;font-weight:bold}.meta{color:#666;font-size:90%}"""
+.holds{color:#176117;font-weight:bold}.fails{color:#a01010;font-weight:bold}.meta{color:#666;font-size:90%}
+.evidence{font-size:80%;color:#444;max-width:520px}"""
 
 
 def _runs(root: Path) -> list[tuple[Path, dict]]:
@@ -108,18 +109,24 @@ def _section(folder: Path, results: dict) -> str:
 
 
 def _claims_at_a_glance(runs: list[tuple[Path, dict]]) -> str:
-    """One row per experiment: how many of its claims hold, and the names of those that fail."""
+    """One row per claim of every run: experiment, claim, holds / fails, and its verdict (category and evidence,
+    as on the findings page, `inrdict.experiments._findings.verdict`)."""
+    from inrdict.experiments import REGISTRY
+    from inrdict.experiments._findings import verdict
+
+    modules = {m.NAME: m for m in REGISTRY.values()}
     rows = []
     for folder, results in runs:
-        claims = results.get("claims", {})
-        failing = [name for name, ok in claims.items() if not ok]
-        rows.append(f"<tr><td><a href='#{html.escape(folder.name)}'>{html.escape(folder.name)}</a></td>"
-                    f"<td class={'fails' if failing else 'holds'}>{len(claims) - len(failing)} / {len(claims)}</td>"
-                    f"<td>{html.escape(', '.join(failing))}</td></tr>")  # fmt: skip
+        module = modules.get(results.get("experiment"))
+        for claim, ok in results.get("claims", {}).items():
+            category, evidence = verdict(module, claim, ok) if module else ("reproduced" if ok else "open", "")
+            rows.append(f"<tr><td><a href='#{html.escape(folder.name)}'>{html.escape(folder.name)}</a></td>"
+                        f"<td><code>{html.escape(claim)}</code></td><td class={'holds' if ok else 'fails'}>"
+                        f"{'holds' if ok else 'fails'}</td><td>{html.escape(category)}</td>"
+                        f"<td class=evidence>{html.escape(evidence)}</td></tr>")  # fmt: skip
     return (
-        "<h2>Claims at a glance</h2><table><tr><th>experiment</th><th>hold</th><th>failing claims</th></tr>"
-        + "".join(rows)
-        + "</table>"
+        "<h2>Every claim</h2><table id=claims><tr><th>experiment</th><th>claim</th><th>on this run</th>"
+        "<th>verdict</th><th>evidence</th></tr>" + "".join(rows) + "</table>"
     )
 
 
@@ -142,7 +149,7 @@ def write_index(root: str | Path) -> Path:
         f"</head><body><h1>inrdict results</h1><p>{len(runs)} experiments; every claim holds in {held} of them. "
         f"Generated from each folder's results.json. Verdicts and evidence for every claim that fails: "
         f"<a href='../docs/findings.md'>docs/findings.md</a> (in the inrdict repository).</p>"
-        f"{_claims_at_a_glance(runs)}<ul>{contents}</ul>{body}</body></html>\n"
+        f"{_claims_at_a_glance(runs)}<h2>Experiments</h2><ul>{contents}</ul>{body}</body></html>\n"
     )
     path = root / "index.html"
     atomic_write_text(path, page, "index page")

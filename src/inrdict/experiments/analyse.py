@@ -25,8 +25,9 @@ import dataclasses
 import re
 import time
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal, cast
 
+import equinox as eqx
 import numpy as np
 
 from inrdict._keys import init_key, model_key
@@ -36,6 +37,9 @@ from inrdict.experiments._run import validate_config
 from inrdict.experiments.studies import learnability
 from inrdict.experiments.studies.specs import resolve_model
 from inrdict.models import OnDomain, count_parameters
+
+if TYPE_CHECKING:  # PyTorch is optional: its INR wrapper imports torch
+    from inrdict.pytorch.model import TorchINR
 
 NAME = "analyse"
 TITLE = "Any INR through the dictionary lens: NTK spectrum and atoms, E(0.1) and PSNR@3 on faces, aliasing, a fit"
@@ -133,7 +137,10 @@ def compute(config: Config, *, progress: bool = True) -> tuple[dict, dict[str, n
         )
     build_seconds = time.perf_counter() - start
     if progress:
-        n_parameters = model.n_parameters if resolved.kind == "torch" else count_parameters(model)
+        if resolved.kind == "torch":
+            n_parameters = cast("TorchINR", model).n_parameters
+        else:
+            n_parameters = count_parameters(cast(eqx.Module, model))  # kinds other than "torch" are Equinox modules
         print(f"  analysing {label}: {n_parameters:,} trained parameters", flush=True)
     protocol = lens.Protocol("adam", config.random_lr, config.iterations, config.psnr_iteration)
     report = lens.analyse(
@@ -143,12 +150,12 @@ def compute(config: Config, *, progress: bool = True) -> tuple[dict, dict[str, n
         fit_size=config.fit_size, fit_steps=config.fit_steps, fit_lr=config.fit_lr, label=label, progress=progress,
     )  # fmt: skip
     numbers = report.numbers
-    on_domain = isinstance(resolved.model, OnDomain)
+    on_domain = resolved.model if isinstance(resolved.model, OnDomain) else None
     numbers["model"] = {"spec": config.model, "label": label, "kind": resolved.kind, "family": resolved.family,
                         "knobs": resolved.knobs, **{k: v for k, v in numbers["model"].items() if k != "label"},
-                        "coordinate_domain": [resolved.model.low, resolved.model.high] if on_domain else [0.0, 1.0]}  # fmt: skip
-    if on_domain:  # the family's class, evaluated on its authors' coordinate range
-        numbers["model"]["class"] = type(resolved.model.model).__name__
+                        "coordinate_domain": [on_domain.low, on_domain.high] if on_domain is not None else [0.0, 1.0]}  # fmt: skip
+    if on_domain is not None:  # the family's class, evaluated on its authors' coordinate range
+        numbers["model"]["class"] = type(on_domain.model).__name__
     if one_d is None:
         numbers["aliasing"] = {"skipped": resolved.one_d_missing}
     else:
@@ -209,7 +216,9 @@ def plot(results: dict, arrays: dict, out_dir: Path) -> None:
         [("E", ratio[: arrays["energy_curve_mean"].size], arrays["energy_curve_mean"], {"color": "darkred"})],
         f"E(λ) of {faces['n_test_images']} held-out {faces['dataset']} faces: E(0.1) = {lens.format_number(faces['energy_at_0.1'], '.3f')}",
     )
-    ax.get_legend().remove()
+    legend = ax.get_legend()
+    assert legend is not None  # energy_curves draws one
+    legend.remove()
     ax.set_ylabel("energy on eigenvectors with larger eigenvalue")
     radial = arrays["subspace_radial_power"]
     ax = fig.add_subplot(top_row[2])

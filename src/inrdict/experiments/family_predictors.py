@@ -33,7 +33,7 @@ from __future__ import annotations
 import dataclasses
 import time
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import jax
 import jax.numpy as jnp
@@ -170,6 +170,7 @@ def compute(config: Config, *, progress: bool = True) -> tuple[dict, dict[str, n
     points = data.ntk_grid(config.grid_size)
     mask = lens.pixel_mask(points.shape[0], config.seed, 0.5)
     seeds = [config.seed + i for i in range(config.n_seeds)]
+    families: dict[str, dict[str, Any]]
     families, per_seed_models = {}, {}
     for name in config.models:
         hidden = matched_hidden(name, config.parameters)

@@ -111,10 +111,13 @@ def claims(numbers: dict, config: Config) -> dict[str, bool]:
 sanity = study.sanity
 
 
-def paper_values(numbers: dict) -> dict[str, float]:
+def paper_values(numbers: dict) -> dict[str, float | None]:
     """The paper's PSNR@3 by our row label; our longest pretraining takes the paper's longest (5000) value."""
     about = numbers["pretraining"]
-    values = {about["random_label"]: PAPER_PSNR_AT_3["random"], "Meta SIREN": PAPER_PSNR_AT_3["meta"]}
+    values: dict[str, float | None] = {
+        about["random_label"]: PAPER_PSNR_AT_3["random"],
+        "Meta SIREN": PAPER_PSNR_AT_3["meta"],
+    }
     for steps, label in zip(about["durations"], about["labels"]):
         values[label] = PAPER_PSNR_AT_3.get(5000 if steps == about["durations"][-1] else steps)
     return values

@@ -159,7 +159,7 @@ def eigenvector_targets(vectors: Float[np.ndarray, "n k"], scaling: str, rms: fl
     return (vectors - low) / (high - low)
 
 
-def _rows(config: Config, *, progress: bool) -> dict[str, object]:
+def _rows(config: Config, *, progress: bool) -> dict[str, eqx.Module]:
     models = {label: row.model for label, row in meta_rows(config, progress=progress).items()}
     if config.random_row:
         models[pre.random_label(config.random_omega0)] = siren_row(config.random_omega0, config.seed)

@@ -26,8 +26,9 @@ from __future__ import annotations
 import dataclasses
 import itertools
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
+import equinox as eqx
 import numpy as np
 
 from inrdict.analysis.alignment import center_signals, cumulative_energy
@@ -76,11 +77,12 @@ LONG = dataclasses.replace(DEFAULT, pretrain_preset="long")
 PRESETS = {"paper": PAPER, "default": DEFAULT, "long": LONG}
 
 
-def build_rows(config: Config, *, progress: bool = True) -> tuple[dict[str, object], dict[str, int], object]:
-    """(label → model in figure order, label → pretraining face index of the pretrained rows, pretraining config)."""
+def build_rows(config: Config, *, progress: bool = True) -> tuple[dict[str, eqx.Module], dict[str, int], Any]:
+    """(label → model in figure order, label → pretraining face index of the pretrained rows, pretraining config:
+    the producer's `Config`, typed Any because an experiment imports no other experiment)."""
     producer, _, pretrained = pre.pretrained_sirens(config, progress=progress)
     omega = producer.first_omega0
-    models = {
+    models: dict[str, eqx.Module] = {
         f"{pre.random_label(omega)} (seed {s})": siren_row(omega, s)
         for s in range(config.seed, config.seed + config.n_seeds)
     }

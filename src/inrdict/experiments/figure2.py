@@ -96,7 +96,7 @@ def compute(config: Config, *, progress: bool = True) -> tuple[dict, dict[str, n
     coords, targets = data.image_dataset(image)
     average = spectrum.four_shift_average(image)
     arrays = {"ground_truth": image, "four_shift_average": average, "gt_dft_db": spectrum.dft_log_magnitude(image)}
-    numbers = {
+    numbers: dict = {
         "ground_truth": {"odd_bin_energy_fraction": spectrum.odd_bin_energy_fraction(image)},
         "four_shift_average": {"psnr_db_vs_image": float(psnr_db(np.mean((average - image) ** 2)))},
     }

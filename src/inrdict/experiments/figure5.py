@@ -18,7 +18,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 
@@ -172,7 +172,7 @@ def compute(config: Config, *, progress: bool = True) -> tuple[dict, dict[str, n
         if (face_set, grid) not in faces:
             faces[(face_set, grid)] = mean_face(face_set, grid, config.data_dir, config.seed)
         face, source = faces[(face_set, grid)]
-        spectrum = dict(route=config.spectrum, top_k=config.top_k)
+        spectrum: dict[str, Any] = dict(route=config.spectrum, top_k=config.top_k)
         ((_, _, eigvals, eigvecs, info),) = eigensystems({label: model}, data.ntk_grid(grid), config.precision,
                                                          progress=progress, **spectrum)  # fmt: skip
         entry, vectors = _eigenvector_numbers(eigvals, eigvecs, grid, k, face)

@@ -25,6 +25,7 @@ import dataclasses
 from pathlib import Path
 from typing import Literal
 
+import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -75,7 +76,7 @@ def compute(config: Config, *, progress: bool = True) -> tuple[dict, dict[str, n
     _, images = held_out_faces(config.dataset, config.grid_size, config.data_dir, config.seed, config.n_test)
     points = data.ntk_grid(config.grid_size)
     mask = lens.pixel_mask(points.shape[0], config.seed, config.train_fraction)
-    rows = {"ReLU": (relu_row(config.seed), config.random_gd_lr)}
+    rows: dict[str, tuple[eqx.Module, float]] = {"ReLU": (relu_row(config.seed), config.random_gd_lr)}
     rows |= {
         f"SIREN ω0={omega:g}": (siren_row(omega, config.seed), config.random_gd_lr) for omega in config.siren_omegas
     }
@@ -95,6 +96,7 @@ def compute(config: Config, *, progress: bool = True) -> tuple[dict, dict[str, n
         protocol = lens.Protocol("gd", lr, config.iterations, train_fraction=config.train_fraction)
         learned = lens.learnability(model, points, images, mask, protocol=protocol, linearised=True, kernel_dtype=dtype,
                                     use_cache=True)  # fmt: skip
+        assert learned.predicted_train_psnr_db is not None and learned.predicted_test_psnr_db is not None  # linearised
         tag = f"model_{index}"
         for name, value in (("predicted_train", learned.predicted_train_psnr_db),
                             ("predicted_test", learned.predicted_test_psnr_db),

@@ -20,7 +20,7 @@ from __future__ import annotations
 import dataclasses
 import shutil
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import jax
 import numpy as np
@@ -134,7 +134,7 @@ def compute(config: Config, *, progress: bool = True) -> tuple[dict, dict[str, n
     record = _artefacts.training_record(location)
     _, val_images = _faces_and_validation(config)
     coords = data.ntk_grid(config.grid_size)
-    adapted = dict(inner_steps=config.inner_steps, inner_lr=config.inner_lr)
+    adapted: dict[str, Any] = dict(inner_steps=config.inner_steps, inner_lr=config.inner_lr)
     per_image = {
         "random_init": adapted_psnr_db(initial_model(config), coords, val_images, **adapted),
         "meta_learned": adapted_psnr_db(checkpoints.load_weights(location / ARTEFACT), coords, val_images, **adapted),

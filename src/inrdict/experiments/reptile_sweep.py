@@ -24,7 +24,7 @@ from __future__ import annotations
 import dataclasses
 import time
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import jax
 import numpy as np
@@ -97,7 +97,7 @@ def compute(config: Config, *, progress: bool = True) -> tuple[dict, dict[str, n
     start = siren_row(config.first_omega0, config.seed)  # the meta experiment's start (SIREN-30, "ntk" convention)
     meta_protocol = lens.Protocol("gd", 1e-2, 3, 3)
     random_protocol = lens.Protocol("adam", 1e-4, 3, 3)
-    rows = {}
+    rows: dict[str, dict[str, Any]] = {}
     for omega in sorted({config.first_omega0, 40.0}):
         learned = lens.learnability(siren_row(omega, config.seed), points, test, mask, protocol=random_protocol)
         rows[f"random SIREN ω0={omega:g}"] = {"kind": "random", "psnr_at_3": float(learned.psnr_at_k.mean()),

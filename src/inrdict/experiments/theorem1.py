@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import jax
 import jax.numpy as jnp
@@ -42,6 +42,9 @@ from inrdict.errors import InrdictError
 from inrdict.experiments._run import validate_config
 from inrdict.models import Siren
 from inrdict.train.fit import fit, predict
+
+if TYPE_CHECKING:  # matplotlib is imported where a figure is drawn
+    from matplotlib.typing import LineStyleType
 
 NAME = "theorem1"
 TITLE = "Theorem 1: polynomial INRs keep their energy in H(Ω), SIREN harmonics follow Bessel's J_k"
@@ -219,7 +222,7 @@ def _support_growth(config: Config) -> list[dict]:
             signal = theory.polynomial_inr(
                 Omega, alpha, row["depth"], row["grid"], width=config.width, seed=config.seed
             )
-            row["highest_order"], row["recounted_support"] = highest_order_present(signal, Omega, row["order"])
+            row["highest_order"], row["recounted_support"] = highest_order_present(signal, Omega, int(row["order"]))
         series.append({
             "label": f"{_omega_label(omega)} K={len(alpha) - 1}", "Omega": [list(row) for row in omega],
             "activation": activation, "T": Omega.shape[0], "D": Omega.shape[1], "degree": len(alpha) - 1,
@@ -477,7 +480,7 @@ def _panel_support(ax, numbers: dict) -> None:
     from matplotlib.lines import Line2D
 
     colors = ["tab:blue", "tab:orange", "tab:green", "tab:purple"]
-    quantities = [
+    quantities: list[tuple[str, LineStyleType, str, str]] = [
         ("lattice_count", "--", "x", "lattice count Σ 2^i C(T,i) C(R,i)"),
         ("support_size", ":", "+", "|H(Ω)| (distinct frequencies)"),
         ("measured_support", "-", "o", "measured: DFT bins > 1e-24 of the energy"),

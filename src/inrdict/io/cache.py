@@ -65,6 +65,6 @@ def memoize(namespace: str, parts: tuple, compute, *, use_cache: bool = True) ->
             path.unlink(missing_ok=True)
     arrays = compute()
     if use_cache:
-        with atomic_file(path, "cache entry") as file:
-            np.savez(file, **arrays)
+        with atomic_file(path, "cache entry") as out:
+            np.savez(out, **arrays)
     return arrays, False

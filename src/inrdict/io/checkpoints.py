@@ -21,6 +21,7 @@ import os
 import pickle
 import re
 from pathlib import Path
+from typing import Any, TypeVar, cast
 
 import equinox as eqx
 import jax
@@ -30,10 +31,12 @@ import numpy as np
 from inrdict._io import atomic_file
 from inrdict._version import __version__
 from inrdict.errors import InrdictError
-from inrdict.models import MODEL_CLASSES, Linear, Siren
+from inrdict.models import MODEL_CLASSES, INRModel, Linear, Siren
 
 FORMAT_NAME = "inrdict-checkpoint"
 FORMAT_VERSION = 1
+
+_Tree = TypeVar("_Tree")
 
 
 def model_config(model: eqx.Module) -> dict:
@@ -41,7 +44,8 @@ def model_config(model: eqx.Module) -> dict:
     family = type(model).__name__
     if MODEL_CLASSES.get(family) is not type(model):
         raise InrdictError(f"cannot describe a {family}: checkpoints support {', '.join(MODEL_CLASSES)}")
-    return {"family": family, **model.hyperparameters(), "dtype": str(jax.tree_util.tree_leaves(model)[0].dtype)}
+    described = cast(INRModel, model)  # of a class in MODEL_CLASSES (checked just above)
+    return {"family": family, **described.hyperparameters(), "dtype": str(jax.tree_util.tree_leaves(model)[0].dtype)}
 
 
 def describable(model: object) -> bool:
@@ -67,7 +71,8 @@ def model_from_config(config: dict) -> eqx.Module:
             raise ValueError(f"dtype {dtype} is not floating-point")
         if jax.dtypes.canonicalize_dtype(dtype) != dtype:
             raise InrdictError(f"the model is {dtype}: enable it first with jax.config.update('jax_enable_x64', True)")
-        return MODEL_CLASSES[family].from_hyperparameters(config, dtype=dtype)
+        # every INRModel class is an eqx.Module too (typing has no intersection types)
+        return cast(eqx.Module, MODEL_CLASSES[family].from_hyperparameters(config, dtype=dtype))
     except (KeyError, TypeError, ValueError) as error:
         raise InrdictError(f"invalid {family} model config ({type(error).__name__}: {error}): {config}") from None
 
@@ -102,7 +107,7 @@ def save_pytree(path: str | os.PathLike, tree, *, metadata: dict | None = None) 
     return _write(path, jax.tree_util.tree_leaves(tree), {"pytree": True, "metadata": dict(metadata or {})})
 
 
-def load_pytree(path: str | os.PathLike, like) -> tuple[object, dict]:
+def load_pytree(path: str | os.PathLike, like: _Tree) -> tuple[_Tree, dict]:
     """Read a `save_pytree` file into the structure of `like`, checking every leaf's shape and dtype."""
     arrays, meta, fail = _read(path)
     if not meta.get("pytree"):
@@ -117,7 +122,8 @@ def _write(path: str | os.PathLike, leaves: list, meta: dict) -> Path:
         meta_text = json.dumps(meta)
     except (TypeError, ValueError) as error:
         raise InrdictError(f"checkpoint metadata must be JSON-serialisable: {error}") from None
-    arrays = {f"leaf_{i:03d}": np.asarray(leaf) for i, leaf in enumerate(leaves)}
+    # Any: passed as **arrays, which mypy would match against savez's own typed keywords (allow_pickle)
+    arrays: dict[str, Any] = {f"leaf_{i:03d}": np.asarray(leaf) for i, leaf in enumerate(leaves)}
     arrays["__meta__"] = np.frombuffer(meta_text.encode("utf-8"), np.uint8)
     with atomic_file(path, "checkpoint") as file:
         np.savez(file, **arrays)
@@ -187,7 +193,7 @@ def _allowed_classes() -> dict[tuple[str, str], object]:
     for package in ("numpy.core", "numpy._core"):  # NumPy 1 pickles name numpy.core
         allowed[(f"{package}.multiarray", "_reconstruct")] = multiarray._reconstruct
         allowed[(f"{package}.multiarray", "scalar")] = multiarray.scalar
-        allowed[(f"{package}.numeric", "_frombuffer")] = numeric._frombuffer  # protocol 5
+        allowed[(f"{package}.numeric", "_frombuffer")] = numeric._frombuffer  # type: ignore[attr-defined]  # protocol 5; private, not in NumPy's stubs
     return allowed
 
 
@@ -247,7 +253,7 @@ def import_haiku_siren(path: str | os.PathLike) -> Siren:
         indexed[int(match.group(1) or 0)] = (name, layer)
     if sorted(indexed) != list(range(len(indexed))) or len(indexed) < 2:
         raise fail(f"layers must be numbered 0, 1, ..., with at least 2 of them, got {sorted(indexed)}")
-    layers = []
+    layers: list[Linear] = []
     for index in range(len(indexed)):
         name, layer = indexed[index]
         if not isinstance(layer, dict) or set(layer) != {"w", "b"}:

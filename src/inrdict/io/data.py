@@ -46,6 +46,7 @@ def decode_image(raw: bytes, name: str) -> Image:
             import tifffile
 
             return _finish(tifffile.imread(io.BytesIO(raw)), name)
+        opened: Image.Image  # `convert` gives a plain Image
         with Image.open(io.BytesIO(raw)) as opened:
             opened.load()
             if opened.mode in ("P", "PA", "LA", "1", "CMYK", "YCbCr", "LAB", "HSV"):

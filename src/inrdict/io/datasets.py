@@ -229,8 +229,10 @@ def load_faces(name: str, grid_size: int, data_dir: str | None = None, seed: int
     if name in ("celeba", "folder") and data_dir is None:
         raise InrdictError(f"the {name} dataset needs --data-dir")
     if name == "celeba":
+        assert data_dir is not None  # checked above
         return celeba(data_dir, grid_size)
     if name == "folder":
+        assert data_dir is not None
         return image_folder(data_dir, grid_size, seed)
     raise InrdictError(f"unknown dataset {name!r}: choose lfw, celeba or folder")
 

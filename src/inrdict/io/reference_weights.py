@@ -28,6 +28,7 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
+from typing import Any
 
 import equinox as eqx
 import jax
@@ -74,6 +75,13 @@ _MFN = re.compile(
 )
 
 
+def _groups(pattern: re.Pattern[str], key: str) -> tuple[Any, ...]:
+    """The groups of `pattern` matching all of `key`, a key of the state dict's layout (`layout_of`)."""
+    match = pattern.fullmatch(key)
+    assert match is not None, key  # the layout was detected from these keys
+    return match.groups()
+
+
 def layout_of(state: dict[str, np.ndarray]) -> str:
     """ "sequential", "siren_modules" or "lucidrains" (module docstring), from the state dict's keys."""
     keys = list(state)
@@ -92,16 +100,17 @@ def _layers(state: dict[str, np.ndarray], layout: str) -> tuple[list[tuple[np.nd
     table: dict[int, dict[str, np.ndarray]] = {}
     for key, value in state.items():
         if layout == "sequential":
-            index, field = _SEQUENTIAL.fullmatch(key).groups()
+            index, field = _groups(_SEQUENTIAL, key)
         elif layout == "siren_modules":
-            index, field = _MODULES.fullmatch(key).groups()
+            index, field = _groups(_MODULES, key)
         else:
-            index, last, field = _LUCIDRAINS.fullmatch(key).groups()
+            index, last, field = _groups(_LUCIDRAINS, key)
             index = 10**6 if last else index
         table.setdefault(int(index), {})[field] = value
     order = sorted(table)
     if layout != "lucidrains" and order != list(range(len(order))):
         raise InrdictError(f"layers must be numbered 0, 1, …; the state dict has {order}")
+    layers: list[tuple[np.ndarray, np.ndarray | None]]
     layers, extras = [], {}
     for position, index in enumerate(order):
         entry = table[index]
@@ -157,9 +166,11 @@ def _mfn(state: dict[str, np.ndarray], knobs: dict) -> MFN:
     """boschresearch's `FourierNet` / `GaborNet` state dict as an `MFN` (the settings only matter for a fresh init)."""
     if knobs:
         raise InrdictError(f"{', '.join(sorted(knobs))} do not apply to an imported mfn: its weights are all saved")
+    filters: dict[int, dict[str, np.ndarray]]
+    linears: dict[int, dict[str, np.ndarray]]
     filters, linears = {}, {}
     for key, value in state.items():
-        f_index, f_field, l_index, l_field, o_field = _MFN.fullmatch(key).groups()
+        f_index, f_field, l_index, l_field, o_field = _groups(_MFN, key)
         if f_index is not None:
             filters.setdefault(int(f_index), {})[f_field] = value
         else:
@@ -203,7 +214,9 @@ def _mfn(state: dict[str, np.ndarray], knobs: dict) -> MFN:
     return eqx.tree_at(lambda m: (m.filters, m.layers), skeleton, (tuple(built), tuple(layers)))
 
 
-def model_from_state_dict(state: dict[str, np.ndarray], family: str, knobs: dict | None = None) -> eqx.Module:
+def model_from_state_dict(
+    state: dict[str, np.ndarray], family: str, knobs: dict | None = None
+) -> Siren | Finer | GaussINR | ComplexWire | MFN:
     """The inrdict model (`Siren`, `Finer`, `GaussINR` or `ComplexWire`, float32, not yet on a domain) holding a
     reference implementation's weights (module docstring).
 
@@ -225,6 +238,7 @@ def model_from_state_dict(state: dict[str, np.ndarray], family: str, knobs: dict
     sizes = (layers[0][0].shape[1], *(w.shape[0] for w, _ in layers))
     has_complex = [np.iscomplexobj(w) or (b is not None and np.iscomplexobj(b)) for w, b in layers]
     key = jax.random.key(0)
+    skeleton: ComplexWire | Siren | Finer | GaussINR
     if family == "wire":
         if has_complex[0] or not all(has_complex[1:]):
             raise InrdictError("a complex WIRE has a real first layer and complex later layers (vishwa91/wire "

@@ -24,10 +24,11 @@ import zipfile
 from pathlib import Path
 
 import numpy as np
+import numpy.typing as npt
 
 from inrdict.errors import InrdictError
 
-_STORAGES = {
+_STORAGES: dict[str, npt.DTypeLike] = {
     "FloatStorage": np.float32, "DoubleStorage": np.float64, "HalfStorage": np.float16, "BFloat16Storage": "bfloat16",
     "ComplexFloatStorage": np.complex64, "ComplexDoubleStorage": np.complex128, "LongStorage": np.int64,
     "IntStorage": np.int32, "ShortStorage": np.int16, "CharStorage": np.int8, "ByteStorage": np.uint8,
@@ -206,8 +207,8 @@ def state_dict_of(checkpoint, path: str | os.PathLike) -> dict[str, np.ndarray]:
     arrays found under a key such as "state_dict", "model_state_dict", "model" or "net"."""
 
     def is_state(obj) -> bool:
-        return isinstance(obj, dict) and obj and all(isinstance(k, str) and isinstance(v, np.ndarray)
-                                                     for k, v in obj.items())  # fmt: skip
+        return isinstance(obj, dict) and bool(obj) and all(isinstance(k, str) and isinstance(v, np.ndarray)
+                                                           for k, v in obj.items())  # fmt: skip
 
     if is_state(checkpoint):
         return dict(checkpoint)

@@ -46,6 +46,7 @@ files), no code was copied (MFN's reference code is AGPL; FINER's has no licence
 which file every default comes from, and where the paper and the code differ which we followed.
 """
 
+from inrdict.models._common import INRModel
 from inrdict.models.dense import (
     FFN,
     DenseINR,

@@ -8,6 +8,7 @@ import jax.numpy as jnp
 from jaxtyping import Array, Float
 
 from inrdict.errors import InrdictError
+from inrdict.models._common import INRModel
 from inrdict.models.dense import DenseINR, dense_layer_features
 
 
@@ -21,11 +22,11 @@ class OnDomain(eqx.Module):
     eigenvectors for every model while each family sees the inputs its authors feed it.
     """
 
-    model: eqx.Module
+    model: INRModel
     low: float = eqx.field(static=True)
     high: float = eqx.field(static=True)
 
-    def __init__(self, model: eqx.Module, low: float = -1.0, high: float = 1.0):
+    def __init__(self, model: INRModel, low: float = -1.0, high: float = 1.0):
         low, high = float(low), float(high)
         if not (jnp.isfinite(low) and jnp.isfinite(high) and low < high):
             raise InrdictError(f"a coordinate domain is an interval (low, high) with low < high, got ({low}, {high})")
@@ -59,7 +60,7 @@ class OnDomain(eqx.Module):
         if hasattr(self.model, "structured_ntk_features"):
             return list(self.model.structured_ntk_features(mapped))
         if isinstance(self.model, DenseINR):
-            return dense_layer_features(self.model, jax.vmap(self.model.encode)(mapped))[0]
+            return list(dense_layer_features(self.model, jax.vmap(self.model.encode)(mapped))[0])
         raise InrdictError(f"no structured NTK for a {type(self.model).__name__} on a domain")
 
     def hyperparameters(self) -> dict:

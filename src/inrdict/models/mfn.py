@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import itertools
 import math
-from typing import ClassVar, Literal
+from typing import ClassVar, Literal, cast
 
 import equinox as eqx
 import jax
@@ -62,8 +62,8 @@ def _gamma(key: PRNGKeyArray, shape_parameter: float, n: int, dtype) -> Float[Ar
     """n draws from Gamma(shape_parameter, 1), in fixed-size chunks: `jax.random.gamma` (a rejection-sampling
     loop) takes seconds to compile, so it is compiled once per dtype rather than once per width."""
     keys = jax.random.split(key, -(-n // _GAMMA_CHUNK))
-    shape_parameter = jnp.asarray(shape_parameter, dtype)
-    return jnp.concatenate([_gamma_chunk(k, shape_parameter, dtype) for k in keys])[:n]
+    shape_array = jnp.asarray(shape_parameter, dtype)
+    return jnp.concatenate([_gamma_chunk(k, shape_array, dtype) for k in keys])[:n]
 
 
 @functools.partial(jax.jit, static_argnums=tuple(range(2, 11)))
@@ -151,7 +151,7 @@ class MFN(eqx.Module):
         hidden = _check_sizes(in_features, hidden, out_features)
         if filter not in ("fourier", "gabor"):
             raise InrdictError(f"unknown MFN filter {filter!r}: use 'fourier' or 'gabor'")
-        self.filter = filter
+        self.filter = cast(MFNFilter, filter)  # checked just above
         self.input_scale = _positive("the MFN input_scale", input_scale)
         self.weight_scale = _positive("the MFN weight_scale", weight_scale)
         self.alpha = _positive("the MFN Gamma shape alpha", alpha)
@@ -171,8 +171,9 @@ class MFN(eqx.Module):
                                                 dtype)  # fmt: skip
 
     def __call__(self, r: Float[Array, " d"]) -> Float[Array, " out"]:
-        z = self.filters[0](r)
-        for layer, g in zip(self.layers[:-1], self.filters[1:]):
+        filters: tuple[FourierFilter | GaborFilter, ...] = self.filters
+        z = filters[0](r)
+        for layer, g in zip(self.layers[:-1], filters[1:]):
             z = layer(z) * g(r)
         return self.layers[-1](z)
 
@@ -196,9 +197,10 @@ class MFN(eqx.Module):
     @classmethod
     def from_hyperparameters(cls, hyperparameters: dict, *, dtype) -> "MFN":
         h = hyperparameters
+        low, high = (float(x) for x in h["domain"])
         return cls(*_sizes(h), filter=h["filter"], input_scale=float(h["input_scale"]),
                    weight_scale=float(h.get("weight_scale", 6.0)),  # older checkpoints: U(±sqrt(6/h)) hidden linears
-                   alpha=float(h["alpha"]), beta=float(h["beta"]), domain=tuple(float(x) for x in h["domain"]), key=jax.random.key(0),
+                   alpha=float(h["alpha"]), beta=float(h["beta"]), domain=(low, high), key=jax.random.key(0),
                    dtype=dtype)  # fmt: skip
 
     def structured_ntk_features(self, points: Float[Array, "n d"]) -> list[tuple[Array, Array]]:

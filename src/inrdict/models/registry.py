@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import inspect
 import math
+from collections.abc import Callable
+from typing import Any, cast
 
 import equinox as eqx
 import jax
@@ -13,7 +15,7 @@ import jax.numpy as jnp
 from jaxtyping import PRNGKeyArray
 
 from inrdict.errors import InrdictError
-from inrdict.models._common import SIREN_PARAMETERS, _positive
+from inrdict.models._common import SIREN_PARAMETERS, INRModel, _positive
 from inrdict.models.dense import FFN, FFNStar, ReluMLP, Siren, SirenFrozenFirst, gaussian_frequencies
 from inrdict.models.domain import OnDomain
 from inrdict.models.elementwise import GaussINR, SincINR
@@ -23,8 +25,8 @@ from inrdict.models.wire import ComplexWire, RealWire
 
 FAMILY_CLASSES = (GaussINR, SincINR, RealWire, Finer, ComplexWire, MFN)
 # Class name → class, for every model a checkpoint can describe (`inrdict.io.checkpoints`).
-MODEL_CLASSES: dict[str, type] = {cls.__name__: cls for cls in (ReluMLP, FFN, FFNStar, Siren, SirenFrozenFirst,
-                                                                 *FAMILY_CLASSES, OnDomain)}  # fmt: skip
+MODEL_CLASSES: dict[str, type[INRModel]] = {cls.__name__: cls for cls in (ReluMLP, FFN, FFNStar, Siren, SirenFrozenFirst,
+                                                                           *FAMILY_CLASSES, OnDomain)}  # fmt: skip
 
 # Command-line names → constructors `(in_features, hidden, out_features, *, key, **knobs) -> model`; the classes'
 # keyword defaults are each reference implementation's settings for images (2 → … → 1; sources in each class).
@@ -72,11 +74,12 @@ def on_reference_domain(name: str, model: eqx.Module) -> eqx.Module:
     (`OnDomain`); unchanged when that range is [0, 1)."""
     _check_name(name)
     low, high = REFERENCE_DOMAIN[name]
-    return model if (low, high) == (0.0, 1.0) else OnDomain(model, low, high)
+    # A model of a named family is an INRModel as well as an eqx.Module (typing has no intersection types).
+    return model if (low, high) == (0.0, 1.0) else OnDomain(cast(INRModel, model), low, high)
 
 
 # Name → constructor `(in_features, hidden, out_features, *, key, dtype, **knobs)`; keyword defaults = recommended.
-MODELS: dict[str, object] = {"relu": ReluMLP, "ffn": _ffn, "siren": Siren, **FAMILIES}
+MODELS: dict[str, Callable[..., eqx.Module]] = {"relu": ReluMLP, "ffn": _ffn, "siren": Siren, **FAMILIES}
 MODEL_NAMES = tuple(MODELS)
 # Each model's main frequency knob (None: it has none), the one a frequency sweep varies.
 FREQUENCY_KNOB: dict[str, str | None] = {
@@ -103,7 +106,7 @@ KNOB_FIELDS: dict[str, dict[str, str]] = {
 DEFAULT_DEPTH = {"ffn": 3}  # hidden layers: the paper's FFN has 3, every other model 4
 
 
-def model_knobs(name: str) -> dict[str, object]:
+def model_knobs(name: str) -> dict[str, Any]:
     """The knobs of model `name` and their recommended values (the constructor's keyword-only defaults)."""
     _check_name(name)
     parameters = inspect.signature(MODELS[name]).parameters.values()

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import itertools
 import math
-from typing import ClassVar
+from collections.abc import Callable
+from typing import TYPE_CHECKING, ClassVar
 
 import equinox as eqx
 import jax
@@ -90,6 +91,19 @@ def _wavelet(omega0: float, s0: float) -> tuple[float, float]:
 class _Wire(eqx.Module):
     """What both WIRE variants share: the checkpoint description of their sizes and wavelet (omega0, s0)."""
 
+    if TYPE_CHECKING:  # each variant defines these (declared here for the type checker only: no fields added)
+        omega0: float
+        s0: float
+
+        @property
+        def in_features(self) -> int: ...
+
+        @property
+        def out_features(self) -> int: ...
+
+        @property
+        def hidden(self) -> tuple[int, ...]: ...
+
     def hyperparameters(self) -> dict:
         return {"in_features": int(self.in_features), "hidden": [int(h) for h in self.hidden],
                 "out_features": int(self.out_features), "omega0": self.omega0, "s0": self.s0}  # fmt: skip
@@ -97,7 +111,8 @@ class _Wire(eqx.Module):
     @classmethod
     def from_hyperparameters(cls, hyperparameters: dict, *, dtype):
         h = hyperparameters
-        return cls(*_sizes(h), omega0=float(h["omega0"]), s0=float(h["s0"]), key=jax.random.key(0), dtype=dtype)
+        constructor: Callable[..., _Wire] = cls  # the variants' constructor (sizes, *, omega0, s0, key, dtype)
+        return constructor(*_sizes(h), omega0=float(h["omega0"]), s0=float(h["s0"]), key=jax.random.key(0), dtype=dtype)
 
 
 class ComplexWire(_Wire):
@@ -201,7 +216,7 @@ class ComplexWire(_Wire):
             slopes.append((by_real, by_imag))
             inputs.append(z)
         # Backward sweep: delta = (df/dRe z, df/dIm z), starting at the output f = Wr Re z - Wi Im z + b.
-        groups = [(jnp.concatenate(z, axis=1), jnp.ones((n, 1), u.dtype))]
+        groups: list[tuple[Array, ...]] = [(jnp.concatenate(z, axis=1), jnp.ones((n, 1), u.dtype))]
         delta = (jnp.broadcast_to(self.output.weight_real[0], z[0].shape),
                  jnp.broadcast_to(-self.output.weight_imag[0], z[1].shape))  # fmt: skip
         for index in reversed(range(len(self.layers))):
@@ -325,4 +340,5 @@ def kernel_from_features(features: list[tuple[Array, ...]]) -> Float[Array, "n n
             a_rot, d_rot = group[2], group[3]
             term = term + (d_rot @ d.T) * (a_rot @ a.T)
         kernel = term if kernel is None else kernel + term
+    assert kernel is not None, "no feature groups"
     return 0.5 * (kernel + kernel.T)

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import functools
 import math
-from typing import Literal
+from typing import Literal, TypeVar, cast
 
 import equinox as eqx
 import jax
@@ -76,7 +76,8 @@ def layer_features(model: eqx.Module, points: Float[AnyArray, "n d"]) -> list[tu
     """
     if hasattr(model, "structured_ntk_features"):
         return list(model.structured_ntk_features(points))
-    return dense_layer_features(model, jax.vmap(model.encode)(points))[0]
+    dense = cast(DenseINR, model)  # without `structured_ntk_features`, the structured method needs a DenseINR
+    return list(dense_layer_features(dense, jax.vmap(dense.encode)(jnp.asarray(points)))[0])
 
 
 def _upper_blocks(n_blocks: int) -> tuple[np.ndarray, np.ndarray]:
@@ -239,7 +240,12 @@ def eigh_memory_bytes(n_points: int, itemsize: int) -> int:
     return 5 * n_points**2 * itemsize
 
 
-def resolve_method(model, method: str, *, generic: str, what: str = "structured NTK") -> str:
+_Method = TypeVar("_Method", bound=str)
+
+
+def resolve_method(
+    model, method: _Method, *, generic: _Method, what: str = "structured NTK"
+) -> _Method | Literal["structured"]:
     """ "auto" → "structured" where `supports_structured(model)`, else `generic`; refuse "structured" elsewhere."""
     if method == "auto":
         return "structured" if supports_structured(model) else generic

@@ -290,6 +290,12 @@ class LinearOperatorMixin:
     """matvec, `@`, `dense` and a SciPy view from a class's `matmat`, `shape` and `dtype` (`NTKOperator`,
     `inrdict.pytorch.ntk.TorchNTKOperator`)."""
 
+    if typing.TYPE_CHECKING:  # what the class provides (declared for the type checker only)
+        shape: tuple[int, int]
+        dtype: np.dtype
+
+        def matmat(self, vectors: AnyArray) -> np.ndarray: ...
+
     def matvec(self, vector: Float[AnyArray, " n *one"]) -> Float[np.ndarray, " n *one"]:
         """Θ v for v of shape (N,) (or (N, 1)): a NumPy array of the same shape."""
         vector = np.asarray(vector)
@@ -409,13 +415,13 @@ class NTKOperator(LinearOperatorMixin):
         padded = np.zeros((self._padded, points.shape[1]), dtype)
         padded[:n] = points
         mask = (np.arange(self._padded) < n).astype(dtype)
-        block_points = padded.reshape(n_blocks, block_size, -1)
-        block_mask = mask.reshape(n_blocks, block_size)
+        host_points = padded.reshape(n_blocks, block_size, -1)
+        host_mask = mask.reshape(n_blocks, block_size)
         if n_devices > 1:
             spread = _spread(_mesh(n_devices))
-            block_points, block_mask = jax.device_put((block_points, block_mask), spread)
+            block_points, block_mask = jax.device_put((host_points, host_mask), spread)
         else:
-            block_points, block_mask = jnp.asarray(block_points), jnp.asarray(block_mask)
+            block_points, block_mask = jnp.asarray(host_points), jnp.asarray(host_mask)
         if method == "structured":
             self._features = _features(model, block_points, block_mask, n_devices)
             self.feature_bytes = sum(x.nbytes for group in self._features for x in group)

@@ -4,7 +4,7 @@ block row, and the rule deciding when storing pays (see `inrdict.ntk.operator`, 
 from __future__ import annotations
 
 import functools
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import jax
 import jax.numpy as jnp
@@ -13,7 +13,7 @@ from jaxtyping import Array
 from inrdict._memory import available_memory_bytes
 
 if TYPE_CHECKING:  # the operator stores through this module: a type-only import back
-    from inrdict.ntk.operator import KernelOperator
+    from inrdict.ntk.operator import KernelOperator, NTKOperator
 
 # `top_eigenpairs` keeps the kernel's upper triangle when it takes at most this (and a quarter of free memory).
 STORE_LIMIT_BYTES = 1 << 30
@@ -54,8 +54,9 @@ def storing_pays(operator: KernelOperator, k: int) -> bool:
     stops at ~150²."""
     if operator.stored or operator.method != "structured" or operator.n_devices != 1:
         return operator.stored
-    if operator.stored_bytes() > min(STORE_LIMIT_BYTES, available_memory_bytes() // 4):
+    ntk = cast("NTKOperator", operator)  # the structured method is `NTKOperator`'s
+    if ntk.stored_bytes() > min(STORE_LIMIT_BYTES, available_memory_bytes() // 4):
         return False
-    pairs = operator._n_blocks * (operator._n_blocks + 1) // 2
-    forming = pairs * 2 * operator.block_size**2 * sum(operator._feature_widths)
-    return forming < 2.5 * k * 4 * operator.shape[0] * operator.n_parameters
+    pairs = ntk._n_blocks * (ntk._n_blocks + 1) // 2
+    forming = pairs * 2 * ntk.block_size**2 * sum(ntk._feature_widths)
+    return forming < 2.5 * k * 4 * ntk.shape[0] * ntk.n_parameters

@@ -208,8 +208,10 @@ def linearised_gd_psnr_db(
     Args:
         kernel: (n, n) NTK at initialisation on the whole grid (only its training rows are used).
         initial_outputs: (n,) the network's outputs at initialisation.
-        images: (m, n) targets; train_mask: (n,) as in `finetune`.
-        iterations, learning_rate: GD settings (η) of the run to predict.
+        images: (m, n) targets.
+        train_mask: (n,) as in `finetune`.
+        iterations: GD steps of the run to predict.
+        learning_rate: its step size η.
 
     Returns:
         (train PSNR, held-out PSNR), each (m, iterations + 1), float64.

@@ -24,7 +24,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import time
-from typing import NamedTuple
+from typing import Any, Generic, NamedTuple, TypeVar
 
 import equinox as eqx
 import jax
@@ -40,9 +40,11 @@ from inrdict.models import DenseINR, partition_trainable
 from inrdict.train.losses import head, psnr_db
 from inrdict.train.optim import adam
 
+_Model = TypeVar("_Model")
+
 
 @dataclasses.dataclass(frozen=True)
-class FitResult:
+class FitResult(Generic[_Model]):
     """What `fit` returns.
 
     Attributes:
@@ -54,7 +56,7 @@ class FitResult:
         seconds: wall time of the training loop, compile included.
     """
 
-    model: eqx.Module | object  # an Equinox module; a `TorchINR` from `inrdict.pytorch.train.fit`
+    model: _Model  # an Equinox module from `fit`; a `TorchINR` from `inrdict.pytorch.train.fit`
     train_psnr_db: np.ndarray
     eval_steps: np.ndarray
     eval_psnr_db: np.ndarray
@@ -87,7 +89,7 @@ def encode_inputs(model: eqx.Module, coords: Float[AnyArray, "n d"]) -> Float[An
     A `DenseINR`'s `encode` uses frozen arrays only (an FFN's B), so the encodings of fixed training points never
     change: `fit` computes them once instead of every step (an FFN's 256 sin/cos cost as much as its hidden layers).
     """
-    return jax.vmap(model.encode)(coords) if isinstance(model, DenseINR) else coords
+    return jax.vmap(model.encode)(jnp.asarray(coords)) if isinstance(model, DenseINR) else coords
 
 
 DEFAULT_CHUNK_SIZE = 4096
@@ -101,7 +103,7 @@ def default_chunk_size() -> int:
     return DEFAULT_CHUNK_SIZE if jax.default_backend() == "cpu" else ACCELERATOR_CHUNK_SIZE
 
 
-def mse_value_and_grad(params, frozen, x: Array, y: Array, chunk_size: int | None = None, encoded: bool = False):
+def mse_value_and_grad(params, frozen, x: AnyArray, y: AnyArray, chunk_size: int | None = None, encoded: bool = False):
     """MSE of `combine(params, frozen)` on (x, y) and its gradient w.r.t. `params`, in chunks of points.
 
     With `encoded=True`, x holds input mappings `model.encode(r)` computed beforehand and only `model.head` runs.
@@ -176,6 +178,7 @@ def fit_steps(
     def one_step(state: TrainState, _):
         x, y = inputs, targets
         if batch_size is not None:
+            assert key is not None, "minibatches are drawn with a key"
             index = jax.random.randint(jax.random.fold_in(key, state.step), (batch_size,), 0, inputs.shape[0])
             x, y = inputs[index], targets[index]
         loss, grads = mse_value_and_grad(state.params, frozen, x, y, chunk_size, encoded)
@@ -239,7 +242,7 @@ def fit(
     progress: bool = True,
     description: str = "fit",
     chunk_size: int | None = None,
-) -> FitResult:
+) -> FitResult[eqx.Module]:
     """Train `model` to map `coords` to `targets` by minimising the MSE.
 
     A thin host loop over `fit_steps` (progress bar, evaluation, divergence check); the jitted steps are
@@ -253,8 +256,8 @@ def fit(
         learning_rate: Adam step size, used when `optimizer` is None.
         optimizer: any Optax transformation (overrides `learning_rate`).
         batch_size: None for full-batch; otherwise points drawn uniformly with replacement each step.
-        eval_coords, eval_targets: where to measure the evaluation PSNR and the final predictions
-            (default: the training data).
+        eval_coords: where to measure the evaluation PSNR and the final predictions (default: the training data).
+        eval_targets: the values there.
         eval_every: evaluate every this many steps (also the length of each jitted `lax.scan` chunk).
         key: PRNG key for minibatch sampling (required when `batch_size` is set; full-batch fitting draws
             nothing at random and takes none).
@@ -279,7 +282,7 @@ def fit(
     optimizer = optimizer if optimizer is not None else adam(float(learning_rate))
     state, frozen = init_state(model, optimizer)
     inputs = encode_inputs(model, coords)  # (n, e)
-    settings = dict(batch_size=batch_size, key=key, chunk_size=chunk_size, encoded=True)
+    settings: dict[str, Any] = dict(batch_size=batch_size, key=key, chunk_size=chunk_size, encoded=True)
 
     from tqdm.auto import tqdm
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 import dataclasses
 import time
 from collections.abc import Callable
-from typing import Literal
+from typing import Any, Literal
 
 import equinox as eqx
 import jax
@@ -91,7 +91,7 @@ def _over_tasks(fn, targets: Array, keys: Array):
 
 def make_outer_step(
     frozen,
-    coords: Array,
+    coords: AnyArray,
     optimizer: optax.GradientTransformation,
     *,
     method: MetaMethod,
@@ -222,7 +222,7 @@ def meta_train(
     model: eqx.Module,
     train_source,
     val_images: np.ndarray,
-    coords: np.ndarray,
+    coords: AnyArray,
     *,
     steps: int,
     method: MetaMethod = "maml",
@@ -247,7 +247,12 @@ def meta_train(
         val_images: (m, size, size) validation images, scored every `eval_every` steps after the inner loop.
         coords: (size*size, d) grid, row-major like the images.
         steps: total outer steps (a run started from `start` continues up to this number).
-        method, batch_size, inner_steps, inner_lr, outer_lr, inner_batch: see the module docstring.
+        method: "maml", "fomaml" or "reptile" (module docstring).
+        batch_size: tasks per outer step.
+        inner_steps: inner-loop steps per task.
+        inner_lr: inner-loop step size.
+        outer_lr: outer step size.
+        inner_batch: pixels drawn per inner step (None: all).
         outer_optimizer: "adam" (the paper's) or "gd": plain steps, for Reptile θ ← θ + outer_lr (W̄ − θ), the
             interpolation of Nichol et al. (2018) with ε = outer_lr.
         key: PRNG key; step t uses `fold_in(key, t)`, so a run continued from `start` equals an uninterrupted one.
@@ -266,7 +271,7 @@ def meta_train(
     state, frozen = init_state(model, optimizer)
     state, history = start if start is not None else (state, MetaHistory())
     coords, val_images = jnp.asarray(coords), np.asarray(val_images)
-    inner = dict(method=method, inner_steps=inner_steps, inner_lr=inner_lr, inner_batch=inner_batch)
+    inner: dict[str, Any] = dict(method=method, inner_steps=inner_steps, inner_lr=inner_lr, inner_batch=inner_batch)
     start_step = int(state.step)
 
     def validation_psnr(state: TrainState) -> float:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Callable
+from typing import SupportsIndex, cast
 
 import numpy as np
 from jaxtyping import Float
@@ -47,7 +48,7 @@ def _as_count(value: object, name: str, minimum: int = 0) -> int:
     if isinstance(value, float | np.floating) and float(value).is_integer():
         value = int(value)
     try:
-        value = operator.index(value)
+        value = operator.index(cast(SupportsIndex, value))  # a TypeError when it is not
     except TypeError:
         raise InrdictError(f"{name} must be an integer, got {value!r}; pass a whole number") from None
     if value < minimum:

@@ -141,13 +141,13 @@ def support_growth(
     """
     Omega = _as_omega(Omega)
     K = polynomial_degree(alpha)
-    depths = [_as_count(L, "depth", minimum=1) for L in depths]
-    if not depths:
+    checked_depths = [_as_count(L, "depth", minimum=1) for L in depths]
+    if not checked_depths:
         raise InrdictError("depths is empty; pass at least one depth L >= 1")
-    needed = min_grid_size(Omega, theorem1_order(K, max(depths)))
+    needed = min_grid_size(Omega, theorem1_order(K, max(checked_depths)))
     n = needed if n is None else _as_count(n, "the grid size n", minimum=1)
     rows = []
-    for L in depths:
+    for L in checked_depths:
         order = theorem1_order(K, L)
         support = harmonic_support(Omega, order)
         signal = polynomial_inr(Omega, alpha, L, n, width=width, seed=seed)

@@ -86,7 +86,7 @@ def init_inr(
     phase = np.asarray(phase, np.float64)
     if phase.shape != (T,):
         raise InrdictError(f"phase must have shape ({T},) like the rows of Omega, got {phase.shape}")
-    sizes = [T] + [width] * (depth - 1) + [1]
+    sizes: list[int] = [T] + [width] * (depth - 1) + [1]
     weights = tuple(rng.normal(0.0, 1.0 / math.sqrt(n_in), (n_out, n_in)) for n_in, n_out in itertools.pairwise(sizes))
     biases = tuple(rng.normal(0.0, bias_std, n_out) for n_out in sizes[1:])
     return DenseINRParams(Omega, phase, weights, biases)
@@ -124,7 +124,11 @@ def _activation(activation: Activation) -> Callable[[np.ndarray], np.ndarray]:
     if callable(activation):
         return activation
     if isinstance(activation, str):
-        named = {"tanh": np.tanh, "sin": np.sin, "relu": lambda x: np.maximum(x, 0.0)}
+        named: dict[str, Callable[[np.ndarray], np.ndarray]] = {
+            "tanh": np.tanh,
+            "sin": np.sin,
+            "relu": lambda x: np.maximum(x, 0.0),
+        }
         if activation not in named:
             raise InrdictError(
                 f"unknown activation {activation!r}: use 'tanh', 'sin', 'relu', coefficients or a callable"

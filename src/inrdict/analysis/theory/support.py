@@ -43,6 +43,8 @@ def lattice_points(T: Count, R: Count) -> Int[np.ndarray, "count T"]:
     Raises:
         InrdictError: for bad T / R, or if there are more than ``MAX_ENUMERATED`` points.
     """
+    T = _as_count(T, "T", minimum=1)
+    R = _as_count(R, "R", minimum=0)
     count = lattice_point_count(T, R)
     if count > MAX_ENUMERATED:
         raise InrdictError(

@@ -15,6 +15,7 @@ images). NTK eigensystems and fine-tuning curves are cached on disk, so figures 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from typing import Literal
 
 import jax
@@ -35,6 +36,7 @@ from inrdict.experiments.studies.rows import (
 )  # fmt: skip
 from inrdict.io import data
 from inrdict.io.datasets import held_out_faces
+from inrdict.train.optim import Optimizer
 
 
 @dataclasses.dataclass(frozen=True)
@@ -122,6 +124,7 @@ def siren_sweep_rows(config, *, progress: bool = True, meta_label: str = "Meta S
 def protocol_of(row: Row, config: FaceStudy) -> lens.Protocol:
     """The fine-tuning protocol of a row: plain GD at `meta_lr` for meta-learned rows, Adam at `random_lr` for random
     ones (SPEC §7), `iterations` updates, PSNR@`psnr_iteration`."""
+    optimizer: Optimizer
     optimizer, lr = ("gd", config.meta_lr) if row.kind in ("meta", "pretrained_gd") else ("adam", config.random_lr)
     return lens.Protocol(optimizer, lr, config.iterations, config.psnr_iteration, config.train_fraction)
 
@@ -250,7 +253,7 @@ def best_row_claims(numbers: dict, label: str, psnr_name: str) -> dict[str, bool
     }
 
 
-def versus_paper_psnr(numbers: dict, paper: dict[str, float]) -> list[dict]:
+def versus_paper_psnr(numbers: dict, paper: Mapping[str, float | None]) -> list[dict]:
     """Rows of PSNR@k per label beside the paper's value for that label (None where the paper has none)."""
     return [{"quantity": f"PSNR@{numbers['psnr_iteration']}, {label}", "ours": m["psnr_at_k"], "paper": paper.get(label),
              "unit": "dB"} for label, m in numbers["models"].items()]  # fmt: skip

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
+from typing import Any
 
 import equinox as eqx
 import jax
@@ -105,7 +106,7 @@ def centre_crop(array: np.ndarray, size: int) -> np.ndarray:
 def siren_models(config: SirenStudy, *, trainable: bool) -> dict[str, tuple[str, eqx.Module]]:
     """(label, model) of columns a, b, c; `trainable=False` freezes each first layer (`SirenFrozenFirst`)."""
     keys = jax.random.split(jax.random.key(config.seed), 3)
-    settings = {"hidden_omega0": config.hidden_omega0, "convention": config.convention}
+    settings: dict[str, Any] = {"hidden_omega0": config.hidden_omega0, "convention": config.convention}
 
     def periodic(f0: float, key) -> Siren:  # W0 = f0 I in cycles per unit: stored weight 2π f0 I, ω0 = 1
         model = Siren(2, (2, *config.hidden), 3, first_omega0=1.0, key=key, **settings)
@@ -129,6 +130,7 @@ def siren_models(config: SirenStudy, *, trainable: bool) -> dict[str, tuple[str,
 def mapping_models(config: MappingStudy) -> dict[str, tuple[str, eqx.Module]]:
     """(label, model) of Fig. 8's columns: SFM* per f0, then FFN* (all `FFNStar`: B trained)."""
     keys = jax.random.split(jax.random.key(config.seed), len(config.sfm_f0s) + 1)
+    models: dict[str, tuple[str, eqx.Module]]
     models = {f"sfm_{f0:g}": (f"SFM* f0 = {f0:g}", FFNStar(single_frequency(f0), config.hidden, 3, key=key))
               for f0, key in zip(config.sfm_f0s, keys)}  # fmt: skip
     B = gaussian_frequencies(jax.random.key(config.rff_seed), config.rff_features, 2, config.rff_sigma)
@@ -140,6 +142,7 @@ def frequencies_hz(model: eqx.Module) -> np.ndarray:
     """The input-mapping frequencies in cycles per unit: an FFN's B, or a SIREN's first layer ω0 W0 / 2π."""
     if isinstance(model, FFNStar):
         return np.asarray(model.B, np.float64)
+    assert isinstance(model, Siren | SirenFrozenFirst)  # the other mappings of the studies
     first = model.first if isinstance(model, SirenFrozenFirst) else model.layers[0]
     return model.first_omega0 * np.asarray(first.weight, np.float64) / (2 * np.pi)
 
@@ -149,7 +152,7 @@ def frequency_change(before: np.ndarray, after: np.ndarray) -> dict:
     for a diagonal start (SFM, W0 = f0 I) also |f − f0| / f0 of the diagonal frequencies."""
     change = np.abs(after - before)
     moved = {"mean_abs_change_hz": float(change.mean()), "max_abs_change_hz": float(change.max()),
-             "relative_change": float(np.linalg.norm(after - before) / max(np.linalg.norm(before), 1e-300))}  # fmt: skip
+             "relative_change": float(np.linalg.norm(after - before) / max(float(np.linalg.norm(before)), 1e-300))}  # fmt: skip
     if before.shape[0] == before.shape[1] and np.count_nonzero(before - np.diag(np.diag(before))) == 0:
         f0, f = np.diag(before), np.diag(after)
         moved |= {"diagonal_initial_hz": f0.tolist(), "diagonal_trained_hz": f.tolist(),

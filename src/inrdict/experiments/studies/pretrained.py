@@ -16,8 +16,9 @@ import dataclasses
 import itertools
 import json
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
+import equinox as eqx
 import numpy as np
 
 from inrdict.errors import InrdictError
@@ -26,6 +27,9 @@ from inrdict.experiments.studies import learnability as study
 from inrdict.experiments.studies.rows import meta_rows, siren_row
 from inrdict.io.checkpoints import load_weights
 from inrdict.io.datasets import load_faces
+
+if TYPE_CHECKING:  # the producer imports this module
+    from inrdict.experiments.pretraining import Config as PretrainConfig
 
 ARTEFACT = "pretrained_sirens.json"
 PRODUCER = "pretrain"
@@ -60,17 +64,17 @@ class Pretrained:
 
     face_index: int
     steps: int
-    model: object
+    model: eqx.Module
 
 
-def pretrain_config(config):
+def pretrain_config(config) -> PretrainConfig:
     """The "pretrain" producer config of a figure config (fields pretrain_preset, seed, data_dir, pretrain_lr): the
     preset's, started from the figure's seed (so the random SIREN-30 row of that seed *is* the pretraining's start)."""
     return _artefacts.producer_config(PRODUCER, config.pretrain_preset, seed=config.seed, data_dir=config.data_dir,
                                       learning_rate=getattr(config, "pretrain_lr", None))  # fmt: skip
 
 
-def pretrained_sirens(config, *, progress: bool = True) -> tuple[object, Path, list[Pretrained]]:
+def pretrained_sirens(config, *, progress: bool = True) -> tuple[PretrainConfig, Path, list[Pretrained]]:
     """(producer config, artefact folder, the pretrained SIRENs ordered by duration then face) for a figure config;
     pretrained first (saying so) if they are not in the cache yet."""
     producer = pretrain_config(config)
@@ -110,7 +114,7 @@ def study_rows(config: PretrainStudy, *, progress: bool = True) -> tuple[list[st
     producer, location, pretrained = pretrained_sirens(config, progress=progress)
     omega = producer.first_omega0
     rows = [study.Row(random_label(omega), siren_row(omega, seed), "random", seed) for seed in study.seeds(config)]
-    kind = "pretrained_gd" if config.pretrained_protocol == "gd" else "random"
+    kind: Literal["pretrained_gd", "random"] = "pretrained_gd" if config.pretrained_protocol == "gd" else "random"
     rows += [study.Row(pretrained_label(p.steps), p.model, kind, p.face_index) for p in pretrained]
     rows += study.meta_as_rows(meta_rows(config, progress=progress))
     about = {"artefact": str(location), "face_indices": list(producer.face_indices), "durations": list(producer.steps),

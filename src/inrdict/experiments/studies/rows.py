@@ -10,10 +10,11 @@ of a sweep scales the same normal draw B₀ (B = σ B₀) and shares the MLP wei
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Literal
 
+import equinox as eqx
 import numpy as np
 
 from inrdict._keys import init_key
@@ -56,7 +57,7 @@ class MetaRowFields:
 class MetaRow:
     """A meta-learned initialisation and what it was learned on (its grid and face set), when known."""
 
-    model: object
+    model: eqx.Module
     grid_size: int | None
     dataset: str | None
     source: str  # the artefact or file it came from
@@ -105,7 +106,7 @@ def meta_rows(config, *, progress: bool = True, label: str = "Meta SIREN", **ove
     return rows
 
 
-def require_grid_fits(grid_size: int, precision: str, *, route: str = "auto", top_k: int = 64) -> None:
+def require_grid_fits(grid_size: int, precision: str, *, route: lens.SpectrumRoute = "auto", top_k: int = 64) -> None:
     """Refuse up front (one line) a grid whose NTK spectrum of the paper's SIREN 2 → 256 ×4 → 1 (the widest row)
     would not fit in memory, before faces are loaded or models learned (configs call it; grids up to 64² always fit)."""
     if grid_size <= 64:
@@ -115,12 +116,12 @@ def require_grid_fits(grid_size: int, precision: str, *, route: str = "auto", to
 
 
 def eigensystems(
-    models: dict[str, object],
+    models: Mapping[str, object],
     points: np.ndarray,
     precision: str,
     *,
     progress: bool = True,
-    route: str = "auto",
+    route: lens.SpectrumRoute = "auto",
     top_k: int = 64,
 ) -> Iterator:
     """For each (label, model): `(index, label, eigvals, eigvecs, info)` of its NTK on `points` in `precision`

@@ -25,12 +25,15 @@ import inspect
 import os
 import re
 import sys
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any, cast
 
 import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jaxtyping import PRNGKeyArray
 
 from inrdict._keys import init_key, model_key
 from inrdict.errors import InrdictError
@@ -43,6 +46,7 @@ from inrdict.models import (
     KNOB_FIELDS,
     MODEL_NAMES,
     MODELS,
+    INRModel,
     OnDomain,
     make_model,
     model_knobs,
@@ -90,7 +94,7 @@ class Resolved:
     label: str
     family: str | None  # model name when known
     knobs: dict
-    one_d: object  # callable (key) -> 1-D model, or None
+    one_d: Callable[[PRNGKeyArray], object] | None  # callable (key) -> 1-D model, or None
     one_d_missing: str | None = None  # why there is no 1-D version
 
 
@@ -99,7 +103,8 @@ def check_single_output(model, what: str) -> None:
     if not isinstance(model, eqx.Module):
         raise InrdictError(f"{what} is a {type(model).__name__}, not an Equinox module (eqx.Module)")
     try:
-        shape = jax.eval_shape(model, jax.ShapeDtypeStruct((2,), jnp.float32)).shape
+        module = cast(Callable[..., Any], model)  # an Equinox module, called on a point (if it can be)
+        shape = jax.eval_shape(module, jax.ShapeDtypeStruct((2,), jnp.float32)).shape
     except Exception as error:  # the user's module failing on a point is their bug, told in one line
         raise InrdictError(f"{what} cannot map a point of shape (2,): {type(error).__name__}: {error}") from None
     if shape != (1,):
@@ -173,7 +178,7 @@ def _from_torch_state_dict(spec: str, config, hidden_1d: tuple[int, ...]) -> Res
     one_knobs = {k: settings[k] for k in model_knobs(family) if k in settings}  # SIREN: the "fit" convention
     label = f"{Path(spec).stem} ({family}, {describe_knobs(family, one_knobs)})"
     return Resolved(model, "checkpoint", label, family, one_knobs,
-                    lambda key: OnDomain(make_model(family, 1, hidden_1d, 1, key=key, **one_knobs), -1.0, 1.0))  # fmt: skip
+                    lambda key: OnDomain(cast(INRModel, make_model(family, 1, hidden_1d, 1, key=key, **one_knobs)), -1.0, 1.0))  # fmt: skip
 
 
 def _checkpoint_knobs(model, family: str) -> dict:
@@ -206,6 +211,7 @@ def _load_factory(spec: str):
     factory = getattr(module, attribute, None)
     if not callable(factory):
         raise InrdictError(f"{module_name} has no callable {attribute!r} (model {spec!r})")
+    parameters: Mapping[str, inspect.Parameter]
     try:
         parameters = inspect.signature(factory).parameters
     except (TypeError, ValueError):  # a builtin or C callable: no signature to read
