@@ -73,6 +73,14 @@ def default_values(family: str, scale: float = 1.0) -> np.ndarray:
     return np.array([float(f"{base * f:.3g}") for f in GRID_FACTORS])
 
 
+def fitting_size(signal: np.ndarray, size: int | None, window: int | None) -> tuple[int, int]:
+    """(size, window) per axis for a signal from `as_signal`: the given values, or `DEFAULT_SIZE` (a 1-D signal no
+    longer than itself) and `DEFAULT_WINDOW` (no larger than size)."""
+    dim = signal.ndim
+    size = size or (min(DEFAULT_SIZE[1], signal.shape[0]) if dim == 1 else DEFAULT_SIZE[2])
+    return size, window or min(DEFAULT_WINDOW[dim], size)
+
+
 def resolution_scale(dim: int, size: int) -> float:
     """The factor on the candidates for a signal of `dim` dimensions fitted at `size` samples per axis: 1 for
     images (the lattice validated at 64², `inrdict figure regret`); for 1-D signals size / 64, the candidates
@@ -184,12 +192,12 @@ def suggest(family: str, signal, *, values=None, size: int | None = None, window
     """
     start = time.perf_counter()
     knob = knob_of(family)
-    dim = as_signal(signal).ndim
-    size = size or (min(DEFAULT_SIZE[1], np.shape(signal)[0]) if dim == 1 else DEFAULT_SIZE[2])
-    window = window or min(DEFAULT_WINDOW[dim], size)
+    given = as_signal(signal)
+    dim = given.ndim
+    size, window = fitting_size(given, size, window)
     if steps < 1 or windows < 1 or window < 4:
         raise InrdictError(f"steps ({steps}) and windows ({windows}) must be positive and window ({window}) at least 4")
-    array = at_resolution(check_signal(signal, size, window), size)
+    array = at_resolution(check_signal(given, size, window), size)
     exhaustive = values is not None
     candidates = (
         default_values(family, resolution_scale(dim, size))
@@ -234,5 +242,5 @@ def suggest(family: str, signal, *, values=None, size: int | None = None, window
 
 
 __all__ = ["DEFAULT_SIZE", "DEFAULT_STEPS", "DEFAULT_WINDOW", "GRID_FACTORS", "Suggestion", "as_signal",
-           "at_resolution", "check_signal", "coarse_indices", "default_values", "knob_of", "resolution_scale", "suggest", "unit_grid",
+           "at_resolution", "check_signal", "coarse_indices", "default_values", "fitting_size", "knob_of", "resolution_scale", "suggest", "unit_grid",
            "windows_of"]  # fmt: skip

@@ -67,8 +67,7 @@ def compute(config: Config, *, progress: bool = True) -> tuple[dict, dict[str, n
     name, signal = data.load_signal(config.signal)
     signal = knob_suggest.as_signal(signal)
     dim = signal.ndim
-    size = config.size or (min(knob_suggest.DEFAULT_SIZE[1], signal.size) if dim == 1 else knob_suggest.DEFAULT_SIZE[2])
-    window = config.window or min(knob_suggest.DEFAULT_WINDOW[dim], size)
+    size, window = knob_suggest.fitting_size(signal, config.size, config.window)
     if progress:
         shape = "x".join(map(str, signal.shape))
         print(f"  scoring {config.family}'s {knob_suggest.knob_of(config.family)} on {name} ({shape}, fitted at "
