@@ -1,3 +1,4 @@
+import gc
 import os
 import tempfile
 
@@ -26,6 +27,34 @@ def _strict_dtype_promotion(request):
     mode = "standard" if request.node.get_closest_marker("standard_promotion") else "strict"
     with jax.numpy_dtype_promotion(mode):
         yield
+
+
+def _memory_maps() -> int:
+    try:
+        with open("/proc/self/maps") as maps:
+            return sum(1 for _ in maps)
+    except OSError:  # not Linux
+        return 0
+
+
+_PEAK_MAPS = [0]
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _fresh_compilation_caches():
+    """Each test module leaves JAX's compilation caches empty. Every compiled CPU program holds ~3 memory mappings;
+    the whole suite in one process compiles enough of them to reach the kernel's limit (vm.max_map_count, 65,530),
+    where XLA's next compilation dies of a segmentation fault (CI, 2026-12-04, in tests/test_suggest.py)."""
+    yield
+    _PEAK_MAPS[0] = max(_PEAK_MAPS[0], _memory_maps())
+    jax.clear_caches()
+    gc.collect()
+
+
+def pytest_terminal_summary(terminalreporter):
+    if _PEAK_MAPS[0]:
+        terminalreporter.write_line(f"memory mappings: at most {_PEAK_MAPS[0]:,} at the end of a test module "
+                                    "(the kernel's limit is vm.max_map_count, usually 65,530)")  # fmt: skip
 
 
 @pytest.fixture

@@ -1,6 +1,7 @@
 """Matrix-free NTK products and top-k eigenpairs (`inrdict.ntk`) against the dense kernels."""
 
 import dataclasses
+import re
 
 import equinox as eqx
 import jax
@@ -236,7 +237,9 @@ def test_tiny_problems_are_solved_densely():
 def test_refusals_are_clear():
     model = Siren(2, (16,), 1, key=jax.random.key(7))
     points = ntk_grid(8)
-    with pytest.raises(InrdictError, match=r"matrix-free NTK of 64 points .* needs about .* GiB .* available: use fewer"):  # noqa: E501
+    with pytest.raises(
+        InrdictError, match=r"matrix-free NTK of 64 points .* needs about .* GiB .* available: use fewer"
+    ):  # noqa: E501
         NTKOperator(model, points, max_bytes=10_000)
     with pytest.raises(InrdictError, match="needs about"):
         top_eigenpairs(model, points, 4, max_bytes=100_000)
@@ -288,9 +291,105 @@ with jax.enable_x64(True):
     result = top_eigenpairs(model, points, 6, tol=1e-9)
     dense = ntk.eigh_descending(ntk.empirical_ntk(model, points))[0]
     print(np.max(np.abs(result.eigvals - dense[:6])) / dense[0])
+    for name, model in (("siren", model), ("mlp", mlp)):  # the P×P route's products under shard_map
+        pairs = top_eigenpairs(model, points, 6, tol=1e-9, route="parameters", operator_method="auto")
+        dense = ntk.eigh_descending(ntk.empirical_ntk(model, points, method="jacobian"))[0]
+        print(np.max(np.abs(pairs.eigvals - dense[:6])) / dense[0])
 """
     env = {**os.environ, "XLA_FLAGS": "--xla_force_host_platform_device_count=2"}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
     assert out.returncode == 0, out.stderr[-2000:]
     errors = [float(line) for line in out.stdout.split()]
-    assert len(errors) == 3 and max(errors) < 1e-12, errors
+    assert len(errors) == 5 and max(errors) < 1e-12, errors
+
+
+# ------------------------------------------------------------------------------------------ the P×P route (Jᵀ J)
+
+
+def route_zoo(dtype):
+    """Models whose Jᵀ J the P×P route runs: structured (plain layer groups) and generic; P < N = 24² = 576."""
+    keys = jax.random.split(jax.random.key(21), 3)
+    return {
+        "siren (structured)": Siren(2, (16, 16), 1, first_omega0=30.0, key=keys[0], dtype=dtype),  # P = 337
+        "relu (structured)": ReluMLP(2, (12, 12), 1, key=keys[1], dtype=dtype),  # P = 205
+        "eqx mlp (generic)": cast(eqx.nn.MLP(2, 1, 12, 2, activation=jnp.tanh, key=keys[2]), dtype),  # P = 205
+    }
+
+
+@pytest.mark.parametrize("name", list(route_zoo(jnp.float32)))
+def test_both_routes_give_the_same_eigenpairs(name):
+    """Θ = J Jᵀ (N×N) and G = Jᵀ J (P×P) share their non-zero spectrum; u = J v / √λ maps G's eigenvectors to Θ's.
+    Both routes against each other and the jacrev oracle, float64."""
+    with jax.enable_x64(True):
+        model = route_zoo(jnp.float64)[name]
+        points = ntk_grid(24)
+        by_points = top_eigenpairs(model, points, 12, tol=1e-10, route="points", store_kernel=False)
+        by_parameters = top_eigenpairs(model, points, 12, tol=1e-10, route="parameters")
+        oracle = ntk.eigh_descending(dense_ntk(model, points, method="jacobian"))[0][:12]
+    assert (by_points.route, by_parameters.route) == ("points", "parameters")
+    assert by_parameters.method == "block" and by_parameters.converged, by_parameters.residuals.max()
+    for result in (by_points, by_parameters):
+        assert np.max(np.abs(result.eigvals - oracle)) / oracle[0] < 1e-9
+    overlap = np.abs(np.sum(by_points.eigvecs * by_parameters.eigvecs, axis=0))  # unit vectors, up to sign
+    assert np.all(overlap > 1 - 1e-8), overlap.min()
+    assert by_parameters.residuals.max() < 1e-9  # ‖Θ u − λ u‖ / λ_0, measured on Θ
+
+
+def test_the_gram_product_is_jt_j():
+    """`gram_matmat` is Jᵀ J W and `forward` is J W, against the jacrev Jacobian (structured and generic)."""
+    from jax.flatten_util import ravel_pytree
+
+    from inrdict.models import partition_trainable
+
+    with jax.enable_x64(True):
+        for name, model in route_zoo(jnp.float64).items():
+            points = ntk_grid(6).astype(np.float64)
+            operator = NTKOperator(model, points, block_size=16)
+            trainable, frozen = partition_trainable(model)
+            flat, unravel = ravel_pytree(trainable)
+            jac = jax.vmap(jax.jacrev(lambda p, r: eqx.combine(unravel(p), frozen)(r)[0]), (None, 0))(flat, points)
+            w = np.random.default_rng(0).standard_normal((operator.n_parameters, 3))
+            if operator.method == "structured":  # per layer, row-major weight then bias: a permutation of ravel's
+                eigen_g = np.linalg.eigvalsh(operator.gram_matmat(np.eye(operator.n_parameters)))
+                assert np.allclose(eigen_g, np.linalg.eigvalsh(np.asarray(jac.T @ jac)), atol=1e-9 * eigen_g.max())
+                rows = operator.forward(w)  # J W: wᵀ (Jᵀ J) w = ‖J w‖² column by column, and Θ (J W) = J (Jᵀ J W)
+                assert rel_error(np.sum(w * operator.gram_matmat(w), axis=0), np.sum(rows**2, axis=0)) < 1e-12
+                assert rel_error(operator.matmat(rows), operator.forward(operator.gram_matmat(w))) < 1e-12
+            else:
+                assert rel_error(operator.gram_matmat(w), jac.T @ (jac @ w)) < 1e-12, name
+                assert rel_error(operator.forward(w), jac @ w) < 1e-12, name
+
+
+def test_the_route_is_chosen_by_size():
+    points = ntk_grid(24)  # N = 576
+    small = Siren(2, (16, 16), 1, key=jax.random.key(0))  # P = 337 < N: the P×P route
+    wide = Siren(2, (64, 64), 1, key=jax.random.key(0))  # P = 4,417 > N: the N×N route
+    assert ntk.choose_route(NTKOperator(small, points), 8) == "parameters"
+    assert ntk.choose_route(NTKOperator(wide, points), 8) == "points"
+    assert top_eigenpairs(small, points, 8).route == "parameters"
+    assert top_eigenpairs(small, points, 8, route="points").route == "points"
+    with pytest.raises(InrdictError, match="unknown route 'pixels'"):
+        top_eigenpairs(small, points, 8, route="pixels")
+    from inrdict.models import make_model
+
+    wire = make_model("wire", hidden=(8, 8), key=jax.random.key(0))  # complex layers: rotated feature groups
+    assert ntk.choose_route(NTKOperator(wire, points), 8) == "points"
+    with pytest.raises(InrdictError, match="plain \\(A, D\\) pairs"):
+        top_eigenpairs(wire, points, 8, route="parameters")
+
+
+def test_long_spectra_announce_their_time_and_memory(monkeypatch):
+    """Over `ANNOUNCE_SECONDS` (here 0) the solve says its estimated time, from a measured product, and peak memory."""
+    from inrdict.ntk import solvers
+
+    monkeypatch.setattr(solvers, "ANNOUNCE_SECONDS", 0.0)
+    lines = []
+    model = Siren(2, (16, 16), 1, key=jax.random.key(0))
+    result = top_eigenpairs(model, ntk_grid(24), 8, announce=lines.append)
+    assert len(lines) == 1 and result.route == "parameters"
+    assert re.fullmatch(r"top-8 NTK eigenpairs of 576 points \(P×P route\): about [0-9.]+ min \(~48 products at "
+                        r"the measured rate\), peak ~[0-9.]+ GiB", lines[0]), lines[0]  # fmt: skip
+    operator = NTKOperator(model, ntk_grid(24))
+    cost = solvers.estimate_cost(operator, 8, 8, "parameters")
+    assert cost["measured"] and cost["seconds"] > 0 and operator.products == 16  # two timed blocks of 8
+    assert cost["peak_bytes"] > operator.memory_bytes()

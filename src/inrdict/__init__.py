@@ -10,8 +10,9 @@ Layers, lowest first. A module may import from its own package and from lower la
 sideways between packages of one layer); `tests/test_layers.py` parses every import and enforces this table.
 
     layer  package                     what lives there
-    0      errors, _typing, _io,       errors, shape checks, atomic writes, memory budget, PRNG ids, version
-           _memory, _keys, _version
+    0      errors, _typing, _io,       errors, shape checks, atomic writes, memory budget, PRNG ids, version,
+           _memory, _keys, _version,   joining processes (jax.distributed)
+           distributed
     1      models                      INRs as Equinox modules: dense INRs, the other families, the name registry
     2      ntk | train                 empirical NTK (kernel, operator, stored triangle, solvers) | fit, finetune,
                                        meta, one loss, one optimiser factory (no files)

@@ -150,6 +150,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     analyse.add_argument("--family", default=None, choices=["siren", "finer", "gauss", "wire", "mfn"],
                          help="MODEL is a reference PyTorch state dict (.pt/.pth) of this family")  # fmt: skip
+    analyse.add_argument("--distributed", action="store_true",
+                         help="one of several processes (jax.distributed): JAX_COORDINATOR_ADDRESS, JAX_NUM_PROCESSES "
+                         "and JAX_PROCESS_ID, or Slurm; the NTK spectrum is split across them, process 0 writes")  # fmt: skip
     settable(analyse)
 
     suggest = tool(
@@ -236,12 +239,16 @@ def resolve_config(module, name: str, preset: str, *, seed: int | None = None, v
 
 
 def run_one(name: str, module, config, out_dir: Path, *, progress: bool, preset: str) -> dict:
+    from inrdict.distributed import is_main_process
     from inrdict.experiments._run import run_experiment
 
-    print(f"{_display(name).capitalize()}: {module.TITLE}", flush=True)
+    main_process = is_main_process()
+    if main_process:
+        print(f"{_display(name).capitalize()}: {module.TITLE}", flush=True)
     start = time.perf_counter()
-    results = run_experiment(module, config, out_dir, progress=progress, preset=preset)
-    print_summary(module, results, time.perf_counter() - start, out_dir)
+    results = run_experiment(module, config, out_dir, progress=progress and main_process, preset=preset)
+    if main_process:
+        print_summary(module, results, time.perf_counter() - start, out_dir)
     return results
 
 
@@ -335,6 +342,15 @@ def import_weights(args: argparse.Namespace) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if "--distributed" in argv:  # before anything (the parser's experiment modules included) touches a device
+        from inrdict.distributed import initialize
+
+        try:
+            initialize()
+        except InrdictError as error:
+            print(f"inrdict: error: {error}", file=sys.stderr)
+            return 2
     parser = build_parser()
     args = parser.parse_args(argv)
     from inrdict.experiments import get

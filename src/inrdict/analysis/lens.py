@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import sys
 import time
 from typing import Literal
 
@@ -107,7 +108,13 @@ class Spectrum:
 
 def planned_route(n_points: int, route: SpectrumRoute = "auto") -> str:
     """ "dense" where `route` is dense or "auto" on at most `DENSE_MAX_POINTS` points; else the top-k route asked for
-    ("auto" there: stored or matrix-free, decided when the operator is built)."""
+    ("auto" there: stored or matrix-free, decided when the operator is built). Across several processes
+    (`inrdict.distributed`) only the matrix-free route splits its work, so "auto" is "matrix_free"."""
+    if jax.distributed.is_initialized() and jax.process_count() > 1:  # (never starts a backend before that)
+        if route in ("dense", "stored"):
+            raise InrdictError(f"across {jax.process_count()} processes the NTK spectrum is matrix-free, not {route}: "
+                               "use --set spectrum=matrix_free (or auto)")  # fmt: skip
+        return "matrix_free"
     if route == "auto":
         return "dense" if n_points <= DENSE_MAX_POINTS else "auto"
     return route
@@ -140,6 +147,12 @@ def require_spectrum_memory(
                    f"the {name} NTK spectrum of {n_points} points",
                    "choose a smaller --set grid_size"
                    + (" or --set spectrum=matrix_free" if chosen != "matrix_free" else ""))  # fmt: skip
+
+
+def _announce(line: str) -> None:
+    """Where a long spectrum tells its estimated time and memory before it starts: stderr (process 0 only)."""
+    if jax.process_index() == 0:
+        print(f"inrdict: {line}", file=sys.stderr, flush=True)
 
 
 def ntk_spectrum(
@@ -182,10 +195,11 @@ def ntk_spectrum(
             info: dict[str, object] = {"ntk_seconds": ntk_seconds, "eigh_seconds": time.perf_counter() - start}
             return Spectrum(eigvals, eigvecs, "dense", info)
         result = top_eigenpairs(model, points, k, dtype=dtype, tol=1e-4 if dtype == np.float32 else 1e-8,
-                                store_kernel=_STORE[chosen])  # fmt: skip
+                                store_kernel=_STORE[chosen], announce=_announce)  # fmt: skip
     info = {"solve_seconds": result.seconds, "products": result.matvecs,
             "max_residual": float(np.max(result.residuals)), "converged": bool(result.converged),
-            "solver": result.method, "stored_kernel": bool(result.stored_kernel)}  # fmt: skip
+            "solver": result.method, "stored_kernel": bool(result.stored_kernel),
+            "krylov_route": result.route}  # fmt: skip
     return Spectrum(result.eigvals, result.eigvecs, "stored" if result.stored_kernel else "matrix_free", info)
 
 

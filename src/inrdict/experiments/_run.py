@@ -46,6 +46,7 @@ def device_info() -> dict[str, typing.Any]:
         "platform": device.platform,
         "device_kind": getattr(device, "device_kind", "unknown"),
         "device_count": jax.device_count(),
+        "process_count": jax.process_count(),
         "cpu_count": os.cpu_count(),
         "machine": platform.machine(),
         "x64_enabled": bool(jax.config.read("jax_enable_x64")),
@@ -212,6 +213,10 @@ def run_experiment(
         "versus_paper": versus(numbers, config) if versus is not None else [],
         **metadata_block(config, time.perf_counter() - start, getattr(config, "precision", "float32")),
     })  # fmt: skip
+    import jax
+
+    if jax.process_index() != 0:  # several processes (`inrdict.distributed`): process 0 writes the run folder
+        return results
     with atomic_directory(out_dir) as staging:
         np.savez_compressed(staging / "arrays.npz", **arrays)
         write_json(staging / "results.json", results)

@@ -64,12 +64,14 @@ faster than the naive route). The dense routes: kernel + `eigsh` 1.0 s at 64², 
 from __future__ import annotations
 
 import functools
+import itertools
 import typing
 
 import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax.flatten_util import ravel_pytree
 from jaxtyping import Array, Float
 
 from inrdict._memory import require_memory
@@ -92,19 +94,9 @@ def _varying(tree, axis: str | None):
     return tree if axis is None else jax.tree_util.tree_map(lambda x: jax.lax.pcast(x, (axis,), to="varying"), tree)
 
 
-def _structured_local(features, vblocks: Array, axis: str | None) -> Array:
-    """Θ V on this device's points from per-layer features.
-
-    Args:
-        features: per layer (A (nb, b, in), D (nb, b, out)); padding rows have D = 0. A rotated group
-            (A, D, A', D') (see `inrdict.ntk.layer_features`) adds (D' Dᵀ) ⊙ (A' Aᵀ): row n of its product is
-            d'_nᵀ M a'_n with the same weight gradient M = Dᵀ diag(v) A, so it costs no extra accumulation.
-        vblocks: (nb, b, m) rows of V in the same blocks.
-        axis: the `shard_map` axis to `psum` the weight gradients over, or None on one device.
-
-    Returns:
-        (nb, b, m): the rows of Θ V for these points.
-    """
+def _transpose_local(features, vblocks: Array, axis: str | None):
+    """Jᵀ V on this device's points, as per-layer weight gradients [(M (out, m·in), g (out, m))], `psum`-ed over
+    `axis`: M = Dᵀ [v_1 ⊙ A, ..., v_m ⊙ A] and g = Dᵀ V, accumulated over the blocks (shapes as `_structured_local`)."""
     block, m = vblocks.shape[1], vblocks.shape[2]
     dtype = vblocks.dtype
 
@@ -122,9 +114,16 @@ def _structured_local(features, vblocks: Array, axis: str | None) -> Array:
     grads, _ = jax.lax.scan(accumulate, _varying(init, axis), (features, vblocks))  # Jᵀ V, layer by layer
     if axis is not None:
         grads = jax.lax.psum(grads, axis)
+    return grads
+
+
+def _forward_local(features, grads, m: int) -> Array:
+    """J W on this device's points for m parameter directions W given as per-layer (M (out, m·in), g (out, m)):
+    row n, column j is Σ_l d_nᵀ (M_lj a_n + g_lj) (+ d'_nᵀ M_lj a'_n for a rotated group). Returns (nb, b, m)."""
 
     def apply(feats):
-        y = jnp.zeros((block, m), dtype)
+        block = feats[0][0].shape[0]
+        y = jnp.zeros((block, m), grads[0][1].dtype)
         for (grad_w, grad_b), (a, d, *rotated) in zip(grads, feats):
             z = (d @ grad_w).reshape(block, m, a.shape[-1])  # (b, m, in): row n, column j is d_nᵀ M_j
             y = y + jnp.sum(z * a[:, None, :], axis=-1) + d @ grad_b  # (b, m)
@@ -137,20 +136,67 @@ def _structured_local(features, vblocks: Array, axis: str | None) -> Array:
     return jax.lax.map(apply, features)
 
 
-def _generic_local(trainable, frozen_arrays, frozen_static, points: Array, mask: Array, vblocks: Array,
-                   axis: str | None) -> Array:  # fmt: skip
-    """Θ V = J (Jᵀ V) for any single-output model, on this device's points (shapes as `_structured_local`).
+def _structured_local(features, vblocks: Array, axis: str | None) -> Array:
+    """Θ V = J (Jᵀ V) on this device's points from per-layer features.
 
-    points (nb, b, d), mask (nb, b) (0 on padding rows), vblocks (nb, b, m).
+    Args:
+        features: per layer (A (nb, b, in), D (nb, b, out)); padding rows have D = 0. A rotated group
+            (A, D, A', D') (see `inrdict.ntk.layer_features`) adds (D' Dᵀ) ⊙ (A' Aᵀ): row n of its product is
+            d'_nᵀ M a'_n with the same weight gradient M = Dᵀ diag(v) A, so it costs no extra accumulation.
+        vblocks: (nb, b, m) rows of V in the same blocks.
+        axis: the `shard_map` axis to `psum` the weight gradients over, or None on one device.
+
+    Returns:
+        (nb, b, m): the rows of Θ V for these points.
     """
-    frozen = eqx.combine(frozen_arrays, frozen_static)
-    # Per-device partial gradients, summed explicitly below. (Left invariant, the parameters' cotangent would be
-    # psum-ed implicitly by `shard_map`'s transpose rule.)
-    trainable = _varying(trainable, axis)
+    return _forward_local(features, _transpose_local(features, vblocks, axis), vblocks.shape[2])
 
+
+def _pack(grads, m: int) -> Array:
+    """Per-layer (M (out, m·in), g (out, m)) → (P, m): per layer the weight entries (row-major W) then the bias."""
+    parts = []
+    for grad_w, grad_b in grads:
+        out = grad_b.shape[0]
+        n_in = grad_w.shape[1] // m
+        parts += [grad_w.reshape(out, m, n_in).transpose(0, 2, 1).reshape(out * n_in, m), grad_b]
+    return jnp.concatenate(parts, axis=0)
+
+
+def _unpack(flat: Array, features) -> list[tuple[Array, Array]]:
+    """(P, m) → per-layer (M (out, m·in), g (out, m)), the inverse of `_pack`."""
+    m, grads, start = flat.shape[1], [], 0
+    for a, d, *_ in features:
+        n_in, out = a.shape[-1], d.shape[-1]
+        w = flat[start : start + out * n_in].reshape(out, n_in, m).transpose(0, 2, 1).reshape(out, m * n_in)
+        start += out * n_in
+        grads.append((w, flat[start : start + out]))
+        start += out
+    return grads
+
+
+def _gram_local(features, flat: Array, axis: str | None) -> Array:
+    """Jᵀ J W (P, m) for parameter directions W (P, m) (replicated): J W on this device's points, then Jᵀ, `psum`-ed.
+    Only for plain (A, D) groups: a rotated group's term is not of the form J Jᵀ in these features."""
+    m = flat.shape[1]
+    rows = _forward_local(features, _unpack(flat, features), m)  # (nb, b, m)
+    return _pack(_transpose_local(features, rows, axis), m)
+
+
+def _forward_rows(features, flat: Array) -> Array:
+    """J W (nb, b, m) on this device's points for parameter directions W (P, m)."""
+    return _forward_local(features, _unpack(flat, features), flat.shape[1])
+
+
+def _generic_outputs(frozen):
     def outputs(params, pts, msk):  # (b,)
         model = eqx.combine(params, frozen)
         return jax.vmap(lambda r: jnp.ravel(model(r))[0])(pts) * msk
+
+    return outputs
+
+
+def _generic_transpose(outputs, trainable, points: Array, mask: Array, vblocks: Array, axis: str | None):
+    """Jᵀ V as parameter pytrees with a leading axis m, accumulated over the blocks and `psum`-ed over `axis`."""
 
     def accumulate(carry, xs):
         pts, msk, v = xs
@@ -163,13 +209,46 @@ def _generic_local(trainable, frozen_arrays, frozen_static, points: Array, mask:
     grads, _ = jax.lax.scan(accumulate, _varying(init, axis), (points, mask, vblocks))
     if axis is not None:
         grads = jax.lax.psum(grads, axis)
+    return grads
+
+
+def _generic_forward(outputs, trainable, points: Array, mask: Array, directions) -> Array:
+    """J T (nb, b, m) for parameter pytrees `directions` with a leading axis m."""
 
     def apply(xs):
         pts, msk = xs
         push = jax.vmap(lambda t: jax.jvp(lambda p: outputs(p, pts, msk), (trainable,), (t,))[1])
-        return push(grads).T  # (b, m)
+        return push(directions).T  # (b, m)
 
     return jax.lax.map(apply, (points, mask))
+
+
+def _generic_local(trainable, frozen_arrays, frozen_static, points: Array, mask: Array, vblocks: Array,
+                   axis: str | None) -> Array:  # fmt: skip
+    """Θ V = J (Jᵀ V) for any single-output model, on this device's points (shapes as `_structured_local`).
+
+    points (nb, b, d), mask (nb, b) (0 on padding rows), vblocks (nb, b, m).
+    """
+    outputs = _generic_outputs(eqx.combine(frozen_arrays, frozen_static))
+    # Per-device partial gradients, summed explicitly below. (Left invariant, the parameters' cotangent would be
+    # psum-ed implicitly by `shard_map`'s transpose rule.)
+    trainable = _varying(trainable, axis)
+    grads = _generic_transpose(outputs, trainable, points, mask, vblocks, axis)
+    return _generic_forward(outputs, trainable, points, mask, grads)
+
+
+def _generic_gram_local(trainable, frozen_arrays, frozen_static, points: Array, mask: Array, flat: Array,
+                        axis: str | None, rows_only: bool = False) -> Array:  # fmt: skip
+    """Jᵀ J W (P, m) for flat parameter directions W (P, m) (`ravel_pytree` order), or J W (nb, b, m) with
+    `rows_only`."""
+    outputs = _generic_outputs(eqx.combine(frozen_arrays, frozen_static))
+    trainable = _varying(trainable, axis)
+    _, unravel = ravel_pytree(trainable)
+    rows = _generic_forward(outputs, trainable, points, mask, jax.vmap(unravel, in_axes=1)(flat))
+    if rows_only:
+        return rows
+    grads = _generic_transpose(outputs, trainable, points, mask, rows, axis)
+    return jax.vmap(lambda g: ravel_pytree(g)[0])(grads).T
 
 
 @functools.cache
@@ -209,6 +288,37 @@ def _generic_product(trainable, frozen, points: Array, mask: Array, vblocks: Arr
     specs = (P(), P(), P(_AXIS), P(_AXIS), P(_AXIS))
     return jax.shard_map(local, mesh=_mesh(n_devices), in_specs=specs, out_specs=P(_AXIS))(
         trainable, frozen_arrays, points, mask, vblocks
+    )
+
+
+@functools.partial(jax.jit, static_argnames=("n_devices", "rows_only"))
+def _structured_gram_product(features, flat: Array, n_devices: int, rows_only: bool = False) -> Array:
+    """Jᵀ J W (P, m), or J W (nb, b, m) with `rows_only`, from the layer features."""
+    local = _forward_rows if rows_only else _gram_local
+    if n_devices == 1:
+        return local(features, flat) if rows_only else local(features, flat, None)
+    from jax.sharding import PartitionSpec as P
+
+    body = local if rows_only else functools.partial(_gram_local, axis=_AXIS)
+    out = P(_AXIS) if rows_only else P()
+    return jax.shard_map(body, mesh=_mesh(n_devices), in_specs=(P(_AXIS), P()), out_specs=out)(features, flat)
+
+
+@eqx.filter_jit
+def _generic_gram_product(trainable, frozen, points: Array, mask: Array, flat: Array, n_devices: int,
+                          rows_only: bool = False) -> Array:  # fmt: skip
+    frozen_arrays, frozen_static = eqx.partition(frozen, eqx.is_array)
+    if n_devices == 1:
+        return _generic_gram_local(trainable, frozen_arrays, frozen_static, points, mask, flat, None, rows_only)
+    from jax.sharding import PartitionSpec as P
+
+    def local(params, fixed, pts, msk, w):
+        return _generic_gram_local(params, fixed, frozen_static, pts, msk, w, _AXIS, rows_only)
+
+    specs = (P(), P(), P(_AXIS), P(_AXIS), P())
+    out = P(_AXIS) if rows_only else P()
+    return jax.shard_map(local, mesh=_mesh(n_devices), in_specs=specs, out_specs=out)(
+        trainable, frozen_arrays, points, mask, flat
     )
 
 
@@ -335,6 +445,10 @@ class NTKOperator(LinearOperatorMixin):
         products: vector products performed so far (a block of m vectors counts m).
         feature_bytes: bytes held by the features (structured) or the padded points (generic).
         stored: whether `store()` has formed the kernel's upper triangle, which later products then use.
+        n_processes: JAX processes (`jax.distributed.initialize`) the points are split across. With several,
+            every process builds the operator from the same points and `matmat` takes and returns this process's
+            rows only, `local_rows` of the N.
+        n_parameters: P, the trainable parameters; `gram_matmat` and `forward` work in that space (the P×P route).
 
     Args:
         model: a single-output model: for "structured" a `DenseINR` (or a model with `structured_ntk_features`, see
@@ -417,11 +531,24 @@ class NTKOperator(LinearOperatorMixin):
         mask = (np.arange(self._padded) < n).astype(dtype)
         host_points = padded.reshape(n_blocks, block_size, -1)
         host_mask = mask.reshape(n_blocks, block_size)
-        if n_devices > 1:
+        self.n_processes = jax.process_count()
+        self._local_blocks = (0, n_blocks)  # the blocks of points this process's devices hold
+        if self.n_processes > 1:  # every process passes the same points; each keeps its own devices' blocks
+            spread = _spread(_mesh(n_devices))
+            block_points = jax.make_array_from_callback(host_points.shape, spread, lambda index: host_points[index])
+            block_mask = jax.make_array_from_callback(host_mask.shape, spread, lambda index: host_mask[index])
+            starts = sorted(index[0].indices(n_blocks)[:2] for index in
+                            spread.addressable_devices_indices_map(host_points.shape).values())  # fmt: skip
+            if any(a[1] != b[0] for a, b in itertools.pairwise(starts)):
+                raise InrdictError("this process's devices do not hold contiguous blocks of points")
+            self._local_blocks = (starts[0][0], starts[-1][1])
+        elif n_devices > 1:
             spread = _spread(_mesh(n_devices))
             block_points, block_mask = jax.device_put((host_points, host_mask), spread)
         else:
             block_points, block_mask = jnp.asarray(host_points), jnp.asarray(host_mask)
+        lo, hi = self._local_blocks
+        self.local_rows = slice(min(lo * block_size, n), min(hi * block_size, n))
         if method == "structured":
             self._features = _features(model, block_points, block_mask, n_devices)
             self.feature_bytes = sum(x.nbytes for group in self._features for x in group)
@@ -485,28 +612,137 @@ class NTKOperator(LinearOperatorMixin):
             return _structured_product(self._features, vblocks, n_devices=self.n_devices)
         return _generic_product(self._trainable, self._frozen, self._points, self._mask, vblocks, self.n_devices)
 
+    def _to_blocks(self, local: np.ndarray):
+        """This process's rows (n_local, m) → the padded point blocks (nb, b, m) the products take."""
+        lo, hi = self._local_blocks
+        width = local.shape[1]
+        padded = np.zeros(((hi - lo) * self.block_size, width), self.dtype)
+        padded[: local.shape[0]] = local
+        blocks = padded.reshape(hi - lo, self.block_size, width)
+        if self.n_processes > 1:
+            return jax.make_array_from_process_local_data(_spread(_mesh(self.n_devices)), blocks,
+                                                          (self._n_blocks, self.block_size, width))  # fmt: skip
+        if self.n_devices > 1:
+            return jax.device_put(blocks, _spread(_mesh(self.n_devices)))
+        return blocks
+
+    def _from_blocks(self, blocks) -> np.ndarray:
+        """Padded point blocks (nb, b, m) → this process's rows (n_local, m)."""
+        if self.n_processes > 1:
+            shards = sorted(blocks.addressable_shards, key=lambda shard: shard.index[0].indices(self._n_blocks)[0])
+            local = np.concatenate([np.asarray(shard.data) for shard in shards], axis=0)
+        else:
+            local = np.asarray(blocks)
+        rows = self.local_rows.stop - self.local_rows.start
+        return local.reshape(-1, local.shape[-1])[:rows]
+
+    def _local_count(self) -> int:
+        return self.local_rows.stop - self.local_rows.start
+
     def matmat(self, vectors: Float[AnyArray, "n m"]) -> Float[np.ndarray, "n m"]:
-        """Θ V for V of shape (N, m): a NumPy array (N, m) of the operator's dtype.
+        """Θ V for V of shape (N, m): a NumPy array (N, m) of the operator's dtype (with several processes, V and
+        Θ V are this process's `local_rows`).
 
         Columns run in chunks of `max_columns`; each distinct chunk width compiles once and is reused.
         """
         vectors = np.asarray(vectors)
-        if vectors.ndim != 2 or vectors.shape[0] != self.shape[0]:
-            raise InrdictError(f"matmat needs an array of shape ({self.shape[0]}, m), got {vectors.shape}")
-        n, m = vectors.shape
+        n = self._local_count()
+        if vectors.ndim != 2 or vectors.shape[0] != n:
+            raise InrdictError(f"matmat needs an array of shape ({n}, m), got {vectors.shape}")
+        m = vectors.shape[1]
         out = np.empty((n, m), self.dtype)
         for start in range(0, m, self.max_columns):
-            chunk = vectors[:, start : start + self.max_columns]
-            width = chunk.shape[1]
-            padded = np.zeros((self._padded, width), self.dtype)
-            padded[:n] = chunk
-            vblocks = padded.reshape(self._n_blocks, self.block_size, width)
-            if self.n_devices > 1:
-                vblocks = jax.device_put(vblocks, _spread(_mesh(self.n_devices)))
-            result = np.asarray(self._product(vblocks)).reshape(self._padded, width)
-            out[:, start : start + width] = result[:n]
+            chunk = vectors[:, start : start + self.max_columns].astype(self.dtype, copy=False)
+            if self.stored:
+                width = chunk.shape[1]
+                padded = np.zeros((self._padded, width), self.dtype)
+                padded[:n] = chunk
+                vblocks = padded.reshape(self._n_blocks, self.block_size, width)
+                result = np.asarray(self._product(vblocks)).reshape(self._padded, width)[:n]
+            else:
+                result = self._from_blocks(self._product(self._to_blocks(chunk)))
+            out[:, start : start + chunk.shape[1]] = result
         self.products += m
         return out
+
+    def dense(self) -> np.ndarray:
+        """The full kernel Θ (N, N) from N products (for small N and tests): symmetrised, on every process."""
+        if self.n_processes == 1:
+            return super().dense()
+        rows = self.local_rows
+        kernel = self.matmat(np.eye(self.shape[0], dtype=self.dtype)[rows])  # this process's rows of Θ
+        kernel = gather_rows(kernel, self.shape[0])
+        return 0.5 * (kernel + kernel.T)
+
+    # ---- the P×P route: G = Jᵀ J has Θ = J Jᵀ's non-zero spectrum
+
+    @property
+    def gram_structured(self) -> bool:
+        """Whether `gram_matmat` can use the layer features: plain (A, D) groups covering every parameter."""
+        if self.method != "structured" or any(len(group) != 2 for group in self._features):
+            return False
+        return sum(a.shape[-1] * d.shape[-1] + d.shape[-1] for a, d in self._features) == self.n_parameters
+
+    def _gram(self, flat: np.ndarray, rows_only: bool):
+        if self.method == "structured" and self.gram_structured:
+            return _structured_gram_product(self._features, flat, n_devices=self.n_devices, rows_only=rows_only)
+        if self.method == "structured":
+            raise InrdictError("the P×P route needs plain layer features (no rotated groups): use the N×N route")
+        return _generic_gram_product(self._trainable, self._frozen, self._points, self._mask, flat,
+                                     self.n_devices, rows_only)  # fmt: skip
+
+    def gram_matmat(self, directions: Float[AnyArray, "p m"]) -> Float[np.ndarray, "p m"]:
+        """Jᵀ J W for parameter directions W (P, m): the P×P Gram operator, same on every process.
+
+        Parameters are ordered per layer, weights (row-major) then bias, for the structured method and in
+        `jax.flatten_util.ravel_pytree` order for the generic one. Counts m products (the same 4 N P m flops)."""
+        directions = np.asarray(directions, self.dtype)
+        if directions.ndim != 2 or directions.shape[0] != self.n_parameters:
+            raise InrdictError(f"gram_matmat needs an array of shape ({self.n_parameters}, m), got {directions.shape}")
+        out = np.empty(directions.shape, self.dtype)
+        for start in range(0, directions.shape[1], self.max_columns):
+            chunk = directions[:, start : start + self.max_columns]
+            result = self._gram(chunk, rows_only=False)
+            if self.n_processes > 1:
+                result = result.addressable_shards[0].data
+            out[:, start : start + chunk.shape[1]] = np.asarray(result)
+        self.products += directions.shape[1]
+        return out
+
+    def forward(self, directions: Float[AnyArray, "p m"]) -> Float[np.ndarray, "n m"]:
+        """J W (N, m) (this process's `local_rows` with several processes): the output change along W (P, m)."""
+        directions = np.asarray(directions, self.dtype)
+        out = np.empty((self._local_count(), directions.shape[1]), self.dtype)
+        for start in range(0, directions.shape[1], self.max_columns):
+            chunk = directions[:, start : start + self.max_columns]
+            out[:, start : start + chunk.shape[1]] = self._from_blocks(self._gram(chunk, rows_only=True))
+        return out
+
+
+def gather_rows(local: np.ndarray, n: int) -> np.ndarray:
+    """Every process's rows (its `local_rows`, in process order) stacked into (n, ...) on every process."""
+    if jax.process_count() == 1:
+        return local
+    from jax.experimental import multihost_utils
+
+    counts = multihost_utils.process_allgather(np.array([local.shape[0]], np.int32)).reshape(-1)
+    widest = int(counts.max())
+    padded = np.zeros((widest, *local.shape[1:]), local.dtype)
+    padded[: local.shape[0]] = local
+    stacked = multihost_utils.process_allgather(padded)  # (processes, widest, ...)
+    rows = np.concatenate([stacked[p, : counts[p]] for p in range(len(counts))], axis=0)
+    if rows.shape[0] != n:
+        raise InrdictError(f"gathered {rows.shape[0]} rows from the processes, expected {n}")
+    return rows
+
+
+def process_sum(partial: np.ndarray) -> np.ndarray:
+    """The sum over processes of a small array (identical, bit for bit, on every process); itself on one."""
+    if jax.process_count() == 1:
+        return partial
+    from jax.experimental import multihost_utils
+
+    return np.asarray(multihost_utils.process_allgather(np.asarray(partial))).sum(axis=0)
 
 
 def ntk_matmat(

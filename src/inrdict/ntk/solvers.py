@@ -4,14 +4,24 @@ from __future__ import annotations
 
 import dataclasses
 import time
+import typing
 
+import jax
 import numpy as np
 from jaxtyping import Float
 
 from inrdict._typing import AnyArray
 from inrdict.errors import InrdictError
 from inrdict.ntk._blas import _single_threaded_blas
-from inrdict.ntk.operator import SOLVERS, KernelOperator, NTKOperator, _model_dtype
+from inrdict.ntk.operator import (
+    SOLVERS,
+    KernelOperator,
+    LinearOperatorMixin,
+    NTKOperator,
+    _model_dtype,
+    gather_rows,
+    process_sum,
+)
 from inrdict.ntk.stored import storing_pays
 
 # -------------------------------------------------------------------------------------------------- eigenpairs
@@ -31,6 +41,8 @@ class TopEigenpairs:
         converged: whether every residual is ≤ the requested tolerance.
         stored_kernel: whether the products used the kernel's stored upper triangle (`NTKOperator.store`)
             rather than the matrix-free form.
+        route: "points" (Krylov on Θ, N×N) or "parameters" (on Jᵀ J, P×P, eigenvectors mapped back by
+            u = J v / √λ); see `choose_route`.
     """
 
     eigvals: np.ndarray
@@ -41,53 +53,116 @@ class TopEigenpairs:
     method: str
     converged: bool
     stored_kernel: bool = False
+    route: str = "points"
 
 
-def _orthonormalize(z: np.ndarray, basis: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+class _Space(LinearOperatorMixin):
+    """The vector space a solver iterates in: Θ on the N points (rows possibly split across processes) or
+    G = Jᵀ J on the P parameters (replicated). Inner products and QR factorisations sum over processes."""
+
+    def __init__(self, n: int, rows: slice, matmat, dtype, distributed: bool):
+        self.shape, self.dtype, self.rows, self._matmat, self.distributed = (
+            (n, n),
+            np.dtype(dtype),
+            rows,
+            matmat,
+            distributed,
+        )
+
+    def matmat(self, vectors):
+        return self._matmat(vectors)
+
+    def dense(self) -> np.ndarray:
+        """The whole operator (n, n) from n products, on every process."""
+        if not self.distributed:
+            return super().dense()
+        kernel = gather_rows(self.matmat(np.eye(self.shape[0], dtype=self.dtype)[self.rows]), self.shape[0])
+        return 0.5 * (kernel + kernel.T)
+
+    def inner(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """aᵀ b over all N rows."""
+        return process_sum(a.T @ b) if self.distributed else a.T @ b
+
+    def norms(self, z: np.ndarray) -> np.ndarray:
+        if not self.distributed:
+            return np.linalg.norm(z, axis=0)
+        return np.sqrt(np.maximum(process_sum(np.sum(z * z, axis=0)), 0.0))
+
+    def qr(self, z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Thin QR of the row-split z: on one process LAPACK's; across processes TSQR (local QR, then a QR of
+        the stacked R factors, the same on every process)."""
+        if not self.distributed:
+            return np.linalg.qr(z)
+        from jax.experimental import multihost_utils
+
+        n_local, width = z.shape
+        padded = np.zeros((max(n_local, width), width), z.dtype)
+        padded[:n_local] = z
+        q_local, r_local = np.linalg.qr(padded)
+        stacked = np.asarray(multihost_utils.process_allgather(r_local)).reshape(-1, width)
+        q_outer, r = np.linalg.qr(stacked)
+        index = jax.process_index()
+        return q_local[:n_local] @ q_outer[index * width : (index + 1) * width], r
+
+    def random(self, rng: np.random.Generator, width: int) -> np.ndarray:
+        """Random columns (the same as on one process, restricted to this process's rows)."""
+        return rng.standard_normal((self.shape[0], width)).astype(self.dtype)[self.rows]
+
+
+def _orthonormalize(z: np.ndarray, basis: np.ndarray, rng: np.random.Generator, space: _Space,
+                    depth: int = 0) -> np.ndarray:  # fmt: skip
     """Orthonormal columns spanning z's part orthogonal to `basis` (orthonormal columns): CGS2 + QR.
 
     Directions that vanish (the Krylov space became invariant, e.g. a kernel of low rank) are replaced by random
-    ones, so the returned block always has z's number of columns.
+    ones, so the returned block always has z's number of columns. A block that was almost inside the basis' span
+    comes out of the QR as normalised rounding noise, no longer orthogonal to the basis (Ritz values then exceed
+    λ_max: a ReLU MLP's fast-decaying spectrum in float64 did this): where its overlap with the basis exceeds
+    1e3 eps it is orthogonalised again.
     """
-    norms = np.linalg.norm(z, axis=0)
+    norms = space.norms(z)
     for _ in range(2):
         if basis.shape[1]:
-            z = z - basis @ (basis.T @ z)
-    q, r = np.linalg.qr(z)
+            z = z - basis @ space.inner(basis, z)
+    q, r = space.qr(z)
     scale = max(float(norms.max()), np.finfo(z.dtype).tiny)
     weak = np.abs(np.diag(r)) < 1e3 * np.finfo(z.dtype).eps * scale
     if weak.any():
-        fresh = rng.standard_normal((z.shape[0], int(weak.sum()))).astype(z.dtype)
+        fresh = space.random(rng, int(weak.sum()))
         keep = q[:, ~weak]
         for _ in range(2):
-            fresh = fresh - basis @ (basis.T @ fresh) if basis.shape[1] else fresh
-            fresh = fresh - keep @ (keep.T @ fresh)
-        q = np.concatenate([keep, np.linalg.qr(fresh)[0]], axis=1)
+            fresh = fresh - basis @ space.inner(basis, fresh) if basis.shape[1] else fresh
+            fresh = fresh - keep @ space.inner(keep, fresh)
+        q = np.concatenate([keep, space.qr(fresh)[0]], axis=1)
+    if basis.shape[1]:  # a block that was mostly in the basis' span: its rounding noise, normalised, leaks back in
+        leak = float(np.abs(space.inner(basis, q)).max())
+        if leak > 1e3 * np.finfo(z.dtype).eps and depth < 3:
+            return _orthonormalize(q, basis, rng, space, depth + 1)
     return q
 
 
-def _block_krylov(operator: KernelOperator, k: int, block: int, max_basis: int, tol: float, max_products: int,
+def _block_krylov(space: _Space, k: int, block: int, max_basis: int, tol: float, max_products: int,
                   rng: np.random.Generator):  # fmt: skip
     """Block Krylov–Schur for the k largest eigenpairs: (eigvals, eigvecs, residuals/λ0, converged).
 
     Keeps an orthonormal basis Q (N, s) and its images W = Θ Q. Each step orthonormalises the newest images against
     Q (the next Krylov block), multiplies it by Θ, extends H = Qᵀ W and runs Rayleigh–Ritz: Ritz pairs (θ, Q y) with
     residuals W y − θ Q y from the stored products. A full basis is compressed to its leading Ritz vectors (thick
-    restart) and the Krylov recurrence continues from the residual block.
+    restart) and the Krylov recurrence continues from the residual block. Across processes Q and W are split by
+    rows like the points (each process holds its rows); only H's blocks and the QR's R factors are exchanged.
     """
-    n, dtype = operator.shape[0], operator.dtype
+    n, dtype = space.rows.stop - space.rows.start, space.dtype
     q = np.empty((n, max_basis), dtype)
     w = np.empty((n, max_basis), dtype)
     h = np.zeros((max_basis, max_basis), np.float64)
     size = 0
-    z = rng.standard_normal((n, block)).astype(dtype)
+    z = space.random(rng, block)
     used = 0
     while True:
-        new = _orthonormalize(z, q[:, :size], rng)
-        images = operator.matmat(new)
+        new = _orthonormalize(z, q[:, :size], rng, space)
+        images = space.matmat(new)
         used += block
         q[:, size : size + block], w[:, size : size + block] = new, images
-        column = (q[:, : size + block].T @ images).astype(np.float64)  # (s + b, b)
+        column = space.inner(q[:, : size + block], images).astype(np.float64)  # (s + b, b)
         h[: size + block, size : size + block] = column
         h[size : size + block, :size] = column[:size].T
         size += block
@@ -97,13 +172,13 @@ def _block_krylov(operator: KernelOperator, k: int, block: int, max_basis: int, 
             yk = y[:, :k].astype(dtype)
             vectors = q[:, :size] @ yk
             residual = w[:, :size] @ yk - vectors * theta[:k].astype(dtype)[None, :]
-            residuals = np.linalg.norm(residual, axis=0).astype(np.float64) / abs(theta[0])
+            residuals = space.norms(residual).astype(np.float64) / abs(theta[0])
             if residuals.max() <= tol or used >= max_products:
-                vectors /= np.linalg.norm(vectors, axis=0, keepdims=True)
+                vectors /= space.norms(vectors)[None, :]
                 return theta[:k].copy(), vectors, residuals, bool(residuals.max() <= tol), used
         z = images
         if size + block > max_basis:  # thick restart onto the leading Ritz vectors
-            z = images - q[:, :size] @ (q[:, :size].T @ images)
+            z = images - q[:, :size] @ space.inner(q[:, :size], images)
             keep = min(size - block, max(k + block, (size + k) // 2))
             yp = y[:, :keep].astype(dtype)
             q[:, :keep], w[:, :keep] = q[:, :size] @ yp, w[:, :size] @ yp
@@ -112,10 +187,10 @@ def _block_krylov(operator: KernelOperator, k: int, block: int, max_basis: int, 
             size = keep
 
 
-def _residuals(operator: KernelOperator, eigvals: np.ndarray, eigvecs: np.ndarray) -> np.ndarray:
-    images = operator.matmat(eigvecs.astype(operator.dtype))
+def _residuals(space: _Space, eigvals: np.ndarray, eigvecs: np.ndarray) -> np.ndarray:
+    images = space.matmat(eigvecs.astype(space.dtype))
     residual = images.astype(np.float64) - eigvecs.astype(np.float64) * eigvals[None, :]
-    return np.linalg.norm(residual, axis=0) / abs(float(eigvals[0]))
+    return space.norms(residual) / abs(float(eigvals[0]))
 
 
 def _default_block(k: int) -> int:
@@ -131,6 +206,31 @@ def solver_memory_bytes(n: int, k: int, solver: str, block: int, max_basis: int,
     return 12 * (k + 16) * n * 8  # lobpcg: X, AX, R, AR, P, AP and Gram work, float64
 
 
+ROUTES = ("auto", "points", "parameters")
+
+
+def choose_route(operator: KernelOperator, k: int, route: str = "auto") -> str:
+    """ "points" (Krylov on Θ = J Jᵀ, N×N) or "parameters" (on G = Jᵀ J, P×P: the same non-zero spectrum).
+
+    Both routes cost the same 4 N P flops per product; what differs is the Krylov basis — memory and
+    orthogonalisation scale with N on one route and P on the other — so "auto" takes the parameters when N > P
+    (a 1024² grid for the 198k-parameter SIREN), unless the kernel is (or should be) stored, the model's layer
+    features have rotated groups (not of the form J Jᵀ) or the operator is not an `NTKOperator`.
+    """
+    if route not in ROUTES:
+        raise InrdictError(f"unknown route {route!r}: choose one of {', '.join(ROUTES)}")
+    applies = isinstance(operator, NTKOperator) and (operator.method == "generic" or operator.gram_structured)
+    if route == "parameters" and not applies:
+        raise InrdictError("the P×P route needs an NTKOperator whose layer features are plain (A, D) pairs: "
+                           "use route='points'")  # fmt: skip
+    if route != "auto":
+        return route
+    if not applies or operator.stored:
+        return "points"
+    ntk = typing.cast(NTKOperator, operator)
+    return "parameters" if ntk.n_parameters < ntk.shape[0] and not storing_pays(ntk, k) else "points"
+
+
 def top_eigenpairs_of(
     operator: KernelOperator,
     k: int,
@@ -142,6 +242,7 @@ def top_eigenpairs_of(
     max_products: int | None = None,
     seed: int = 0,
     store_kernel: bool | None = None,
+    route: str = "auto",
 ) -> TopEigenpairs:
     """The k largest eigenpairs of an `NTKOperator` (see `top_eigenpairs` for the arguments); with
     `store_kernel` (or when `storing_pays`) the operator is `store()`d first."""
@@ -159,17 +260,42 @@ def top_eigenpairs_of(
     block = _default_block(k) if block_size is None else int(block_size)
     if block < 1:
         raise InrdictError(f"block_size must be positive, got {block}")
+    route = choose_route(operator, k, route)
+    distributed = getattr(operator, "n_processes", 1) > 1
+    if distributed and method != "block":
+        raise InrdictError(f"across processes only the block solver runs (method='block'), not {method!r}")
+    if route == "parameters":
+        ntk = typing.cast(NTKOperator, operator)
+        if not 1 <= k <= ntk.n_parameters:
+            raise InrdictError(f"k must be between 1 and the number of parameters ({ntk.n_parameters}), got {k}")
+        space = _Space(ntk.n_parameters, slice(0, ntk.n_parameters), ntk.gram_matmat, operator.dtype, False)
+    else:
+        rows = getattr(operator, "local_rows", slice(0, n))
+        space = _Space(n, rows, operator.matmat, operator.dtype, distributed)
+    dimension = space.shape[0]
     max_basis = max_basis or max(4 * k, 2 * k + 16 * block)
-    max_basis = min(max_basis, n)
+    max_basis = min(max_basis, dimension)
     max_products = max_products or max(50 * k, 2000)
     rng = np.random.default_rng(seed)
-    if store_kernel or (store_kernel is None and storing_pays(operator, k)):
+    if route == "points" and (store_kernel or (store_kernel is None and storing_pays(operator, k))):
         operator.store()
     before = operator.products
     with _single_threaded_blas():
-        eigvals, eigvecs, residuals, converged, method = _solve(operator, k, method, tol, block, max_basis,
+        eigvals, eigvecs, residuals, converged, method = _solve(space, k, method, tol, block, max_basis,
                                                                 max_products, rng)  # fmt: skip
+        if route == "parameters":  # u = J v / √λ, unit in exact arithmetic; residuals from one product on Θ
+            ntk = typing.cast(NTKOperator, operator)
+            eigvecs = ntk.forward(np.asarray(eigvecs, operator.dtype))
+            eigvecs = eigvecs / np.maximum(_Space(n, ntk.local_rows, None, operator.dtype, distributed).norms(eigvecs),
+                                           np.finfo(operator.dtype).tiny)[None, :]  # fmt: skip
+            images = ntk.matmat(eigvecs)
+            residual = images.astype(np.float64) - eigvecs.astype(np.float64) * np.asarray(eigvals)[None, :]
+            points = _Space(n, ntk.local_rows, None, operator.dtype, distributed)
+            residuals = points.norms(residual) / abs(float(eigvals[0]))
+            converged = bool(residuals.max() <= tol)
     eigvecs = np.asarray(eigvecs, operator.dtype)
+    if distributed:
+        eigvecs = gather_rows(eigvecs, n)
     eigvecs /= np.linalg.norm(eigvecs, axis=0, keepdims=True)
     return TopEigenpairs(
         eigvals=np.asarray(eigvals, operator.dtype),
@@ -180,30 +306,32 @@ def top_eigenpairs_of(
         method=method,
         converged=converged,
         stored_kernel=operator.stored,
+        route=route,
     )
 
 
-def _solve(operator: KernelOperator, k: int, method: str, tol: float, block: int, max_basis: int, max_products: int,
+def _solve(space: _Space, k: int, method: str, tol: float, block: int, max_basis: int, max_products: int,
            rng: np.random.Generator):  # fmt: skip
-    n = operator.shape[0]
+    n = space.shape[0]
     if max_basis < k + 2 * block or n <= max_basis:  # tiny problem: the whole kernel in n products
-        kernel = operator.dense().astype(np.float64)
+        kernel = space.dense().astype(np.float64)
         eigvals, eigvecs = np.linalg.eigh(kernel)
-        eigvals, eigvecs = eigvals[::-1][:k].copy(), eigvecs[:, ::-1][:, :k].astype(operator.dtype)
+        eigvals, eigvecs = eigvals[::-1][:k].copy(), eigvecs[:, ::-1][:, :k].astype(space.dtype)
         residuals = np.linalg.norm(kernel @ eigvecs - eigvecs * eigvals, axis=0) / abs(eigvals[0])
         converged, method = bool(residuals.max() <= tol), "dense"
+        eigvecs = eigvecs[space.rows]
     elif method == "block":
-        eigvals, eigvecs, residuals, converged, _ = _block_krylov(operator, k, block, max_basis, tol, max_products, rng)
+        eigvals, eigvecs, residuals, converged, _ = _block_krylov(space, k, block, max_basis, tol, max_products, rng)
     elif method == "eigsh":
         import scipy.sparse.linalg
 
-        v0 = rng.standard_normal(n).astype(operator.dtype)
+        v0 = rng.standard_normal(n).astype(space.dtype)
         eigvals, eigvecs = scipy.sparse.linalg.eigsh(
-            operator.as_linear_operator(), k=k, which="LA", tol=tol, v0=v0, maxiter=max_products
+            space.as_linear_operator(), k=k, which="LA", tol=tol, v0=v0, maxiter=max_products
         )
         order = np.argsort(eigvals)[::-1]
         eigvals, eigvecs = eigvals[order].astype(np.float64), eigvecs[:, order]
-        residuals = _residuals(operator, eigvals, eigvecs)
+        residuals = _residuals(space, eigvals, eigvecs)
         converged = bool(residuals.max() <= tol)
     else:
         import warnings
@@ -212,8 +340,8 @@ def _solve(operator: KernelOperator, k: int, method: str, tol: float, block: int
 
         x0 = rng.standard_normal((n, min(n, k + 16)))
         as64 = scipy.sparse.linalg.LinearOperator(
-            (n, n), matvec=lambda v: operator.matvec(v.astype(operator.dtype)).astype(np.float64),
-            matmat=lambda v: operator.matmat(v.astype(operator.dtype)).astype(np.float64), dtype=np.float64,
+            (n, n), matvec=lambda v: space.matvec(v.astype(space.dtype)).astype(np.float64),
+            matmat=lambda v: space.matmat(v.astype(space.dtype)).astype(np.float64), dtype=np.float64,
         )  # fmt: skip
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # "not reaching the requested tolerance": reported by `converged`
@@ -221,10 +349,58 @@ def _solve(operator: KernelOperator, k: int, method: str, tol: float, block: int
                 as64, x0, tol=tol, largest=True, maxiter=max(1, max_products // x0.shape[1])
             )
         order = np.argsort(eigvals)[::-1][:k]
-        eigvals, eigvecs = eigvals[order], eigvecs[:, order].astype(operator.dtype)
-        residuals = _residuals(operator, eigvals, eigvecs)
+        eigvals, eigvecs = eigvals[order], eigvecs[:, order].astype(space.dtype)
+        residuals = _residuals(space, eigvals, eigvecs)
         converged = bool(residuals.max() <= tol)
     return eigvals, eigvecs, residuals, converged, method
+
+
+ANNOUNCE_SECONDS = 60.0  # spectra predicted to take longer than this announce their time and memory first
+
+
+def expected_products(k: int, block: int) -> int:
+    """Products a block Krylov solve for k pairs typically needs: ~2.5 k (measured, `benchmarks/ntk_topk.py`:
+    160–168 for k = 64), and at least a few blocks."""
+    return int(max(2.5 * k, 6 * block))
+
+
+def estimate_cost(operator: NTKOperator, k: int, block: int, route: str, *, nominal_flops: float = 1e11) -> dict:
+    """Predicted seconds and peak bytes of a top-k solve, before it starts.
+
+    Seconds: `expected_products` × the time of one product of `block` vectors, measured here on this operator
+    (one warm-up to compile, one timed: 2 blocks of products, counted in `operator.products`) when a nominal
+    `nominal_flops` rate (4 N P flops per vector) predicts more than a tenth of `ANNOUNCE_SECONDS`; else that
+    nominal prediction. Peak bytes: the operator's estimate and the Krylov basis on the route's dimension."""
+    n, p = operator.shape[0], operator.n_parameters
+    products = expected_products(k, block)
+    seconds = products * 4.0 * n * p / nominal_flops
+    measured = False
+    if seconds > ANNOUNCE_SECONDS / 10 and not operator.stored:
+        dimension = p if route == "parameters" else operator.local_rows.stop - operator.local_rows.start
+        probe = np.random.default_rng(0).standard_normal((dimension, block)).astype(operator.dtype)
+        product = operator.gram_matmat if route == "parameters" else operator.matmat
+        product(probe)  # compiles
+        start = time.perf_counter()
+        product(probe)
+        seconds = products / block * (time.perf_counter() - start)
+        measured = True
+    dimension = p if route == "parameters" else n
+    basis = max(4 * k, 2 * k + 16 * block)
+    peak = operator.memory_bytes() + solver_memory_bytes(dimension, k, "block", block, min(basis, dimension),
+                                                         operator.dtype.itemsize)  # fmt: skip
+    if route == "parameters":
+        peak += 2 * n * k * operator.dtype.itemsize  # the mapped-back eigenvectors and their images
+    return {"seconds": float(seconds), "peak_bytes": int(peak), "products": products, "measured": measured}
+
+
+def describe_cost(cost: dict, n: int, k: int, route: str) -> str:
+    """One line: "top-16 NTK eigenpairs of 262,144 points (P×P route): about 3.1 min, peak ~2.1 GB"."""
+    seconds = cost["seconds"]
+    when = f"{seconds / 60:.1f} min" if seconds < 3600 else f"{seconds / 3600:.1f} h"
+    name = "P×P" if route == "parameters" else "N×N"
+    basis = "measured" if cost["measured"] else "nominal"
+    return (f"top-{k} NTK eigenpairs of {n:,} points ({name} route): about {when} "
+            f"(~{cost['products']} products at the {basis} rate), peak ~{cost['peak_bytes'] / 2**30:.1f} GiB")  # fmt: skip
 
 
 def top_eigenpairs(
@@ -242,6 +418,8 @@ def top_eigenpairs(
     operator_method: str = "auto",
     max_bytes: int | None = None,
     store_kernel: bool | None = None,
+    route: str = "auto",
+    announce=None,
 ) -> TopEigenpairs:
     """The k largest eigenpairs of the empirical NTK of `model` on `points`, without forming the kernel.
 
@@ -265,6 +443,11 @@ def top_eigenpairs(
             decides by `storing_pays`: small grids (≤ ~150² points for the SIREN 2→256×4→1 in float32) are
             stored, since forming the triangle costs fewer flops than the solver's matrix-free products. False
             keeps the solve matrix-free at any size.
+        route: "auto" (default), "points" (Krylov on Θ, N×N) or "parameters" (on Jᵀ J, P×P, eigenvectors
+            mapped back as u = J v / √λ): "auto" takes the parameters when the grid has more points than the
+            model has trained parameters (`choose_route`).
+        announce: a callable taking one line (e.g. `print`): when the solve is predicted to take longer than
+            `ANNOUNCE_SECONDS`, it is told the estimated time and peak memory first (`estimate_cost`).
 
     Returns:
         `TopEigenpairs`: eigvals (k,) descending, eigvecs (N, k) unit columns, residuals (k,) relative to λ_0,
@@ -283,9 +466,24 @@ def top_eigenpairs(
         model, points, dtype=dtype, method=operator_method, max_bytes=max_bytes,
         max_columns=max(block, min(k, 64)), extra_bytes=solver_memory_bytes(n, k, method, block, basis, itemsize),
     )  # fmt: skip
+    if announce is not None and method == "block" and not store_kernel:
+        chosen = choose_route(operator, k, route)
+        if chosen == "parameters" or not storing_pays(operator, k):
+            cost = estimate_cost(operator, k, block, chosen)
+            if cost["seconds"] > ANNOUNCE_SECONDS:
+                announce(describe_cost(cost, n, k, chosen))
     result = top_eigenpairs_of(operator, k, method=method, tol=tol, block_size=block_size, max_basis=max_basis,
-                               max_products=max_products, seed=seed, store_kernel=store_kernel)  # fmt: skip
+                               max_products=max_products, seed=seed, store_kernel=store_kernel,
+                               route=route)  # fmt: skip
     return dataclasses.replace(result, seconds=time.perf_counter() - start)
 
 
-__all__ = ["NTKOperator", "TopEigenpairs", "storing_pays", "top_eigenpairs", "top_eigenpairs_of"]
+__all__ = [
+    "ROUTES",
+    "NTKOperator",
+    "TopEigenpairs",
+    "choose_route",
+    "storing_pays",
+    "top_eigenpairs",
+    "top_eigenpairs_of",
+]

@@ -1,0 +1,113 @@
+"""Spectra across processes (`jax.distributed`): two CPU processes on 127.0.0.1 give the single-process top
+eigenpairs, on the N×N route (points and Krylov basis split by rows) and the P×P route."""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import jax
+import numpy as np
+import pytest
+
+from inrdict.ntk import NTKOperator, top_eigenpairs_of
+from tests._spectrum_problem import problem
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def two_processes(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("distributed")
+    env = {**os.environ, "JAX_PLATFORMS": "cpu", "JAX_COORDINATOR_ADDRESS": f"127.0.0.1:{_free_port()}",
+           "JAX_NUM_PROCESSES": "2", "PYTHONPATH": str(ROOT), "XLA_FLAGS": ""}  # fmt: skip
+    env.pop("JAX_ENABLE_X64", None)
+    workers = [
+        subprocess.Popen(
+            [sys.executable, "-m", "tests._spectrum_worker", str(folder / f"{index}.npz")],
+            env={**env, "JAX_PROCESS_ID": str(index)},
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )  # fmt: skip
+        for index in range(2)
+    ]
+    logs = [worker.communicate(timeout=600)[0] for worker in workers]
+    for worker, log in zip(workers, logs, strict=True):
+        assert worker.returncode == 0, log[-3000:]
+    return [dict(np.load(folder / f"{index}.npz")) for index in range(2)]
+
+
+@pytest.mark.parametrize("route", ["points", "parameters"])
+def test_two_processes_give_the_single_process_spectrum(two_processes, route):
+    with jax.enable_x64(True):
+        model, points, k = problem()
+        single = top_eigenpairs_of(NTKOperator(model, points, dtype=np.float64), k, tol=1e-10, route=route,
+                                   store_kernel=False)  # fmt: skip
+    first, second = two_processes
+    assert first["devices"].tolist() == [2, 1, 2]  # two processes, one CPU device each
+    rows = [tuple(run[f"{route}_local_rows"]) for run in two_processes]
+    assert rows == [(0, 800), (800, 1600)]  # each held half of the 1,600 points
+    assert str(first[f"{route}_route"]) == route and str(first[f"{route}_method"]) == "block"
+    for run in two_processes:
+        gap = np.abs(run[f"{route}_eigvals"] - single.eigvals).max() / single.eigvals[0]
+        assert gap < 1e-6, gap
+        overlap = np.abs(np.sum(run[f"{route}_eigvecs"] * single.eigvecs, axis=0))  # up to sign
+        assert np.all(overlap > 1 - 1e-6), overlap.min()
+    np.testing.assert_array_equal(first[f"{route}_eigvals"], second[f"{route}_eigvals"])  # every process agrees
+
+
+@pytest.mark.standard_promotion  # the in-process run fine-tunes with Optax's Adam
+def test_analyse_across_two_processes(tmp_path):
+    """`inrdict analyse … --distributed` in two processes: process 0 writes the run, whose spectrum (matrix-free,
+    split across the processes) equals the single-process one; process 1 writes nothing."""
+    from inrdict.cli import main
+
+    sets = ["--set", "grid_size=24", "--set", "top_k=8", "--set", "n_test=2", "--set", "iterations=3", "--set",
+            "n_eigenvectors=4", "--set", "alias_steps=20", "--set", "alias_hidden=8,8", "--set", "fit_size=12",
+            "--set", "fit_steps=2", "--no-progress"]  # fmt: skip
+    env = {**os.environ, "JAX_PLATFORMS": "cpu", "JAX_COORDINATOR_ADDRESS": f"127.0.0.1:{_free_port()}",
+           "JAX_NUM_PROCESSES": "2", "PYTHONPATH": str(ROOT / "src"), "XLA_FLAGS": "",
+           "INRDICT_CACHE_DIR": str(tmp_path / "cache")}  # fmt: skip
+    workers = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "inrdict",
+                "analyse",
+                "siren",
+                "--distributed",
+                "--out",
+                str(tmp_path / f"run{index}"),
+                "--set",
+                "hidden=16,16",
+                *sets,
+            ],
+            env={**env, "JAX_PROCESS_ID": str(index)},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )  # fmt: skip
+        for index in range(2)
+    ]
+    logs = [worker.communicate(timeout=600)[0] for worker in workers]
+    assert [worker.returncode for worker in workers] == [0, 0], logs[0][-2000:] + logs[1][-2000:]
+    assert (tmp_path / "run0" / "results.json").is_file() and not (tmp_path / "run1").exists()
+    assert "Analyse" not in logs[1]  # only process 0 reports
+    results = json.loads((tmp_path / "run0" / "results.json").read_text())
+    assert results["device"]["process_count"] == 2
+    assert results["numbers"]["spectrum"]["route"] == "matrix_free"
+    assert main(["analyse", "siren", "--out", str(tmp_path / "single"), "--set", "hidden=16,16",
+                 "--set", "spectrum=matrix_free", *sets]) == 0  # fmt: skip
+    both = [np.load(tmp_path / name / "arrays.npz")["normalised_eigenvalues"] for name in ("run0", "single")]
+    np.testing.assert_allclose(both[0], both[1], rtol=1e-4, atol=1e-6)
