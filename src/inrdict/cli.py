@@ -44,7 +44,7 @@ examples:
 
 # Flags that set a config field, for the experiments whose Config has that field.
 FIELD_FLAGS = {"image": "--image", "meta_weights": "--meta-weights", "data_dir": "--data-dir", "dataset": "--dataset",
-               "method": "--method", "steps": "--steps", "family": "--family"}  # fmt: skip
+               "method": "--method", "steps": "--steps", "family": "--family", "signal": "--signal"}  # fmt: skip
 PATH_FIELDS = ("meta_weights",)  # images and datasets give their own, more specific, messages
 
 
@@ -150,6 +150,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     analyse.add_argument("--family", default=None, choices=["siren", "finer", "gauss", "wire", "mfn"],
                          help="MODEL is a reference PyTorch state dict (.pt/.pth) of this family")  # fmt: skip
+    analyse.add_argument("--signal", default=None, metavar="FILE",
+                         help="analyse on this signal instead of the faces: an image, a .wav, or a .npy of shape (n,), "
+                         "(h, w) or (d, h, w) (a volume); the model gets 1, 2 or 3 input coordinates to match")  # fmt: skip
     analyse.add_argument("--distributed", action="store_true",
                          help="one of several processes (jax.distributed): JAX_COORDINATOR_ADDRESS, JAX_NUM_PROCESSES "
                          "and JAX_PROCESS_ID, or Slurm; the NTK spectrum is split across them, process 0 writes")  # fmt: skip

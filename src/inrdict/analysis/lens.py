@@ -379,8 +379,9 @@ class Report:
             ("model", f"{m['label']}: {m['class']}, {m['parameters']:,} parameters"),
             ("NTK", (f"{s['eigenpairs']} eigenpairs ({s['route']}, {s['precision']}), {s['eigenvalues_within_10pct']} "
                     f"within 10 % of λ0; top-{e['count']} dominant freq {e['mean_dominant_frequency']:.2f} cyc/unit")),
-            ("faces", (f"E(0.1) = {format_number(f['energy_at_0.1'], '.3f')}   PSNR@{f['psnr_iteration']} = "
-                      f"{f['psnr_at_k']:.2f} dB ({f['n_test_images']} {_signal_words(f['dataset'])})")),
+            ("signal" if f["dataset"].startswith("signal:") else "faces",
+             (f"E(0.1) = {format_number(f['energy_at_0.1'], '.3f')}   PSNR@{f['psnr_iteration']} = "
+              f"{f['psnr_at_k']:.2f} dB ({f['n_test_images']} {_signal_words(f['dataset'])})")),
             ("aliasing", alias),
         ]  # fmt: skip
         if "skipped" not in fit:
@@ -389,6 +390,8 @@ class Report:
 
 
 def _signal_words(dataset: str) -> str:
+    if dataset.startswith("signal:"):
+        return f"signal {dataset.split(':', 1)[1]}"
     return "given signals" if dataset == "signals" else f"{dataset} faces"
 
 
@@ -464,6 +467,8 @@ def analyse(
     label: str = "model",
     use_cache: bool = True,
     progress: bool = False,
+    signal: Float[AnyArray, " *shape"] | None = None,
+    signal_name: str = "signal",
 ) -> Report:
     """`model` (a single-output INR on 2-D points) through the lens, on the grid² grid `linspace(0, 1, N+1)[:-1]`:
 
@@ -475,11 +480,19 @@ def analyse(
     * Fig. 3's aliasing test on `one_d`, a 1-D version of the model (skipped when None);
     * a fit of the grayscale astronaut at fit_size² (skipped when `fit_steps` is 0).
 
+    With `signal` (a 1-D signal (n,), an image (h, w) or a volume (d, h, w), values in [0, 1]; the model takes
+    that many coordinates) the NTK lives on that signal's own grid (`data.unit_grid`, `linspace(0, 1, n+1)[:-1]` per
+    axis), E(λ) and PSNR@k are the signal's, the atoms are reshaped to its grid, and the astronaut fit is skipped
+    for 1-D and 3-D signals.
+
     Returns a `Report`; `inrdict analyse` is this with a model spec, a results folder and a picture.
     """
     seconds = {}
     start = time.perf_counter()
-    points = data.ntk_grid(grid)
+    shape = (grid, grid) if signal is None else tuple(np.shape(signal))
+    if signal is not None and not (1 <= len(shape) <= 3 and np.all(np.isfinite(signal))):
+        raise InrdictError(f"the signal must be finite with 1 to 3 axes, got shape {shape}")
+    points = data.ntk_grid(grid) if signal is None else data.unit_grid(shape)
     torch_model = is_torch_model(model)
     if torch_model:
         from inrdict.pytorch import model as torch_inr
@@ -487,7 +500,10 @@ def analyse(
 
         model = torch_inr.as_torch_inr(model, label=label)
         one_d = None if one_d is None else torch_inr.as_torch_inr(one_d, in_features=1, label=label)
-    dataset, images = _signals_on_grid(signals, grid, faces, data_dir, seed, n_test)
+    if signal is None:
+        dataset, images = _signals_on_grid(signals, grid, faces, data_dir, seed, n_test)
+    else:
+        dataset, images = f"signal:{signal_name}", np.asarray(signal, np.float32).reshape(1, -1)
     dtype = np.float64 if precision == "float64" else np.float32
     if progress:
         print(f"  NTK of {label} ({points.shape[0]} points, {precision})", flush=True)
@@ -497,7 +513,7 @@ def analyse(
     learned = learnability(model, points, images, mask, protocol=protocol, use_cache=use_cache)
     row = row_record(spectrum, energy, learned)
     top = np.asarray(spectrum.eigvecs[:, :n_eigenvectors])
-    frequencies, vectors, radial = probes.eigenvector_frequencies(top, grid)
+    frequencies, vectors, radial = probes.eigenvector_frequencies(top, grid, shape=shape)
     seconds["ntk_and_faces"] = time.perf_counter() - start
 
     start = time.perf_counter()
@@ -509,7 +525,9 @@ def analyse(
                                                        progress=progress, label=label)  # fmt: skip
     seconds["aliasing"] = time.perf_counter() - start
     start = time.perf_counter()
-    if fit_steps > 0:
+    if len(shape) != 2:
+        fitted, reconstruction = {"skipped": f"the astronaut fit is 2-D, the signal {len(shape)}-D"}, np.zeros((0, 0))
+    elif fit_steps > 0:
         fitted, reconstruction = probes.fit_test_image(model, fit_size, steps=fit_steps, learning_rate=fit_lr,
                                                        progress=progress)  # fmt: skip
     else:
@@ -519,6 +537,9 @@ def analyse(
     numbers = _report_numbers(model, label, spectrum, row, precision, grid, frequencies, top.shape[1], dataset,
                               images.shape[0], protocol, mask, cached)  # fmt: skip
     numbers |= {"aliasing": aliasing, "fit": fitted, "seconds": seconds}
+    if signal is not None:
+        numbers["signal"] = {"name": signal_name, "shape": list(shape), "dimensions": len(shape)}
+        numbers["spectrum"]["grid_shape"] = list(shape)
     if torch_model:  # the NTK as PyTorch computed it, checked against a float64 jacrev oracle (`parity_certificate`)
         assert isinstance(model, torch_inr.TorchINR)  # made above
         numbers["parity"] = torch_ntk.parity_certificate(model, points)

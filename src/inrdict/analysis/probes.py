@@ -31,7 +31,8 @@ def spectrum_decay(eigvals: np.ndarray) -> dict:
             "negative_eigenvalues": int(np.sum(ratio < 0))}  # fmt: skip
 
 
-def eigenvector_frequencies(eigvecs: np.ndarray, grid: int) -> tuple[dict, np.ndarray, np.ndarray]:
+def eigenvector_frequencies(eigvecs: np.ndarray, grid: int, shape: tuple[int, ...] | None = None
+                            ) -> tuple[dict, np.ndarray, np.ndarray]:  # fmt: skip
     """Dominant frequencies of the top eigenvectors and the radial power spectrum of their span.
 
     Each eigenvector (sign: non-negative sum) is reshaped to the grid, mean-subtracted and Hann-windowed, and
@@ -40,9 +41,14 @@ def eigenvector_frequencies(eigvecs: np.ndarray, grid: int) -> tuple[dict, np.nd
     summed power of all k vectors binned by rounded radius, normalised to sum 1 (projector-invariant: it does not
     depend on the basis chosen inside the span).
 
+    `shape` (default (grid, grid)) is the grid of a 1-D signal (n,) or a volume (d, h, w): the same with the FFT
+    over its axes and the radius sqrt(Σ k_a²).
+
     Returns:
-        (numbers, vectors (k, grid, grid) float32, radial power (grid // 2 * 1.5 bins,)).
+        (numbers, vectors (k, *shape) float32, radial power (grid // 2 * 1.5 bins,)).
     """
+    if shape is not None and tuple(shape) != (grid, grid):
+        return _eigenvector_frequencies_nd(eigvecs, tuple(shape))
     vectors = eigvecs.T.astype(np.float64).reshape(-1, grid, grid)  # (k, n, n)
     vectors *= np.where(vectors.sum(axis=(1, 2), keepdims=True) < 0, -1.0, 1.0)
     window = np.outer(np.hanning(grid), np.hanning(grid))
@@ -50,6 +56,31 @@ def eigenvector_frequencies(eigvecs: np.ndarray, grid: int) -> tuple[dict, np.nd
     power = np.abs(np.fft.fft2(centred * window, axes=(1, 2))) ** 2  # (k, n, n)
     bins = np.fft.fftfreq(grid, d=1.0 / grid)
     radius = np.hypot(bins[:, None], bins[None, :])  # (n, n) cycles per unit
+    flat = power.reshape(power.shape[0], -1)
+    peaks = radius.ravel()[np.argmax(flat, axis=1)]
+    centroids = flat @ radius.ravel() / flat.sum(axis=1)
+    rounded = np.rint(radius).astype(int).ravel()
+    radial = np.bincount(rounded, weights=flat.sum(axis=0), minlength=rounded.max() + 1)
+    radial = radial / radial.sum()
+    numbers = {"dominant_frequency": peaks.tolist(), "spectral_centroid": centroids.tolist(),
+               "mean_dominant_frequency": float(peaks.mean()), "mean_spectral_centroid": float(centroids.mean()),
+               "subspace_radial_centroid": float(np.arange(radial.size) @ radial),
+               "subspace_radial_power_peak": int(np.argmax(radial))}  # fmt: skip
+    return numbers, vectors.astype(np.float32), radial
+
+
+def _eigenvector_frequencies_nd(eigvecs: np.ndarray, shape: tuple[int, ...]) -> tuple[dict, np.ndarray, np.ndarray]:
+    """`eigenvector_frequencies` on a grid of any number of axes (1-D signals, volumes)."""
+    axes = tuple(range(1, len(shape) + 1))
+    vectors = eigvecs.T.astype(np.float64).reshape(-1, *shape)
+    vectors *= np.where(vectors.sum(axis=axes, keepdims=True) < 0, -1.0, 1.0)
+    window = np.ones(shape)
+    for axis, n in enumerate(shape):
+        window = window * np.hanning(n).reshape([n if a == axis else 1 for a in range(len(shape))])
+    centred = vectors - vectors.mean(axis=axes, keepdims=True)
+    power = np.abs(np.fft.fftn(centred * window, axes=axes)) ** 2
+    bins = np.meshgrid(*[np.fft.fftfreq(n, d=1.0 / n) for n in shape], indexing="ij")
+    radius = np.sqrt(sum(b**2 for b in bins))
     flat = power.reshape(power.shape[0], -1)
     peaks = radius.ravel()[np.argmax(flat, axis=1)]
     centroids = flat @ radius.ravel() / flat.sum(axis=1)

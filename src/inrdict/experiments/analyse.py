@@ -33,6 +33,7 @@ import numpy as np
 from inrdict._keys import init_key, model_key
 from inrdict.analysis import lens
 from inrdict.errors import InrdictError
+from inrdict.io import data
 from inrdict.experiments._run import validate_config
 from inrdict.experiments.studies import learnability
 from inrdict.experiments.studies.specs import resolve_model
@@ -70,6 +71,9 @@ class Config:
     n_features: int | None = None
     convention: Literal["ntk", "fit"] | None = None
     hidden: tuple[int, ...] | None = None  # None: matched to the paper's SIREN (~198k parameters)
+    # a signal of your own instead of the faces: an image, a .wav, or a .npy of shape (n,), (h, w) or (d, h, w)
+    signal: str | None = None
+    signal_size: int | None = None  # samples per axis it is resampled to (default: 1-D 4096, 2-D grid_size, 3-D 16)
     # NTK and faces
     grid_size: int = 64
     precision: Literal["float32", "float64"] = "float32"
@@ -99,6 +103,8 @@ class Config:
             raise InrdictError(f"n_eigenvectors ({self.n_eigenvectors}) exceeds the {self.grid_size**2} grid points")
         if self.n_eigenvectors > self.top_k and self.spectrum != "dense":
             raise InrdictError(f"n_eigenvectors ({self.n_eigenvectors}) exceeds top_k ({self.top_k})")
+        if self.signal_size is not None and self.signal_size < 4:
+            raise InrdictError(f"signal_size must be at least 4 samples per axis, got {self.signal_size}")
         if self.psnr_iteration > self.iterations:
             raise InrdictError(f"psnr_iteration ({self.psnr_iteration}) exceeds iterations ({self.iterations})")
 
@@ -125,11 +131,39 @@ def out_name(config: Config) -> str:
     return "analyse_" + re.sub(r"[^\w.-]+", "_", stem).strip("_")
 
 
+SIGNAL_SIZE = {1: 4096, 3: 16}  # default samples per axis of a 1-D signal / a volume: 4096 points (as 64²) each
+
+
+def load_signal(config: Config) -> tuple[str, np.ndarray, dict]:
+    """(name, the signal on its analysis grid in [0, 1], what was done to it) for `config.signal`."""
+    name, raw = data.load_signal(config.signal, volumes=True)
+    if not np.all(np.isfinite(raw)):
+        raise InrdictError(f"the signal {name} holds NaN or infinite values: clean it first")
+    low, high = float(raw.min()), float(raw.max())
+    if high - low < 1e-12:
+        raise InrdictError(f"the signal {name} is constant: its energy on the atoms is undefined")
+    size = config.signal_size or (config.grid_size if raw.ndim == 2 else min(SIGNAL_SIZE[raw.ndim], min(raw.shape)))
+    shape = (size,) * raw.ndim
+    if raw.ndim == 2 and raw.shape[0] != raw.shape[1]:
+        raw = data.center_crop(raw)
+    signal = data.resample((raw - low) / (high - low), shape)  # min-max to [0, 1], the range PSNR assumes
+    return name, signal, {"original_shape": list(np.shape(raw)), "original_range": [low, high],
+                          "scaled_to": "[0, 1] (min-max)", "resampled_to": list(shape)}  # fmt: skip
+
+
 def compute(config: Config, *, progress: bool = True) -> tuple[dict, dict[str, np.ndarray]]:
     """Resolve the model spec, then `inrdict.analysis.lens.analyse` with the config's settings."""
     start = time.perf_counter()
-    resolved = resolve_model(config.model, config, hidden_1d=config.alias_hidden)
+    signal = None
+    if config.signal is not None:
+        signal_name, signal, signal_record = load_signal(config)
+    in_features = 2 if signal is None else signal.ndim
+    resolved = resolve_model(config.model, config, hidden_1d=config.alias_hidden, in_features=in_features)
     model, label = resolved.model, resolved.label
+    takes = getattr(getattr(model, "model", model), "in_features", in_features)
+    if takes != in_features:
+        raise InrdictError(f"{config.model} takes {takes}-D coordinates, the signal is {in_features}-D: "
+                           f"give a model with in_features={in_features}")  # fmt: skip
     one_d = None
     if resolved.one_d is not None:
         one_d = resolved.one_d(
@@ -148,6 +182,7 @@ def compute(config: Config, *, progress: bool = True) -> tuple[dict, dict[str, n
         n_eigenvectors=config.n_eigenvectors, protocol=protocol, faces=config.face_dataset, data_dir=config.data_dir,
         n_test=config.n_test, seed=config.seed, one_d=one_d, alias_steps=config.alias_steps, alias_lr=config.alias_lr,
         fit_size=config.fit_size, fit_steps=config.fit_steps, fit_lr=config.fit_lr, label=label, progress=progress,
+        signal=signal, signal_name=signal_name if signal is not None else "signal",
     )  # fmt: skip
     numbers = report.numbers
     on_domain = resolved.model if isinstance(resolved.model, OnDomain) else None
@@ -164,7 +199,11 @@ def compute(config: Config, *, progress: bool = True) -> tuple[dict, dict[str, n
             f"a fresh 1-D {resolved.family} (hidden {list(config.alias_hidden)}) with the same knobs: "
             f"{resolved.knobs or 'the recommended settings'}")  # fmt: skip
     numbers["seconds"] = {"build": build_seconds, **numbers["seconds"]}
-    return numbers, report.arrays
+    arrays = report.arrays
+    if signal is not None:
+        numbers["signal"] |= signal_record
+        arrays = {**arrays, "signal": np.asarray(signal, np.float32)}
+    return numbers, arrays
 
 
 def claims(numbers: dict, config: Config) -> dict[str, bool]:
@@ -211,10 +250,12 @@ def plot(results: dict, arrays: dict, out_dir: Path) -> None:
            title=f"NTK spectrum: {numbers['spectrum']['eigenvalues_within_10pct']} within 10 % of λ0")  # fmt: skip
     faces = numbers["faces"]
     ax = fig.add_subplot(top_row[1])
+    what = (f"the signal {numbers['signal']['name']}" if "signal" in numbers
+            else f"{faces['n_test_images']} held-out {faces['dataset']} faces")  # fmt: skip
     energy_curves(
         ax,
         [("E", ratio[: arrays["energy_curve_mean"].size], arrays["energy_curve_mean"], {"color": "darkred"})],
-        f"E(λ) of {faces['n_test_images']} held-out {faces['dataset']} faces: E(0.1) = {lens.format_number(faces['energy_at_0.1'], '.3f')}",
+        f"E(λ) of {what}: E(0.1) = {lens.format_number(faces['energy_at_0.1'], '.3f')}",
     )
     legend = ax.get_legend()
     assert legend is not None  # energy_curves draws one
@@ -229,7 +270,7 @@ def plot(results: dict, arrays: dict, out_dir: Path) -> None:
     strip = outer[1].subgridspec(1, vectors.shape[0], wspace=0.05)
     for i, vector in enumerate(vectors):
         ax = fig.add_subplot(strip[i])
-        ax.imshow(vector, cmap="viridis")
+        _draw_signal(ax, vector, cmap="viridis")
         ax.set_xticks([])
         ax.set_yticks([])
         ax.set_title(f"v{i}: {numbers['eigenvectors']['dominant_frequency'][i]:.0f}", fontsize=8)
@@ -248,10 +289,33 @@ def plot(results: dict, arrays: dict, out_dir: Path) -> None:
     ax.set(xlabel="fine-tuning update", ylabel="held-out PSNR (dB)",
            title=f"PSNR@{faces['psnr_iteration']} = {faces['psnr_at_k']:.2f} dB ({faces['finetune']})")  # fmt: skip
     ax = fig.add_subplot(bottom_row[2])
-    ax.imshow(np.clip(arrays["fit_reconstruction"], 0, 1), cmap="gray", vmin=0, vmax=1)
-    ax.axis("off")
-    ax.set_title(f"{numbers['fit']['image']}: {numbers['fit']['psnr_db']:.2f} dB, {numbers['fit']['steps']} steps",
-                 fontsize=9)  # fmt: skip
+    if "skipped" in numbers["fit"] and "signal" in arrays:
+        _draw_signal(ax, arrays["signal"], cmap="gray")
+        ax.set_title(f"the signal {numbers['signal']['name']} on the {'×'.join(map(str, arrays['signal'].shape))} grid"
+                     + (" (mid-slices: z | y | x)" if arrays["signal"].ndim == 3 else ""), fontsize=9)  # fmt: skip
+    elif "skipped" in numbers["fit"]:
+        ax.text(0.5, 0.5, f"fit skipped: {numbers['fit']['skipped']}", ha="center", va="center", fontsize=9)
+        ax.axis("off")
+    else:
+        ax.imshow(np.clip(arrays["fit_reconstruction"], 0, 1), cmap="gray", vmin=0, vmax=1)
+        ax.axis("off")
+        ax.set_title(f"{numbers['fit']['image']}: {numbers['fit']['psnr_db']:.2f} dB, {numbers['fit']['steps']} steps",
+                     fontsize=9)  # fmt: skip
+    grid = "×".join(map(str, numbers["spectrum"].get("grid_shape", [numbers["spectrum"]["grid_size"]] * 2)))
     fig.suptitle(f"{numbers['model']['label']} through the dictionary lens ({numbers['model']['parameters']:,} "
-                 f"parameters; NTK on the {numbers['spectrum']['grid_size']}² grid, {numbers['spectrum']['precision']})")  # fmt: skip
+                 f"parameters; NTK on the {grid} grid, {numbers['spectrum']['precision']})")  # fmt: skip
     save(fig, out_dir, "overview")
+
+
+def _draw_signal(ax, values: np.ndarray, cmap: str) -> None:
+    """A 1-D curve, an image, or a volume's three orthogonal mid-slices side by side (z | y | x)."""
+    if values.ndim == 1:
+        ax.plot(np.arange(values.size) / values.size, values, linewidth=0.8)
+        ax.set_xlim(0, 1)
+    elif values.ndim == 2:
+        ax.imshow(values, cmap=cmap)
+    else:
+        d, h, w = values.shape
+        slices = [values[d // 2], values[:, h // 2], values[:, :, w // 2]]
+        gap = np.full((slices[0].shape[0], 1), np.nan)
+        ax.imshow(np.concatenate([slices[0], gap, slices[1], gap, slices[2]], axis=1), cmap=cmap)

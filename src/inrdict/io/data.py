@@ -108,9 +108,10 @@ def bundled_image(name: str) -> Float[np.ndarray, "h w"]:
     return to_grayscale(_to_unit_range(np.asarray(getattr(skimage.data, name)())))
 
 
-def load_signal(spec: str) -> tuple[str, Float[np.ndarray, "*shape"]]:
+def load_signal(spec: str, *, volumes: bool = False) -> tuple[str, Float[np.ndarray, "*shape"]]:
     """(name, float64 signal) from a bundled image name, an image file (grayscale (h, w)), a `.npy` array of shape
-    (n,) (a 1-D signal on a grid of n points), (h, w) or (h, w, 3) (values as stored), or a `.wav` (`load_wav`)."""
+    (n,) (a 1-D signal on a grid of n points), (h, w) or (h, w, 3) (values as stored), or a `.wav` (`load_wav`).
+    With `volumes`, a `.npy` of shape (d, h, w) (last axis not 3 or 4) is a 3-D volume (e.g. an SDF or a CT scan)."""
     if spec in BUNDLED_IMAGES:
         return spec, bundled_image(spec)
     path = Path(spec).expanduser()
@@ -127,9 +128,11 @@ def load_signal(spec: str) -> tuple[str, Float[np.ndarray, "*shape"]]:
             raise InrdictError(f"cannot read {path} as a NumPy array: {error}") from None
         if array.ndim == 3 and array.shape[-1] in (3, 4):
             array = to_grayscale(np.asarray(array, np.float64)[..., :3])
-        if array.ndim not in (1, 2) or not np.issubdtype(array.dtype, np.number) or np.iscomplexobj(array):
+        dims = (1, 2, 3) if volumes else (1, 2)
+        if array.ndim not in dims or not np.issubdtype(array.dtype, np.number) or np.iscomplexobj(array):
             raise InrdictError(f"{path} holds an array of shape {array.shape} and type {array.dtype}: expected a "
-                               "real 1-D signal (n,) or an image (h, w) or (h, w, 3)")  # fmt: skip
+                               "real 1-D signal (n,) or an image (h, w) or (h, w, 3)"
+                               + (" or a volume (d, h, w)" if volumes else ""))  # fmt: skip
         return path.stem, np.asarray(array, np.float64)
     return path.stem, to_grayscale(np.asarray(load_image(path), np.float64))
 
@@ -213,6 +216,25 @@ def grid_2d(n: int, low: float, high: float) -> Float[np.ndarray, "points 2"]:
 def fit_grid(n: int) -> Float[np.ndarray, "points 2"]:
     """Fig. 2 fitting grid: `linspace(-1, 1, n, endpoint=False)` per axis, shape (n*n, 2)."""
     return grid_2d(n, -1.0, 1.0)
+
+
+def unit_grid(shape: tuple[int, ...]) -> Float[np.ndarray, "points d"]:
+    """The grid `linspace(0, 1, n+1)[:-1]` on every axis of `shape` (1, 2 or 3 axes), C order: (prod(shape), d)
+    float32; for (n, n) it is `ntk_grid(n)`."""
+    if len(shape) == 2 and shape[0] == shape[1]:
+        return ntk_grid(shape[0])
+    axes = [np.linspace(0.0, 1.0, n + 1, dtype=np.float32)[:-1] for n in shape]
+    return np.stack(np.meshgrid(*axes, indexing="ij"), axis=-1).reshape(-1, len(shape))
+
+
+def resample(signal: Float[np.ndarray, "*shape"], shape: tuple[int, ...]) -> Float[np.ndarray, "*new"]:
+    """`signal` (1, 2 or 3 axes) linearly resampled to `shape`, anti-aliased where it shrinks."""
+    if signal.shape == tuple(shape):
+        return signal
+    import skimage.transform
+
+    shrinks = any(new < old for new, old in zip(shape, signal.shape, strict=True))
+    return skimage.transform.resize(signal, tuple(shape), order=1, anti_aliasing=shrinks, preserve_range=True)
 
 
 def ntk_grid(n: int) -> Float[np.ndarray, "points 2"]:

@@ -113,8 +113,10 @@ def check_single_output(model, what: str) -> None:
         raise InrdictError(f"{what} has no trainable arrays: its NTK is zero")
 
 
-def resolve_model(spec: str, config, *, hidden_1d: tuple[int, ...]) -> Resolved:
+def resolve_model(spec: str, config, *, hidden_1d: tuple[int, ...], in_features: int = 2) -> Resolved:
     """The model of a spec (module docstring) with the config's knob fields, hidden widths and seed.
+
+    A model name is built with `in_features` coordinates (2: images; 1 or 3 for `analyse --signal`).
 
     Raises:
         InrdictError: unknown name, missing or bad file, unimportable module, missing factory, a factory that does
@@ -125,7 +127,7 @@ def resolve_model(spec: str, config, *, hidden_1d: tuple[int, ...]) -> Resolved:
         knobs = knobs_of(spec, config)
         # Each family on its authors' coordinate range (`REFERENCE_DOMAIN`; the paper's models on [0, 1)).
         model = on_reference_domain(
-            spec, make_model(spec, 2, config.hidden, 1, key=model_key(spec, config.seed), **knobs)
+            spec, make_model(spec, in_features, config.hidden, 1, key=model_key(spec, config.seed), **knobs)
         )
         label = f"{spec} ({describe_knobs(spec, knobs)})" if model_knobs(spec) else spec
         return Resolved(model, "family", label, spec, knobs,
