@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# One prepared GPU check: the NTK (dense 64², matrix-free 256²), eigendecomposition, fitting, MAML and fine-tuning
+# One prepared GPU check: the NTK (dense 64², matrix-free 256², the P×P route at 512² and 1024², two processes),
+# eigendecomposition, fitting, MAML and fine-tuning
 # benchmarks on whatever accelerator JAX sees, each printing its table and writing JSON. Budget: ≤ 8 min on one
 # H100-class GPU.
 #
@@ -52,6 +53,12 @@ run "NTK: structured dense kernel at 64² (+ eigendecomposition)" \
   --json "$results/ntk.json" "${quick[@]}"
 run "NTK: matrix-free top-64 eigenpairs up to 256²" \
   "$PYTHON" benchmarks/ntk_topk.py --timeout 240 --json "$results/ntk_topk.json" "${quick[@]}"
+if [[ $dry_run == 1 ]]; then hires=(--quick); else hires=(--grids 512 1024 --k 64 --processes 1); fi
+run "NTK: top-k at 512² and 1024² (the P×P route), estimate vs measured" \
+  "$PYTHON" benchmarks/ntk_hires.py --json "$results/ntk_hires.json" "${hires[@]}"
+# Several processes: one per GPU where there are several; on one GPU, two CPU processes show the route works here.
+run "NTK: top-k across 2 processes (jax.distributed; CPU processes on 127.0.0.1 unless there are 2+ GPUs)" \
+  env JAX_PLATFORMS=cpu "$PYTHON" benchmarks/ntk_hires.py --quick --processes 2 --json "$results/ntk_hires_processes.json"
 run "fit: Fig. 2 FFN steps" "$PYTHON" benchmarks/fit.py --no-reproduce --json "$results/fit.json" "${quick[@]}"
 run "meta-learning: MAML / FOMAML / Reptile steps" "$PYTHON" benchmarks/meta.py --json "$results/meta.json" --quick
 run "fine-tuning: 100 faces x 10 iterations" "$PYTHON" benchmarks/finetune.py --json "$results/finetune.json" "${quick[@]}"

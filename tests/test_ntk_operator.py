@@ -387,9 +387,26 @@ def test_long_spectra_announce_their_time_and_memory(monkeypatch):
     model = Siren(2, (16, 16), 1, key=jax.random.key(0))
     result = top_eigenpairs(model, ntk_grid(24), 8, announce=lines.append)
     assert len(lines) == 1 and result.route == "parameters"
-    assert re.fullmatch(r"top-8 NTK eigenpairs of 576 points \(P×P route\): about [0-9.]+ min \(~48 products at "
+    assert re.fullmatch(r"top-8 NTK eigenpairs of 576 points \(P×P route\): about [0-9.]+ min \(~72 products at "
                         r"the measured rate\), peak ~[0-9.]+ GiB", lines[0]), lines[0]  # fmt: skip
     operator = NTKOperator(model, ntk_grid(24))
     cost = solvers.estimate_cost(operator, 8, 8, "parameters")
     assert cost["measured"] and cost["seconds"] > 0 and operator.products == 16  # two timed blocks of 8
     assert cost["peak_bytes"] > operator.memory_bytes()
+
+
+def test_the_route_follows_memory_then_flops(monkeypatch):
+    """N > P: a wide model's P×P route holds a smaller basis but pays ~1.5 k extra products, so "auto" keeps the N×N
+    route while its basis fits in memory, and takes the P×P route when only that one fits."""
+    from inrdict._memory import USABLE_FRACTION
+    from inrdict.ntk import solvers
+
+    operator = NTKOperator(Siren(2, (64, 64), 1, key=jax.random.key(0)), ntk_grid(96))  # P = 4,417 < N = 9,216
+    assert not storing_pays(operator, 16)
+    costs = ntk.route_costs(operator, 16, 8)
+    assert costs["parameters"]["bytes"] < costs["points"]["bytes"]
+    assert costs["parameters"]["flops"] > costs["points"]["flops"]
+    assert ntk.choose_route(operator, 16) == "points"
+    budget = operator.memory_bytes() + (costs["points"]["bytes"] + costs["parameters"]["bytes"]) / 2
+    monkeypatch.setattr(solvers, "available_memory_bytes", lambda: budget / USABLE_FRACTION)
+    assert ntk.choose_route(operator, 16) == "parameters"

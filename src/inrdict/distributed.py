@@ -38,7 +38,7 @@ def initialize() -> tuple[int, int]:
         if count is not None:
             if address is None:
                 raise InrdictError("set JAX_COORDINATOR_ADDRESS=host:port of process 0 for a distributed run")
-            jax.distributed.initialize(address, num_processes=int(count), process_id=int(index))
+            jax.distributed.initialize(address, num_processes=int(count), process_id=int(index or 0))
         else:
             jax.distributed.initialize()  # a cluster JAX detects (Slurm, Open MPI, …)
     except (ValueError, RuntimeError) as error:

@@ -33,10 +33,10 @@ import numpy as np
 from inrdict._keys import init_key, model_key
 from inrdict.analysis import lens
 from inrdict.errors import InrdictError
-from inrdict.io import data
 from inrdict.experiments._run import validate_config
 from inrdict.experiments.studies import learnability
 from inrdict.experiments.studies.specs import resolve_model
+from inrdict.io import data
 from inrdict.models import OnDomain, count_parameters
 
 if TYPE_CHECKING:  # PyTorch is optional: its INR wrapper imports torch
@@ -136,6 +136,7 @@ SIGNAL_SIZE = {1: 4096, 3: 16}  # default samples per axis of a 1-D signal / a v
 
 def load_signal(config: Config) -> tuple[str, np.ndarray, dict]:
     """(name, the signal on its analysis grid in [0, 1], what was done to it) for `config.signal`."""
+    assert config.signal is not None  # compute calls this only with a signal
     name, raw = data.load_signal(config.signal, volumes=True)
     if not np.all(np.isfinite(raw)):
         raise InrdictError(f"the signal {name} holds NaN or infinite values: clean it first")

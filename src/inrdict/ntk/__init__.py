@@ -14,26 +14,39 @@ from inrdict.ntk.kernel import (
     supports_structured,
 )  # fmt: skip
 from inrdict.ntk.operator import OPERATOR_METHODS, SOLVERS, KernelOperator, NTKOperator, ntk_matmat
-from inrdict.ntk.solvers import TopEigenpairs, solver_memory_bytes, top_eigenpairs, top_eigenpairs_of
+from inrdict.ntk.solvers import (
+    ROUTES,
+    TopEigenpairs,
+    choose_route,
+    estimate_cost,
+    route_costs,
+    solver_memory_bytes,
+    top_eigenpairs,
+    top_eigenpairs_of,
+)  # fmt: skip
 from inrdict.ntk.stored import STORE_LIMIT_BYTES, storing_pays
 
 __all__ = [
     "METHODS",
     "OPERATOR_METHODS",
+    "ROUTES",
     "SOLVERS",
     "STORE_LIMIT_BYTES",
     "KernelOperator",
     "Method",
     "NTKOperator",
     "TopEigenpairs",
+    "choose_route",
     "eigh_descending",
     "eigh_memory_bytes",
     "empirical_ntk",
+    "estimate_cost",
     "kernel_blocks",
     "layer_features",
     "memory_bytes",
     "ntk_matmat",
     "resolve_method",
+    "route_costs",
     "solver_memory_bytes",
     "storing_pays",
     "supports_structured",

@@ -256,7 +256,7 @@ def _mesh(n_devices: int):
     return jax.make_mesh((n_devices,), (_AXIS,))
 
 
-def _spread(mesh) -> object:
+def _spread(mesh) -> typing.Any:  # a NamedSharding
     from jax.sharding import NamedSharding
     from jax.sharding import PartitionSpec as P
 
@@ -294,12 +294,11 @@ def _generic_product(trainable, frozen, points: Array, mask: Array, vblocks: Arr
 @functools.partial(jax.jit, static_argnames=("n_devices", "rows_only"))
 def _structured_gram_product(features, flat: Array, n_devices: int, rows_only: bool = False) -> Array:
     """Jᵀ J W (P, m), or J W (nb, b, m) with `rows_only`, from the layer features."""
-    local = _forward_rows if rows_only else _gram_local
     if n_devices == 1:
-        return local(features, flat) if rows_only else local(features, flat, None)
+        return _forward_rows(features, flat) if rows_only else _gram_local(features, flat, None)
     from jax.sharding import PartitionSpec as P
 
-    body = local if rows_only else functools.partial(_gram_local, axis=_AXIS)
+    body = _forward_rows if rows_only else functools.partial(_gram_local, axis=_AXIS)
     out = P(_AXIS) if rows_only else P()
     return jax.shard_map(body, mesh=_mesh(n_devices), in_specs=(P(_AXIS), P()), out_specs=out)(features, flat)
 
@@ -532,7 +531,9 @@ class NTKOperator(LinearOperatorMixin):
         host_points = padded.reshape(n_blocks, block_size, -1)
         host_mask = mask.reshape(n_blocks, block_size)
         self.n_processes = jax.process_count()
-        self._local_blocks = (0, n_blocks)  # the blocks of points this process's devices hold
+        self._local_blocks = (0, n_blocks)
+        block_points: typing.Any
+        block_mask: typing.Any  # the blocks of points this process's devices hold
         if self.n_processes > 1:  # every process passes the same points; each keeps its own devices' blocks
             spread = _spread(_mesh(n_devices))
             block_points = jax.make_array_from_callback(host_points.shape, spread, lambda index: host_points[index])
@@ -683,7 +684,7 @@ class NTKOperator(LinearOperatorMixin):
             return False
         return sum(a.shape[-1] * d.shape[-1] + d.shape[-1] for a, d in self._features) == self.n_parameters
 
-    def _gram(self, flat: np.ndarray, rows_only: bool):
+    def _gram(self, flat: typing.Any, rows_only: bool):
         if self.method == "structured" and self.gram_structured:
             return _structured_gram_product(self._features, flat, n_devices=self.n_devices, rows_only=rows_only)
         if self.method == "structured":

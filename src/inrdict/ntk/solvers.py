@@ -10,6 +10,7 @@ import jax
 import numpy as np
 from jaxtyping import Float
 
+from inrdict._memory import USABLE_FRACTION, available_memory_bytes
 from inrdict._typing import AnyArray
 from inrdict.errors import InrdictError
 from inrdict.ntk._blas import _single_threaded_blas
@@ -209,13 +210,38 @@ def solver_memory_bytes(n: int, k: int, solver: str, block: int, max_basis: int,
 ROUTES = ("auto", "points", "parameters")
 
 
-def choose_route(operator: KernelOperator, k: int, route: str = "auto") -> str:
+def route_costs(operator: NTKOperator, k: int, block: int) -> dict[str, dict[str, float]]:
+    """Predicted flops and solver bytes of a block Krylov solve on each route (the operator's memory is common).
+
+    Per vector product 4 N P flops on both routes, `expected_products` of them; per product the basis work of
+    dimension D (N or P) with a basis of s vectors: CGS2 (8 D s) and the Ritz vectors and residuals (4 D s k / b).
+    The P×P route adds mapping the eigenvectors back (k/2 products) and their residuals on Θ (k products) and holds
+    2 N k values for them; the basis is `solver_memory_bytes` of its dimension."""
+    n, p, itemsize = operator.shape[0], operator.n_parameters, operator.dtype.itemsize
+    product = 4.0 * n * p
+    costs = {}
+    for route, dimension in (("points", n), ("parameters", p)):
+        basis = min(max(4 * k, 2 * k + 16 * block), dimension)
+        products = 2 * k + 6 * block
+        flops = products * (product + 8.0 * dimension * basis + 4.0 * dimension * basis * k / block)
+        memory = solver_memory_bytes(dimension, k, "block", block, basis, itemsize)
+        if route == "parameters":
+            flops += 1.5 * k * product
+            memory += 2 * n * k * itemsize
+        costs[route] = {"flops": flops, "bytes": float(memory)}
+    return costs
+
+
+def choose_route(operator: KernelOperator, k: int, route: str = "auto", block: int | None = None) -> str:
     """ "points" (Krylov on Θ = J Jᵀ, N×N) or "parameters" (on G = Jᵀ J, P×P: the same non-zero spectrum).
 
-    Both routes cost the same 4 N P flops per product; what differs is the Krylov basis — memory and
-    orthogonalisation scale with N on one route and P on the other — so "auto" takes the parameters when N > P
-    (a 1024² grid for the 198k-parameter SIREN), unless the kernel is (or should be) stored, the model's layer
-    features have rotated groups (not of the form J Jᵀ) or the operator is not an `NTKOperator`.
+    "auto" compares `route_costs` when the grid has more points than the model has parameters (N > P, e.g. a 1024²
+    grid for the 198k-parameter SIREN): the P×P route when the N×N route's Krylov basis would not fit in memory
+    beside the operator and the P×P one does, else the route of fewer predicted flops. A product costs 4 N P flops on
+    both; the P×P route's basis is small but it pays ~1.5 k extra products to map its eigenvectors back and check
+    them on Θ, so for wide models it wins on memory, for small models with many pairs on time (measured,
+    `benchmarks/ntk_hires.py`, SIREN 2→256×4→1, top-16 at 512²: 219 s on the P×P route vs 169 s on the N×N one).
+    The kernel stored, rotated layer features (not of the form J Jᵀ) or another framework's operator: "points".
     """
     if route not in ROUTES:
         raise InrdictError(f"unknown route {route!r}: choose one of {', '.join(ROUTES)}")
@@ -228,7 +254,13 @@ def choose_route(operator: KernelOperator, k: int, route: str = "auto") -> str:
     if not applies or operator.stored:
         return "points"
     ntk = typing.cast(NTKOperator, operator)
-    return "parameters" if ntk.n_parameters < ntk.shape[0] and not storing_pays(ntk, k) else "points"
+    if ntk.n_parameters >= ntk.shape[0] or storing_pays(ntk, k):
+        return "points"
+    costs = route_costs(ntk, k, _default_block(k) if block is None else block)
+    budget = USABLE_FRACTION * available_memory_bytes() - ntk.memory_bytes()
+    if costs["points"]["bytes"] > budget >= costs["parameters"]["bytes"]:
+        return "parameters"
+    return "parameters" if costs["parameters"]["flops"] < costs["points"]["flops"] else "points"
 
 
 def top_eigenpairs_of(
@@ -260,7 +292,7 @@ def top_eigenpairs_of(
     block = _default_block(k) if block_size is None else int(block_size)
     if block < 1:
         raise InrdictError(f"block_size must be positive, got {block}")
-    route = choose_route(operator, k, route)
+    route = choose_route(operator, k, route, block)
     distributed = getattr(operator, "n_processes", 1) > 1
     if distributed and method != "block":
         raise InrdictError(f"across processes only the block solver runs (method='block'), not {method!r}")
@@ -358,10 +390,11 @@ def _solve(space: _Space, k: int, method: str, tol: float, block: int, max_basis
 ANNOUNCE_SECONDS = 60.0  # spectra predicted to take longer than this announce their time and memory first
 
 
-def expected_products(k: int, block: int) -> int:
-    """Products a block Krylov solve for k pairs typically needs: ~2.5 k (measured, `benchmarks/ntk_topk.py`:
-    160–168 for k = 64), and at least a few blocks."""
-    return int(max(2.5 * k, 6 * block))
+def expected_products(k: int, block: int, route: str = "points") -> int:
+    """Products a block Krylov solve for k pairs typically needs at tol 1e-4: ~2 k + 6 blocks (measured for the
+    SIREN 2→256×4→1: 160–168 for k = 64, `benchmarks/ntk_topk.py`; 80 for k = 16, `benchmarks/ntk_hires.py`), plus k
+    on the P×P route (mapping the eigenvectors back and their residuals on Θ)."""
+    return int(2 * k + 6 * block + (k if route == "parameters" else 0))
 
 
 def estimate_cost(operator: NTKOperator, k: int, block: int, route: str, *, nominal_flops: float = 1e11) -> dict:
@@ -372,7 +405,7 @@ def estimate_cost(operator: NTKOperator, k: int, block: int, route: str, *, nomi
     `nominal_flops` rate (4 N P flops per vector) predicts more than a tenth of `ANNOUNCE_SECONDS`; else that
     nominal prediction. Peak bytes: the operator's estimate and the Krylov basis on the route's dimension."""
     n, p = operator.shape[0], operator.n_parameters
-    products = expected_products(k, block)
+    products = expected_products(k, block, route)
     seconds = products * 4.0 * n * p / nominal_flops
     measured = False
     if seconds > ANNOUNCE_SECONDS / 10 and not operator.stored:
@@ -467,7 +500,7 @@ def top_eigenpairs(
         max_columns=max(block, min(k, 64)), extra_bytes=solver_memory_bytes(n, k, method, block, basis, itemsize),
     )  # fmt: skip
     if announce is not None and method == "block" and not store_kernel:
-        chosen = choose_route(operator, k, route)
+        chosen = choose_route(operator, k, route, block)
         if chosen == "parameters" or not storing_pays(operator, k):
             cost = estimate_cost(operator, k, block, chosen)
             if cost["seconds"] > ANNOUNCE_SECONDS:
