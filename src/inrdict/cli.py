@@ -164,7 +164,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Score every value of the family's frequency knob by the held-out PSNR that linearised gradient "
         "descent predicts from the NTK at initialisation (windows of the signal at its fitting resolution), and "
         "suggest the best (`inrdict figure suggest --set signal=SIGNAL`). SIGNAL is a bundled image name "
-        "(astronaut, camera, …), an image file, or a .npy array (h, w). `inrdict figure regret` validates it.",
+        "(astronaut, camera, …), an image file, a .wav, or a .npy array (n,), (h, w) or (d, h, w) (a volume). "
+        "`inrdict figure regret` validates it on images.",
     )  # fmt: skip
     suggest.add_argument("--family", default="siren", help="a family with a frequency knob (default siren)")
     settable(suggest)

@@ -49,9 +49,10 @@ DEFAULT_STEPS = 1000
 # Candidate values per family: the family's recommended knob times 2^(-4 … 2) in half-octaves (13 values).
 GRID_FACTORS = 2.0 ** np.linspace(-4.0, 2.0, 13)
 # Fitting resolution and window by signal dimension: an image is fitted at 64² and scored on 32² windows (1024
-# samples per kernel); a 1-D signal at up to 1024 samples, scored on windows of 256.
-DEFAULT_SIZE = {1: 1024, 2: 64}
-DEFAULT_WINDOW = {1: 256, 2: 32}
+# samples per kernel); a 1-D signal at up to 1024 samples, scored on windows of 256; a volume at up to 32³, scored on
+# 10³ windows (1000 samples per kernel, as an image's).
+DEFAULT_SIZE = {1: 1024, 2: 64, 3: 32}
+DEFAULT_WINDOW = {1: 256, 2: 32, 3: 10}
 
 
 def knob_of(family: str) -> str:
@@ -77,26 +78,27 @@ def fitting_size(signal: np.ndarray, size: int | None, window: int | None) -> tu
     """(size, window) per axis for a signal from `as_signal`: the given values, or `DEFAULT_SIZE` (a 1-D signal no
     longer than itself) and `DEFAULT_WINDOW` (no larger than size)."""
     dim = signal.ndim
-    size = size or (min(DEFAULT_SIZE[1], signal.shape[0]) if dim == 1 else DEFAULT_SIZE[2])
+    size = size or (DEFAULT_SIZE[2] if dim == 2 else min(DEFAULT_SIZE[dim], min(signal.shape)))
     return size, window or min(DEFAULT_WINDOW[dim], size)
 
 
 def resolution_scale(dim: int, size: int) -> float:
     """The factor on the candidates for a signal of `dim` dimensions fitted at `size` samples per axis: 1 for
-    images (the lattice validated at 64², `inrdict figure regret`); for 1-D signals size / 64, the candidates
-    following the fitting grid's Nyquist frequency from where the image lattice covers the optimum (a heuristic,
-    not validated: the suggestion's claim flags an optimum on the lattice's edge)."""
+    images (the lattice validated at 64², `inrdict figure regret`); for 1-D signals and volumes size / 64, the
+    candidates following the fitting grid's Nyquist frequency from where the image lattice covers the optimum (a
+    heuristic, not validated: the suggestion's claim flags an optimum on the lattice's edge)."""
     return 1.0 if dim == 2 else size / DEFAULT_SIZE[2]
 
 
 def as_signal(signal) -> np.ndarray:
-    """A 1-D signal (n,) or a grayscale image (h, w) as float64 ((h, w, 3|4) is converted to gray)."""
+    """A 1-D signal (n,), a grayscale image (h, w) or a volume (d, h, w) as float64 ((h, w, 3|4) is an RGB(A)
+    image, converted to gray)."""
     array = np.asarray(signal, np.float64)
     if array.ndim == 3 and array.shape[-1] in (3, 4):
         array = data.to_grayscale(array[..., :3])
-    if array.ndim not in (1, 2):
-        raise InrdictError(f"suggest takes a 1-D signal (n,) or an image (h, w) or (h, w, 3); got an array of shape "
-                           f"{array.shape}")  # fmt: skip
+    if array.ndim not in (1, 2, 3):
+        raise InrdictError(f"suggest takes a 1-D signal (n,), an image (h, w) or (h, w, 3) or a volume (d, h, w); got "
+                           f"an array of shape {array.shape}")  # fmt: skip
     return array
 
 
@@ -118,7 +120,10 @@ def check_signal(signal, size: int, window: int) -> np.ndarray:
 
 def at_resolution(signal: np.ndarray, size: int) -> np.ndarray:
     """The signal resampled to the fitting resolution: size² for an image (anti-aliased, clipped to [0, 1] as
-    `data.resize`), size samples for a 1-D signal (anti-aliased linear resampling, values as given)."""
+    `data.resize`), size samples for a 1-D signal and size³ for a volume (anti-aliased linear resampling, values as
+    given)."""
+    if signal.ndim == 3:
+        return data.resample(signal, (size,) * 3)
     if signal.ndim == 2:
         return data.resize(signal, size) if signal.shape != (size, size) else signal
     if signal.shape == (size,):
@@ -138,8 +143,11 @@ def windows_of(size: int, window: int, count: int, seed: int, dim: int = 2) -> l
 
 
 def unit_grid(size: int, dim: int) -> np.ndarray:
-    """The NTK grid `linspace(0, 1, size + 1)[:-1]` per axis: (size, 1) for dim 1, (size, size, 2) for dim 2."""
-    return data.axis_grid(size, 0.0, 1.0)[:, None] if dim == 1 else data.ntk_grid(size).reshape(size, size, 2)
+    """The NTK grid `linspace(0, 1, size + 1)[:-1]` per axis: (size, 1) for dim 1, (size, size, 2) for dim 2,
+    (size, size, size, 3) for dim 3."""
+    if dim == 1:
+        return data.axis_grid(size, 0.0, 1.0)[:, None]
+    return data.unit_grid((size,) * dim).reshape(*(size,) * dim, dim)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -180,10 +188,12 @@ def suggest(family: str, signal, *, values=None, size: int | None = None, window
 
     Args:
         family: a model name with a frequency knob (`FREQUENCY_KNOB`).
-        signal: a 1-D signal (n,), an image (h, w) or (h, w, 3); resampled to the resolution it will be fitted at.
+        signal: a 1-D signal (n,), an image (h, w) or (h, w, 3), or a volume (d, h, w); resampled to the
+            resolution it will be fitted at.
         values: knob values, all scored (default: `default_values(family, resolution_scale(…))`, searched coarse
             to fine).
-        size: the fitting resolution per axis (default `DEFAULT_SIZE`: 64 for an image, min(n, 1024) for 1-D).
+        size: the fitting resolution per axis (default `DEFAULT_SIZE`: 64 for an image, min(n, 1024) for 1-D,
+            ≤ 32 for a volume).
         window: samples per axis of a window (default `DEFAULT_WINDOW`).
         windows: the NTK is computed on this many windows.
         steps: the training budget, in GD steps at η = n_train / (2 λ_max).

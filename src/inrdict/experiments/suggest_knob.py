@@ -64,14 +64,14 @@ def out_name(config: Config) -> str:
 
 
 def compute(config: Config, *, progress: bool = True) -> tuple[dict, dict[str, np.ndarray]]:
-    name, signal = data.load_signal(config.signal)
+    name, signal = data.load_signal(config.signal, volumes=True)
     signal = knob_suggest.as_signal(signal)
     dim = signal.ndim
     size, window = knob_suggest.fitting_size(signal, config.size, config.window)
     if progress:
         shape = "x".join(map(str, signal.shape))
         print(f"  scoring {config.family}'s {knob_suggest.knob_of(config.family)} on {name} ({shape}, fitted at "
-              f"{size}{'²' if dim == 2 else ' samples'})", flush=True)  # fmt: skip
+              f"{size}{ {1: ' samples', 2: '²', 3: '³'}[dim]})", flush=True)  # fmt: skip
     found = knob_suggest.suggest(config.family, signal, values=config.values, size=size, window=window,
                                  windows=config.windows, steps=config.steps, hidden=config.hidden, seed=config.seed)  # fmt: skip
     corners = knob_suggest.windows_of(size, window, config.windows, config.seed, dim)
@@ -82,9 +82,13 @@ def compute(config: Config, *, progress: bool = True) -> tuple[dict, dict[str, n
         "predicted_per_window_db": found.scores.tolist(), "suggestion": found.value, "windows": [list(c) for c in corners],
         "seconds": found.seconds,
         "predictor": f"linearised GD, {config.steps} steps at η = n_train/(2 λ_max), held-out half of each window of "
-                     f"{window}{'²' if dim == 2 else ''} samples at {size}{'²' if dim == 2 else ''}",
+                     f"{window}{_power(dim)} samples at {size}{_power(dim)}",
     }  # fmt: skip
     return numbers, {"signal": knob_suggest.at_resolution(signal, size), "scores": found.scores}
+
+
+def _power(dim: int) -> str:
+    return {1: "", 2: "²", 3: "³"}[dim]
 
 
 def claims(numbers: dict, config: Config) -> dict[str, bool]:
@@ -121,6 +125,15 @@ def plot(results: dict, arrays: dict, out_dir: Path) -> None:
         for (start,) in numbers["windows"]:
             right.axvspan(start, start + size, color="gold", alpha=0.25)
         right.set(xlabel="sample", title=f"{numbers['signal']} at {signal.size} samples, windows scored")
+    elif signal.ndim == 3:
+        mid = signal.shape[0] // 2
+        right.imshow(signal[mid], cmap="gray")
+        for depth, row, col in numbers["windows"]:
+            if depth <= mid < depth + size:
+                right.add_patch(plt.Rectangle((col - 0.5, row - 0.5), size, size, fill=False, edgecolor="yellow",
+                                              linewidth=1))  # fmt: skip
+        right.set_title(f"{numbers['signal']} at {signal.shape[0]}³: the middle slice, windows crossing it", fontsize=9)
+        right.axis("off")
     else:
         right.imshow(signal, cmap="gray", vmin=0, vmax=1)
         for row, col in numbers["windows"]:
