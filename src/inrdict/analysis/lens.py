@@ -146,7 +146,7 @@ def require_spectrum_memory(
     require_memory(spectrum_memory_bytes(model, n_points, dtype, route=route, top_k=top_k),
                    f"the {name} NTK spectrum of {n_points} points",
                    "choose a smaller --set grid_size"
-                   + (" or --set spectrum=matrix_free" if chosen != "matrix_free" else ""))  # fmt: skip
+                   + (" or --set spectrum=matrix_free" if chosen in ("dense", "stored") else ""))  # fmt: skip
 
 
 def _announce(line: str) -> None:

@@ -161,6 +161,9 @@ def compute(config: Config, *, progress: bool = True) -> tuple[dict, dict[str, n
     in_features = 2 if signal is None else signal.ndim
     resolved = resolve_model(config.model, config, hidden_1d=config.alias_hidden, in_features=in_features)
     model, label = resolved.model, resolved.label
+    n_points = config.grid_size**2 if signal is None else signal.size
+    dtype = np.float64 if config.precision == "float64" else np.float32
+    lens.require_spectrum_memory(model, n_points, dtype, route=config.spectrum, top_k=config.top_k)  # before any data
     takes = getattr(getattr(model, "model", model), "in_features", in_features)
     if takes != in_features:
         raise InrdictError(f"{config.model} takes {takes}-D coordinates, the signal is {in_features}-D: "
