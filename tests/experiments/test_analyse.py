@@ -3,6 +3,7 @@ matrix-free route, and one-line errors for bad specs. Runs are shrunk to seconds
 
 import dataclasses
 import json
+import re
 import os
 import subprocess
 import sys
@@ -215,3 +216,15 @@ def test_a_signal_of_the_wrong_dimension_is_refused(tmp_path):
     assert cli.main(["analyse", "siren", "--signal", str(tmp_path / "4d.npy"), "--no-progress",
                      "--out", str(tmp_path / "z")]) == 2  # fmt: skip
     assert not any((tmp_path / name).exists() for name in "xyz")
+
+
+def test_a_grid_too_large_for_memory_is_refused_before_any_data(tmp_path, capsys, monkeypatch):
+    """A 2048² grid needs ~48 GiB of layer features and Krylov vectors: one line, before faces are loaded."""
+    from inrdict.analysis import lens
+
+    monkeypatch.setattr(lens, "held_out_faces", lambda *a, **k: pytest.fail("faces loaded before the check"))
+    assert cli.main(["analyse", "siren", "--set", "grid_size=2048", "--out", str(tmp_path / "x"), "--no-progress"]) == 2
+    error = capsys.readouterr().err.strip()
+    assert re.fullmatch(r"inrdict: error: the matrix-free NTK spectrum of 4194304 points needs about [\d.]+ GiB but "
+                        r"[\d.]+ GiB are available: choose a smaller --set grid_size", error), error  # fmt: skip
+    assert not (tmp_path / "x").exists()
