@@ -22,10 +22,7 @@ def run_cli(capsys, *argv):
         (["figure", "2", "--set", "image_size=-4"], "image_size must be a positive number"),
         (["figure", "2", "--set", "image_size=33"], "image_size must be even"),
         (["figure", "2", "--set", "image_size=200000"], "choose a smaller --set image_size"),
-        (
-            ["figure", "5", "--set", "grid_size=20000", "--set", "learned_meta=false"],
-            "choose a smaller --set grid_size",
-        ),
+        (["figure", "5", "--set", "grid_size=20000", "--set", "learned_meta=false"], "choose a smaller --set grid_size"),
         (["figure", "5", "--set", "grid_size=400", "--set", "spectrum=dense"], "--set spectrum=matrix_free"),
         (["figure", "4", "--preset", "paper", "--set", "learned_meta=false"], "needs --data-dir"),
         (["figure", "4", "--preset", "paper"], "needs --data-dir"),

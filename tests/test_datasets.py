@@ -30,11 +30,8 @@ def test_celeba_folder_splits_and_preprocessing(tmp_path):
     raw = np.asarray(Image.open(root / "img_align_celeba" / "000003.jpg"), np.float32) / 255
     expected = data.resize(data.center_crop(data.to_grayscale(raw), 178), 16)
     assert np.allclose(images[1], expected, atol=1e-6)
-    assert np.allclose(
-        faces.test.load([1])[0],
-        preprocess_face(np.asarray(Image.open(root / "img_align_celeba" / "000006.jpg"), np.float32) / 255, 16, 178),
-        atol=1e-6,
-    )
+    assert np.allclose(faces.test.load([1])[0], preprocess_face(
+        np.asarray(Image.open(root / "img_align_celeba" / "000006.jpg"), np.float32) / 255, 16, 178), atol=1e-6)
 
 
 @pytest.mark.parametrize("partition_inside", [True, False])

@@ -24,26 +24,26 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def two_processes(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("distributed")
-    env = {**os.environ, "JAX_PLATFORMS": "cpu", "JAX_COORDINATOR_ADDRESS": f"127.0.0.1:{_free_port()}",
-           "JAX_NUM_PROCESSES": "2", "PYTHONPATH": str(ROOT), "XLA_FLAGS": ""}  # fmt: skip
-    env.pop("JAX_ENABLE_X64", None)
+def _run_two_processes(command, **env) -> list[str]:
+    """Run `command(index)` as processes 0 and 1 of a two-process CPU run on 127.0.0.1; their output (both exit 0)."""
+    base = {**os.environ, "JAX_PLATFORMS": "cpu", "JAX_COORDINATOR_ADDRESS": f"127.0.0.1:{_free_port()}",
+            "JAX_NUM_PROCESSES": "2", "XLA_FLAGS": "", **env}  # fmt: skip
+    base.pop("JAX_ENABLE_X64", None)
     workers = [
-        subprocess.Popen(
-            [sys.executable, "-m", "tests._spectrum_worker", str(folder / f"{index}.npz")],
-            env={**env, "JAX_PROCESS_ID": str(index)},
-            cwd=ROOT,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )  # fmt: skip
+        subprocess.Popen([sys.executable, *command(index)], env={**base, "JAX_PROCESS_ID": str(index)}, cwd=ROOT,
+                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)  # fmt: skip
         for index in range(2)
     ]
     logs = [worker.communicate(timeout=600)[0] for worker in workers]
-    for worker, log in zip(workers, logs, strict=True):
-        assert worker.returncode == 0, log[-3000:]
+    assert [worker.returncode for worker in workers] == [0, 0], logs[0][-2000:] + logs[1][-2000:]
+    return logs
+
+
+@pytest.fixture(scope="module")
+def two_processes(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("distributed")
+    _run_two_processes(lambda index: ["-m", "tests._spectrum_worker", str(folder / f"{index}.npz")],
+                       PYTHONPATH=str(ROOT))  # fmt: skip
     return [dict(np.load(folder / f"{index}.npz")) for index in range(2)]
 
 
@@ -75,33 +75,10 @@ def test_analyse_across_two_processes(tmp_path):
     sets = ["--set", "grid_size=24", "--set", "top_k=8", "--set", "n_test=2", "--set", "iterations=3", "--set",
             "n_eigenvectors=4", "--set", "alias_steps=20", "--set", "alias_hidden=8,8", "--set", "fit_size=12",
             "--set", "fit_steps=2", "--no-progress"]  # fmt: skip
-    env = {**os.environ, "JAX_PLATFORMS": "cpu", "JAX_COORDINATOR_ADDRESS": f"127.0.0.1:{_free_port()}",
-           "JAX_NUM_PROCESSES": "2", "PYTHONPATH": str(ROOT / "src"), "XLA_FLAGS": "",
-           "INRDICT_CACHE_DIR": str(tmp_path / "cache")}  # fmt: skip
-    workers = [
-        subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "inrdict",
-                "analyse",
-                "siren",
-                "--distributed",
-                "--out",
-                str(tmp_path / f"run{index}"),
-                "--set",
-                "hidden=16,16",
-                *sets,
-            ],
-            env={**env, "JAX_PROCESS_ID": str(index)},
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )  # fmt: skip
-        for index in range(2)
-    ]
-    logs = [worker.communicate(timeout=600)[0] for worker in workers]
-    assert [worker.returncode for worker in workers] == [0, 0], logs[0][-2000:] + logs[1][-2000:]
+    logs = _run_two_processes(
+        lambda index: ["-m", "inrdict", "analyse", "siren", "--distributed", "--out", str(tmp_path / f"run{index}"),
+                       "--set", "hidden=16,16", *sets],
+        PYTHONPATH=str(ROOT / "src"), INRDICT_CACHE_DIR=str(tmp_path / "cache"))  # fmt: skip
     assert (tmp_path / "run0" / "results.json").is_file() and not (tmp_path / "run1").exists()
     assert "Analyse" not in logs[1]  # only process 0 reports
     results = json.loads((tmp_path / "run0" / "results.json").read_text())

@@ -192,9 +192,7 @@ def test_checkpoint_round_trip(name, tmp_path):
     loaded, metadata = inrdict.load_model(inrdict.save_model(tmp_path / "model.npz", model, metadata={"seed": 15}))
     assert metadata == {"seed": 15} and loaded.hyperparameters() == model.hyperparameters()
     assert jax.tree_util.tree_structure(loaded) == jax.tree_util.tree_structure(model)
-    assert all(
-        np.array_equal(a, b) for a, b in zip(jax.tree_util.tree_leaves(loaded), jax.tree_util.tree_leaves(model))
-    )
+    assert all(np.array_equal(a, b) for a, b in zip(jax.tree_util.tree_leaves(loaded), jax.tree_util.tree_leaves(model)))
 
 
 def test_bad_hyperparameters_raise_inrdict_errors():
@@ -278,6 +276,4 @@ def test_finetuning_and_a_maml_step_take_the_families_that_are_not_dense_inrs(na
     assert losses.shape == (2,) and np.all(np.isfinite(losses)) and int(state.step) == 1
     learned = eqx.combine(state.params, frozen)
     assert type(learned) is type(model)
-    assert any(
-        not np.array_equal(a, b) for a, b in zip(jax.tree_util.tree_leaves(learned), jax.tree_util.tree_leaves(model))
-    )
+    assert any(not np.array_equal(a, b) for a, b in zip(jax.tree_util.tree_leaves(learned), jax.tree_util.tree_leaves(model)))

@@ -60,9 +60,7 @@ def test_vmapped_finetuning_equals_a_per_image_loop(problem, kind, lr):
     optimizer = optax.adam(lr) if kind == "adam" else optax.sgd(lr)
     for i in range(3):
         train, test = _loop_reference(model, coords, images[i], mask, optimizer, 4)
-        assert np.allclose(result.train_psnr_db[i], train, atol=1e-3) and np.allclose(
-            result.test_psnr_db[i], test, atol=1e-3
-        )
+        assert np.allclose(result.train_psnr_db[i], train, atol=1e-3) and np.allclose(result.test_psnr_db[i], test, atol=1e-3)
     assert np.all(np.diff(result.train_psnr_db, axis=1) > -1e-3)  # small steps: the training loss does not rise
 
 
@@ -71,9 +69,7 @@ def test_frozen_mapping_is_not_trained(problem):
     model = FFN(gaussian_frequencies(jax.random.key(5), 8, 2, 3.0), (16,), 1, key=jax.random.key(6))
     result = finetune(model, coords, images[:1], mask, iterations=2, optimizer="gd", learning_rate=1e-2)
     train, test = _loop_reference(model, coords, images[0], mask, optax.sgd(1e-2), 2)
-    assert np.allclose(result.train_psnr_db[0], train, atol=1e-3) and np.allclose(
-        result.test_psnr_db[0], test, atol=1e-3
-    )
+    assert np.allclose(result.train_psnr_db[0], train, atol=1e-3) and np.allclose(result.test_psnr_db[0], test, atol=1e-3)
 
 
 def test_linearised_prediction_matches_gd_on_the_linear_model_by_hand(problem):
@@ -89,9 +85,7 @@ def test_linearised_prediction_matches_gd_on_the_linear_model_by_hand(problem):
         J = np.asarray(jax.jacfwd(outputs)(flat))  # (n, P)
         kernel = empirical_ntk(model, points, method="jacobian")
     eta, n_train, steps = 0.05, int(mask.sum()), 6
-    predicted_train, predicted_test = linearised_gd_psnr_db(
-        kernel, f0, images, mask, iterations=steps, learning_rate=eta
-    )
+    predicted_train, predicted_test = linearised_gd_psnr_db(kernel, f0, images, mask, iterations=steps, learning_rate=eta)
     for i, image in enumerate(np.asarray(images, np.float64)):
         delta = np.zeros(J.shape[1])
         for k in range(steps + 1):
@@ -111,9 +105,7 @@ def test_linearised_prediction_tracks_real_gd_for_a_wide_network_at_a_small_rate
     train, test = linearised_gd_psnr_db(kernel, f0, images, mask, iterations=10, learning_rate=1e-3)
     # Measured: within 0.06 dB over 10 steps that gain 1–3 dB on the training pixels.
     assert np.max(np.abs(train - actual.train_psnr_db)) < 0.15 and np.max(np.abs(test - actual.test_psnr_db)) < 0.15
-    assert np.all(
-        actual.train_psnr_db[:, -1] > actual.train_psnr_db[:, 0] + 0.5
-    )  # it predicts learning, not standing still
+    assert np.all(actual.train_psnr_db[:, -1] > actual.train_psnr_db[:, 0] + 0.5)  # it predicts learning, not standing still
 
 
 def test_bad_input(problem):

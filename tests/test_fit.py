@@ -123,9 +123,7 @@ def test_chunked_gradient_equals_one_big_gradient(getkey):
     for chunk in (128, 333, 999):  # uneven last chunk: padding must carry zero weight
         loss, grads = fit_module.mse_value_and_grad(params, frozen, x, y, chunk_size=chunk)
         assert np.isclose(loss, whole_loss, rtol=1e-5)
-        for got, want, ref in zip(
-            jax.tree_util.tree_leaves(grads), jax.tree_util.tree_leaves(whole), jax.tree_util.tree_leaves(manual)
-        ):
+        for got, want, ref in zip(jax.tree_util.tree_leaves(grads), jax.tree_util.tree_leaves(whole), jax.tree_util.tree_leaves(manual)):
             assert np.allclose(got, want, rtol=1e-4, atol=1e-7) and np.allclose(want, ref, rtol=1e-4, atol=1e-7)
 
 

@@ -80,17 +80,13 @@ def test_reptile_direction_and_per_task_keys(tiny):
         params, frozen = partition_trainable(model)
         step = make_outer_step(frozen, coords, optax.sgd(1.0), method="reptile", inner_steps=3, inner_lr=0.1)
         new_params, _, _ = step(params, optax.sgd(1.0).init(params), targets, jax.random.key(0))
-        adapted = [
-            adapt(params, frozen, coords, t, inner_steps=3, inner_lr=0.1, key=jax.random.key(0)) for t in targets
-        ]
+        adapted = [adapt(params, frozen, coords, t, inner_steps=3, inner_lr=0.1, key=jax.random.key(0)) for t in targets]
         mean = jax.tree_util.tree_map(lambda *a: sum(a) / len(a), *adapted)
         # SGD(1) applies -direction = mean(adapted) - params: Reptile moves the init to the mean adapted weights.
         assert rel_error(_flat(new_params), _flat(mean)) < 1e-12
         # With pixel subsampling, identical tasks must draw different pixels: one key per task.
         same = jnp.stack([targets[0]] * 2)
-        step = make_outer_step(
-            frozen, coords, optax.sgd(1.0), method="reptile", inner_steps=1, inner_lr=0.1, inner_batch=4
-        )
+        step = make_outer_step(frozen, coords, optax.sgd(1.0), method="reptile", inner_steps=1, inner_lr=0.1, inner_batch=4)
         keys = jax.random.split(jax.random.key(3), 2)
         a = adapt(params, frozen, coords, same[0], inner_steps=1, inner_lr=0.1, key=keys[0], inner_batch=4)
         b = adapt(params, frozen, coords, same[1], inner_steps=1, inner_lr=0.1, key=keys[1], inner_batch=4)
@@ -126,38 +122,18 @@ def test_resume_reaches_the_same_weights(tmp_path):
     images = np.asarray(jax.random.uniform(jax.random.key(2), (6, 6, 6)), np.float32)
     coords = np.stack(np.meshgrid(np.linspace(0, 1, 6), np.linspace(0, 1, 6), indexing="ij"), -1).reshape(-1, 2)
     model = Siren(2, (8, 8), 1, key=jax.random.key(0))
-    common = dict(
-        method="maml",
-        batch_size=2,
-        outer_lr=1e-3,
-        eval_every=2,
-        checkpoint_every=2,
-        key=jax.random.key(5),
-        progress=False,
-    )
-    full = resumable_meta_train(
-        model, ArraySource(images[:4]), images[4:], coords, steps=6, work_dir=tmp_path / "a", **common
-    )
+    common = dict(method="maml", batch_size=2, outer_lr=1e-3, eval_every=2, checkpoint_every=2, key=jax.random.key(5), progress=False)
+    full = resumable_meta_train(model, ArraySource(images[:4]), images[4:], coords, steps=6, work_dir=tmp_path / "a", **common)
     resumable_meta_train(model, ArraySource(images[:4]), images[4:], coords, steps=4, work_dir=tmp_path / "b", **common)
-    resumed = resumable_meta_train(
-        model, ArraySource(images[:4]), images[4:], coords, steps=6, work_dir=tmp_path / "b", resume=True, **common
-    )
+    resumed = resumable_meta_train(model, ArraySource(images[:4]), images[4:], coords, steps=6, work_dir=tmp_path / "b", resume=True, **common)
     assert resumed.resumed_from == 4
     for x, y in zip(jax.tree_util.tree_leaves(full.model), jax.tree_util.tree_leaves(resumed.model)):
         assert np.array_equal(x, y)
     assert np.array_equal(full.val_psnr_db, resumed.val_psnr_db) and list(full.eval_steps) == [0, 2, 4, 6]
     assert len((tmp_path / "b" / "log.jsonl").read_text().splitlines()) == 6
     with pytest.raises(InrdictError, match="other settings"):
-        resumable_meta_train(
-            model,
-            ArraySource(images[:4]),
-            images[4:],
-            coords,
-            steps=6,
-            work_dir=tmp_path / "b",
-            resume=True,
-            **{**common, "outer_lr": 1e-2},
-        )
+        resumable_meta_train(model, ArraySource(images[:4]), images[4:], coords, steps=6, work_dir=tmp_path / "b", resume=True,
+                   **{**common, "outer_lr": 1e-2})
 
 
 def test_the_pure_loop_knows_no_files_and_equals_the_checkpointed_run(tmp_path):
@@ -172,9 +148,7 @@ def test_the_pure_loop_knows_no_files_and_equals_the_checkpointed_run(tmp_path):
                       on_step=lambda state, history, record: records.append(record), **common)  # fmt: skip
     filed = resumable_meta_train(model, ArraySource(images[:4]), images[4:], coords, steps=4, work_dir=tmp_path / "run",
                                  checkpoint_every=2, **common)  # fmt: skip
-    assert (
-        [r["step"] for r in records] == [1, 2, 3, 4] and "val_psnr_db" in records[1] and "val_psnr_db" not in records[0]
-    )
+    assert [r["step"] for r in records] == [1, 2, 3, 4] and "val_psnr_db" in records[1] and "val_psnr_db" not in records[0]
     for x, y in zip(jax.tree_util.tree_leaves(pure.model), jax.tree_util.tree_leaves(filed.model)):
         assert np.array_equal(x, y)
     assert np.array_equal(pure.val_psnr_db, filed.val_psnr_db)
@@ -186,16 +160,8 @@ def test_resume_after_a_crash_and_past_an_off_grid_end(tmp_path):
     coords = np.stack(np.meshgrid(np.linspace(0, 1, 6), np.linspace(0, 1, 6), indexing="ij"), -1).reshape(-1, 2)
     model = Siren(2, (8,), 1, key=jax.random.key(0))
     common = dict(batch_size=2, outer_lr=1e-3, eval_every=4, checkpoint_every=2, key=jax.random.key(5), progress=False)
-    run = lambda folder, steps, **kw: resumable_meta_train(
-        model,
-        ArraySource(images[:4]),
-        images[4:],
-        coords,
-        steps=steps,  # noqa: E731
-        work_dir=tmp_path / folder,
-        **common,
-        **kw,
-    )
+    run = lambda folder, steps, **kw: resumable_meta_train(model, ArraySource(images[:4]), images[4:], coords, steps=steps,  # noqa: E731
+                                                 work_dir=tmp_path / folder, **common, **kw)
     full = run("a", 6)
     run("b", 5)  # finished off the eval grid (validated at 5), then extended
     extended = run("b", 6, resume=True)
@@ -230,15 +196,8 @@ def test_divergence_is_reported(tmp_path):
     from inrdict.errors import DivergenceError
 
     with pytest.raises(DivergenceError, match="at step 0"):
-        resumable_meta_train(
-            Siren(2, (4,), 1, key=jax.random.key(0)),
-            ArraySource(images),
-            images[:1],
-            coords,
-            steps=2,
-            key=jax.random.key(0),
-            progress=False,
-        )
+        resumable_meta_train(Siren(2, (4,), 1, key=jax.random.key(0)), ArraySource(images), images[:1], coords, steps=2,
+                   key=jax.random.key(0), progress=False)
 
 
 def test_default_preset_meta_learning_beats_random_init(short_meta_run):
@@ -283,9 +242,7 @@ def test_outer_step_is_the_same_unrolled_mapped_or_vmapped(method, n_tasks, monk
     with jax.enable_x64(True):
         model = Siren(2, (8, 8), 1, first_omega0=5.0, convention="ntk", key=jax.random.key(0), dtype=jnp.float64)
         params, frozen = partition_trainable(model)
-        grid = jnp.asarray(
-            np.stack(np.meshgrid(np.linspace(0, 1, 5), np.linspace(0, 1, 5), indexing="ij"), -1).reshape(-1, 2)
-        )
+        grid = jnp.asarray(np.stack(np.meshgrid(np.linspace(0, 1, 5), np.linspace(0, 1, 5), indexing="ij"), -1).reshape(-1, 2))
         targets = jax.random.uniform(jax.random.key(1), (n_tasks, 25, 1), jnp.float64)
         optimizer = optax.sgd(0.1)
 

@@ -119,9 +119,7 @@ def test_positional_encoding_frequencies_are_octaves():
 def test_bad_sizes_raise_inrdict_error(getkey):
     with pytest.raises(inrdict.InrdictError, match="positive"):
         Siren(2, (0, 4), 1, key=getkey())
-    with pytest.raises(
-        (inrdict.InrdictError, TypeCheckError), match="convention"
-    ):  # the Literal hint, under the runtime checks
+    with pytest.raises((inrdict.InrdictError, TypeCheckError), match="convention"):  # the Literal hint, under the runtime checks
         Siren(2, (4,), 1, convention="haiku", key=getkey())
     with pytest.raises((inrdict.InrdictError, TypeCheckError), match="shape|'T D'"):
         FFN(jnp.ones(3), (4,), 1, key=getkey())
@@ -134,10 +132,7 @@ def test_computation_never_imports_plotting():
 
     code = ("import sys, inrdict, inrdict.ntk, inrdict.train.meta, inrdict.analysis.alignment, inrdict.io.datasets, inrdict.experiments; "
             "print('matplotlib' in sys.modules)")  # fmt: skip
-    assert (
-        subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
-        == "False"
-    )
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() == "False"
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -168,10 +163,7 @@ def test_partition_trainable_decides_which_mapping_is_trained(getkey):
     assert trainable["siren_star"].layers[0].weight is not None
     # B (6 x 2) counts for FFN* only; the frozen first layer (5 x 2 + 5) leaves SIREN's count.
     assert inrdict.count_parameters(variants["ffn_star"]) == inrdict.count_parameters(variants["ffn"]) + 12
-    assert (
-        inrdict.count_parameters(variants["siren_frozen_first"])
-        == inrdict.count_parameters(variants["siren_star"]) - 15
-    )
+    assert inrdict.count_parameters(variants["siren_frozen_first"]) == inrdict.count_parameters(variants["siren_star"]) - 15
 
 
 def test_mapping_variants_compute_the_same_function_as_their_base(getkey):
@@ -202,9 +194,7 @@ def test_structured_ntk_of_trained_and_frozen_mappings_matches_the_oracle(name, 
         structured = ntk.empirical_ntk(model, points, method="structured", block_size=7, dtype=dtype)
         tolerance = 1e-10 if dtype == jnp.float64 else 1e-5
         assert rel_error(structured, oracle) <= tolerance
-        assert (
-            rel_error(ntk.empirical_ntk(model, points, method="ntvp", block_size=4, dtype=dtype), oracle) <= tolerance
-        )
+        assert rel_error(ntk.empirical_ntk(model, points, method="ntvp", block_size=4, dtype=dtype), oracle) <= tolerance
 
 
 def test_trained_frequencies_add_a_positive_kernel_term():

@@ -19,16 +19,12 @@ def model_zoo(key, dtype):
     return {
         "relu 2x16": ReluMLP(2, (16, 16), 1, key=keys[0], dtype=dtype),
         "relu 3x24": ReluMLP(2, (24, 24, 24), 1, key=keys[1], dtype=dtype),
-        "ffn rff sigma=10": FFN(
-            gaussian_frequencies(keys[2], 8, 2, 10.0).astype(dtype), (16, 16), 1, key=keys[3], dtype=dtype
-        ),
+        "ffn rff sigma=10": FFN(gaussian_frequencies(keys[2], 8, 2, 10.0).astype(dtype), (16, 16), 1, key=keys[3], dtype=dtype),
         "ffn f0=1": FFN(single_frequency(1.0).astype(dtype), (16,), 1, key=keys[4], dtype=dtype),
         "ffn nerf": FFN(positional_encoding_frequencies(3).astype(dtype), (12, 12), 1, key=keys[4], dtype=dtype),
         "siren ntk w0=5": Siren(2, (16, 16), 1, first_omega0=5.0, convention="ntk", key=keys[5], dtype=dtype),
         "siren ntk w0=100": Siren(2, (16, 16, 16), 1, first_omega0=100.0, convention="ntk", key=keys[6], dtype=dtype),
-        "siren fit w0=30": Siren(
-            2, (20, 12), 1, first_omega0=30.0, hidden_omega0=10.0, convention="fit", key=keys[7], dtype=dtype
-        ),
+        "siren fit w0=30": Siren(2, (20, 12), 1, first_omega0=30.0, hidden_omega0=10.0, convention="fit", key=keys[7], dtype=dtype),
         "siren 1-d": Siren(1, (16, 16), 1, convention="fit", key=keys[8], dtype=dtype),
     }
 
@@ -66,9 +62,7 @@ def test_oracle_matches_a_hand_written_gradient_gram():
 
 def test_frozen_frequencies_do_not_contribute():
     with jax.enable_x64(True):
-        model = FFN(
-            gaussian_frequencies(jax.random.key(1), 4, 2, 2.0), (8,), 1, key=jax.random.key(2), dtype=jnp.float64
-        )
+        model = FFN(gaussian_frequencies(jax.random.key(1), 4, 2, 2.0), (8,), 1, key=jax.random.key(2), dtype=jnp.float64)
         points = ntk_grid(4)
         features = ntk.layer_features(model, jnp.asarray(points, jnp.float64))
         by_hand = sum((d @ d.T) * (a @ a.T + 1) for a, d in features)
@@ -105,9 +99,7 @@ def test_refusals_are_clear():
     points = ntk_grid(8)
     with pytest.raises(InrdictError, match=r"needs about .* GiB .* fewer than ~\d+ points"):
         ntk.empirical_ntk(model, points, max_bytes=10_000)
-    with pytest.raises(
-        (InrdictError, TypeCheckError), match="unknown NTK method|'fast'"
-    ):  # Literal hint, under the checks
+    with pytest.raises((InrdictError, TypeCheckError), match="unknown NTK method|'fast'"):  # Literal hint, under the checks
         ntk.empirical_ntk(model, points, method="fast")
     with pytest.raises(InrdictError, match="single-output"):
         ntk.empirical_ntk(Siren(2, (8,), 3, key=jax.random.key(7)), points)

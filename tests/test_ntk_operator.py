@@ -237,9 +237,7 @@ def test_tiny_problems_are_solved_densely():
 def test_refusals_are_clear():
     model = Siren(2, (16,), 1, key=jax.random.key(7))
     points = ntk_grid(8)
-    with pytest.raises(
-        InrdictError, match=r"matrix-free NTK of 64 points .* needs about .* GiB .* available: use fewer"
-    ):  # noqa: E501
+    with pytest.raises(InrdictError, match=r"matrix-free NTK of 64 points .* needs about .* GiB .* available: use fewer"):  # noqa: E501
         NTKOperator(model, points, max_bytes=10_000)
     with pytest.raises(InrdictError, match="needs about"):
         top_eigenpairs(model, points, 4, max_bytes=100_000)

@@ -32,9 +32,7 @@ class _Config:
 
 
 def test_overrides_parse_with_field_types():
-    config = apply_overrides(
-        _Config(), {"steps": "7", "rate": "1e-3", "sizes": "4,5,6", "image": "a.png", "flag": "true"}
-    )
+    config = apply_overrides(_Config(), {"steps": "7", "rate": "1e-3", "sizes": "4,5,6", "image": "a.png", "flag": "true"})
     assert config == _Config(7, 1e-3, (4, 5, 6), "a.png", True)
     assert apply_overrides(config, {"image": "none"}).image is None
     with pytest.raises(InrdictError, match="unknown config field"):

@@ -11,9 +11,7 @@ from inrdict.experiments._run import run_experiment
 pytestmark = pytest.mark.standard_promotion  # these tests run Optax's Adam
 
 # The paper's training (2000 steps, lr 1e-4), a few knob values around the crossovers, two seeds.
-SMALL = dataclasses.replace(
-    aliasing.DEFAULT, siren_omega0s=(30.0, 100.0, 400.0), ffn_sigmas=(10.0, 30.0, 100.0), n_seeds=2
-)
+SMALL = dataclasses.replace(aliasing.DEFAULT, siren_omega0s=(30.0, 100.0, 400.0), ffn_sigmas=(10.0, 30.0, 100.0), n_seeds=2)
 
 
 @pytest.fixture(scope="module")

@@ -120,9 +120,7 @@ def test_checkpoint_and_matrix_free_route(tmp_path):
     assert spectrum["energy_curve_stops_at"] > 0 and "curve stops there" in spectrum["note"]
     a, b = (np.load(tmp_path / name / "arrays.npz")["normalised_eigenvalues"] for name in ("dense", "topk"))
     assert np.allclose(a[:12], b, rtol=1e-3, atol=1e-4)
-    thresholds, energy = (
-        np.load(tmp_path / "topk" / "arrays.npz")[k] for k in ("energy_thresholds", "energy_at_thresholds")
-    )
+    thresholds, energy = (np.load(tmp_path / "topk" / "arrays.npz")[k] for k in ("energy_thresholds", "energy_at_thresholds"))
     assert np.all(np.isnan(energy[thresholds < spectrum["energy_curve_stops_at"]]))
 
 
@@ -152,10 +150,7 @@ def test_knobs_that_do_not_apply_are_refused_and_factories_without_in_features_s
         analyse.compute(dataclasses.replace(analyse.DEFAULT, model="tests.user_model:build", scale=1.0), progress=False)
     resolved = resolve_model("tests.user_model:build_without_in_features", analyse.DEFAULT, hidden_1d=(8,))
     assert resolved.one_d is None and "takes no in_features" in resolved.one_d_missing
-    assert (
-        analyse.out_name(dataclasses.replace(analyse.DEFAULT, model="tests.user_model:build"))
-        == "analyse_tests.user_model_build"
-    )
+    assert analyse.out_name(dataclasses.replace(analyse.DEFAULT, model="tests.user_model:build")) == "analyse_tests.user_model_build"
 
 
 def test_a_factory_without_a_key_is_called_without_one(tmp_path):
@@ -199,9 +194,8 @@ def test_analyse_1d_signals_and_volumes(tmp_path):
     assert energy["tone.npy"] > energy["noise.npy"] + 0.3, energy
     assert energy["sphere.npy"] > energy["noise3d.npy"] + 0.3, energy
     assert abs(energy["tone.wav"] - energy["tone.npy"]) < 1e-3  # the same tone, read from a WAV
-    assert (
-        runs["sphere.npy"]["model"]["class"] == "Siren" and runs["sphere.npy"]["signal"]["original_shape"] == [24] * 3
-    )
+    assert runs["sphere.npy"]["model"]["class"] == "Siren"
+    assert runs["sphere.npy"]["signal"]["original_shape"] == [24] * 3
 
 
 def test_a_signal_of_the_wrong_dimension_is_refused(tmp_path):

@@ -36,11 +36,7 @@ def test_layering_library_never_imports_experiments_cli_or_plotting():
     for path in SRC.glob("*.py"):
         if path.name in ("cli.py", "plotting.py", "__main__.py"):  # the entry points
             continue
-        bad = {
-            n
-            for n in _imports(path)
-            if n.split(".")[:2] in (["inrdict", "experiments"], ["inrdict", "cli"], ["inrdict", "plotting"])
-        }
+        bad = {n for n in _imports(path) if n.split(".")[:2] in (["inrdict", "experiments"], ["inrdict", "cli"], ["inrdict", "plotting"])}
         assert not bad, f"{path.name} imports {bad}"
 
 
@@ -72,50 +68,16 @@ TINY = {
     "linearised": dict(grid_size=8, siren_omegas=(30.0,), iterations=3),
     "5": dict(grid_size=8, siren_omegas=(5.0, 30.0), ffn_sigmas=(1.0,), n_eigenvectors=3),
     "theorem1": dict(seeds=1, max_depth=2, ja_max_order=30, siren_steps=20, max_harmonic=8),
-    "families": dict(
-        models=("siren", "gauss"),
-        sweep_factors=(2.0,),
-        parameters=1000,
-        grid_size=8,
-        n_test=4,
-        iterations=3,
-        n_eigenvectors=3,
-        alias_hidden=(8,),
-        alias_steps=2,
-    ),
-    "predictors": dict(
-        models=("relu", "siren", "gauss"),
-        parameters=1000,
-        grid_size=8,
-        n_test=4,
-        n_select=3,
-        n_seeds=2,
-        learning_rates=(1e-4, 1e-3),
-        n_bootstrap=50,
-    ),
+    "families": dict(models=("siren", "gauss"), sweep_factors=(2.0,), parameters=1000, grid_size=8, n_test=4,
+                     iterations=3, n_eigenvectors=3, alias_hidden=(8,), alias_steps=2),
+    "predictors": dict(models=("relu", "siren", "gauss"), parameters=1000, grid_size=8, n_test=4, n_select=3, n_seeds=2,
+                       learning_rates=(1e-4, 1e-3), n_bootstrap=50),
     "reptile": dict(grid_size=8, steps=2, inner_steps=(2,), epsilons=(1.0,), n_test=4, n_validation=2),
-    "analyse": dict(
-        hidden=(16, 16),
-        grid_size=8,
-        n_test=4,
-        iterations=3,
-        n_eigenvectors=3,
-        alias_hidden=(8,),
-        alias_steps=2,
-        fit_size=8,
-        fit_steps=2,
-    ),
+    "analyse": dict(hidden=(16, 16), grid_size=8, n_test=4, iterations=3, n_eigenvectors=3, alias_hidden=(8,),
+                    alias_steps=2, fit_size=8, fit_steps=2),
     "suggest": dict(size=16, window=8, windows=1, hidden=(8, 8)),
-    "regret": dict(
-        families=("siren", "gauss"),
-        images=("moon", "page"),
-        n_faces=1,
-        size=16,
-        hidden=(8, 8),
-        train_steps=3,
-        window=8,
-        windows=1,
-    ),
+    "regret": dict(families=("siren", "gauss"), images=("moon", "page"), n_faces=1, size=16, hidden=(8, 8),
+                   train_steps=3, window=8, windows=1),
     "pretrain": dict(grid_size=8, steps=(1, 2, 3)),
     "13": dict(grid_size=8, n_seeds=1, n_test=5, iterations=3),
     "14": dict(grid_size=8, n_seeds=1, n_test=5, iterations=3),
@@ -125,15 +87,8 @@ TINY = {
     "7": dict(image_size=16, steps=2, eval_every=1, hidden=(8, 8), random_features=8, crop=8),
     "8": dict(image_size=16, steps=2, eval_every=1, hidden=(8, 8), rff_features=8, crop=8),
     "9": dict(steps=2, eval_every=1, ffn_frequencies=4, ffn_hidden=(8,)),
-    "aliasing": dict(
-        steps=2,
-        siren_omega0s=(30.0, 300.0),
-        ffn_sigmas=(3.0, 100.0),
-        n_seeds=1,
-        siren_hidden=(8,),
-        ffn_frequencies=4,
-        ffn_hidden=(8,),
-    ),
+    "aliasing": dict(steps=2, siren_omega0s=(30.0, 300.0), ffn_sigmas=(3.0, 100.0), n_seeds=1, siren_hidden=(8,),
+                     ffn_frequencies=4, ffn_hidden=(8,)),
 }
 
 
@@ -235,11 +190,7 @@ def _perturbations(value):
         return [-value, value + 1e3, value - 1e3, 10 * value + 1, 0.5 * value, 1.5 * value, 0, None, "nan"]
     if value is None or isinstance(value, str):
         return [0.0, 1e3, -1e3, [], "nan"]
-    if (
-        isinstance(value, list)
-        and value
-        and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value)
-    ):
+    if isinstance(value, list) and value and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value):
         return [value[::-1], sorted(value), sorted(value, reverse=True), [-v for v in value], [v + 1e3 for v in value],
                 [v * (1 + i) for i, v in enumerate(value)]]  # fmt: skip
     return [value[::-1]] if isinstance(value, list) else []

@@ -31,16 +31,10 @@ def test_rows_are_matched_and_complete(small_run):
                             "gauss scale=60", "wire omega0=20", "wire omega0=40"]  # fmt: skip
     assert all(abs(m["parameters"] - 198_401) / 198_401 < 0.005 for m in models.values())
     assert results["sanity"] == {"parameter_counts_matched": True, "full_basis_captures_all_energy": True}
-    assert [label for label, m in models.items() if m["recommended"]] == [
-        "relu",
-        "siren first_omega0=30",
-        "gauss scale=30",
-        "wire omega0=20",
-    ]
+    assert [label for label, m in models.items() if m["recommended"]] == ["relu", "siren first_omega0=30",
+                                                                          "gauss scale=30", "wire omega0=20"]
     for m in models.values():
-        assert (
-            0.0 <= m["energy_at_0.1"] <= 1.0 and np.isfinite(m["psnr_at_k"]) and np.isfinite(m["alias_below_signal_db"])
-        )
+        assert 0.0 <= m["energy_at_0.1"] <= 1.0 and np.isfinite(m["psnr_at_k"]) and np.isfinite(m["alias_below_signal_db"])
         assert m["psnr_gain_at_k"] == pytest.approx(m["psnr_at_k"] - m["psnr_at_0"], abs=1e-9)
     arrays = np.load(out / "arrays.npz")
     assert arrays["row_0_eigenvectors"].shape == (4, 16, 16)
@@ -55,10 +49,7 @@ def test_claims_are_recorded_and_match_the_table(small_run):
                                       "energy_orders_psnr_within_families_for_most_pairs"}  # fmt: skip
     assert all(isinstance(holds, bool) for holds in results["claims"].values())
     models = list(numbers["models"].values())
-    for name, rows in (
-        ("spearman_all_rows", models),
-        ("spearman_recommended", [m for m in models if m["recommended"]]),
-    ):
+    for name, rows in (("spearman_all_rows", models), ("spearman_recommended", [m for m in models if m["recommended"]])):
         expected = scipy.stats.spearmanr([m["energy_at_0.1"] for m in rows], [m["psnr_at_k"] for m in rows]).statistic
         assert numbers[name] == pytest.approx(expected, abs=1e-12)
         assert results["claims"][f"energy_predicts_learnability_across_{'families' if 'recommended' in name else 'all_rows'}"
@@ -71,10 +62,7 @@ def test_claims_are_recorded_and_match_the_table(small_run):
 def test_what_holds_robustly(small_run):
     models = small_run[0]["numbers"]["models"]
     # Doubling SIREN's first ω0 moves its top NTK eigenvectors to higher spatial frequencies (Fig. 5's claim).
-    assert (
-        models["siren first_omega0=60"]["mean_spectral_centroid"]
-        > models["siren first_omega0=30"]["mean_spectral_centroid"]
-    )
+    assert models["siren first_omega0=60"]["mean_spectral_centroid"] > models["siren first_omega0=30"]["mean_spectral_centroid"]
     # The 1-D SIREN-30 fits the tone and keeps the alias far below it (Fig. 3's ω0 = 30 case); the ReLU MLP cannot
     # fit a 23 Hz tone at all (spectral bias), so it gets no aliasing score.
     siren = models["siren first_omega0=30"]
@@ -88,11 +76,7 @@ def test_bootstrap_spearman_of_a_perfect_and_a_reversed_ranking():
     rng = np.random.default_rng(0)
     x = np.arange(5.0)[:, None, None] + 0.01 * rng.standard_normal((5, 3, 4))  # (families, seeds, faces)
     perfect = bootstrap_spearman(x, 2 * x, 200, 0)
-    assert (
-        perfect["spearman"] == pytest.approx(1.0)
-        and perfect["ci_low"] == pytest.approx(1.0)
-        and perfect["resamples"] == 200
-    )
+    assert perfect["spearman"] == pytest.approx(1.0) and perfect["ci_low"] == pytest.approx(1.0) and perfect["resamples"] == 200
     reversed_ = bootstrap_spearman(x, -x + 0.001 * rng.standard_normal(x.shape), 200, 0)
     assert reversed_["spearman"] == pytest.approx(-1.0) and reversed_["ci_high"] < 0
 

@@ -31,9 +31,7 @@ def test_claims_hold(finished):
 
 def test_outputs_are_complete_and_consistent(finished):
     out, results = finished
-    for stem in (
-        ["gt", "gt_ft", "overview"] + [f"rec_{m}" for m in figure2.MAPPINGS] + [f"rec_ft_{m}" for m in figure2.MAPPINGS]
-    ):
+    for stem in ["gt", "gt_ft", "overview"] + [f"rec_{m}" for m in figure2.MAPPINGS] + [f"rec_ft_{m}" for m in figure2.MAPPINGS]:
         assert (out / f"{stem}.pdf").stat().st_size > 0 and (out / f"{stem}.png").stat().st_size > 0
     stored = json.loads((out / "results.json").read_text())
     assert stored["config"]["image_size"] == 64 and stored["seed"] == 0

@@ -38,18 +38,12 @@ def test_energy_and_psnr_peak_at_an_intermediate_omega0_for_every_seed(finished)
     """With one initialisation per seed shared by every ω0, E(0.1) peaks at 60 and PSNR@3 at 40 for every seed."""
     _, results, config = finished
     numbers = results["numbers"]
-    assert numbers["siren_energy_at_0.1_peak_omega0_per_seed"] == [60.0, 60.0], numbers[
-        "siren_energy_at_0.1_peak_omega0_per_seed"
-    ]
-    assert numbers["siren_psnr_at_k_peak_omega0_per_seed"] == [40.0, 40.0], numbers[
-        "siren_psnr_at_k_peak_omega0_per_seed"
-    ]
+    assert numbers["siren_energy_at_0.1_peak_omega0_per_seed"] == [60.0, 60.0], numbers["siren_energy_at_0.1_peak_omega0_per_seed"]
+    assert numbers["siren_psnr_at_k_peak_omega0_per_seed"] == [40.0, 40.0], numbers["siren_psnr_at_k_peak_omega0_per_seed"]
     values = [numbers["models"][f"SIREN ω0={w:g}"]["energy_at_0.1"] for w in config.siren_omegas]
     assert values[0] < values[1] < values[2] < values[3] < values[4] and values[4] > values[5] > values[6]
     assert numbers["models"]["ReLU"]["energy_at_0.1"] < min(values)
-    assert numbers["models"]["ReLU"]["psnr_at_k"] < min(
-        m["psnr_at_k"] for n, m in numbers["models"].items() if n != "ReLU"
-    )
+    assert numbers["models"]["ReLU"]["psnr_at_k"] < min(m["psnr_at_k"] for n, m in numbers["models"].items() if n != "ReLU")
 
 
 def test_stored_curves_and_the_cache(finished):
@@ -62,9 +56,7 @@ def test_stored_curves_and_the_cache(finished):
             assert ratios[0] == 1.0 and np.all(np.diff(curve) >= -1e-12) and curve[-1] == pytest.approx(1.0)
             assert curve[m["eigenvalues_within_10pct"] - 1] == pytest.approx(m["energy_at_0.1_per_seed"][0], abs=1e-12)
             test_psnr = arrays[f"{m['array_prefix']}_test_psnr_db"]
-            assert test_psnr.shape == (35, 11) and test_psnr[:, 3].mean() == pytest.approx(
-                m["psnr_at_k_per_seed"][0], abs=1e-9
-            )
+            assert test_psnr.shape == (35, 11) and test_psnr[:, 3].mean() == pytest.approx(m["psnr_at_k_per_seed"][0], abs=1e-9)
     assert (out / "energy_concentration.pdf").exists() and (out / "energy_and_psnr.png").exists()
     assert {row["paper"] for row in stored["versus_paper"] if row["quantity"] == "PSNR@3, Meta SIREN"} == {23.06}
     # A second run finds every eigensystem and fine-tuning curve in the cache and reproduces the numbers exactly.
@@ -97,14 +89,8 @@ def test_figures_4_and_5_share_models_and_cache_entries():
     from inrdict.experiments.studies import learnability as _learnability
     from inrdict.io.cache import fingerprint
 
-    four = {
-        row.label: row.model
-        for row in _learnability.siren_sweep_rows(dataclasses.replace(figure4.PAPER, learned_meta=False))
-    }
-    five = {
-        label: row[0]
-        for label, row in figure5.build_rows(dataclasses.replace(figure5.PAPER, learned_meta=False)).items()
-    }
+    four = {row.label: row.model for row in _learnability.siren_sweep_rows(dataclasses.replace(figure4.PAPER, learned_meta=False))}
+    five = {label: row[0] for label, row in figure5.build_rows(dataclasses.replace(figure5.PAPER, learned_meta=False)).items()}
     shared = set(four) & set(five)
     assert shared == {"ReLU", "SIREN ω0=5", "SIREN ω0=100"}
     for name in shared:

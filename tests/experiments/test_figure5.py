@@ -13,7 +13,6 @@ from tests.conftest import reference_pickle_path
 
 pytestmark = pytest.mark.standard_promotion  # these tests run Optax's Adam
 
-
 @pytest.fixture(scope="module")
 def finished(short_meta_run, tmp_path_factory):
     _, meta_out = short_meta_run
@@ -25,9 +24,7 @@ def finished(short_meta_run, tmp_path_factory):
 def test_dominant_frequency_grows_with_omega0(finished):
     _, results = finished
     claims = results["claims"]
-    assert claims["dominant_frequency_grows_with_omega0"] and claims["spectral_centroid_grows_with_omega0"], results[
-        "numbers"
-    ]
+    assert claims["dominant_frequency_grows_with_omega0"] and claims["spectral_centroid_grows_with_omega0"], results["numbers"]
     assert claims["meta_siren_spectrum_flatter_than_random_siren30"]  # the mean-face check is recorded, not asserted
     models = results["numbers"]["models"]
     freqs = [models[f"SIREN ω0={w:g}"]["mean_dominant_frequency"] for w in (5, 30, 100)]
@@ -75,10 +72,7 @@ def test_authors_meta_siren_has_a_far_flatter_spectrum():
 
     points = ntk_grid(64)
     counts = {}
-    for name, model in [
-        ("meta", import_haiku_siren(reference_pickle_path())),
-        ("random", Siren(key=jax.random.key(0))),
-    ]:
+    for name, model in [("meta", import_haiku_siren(reference_pickle_path())), ("random", Siren(key=jax.random.key(0)))]:
         values, _ = eigh_descending(empirical_ntk(model, points))
         counts[name] = int(np.sum(values >= 0.1 * values[0]))
     assert 800 < counts["meta"] < 1100, counts
@@ -98,6 +92,4 @@ def test_eigenspace_energy_against_a_random_subspace():
               for v in rng.standard_normal((200, n))]  # fmt: skip
     assert abs(np.mean(chance)) < 0.3 and 0.7 < np.std(chance) < 1.3  # z of a random face: about N(0, 1)
     numbers = eigenspace_energy(eigvals, basis, basis[:, 0])
-    assert numbers["random_subspace_energy_mean"] == pytest.approx(40 / n) and numbers[
-        "mean_face_energy_within_10pct"
-    ] == pytest.approx(1.0)
+    assert numbers["random_subspace_energy_mean"] == pytest.approx(40 / n) and numbers["mean_face_energy_within_10pct"] == pytest.approx(1.0)

@@ -116,9 +116,7 @@ def test_mapping_studies_validate_their_settings():
         dataclasses.replace(figure6.PRESETS["default"], image_size=33)
     with pytest.raises(InrdictError, match="crop"):
         dataclasses.replace(figure8.PRESETS["default"], image_size=16, crop=32)
-    with pytest.raises(
-        (InrdictError, TypeCheckError), match="convention|haiku"
-    ):  # the Literal, under the runtime checks
+    with pytest.raises((InrdictError, TypeCheckError), match="convention|haiku"):  # the Literal, under the runtime checks
         dataclasses.replace(figure7.PRESETS["default"], convention="haiku")
 
 

@@ -45,9 +45,7 @@ def test_linearised_prediction_tracks_gd_for_random_sirens(short_meta_run, tmp_p
     config = dataclasses.replace(linearised.DEFAULT, meta_checkpoint=str(meta_out / "meta_siren.npz"))
     results = run_experiment(linearised, config, tmp_path / "linearised", progress=False)
     models = results["numbers"]["models"]
-    assert results["claims"]["prediction_within_1db_for_random_sirens"], {
-        k: m["max_abs_gap_db"] for k, m in models.items()
-    }
+    assert results["claims"]["prediction_within_1db_for_random_sirens"], {k: m["max_abs_gap_db"] for k, m in models.items()}
     assert max(m["max_abs_gap_db"] for label, m in models.items() if label.startswith("SIREN")) < 0.5  # measured ≤ 0.10
     # At the rate where its fastest linear mode is critically damped, the meta SIREN's prediction holds too.
     stable = models["Meta SIREN (GD lr n/2λ₀)"]

@@ -48,9 +48,7 @@ def test_pretraining_checkpoints_are_prefixes_of_one_fit_run(tmp_path):
     config = dataclasses.replace(pretraining.DEFAULT, grid_size=16, face_indices=(1, 4), steps=(2, 5, 8))
     pretraining.learn(config, tmp_path, progress=False)
     face = _pretrained.pretraining_faces("lfw", 16, None, 0, (1,))[0]
-    reference = inrdict.fit(
-        siren_row(30.0, 0), data.ntk_grid(16), face.reshape(-1, 1), steps=5, learning_rate=1e-4, progress=False
-    )
+    reference = inrdict.fit(siren_row(30.0, 0), data.ntk_grid(16), face.reshape(-1, 1), steps=5, learning_rate=1e-4, progress=False)
     saved = checkpoints.load_weights(tmp_path / _pretrained.checkpoint_name(1, 5))
     for ours, theirs in zip(jax.tree_util.tree_leaves(saved), jax.tree_util.tree_leaves(reference.model)):
         np.testing.assert_allclose(np.asarray(ours), np.asarray(theirs), rtol=1e-5, atol=1e-7)
@@ -59,14 +57,7 @@ def test_pretraining_checkpoints_are_prefixes_of_one_fit_run(tmp_path):
     assert len(curve) == 9 and curve[:5] == pytest.approx(list(reference.train_psnr_db), abs=1e-3)
     assert curve[5] == pytest.approx(reference.final_eval_psnr_db, abs=0.01)
     manifest = json.loads((tmp_path / pretraining.ARTEFACT).read_text())
-    assert [(e["face_index"], e["steps"]) for e in manifest["checkpoints"]] == [
-        (1, 2),
-        (1, 5),
-        (1, 8),
-        (4, 2),
-        (4, 5),
-        (4, 8),
-    ]
+    assert [(e["face_index"], e["steps"]) for e in manifest["checkpoints"]] == [(1, 2), (1, 5), (1, 8), (4, 2), (4, 5), (4, 8)]
     stamp = (tmp_path / _pretrained.checkpoint_name(1, 8)).stat().st_mtime_ns
     (tmp_path / _pretrained.checkpoint_name(4, 8)).unlink()  # interrupted during face 4
     pretraining.learn(config, tmp_path, progress=False)
@@ -87,13 +78,7 @@ def test_figure_13_rows_and_robust_claims(figure_13):
     23.8 vs ≤ 20.4 dB). Negative transfer is recorded, not asserted: on 32² LFW faces it is driven by one face."""
     results, _, out, printed = figure_13
     numbers, claims = results["numbers"], results["claims"]
-    assert list(numbers["models"]) == [
-        "SIREN ω0=30",
-        "Pretrained 5 it",
-        "Pretrained 20 it",
-        "Pretrained 60 it",
-        "Meta SIREN",
-    ]
+    assert list(numbers["models"]) == ["SIREN ω0=30", "Pretrained 5 it", "Pretrained 20 it", "Pretrained 60 it", "Meta SIREN"]
     for label in numbers["pretraining"]["labels"]:
         m = numbers["models"][label]
         assert m["n_seeds"] == 3 and len(m["psnr_at_k_per_seed"]) == 3 and m["finetune_optimizer"] == "adam"
@@ -110,9 +95,7 @@ def test_figures_14_and_16_reuse_the_pretrained_sirens(figure_13, tmp_path):
     """The pretrained SIRENs are learned once: Figs. 14 and 16 find them (and Fig. 14 every curve in the cache)."""
     results, config, _, _ = figure_13
     with contextlib.redirect_stdout(io.StringIO()) as printed:
-        fourteen = run_experiment(
-            figure14, figure14.Config(**dataclasses.asdict(config)), tmp_path / "figure_14", progress=False
-        )
+        fourteen = run_experiment(figure14, figure14.Config(**dataclasses.asdict(config)), tmp_path / "figure_14", progress=False)
         sixteen_config = dataclasses.replace(figure16.DEFAULT, n_seeds=1, n_test=8, precision="float32",
                                              meta_checkpoint=config.meta_checkpoint)  # fmt: skip
         sixteen = run_experiment(figure16, sixteen_config, tmp_path / "figure_16", progress=False)
@@ -147,18 +130,14 @@ def test_fit_targets_is_fit_for_every_target():
 
 def test_figure_15_curves(tmp_path):
     """A random SIREN-30 at 16²: targets in [0, 1], the PSNR recorded per index and the claims keyed by row."""
-    config = dataclasses.replace(
-        figure15.DEFAULT, grid_size=16, max_index=60, index_stride=20, steps=10, learned_meta=False
-    )
+    config = dataclasses.replace(figure15.DEFAULT, grid_size=16, max_index=60, index_stride=20, steps=10, learned_meta=False)
     results = run_experiment(figure15, config, tmp_path / "figure_15", progress=False)
     numbers = results["numbers"]
     assert numbers["indices"] == [0, 20, 40, 60] and list(numbers["models"]) == ["SIREN ω0=30"]
     m = numbers["models"]["SIREN ω0=30"]
     assert len(m["final_psnr_db"]) == 4 and all(b > a for a, b in zip(m["initial_psnr_db"], m["final_psnr_db"]))
     assert set(results["claims"]) == {"siren_ω0=30_psnr_falls_with_index_spearman_le_-0.5"}
-    targets = figure15.eigenvector_targets(
-        np.linalg.qr(np.random.default_rng(0).normal(size=(16, 4)))[0], "minmax", 0.25
-    )
+    targets = figure15.eigenvector_targets(np.linalg.qr(np.random.default_rng(0).normal(size=(16, 4)))[0], "minmax", 0.25)
     assert targets.min(axis=1) == pytest.approx(0.0) and targets.max(axis=1) == pytest.approx(1.0)
     assert (tmp_path / "figure_15" / "overview.png").is_file()
 

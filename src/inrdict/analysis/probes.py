@@ -47,40 +47,19 @@ def eigenvector_frequencies(eigvecs: np.ndarray, grid: int, shape: tuple[int, ..
     Returns:
         (numbers, vectors (k, *shape) float32, radial power (grid // 2 * 1.5 bins,)).
     """
-    if shape is not None and tuple(shape) != (grid, grid):
-        return _eigenvector_frequencies_nd(eigvecs, tuple(shape))
-    vectors = eigvecs.T.astype(np.float64).reshape(-1, grid, grid)  # (k, n, n)
-    vectors *= np.where(vectors.sum(axis=(1, 2), keepdims=True) < 0, -1.0, 1.0)
-    window = np.outer(np.hanning(grid), np.hanning(grid))
-    centred = vectors - vectors.mean(axis=(1, 2), keepdims=True)
-    power = np.abs(np.fft.fft2(centred * window, axes=(1, 2))) ** 2  # (k, n, n)
-    bins = np.fft.fftfreq(grid, d=1.0 / grid)
-    radius = np.hypot(bins[:, None], bins[None, :])  # (n, n) cycles per unit
-    flat = power.reshape(power.shape[0], -1)
-    peaks = radius.ravel()[np.argmax(flat, axis=1)]
-    centroids = flat @ radius.ravel() / flat.sum(axis=1)
-    rounded = np.rint(radius).astype(int).ravel()
-    radial = np.bincount(rounded, weights=flat.sum(axis=0), minlength=rounded.max() + 1)
-    radial = radial / radial.sum()
-    numbers = {"dominant_frequency": peaks.tolist(), "spectral_centroid": centroids.tolist(),
-               "mean_dominant_frequency": float(peaks.mean()), "mean_spectral_centroid": float(centroids.mean()),
-               "subspace_radial_centroid": float(np.arange(radial.size) @ radial),
-               "subspace_radial_power_peak": int(np.argmax(radial))}  # fmt: skip
-    return numbers, vectors.astype(np.float32), radial
-
-
-def _eigenvector_frequencies_nd(eigvecs: np.ndarray, shape: tuple[int, ...]) -> tuple[dict, np.ndarray, np.ndarray]:
-    """`eigenvector_frequencies` on a grid of any number of axes (1-D signals, volumes)."""
+    shape = (grid, grid) if shape is None else tuple(shape)
     axes = tuple(range(1, len(shape) + 1))
-    vectors = eigvecs.T.astype(np.float64).reshape(-1, *shape)
+    vectors = eigvecs.T.astype(np.float64).reshape(-1, *shape)  # (k, *shape)
     vectors *= np.where(vectors.sum(axis=axes, keepdims=True) < 0, -1.0, 1.0)
     window = np.ones(shape)
-    for axis, n in enumerate(shape):
+    for axis, n in enumerate(shape):  # the separable Hann window
         window = window * np.hanning(n).reshape([n if a == axis else 1 for a in range(len(shape))])
     centred = vectors - vectors.mean(axis=axes, keepdims=True)
-    power = np.abs(np.fft.fftn(centred * window, axes=axes)) ** 2
+    power = np.abs(np.fft.fftn(centred * window, axes=axes)) ** 2  # (k, *shape)
     bins = np.meshgrid(*[np.fft.fftfreq(n, d=1.0 / n) for n in shape], indexing="ij")
-    radius = np.sqrt(sum(b**2 for b in bins))
+    radius = np.abs(bins[0])
+    for other in bins[1:]:
+        radius = np.hypot(radius, other)  # (*shape) cycles per unit
     flat = power.reshape(power.shape[0], -1)
     peaks = radius.ravel()[np.argmax(flat, axis=1)]
     centroids = flat @ radius.ravel() / flat.sum(axis=1)

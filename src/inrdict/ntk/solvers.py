@@ -62,13 +62,11 @@ class _Space(LinearOperatorMixin):
     G = Jᵀ J on the P parameters (replicated). Inner products and QR factorisations sum over processes."""
 
     def __init__(self, n: int, rows: slice, matmat, dtype, distributed: bool):
-        self.shape, self.dtype, self.rows, self._matmat, self.distributed = (
-            (n, n),
-            np.dtype(dtype),
-            rows,
-            matmat,
-            distributed,
-        )
+        self.shape = (n, n)
+        self.dtype = np.dtype(dtype)
+        self.rows = rows  # this process's rows of the vectors (all of them on one process)
+        self._matmat = matmat
+        self.distributed = distributed
 
     def matmat(self, vectors):
         return self._matmat(vectors)
@@ -222,7 +220,7 @@ def route_costs(operator: NTKOperator, k: int, block: int) -> dict[str, dict[str
     costs = {}
     for route, dimension in (("points", n), ("parameters", p)):
         basis = min(max(4 * k, 2 * k + 16 * block), dimension)
-        products = 2 * k + 6 * block
+        products = expected_products(k, block)
         flops = products * (product + 8.0 * dimension * basis + 4.0 * dimension * basis * k / block)
         memory = solver_memory_bytes(dimension, k, "block", block, basis, itemsize)
         if route == "parameters":
@@ -317,13 +315,10 @@ def top_eigenpairs_of(
                                                                 max_products, rng)  # fmt: skip
         if route == "parameters":  # u = J v / √λ, unit in exact arithmetic; residuals from one product on Θ
             ntk = typing.cast(NTKOperator, operator)
+            points = _Space(n, ntk.local_rows, ntk.matmat, operator.dtype, distributed)
             eigvecs = ntk.forward(np.asarray(eigvecs, operator.dtype))
-            eigvecs = eigvecs / np.maximum(_Space(n, ntk.local_rows, None, operator.dtype, distributed).norms(eigvecs),
-                                           np.finfo(operator.dtype).tiny)[None, :]  # fmt: skip
-            images = ntk.matmat(eigvecs)
-            residual = images.astype(np.float64) - eigvecs.astype(np.float64) * np.asarray(eigvals)[None, :]
-            points = _Space(n, ntk.local_rows, None, operator.dtype, distributed)
-            residuals = points.norms(residual) / abs(float(eigvals[0]))
+            eigvecs = eigvecs / np.maximum(points.norms(eigvecs), np.finfo(operator.dtype).tiny)[None, :]
+            residuals = _residuals(points, np.asarray(eigvals, np.float64), eigvecs)
             converged = bool(residuals.max() <= tol)
     eigvecs = np.asarray(eigvecs, operator.dtype)
     if distributed:
@@ -417,12 +412,7 @@ def estimate_cost(operator: NTKOperator, k: int, block: int, route: str, *, nomi
         product(probe)
         seconds = products / block * (time.perf_counter() - start)
         measured = True
-    dimension = p if route == "parameters" else n
-    basis = max(4 * k, 2 * k + 16 * block)
-    peak = operator.memory_bytes() + solver_memory_bytes(dimension, k, "block", block, min(basis, dimension),
-                                                         operator.dtype.itemsize)  # fmt: skip
-    if route == "parameters":
-        peak += 2 * n * k * operator.dtype.itemsize  # the mapped-back eigenvectors and their images
+    peak = operator.memory_bytes() + route_costs(operator, k, block)[route]["bytes"]
     return {"seconds": float(seconds), "peak_bytes": int(peak), "products": products, "measured": measured}
 
 
