@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from inrdict.experiments import REGISTRY
+from inrdict.experiments._evidence import judge_all, outcomes
 from inrdict.experiments._index import write_index
 
 # Appended to a copy of the page (the page itself has no scripts): after load, the title reports what rendered.
@@ -34,7 +35,7 @@ def _browser() -> str | None:
     return found
 
 
-def _run_folder(root, name: str, experiment: str, claims: dict[str, bool]) -> None:
+def _run_folder(root, name: str, experiment: str, evidence: dict[str, dict]) -> None:
     from inrdict.plotting import plt, save
 
     folder = root / name
@@ -42,8 +43,8 @@ def _run_folder(root, name: str, experiment: str, claims: dict[str, bool]) -> No
     fig, ax = plt.subplots(figsize=(2, 2))
     ax.imshow(np.random.default_rng(0).uniform(size=(8, 8)))
     save(fig, folder, "overview")
-    results = {"experiment": experiment, "title": f"{name} title", "preset": "default", "seed": 0, "claims": claims,
-               "numbers": {}, "wall_seconds": 1.0}  # fmt: skip
+    results = {"experiment": experiment, "title": f"{name} title", "preset": "default", "seed": 0, "evidence": evidence,
+               "claims": outcomes(evidence), "numbers": {}, "wall_seconds": 1.0}  # fmt: skip
     (folder / "results.json").write_text(json.dumps(results))
 
 
@@ -51,10 +52,11 @@ def test_the_results_page_renders_in_headless_chromium(tmp_path):
     browser = _browser()
     if browser is None:
         pytest.skip("no Chromium on PATH (apt-get install chromium); .ci/run installs it")
-    figure11 = REGISTRY["11"]
-    claim, (category, _) = next(iter(figure11.VERDICTS.items()))
-    _run_folder(tmp_path, "figure11", figure11.NAME, {claim: False, "another_claim": True})
-    _run_folder(tmp_path, "figure2", REGISTRY["2"].NAME, {"a_claim": True})
+    figure11, figure2 = REGISTRY["11"], REGISTRY["2"]
+    spearman = judge_all(figure11.NAME, {"energy_predicts_learnability_spearman_ge_0.7": [0.5, 0.55, 0.6],
+                                         "meta_ffn_has_highest_psnr_at_3": [1.0, 2.0, 1.5]})  # fmt: skip
+    _run_folder(tmp_path, "figure11", figure11.NAME, spearman)
+    _run_folder(tmp_path, "figure2", figure2.NAME, judge_all(figure2.NAME, {"f0_1_odd_bins_empty": 1e-14}))
     page = write_index(tmp_path).read_text()
     probe = tmp_path / "probe.html"
     probe.write_text(page.replace("</body>", PROBE, 1))
@@ -69,6 +71,7 @@ def test_the_results_page_renders_in_headless_chromium(tmp_path):
 
     title, rendered = render()
     assert title == "PROBE images=2 broken=0 claim_rows=3 first=Every claim"
-    assert f"<td>{category}</td>" in rendered and "<td>reproduced</td>" in rendered  # verdicts, as on findings.md
+    # verdicts computed from the evidence: three seeds below 0.7, three above 0, one deterministic value
+    assert "<td>does not reproduce</td>" in rendered and rendered.count("<td>reproduces</td>") == 2
     (tmp_path / "figure2" / "overview.png").unlink()  # the probe sees a picture that does not load
     assert render()[0] == "PROBE images=2 broken=1 claim_rows=3 first=Every claim"

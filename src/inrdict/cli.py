@@ -184,6 +184,17 @@ def build_parser() -> argparse.ArgumentParser:
                                    "other presets), whether it holds on each, and its verdict.")  # fmt: skip
     findings.add_argument("folders", type=Path, nargs="+", metavar="FOLDER", help="run folders or folders of them")
     findings.add_argument("--out", type=Path, default=Path("docs/findings.md"), help="output file (docs/findings.md)")
+    findings.add_argument("--readme", type=Path, help="also refresh the verdict table in this file's generated block")
+    findings.add_argument(
+        "--measured", type=Path, help="also refresh the measured numbers in this file's generated block"
+    )
+
+    ledger = commands.add_parser("ledger", help="check the claims ledger against its lock, or lock it",
+                                 description="The claims ledger (src/inrdict/experiments/ledger.toml) fixes every claim "
+                                 "before the run that judges it. Without options: list every claim whose definition "
+                                 "changed without a ledger entry (exit 2 if any). --lock: record the current "
+                                 "definitions (refused while a change lacks its entry).")  # fmt: skip
+    ledger.add_argument("--lock", action="store_true", help="write ledger.lock.json from the ledger")
 
     importer = commands.add_parser(
         "import-weights", help="convert the authors' Haiku SIREN pickle, or a reference PyTorch state dict, into an "
@@ -262,9 +273,15 @@ def print_summary(module, results: dict, seconds: float, out_dir: Path) -> None:
     print(f"\n  {module.NAME} ({seconds:.1f} s) → {out_dir}")
     for label, text in rows:
         print(f"    {label:<{width}}  {text}")
-    for kind, checks in (("claim", results["claims"]), ("sanity", results["sanity"])):
-        for check, holds in checks.items():
-            print(f"    {kind} {check:<44} {'holds' if holds else 'DOES NOT HOLD'}")
+    for check, e in results.get("evidence", {}).items():
+        interval = f" [{e['interval'][0]:.4g}, {e['interval'][1]:.4g}]" if e.get("interval") else ""
+        measured = f"{e['mean']:.4g}{interval} (n = {e['n']})" if e.get("mean") is not None else "not measured"
+        print(
+            f"    claim {check:<44} {e['outcome'].upper() if e['outcome'] != 'holds' else 'holds'}: {measured} "
+            f"{e['op']} {e['threshold']:g}{'; ' + e['reason'] if e.get('reason') else ''}"
+        )
+    for check, holds in results["sanity"].items():
+        print(f"    sanity {check:<43} {'holds' if holds else 'DOES NOT HOLD'}")
     print(flush=True)
 
 
@@ -285,17 +302,24 @@ def reproduce(args: argparse.Namespace, progress: bool) -> None:
     if args.data_dir is not None and not Path(args.data_dir).exists():
         raise InrdictError(f"--data-dir path not found: {args.data_dir}")
     names = [name for name in reproduce_order() if args.preset in REGISTRY[name].PRESETS]
-    failed = []
+    failed: list[str] = []
+    unsure: list[str] = []
     for name in names:
         module = REGISTRY[name]
         values = {"data_dir": args.data_dir} if args.data_dir is not None and _has_field(module, "data_dir") else {}
         config = resolve_config(module, name, args.preset, seed=args.seed, values=values)
         results = run_one(name, module, config, args.out / module.NAME, progress=progress, preset=args.preset)
-        failed += [f"{module.NAME}: {claim}" for claim, holds in results["claims"].items() if not holds]
+        failed += [f"{module.NAME}: {claim}" for claim, holds in results["claims"].items() if holds is False]
+        unsure += [f"{module.NAME}: {claim}" for claim, holds in results["claims"].items() if holds is None]
     index = write_index(args.out)
     print(f"{len(names)} experiments done in {time.perf_counter() - start:.1f} s → {args.out} (open {index})")
     if failed:
-        print(f"claims that do not hold on this run: {'; '.join(failed)}")
+        print(f"claims that fail on this run: {'; '.join(failed)}")
+    if unsure:
+        print(
+            f"claims inconclusive on this run (seeds disagree, the interval covers the threshold, or one seed): "
+            f"{'; '.join(unsure)}"
+        )
 
 
 def run_tool(name: str, args: argparse.Namespace, values: dict, progress: bool) -> None:
@@ -384,10 +408,31 @@ def main(argv: list[str] | None = None) -> int:
             print(f"wrote {write_index(args.folder)}")
         elif args.command == "findings":
             from inrdict._io import atomic_write_text
-            from inrdict.experiments._findings import findings_markdown
+            from inrdict.experiments._findings import (
+                findings_markdown,
+                measured_markdown,
+                replace_block,
+                verdict_table_markdown,
+            )
 
             atomic_write_text(args.out, findings_markdown(args.folders), "findings page")
             print(f"wrote {args.out}")
+            for path, make in ((args.readme, verdict_table_markdown), (args.measured, measured_markdown)):
+                if path is not None:
+                    text = replace_block(path.read_text(), make(args.folders), str(path))
+                    atomic_write_text(path, text, "generated block")
+                    print(f"refreshed {path}")
+        elif args.command == "ledger":
+            from inrdict.experiments import _evidence
+
+            if args.lock:
+                _evidence.write_lock()
+                print(f"locked {len(_evidence.ledger())} claims in {_evidence.LOCK}")
+            else:
+                problems = _evidence.check_lock()
+                if problems:
+                    raise InrdictError("; ".join(problems))
+                print(f"{len(_evidence.ledger())} claims, every definition as locked or changed with a ledger entry")
         elif args.command == "import-weights":
             import_weights(args)
     except InrdictError as error:

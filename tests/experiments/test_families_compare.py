@@ -10,6 +10,7 @@ import scipy.stats
 
 from inrdict.experiments import families_compare
 from inrdict.experiments._run import run_experiment
+from tests._claims import all_seeds_hold, satisfied_claims, seeds_hold
 
 pytestmark = pytest.mark.standard_promotion  # fine-tuning and the aliasing fits run Optax's Adam
 
@@ -47,13 +48,14 @@ def test_claims_are_recorded_and_match_the_table(small_run):
     assert set(results["claims"]) == {"energy_predicts_learnability_across_families_spearman_ge_0.7",
                                       "energy_predicts_learnability_across_all_rows_spearman_ge_0.7",
                                       "energy_orders_psnr_within_families_for_most_pairs"}  # fmt: skip
-    assert all(isinstance(holds, bool) for holds in results["claims"].values())
+    assert all(holds in (True, False, None) for holds in results["claims"].values())
     models = list(numbers["models"].values())
     for name, rows in (("spearman_all_rows", models), ("spearman_recommended", [m for m in models if m["recommended"]])):
         expected = scipy.stats.spearmanr([m["energy_at_0.1"] for m in rows], [m["psnr_at_k"] for m in rows]).statistic
         assert numbers[name] == pytest.approx(expected, abs=1e-12)
-        assert results["claims"][f"energy_predicts_learnability_across_{'families' if 'recommended' in name else 'all_rows'}"
-                                 "_spearman_ge_0.7"] == (expected >= 0.7)  # fmt: skip
+        claim = f"energy_predicts_learnability_across_{'families' if 'recommended' in name else 'all_rows'}_spearman_ge_0.7"
+        assert results["evidence"][claim]["values"] == [pytest.approx(expected, abs=1e-12)]
+        assert seeds_hold(results, claim) == (expected >= 0.7)
     assert numbers["within_family_pairs"] == 3  # one knob pair per family with a sweep
     saved = json.loads((out / "results.json").read_text())
     assert saved["claims"] == results["claims"]
@@ -71,14 +73,18 @@ def test_what_holds_robustly(small_run):
 
 
 def test_bootstrap_spearman_of_a_perfect_and_a_reversed_ranking():
-    from inrdict.experiments.family_predictors import bootstrap_spearman
+    from inrdict.experiments.family_predictors import bootstrap_spearman, resamples
 
     rng = np.random.default_rng(0)
     x = np.arange(5.0)[:, None, None] + 0.01 * rng.standard_normal((5, 3, 4))  # (families, seeds, faces)
-    perfect = bootstrap_spearman(x, 2 * x, 200, 0)
-    assert perfect["spearman"] == pytest.approx(1.0) and perfect["ci_low"] == pytest.approx(1.0) and perfect["resamples"] == 200
-    reversed_ = bootstrap_spearman(x, -x + 0.001 * rng.standard_normal(x.shape), 200, 0)
-    assert reversed_["spearman"] == pytest.approx(-1.0) and reversed_["ci_high"] < 0
+    draws = resamples(x.shape, 200, 0)  # families, seeds and faces resampled
+    perfect = bootstrap_spearman(x, 2 * x, draws)
+    # A resample that draws one family five times has no ranking: it is left out.
+    assert perfect["spearman"] == pytest.approx(1.0) and perfect["ci_low"] == pytest.approx(1.0) and perfect["resamples"] > 190
+    assert perfect["permutation_p"] == pytest.approx(1 / 120)  # one of the 5! orders is as extreme
+    assert perfect["leave_one_family_out_min"] == pytest.approx(1.0)
+    reversed_ = bootstrap_spearman(x, -x + 0.001 * rng.standard_normal(x.shape), draws)
+    assert reversed_["spearman"] == pytest.approx(-1.0) and reversed_["ci_high"] < 0 and reversed_["permutation_p"] == 1.0
 
 
 def test_pretrained_rows_fine_tune_like_meta_ones_in_the_gd_reading():

@@ -6,6 +6,7 @@ import pytest
 
 from inrdict.experiments import figure2
 from inrdict.experiments._run import run_experiment
+from tests._claims import all_seeds_hold, satisfied_claims
 
 pytestmark = pytest.mark.standard_promotion  # these tests run Optax's Adam
 
@@ -21,7 +22,9 @@ def finished(tmp_path_factory):
 
 def test_claims_hold(finished):
     _, results = finished
-    assert results["claims"] == {name: True for name in results["claims"]}, results["numbers"]
+    assert all(all_seeds_hold(results).values()), results["evidence"]
+    # The periodicity claims are deterministic (a property of the mapping): they hold outright, even with one seed.
+    assert results["claims"]["f0_1_odd_bins_empty"] and results["claims"]["f0_0.5_has_odd_bins"]
     numbers = results["numbers"]
     assert numbers["f0_1"]["odd_bin_energy_fraction"] < 1e-10
     assert numbers["f0_0.5"]["odd_bin_energy_fraction"] > 1e-2
@@ -52,8 +55,7 @@ def test_claims_detect_a_wrong_ordering():
         "f0_1": {"psnr_db": 25.0, "odd_bin_energy_fraction": 0.1, "psnr_db_vs_four_shift_average": 20.0},
         "f0_0.5": {"psnr_db": 15.0, "odd_bin_energy_fraction": 0.2},
     }
-    claims = figure2.claims(numbers, SMALL)
-    assert not any(claims.values())
+    assert not any(satisfied_claims(figure2, numbers, SMALL).values())
 
 
 def test_grayscale_image_is_fitted_as_rgb(tmp_path):

@@ -12,6 +12,7 @@ import pytest
 from inrdict.experiments import figure6, figure7, figure8, figure9
 from inrdict.experiments._run import run_experiment
 from inrdict.experiments.studies import mappings as _mappings
+from tests._claims import all_seeds_hold, seeds_hold
 
 pytestmark = pytest.mark.standard_promotion  # these tests run Optax's Adam
 
@@ -20,7 +21,7 @@ CONFIGS = {
     "6": dataclasses.replace(figure6.PRESETS["default"], random_features=64, **SMALL),
     "7": dataclasses.replace(figure7.PRESETS["default"], random_features=64, **SMALL),
     "8": dataclasses.replace(figure8.PRESETS["default"], rff_features=64, **SMALL),
-    "9": figure9.DEFAULT,
+    "9": dataclasses.replace(figure9.DEFAULT, n_seeds=2),  # the paper's protocol, 2 of the default's 5 seeds
 }
 MODULES = {"6": figure6, "7": figure7, "8": figure8, "9": figure9}
 
@@ -41,7 +42,8 @@ def runs(tmp_path_factory):
 
 def test_frozen_w0_identity_is_exactly_periodic_and_the_four_shift_average(runs):
     _, results = runs("6")
-    assert results["claims"] == {name: True for name in results["claims"]}, results["numbers"]
+    assert all(all_seeds_hold(results).values()), results["evidence"]
+    assert results["claims"]["a_odd_bins_empty"]  # deterministic (the frozen mapping's period): holds outright
     assert results["sanity"] == {"a_periodic_at_init": True}
     a, b = results["numbers"]["models"]["a"], results["numbers"]["models"]["b"]
     assert a["odd_bin_energy_fraction"] <= 1e-10 and b["odd_bin_energy_fraction"] > 1e-2
@@ -52,7 +54,7 @@ def test_frozen_w0_identity_is_exactly_periodic_and_the_four_shift_average(runs)
 def test_trained_first_layer_leaves_periodicity_by_orders_of_magnitude(runs):
     _, frozen = runs("6")
     _, results = runs("7")
-    assert results["claims"] == {"a_leaves_periodicity": True} and results["sanity"] == {"a_periodic_at_init": True}
+    assert all_seeds_hold(results) == {"a_leaves_periodicity": True} and results["sanity"] == {"a_periodic_at_init": True}
     a = results["numbers"]["models"]["a"]
     assert a["odd_bin_energy_fraction"] >= 1e3 * max(frozen["numbers"]["models"]["a"]["odd_bin_energy_fraction"], 1e-10)
     # Same initialisation as the frozen network: identical odd-bin energy before training.
@@ -63,7 +65,7 @@ def test_trained_first_layer_leaves_periodicity_by_orders_of_magnitude(runs):
 
 def test_trained_frequencies_move_little_and_support_follows_the_start(runs):
     _, results = runs("8")
-    assert results["claims"] == {name: True for name in results["claims"]}, results["numbers"]
+    assert all(all_seeds_hold(results).values()), results["evidence"]
     models = results["numbers"]["models"]
     assert set(models) == {"sfm_1", "sfm_0.5", "ffn"}
     assert models["sfm_1"]["odd_bin_energy_fraction"] >= 1e-7
@@ -120,18 +122,21 @@ def test_mapping_studies_validate_their_settings():
         dataclasses.replace(figure7.PRESETS["default"], convention="haiku")
 
 
-def test_ffn_large_sigma_aliases_and_small_sigma_much_less(runs):
+def test_ffn_large_sigma_aliases_and_small_sigma_does_not_fit_at_the_papers_lr(runs):
+    """What holds on every seed and machine under the paper's protocol (lr 1e-4): σ = 100 fits and aliases; σ = 3 is
+    far from fitting its samples (train PSNR ~15–20 dB against the 40 dB the alias claim needs), so its alias claim
+    fails; σ = 3 still interpolates better. Whether σ = 3 fits at lr 1e-3 depends on the seed and the machine (the
+    `lr_1e-3` variant: 2 of 5 seeds on one machine), so no test asserts it."""
     _, results = runs("9")
-    claims, models = results["claims"], results["numbers"]["models"]
+    models = results["numbers"]["models"]
     assert results["numbers"]["alias_hz"] == 105.0
-    assert claims["large_sigma_aliases_within_30db"] and claims["small_sigma_alias_20db_weaker"], models
+    assert seeds_hold(results, "large_sigma_aliases_within_30db"), results["evidence"]
+    assert max(results["numbers"]["per_seed"]["sigma_3"]["train_psnr_db"]) < 30.0, results["numbers"]["per_seed"]
+    assert results["claims"]["small_sigma_alias_far_below"] is False  # every seed unfitted: the claim fails outright
     assert models["sigma_100"]["alias_below_signal_db"] < 30.0
-    assert models["sigma_3"]["alias_below_signal_db"] >= models["sigma_100"]["alias_below_signal_db"] + 20.0
     # σ = 100 fits the training samples and fails between them; σ = 3 is the better interpolant.
     assert models["sigma_100"]["train_psnr_db"] > 40.0 and models["sigma_100"]["fits_training_samples"]
     assert models["sigma_3"]["full_grid_psnr_db"] > models["sigma_100"]["full_grid_psnr_db"] + 5.0
-    # At the default lr 1e-3 the σ = 3 FFN fits its samples, and its alias is scored: more than 30 dB down (44.6 dB).
-    assert claims["small_sigma_fits_training_samples"] and claims["small_sigma_fits_and_alias_more_than_30db_below"]
 
 
 def test_ffn_has_comparable_size_to_figure_3s_siren():

@@ -2,8 +2,9 @@
 
 For each value v of the family's frequency knob (`inrdict.models.FREQUENCY_KNOB`: SIREN's first ω0, the FFN's σ,
 Gauss's s, WIRE's ω0, …) the network at initialisation is linearised and gradient descent on it is predicted from
-its NTK (`inrdict.train.finetune.linearised_gd`), the predictor that ranked families by their measured PSNR@k in
-`inrdict figure predictors` (Spearman +0.88 at a shared lr; E(0.1) and the area under E(λ) did not):
+its NTK (`inrdict.train.finetune.linearised_gd`). (`inrdict figure predictors` asks a different question — whether
+a quantity at initialisation ranks INR families — and its answer, at a shared lr only, does not validate this use:
+`inrdict figure regret` does.)
 
     Θ_v on a window of the signal at the fitting resolution (w × w pixels of an image, w samples of a 1-D signal;
     the signal's own sample spacing on the unit grid), a seeded 50 % of the window's samples for training, the

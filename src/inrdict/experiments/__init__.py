@@ -8,24 +8,24 @@ The contract (checked for every registered module by `check_contract`, and by th
 * `Config` — a frozen dataclass with typed fields (`Literal[...]` for choices), validated in `__post_init__`
   (`_run.validate_config`); `PRESETS = {"paper": ..., "default": ...}` (more presets allowed).
 * `compute(config, *, progress) -> (numbers, arrays)` — every number behind the plots, and the arrays.
-* `claims(numbers, config) -> dict[str, bool]` — the paper's claims (SPEC §5/§7), recorded whatever the outcome;
-  what the CLI prints, results.json stores and the tests assert. `sanity(numbers, config)` (optional) — checks
-  true by construction, reported apart. `versus_paper(numbers, config)` (optional) — rows
+* `claims(numbers, config) -> dict[str, values]` — each claim's metric, measured whatever the outcome: one value
+  per seed (a list), one number, an estimate with its interval, or None where it cannot be measured. Every claim is
+  declared in the ledger (`ledger.toml`: quote, metric, threshold and its source, protocol), which turns the values
+  into an outcome and a verdict (`_evidence`): no threshold and no verdict lives in an experiment module.
+  `sanity(numbers, config)` (optional) — checks true by construction, reported apart. `versus_paper(numbers, config)` (optional) — rows
   `{"quantity", "ours", "paper", "unit"}` of our numbers beside the paper's.
 * `summary(numbers) -> list[(label, text)]` — the lines the CLI prints; `plot(results, arrays, out_dir)` — the
   figures, drawn from what was saved (computes nothing).
 * `REQUIRES` (optional) — registry names of the experiments whose artefacts `compute` may ask for
   (`_artefacts.resolve`); `reproduce` runs those first. A producer also exports `ARTEFACT`,
   `ARTEFACT_DESCRIPTION`, `artefact_label(config)` and `learn(config, folder, *, progress)`.
-* `VERDICTS` (optional) — `{claim: (category, evidence)}`: the verdict on a claim that fails on the default preset
-  (or was changed), with the run that shows it (`_findings.CATEGORIES`; the findings page, `inrdict findings`).
 * `IN_REPRODUCE` (optional, default True) — False for a tool that is no figure of the paper (`analyse`):
   `reproduce` skips it, `figure NAME` and `list` still know it.
 * `publish(results, config, folder)` (optional) — files besides the figures written into the run folder before it
   is committed (the meta-learned checkpoint and its log); `out_name(config)` (`analyse`) — the run folder's name
   under `figures/` when no `--out` is given (`analyse_<model>`; figures use `NAME`).
 
-The runner (`_run.run_experiment`) calls, in order: `compute`, `claims`, `sanity`, `versus_paper`, writes
+The runner (`_run.run_experiment`) calls, in order: `compute`, `claims` (judged against the ledger), `sanity`, `versus_paper`, writes
 results.json and arrays.npz, then `plot` and `publish`, all into a staging folder renamed into place at the end.
 
 No experiment imports another: what figures share lives in `studies/` (model rows, the face-learnability study,
@@ -135,25 +135,34 @@ def reproduce_order() -> list[str]:
     return order
 
 
-def check_contract(module: types.ModuleType) -> None:
-    """Raise `AssertionError` naming what `module` lacks of the experiment contract."""
-    missing = [attr for attr in REQUIRED if not hasattr(module, attr)]
-    assert not missing, f"{module.__name__} lacks {missing}"
-    config_class: type = module.Config
-    assert dataclasses.is_dataclass(config_class) and config_class.__dataclass_params__.frozen, (  # type: ignore[attr-defined]  # not in typeshed's DataclassInstance
-        "Config must be frozen"
-    )
-    assert {"paper", "default"} <= set(module.PRESETS), "PRESETS needs 'paper' and 'default'"
-    assert all(isinstance(config, config_class) for config in module.PRESETS.values())
-    assert "progress" in inspect.signature(module.compute).parameters
-    for required in getattr(module, "REQUIRES", ()):
-        assert required in REGISTRY, f"{module.__name__} requires unknown experiment {required!r}"
-        producer = REGISTRY[required]
-        assert all(hasattr(producer, attr) for attr in PRODUCER), f"{producer.__name__} is not an artefact producer"
-    from inrdict.experiments._findings import CATEGORIES
+class ContractError(AssertionError):
+    """An experiment module breaks the contract (raised whatever Python's -O says)."""
 
-    for claim, (category, evidence) in getattr(module, "VERDICTS", {}).items():
-        assert category in CATEGORIES, (
-            f"{module.__name__}: verdict of {claim!r} is {category!r}, not one of {list(CATEGORIES)}"
-        )
-        assert isinstance(evidence, str) and evidence, f"{module.__name__}: the verdict of {claim!r} needs its evidence"
+
+def check_contract(module: types.ModuleType) -> None:
+    """Raise `ContractError` naming what `module` lacks of the experiment contract."""
+    missing = [attr for attr in REQUIRED if not hasattr(module, attr)]
+    if missing:
+        raise ContractError(f"{module.__name__} lacks {missing}")
+    from inrdict.experiments._evidence import claims_of
+
+    def require(condition: bool, message: str) -> None:
+        if not condition:
+            raise ContractError(f"{module.__name__}: {message}")
+
+    config_class: type = module.Config
+    frozen = dataclasses.is_dataclass(config_class) and config_class.__dataclass_params__.frozen  # type: ignore[attr-defined]  # not in typeshed's DataclassInstance
+    require(frozen, "Config must be frozen")
+    require({"paper", "default"} <= set(module.PRESETS), "PRESETS needs 'paper' and 'default'")
+    require(all(isinstance(config, config_class) for config in module.PRESETS.values()), "a preset is not a Config")
+    require("progress" in inspect.signature(module.compute).parameters, "compute needs a `progress` keyword")
+    for required in getattr(module, "REQUIRES", ()):
+        require(required in REGISTRY, f"requires unknown experiment {required!r}")
+        producer = REGISTRY[required]
+        require(all(hasattr(producer, attr) for attr in PRODUCER), f"{producer.__name__} is not an artefact producer")
+    require(not hasattr(module, "VERDICTS"), "verdicts are computed (`_evidence`), never typed: remove VERDICTS")
+    claims = claims_of(module.NAME)
+    require(bool(claims), "no claim in the ledger (ledger.toml)")
+    for claim in claims.values():
+        unknown = [p for p in (claim.protocol, *claim.variants) if p not in module.PRESETS]
+        require(not unknown, f"ledger claim {claim.name!r} names presets {unknown} that PRESETS lacks")

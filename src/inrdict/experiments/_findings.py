@@ -1,26 +1,20 @@
-"""The findings page: every claim of every experiment, whether it holds on each run found, and its verdict.
+"""The findings page: every claim of the ledger, its outcome on each run found, and its computed verdict.
 
 `findings_markdown(folders)` reads the run folders (results.json) under the given folders — a `reproduce` output
-and any runs of other presets — and writes one table per experiment. Verdicts come from the experiment modules
-(optional `VERDICTS = {claim: (category, evidence)}`, beside the claims they judge); a claim without one is
-"reproduced" where it holds on the default preset and "open" where it does not.
+and runs of other presets (the labelled deviations) — and writes, per experiment, one row per claim: its source and
+definition from the ledger (`ledger.toml`), the outcome on its protocol's run and on each variant's run (mean, 95 %
+interval, n), and the verdict `_evidence.verdict` computes from them. Claims whose definition changed after a
+result was seen list each change with the result that prompted it. Nothing here is typed by hand: a claim's label
+follows from the runs and the ledger.
 """
 
 from __future__ import annotations
 
 import json
+from collections import Counter
 from pathlib import Path
 
 from inrdict.errors import InrdictError
-
-CATEGORIES = {
-    "reproduced": "holds on the default preset",
-    "holds under the paper's setting": "fails on the default preset, holds under the paper's own setting (named)",
-    "metric fixed": "our metric was wrong: fixed, old and new both shown",
-    "non-reproduction": "genuine non-reproduction, with the evidence",
-    "finding": "beyond the paper: a measured finding, recorded whatever it shows",
-    "open": "fails, no verdict yet",
-}
 
 
 def _runs(folders: list[Path]) -> list[dict]:
@@ -35,53 +29,160 @@ def _runs(folders: list[Path]) -> list[dict]:
             except (OSError, ValueError):
                 continue
             runs.append({"path": path.parent, "experiment": results.get("experiment"),
-                         "preset": results.get("preset") or "custom", "claims": results.get("claims", {})})  # fmt: skip
+                         "preset": results.get("preset") or "custom", "evidence": results.get("evidence", {}),
+                         "versions": results.get("versions", {}), "device": results.get("device", {})})  # fmt: skip
     return runs
 
 
-def verdict(module, claim: str, holds: bool | None) -> tuple[str, str]:
-    """(category, evidence) of a claim: the module's `VERDICTS` entry, else "reproduced" where it holds, "open"."""
-    return getattr(module, "VERDICTS", {}).get(claim, ("reproduced" if holds else "open", ""))
+def _number(x) -> str:
+    return "—" if x is None else f"{x:.3g}"
 
 
-def _cell(value: bool | None) -> str:
-    return "—" if value is None else ("holds" if value else "**fails**")
+def outcome_text(record: dict | None) -> str:
+    """ "holds: 0.93 [0.91, 0.95], n = 5" — a run's outcome of one claim with the numbers behind it."""
+    if record is None:
+        return "—"
+    if record.get("mean") is None:
+        return f"{record['outcome']} (not measured)"
+    interval = record.get("interval")
+    spread = f" [{_number(interval[0])}, {_number(interval[1])}]" if interval else ""
+    n = f", n = {record['n']}" if record.get("n") else ""
+    return f"{record['outcome']}: {_number(record['mean'])}{spread}{n}"
+
+
+def claim_rows(runs: list[dict]) -> list[dict]:
+    """One row per (experiment, measured claim): the ledger entry, the runs' records (preset, folder, record, stale),
+    the verdict."""
+    from inrdict.experiments import REGISTRY
+    from inrdict.experiments._evidence import declared, fingerprint, verdict
+
+    rows = []
+    for name, module in REGISTRY.items():
+        mine = [r for r in runs if r["experiment"] == module.NAME]
+        for claim_name in dict.fromkeys(c for r in mine for c in r["evidence"]):
+            claim = declared(module.NAME, claim_name)
+            if claim is None:
+                continue
+            current = fingerprint(claim.definition())
+            records = [(r["preset"], r["path"].name, r["evidence"][claim_name], r["evidence"][claim_name].get("ledger") != current)
+                       for r in mine if claim_name in r["evidence"]]  # fmt: skip
+            label, decided_by = verdict(claim, [(preset, record) for preset, _, record, stale in records if not stale])
+            rows.append({"registry": name, "module": module, "name": claim_name, "claim": claim, "records": records,
+                         "verdict": label, "decided_by": decided_by})  # fmt: skip
+    return rows
+
+
+def _run_cell(preset: str, folder: str, record: dict, stale: bool, *, named: bool) -> str:
+    where = f"`{preset}`" + (f" ({folder})" if named else "")
+    return f"{where}: {outcome_text(record)}{' (judged under an older definition)' if stale else ''}"
 
 
 def findings_markdown(folders: list[str | Path]) -> str:
     """Markdown of every claim of the registered experiments found in `folders` (module docstring)."""
-    from inrdict.experiments import REGISTRY
+    from inrdict.experiments._evidence import LABELS
 
     runs = _runs([Path(f) for f in folders])
     if not runs:
         raise InrdictError(f"no finished runs (results.json) in {', '.join(map(str, folders))}")
-    lines = ["# Findings: every claim, where it holds, and its verdict", "",
-             "Generated by `inrdict findings` from the run folders' results.json; verdicts live beside the claims",
-             "(`VERDICTS` in each experiment module). Categories:", ""]  # fmt: skip
-    lines += [f"* **{name}** — {text}" for name, text in CATEGORIES.items()]
-    totals = {"holds": 0, "fails": 0, "sweep_fails": 0}
-    body = []
+    rows = claim_rows(runs)
+    counts = Counter(row["verdict"] for row in rows)
+    lines = ["# Findings: every claim, its outcome on each run, and its computed verdict", "",
+             "Generated by `inrdict findings` from the committed run files (`results/`: results.json of the default",
+             "`reproduce` and of the labelled deviations) and the claims ledger (`src/inrdict/experiments/ledger.toml`,",
+             "fixed before the runs that judge it). A run's outcome of a claim is *holds* when every seed satisfies it",
+             "and so does the 95 % interval of the mean, *fails* when every seed and the interval violate it, and",
+             "*inconclusive* otherwise (seeds disagree, the interval covers the threshold, one seed of a seed-dependent",
+             "metric, or not measured). Several runs of one preset (another machine, one thread) must agree. The verdict:", ""]  # fmt: skip
+    lines += [f"* **{label}** ({counts.get(label, 0)}) — {text}" for label, text in LABELS.items()]
+    machines = sorted({f"{r['device'].get('machine', '?')}, {r['device'].get('cpus_usable', r['device'].get('cpu_count', '?'))} "
+                       f"usable CPUs, jax {r['versions'].get('jax', '?')}" for r in runs})  # fmt: skip
+    lines += ["", (f"Runs read: {len(runs)} ({'; '.join(machines)}). A claim marked † had its definition changed after "
+                   "a result was seen: its changes, and the outcome that prompted them, follow its table.")]  # fmt: skip
+    for name in dict.fromkeys(row["registry"] for row in rows):
+        mine = [row for row in rows if row["registry"] == name]
+        module = mine[0]["module"]
+        lines += ["", f"## {module.NAME} — `inrdict figure {name}`", "", module.TITLE, "",
+                  "| claim | source | metric, threshold | protocol run | other runs | verdict |", "|---|---|---|---|---|---|"]  # fmt: skip
+        notes = []
+        for row in mine:
+            claim, records = row["claim"], row["records"]
+            base = [r for r in records if r[0] == claim.protocol]
+            base_text = _run_cell(*base[0], named=False) if base else f"`{claim.protocol}`: not run"
+            others = [r for r in records if not (base and r is base[0])]
+            other_text = "; ".join(_run_cell(*r, named=True) for r in others) or "—"
+            mark = " †" if claim.changes or claim.post_hoc else ""
+            lines.append(f"| `{row['name']}`{mark} | {claim.source} | {claim.metric} {claim.op} {claim.threshold:g} "
+                         f"({claim.threshold_source}) | {base_text} | {other_text} | **{row['verdict']}** |")  # fmt: skip
+            if claim.changes or claim.post_hoc or claim.note:
+                text = [f"* `{row['name']}`:"]
+                if claim.post_hoc:
+                    text.append(f"its current definition was set after a result was seen (first fixed {claim.fixed}).")
+                for c in claim.changes:
+                    before = (
+                        (" Before: " + ", ".join(f"{k} {v}" for k, v in c.before.items()) + ".") if c.before else ""
+                    )
+                    text.append(f"{c.date}: {c.reason}. Prompted by: {c.prompted_by}.{before}")
+                if claim.note:
+                    text.append(claim.note)
+                notes.append(" ".join(text))
+        if notes:
+            lines += ["", *notes]
+    return "\n".join(lines) + "\n"
+
+
+def verdict_table_markdown(folders: list[str | Path]) -> str:
+    """The front door's table: for each verdict, the paper's claims and ours that get it, by experiment."""
+    from inrdict.experiments._evidence import LABELS
+
+    rows = claim_rows(_runs([Path(f) for f in folders]))
+    lines = ["| verdict | the paper's claims | our claims (beyond the paper) |", "|---|---|---|"]
+    for label in LABELS:
+        cells = []
+        for source in ("paper", "ours"):
+            mine = [row for row in rows if row["verdict"] == label and row["claim"].source == source]
+            by_experiment: dict[str, list[str]] = {}
+            for row in mine:
+                by_experiment.setdefault(row["module"].NAME, []).append(f"`{row['name']}`")
+            cells.append("<br>".join(f"{exp}: {', '.join(names)}" for exp, names in by_experiment.items()) or "—")
+        total = sum(row["verdict"] == label for row in rows)
+        lines.append(f"| **{label}** ({total}) | {cells[0]} | {cells[1]} |")
+    return "\n".join(lines) + "\n"
+
+
+def measured_markdown(folders: list[str | Path]) -> str:
+    """Every experiment's summary lines and its numbers beside the paper's, from the first run of each experiment in
+    `folders` (the default `reproduce`), with the run's preset, seed, machine and versions."""
+    from inrdict.experiments import REGISTRY
+
+    runs = _runs([Path(f) for f in folders])
+    lines: list[str] = []
     for name, module in REGISTRY.items():
-        mine = [r for r in runs if r["experiment"] == module.NAME]
-        if not mine:
+        run = next((r for r in runs if r["experiment"] == module.NAME), None)
+        if run is None:
             continue
-        default = next((r for r in mine if r["preset"] == "default"), None)  # the first folder's, e.g. reproduce's
-        others = [r for r in mine if r is not default]
-        claims = list(
-            dict.fromkeys([*(default["claims"] if default else []), *(c for r in others for c in r["claims"])])
-        )
-        body += ["", f"## {module.NAME} — `inrdict figure {name}`", "", module.TITLE, "",
-                 "| claim | default | other runs (folder, preset) | verdict | evidence |", "|---|---|---|---|---|"]  # fmt: skip
-        for claim in claims:
-            on_default = default["claims"].get(claim) if default else None
-            if on_default is not None:
-                totals["holds" if on_default else "fails"] += 1
-                totals["sweep_fails"] += not on_default and not getattr(module, "IN_REPRODUCE", True)
-            elsewhere = ", ".join(f"{r['path'].name} ({r['preset']}): {_cell(r['claims'][claim])}"
-                                  for r in others if claim in r["claims"])  # fmt: skip
-            category, evidence = verdict(module, claim, on_default)
-            body.append(f"| `{claim}` | {_cell(on_default)} | {elsewhere or '—'} | {category} | {evidence} |")
-    lines += ["", (f"On the default preset {totals['holds']} claims hold and {totals['fails']} fail ({totals['sweep_fails']} "
-                  "of those in experiments outside `reproduce`: the tool and the sweeps, whose claims test questions "
-                  "beyond the paper)."), *body, ""]  # fmt: skip
-    return "\n".join(lines)
+        results = json.loads((run["path"] / "results.json").read_text())
+        device, versions = results.get("device", {}), results.get("versions", {})
+        lines += ["", f"### {module.NAME} — `inrdict figure {name}` (preset `{run['preset']}`)", "",
+                  (f"{module.TITLE}. Seed {results.get('seed')}, {results.get('precision')}, "
+                  f"{results.get('wall_seconds', 0):.0f} s on {device.get('machine', '?')} "
+                  f"({device.get('cpus_usable', device.get('cpu_count', '?'))} usable CPUs), jax {versions.get('jax', '?')}."), "",
+                  "| row | measured |", "|---|---|"]  # fmt: skip
+        lines += [f"| {label} | {text} |" for label, text in module.summary(results["numbers"])]
+        versus = results.get("versus_paper", [])
+        if versus:
+            lines += ["", "| quantity | ours | paper | unit |", "|---|---|---|---|"]
+            lines += [f"| {v['quantity']} | {_number(v.get('ours')) if isinstance(v.get('ours'), (int, float)) else v.get('ours')} "
+                      f"| {_number(v.get('paper')) if isinstance(v.get('paper'), (int, float)) else (v.get('paper') or '—')} "
+                      f"| {v.get('unit', '')} |" for v in versus]  # fmt: skip
+    return "\n".join(lines).lstrip("\n") + "\n"
+
+
+BEGIN, END = "<!-- generated by `inrdict findings`: do not edit by hand -->", "<!-- end of generated -->"
+
+
+def replace_block(text: str, content: str, where: str) -> str:
+    """`text` with the part between the generated-block markers replaced by `content` (markers kept)."""
+    if BEGIN not in text or END not in text:
+        raise InrdictError(f"{where} has no generated block: add the lines {BEGIN} and {END} where it goes")
+    head, rest = text.split(BEGIN, 1)
+    return f"{head}{BEGIN}\n{content}{END}{rest.split(END, 1)[1]}"

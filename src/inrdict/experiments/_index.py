@@ -16,7 +16,7 @@ from inrdict.errors import InrdictError
 STYLE = """body{font-family:sans-serif;max-width:1100px;margin:2em auto;color:#222}
 section{border-top:1px solid #ccc;padding:1em 0}img{max-width:100%;border:1px solid #eee}
 table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ddd;padding:2px 8px;text-align:left}
-.holds{color:#176117;font-weight:bold}.fails{color:#a01010;font-weight:bold}.meta{color:#666;font-size:90%}
+.holds{color:#176117;font-weight:bold}.fails{color:#a01010;font-weight:bold}.inconclusive{color:#8a6d00;font-weight:bold}.meta{color:#666;font-size:90%}
 .evidence{font-size:80%;color:#444;max-width:520px}"""
 
 
@@ -63,6 +63,14 @@ def _checks(title: str, checks: dict) -> str:
     return f"<h3>{title}</h3><table>{rows}</table>"
 
 
+def _outcomes(evidence: dict) -> str:
+    from inrdict.experiments._findings import outcome_text
+
+    rows = "".join(f"<tr><td>{html.escape(name)}</td><td class={e.get('outcome')}>{html.escape(outcome_text(e))}</td></tr>"
+                   for name, e in evidence.items())  # fmt: skip
+    return f"<h3>Claims</h3><table>{rows}</table>"
+
+
 def _section(folder: Path, results: dict) -> str:
     from inrdict.experiments import REGISTRY
 
@@ -81,7 +89,7 @@ def _section(folder: Path, results: dict) -> str:
         parts.append(
             f"<a href='{html.escape(picture)}'><img src='{html.escape(picture)}' alt='{html.escape(folder.name)}'></a>"
         )
-    parts.append(_checks("Claims", results.get("claims", {})))
+    parts.append(_outcomes(results.get("evidence", {})))
     parts.append(_checks("Sanity checks (true by construction)", results.get("sanity", {})))
     versus = results.get("versus_paper", [])
     if versus:
@@ -109,24 +117,25 @@ def _section(folder: Path, results: dict) -> str:
 
 
 def _claims_at_a_glance(runs: list[tuple[Path, dict]]) -> str:
-    """One row per claim of every run: experiment, claim, holds / fails, and its verdict (category and evidence,
-    as on the findings page, `inrdict.experiments._findings.verdict`)."""
-    from inrdict.experiments import REGISTRY
-    from inrdict.experiments._findings import verdict
+    """One row per claim of every run: experiment, claim, its ledger definition, this run's outcome with its numbers,
+    and the verdict this run alone gives (`_evidence.verdict`; the findings page combines it with variant runs)."""
+    from inrdict.experiments._evidence import declared, verdict
+    from inrdict.experiments._findings import outcome_text
 
-    modules = {m.NAME: m for m in REGISTRY.values()}
     rows = []
     for folder, results in runs:
-        module = modules.get(results.get("experiment"))
-        for claim, ok in results.get("claims", {}).items():
-            category, evidence = verdict(module, claim, ok) if module else ("reproduced" if ok else "open", "")
+        experiment, preset = results.get("experiment"), results.get("preset") or "custom"
+        for name, record in results.get("evidence", {}).items():
+            claim = declared(str(experiment), name)
+            definition = f"{claim.metric} {claim.op} {claim.threshold:g}" if claim else "not in the ledger"
+            label = verdict(claim, [(preset, record)])[0] if claim else "not in the ledger"
+            outcome = record.get("outcome", "inconclusive")
             rows.append(f"<tr><td><a href='#{html.escape(folder.name)}'>{html.escape(folder.name)}</a></td>"
-                        f"<td><code>{html.escape(claim)}</code></td><td class={'holds' if ok else 'fails'}>"
-                        f"{'holds' if ok else 'fails'}</td><td>{html.escape(category)}</td>"
-                        f"<td class=evidence>{html.escape(evidence)}</td></tr>")  # fmt: skip
+                        f"<td><code>{html.escape(name)}</code></td><td class=evidence>{html.escape(definition)}</td>"
+                        f"<td class={outcome}>{html.escape(outcome_text(record))}</td><td>{html.escape(label)}</td></tr>")  # fmt: skip
     return (
-        "<h2>Every claim</h2><table id=claims><tr><th>experiment</th><th>claim</th><th>on this run</th>"
-        "<th>verdict</th><th>evidence</th></tr>" + "".join(rows) + "</table>"
+        "<h2>Every claim</h2><table id=claims><tr><th>experiment</th><th>claim</th><th>metric and threshold (ledger)"
+        "</th><th>on this run</th><th>verdict from this run</th></tr>" + "".join(rows) + "</table>"
     )
 
 
@@ -138,7 +147,7 @@ def write_index(root: str | Path) -> Path:
     runs = _runs(root)
     if not runs:
         raise InrdictError(f"no finished runs (folders with results.json) in {root}")
-    held = sum(all(r.get("claims", {}).values()) for _, r in runs)
+    outcomes = [e.get("outcome") for _, r in runs for e in r.get("evidence", {}).values()]
     body = "".join(_section(folder, results) for folder, results in runs)
     contents = "".join(
         f"<li><a href='#{html.escape(folder.name)}'>{html.escape(results.get('title') or folder.name)}</a></li>"
@@ -146,8 +155,10 @@ def write_index(root: str | Path) -> Path:
     )
     page = (
         f"<!doctype html><html lang=en><head><meta charset=utf-8><title>inrdict results</title><style>{STYLE}</style>"
-        f"</head><body><h1>inrdict results</h1><p>{len(runs)} experiments; every claim holds in {held} of them. "
-        f"Generated from each folder's results.json. Verdicts and evidence for every claim that fails: "
+        f"</head><body><h1>inrdict results</h1><p>{len(runs)} experiments; of their {len(outcomes)} claims "
+        f"{outcomes.count('holds')} hold, {outcomes.count('fails')} fail and {outcomes.count('inconclusive')} are "
+        f"inconclusive on these runs. Generated from each folder's results.json and the claims ledger. Verdicts over "
+        f"every run we committed, with the labelled deviations: "
         f"<a href='../docs/findings.md'>docs/findings.md</a> (in the inrdict repository).</p>"
         f"{_claims_at_a_glance(runs)}<h2>Experiments</h2><ul>{contents}</ul>{body}</body></html>\n"
     )

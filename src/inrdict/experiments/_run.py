@@ -48,6 +48,8 @@ def device_info() -> dict[str, typing.Any]:
         "device_count": jax.device_count(),
         "process_count": jax.process_count(),
         "cpu_count": os.cpu_count(),
+        "cpus_usable": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count(),
+        "xla_flags": os.environ.get("XLA_FLAGS", ""),
         "machine": platform.machine(),
         "x64_enabled": bool(jax.config.read("jax_enable_x64")),
     }
@@ -193,14 +195,19 @@ def run_experiment(
 ) -> dict:
     """Compute one experiment and write its run folder atomically; returns the results as written.
 
-    results.json holds: `experiment`, `title`, `preset`, `numbers` (every number behind the plots), `claims`
-    (the paper's claims as booleans, from `module.claims`), `sanity` (checks true by construction, from
+    results.json holds: `experiment`, `title`, `preset`, `numbers` (every number behind the plots), `evidence` (per
+    claim: what `module.claims` measured, per seed, with its interval and the outcome the ledger's threshold gives,
+    `_evidence.judge`), `claims` (those outcomes: true holds, false fails, null inconclusive), `sanity` (checks
+    true by construction, from
     `module.sanity`), `versus_paper` (our numbers beside the paper's), and the metadata of `metadata_block`.
     An experiment may also define `publish(results, config, folder)` to add files (e.g. a learned checkpoint).
     """
     start = time.perf_counter()
     numbers, arrays = module.compute(config, progress=progress)
     numbers = to_jsonable(numbers)
+    from inrdict.experiments._evidence import evaluate, outcomes
+
+    evidence = to_jsonable(evaluate(module, numbers, config))
     sanity = getattr(module, "sanity", None)
     versus = getattr(module, "versus_paper", None)
     results = to_jsonable({
@@ -208,7 +215,8 @@ def run_experiment(
         "title": module.TITLE,
         "preset": preset,
         "numbers": numbers,
-        "claims": module.claims(numbers, config),
+        "claims": outcomes(evidence),
+        "evidence": evidence,
         "sanity": sanity(numbers, config) if sanity is not None else {},
         "versus_paper": versus(numbers, config) if versus is not None else [],
         **metadata_block(config, time.perf_counter() - start, getattr(config, "precision", "float32")),

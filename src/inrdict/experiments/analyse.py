@@ -210,16 +210,14 @@ def compute(config: Config, *, progress: bool = True) -> tuple[dict, dict[str, n
     return numbers, arrays
 
 
-def claims(numbers: dict, config: Config) -> dict[str, bool]:
-    """What this model shows, recorded whatever it is: the aliasing test fits its samples (train PSNR > 30 dB) and
-    its 105 Hz alias stays more than 30 dB below the 23 Hz peak (no Fig. 3-style aliasing)."""
+def claims(numbers: dict, config: Config) -> dict[str, float]:
+    """What this model shows, recorded whatever it is (thresholds in the ledger): the aliasing test's training PSNR
+    (dB) and its 105 Hz alias level below the 23 Hz peak (dB)."""
     result = {}
     aliasing = numbers["aliasing"]
     if "skipped" not in aliasing:
-        result["aliasing_test_fits_training_samples"] = aliasing["fits_training_samples"]
-        result[f"alias_more_than_{STRONG_ALIAS_DB:g}db_below_signal"] = (
-            aliasing["alias_below_signal_db"] > STRONG_ALIAS_DB
-        )
+        result["aliasing_test_fits_training_samples"] = aliasing["train_psnr_db"]
+        result[f"alias_more_than_{STRONG_ALIAS_DB:g}db_below_signal"] = aliasing["alias_below_signal_db"]
     return result
 
 

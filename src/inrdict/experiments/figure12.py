@@ -5,8 +5,10 @@ The rows and protocol of Fig. 4 (`_learnability`), with the meta-learned row lea
 chosen by `inrdict figure reptile` since the paper gives no settings — otherwise the same settings) instead of MAML. The paper
 reports PSNR@3 = 22.81 dB for it on CelebA 64² (Fig. 12's legend; MAML: 23.06 dB in Fig. 4's).
 
-Claims (recorded): the Reptile SIREN has the highest E(0.1) and PSNR@3 of all rows; Spearman(E(0.1), PSNR@3)
-across rows ≥ 0.7.
+Claims (recorded; thresholds and history in the ledger): the Reptile SIREN has the highest E(0.1) and PSNR@3 of all
+rows; Spearman(E(0.1), PSNR@3) across rows ≥ 0.7. The Reptile setting was chosen (2026-12-04) by a sweep scored on
+the same held-out faces these claims are judged on, so the ledger marks them post hoc: at best "reproduces only under
+a named deviation" until the setting is chosen on a separate split.
 """
 
 from __future__ import annotations
@@ -39,30 +41,10 @@ def compute(config: Config, *, progress: bool = True) -> tuple[dict, dict[str, n
     return numbers, arrays
 
 
-def claims(numbers: dict, config: Config) -> dict[str, bool]:
-    result = {"energy_predicts_learnability_spearman_ge_0.7": numbers["spearman_energy_at_0.1_vs_psnr_at_k"] >= 0.7}
+def claims(numbers: dict, config: Config) -> dict[str, list[float]]:
+    """Per seed (thresholds in the ledger): Spearman(E(0.1), PSNR@k) across rows; the meta row's lead over the rest."""
+    result = {"energy_predicts_learnability_spearman_ge_0.7": study.spearman_per_seed(numbers)}
     return result | study.best_row_claims(numbers, LABEL, f"psnr_at_{config.psnr_iteration}")
-
-
-VERDICTS = {
-    "meta_siren_reptile_has_highest_energy_at_0.1": (
-        "metric fixed",
-        (
-            "Our Reptile setting was the problem: with Adam on θ − W̄ and 2 inner steps (until 2026-12) the Reptile "
-            "SIREN had E(0.1) 0.55 and PSNR@3 18.86 dB, below random SIRENs. `inrdict figure reptile` (100 outer steps) "
-            "measured the gain over the best random SIREN growing with the inner steps (+0.9 dB at k = 2 to +2.6 dB at "
-            "k = 32 with Nichol et al.'s interpolation step ε = 1; Adam k = 2: −1.9 dB; MAML +4.0 dB). With k = 10, "
-            "ε = 1 (`studies.rows.REPTILE`, 100 outer steps) the default run gives E(0.1) 0.922, the highest row."
-        ),
-    ),
-    "meta_siren_reptile_has_highest_psnr_at_3": (
-        "metric fixed",
-        (
-            "As the E(0.1) claim: PSNR@3 23.46 dB with k = 10, ε = 1 (paper 22.81 on CelebA 64²), 18.86 with the old "
-            "setting; best random SIREN 21.03 dB."
-        ),
-    ),
-}
 
 
 sanity = study.sanity

@@ -59,29 +59,19 @@ def compute(config: Config, *, progress: bool = True) -> tuple[dict, dict[str, n
     return numbers, arrays
 
 
-VERDICTS = {
-    "held_out_psnr_at_last_iteration_falls_as_pretraining_grows": (
-        "holds under the paper's setting",
-        (
-            "Fails on the default (Adam 1e-4 for pretrained rows: after 10 iterations every row catches up, 24.5–25.0 "
-            "dB) and with the 5000-step run alone (`--preset long`: 24.67 / 24.54 / 24.92 / 23.56 dB). Holds when the "
-            "pretrained rows are fine-tuned like the meta one (GD 1e-2, `--preset gd`: 24.67 → 21.96 → 21.11 → 21.10 "
-            'dB; `--preset long_gd`: → 19.15 dB), Appendix E.4\'s "same pipeline" read as the same fine-tuning.'
-        ),
-    ),
-}
-
-
-def claims(numbers: dict, config: Config) -> dict[str, bool]:
+def claims(numbers: dict, config: Config) -> dict[str, float]:
+    """On the seed- and face-mean curves (thresholds in the ledger; per-seed curves are not kept, so n = 1): the
+    largest step of the held-out PSNR at the last iteration along random → 5 → 50 → long; each meta row's smallest
+    lead over the best pretrained row across iterations 1 … end (dB)."""
     result = {"held_out_psnr_at_last_iteration_falls_as_pretraining_grows":
-              pre.strictly_falls(numbers["held_out_psnr_at_last_iteration_by_pretraining"])}  # fmt: skip
+              pre.largest_step(numbers["held_out_psnr_at_last_iteration_by_pretraining"])}  # fmt: skip
     pretrained = [
         np.asarray(numbers["models"][label]["test_psnr_curve"])[1:] for label in numbers["pretraining"]["labels"]
     ]
     for label in pre.meta_labels(numbers):
         meta = np.asarray(numbers["models"][label]["test_psnr_curve"])[1:]
         slug = claim_slug(label, short_meta=True)
-        result[f"{slug}_leads_every_pretrained_at_every_iteration"] = bool(np.all(meta > np.max(pretrained, axis=0)))
+        result[f"{slug}_leads_every_pretrained_at_every_iteration"] = float(np.min(meta - np.max(pretrained, axis=0)))
     return result
 
 

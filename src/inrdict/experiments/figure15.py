@@ -14,14 +14,12 @@ Targets: eigenvectors have unit norm and an arbitrary sign; we fix the sign (non
 All targets of a model are fitted in one jitted computation (`fit_targets`: `vmap` over the targets of a chunk,
 `lax.map` over chunks; the update is `inrdict.fit`'s full-batch step).
 
-Optimiser: the paper names none (Appendix F: "2000 iterations"). The presets use plain gradient descent at lr 1e-2
-(SPEC §7's fine-tuning protocol for meta-learned initialisations, and the regime of the NTK theory, where
-eigenvector i is learned at a rate ∝ λ_i). The paper preset fits unit-norm eigenvectors (`target_scaling="unit"`),
-the candidate that matches the paper's scale (36.5–40 dB just above the 36.1 dB of predicting 0 at 64²; a GPU job,
-not run here); "adam" (and "paper_adam") are the variants with Adam at lr 1e-4, labelled as ours.
-
-Claim (recorded): the PSNR falls with i — Spearman(i, PSNR) ≤ −0.5 — for the meta-learned SIREN (and, recorded
-apart, for the random SIREN-30).
+Optimiser: the paper names none (Appendix F: "2000 iterations"). The claim was fixed (2026-11-27) under Adam at lr
+1e-4, the fine-tuning optimiser of random initialisations (SPEC §7): that is the protocol it is judged under
+(presets "default" and "paper"). Plain gradient descent at lr 1e-2 (SPEC §7's protocol for meta-learned
+initialisations) became the default on 2026-12-04 after Adam failed; it is now the labelled deviation "gd" (and
+"paper_gd": unit-norm eigenvectors, the candidate for the paper's 36.5–40 dB scale). In the lazy regime GD learns
+eigenvector i at a rate ∝ λ_i, so under GD the claim is close to true by construction (the ledger says so).
 
 Measured (32², i = 0 … 240, 100 steps, min-max targets): with plain GD (the default) the paper's trend appears:
 meta 55.9 → 52.9 dB (Spearman −0.89), random 48.7 → 28.8 dB (−0.83). With Adam (preset "adam") every eigenvector
@@ -47,6 +45,7 @@ from jaxtyping import Float
 
 from inrdict._typing import AnyArray
 from inrdict.errors import InrdictError
+from inrdict.experiments._evidence import spearman_estimate
 from inrdict.experiments._run import claim_slug, validate_config
 from inrdict.experiments.studies import pretrained as pre
 from inrdict.experiments.studies.rows import MetaRowFields, eigensystems, meta_rows, siren_row
@@ -71,9 +70,9 @@ class Config(MetaRowFields):
     max_index: int = 800  # largest eigenvector index fitted (capped at the grid's last)
     index_stride: int = 4  # fit i = 0, stride, 2 stride, …
     steps: int = 2000
-    optimizer: Literal["adam", "gd"] = "gd"  # the paper names none (Appendix F); SPEC §7's meta protocol
-    learning_rate: float = 1e-2
-    target_scaling: Literal["minmax", "rms", "unit"] = "unit"  # the paper's 36.5–40 dB scale (module docstring)
+    optimizer: Literal["adam", "gd"] = "adam"  # the paper names none (Appendix F); the claim was fixed under Adam
+    learning_rate: float = 1e-4
+    target_scaling: Literal["minmax", "rms", "unit"] = "minmax"  # "unit": the paper's 36.5–40 dB scale (docstring)
     target_rms: float = 0.25  # "rms" scaling: the targets' standard deviation about 0.5
     random_row: bool = True  # the random SIREN-30 curve (not in the paper)
     random_omega0: float = 30.0
@@ -91,18 +90,17 @@ class Config(MetaRowFields):
 
 
 PAPER = Config()
+"""The paper's grid and steps under the protocol the claim was fixed with: Adam lr 1e-4 on min-max targets."""
 DEFAULT = dataclasses.replace(PAPER, grid_size=32, max_index=240, index_stride=20, steps=100, meta_preset="default",
-                              target_scaling="minmax", targets_per_chunk=1)  # fmt: skip
+                              targets_per_chunk=1)  # fmt: skip
 """2-CPU preset (≈ 75 s once Fig. 13 has filled the NTK cache): the 32² grid (the default meta SIREN's), i = 0, 20, …,
-240 (13 targets) and 100 GD steps, instead of i = 0 … 800 every 4th (201 targets) and 2000 steps at 64²: 2 × 13 × 100
-target-steps at ≈ 35 per second on 2 cores, against 2 × 201 × 2000 at 4× the cost each (≈ 1 day on 2 cores).
-Min-max targets: in 100 steps unit-norm targets (~±1/32) barely move a PSNR dominated by the initial output."""
-ADAM = dataclasses.replace(DEFAULT, optimizer="adam", learning_rate=1e-4)
-"""The default with Adam at lr 1e-4 (the fine-tuning optimiser of random initialisations, SPEC §7; not the
-paper's choice as far as its text says)."""
-PAPER_ADAM = dataclasses.replace(PAPER, optimizer="adam", learning_rate=1e-4, target_scaling="minmax")
-"""The paper's grid and steps with Adam lr 1e-4 on min-max targets (inrdict's paper preset before 2026-12)."""
-PRESETS = {"paper": PAPER, "default": DEFAULT, "adam": ADAM, "paper_adam": PAPER_ADAM}
+240 (13 targets) and 100 Adam steps, instead of i = 0 … 800 every 4th (201 targets) and 2000 steps at 64²: 2 × 13 ×
+100 target-steps at ≈ 35 per second on 2 cores, against 2 × 201 × 2000 at 4× the cost each (≈ 1 day on 2 cores)."""
+GD = dataclasses.replace(DEFAULT, optimizer="gd", learning_rate=1e-2)
+"""Labelled deviation (2026-12-04, after Adam failed): plain GD at lr 1e-2, SPEC §7's meta-learned protocol."""
+PAPER_GD = dataclasses.replace(PAPER, optimizer="gd", learning_rate=1e-2, target_scaling="unit")
+"""The paper's grid and steps with GD on unit-norm eigenvectors (the paper preset of 2026-12-04 to -06; GPU job)."""
+PRESETS = {"paper": PAPER, "default": DEFAULT, "gd": GD, "paper_gd": PAPER_GD}
 
 
 @eqx.filter_jit
@@ -201,26 +199,11 @@ def compute(config: Config, *, progress: bool = True) -> tuple[dict, dict[str, n
     return numbers, arrays
 
 
-def claims(numbers: dict, config: Config) -> dict[str, bool]:
-    """PSNR falls with the eigenvector index (Spearman ≤ −0.5), for every model (the paper: the meta SIREN)."""
+def claims(numbers: dict, config: Config) -> dict[str, dict]:
+    """Per model (threshold in the ledger): Spearman(i, PSNR) across the fitted indices with its 95 % interval
+    (Fisher z, standard error 1.06/√(n − 3): Fieller, Hartley & Pearson 1957); the paper's curve is the meta SIREN's."""
     return {f"{claim_slug(label, short_meta=True)}_psnr_falls_with_index_spearman_le_-0.5":
-            m["spearman_index_vs_psnr"] <= -0.5 for label, m in numbers["models"].items()}  # fmt: skip
-
-
-VERDICTS = {
-    "meta_psnr_falls_with_index_spearman_le_-0.5": (
-        "holds under the paper's setting",
-        (
-            'The paper names no optimiser (Appendix F: "2000 iterations"). With plain GD lr 1e-2 (now the default, the '
-            "NTK regime) PSNR falls with i: Spearman −0.89 (meta), −0.83 (random SIREN-30); with Adam lr 1e-4 "
-            "(`--preset adam`, formerly the default, misattributed to the paper) it does not (−0.20, +0.97)."
-        ),
-    ),
-    "siren_ω0=30_psnr_falls_with_index_spearman_le_-0.5": (
-        "holds under the paper's setting",
-        "As the meta SIREN's: holds with GD, fails with Adam (`--preset adam`).",
-    ),
-}
+            spearman_estimate(m["spearman_index_vs_psnr"], len(m["final_psnr_db"])) for label, m in numbers["models"].items()}  # fmt: skip
 
 
 def versus_paper(numbers: dict, config: Config) -> list[dict]:

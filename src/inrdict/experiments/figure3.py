@@ -41,6 +41,7 @@ class Config:
     learning_rate: float = 1e-4
     eval_every: int = 100
     seed: int = 0  # draws the tone's phase and the networks' initialisation
+    n_seeds: int = 5  # seeds seed … seed + n_seeds − 1: the claims are judged across them (the plots show the first)
 
     def __post_init__(self):
         validate_config(self)
@@ -53,12 +54,22 @@ class Config:
 
 PAPER = Config()
 DEFAULT = PAPER
-"""The paper settings already run in a few seconds on 2 CPU cores."""
+"""The paper settings already run in seconds on 2 CPU cores (5 seeds: the claims are judged across them)."""
 PRESETS = {"paper": PAPER, "default": DEFAULT}
 
 
 def compute(config: Config, *, progress: bool = True) -> tuple[dict, dict[str, np.ndarray]]:
-    phase_key, *init_keys = jax.random.split(jax.random.key(config.seed), 1 + len(config.first_omega0s))
+    """The first seed's numbers and arrays (the plots), and every seed's fit and alias levels (`per_seed`)."""
+    numbers, arrays = _one_seed(config, config.seed, progress=progress)
+    runs = [numbers] + [_one_seed(config, config.seed + i, progress=progress)[0] for i in range(1, config.n_seeds)]
+    numbers["seeds"] = [config.seed + i for i in range(config.n_seeds)]
+    numbers["per_seed"] = {tag: {q: [run["models"][tag][q] for run in runs] for q in ("train_psnr_db", "alias_below_signal_db")}
+                           for tag in numbers["models"]}  # fmt: skip
+    return numbers, arrays
+
+
+def _one_seed(config: Config, seed: int, *, progress: bool) -> tuple[dict, dict[str, np.ndarray]]:
+    phase_key, *init_keys = jax.random.split(jax.random.key(seed), 1 + len(config.first_omega0s))
     phase = float(jax.random.uniform(phase_key, (), minval=0.0, maxval=2 * np.pi))
     r, target = data.tone(config.freq_hz, config.n_samples, phase)
     r_train, target_train = r[:: config.train_stride], target[:: config.train_stride]
@@ -104,14 +115,15 @@ def compute(config: Config, *, progress: bool = True) -> tuple[dict, dict[str, n
     return numbers, arrays
 
 
-def claims(numbers: dict, config: Config) -> dict[str, bool]:
-    """SPEC §5 Fig. 3 claims: both fit; alias within 30 dB of the peak for the largest omega_0, far below for 30."""
-    models = numbers["models"]
-    low, high = models[f"omega0_{min(config.first_omega0s):g}"], models[f"omega0_{max(config.first_omega0s):g}"]
+def claims(numbers: dict, config: Config) -> dict[str, list[float]]:
+    """SPEC §5 Fig. 3, per seed (thresholds in the ledger): the worse training PSNR of the two networks; the alias
+    level below the peak of the largest and of the smallest first omega_0."""
+    per_seed = numbers["per_seed"]
+    low, high = per_seed[f"omega0_{min(config.first_omega0s):g}"], per_seed[f"omega0_{max(config.first_omega0s):g}"]
     return {
-        "both_fit_training_samples": all(m["train_psnr_db"] > 30.0 for m in models.values()),
-        "large_omega0_aliases_within_30db": high["alias_below_signal_db"] < 30.0,
-        "small_omega0_alias_far_below": low["alias_below_signal_db"] > 50.0,
+        "both_fit_training_samples": np.min([m["train_psnr_db"] for m in per_seed.values()], axis=0).tolist(),
+        "large_omega0_aliases_within_30db": high["alias_below_signal_db"],
+        "small_omega0_alias_far_below": low["alias_below_signal_db"],
     }
 
 

@@ -40,7 +40,7 @@ def compute(config: Config, *, progress: bool = True) -> tuple[dict, dict[str, n
     return numbers, arrays
 
 
-def claims(numbers: dict, config: Config) -> dict[str, bool]:
+def claims(numbers: dict, config: Config) -> dict[str, list[float]]:
     """SPEC §5/§7 Fig. 4 claims as booleans (recorded whatever the outcome)."""
     return study.sweep_claims(numbers, config, "Meta SIREN")
 

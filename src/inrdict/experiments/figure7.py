@@ -30,9 +30,9 @@ def compute(config: Config, *, progress: bool = True) -> tuple[dict, dict[str, n
     )
 
 
-def claims(numbers: dict, config: Config) -> dict[str, bool]:
-    a = numbers["models"]["a"]
-    return {"a_leaves_periodicity": a["odd_bin_energy_fraction"] >= 1e3 * _mappings.MACHINE_ZERO}
+def claims(numbers: dict, config: Config) -> dict[str, float]:
+    """(a)'s odd-bin energy share (the ledger compares it with 1e3 × float32 round-off of a 1-periodic fit)."""
+    return {"a_leaves_periodicity": numbers["models"]["a"]["odd_bin_energy_fraction"]}
 
 
 # Sanity: (a) is 1-periodic at initialisation (the same network as Fig. 6's before training).

@@ -14,14 +14,12 @@ is more than 30 dB below the peak — 30 dB being the aliasing boundary Fig. 3's
 alias is at least 20 dB weaker than the σ = 100 one. The paper gives no dB value. Recorded: training and full-grid
 PSNR of both.
 
-Presets: "paper" is Fig. 3's protocol (2000 full-batch Adam steps at lr 1e-4), under which σ = 3 does not fit the
-samples (train PSNR ~14–20 dB: its frequencies reach ~3σ ≈ 9 Hz and the ReLU MLP must build 23 Hz from harmonics),
-so its alias is not scored. The default trains at lr 1e-3, where both fit. Measured (seed 0): σ = 100 fits (train
-PSNR ~141 dB) with its alias *above* the peak (−2 dB); σ = 3 fits (52.9 dB) with its alias 44.6 dB below; wider
-([256, 256], 4000 steps: 139.6 dB) 50.9 dB below, deeper ([256] × 3, 3000 steps) 41.1 dB. A fitted σ = 3 FFN keeps
-the alias 41–51 dB down, less far than SIREN ω0 = 30 (76 dB): the ReLU's kinks spread energy over harmonics
-polynomially, where SIREN's sines decay like Bessel functions. (Until 2026-12 the claim was "> 50 dB below", a
-threshold of ours attributed to the spec, scored on the paper protocol's unfitted σ = 3 network.)
+Presets: "default" is the paper's (Fig. 3's protocol: 2000 full-batch Adam steps at lr 1e-4), over 5 seeds. Under it
+the σ = 3 FFN does not fit its samples on most seeds (its frequencies reach ~3σ ≈ 9 Hz and the ReLU MLP must build
+23 Hz from harmonics), so its alias is not scored there. "lr_1e-3" is a labelled deviation (ours, 2026-12-04): at
+lr 1e-3 σ = 3 fits on some seeds and machines and not on others (float32 Adam is sensitive there: 52.9 dB on one
+2-core machine, 35.9 dB on another, same seed), which the seeds' spread now shows. The claims' history is in the
+ledger (`ledger.toml`).
 """
 
 from __future__ import annotations
@@ -48,16 +46,27 @@ class Config(_tones.ToneStudy):
     ffn_sigmas: tuple[float, ...] = (3.0, 100.0)
     eval_every: int = 100
     fit_psnr_db: float = 40.0  # a network "fits" the samples above this training PSNR; only then is its alias scored
+    n_seeds: int = 5  # seeds seed … seed + n_seeds − 1: the claims are judged across them (the plots show the first)
 
 
 PAPER = Config()
-DEFAULT = dataclasses.replace(PAPER, learning_rate=1e-3)
-"""Fig. 3's protocol at lr 1e-3 (seconds on 2 CPU cores): at the paper's 1e-4 the σ = 3 FFN does not fit the samples."""
-PRESETS = {"paper": PAPER, "default": DEFAULT}
+DEFAULT = PAPER
+"""The paper's protocol already runs in seconds on 2 CPU cores (5 seeds)."""
+PRESETS = {"paper": PAPER, "default": DEFAULT, "lr_1e-3": dataclasses.replace(PAPER, learning_rate=1e-3)}
 
 
 def compute(config: Config, *, progress: bool = True) -> tuple[dict, dict[str, np.ndarray]]:
-    phase_key, frequency_key, init_key = jax.random.split(jax.random.key(config.seed), 3)
+    """The first seed's numbers and arrays (the plots), and every seed's fit and alias levels (`per_seed`)."""
+    numbers, arrays = _one_seed(config, config.seed, progress=progress)
+    runs = [numbers] + [_one_seed(config, config.seed + i, progress=progress)[0] for i in range(1, config.n_seeds)]
+    numbers["seeds"] = [config.seed + i for i in range(config.n_seeds)]
+    numbers["per_seed"] = {tag: {q: [run["models"][tag][q] for run in runs] for q in ("train_psnr_db", "alias_below_signal_db")}
+                           for tag in numbers["models"]}  # fmt: skip
+    return numbers, arrays
+
+
+def _one_seed(config: Config, seed: int, *, progress: bool) -> tuple[dict, dict[str, np.ndarray]]:
+    phase_key, frequency_key, init_key = jax.random.split(jax.random.key(seed), 3)
     problem = _tones.tone(config, phase_key)
     arrays = {"r": problem.r, "target": problem.target}
     for grid, samples in (("full", problem.target), ("train", problem.target_train)):
@@ -79,33 +88,17 @@ def compute(config: Config, *, progress: bool = True) -> tuple[dict, dict[str, n
     return numbers, arrays
 
 
-def claims(numbers: dict, config: Config) -> dict[str, bool]:
-    """SPEC §7 Fig. 9: the largest σ aliases within 30 dB of the peak; the smallest fits the samples and keeps its alias
-    more than 30 dB below (Fig. 3's aliasing boundary, module docstring), 20 dB weaker than the largest σ's."""
-    models = numbers["models"]
-    low, high = models[f"sigma_{min(config.ffn_sigmas):g}"], models[f"sigma_{max(config.ffn_sigmas):g}"]
-    return {"large_sigma_aliases_within_30db": high["alias_below_signal_db"] < 30.0,
-            "small_sigma_fits_training_samples": bool(low["fits_training_samples"]),
-            "small_sigma_fits_and_alias_more_than_30db_below": bool(low["fits_training_samples"])
-                                                               and low["alias_below_signal_db"] > 30.0,
-            "small_sigma_alias_20db_weaker": low["alias_below_signal_db"] >= high["alias_below_signal_db"] + 20.0}  # fmt: skip
-
-
-VERDICTS = {
-    "small_sigma_fits_and_alias_more_than_30db_below": (
-        "metric fixed",
-        (
-            'The old claim ("> 50 dB below", failing at 26 dB) was our threshold, attributed to the spec, scored on a '
-            "σ = 3 network that did not fit its samples (train PSNR ~20 dB at the paper's lr 1e-4, `--preset paper`). "
-            "Scored only when fitted (lr 1e-3: 52.9 dB) the alias is 44.6 dB below, beyond the 30 dB boundary between "
-            "Fig. 3's ω0 = 300 (14.8 dB) and ω0 = 30 (76 dB) SIRENs."
-        ),
-    ),
-    "small_sigma_fits_training_samples": (
-        "metric fixed",
-        "Holds at the default lr 1e-3 (52.9 dB); fails under the paper's lr 1e-4 (`--preset paper`).",
-    ),
-}
+def claims(numbers: dict, config: Config) -> dict[str, list[float]]:
+    """Per seed (thresholds in the ledger): the largest σ's alias level below the peak; the smallest σ's training
+    PSNR; its alias level below the peak where it fits the samples (train PSNR > `fit_psnr_db`), else 0 (an unfitted
+    network's alias is not scored); how much weaker the smallest σ's alias is than the largest's."""
+    per_seed = numbers["per_seed"]
+    low, high = per_seed[f"sigma_{min(config.ffn_sigmas):g}"], per_seed[f"sigma_{max(config.ffn_sigmas):g}"]
+    scored = [a if p > config.fit_psnr_db else 0.0 for a, p in zip(low["alias_below_signal_db"], low["train_psnr_db"])]
+    return {"large_sigma_aliases_within_30db": high["alias_below_signal_db"],
+            "small_sigma_fits_training_samples": low["train_psnr_db"],
+            "small_sigma_alias_far_below": scored,
+            "small_sigma_alias_20db_weaker": (np.subtract(low["alias_below_signal_db"], high["alias_below_signal_db"])).tolist()}  # fmt: skip
 
 
 def versus_paper(numbers: dict, config: Config) -> list[dict]:

@@ -115,41 +115,24 @@ def compute(config: Config, *, progress: bool = True) -> tuple[dict, dict[str, n
     return numbers, arrays
 
 
-def claims(numbers: dict, config: Config) -> dict[str, bool]:
+def claims(numbers: dict, config: Config) -> dict[str, float]:
+    """The metrics (thresholds in the ledger): the largest |predicted − measured| PSNR gap (dB) over the random
+    SIRENs, of the meta SIREN at the paper's lr 1e-2, and of the meta SIREN at the largest stable rate n/2λ₀; and, for
+    the claim reworded after the first failed (ledger), min(2ηλ₀/n − 2, gap − 1 dB) of the meta SIREN at lr 1e-2."""
     models = numbers["models"]
-    result = {
-        "prediction_within_1db_for_random_sirens": all(
-            m["max_abs_gap_db"] < 1.0 for label, m in models.items() if label.startswith("SIREN")
-        )
-    }
+    result = {"prediction_within_1db_for_random_sirens": max(
+        m["max_abs_gap_db"] for label, m in models.items() if label.startswith("SIREN")
+    )}  # fmt: skip
     if "Meta SIREN" in models:
-        # The finding: at the paper's rate 1e-2 the meta SIREN's fastest linearised mode has 2ηλ₀/n > 2, so GD on the
-        # linearised model oscillates and grows while the network does not: the prediction is off by more than
-        # 1 dB there, and within 1 dB at the largest stable rate n/2λ₀.
         meta = models["Meta SIREN"]
-        result["meta_siren_at_lr_1e-2_beyond_linear_stability_and_prediction_off_by_over_1db"] = (
-            meta["largest_train_block_mode_rate"] > 2.0 and meta["max_abs_gap_db"] >= 1.0
+        result["prediction_within_1db_for_meta_siren"] = meta["max_abs_gap_db"]
+        result["meta_siren_at_lr_1e-2_beyond_linear_stability_and_prediction_off_by_over_1db"] = min(
+            meta["largest_train_block_mode_rate"] - 2.0, meta["max_abs_gap_db"] - 1.0
         )
         stable = models.get("Meta SIREN (GD lr n/2λ₀)")
         if stable is not None:
-            result["prediction_within_1db_for_meta_siren_at_the_largest_stable_rate"] = stable["max_abs_gap_db"] < 1.0
+            result["prediction_within_1db_for_meta_siren_at_the_largest_stable_rate"] = stable["max_abs_gap_db"]
     return result
-
-
-VERDICTS = {
-    "meta_siren_at_lr_1e-2_beyond_linear_stability_and_prediction_off_by_over_1db": (
-        "finding",
-        (
-            "Default preset: at lr 1e-2 the meta SIREN's largest linearised mode has 2ηλ₀/n = 2.21 > 2 and the "
-            'prediction is 20.6 dB off while the network trains; the former claim "within 1 dB at 1e-2" failed for '
-            "this reason, which the claim now states."
-        ),
-    ),
-    "prediction_within_1db_for_meta_siren_at_the_largest_stable_rate": (
-        "finding",
-        "Default preset: at η = n/2λ₀ the prediction is within 0.18 dB over 10 iterations.",
-    ),
-}
 
 
 def summary(numbers: dict) -> list[tuple[str, str]]:

@@ -157,11 +157,13 @@ def compute(config: Config, *, progress: bool = True) -> tuple[dict, dict[str, n
     return numbers, arrays
 
 
-def claims(numbers: dict, config: Config) -> dict[str, bool]:
+def claims(numbers: dict, config: Config) -> dict[str, float]:
+    """The metrics (thresholds in the ledger): the smaller of the validation PSNR's rise by the end and at its best
+    (dB); its gain over the random initialisation at step 0 (dB)."""
     curve = numbers["val_psnr_db"]
     return {
-        "validation_psnr_rises": curve[-1] > curve[0] and max(curve[1:] or [curve[0]]) > curve[0],
-        "beats_random_init_by_3db": curve[-1] - curve[0] >= 3.0,
+        "validation_psnr_rises": min(curve[-1] - curve[0], max(curve[1:] or [curve[0]]) - curve[0]),
+        "beats_random_init_by_3db": curve[-1] - curve[0],
     }
 
 

@@ -126,34 +126,17 @@ def compute(config: Config, *, progress: bool = True) -> tuple[dict, dict[str, n
     return numbers, arrays
 
 
-def claims(numbers: dict, config: Config) -> dict[str, bool]:
-    """Some Reptile setting gains ≥ 3 dB over the best random SIREN (paper +4.3 dB); the best Reptile is within 1 dB of
-    MAML (when MAML ran)."""
+def claims(numbers: dict, config: Config) -> dict[str, float]:
+    """The metrics (thresholds in the ledger): the best Reptile setting's gain over the best random SIREN (dB; the
+    paper's Reptile: +4.3 dB); the best Reptile's PSNR@3 minus MAML's (when MAML ran). The best is chosen on the same
+    faces it is scored on, so the gain is biased upwards (ledger)."""
     rows = numbers["rows"]
-    result = {"some_reptile_setting_gains_3db_over_the_best_random_siren": numbers["best_reptile_gain_db"] >= 3.0}
+    result = {"some_reptile_setting_gains_3db_over_the_best_random_siren": numbers["best_reptile_gain_db"]}
     if "MAML k=2" in rows:
         result["best_reptile_within_1db_of_maml"] = (
-            rows[numbers["best_reptile"]]["psnr_at_3"] >= rows["MAML k=2"]["psnr_at_3"] - 1.0
+            rows[numbers["best_reptile"]]["psnr_at_3"] - rows["MAML k=2"]["psnr_at_3"]
         )
     return result
-
-
-VERDICTS = {
-    "some_reptile_setting_gains_3db_over_the_best_random_siren": (
-        "non-reproduction",
-        (
-            "Default preset (LFW 32², 100 outer steps): the gain over the best random SIREN (20.99 dB) grows with the "
-            "inner steps: k = 2 / 5 / 10 / 32 give +0.9 / +1.5 / +1.8 / +2.2 dB at ε = 0.1 and −0.1 / +1.6 / +2.2 / "
-            "+2.6 dB at ε = 1; Reptile with Adam on θ − W̄ (our former Fig. 12 setting) −1.9 dB, FOMAML −2.3 dB, MAML "
-            "+4.0 dB. The trend of the paper (Reptile beats random initialisation) holds; its +4.3 dB does not within "
-            "this budget. Not run on CelebA 64² (`--preset paper`, a GPU job)."
-        ),
-    ),
-    "best_reptile_within_1db_of_maml": (
-        "finding",
-        "Best Reptile (k = 32, ε = 1) 23.60 dB against MAML's 24.97 dB at 100 outer steps: 1.4 dB short.",
-    ),
-}
 
 
 def versus_paper(numbers: dict, config: Config) -> list[dict]:

@@ -91,11 +91,11 @@ def _power(dim: int) -> str:
     return {1: "", 2: "²", 3: "³"}[dim]
 
 
-def claims(numbers: dict, config: Config) -> dict[str, bool]:
-    """The suggestion lies inside the candidates, not on their edge (on an edge the best value may lie beyond them:
-    widen `values`)."""
-    candidates = numbers["candidates"]
-    return {"suggestion_inside_the_knob_grid": bool(candidates[0] < numbers["suggestion"] < candidates[-1])}
+def claims(numbers: dict, config: Config) -> dict[str, float]:
+    """How far inside the candidates the suggestion lies, min(log10(s/first), log10(last/s)) (the ledger asks > 0:
+    on an edge the best value may lie beyond them: widen `values`)."""
+    candidates, s = numbers["candidates"], numbers["suggestion"]
+    return {"suggestion_inside_the_knob_grid": float(min(np.log10(s / candidates[0]), np.log10(candidates[-1] / s)))}
 
 
 def summary(numbers: dict) -> list[tuple[str, str]]:

@@ -51,37 +51,6 @@ _SHARED = (
     "(2026-12-04 run, 13-value grid, the suggestion's coarse-to-fine search scoring 9; the machine was shared "
     "with the test suite and other jobs for the whole run, unevenly, so the timings are rough)"
 )
-VERDICTS = {
-    "siren_median_regret_at_most_1db": (
-        "finding",
-        "Median regret 0.97 dB over 17 unseen images (0 to 2.7 dB; 9 of 17 within 1 dB): the suggestion "
-        "leans high (ω0 60–85 where the trained optimum is mostly 21–60). `inrdict figure regret` " + _SHARED,
-    ),
-    "siren_suggestion_at_least_10x_cheaper": (
-        "finding",
-        "Grid search 70.6 s per image (13 values × 300 Adam steps), suggestion 30.2 s median: 2.3x "
-        "(the previous run, 9 values and less load: 52.7 s vs 4.9 s, 10.8x) " + _SHARED,
-    ),
-    "ffn_median_regret_at_most_1db": (
-        "finding",
-        "Median regret 0.28 dB (15 of 17 within 1 dB, max 4.25 dB); with the grid reaching σ = 0.625 the "
-        "trained optimum is inside it (σ 0.88–2.5) " + _SHARED,
-    ),
-    "gauss_median_regret_at_most_1db": (
-        "finding",
-        "Median regret 0.00 dB (13 of 17 within 1 dB, max 2.64 dB); trained optimum s 3.75–7.5, inside "
-        "the grid " + _SHARED,
-    ),
-    "ffn_suggestion_at_least_10x_cheaper": (
-        "finding",
-        "Grid 34.9 s per image, suggestion 5.0 s median: 7.0x; the FFN trains fast while the suggestion "
-        "computes 36 float64 kernels " + _SHARED,
-    ),
-    "gauss_suggestion_at_least_10x_cheaper": (
-        "finding",
-        "Grid 15.4 s per image, suggestion 3.2 s median: 4.9x " + _SHARED,
-    ),
-}
 REGRET_GOAL_DB = 1.0
 COMPUTE_GOAL = 10.0
 
@@ -118,7 +87,8 @@ class Config:
 
 
 DEFAULT = Config()
-"""15 bundled images + 3 faces at 64², SIREN / FFN / Gauss 2 → 64 ×3 → 1, 300 Adam steps per knob value."""
+"""14 bundled images (`VALIDATION_IMAGES`: the 15 after the design five, less retina) + 3 faces at 64², SIREN / FFN / Gauss
+2 → 64 ×3 → 1, 300 Adam steps per knob value."""
 PRESETS = {"paper": DEFAULT, "default": DEFAULT}
 
 
@@ -188,12 +158,13 @@ def _spearman(x, y) -> float:
     return float(np.corrcoef(rx, ry)[0, 1]) if np.std(rx) and np.std(ry) else float("nan")
 
 
-def claims(numbers: dict, config: Config) -> dict[str, bool]:
-    """Per family: median regret ≤ 1 dB; the suggestion ≥ 10x cheaper than the grid search (the issue's goal)."""
+def claims(numbers: dict, config: Config) -> dict[str, float]:
+    """Per family (thresholds in the ledger): the median regret (dB) and the compute ratio of the grid search to
+    the suggestion."""
     result = {}
     for family, f in numbers["families"].items():
-        result[f"{family}_median_regret_at_most_{REGRET_GOAL_DB:g}db"] = f["median_regret_db"] <= REGRET_GOAL_DB
-        result[f"{family}_suggestion_at_least_{COMPUTE_GOAL:g}x_cheaper"] = f["compute_ratio"] >= COMPUTE_GOAL
+        result[f"{family}_median_regret_at_most_{REGRET_GOAL_DB:g}db"] = f["median_regret_db"]
+        result[f"{family}_suggestion_at_least_{COMPUTE_GOAL:g}x_cheaper"] = f["compute_ratio"]
     return result
 
 

@@ -209,6 +209,17 @@ def spearman_energy_vs_psnr(numbers: dict) -> float:
     return float(scipy.stats.spearmanr(energy, psnr).statistic)
 
 
+def spearman_permutation_p(numbers: dict) -> float | None:
+    """Exact one-sided permutation p-value of `spearman_energy_vs_psnr` (3 to 10 rows; else None): the share of
+    the n! orders of the PSNR ranks whose Spearman with E(0.1) is at least the observed one (SPEC §11)."""
+    from inrdict.experiments._evidence import spearman_permutation_p as exact
+
+    models = numbers["models"].values()
+    if not 3 <= len(models) <= 10:
+        return None
+    return exact([m["energy_at_0.1"] for m in models], [m["psnr_at_k"] for m in models])[1]
+
+
 def sweep_peaks(numbers: dict, labels: dict[float, str], quantity: str) -> tuple[float, list[float]]:
     """(knob value at the peak of the mean over seeds, knob value at the peak of each seed) of `quantity` over the
     rows `labels` (knob value → label), e.g. SIREN ω0 → "SIREN ω0=40"."""
@@ -224,33 +235,56 @@ def add_sweep_numbers(numbers: dict, labels: dict[float, str]) -> None:
         peak, per_seed = sweep_peaks(numbers, labels, quantity)
         numbers[f"siren_{quantity}_peak_omega0"], numbers[f"siren_{quantity}_peak_omega0_per_seed"] = peak, per_seed
     numbers["spearman_energy_at_0.1_vs_psnr_at_k"] = spearman_energy_vs_psnr(numbers)
+    numbers["spearman_energy_at_0.1_vs_psnr_at_k_permutation_p"] = spearman_permutation_p(numbers)
 
 
-def sweep_claims(numbers: dict, config, meta_label: str) -> dict[str, bool]:
-    """Fig. 4's claims (SPEC §5/§7), recorded whatever the outcome: Spearman(E(0.1), PSNR@k) ≥ 0.7 across rows;
-    E(0.1) and PSNR@k peak at an intermediate ω0, near 40 (the paper's grid neighbours 20 … 60); the meta row
-    `meta_label` has the highest E(0.1) and PSNR@k."""
+def per_seed_table(numbers: dict, quantity: str) -> dict[str, list[float]]:
+    """`quantity` ("energy_at_0.1" or "psnr_at_k") of every row at each seed: rows with one model (the meta-learned
+    artefact) repeat their value at every seed."""
+    models = numbers["models"]
+    n = max(len(m[f"{quantity}_per_seed"]) for m in models.values())
+    return {label: [m[f"{quantity}_per_seed"][s if len(m[f"{quantity}_per_seed"]) > 1 else 0] for s in range(n)]
+            for label, m in models.items()}  # fmt: skip
+
+
+def spearman_per_seed(numbers: dict) -> list[float]:
+    """Spearman across rows of E(0.1) and PSNR@k, one value per seed (NaN with fewer than 3 rows)."""
+    energy, psnr = per_seed_table(numbers, "energy_at_0.1"), per_seed_table(numbers, "psnr_at_k")
+    if len(energy) < 3:
+        return [float("nan")]
+    columns = zip(*energy.values()), zip(*psnr.values())
+    return [float(scipy.stats.spearmanr(e, p).statistic) for e, p in zip(*columns)]
+
+
+def sweep_claims(numbers: dict, config, meta_label: str) -> dict[str, list[float]]:
+    """Fig. 4's claims (SPEC §5/§7) as per-seed metrics (thresholds in the ledger): Spearman(E(0.1), PSNR@k) across
+    rows; how far inside the sweep E(0.1)'s and PSNR@k's peak ω0 lies, min(peak − first, last − peak), and inside the
+    paper's neighbourhood of 40 (20 … 60), min(peak − 20, 60 − peak); the meta row `meta_label`'s lead over every
+    other row in E(0.1) and PSNR@k."""
     omegas = sorted(config.siren_omegas)
-    result = {"energy_predicts_learnability_spearman_ge_0.7": numbers["spearman_energy_at_0.1_vs_psnr_at_k"] >= 0.7}
+    result: dict[str, list[float]] = {"energy_predicts_learnability_spearman_ge_0.7": spearman_per_seed(numbers)}
     for quantity, name in (("energy_at_0.1", "energy"), ("psnr_at_k", f"psnr_at_{config.psnr_iteration}")):
-        peak = numbers[f"siren_{quantity}_peak_omega0"]
-        result[f"{name}_peaks_at_intermediate_omega0"] = omegas[0] < peak < omegas[-1]
-        result[f"{name}_peak_near_40"] = 20.0 <= peak <= 60.0
+        peaks = numbers[f"siren_{quantity}_peak_omega0_per_seed"]
+        result[f"{name}_peaks_at_intermediate_omega0"] = [min(p - omegas[0], omegas[-1] - p) for p in peaks]
+        result[f"{name}_peak_near_40"] = [min(p - 20.0, 60.0 - p) for p in peaks]
     result |= best_row_claims(numbers, meta_label, f"psnr_at_{config.psnr_iteration}")
     return result
 
 
-def best_row_claims(numbers: dict, label: str, psnr_name: str) -> dict[str, bool]:
-    """Whether row `label` (if present) has the highest E(0.1) and the highest PSNR@k of all rows."""
-    models = numbers["models"]
-    if label not in models:
+def best_row_claims(numbers: dict, label: str, psnr_name: str) -> dict[str, list[float]]:
+    """Row `label`'s (if present) lead over the best other row in E(0.1) and in PSNR@k, per seed."""
+    if label not in numbers["models"]:
         return {}
     slug = claim_slug(label, short_meta=True)
-    others = [m for other, m in models.items() if other != label]
-    return {
-        f"{slug}_has_highest_energy_at_0.1": models[label]["energy_at_0.1"] > max(m["energy_at_0.1"] for m in others),
-        f"{slug}_has_highest_{psnr_name}": models[label]["psnr_at_k"] > max(m["psnr_at_k"] for m in others),
-    }
+    result = {}
+    for quantity, name in (
+        ("energy_at_0.1", f"{slug}_has_highest_energy_at_0.1"),
+        ("psnr_at_k", f"{slug}_has_highest_{psnr_name}"),
+    ):
+        table = per_seed_table(numbers, quantity)
+        mine = table.pop(label)
+        result[name] = [v - max(column) for v, column in zip(mine, zip(*table.values()))]
+    return result
 
 
 def versus_paper_psnr(numbers: dict, paper: Mapping[str, float | None]) -> list[dict]:

@@ -139,8 +139,24 @@ def duration_sequence(numbers: dict) -> list[dict]:
     return [numbers["models"][label] for label in [about["random_label"], *about["labels"]]]
 
 
-def strictly_falls(values) -> bool:
-    return all(a > b for a, b in itertools.pairwise(values))
+def per_face_sequences(numbers: dict, quantity: str) -> list[list[float]]:
+    """Per pretraining face: `quantity` ("energy_at_0.1" or "psnr_at_k") of the random SIREN every pretrained row
+    started from (seed `seed`, the first of its seeds), then of the face's pretrained rows in order of duration."""
+    about, models = numbers["pretraining"], numbers["models"]
+    start = models[about["random_label"]][f"{quantity}_per_seed"][0]
+    rows = [models[label][f"{quantity}_per_seed"] for label in about["labels"]]  # each: one value per face
+    return [[start, *(row[face] for row in rows)] for face in range(len(rows[0]))]
+
+
+def largest_step(sequence) -> float:
+    """max_i (x_{i+1} − x_i): below 0 exactly when the sequence strictly falls."""
+    return float(max(b - a for a, b in itertools.pairwise(sequence)))
+
+
+def meta_lead_per_face(numbers: dict, label: str, quantity: str) -> list[float]:
+    """Per pretraining face: meta row `label`'s `quantity` minus the largest of that face's pretrained rows."""
+    meta = numbers["models"][label][f"{quantity}_per_seed"][0]
+    return [meta - max(sequence[1:]) for sequence in per_face_sequences(numbers, quantity)]
 
 
 def signed_rows(vectors) -> np.ndarray:

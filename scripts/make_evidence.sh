@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Regenerate the committed evidence (results/) and the pages generated from it:
+#   the default `reproduce`; the labelled deviations the ledger names (ledger.toml `variants`); reruns of cheap
+#   protocols on one thread (the same verdict on every machine, SPEC §11); the studies beyond the paper that the
+#   docs cite. Then results.json files only are copied into results/, and docs/findings.md, the README's verdict
+#   table and docs/results.md's numbers are regenerated from them.
+#
+#   bash scripts/make_evidence.sh [WORK_FOLDER]     (about 45 minutes on 2 CPU cores)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+INRDICT=${INRDICT:-.venv/bin/inrdict}
+PYTHON=${PYTHON:-.venv/bin/python}
+WORK=${1:-/tmp/inrdict-evidence}
+rm -rf "$WORK" && mkdir -p "$WORK/variants"
+
+"$INRDICT" reproduce --out "$WORK/reproduce" --no-progress
+
+variant() {  # registry name, experiment NAME, preset
+  "$INRDICT" figure "$1" --preset "$3" --out "$WORK/variants/$2-$3" --no-progress
+}
+variant 9 figure_9 lr_1e-3
+variant 15 figure_15 gd
+for preset in gd long long_gd; do
+  variant 13 figure_13 "$preset"
+  variant 14 figure_14 "$preset"
+done
+
+# The same protocols on one core (taskset; XLA's Eigen thread pool off): reruns of a preset must
+# give the same outcome, or the verdict is inconclusive.
+one_thread() {  # registry name, experiment NAME, preset
+  XLA_FLAGS="--xla_cpu_multi_thread_eigen=false" \
+    taskset -c 0 "$INRDICT" figure "$1" --preset "$3" --out "$WORK/variants/$2-$3-1thread" --no-progress
+}
+one_thread 3 figure_3 default
+one_thread 9 figure_9 default
+one_thread 9 figure_9 lr_1e-3
+
+# Beyond the paper, cited by the docs.
+"$INRDICT" figure families --out "$WORK/variants/families-default" --no-progress
+"$INRDICT" figure predictors --out "$WORK/variants/family_predictors-default" --no-progress
+
+rm -rf results/reproduce results/variants
+"$PYTHON" scripts/collect_results.py "$WORK/reproduce" results/reproduce
+"$PYTHON" scripts/collect_results.py "$WORK/variants" results/variants
+"$INRDICT" findings results/reproduce results/variants --out docs/findings.md --readme README.md --measured docs/results.md

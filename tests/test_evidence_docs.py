@@ -1,0 +1,116 @@
+"""The committed evidence (results/) and the pages generated from it: the findings page, the README's verdict table
+and docs/results.md are exactly what `inrdict findings` makes of the committed runs; those runs were judged under
+the current ledger, and judging their numbers again gives the same outcomes; every number the front pages quote is
+found in a committed results file."""
+
+import json
+import math
+import re
+from pathlib import Path
+
+import pytest
+
+from inrdict.experiments import REGISTRY
+from inrdict.experiments._evidence import declared, evaluate, fingerprint
+from inrdict.experiments._findings import (
+    BEGIN,
+    END,
+    findings_markdown,
+    measured_markdown,
+    verdict_table_markdown,
+)
+from inrdict.experiments._run import to_jsonable
+
+ROOT = Path(__file__).resolve().parents[1]
+FOLDERS = [ROOT / "results" / "reproduce", ROOT / "results" / "variants"]
+RUNS = sorted(p for folder in FOLDERS for p in folder.glob("*/results.json"))
+
+
+def _block(path: Path) -> str:
+    text = path.read_text()
+    return text.split(BEGIN, 1)[1].split(END, 1)[0].lstrip("\n")
+
+
+def test_every_reproduced_experiment_is_committed():
+    names = {json.loads(p.read_text())["experiment"] for p in (ROOT / "results" / "reproduce").glob("*/results.json")}
+    from inrdict.experiments import reproduce_order
+
+    assert names == {REGISTRY[name].NAME for name in reproduce_order()}
+
+
+def test_the_pages_are_generated_from_the_committed_runs():
+    assert (ROOT / "docs" / "findings.md").read_text() == findings_markdown(FOLDERS)
+    assert _block(ROOT / "README.md") == verdict_table_markdown(FOLDERS)
+    assert _block(ROOT / "docs" / "results.md") == measured_markdown(FOLDERS)
+
+
+@pytest.mark.parametrize("path", RUNS, ids=[p.parent.name for p in RUNS])
+def test_committed_runs_are_judged_under_the_current_ledger(path):
+    results = json.loads(path.read_text())
+    module = next(m for m in REGISTRY.values() if m.NAME == results["experiment"])
+    for name, record in results["evidence"].items():
+        claim = declared(module.NAME, name)
+        assert claim is not None and record["ledger"] == fingerprint(claim.definition()), (
+            f"{path}: {name} was judged under another definition: rerun scripts/make_evidence.sh"
+        )
+    config = module.PRESETS[results["preset"]]
+    assert to_jsonable(config) == results["config"], f"{path} was not run with its preset {results['preset']!r}"
+    again = evaluate(module, results["numbers"], config)
+    assert {k: e["outcome"] for k, e in again.items()} == {k: e["outcome"] for k, e in results["evidence"].items()}
+
+
+def _committed_numbers() -> list[float]:
+    found: list[float] = []
+
+    def walk(node):
+        if isinstance(node, dict):
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+        elif isinstance(node, (int, float)) and not isinstance(node, bool) and math.isfinite(node):
+            found.append(float(node))
+
+    for path in RUNS:
+        walk(json.loads(path.read_text()))
+    return found
+
+
+NUMBER = re.compile(r"(?<![\w.])[-+−]?\d+\.\d+(?:e[-+]?\d+)?(?![\w.])")
+PAGES = ["README.md", "docs/index.md", "docs/concepts.md", "docs/results.md", "docs/findings.md"]
+NOT_RESULTS = {"3.11"}  # the Python version the README asks for
+
+
+def _quoted_numbers(text: str) -> list[str]:
+    # The findings page's history notes (lines "* `claim`: …") quote the earlier, uncommitted runs that prompted a
+    # change of a claim: the ledger's record, not a measurement of the committed runs.
+    kept = "\n".join(line for line in text.splitlines() if not line.startswith("* `"))
+    return [n.replace("−", "-") for n in NUMBER.findall(kept) if n not in NOT_RESULTS]
+
+
+def _found(token: str, numbers: list[float]) -> bool:
+    value = float(token)
+    if "e" in token:
+        return any(math.isclose(v, value, rel_tol=0.05) for v in numbers)
+    decimals = len(token.split(".")[1])
+    significant = len(token.lstrip("+-0.").replace(".", ""))
+    return any(round(v, decimals) == value or (v != 0 and float(f"{v:.{max(significant, 1)}g}") == value) for v in numbers)
+
+
+def test_every_number_the_front_pages_quote_is_in_a_committed_results_file():
+    numbers = _committed_numbers()
+    missing = {page: [t for t in _quoted_numbers((ROOT / page).read_text()) if not _found(t, numbers)] for page in PAGES}
+    assert not any(missing.values()), missing
+
+
+def test_the_number_check_can_fail_and_the_blocks_need_their_markers():
+    assert _found("35.45", [35.4512]) and _found("-2.5", [-2.53]) and _found("1e-4", [1e-4])
+    assert not _found("35.46", [35.4512]) and not _found("123.456", [1.0, 2.0])
+    assert _quoted_numbers("PSNR 21.03 dB, python 3.11\n* `c`: prompted by 52.9 dB") == ["21.03"]
+    from inrdict.errors import InrdictError
+    from inrdict.experiments._findings import replace_block
+
+    assert replace_block(f"a\n{BEGIN}\nold\n{END}\nb", "new\n", "x") == f"a\n{BEGIN}\nnew\n{END}\nb"
+    with pytest.raises(InrdictError, match="no generated block"):
+        replace_block("no markers", "new", "README.md")
