@@ -96,7 +96,7 @@ def findings_markdown(folders: list[str | Path]) -> str:
     lines += [f"* **{label}** ({counts.get(label, 0)}) — {text}" for label, text in LABELS.items()]
     machines = sorted({f"{r['device'].get('machine', '?')}, {r['device'].get('cpus_usable', r['device'].get('cpu_count', '?'))} "
                        f"usable CPUs, jax {r['versions'].get('jax', '?')}" for r in runs})  # fmt: skip
-    lines += ["", (f"Runs read: {len(runs)} ({'; '.join(machines)}). A claim marked † had its definition changed after "
+    lines += ["", (f"Runs read: {len(runs)} ({'; '.join(machines)}). A claim marked † had its definition changed after it was first fixed, or set after "
                    "a result was seen: its changes, and the outcome that prompted them, follow its table.")]  # fmt: skip
     for name in dict.fromkeys(row["registry"] for row in rows):
         mine = [row for row in rows if row["registry"] == name]

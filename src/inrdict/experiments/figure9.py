@@ -57,12 +57,7 @@ PRESETS = {"paper": PAPER, "default": DEFAULT, "lr_1e-3": dataclasses.replace(PA
 
 def compute(config: Config, *, progress: bool = True) -> tuple[dict, dict[str, np.ndarray]]:
     """The first seed's numbers and arrays (the plots), and every seed's fit and alias levels (`per_seed`)."""
-    numbers, arrays = _one_seed(config, config.seed, progress=progress)
-    runs = [numbers] + [_one_seed(config, config.seed + i, progress=progress)[0] for i in range(1, config.n_seeds)]
-    numbers["seeds"] = [config.seed + i for i in range(config.n_seeds)]
-    numbers["per_seed"] = {tag: {q: [run["models"][tag][q] for run in runs] for q in ("train_psnr_db", "alias_below_signal_db")}
-                           for tag in numbers["models"]}  # fmt: skip
-    return numbers, arrays
+    return _tones.over_seeds(_one_seed, config, progress=progress)
 
 
 def _one_seed(config: Config, seed: int, *, progress: bool) -> tuple[dict, dict[str, np.ndarray]]:

@@ -40,6 +40,18 @@ class ToneStudy:
         validate_config(self)
 
 
+def over_seeds(one_seed, config, *, progress: bool) -> tuple[dict, dict]:
+    """`one_seed(config, seed, progress=...) -> (numbers, arrays)` for seeds seed … seed + n_seeds − 1: the first
+    seed's numbers and arrays (what the plots draw), with every seed's training PSNR and alias level per model
+    (`per_seed[tag][quantity]`, the claims' replicates) and the seeds (`seeds`)."""
+    numbers, arrays = one_seed(config, config.seed, progress=progress)
+    runs = [numbers] + [one_seed(config, config.seed + i, progress=progress)[0] for i in range(1, config.n_seeds)]
+    numbers["seeds"] = [config.seed + i for i in range(config.n_seeds)]
+    numbers["per_seed"] = {tag: {q: [run["models"][tag][q] for run in runs] for q in ("train_psnr_db", "alias_below_signal_db")}
+                           for tag in numbers["models"]}  # fmt: skip
+    return numbers, arrays
+
+
 def alias_hz(config: ToneStudy) -> float:
     """The frequency that coincides with -freq_hz on the training grid (fs_train - freq_hz): 105 Hz."""
     return config.n_samples / config.train_stride - config.freq_hz
