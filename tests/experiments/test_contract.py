@@ -53,7 +53,7 @@ def test_no_experiment_imports_another():
 def test_producers_run_before_the_experiments_that_need_them():
     order = reproduce_order()
     assert sorted(order) == sorted(name for name, module in REGISTRY.items() if getattr(module, "IN_REPRODUCE", True))
-    assert not {"analyse", "predictors", "reptile", "suggest", "regret"} & set(order)  # tools and sweeps
+    assert not {"analyse", "families", "predictors", "reptile", "suggest", "regret"} & set(order)  # tools and sweeps
     for name in order:
         for required in getattr(REGISTRY[name], "REQUIRES", ()):
             assert order.index(required) < order.index(name)
@@ -153,16 +153,17 @@ def test_reproduce_learns_the_meta_siren_once_and_figure_4_reuses_it(tiny_preset
     assert "full_basis_captures_all_energy" in text  # figure 4's sanity check, listed apart from its claims
     # Every claim of every experiment can fail (those outside `reproduce` too: analyse on a SIREN, the predictors).
     assert cli.main(["analyse", "siren", "--out", str(out / "analyse"), "--no-progress"]) == 0
+    assert cli.main(["figure", "families", "--out", str(out / "families"), "--no-progress"]) == 0
     assert cli.main(["figure", "predictors", "--out", str(out / "family_predictors"), "--no-progress"]) == 0
     assert cli.main(["figure", "reptile", "--out", str(out / "reptile_sweep"), "--no-progress"]) == 0
     assert cli.main(["suggest", "camera", "--out", str(out / "suggest"), "--no-progress"]) == 0
     assert cli.main(["figure", "regret", "--out", str(out / "suggest_validation"), "--no-progress"]) == 0
-    check_every_claim_can_fail(out, [*reproduce_order(), "analyse", "predictors", "reptile", "suggest", "regret"])
+    check_every_claim_can_fail(out, [*reproduce_order(), "analyse", "families", "predictors", "reptile", "suggest", "regret"])
     # The findings page: a table per experiment found, every claim in it with a computed verdict.
     page_path = tmp_path / "findings.md"
     assert cli.main(["findings", str(out), "--out", str(page_path)]) == 0
     page = page_path.read_text()
-    for name in [*reproduce_order(), "predictors", "reptile", "regret"]:
+    for name in [*reproduce_order(), "families", "predictors", "reptile", "regret"]:
         module = REGISTRY[name]
         assert f"## {module.NAME} — `inrdict figure {name}`" in page
         claims = json.loads((out / module.NAME / "results.json").read_text())["claims"]

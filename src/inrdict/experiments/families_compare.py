@@ -54,6 +54,7 @@ from inrdict.models import (
 NAME = "families"
 TITLE = "INR families at matched size: E(0.1), PSNR@3, aliasing and NTK atoms, and whether E(0.1) predicts PSNR@3"
 DEFAULT_SECONDS = 130
+IN_REPRODUCE = False  # beyond the paper (~3 min on 2 cores): `inrdict figure families`; its budget goes to seeds
 
 
 @dataclasses.dataclass(frozen=True)
