@@ -11,12 +11,14 @@ initialisation. Here, from the same SIREN-30 start, on the same faces, meta-lear
 * Reptile with Adam on θ − W̄ at the meta experiment's outer lr (our Fig. 12's setting), k = 2;
 * FOMAML (first-order MAML, Adam) and MAML (Adam) at k = 2, controls;
 
-each for `steps` outer steps, then fine-tuned on the held-out faces as Fig. 12's meta row (GD lr 1e-2, 3 updates,
-one seeded 50 % pixel mask; `lens.META_INIT`'s protocol); the random SIREN ω0 = 30 (the start) and ω0 = 40 with
-Fig. 4's protocol (Adam 1e-4) are the baselines. Recorded: PSNR@3 of each, and its gain over the best random row.
+each for `steps` outer steps, then fine-tuned as Fig. 12's meta row (GD lr 1e-2, 3 updates, one seeded 50 % pixel
+mask; `lens.META_INIT`'s protocol) on the validation faces — where the best Reptile setting is chosen — and on the
+held-out faces, where it is scored (the held-out faces are those Figs. 12 and 16 judge: choosing on them would make
+their claims post hoc). The random SIREN ω0 = 30 (the start) and ω0 = 40 with Fig. 4's protocol (Adam 1e-4) are the
+baselines. Recorded: PSNR@3 of each on both sets, and its held-out gain over the best random row.
 
-Claims (recorded whatever they show): some Reptile setting gains at least 3 dB over the best random SIREN (the
-paper: +4.3 dB); the best Reptile setting comes within 1 dB of MAML.
+Claims (recorded whatever they show): the Reptile setting chosen on the validation faces gains at least 3 dB over
+the best random SIREN on the held-out ones (the paper: +4.3 dB); it comes within 1 dB of MAML.
 """
 
 from __future__ import annotations
@@ -111,25 +113,29 @@ def compute(config: Config, *, progress: bool = True) -> tuple[dict, dict[str, n
                             inner_lr=config.inner_lr, eval_every=max(1, config.steps // 4),
                             key=jax.random.key(config.seed + 1), progress=progress, **run)  # fmt: skip
         learned = lens.learnability(result.model, points, test, mask, protocol=meta_protocol)
+        chosen_on = lens.learnability(result.model, points, val.reshape(val.shape[0], -1), mask, protocol=meta_protocol)
         psnr = float(learned.psnr_at_k.mean())
         rows[label] = {"kind": "meta", **run, "psnr_at_3": psnr, "psnr_at_3_image_std": float(learned.psnr_at_k.std()),
+                       "validation_psnr_at_3": float(chosen_on.psnr_at_k.mean()),
                        "gain_over_best_random_db": psnr - best_random, "val_psnr_db": result.val_psnr_db.tolist(),
                        "seconds": result.seconds}  # fmt: skip
         arrays[f"run_{index}_val_psnr_db"] = result.val_psnr_db
     reptile = {label: r for label, r in rows.items() if r.get("method") == "reptile"}
-    best = max(reptile, key=lambda label: reptile[label]["psnr_at_3"])
+    best = max(reptile, key=lambda label: reptile[label]["validation_psnr_at_3"])  # chosen on the validation faces
+    best_on_test = max(reptile, key=lambda label: reptile[label]["psnr_at_3"])  # recorded: what choosing there gives
     numbers = {"dataset": dataset, "n_test_images": int(test.shape[0]), "steps": config.steps,
                "protocol": "meta rows: GD lr 1e-2, random rows: Adam lr 1e-4; " + lens.protocol_text(mask, 3),
-               "rows": rows, "best_random_psnr_at_3": best_random, "best_reptile": best,
+               "rows": rows, "best_random_psnr_at_3": best_random, "best_reptile": best, "chosen_on": "validation faces",
+               "n_validation_images": int(val.shape[0]), "best_reptile_on_held_out_faces": best_on_test,
                "best_reptile_gain_db": reptile[best]["gain_over_best_random_db"], "paper_gain_db": PAPER_GAIN_DB,
                "seconds": time.perf_counter() - start_time}  # fmt: skip
     return numbers, arrays
 
 
 def claims(numbers: dict, config: Config) -> dict[str, float]:
-    """The metrics (thresholds in the ledger): the best Reptile setting's gain over the best random SIREN (dB; the
-    paper's Reptile: +4.3 dB); the best Reptile's PSNR@3 minus MAML's (when MAML ran). The best is chosen on the same
-    faces it is scored on, so the gain is biased upwards (ledger)."""
+    """The metrics (thresholds in the ledger): the held-out gain over the best random SIREN of the Reptile setting
+    chosen on the validation faces (dB; the paper's Reptile: +4.3 dB); its held-out PSNR@3 minus MAML's (when MAML
+    ran)."""
     rows = numbers["rows"]
     result = {"some_reptile_setting_gains_3db_over_the_best_random_siren": numbers["best_reptile_gain_db"]}
     if "MAML k=2" in rows:
