@@ -72,6 +72,11 @@ def claim_rows(runs: list[dict]) -> list[dict]:
     return rows
 
 
+def _cell(text: str) -> str:
+    """Text for a Markdown table cell: its pipes escaped (|x| would end the cell)."""
+    return text.replace("|", "\\|")
+
+
 def _run_cell(preset: str, folder: str, record: dict, stale: bool, *, named: bool) -> str:
     where = f"`{preset}`" + (f" ({folder})" if named else "")
     return f"{where}: {outcome_text(record)}{' (judged under an older definition)' if stale else ''}"
@@ -111,8 +116,9 @@ def findings_markdown(folders: list[str | Path]) -> str:
             others = [r for r in records if not (base and r is base[0])]
             other_text = "; ".join(_run_cell(*r, named=True) for r in others) or "—"
             mark = " †" if claim.changes or claim.post_hoc else ""
-            lines.append(f"| `{row['name']}`{mark} | {claim.source} | {claim.metric} {claim.op} {claim.threshold:g} "
-                         f"({claim.threshold_source}) | {base_text} | {other_text} | **{row['verdict']}** |")  # fmt: skip
+            definition = _cell(f"{claim.metric} {claim.op} {claim.threshold:g} ({claim.threshold_source})")
+            lines.append(f"| `{row['name']}`{mark} | {claim.source} | {definition} | {_cell(base_text)} | {_cell(other_text)} "
+                         f"| **{row['verdict']}** |")  # fmt: skip
             if claim.changes or claim.post_hoc or claim.note:
                 text = [f"* `{row['name']}`:"]
                 if claim.post_hoc:
@@ -167,7 +173,7 @@ def measured_markdown(folders: list[str | Path]) -> str:
                   f"{results.get('wall_seconds', 0):.0f} s on {device.get('machine', '?')} "
                   f"({device.get('cpus_usable', device.get('cpu_count', '?'))} usable CPUs), jax {versions.get('jax', '?')}."), "",
                   "| row | measured |", "|---|---|"]  # fmt: skip
-        lines += [f"| {label} | {text} |" for label, text in module.summary(results["numbers"])]
+        lines += [f"| {_cell(label)} | {_cell(text)} |" for label, text in module.summary(results["numbers"])]
         versus = results.get("versus_paper", [])
         if versus:
             lines += ["", "| quantity | ours | paper | unit |", "|---|---|---|---|"]
