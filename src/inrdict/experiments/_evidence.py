@@ -10,8 +10,8 @@ seen keeps its history as `[[... .changes]]` entries (date, reason, the result t
 fingerprint without a change entry whose `before` matches the locked one fails `check_lock` (and the test suite).
 
 **A run's outcome** for one claim. An experiment's `claims(numbers, config)` returns, per claim, the metric only:
-one value per replicate (seed), or None where it cannot be measured. With `x_1 … x_n` and the ledger's
-`x op threshold`:
+one value per replicate (seed), an estimate with its own interval (`{"estimate", "interval"}`: decided by where the
+interval lies), or None where it cannot be measured. With `x_1 … x_n` and the ledger's `x op threshold`:
 
 * *holds*: every replicate satisfies it and, for n ≥ 2, so does the whole 95 % interval of the mean
   (Student t: mean ± t_{0.975, n−1} s/√n, exact for normal replicates);
@@ -22,7 +22,8 @@ one value per replicate (seed), or None where it cannot be measured. With `x_1 �
 **A claim's verdict** across the runs found (`verdict`): *reproduces* (holds on its protocol's run), *reproduces
 only under a named deviation* (fails or is inconclusive there, holds on a variant's run; or holds on its protocol's
 run where that protocol or threshold was set after a result was seen, `post_hoc`), *does not reproduce*
-(fails on its protocol's run, and on every variant run found), *inconclusive*, or *not run*. Prose never sets one.
+(fails on its protocol's run and no variant holds), *inconclusive*, or *not run*. Several runs of one preset must
+agree. Prose never sets a label.
 """
 
 from __future__ import annotations
@@ -51,7 +52,7 @@ OUTCOMES = ("holds", "fails", "inconclusive")
 LABELS = {
     "reproduces": "holds on the run of its protocol (the paper's unless the ledger says otherwise), across seeds",
     "reproduces only under a named deviation": "not on its protocol's run; holds on a labelled variant's run",
-    "does not reproduce": "fails on its protocol's run (every seed and the interval), and on every variant run found",
+    "does not reproduce": "fails on its protocol's run (every seed and the interval), and no labelled variant holds",
     "inconclusive": "seeds disagree, the interval covers the threshold, a single seed, or the value is missing",
     "not run": "no run of its protocol was found",
 }
