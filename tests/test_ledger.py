@@ -67,6 +67,16 @@ def test_a_malformed_entry_is_refused_in_one_line():
         parse_ledger('[x.c]\nsource = "ours"\n')
     with pytest.raises(InrdictError, match="op must be"):
         parse_ledger(_toml(op="=>"))
+    with pytest.raises(InrdictError, match="not valid TOML"):
+        parse_ledger("[x.c\nsource = ")
+
+
+def test_the_findings_command_refuses_a_missing_page_in_one_line(tmp_path, capsys):
+    from inrdict import cli
+
+    results = _evidence.LEDGER.parents[3] / "results" / "reproduce" / "figure_3"  # a committed run
+    code = cli.main(["findings", str(results), "--out", str(tmp_path / "f.md"), "--readme", str(tmp_path / "README.md")])
+    assert code == 2 and "README.md not found" in capsys.readouterr().err
 
 
 def _toml(**fields) -> str:

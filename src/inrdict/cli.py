@@ -419,6 +419,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"wrote {args.out}")
             for path, make in ((args.readme, verdict_table_markdown), (args.measured, measured_markdown)):
                 if path is not None:
+                    if not path.is_file():
+                        raise InrdictError(f"{path} not found: give the file that holds the generated block")
                     text = replace_block(path.read_text(), make(args.folders), str(path))
                     atomic_write_text(path, text, "generated block")
                     print(f"refreshed {path}")

@@ -69,6 +69,7 @@ from inrdict.experiments import (  # Figs. 13–16 and their producer  # any INR
     suggest_validation,
     theorem1,
 )  # fmt: skip
+from inrdict.experiments._evidence import claims_of
 
 REGISTRY: dict[str, types.ModuleType] = {
     "meta": meta_learning,
@@ -144,7 +145,6 @@ def check_contract(module: types.ModuleType) -> None:
     missing = [attr for attr in REQUIRED if not hasattr(module, attr)]
     if missing:
         raise ContractError(f"{module.__name__} lacks {missing}")
-    from inrdict.experiments._evidence import claims_of
 
     def require(condition: bool, message: str) -> None:
         if not condition:

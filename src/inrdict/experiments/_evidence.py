@@ -42,6 +42,7 @@ from pathlib import Path
 
 import numpy as np
 
+from inrdict._io import atomic_write_text
 from inrdict.errors import InrdictError
 
 LEDGER = Path(__file__).with_name("ledger.toml")
@@ -111,7 +112,10 @@ def fingerprint(definition: Mapping[str, object]) -> str:
 
 def parse_ledger(text: str) -> dict[str, Claim]:
     """Claims keyed "experiment/claim" from the ledger's TOML text; a malformed entry raises naming it."""
-    data = tomllib.loads(text)
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise InrdictError(f"the claims ledger is not valid TOML ({error}): fix ledger.toml") from None
     claims: dict[str, Claim] = {}
     for experiment, entries in data.items():
         for name, entry in entries.items():
@@ -165,11 +169,10 @@ def check_lock() -> list[str]:
 
 
 def write_lock() -> None:
-    """Lock the ledger's current definitions, after `check_lock` finds every change recorded."""
-    from inrdict._io import atomic_write_text
-
+    """Lock the ledger's current definitions, after `check_lock` finds every change recorded (claims new to the
+    ledger are locked as they are)."""
     lock = json.loads(LOCK.read_text()) if LOCK.is_file() else {}
-    problems = [p for p in lock_problems(ledger(), lock) if "is not in" not in p]
+    problems = lock_problems({key: claim for key, claim in ledger().items() if key in lock}, lock)
     if problems:
         raise InrdictError(problems[0])
     fresh = {key: fingerprint(claim.definition()) for key, claim in sorted(ledger().items())}

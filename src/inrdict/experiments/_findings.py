@@ -15,6 +15,7 @@ from collections import Counter
 from pathlib import Path
 
 from inrdict.errors import InrdictError
+from inrdict.experiments._evidence import LABELS, declared, fingerprint, verdict
 
 
 def _runs(folders: list[Path]) -> list[dict]:
@@ -53,8 +54,7 @@ def outcome_text(record: dict | None) -> str:
 def claim_rows(runs: list[dict]) -> list[dict]:
     """One row per (experiment, measured claim): the ledger entry, the runs' records (preset, folder, record, stale),
     the verdict."""
-    from inrdict.experiments import REGISTRY
-    from inrdict.experiments._evidence import declared, fingerprint, verdict
+    from inrdict.experiments import REGISTRY  # the package imports this module's users: no top-level import
 
     rows = []
     for name, module in REGISTRY.items():
@@ -84,8 +84,6 @@ def _run_cell(preset: str, folder: str, record: dict, stale: bool, *, named: boo
 
 def findings_markdown(folders: list[str | Path]) -> str:
     """Markdown of every claim of the registered experiments found in `folders` (module docstring)."""
-    from inrdict.experiments._evidence import LABELS
-
     runs = _runs([Path(f) for f in folders])
     if not runs:
         raise InrdictError(f"no finished runs (results.json) in {', '.join(map(str, folders))}")
@@ -138,8 +136,6 @@ def findings_markdown(folders: list[str | Path]) -> str:
 
 def verdict_table_markdown(folders: list[str | Path]) -> str:
     """The front door's table: for each verdict, the paper's claims and ours that get it, by experiment."""
-    from inrdict.experiments._evidence import LABELS
-
     rows = claim_rows(_runs([Path(f) for f in folders]))
     lines = ["| verdict | the paper's claims | our claims (beyond the paper) |", "|---|---|---|"]
     for label in LABELS:

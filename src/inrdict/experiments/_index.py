@@ -12,6 +12,8 @@ from pathlib import Path
 
 from inrdict._io import atomic_write_text
 from inrdict.errors import InrdictError
+from inrdict.experiments._evidence import declared, verdict
+from inrdict.experiments._findings import outcome_text
 
 STYLE = """body{font-family:sans-serif;max-width:1100px;margin:2em auto;color:#222}
 section{border-top:1px solid #ccc;padding:1em 0}img{max-width:100%;border:1px solid #eee}
@@ -64,8 +66,6 @@ def _checks(title: str, checks: dict) -> str:
 
 
 def _outcomes(evidence: dict) -> str:
-    from inrdict.experiments._findings import outcome_text
-
     rows = "".join(f"<tr><td>{html.escape(name)}</td><td class={e.get('outcome')}>{html.escape(outcome_text(e))}</td></tr>"
                    for name, e in evidence.items())  # fmt: skip
     return f"<h3>Claims</h3><table>{rows}</table>"
@@ -119,9 +119,6 @@ def _section(folder: Path, results: dict) -> str:
 def _claims_at_a_glance(runs: list[tuple[Path, dict]]) -> str:
     """One row per claim of every run: experiment, claim, its ledger definition, this run's outcome with its numbers,
     and the verdict this run alone gives (`_evidence.verdict`; the findings page combines it with variant runs)."""
-    from inrdict.experiments._evidence import declared, verdict
-    from inrdict.experiments._findings import outcome_text
-
     rows = []
     for folder, results in runs:
         experiment, preset = results.get("experiment"), results.get("preset") or "custom"

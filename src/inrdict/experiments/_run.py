@@ -24,6 +24,7 @@ import numpy as np
 
 from inrdict._io import atomic_directory, atomic_write_text
 from inrdict.errors import InrdictError
+from inrdict.experiments._evidence import evaluate, outcomes
 
 PACKAGES = ("inrdict", "jax", "jaxlib", "equinox", "optax", "numpy", "scipy", "matplotlib", "scikit-image", "tqdm")
 
@@ -205,8 +206,6 @@ def run_experiment(
     start = time.perf_counter()
     numbers, arrays = module.compute(config, progress=progress)
     numbers = to_jsonable(numbers)
-    from inrdict.experiments._evidence import evaluate, outcomes
-
     evidence = to_jsonable(evaluate(module, numbers, config))
     sanity = getattr(module, "sanity", None)
     versus = getattr(module, "versus_paper", None)

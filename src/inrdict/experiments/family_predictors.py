@@ -43,6 +43,7 @@ import scipy.stats
 from inrdict._keys import model_key
 from inrdict.analysis import lens
 from inrdict.errors import DivergenceError, InrdictError
+from inrdict.experiments._evidence import holm, spearman_permutation_p
 from inrdict.experiments._run import validate_config
 from inrdict.io import data
 from inrdict.io.datasets import held_out_faces, load_faces
@@ -164,8 +165,6 @@ def bootstrap_spearman(x: np.ndarray, y: np.ndarray, draws: list[tuple[np.ndarra
     """Spearman across families of the means of x and y, with: a 95 % percentile interval over resamples of
     families, seeds and faces (`draws`); the range leaving one family out; the exact one-sided permutation p-value
     over the families' orders (≤ 10 families)."""
-    from inrdict.experiments._evidence import spearman_permutation_p
-
     point = _spearman_of_means(x, y)
     values = bootstrap_values(x, y, draws)
     finite = values[np.isfinite(values)]
@@ -261,8 +260,6 @@ def compute(config: Config, *, progress: bool = True) -> tuple[dict, dict[str, n
         margins[target] = baseline_margins(arrays, target, draws) if np.isfinite(y).all() else {}
     tested = {k: c["permutation_p"] for k, c in correlations.items()
               if not k.startswith(BASELINES[0]) and np.isfinite(c["permutation_p"])}  # fmt: skip
-    from inrdict.experiments._evidence import holm
-
     for key, p in holm(tested).items():  # family-wise over every predictor × target test
         correlations[key]["permutation_p_holm"] = p
     for f in families.values():

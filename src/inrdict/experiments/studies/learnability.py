@@ -24,6 +24,7 @@ import scipy.stats
 
 from inrdict.analysis import lens
 from inrdict.errors import InrdictError
+from inrdict.experiments import _evidence
 from inrdict.experiments._run import claim_slug, validate_config
 from inrdict.experiments.studies.rows import (
     MetaRow,
@@ -212,12 +213,10 @@ def spearman_energy_vs_psnr(numbers: dict) -> float:
 def spearman_permutation_p(numbers: dict) -> float | None:
     """Exact one-sided permutation p-value of `spearman_energy_vs_psnr` (3 to 10 rows; else None): the share of
     the n! orders of the PSNR ranks whose Spearman with E(0.1) is at least the observed one (SPEC §11)."""
-    from inrdict.experiments._evidence import spearman_permutation_p as exact
-
     models = numbers["models"].values()
     if not 3 <= len(models) <= 10:
         return None
-    return exact([m["energy_at_0.1"] for m in models], [m["psnr_at_k"] for m in models])[1]
+    return _evidence.spearman_permutation_p([m["energy_at_0.1"] for m in models], [m["psnr_at_k"] for m in models])[1]
 
 
 def sweep_peaks(numbers: dict, labels: dict[float, str], quantity: str) -> tuple[float, list[float]]:
