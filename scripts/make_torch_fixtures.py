@@ -3,12 +3,15 @@
 
 Each fixture is a small model with the module structure (and so the state-dict keys) of a reference
 implementation, initialised as that implementation does, saved with `torch.save(model.state_dict())`, together with
-the outputs PyTorch gave on fixed points in [−1, 1]² (`outputs.npz`). The classes below are written from the
-reference formulas (named per class); no reference code is copied.
+the outputs PyTorch gave on fixed points in [−1, 1]² (`outputs.npz`: ``<name>``) and on the grid its reference's
+training script builds (``<name>@points`` in the script's order, ``<name>@shape``, ``<name>@grid``). A few more are
+saved only to be refused: a last layer that is not linear (`outermost_linear=False`) and a bare `FCBlock`. The
+classes and grids below are written from the reference formulas (named per class); no reference code is copied.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 from pathlib import Path
 
@@ -78,15 +81,16 @@ class Sine(nn.Module):  # vsitzmann/siren modules.py Sine: sin(30 x)
 
 
 class FCBlock(nn.Module):  # vsitzmann/siren modules.py: net = MetaSequential(MetaSequential(BatchLinear, Sine), ...)
-    def __init__(self, sizes):
+    def __init__(self, sizes, outermost_linear=True):  # SingleBVPNet passes True; FCBlock's own default is False
         super().__init__()
         blocks = []
-        for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
+        for i, (a, b) in enumerate(itertools.pairwise(sizes)):
             linear = nn.Linear(a, b)
             with torch.no_grad():  # sine_init / first_layer_sine_init
                 bound = 1 / a if i == 0 else math.sqrt(6 / a) / 30
                 linear.weight.uniform_(-bound, bound)
-            blocks.append(nn.Sequential(linear, Sine()) if i < len(sizes) - 2 else nn.Sequential(linear))
+            last = i == len(sizes) - 2
+            blocks.append(nn.Sequential(linear) if last and outermost_linear else nn.Sequential(linear, Sine()))
         self.net = nn.Sequential(*blocks)
 
     def forward(self, x):
@@ -189,6 +193,42 @@ class WireMFN(nn.Module):  # vishwa91/wire modules/mfn.py INR: gabon_filters, li
         return self.linear[-1](z)
 
 
+class SirenNetEarly(nn.Module):  # lucidrains/siren-pytorch SirenNet in versions that hold self.net = nn.Sequential
+    def __init__(self, n_in, hidden, n_out, layers, w0=30.0, w0_initial=30.0):
+        super().__init__()
+        self.net = nn.Sequential(
+            *[LucidrainsLayer(n_in if i == 0 else hidden, hidden, w0_initial if i == 0 else w0, i == 0) for i in range(layers)]
+        )
+        self.last_layer = LucidrainsLayer(hidden, n_out, w0, False, activation=False)  # final_activation=nn.Identity()
+
+    def forward(self, x):
+        return self.last_layer(self.net(x))
+
+
+# The grids each reference's training script builds, flattened in that script's order (square where it only
+# builds square grids). Every one spans torch.linspace(-1, 1, n): both ends included.
+def grid_explore_siren(n):  # vsitzmann/siren explore_siren.ipynb get_mgrid: torch.meshgrid default ('ij')
+    axes = [torch.linspace(-1, 1, steps=n)] * 2
+    return torch.stack(torch.meshgrid(*axes, indexing="ij"), dim=-1).reshape(-1, 2)
+
+
+def grid_dataio(h, w):  # vsitzmann/siren dataio.py get_mgrid: np.mgrid scaled to [0, 1], then to [-1, 1]
+    pixels = np.stack(np.mgrid[:h, :w], axis=-1).astype(np.float32)
+    pixels[..., 0] /= h - 1
+    pixels[..., 1] /= w - 1
+    return torch.tensor((pixels - 0.5) * 2.0).view(-1, 2)
+
+
+def grid_ij(h, w):  # liuzhen0212/FINER train_image.py, lucidrains SirenWrapper, boschresearch mfn/data.py: 'ij'
+    rows, cols = torch.meshgrid(torch.linspace(-1, 1, h), torch.linspace(-1, 1, w), indexing="ij")
+    return torch.stack([rows, cols], dim=-1).reshape(-1, 2)
+
+
+def grid_wire(h, w):  # vishwa91/wire wire_image_denoise.py: x along the width, meshgrid(x, y, indexing='xy')
+    x, y = torch.meshgrid(torch.linspace(-1, 1, w), torch.linspace(-1, 1, h), indexing="xy")
+    return torch.hstack((x.reshape(-1, 1), y.reshape(-1, 1)))
+
+
 def main() -> None:
     torch.manual_seed(0)
     OUT.mkdir(parents=True, exist_ok=True)
@@ -218,6 +258,35 @@ def main() -> None:
     outputs["siren_legacy"] = outputs["siren"]
     torch.save({"epoch": 3, "model_state_dict": models["finer"].state_dict()}, OUT / "finer_wrapped.pt")
     outputs["finer_wrapped"] = outputs["finer"]
+    more = {  # drawn after the fixtures above, so that theirs stay as they were
+        "gauss_wire": Sequential([GaussLayer(2, h, 10.0), GaussLayer(h, h, 10.0)], nn.Linear(h, 1)),  # INR(scale=10.)
+        "siren_lucidrains_net": SirenNetEarly(2, h, 1, 2),
+    }
+    with torch.no_grad():  # w0 = 30 in every layer keeps the output layer's weights (and outputs) small
+        more["siren_lucidrains_net"].last_layer.weight.mul_(10.0)
+    for name, model in more.items():
+        torch.save(model.state_dict(), OUT / f"{name}.pt")
+        with torch.no_grad():
+            outputs[name] = model(points).reshape(-1).numpy()
+    models |= more
+    grids = {  # fixture: (its reference's grid, shape)
+        "siren": (grid_explore_siren(7), (7, 7)), "siren_modules": (grid_dataio(6, 9), (6, 9)),
+        "siren_lucidrains": (grid_ij(6, 9), (6, 9)), "siren_lucidrains_net": (grid_ij(6, 9), (6, 9)),
+        "finer": (grid_ij(6, 9), (6, 9)), "gauss": (grid_ij(6, 9), (6, 9)), "gauss_wire": (grid_wire(6, 9), (6, 9)),
+        "wire": (grid_wire(6, 9), (6, 9)), "mfn_gabor": (grid_ij(7, 7), (7, 7)), "mfn_fourier": (grid_ij(7, 7), (7, 7)),
+        "mfn_wire": (grid_wire(6, 9), (6, 9)),
+    }  # fmt: skip
+    for name, (grid, shape) in grids.items():
+        with torch.no_grad():
+            outputs[f"{name}@grid"] = models[name](grid).reshape(-1).numpy()
+        outputs[f"{name}@points"], outputs[f"{name}@shape"] = grid.numpy(), np.array(shape)
+    refused = {  # outermost_linear=False: the last layer is an activation layer (explore_siren's default)
+        "siren_outermost_sine": Sequential([SineLayer(2, h, True, 30.0)], SineLayer(h, 1, False, 30.0)),
+        "gauss_outermost": Sequential([GaussLayer(2, h, 10.0)], GaussLayer(h, 1, 10.0)),  # vishwa91 gauss.py INR
+        "fcblock": FCBlock((2, h, 1), outermost_linear=False),  # a bare modules.py FCBlock (keys net.<i>.0.*)
+    }
+    for name, model in refused.items():
+        torch.save(model.state_dict(), OUT / f"{name}.pt")
     np.savez(OUT / "outputs.npz", torch_version=np.array(torch.__version__), **outputs)
     print(f"wrote {len(outputs) - 1} fixtures to {OUT}")
 

@@ -69,7 +69,7 @@ def test_model_config_describes_the_model(getkey):
     siren = Siren(3, (32, 16), 2, first_omega0=10.0, hidden_omega0=20.0, convention="fit", key=getkey())
     assert model_config(siren) == {
         "family": "Siren", "in_features": 3, "hidden": [32, 16], "out_features": 2, "dtype": "float32",
-        "first_omega0": 10.0, "hidden_omega0": 20.0, "convention": "fit",
+        "first_omega0": 10.0, "hidden_omega0": 20.0, "convention": "lucidrains",  # "fit" is its SPEC name
     }  # fmt: skip
     ffn = FFN(jnp.ones((7, 2)), (16,), 3, key=getkey())
     config = model_config(ffn)

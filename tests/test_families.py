@@ -127,9 +127,9 @@ def test_exact_parameter_counts(name):
 MATCHED = {
     "gauss": ((256,) * 4, 198_401),
     "sinc": ((256,) * 4, 198_401),
-    "wire_real": ((181,) * 4, 198_920),
+    "wire_real": ((221,) * 3, 197_796),
     "finer": ((256,) * 4, 198_401),
-    "wire": ((181,) * 4, 198_558),
+    "wire": ((222,) * 3, 199_135),
     "mfn_gabor": ((253,) * 4, 199_112),
     "mfn_fourier": ((255,) * 4, 199_156),
 }
@@ -228,7 +228,7 @@ def test_every_model_name_builds_at_the_sirens_size_with_its_recommended_knobs()
 
     assert MODEL_NAMES == ("relu", "ffn", "siren", *FAMILIES) and set(FREQUENCY_KNOB) == set(MODEL_NAMES)
     assert model_knobs("siren") == {"first_omega0": 30.0, "hidden_omega0": 30.0, "convention": "ntk"}
-    assert model_knobs("wire") == {"omega0": 20.0, "s0": 30.0} and model_knobs("relu") == {}
+    assert model_knobs("wire") == {"omega0": 4.0, "s0": 4.0} and model_knobs("relu") == {}  # wire_image_denoise.py
     for name in MODEL_NAMES:
         assert FREQUENCY_KNOB[name] is None or FREQUENCY_KNOB[name] in model_knobs(name)
     assert matched_hidden("ffn") == (211,) * 3  # T = 256 Fourier features, 3 hidden layers: 197,919 parameters

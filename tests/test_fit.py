@@ -11,6 +11,7 @@ from inrdict.errors import DivergenceError, InrdictError
 from inrdict.io.data import tone
 from inrdict.models import FFN, Siren, gaussian_frequencies
 from inrdict.train import fit as fit_module
+from inrdict.train.recipes import recipe
 
 pytestmark = pytest.mark.standard_promotion  # these tests run Optax's Adam
 
@@ -130,3 +131,21 @@ def test_chunked_gradient_equals_one_big_gradient(getkey):
 def test_psnr_of_mse():
     assert inrdict.psnr_db(0.01) == pytest.approx(20.0)
     assert inrdict.psnr_db(1.0) == pytest.approx(0.0)
+
+
+def test_recipe_schedule_is_lambdalr_decay_and_wire_scales_its_lr_by_image_size():
+    """lr_t = lr · 0.1^min(t / T, 1) (PyTorch's LambdaLR of FINER's train_image.py and WIRE's denoising script) and
+    WIRE's lr × min(1, 256² / HW); MFN's rate is constant; targets map [0, 1] → the run's range and back."""
+    wire = recipe("wire")
+    schedule = wire.schedule(pixels=512 * 512)
+    assert np.isclose(float(schedule(0)), 1e-3 / 4) and np.isclose(float(schedule(wire.steps)), 1e-4 / 4)
+    assert np.isclose(float(schedule(wire.steps // 2)), 1e-3 / 4 * 0.1**0.5, rtol=1e-5)
+    assert np.isclose(float(schedule(10 * wire.steps)), 1e-4 / 4)  # min(t / T, 1): flat after T
+    assert np.isclose(float(wire.schedule(pixels=64 * 64)(0)), 1e-3)  # small images: no scaling
+    mfn = recipe("mfn").schedule(pixels=64 * 64)
+    assert float(mfn(0)) == float(mfn(5000)) == 1e-2
+    siren = recipe("siren")
+    pixels = np.array([0.0, 0.25, 1.0])
+    assert np.allclose(siren.to_target(pixels), [-1.0, -0.5, 1.0]) and np.allclose(siren.from_target(siren.to_target(pixels)), pixels)
+    with pytest.raises(inrdict.InrdictError, match="denoise, sisr"):
+        recipe("wire", "paper")

@@ -30,9 +30,11 @@ from inrdict.models import (
     RealWire,
     SincINR,
     make_model,
+    matched_hidden,
     model_knobs,
     on_reference_domain,
 )
+from inrdict.train import recipes
 from tests.conftest import rel_error
 
 SMALL = (9, 7, 5)
@@ -69,9 +71,9 @@ REFERENCE_DEFAULTS = {
     "gauss": {"scale": 30.0},
     # FINER models.py: first_bias_scale=None, scale_req_grad=False; run_finer.sh FIRSTOMEGA=30 HIDDENOMEGA=30
     "finer": {"first_omega0": 30.0, "hidden_omega0": 30.0, "first_bias_scale": None, "scale_gradient": False},
-    # wire_image_denoise.py: "omega0=20, sigma0=30 for image representation"
-    "wire": {"omega0": 20.0, "s0": 30.0},
-    "wire_real": {"omega0": 20.0, "s0": 30.0},
+    # vishwa91/wire@0ac8cba wire_image_denoise.py: omega0 = 4.0, sigma0 = 4.0, hidden_layers = 2 (one named run)
+    "wire": {"omega0": 4.0, "s0": 4.0},
+    "wire_real": {"omega0": 4.0, "s0": 4.0},
     # image_rep.py: GaborNet(..., input_scale=256, weight_scale=1); mfn.py GaborNet alpha=6.0, beta=1.0
     "mfn": {"filter": "gabor", "input_scale": 256.0, "weight_scale": 1.0, "alpha": 6.0, "beta": 1.0,
             "domain": (-1.0, 1.0)},
@@ -82,6 +84,19 @@ REFERENCE_DEFAULTS = {
 def test_recommended_knobs_are_the_reference_defaults(name):
     assert model_knobs(name) == REFERENCE_DEFAULTS[name]
     assert REFERENCE_DOMAIN[name] == (-1.0, 1.0)  # every reference trains on linspace(-1, 1) per axis
+
+
+REFERENCE_DEPTHS = {"gauss": 4, "finer": 4, "wire": 3, "wire_real": 3, "mfn": 4}  # run_*.sh / hidden_layers = 2 / 4 filters
+
+
+@pytest.mark.parametrize("name", list(REFERENCE_DEPTHS))
+def test_default_depth_and_recipe_come_from_the_same_named_run(name):
+    """A family's default architecture, knobs and training come from one reference run (`inrdict.train.recipes`)."""
+    run = recipes.RECIPES[name]
+    assert len(matched_hidden(name)) == REFERENCE_DEPTHS[name] == run.depth
+    assert all(model_knobs(name)[k] == v for k, v in run.knobs.items()), (name, run.knobs)
+    assert run.source and (run.final_lr_factor < 1) == (name != "mfn")  # FINER, Gauss, WIRE decay; MFN does not
+    assert run.target_range == ((0.0, 1.0) if name.startswith("wire") else (-1.0, 1.0))
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -132,7 +147,7 @@ def test_complex_wire_forward_is_the_reference_complex_gabor_stack():
     # wire.py ComplexGaborLayer.forward: `lin = self.linear(input); omega = self.omega_0 * lin;
     # scale = self.scale_0 * lin; return torch.exp(1j*omega - scale.abs().square())`; INR: `output.real`.
     with jax.enable_x64(True):
-        model = ComplexWire(2, SMALL, 1, key=jax.random.key(3), dtype=jnp.float64)
+        model = ComplexWire(2, SMALL, 1, omega0=20.0, s0=30.0, key=jax.random.key(3), dtype=jnp.float64)
         r = np.array([0.3, -0.7])
 
         def gabor(lin):
@@ -151,7 +166,7 @@ def test_real_wire_forward_has_two_linear_maps_per_layer():
     # wire.py RealGaborLayer.forward: `omega = self.omega_0 * self.freqs(input); scale = self.scale(input) *
     # self.scale_0; return torch.cos(omega)*torch.exp(-(scale**2))`; a plain final linear.
     with jax.enable_x64(True):
-        model = RealWire(2, SMALL, 1, s0=3.0, key=jax.random.key(4), dtype=jnp.float64)
+        model = RealWire(2, SMALL, 1, omega0=20.0, s0=3.0, key=jax.random.key(4), dtype=jnp.float64)
         r = np.array([0.05, 0.11])
         z = r
         for freqs, scale in zip(model.frequency_maps, model.scale_maps):

@@ -36,7 +36,7 @@ examples:
   inrdict figure 5 --meta-weights meta_siren.npz      Fig. 5 with an extra meta-learned row
   inrdict analyse wire --set omega0=20    any INR (model name, checkpoint, package.module:factory) through the lens
   inrdict analyse torch:my_pkg.nets:siren a PyTorch INR (pip install 'inrdict[torch]')
-  inrdict import-weights model.pth --family wire wire.npz   a reference PyTorch state dict, read without PyTorch
+  inrdict import-weights model.pth --family wire --set indexing=xy wire.npz   a reference state dict, no PyTorch needed
   inrdict suggest camera --family siren   the ω0 (σ, s) to fit an image with, from the NTK before training
   inrdict index figures                   (re)write figures/index.html from the run folders there
   inrdict findings figures runs/extra --out docs/findings.md   every claim, where it holds, and its verdict
@@ -201,16 +201,20 @@ def build_parser() -> argparse.ArgumentParser:
         "inrdict checkpoint",
         description="Read published weights without running their pickle and write an inrdict checkpoint (.npz, no "
         "pickle): the authors' meta-learned SIREN (a Haiku .pickle, NumPy arrays only), or the state dict (.pt/.pth) of "
-        "a reference PyTorch implementation — SIREN (vsitzmann/siren, lucidrains/siren-pytorch), FINER, Gauss or "
-        "complex WIRE (vishwa91/wire, liuzhen0212/FINER) — with --family; PyTorch is not needed. Settings the state "
-        "dict does not hold (ω0, the Gauss scale) come from --set or the reference defaults.",
+        "a reference PyTorch implementation — SIREN (vsitzmann/siren, lucidrains/siren-pytorch), FINER, Gauss, "
+        "complex WIRE (vishwa91/wire, liuzhen0212/FINER) or MFN (boschresearch, vishwa91/wire) — with --family; "
+        "PyTorch is not needed. Settings the state dict does not hold (ω0, the Gauss scale, lucidrains' "
+        "final_activation, the grid's axis order) come from --set, or from the references' default where they all "
+        "agree; where they differ the import names each value and asks for --set. The checkpoint's model takes the "
+        "coordinates it was trained on (its grid is recorded in the checkpoint).",
     )  # fmt: skip
     importer.add_argument("source", type=Path, help="the .pickle, .pt or .pth file")
     importer.add_argument("destination", type=Path, help="checkpoint to write, e.g. meta_siren.npz")
     importer.add_argument("--family", default=None, choices=["siren", "finer", "gauss", "wire", "mfn"],
                           help="the family of a PyTorch state dict (required for .pt/.pth)")  # fmt: skip
     importer.add_argument("--set", action="append", default=[], metavar="KNOB=VALUE",
-                          help="a setting of the imported family, e.g. --set first_omega0=30 --set hidden_omega0=1")  # fmt: skip
+                          help="a setting the state dict does not hold, e.g. --set scale=10, --set indexing=xy (the grid's "
+                          "axis order), --set hidden_omega0=1 --set final_activation=identity")  # fmt: skip
     return parser
 
 
@@ -339,29 +343,32 @@ def import_weights(args: argparse.Namespace) -> None:
     from inrdict.models import count_parameters
 
     if args.source.suffix.lower() in (".pt", ".pth") or args.family is not None:
-        from inrdict.io.reference_weights import import_torch_weights
+        from inrdict.io.reference_weights import GRID_KEY, import_reference
 
         if args.family is None:
             raise InrdictError(
                 f"{args.source} is a PyTorch file: name its family with --family (siren, finer, gauss, wire, mfn)"
             )
-        knobs = {}
+        knobs: dict[str, float | str] = {}
         for key, value in _parse_set(args.set).items():
             try:
                 knobs[key] = float(value)
             except ValueError:
-                raise InrdictError(f"--set {key}={value}: a number is needed") from None
-        model = import_torch_weights(args.source, args.family, knobs)
-        inner = model.model
-        save_model(args.destination, model, metadata={"imported_from": args.source.name, "family": args.family,
-                                                      "coordinate_domain": [model.low, model.high]})  # fmt: skip
-        settings = {
-            k: v for k, v in inner.hyperparameters().items() if k not in ("in_features", "hidden", "out_features")
-        }
+                knobs[key] = value  # a named setting (indexing=xy, final_activation=identity), checked on import
+        imported = import_reference(args.source, args.family, knobs)
+        inner, grid = imported.model, imported.grid
+        save_model(args.destination, inner, metadata={
+            "imported_from": args.source.name, "family": args.family, "layout": imported.layout,
+            "settings": imported.settings, "assumed": list(imported.assumed), GRID_KEY: grid.to_json(),
+            "coordinate_domain": [grid.low, grid.high]})  # fmt: skip
+        settings = ", ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in imported.settings.items())
+        assumed = f" ({', '.join(imported.assumed)}: the references' shared default)" if imported.assumed else ""
         n_parameters = count_parameters(cast("eqx.Module", inner))  # an inrdict model is an eqx.Module too
+        axes = "(x, y) = (column, row)" if grid.indexing == "xy" and inner.in_features >= 2 else "(row, column, …)"
         print(f"wrote {args.destination}: {type(inner).__name__} {inner.in_features} → {list(inner.hidden)} → "
-              f"{inner.out_features}, {n_parameters:,} parameters, on [{model.low:g}, {model.high:g}], "
-              f"{settings}")  # fmt: skip
+              f"{inner.out_features}, {n_parameters:,} parameters{', ' + settings if settings else ''}{assumed}. "
+              f"load_model returns it on its training coordinates, {axes} in [{grid.low:g}, {grid.high:g}]: the "
+              f"grid {grid.describe()}; grid_of(metadata).points(shape) lists it in pixel order")  # fmt: skip
         return
     siren = import_haiku_siren(args.source)
     save_model(args.destination, siren, metadata={"imported_from": args.source.name})

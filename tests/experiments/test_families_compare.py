@@ -10,6 +10,7 @@ import scipy.stats
 
 from inrdict.experiments import families_compare
 from inrdict.experiments._run import run_experiment
+from inrdict.experiments.studies.family_stats import bootstrap_spearman, resamples
 from tests._claims import all_seeds_hold, satisfied_claims, seeds_hold
 
 pytestmark = pytest.mark.standard_promotion  # fine-tuning and the aliasing fits run Optax's Adam
@@ -29,13 +30,13 @@ def test_rows_are_matched_and_complete(small_run):
     results, out = small_run
     models = results["numbers"]["models"]
     assert list(models) == ["relu", "siren first_omega0=30", "siren first_omega0=60", "gauss scale=30",
-                            "gauss scale=60", "wire omega0=20", "wire omega0=40"]  # fmt: skip
+                            "gauss scale=60", "wire omega0=4", "wire omega0=8"]  # fmt: skip
     assert all(abs(m["parameters"] - 198_401) / 198_401 < 0.005 for m in models.values())
     assert results["sanity"] == {"parameter_counts_matched": True, "full_basis_captures_all_energy": True}
     assert [label for label, m in models.items() if m["recommended"]] == ["relu", "siren first_omega0=30",
-                                                                          "gauss scale=30", "wire omega0=20"]
+                                                                          "gauss scale=30", "wire omega0=4"]
     for m in models.values():
-        assert 0.0 <= m["energy_at_0.1"] <= 1.0 and np.isfinite(m["psnr_at_k"]) and np.isfinite(m["alias_below_signal_db"])
+        assert -1e-6 <= m["energy_at_0.1"] <= 1.0 + 1e-6 and np.isfinite(m["psnr_at_k"]) and np.isfinite(m["alias_below_signal_db"])  # float32 sums
         assert m["psnr_gain_at_k"] == pytest.approx(m["psnr_at_k"] - m["psnr_at_0"], abs=1e-9)
     arrays = np.load(out / "arrays.npz")
     assert arrays["row_0_eigenvectors"].shape == (4, 16, 16)
@@ -73,7 +74,6 @@ def test_what_holds_robustly(small_run):
 
 
 def test_bootstrap_spearman_of_a_perfect_and_a_reversed_ranking():
-    from inrdict.experiments.family_predictors import bootstrap_spearman, resamples
 
     rng = np.random.default_rng(0)
     x = np.arange(5.0)[:, None, None] + 0.01 * rng.standard_normal((5, 3, 4))  # (families, seeds, faces)

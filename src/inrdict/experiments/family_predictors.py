@@ -38,13 +38,13 @@ from typing import Any, Literal
 import jax
 import jax.numpy as jnp
 import numpy as np
-import scipy.stats
 
 from inrdict._keys import model_key
 from inrdict.analysis import lens
 from inrdict.errors import DivergenceError, InrdictError
-from inrdict.experiments._evidence import holm, spearman_permutation_p
+from inrdict.experiments._evidence import holm
 from inrdict.experiments._run import validate_config
+from inrdict.experiments.studies.family_stats import bootstrap_spearman, bootstrap_values, resamples, spearman_of_means
 from inrdict.io import data
 from inrdict.io.datasets import held_out_faces, load_faces
 from inrdict.models import MODEL_NAMES, REFERENCE_DOMAIN, make_model, matched_hidden, model_knobs, on_reference_domain
@@ -144,40 +144,6 @@ def measure_seed(model, points, test, select, mask, config: Config) -> dict[str,
     }  # fmt: skip
 
 
-def resamples(shape: tuple[int, int, int], n_bootstrap: int, seed: int) -> list[tuple[np.ndarray, ...]]:
-    """`n_bootstrap` resamples (with replacement) of families, seeds and faces of (families, seeds, faces) arrays,
-    shared by every predictor and target so that differences between predictors are paired."""
-    rng = np.random.default_rng(seed)
-    return [tuple(rng.integers(0, n, n) for n in shape) for _ in range(n_bootstrap)]
-
-
-def _spearman_of_means(x: np.ndarray, y: np.ndarray) -> float:
-    xs, ys = x.mean(axis=(1, 2)), y.mean(axis=(1, 2))
-    return float(scipy.stats.spearmanr(xs, ys).statistic) if np.ptp(xs) > 0 and np.ptp(ys) > 0 else float("nan")
-
-
-def bootstrap_values(x: np.ndarray, y: np.ndarray, draws: list[tuple[np.ndarray, ...]]) -> np.ndarray:
-    """Spearman across families of the means of x and y (each (families, seeds, faces)) on every resample."""
-    return np.array([_spearman_of_means(x[f][:, s][:, :, m], y[f][:, s][:, :, m]) for f, s, m in draws])
-
-
-def bootstrap_spearman(x: np.ndarray, y: np.ndarray, draws: list[tuple[np.ndarray, ...]]) -> dict:
-    """Spearman across families of the means of x and y, with: a 95 % percentile interval over resamples of
-    families, seeds and faces (`draws`); the range leaving one family out; the exact one-sided permutation p-value
-    over the families' orders (≤ 10 families)."""
-    point = _spearman_of_means(x, y)
-    values = bootstrap_values(x, y, draws)
-    finite = values[np.isfinite(values)]
-    low, high = np.percentile(finite, [2.5, 97.5]) if finite.size else (float("nan"), float("nan"))
-    keep = [np.delete(np.arange(x.shape[0]), i) for i in range(x.shape[0])]
-    lofo = [_spearman_of_means(x[k], y[k]) for k in keep]
-    p = (spearman_permutation_p(x.mean(axis=(1, 2)), y.mean(axis=(1, 2)))[1]
-         if 3 <= x.shape[0] <= 10 and np.isfinite(point) else float("nan"))  # fmt: skip
-    return {"spearman": point, "ci_low": float(low), "ci_high": float(high), "resamples": int(finite.size),
-            "leave_one_family_out_min": float(np.nanmin(lofo)), "leave_one_family_out_max": float(np.nanmax(lofo)),
-            "permutation_p": float(p)}  # fmt: skip
-
-
 def baseline_margins(arrays: dict, target: str, draws: list[tuple[np.ndarray, ...]]) -> dict:
     """Each predictor's Spearman minus the PSNR@0 baseline's on `target`, paired over the same resamples, with a
     simultaneous 95 % interval (Bonferroni over the predictors compared: the best of several is not chosen free)."""
@@ -189,7 +155,7 @@ def baseline_margins(arrays: dict, target: str, draws: list[tuple[np.ndarray, ..
     for predictor in candidates:
         delta = bootstrap_values(arrays[predictor], y, draws) - base
         delta = delta[np.isfinite(delta)]
-        point = _spearman_of_means(arrays[predictor], y) - _spearman_of_means(arrays[BASELINES[0]], y)
+        point = spearman_of_means(arrays[predictor], y) - spearman_of_means(arrays[BASELINES[0]], y)
         low, high = np.percentile(delta, [100 * alpha / 2, 100 * (1 - alpha / 2)]) if delta.size else (np.nan, np.nan)
         out[predictor] = {"margin": float(point), "simultaneous_low": float(low), "simultaneous_high": float(high)}
     return out

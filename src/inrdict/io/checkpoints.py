@@ -31,6 +31,7 @@ import numpy as np
 from inrdict._io import atomic_file
 from inrdict._version import __version__
 from inrdict.errors import InrdictError
+from inrdict.io.reference_weights import GRID_KEY, ImportedModel, grid_of, on_unit_grid
 from inrdict.models import MODEL_CLASSES, INRModel, Linear, Siren
 
 FORMAT_NAME = "inrdict-checkpoint"
@@ -88,7 +89,13 @@ def save_model(path: str | os.PathLike, model: eqx.Module, *, metadata: dict | N
 
 
 def load_model(path: str | os.PathLike) -> tuple[eqx.Module, dict]:
-    """Read a checkpoint written by `save_model`; returns `(model, metadata)`."""
+    """Read a checkpoint written by `save_model`; returns `(model, metadata)`.
+
+    The model takes the coordinates it was trained on: an inrdict-trained model inrdict's unit grid [0, 1)^d; a
+    reference model written by `inrdict import-weights` its source's own coordinates (e.g. [−1, 1]² with both ends,
+    in the source's axis order), which ``grid_of(metadata).points(shape)`` (`inrdict.io.reference_weights`) gives
+    in pixel order. A model imported before the grid was recorded holds an `OnDomain` and takes [0, 1)^d.
+    """
     arrays, meta, fail = _read(path)
     if "model" not in meta:
         raise fail("it holds a training state, not a model (see load_pytree)")
@@ -273,8 +280,12 @@ def import_haiku_siren(path: str | os.PathLike) -> Siren:
 
 
 def load_weights(path: str | os.PathLike) -> eqx.Module:
-    """A model from an inrdict checkpoint, or from the authors' Haiku SIREN pickle (read with the safe unpickler)."""
+    """A model on inrdict's unit grid [0, 1)^d, for the experiments: an inrdict checkpoint's, the authors' Haiku SIREN
+    pickle (read with the safe unpickler), or an imported reference model mapped there (`on_unit_grid`: exact up
+    to the far edge of a grid that includes both ends; `load_model` gives it on its own coordinates)."""
     if Path(path).suffix.lower() in (".pickle", ".pkl"):
         return import_haiku_siren(path)
-    model, _ = load_model(path)
+    model, metadata = load_model(path)
+    if GRID_KEY in metadata:  # written by `inrdict import-weights`: takes its source's coordinates
+        return on_unit_grid(cast(ImportedModel, model), grid_of(metadata))
     return model

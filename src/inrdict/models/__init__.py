@@ -30,8 +30,8 @@ with about as many trained parameters as the paper's SIREN 2 → 256 ×4 → 1 (
 
     family        matched hidden    trained parameters
     relu, siren, gauss, finer, sinc   (256,) * 4   198,401
-    wire (complex)                  (181,) * 4   198,558  (a complex weight counts as two real ones)
-    wire_real                       (181,) * 4   198,920  (two linear maps per layer)
+    wire (complex)                  (222,) * 3   199,135  (a complex weight counts as two real ones; 3 layers)
+    wire_real                       (221,) * 3   197,796  (two linear maps per layer; 3 layers)
     mfn, Gabor filters              (253,) * 4   199,112
     mfn, Fourier filters            (255,) * 4   199,156
     ffn (T = 256 frozen features)   (211,) * 3   197,919  (3 hidden layers, as the paper's FFN)
@@ -49,6 +49,7 @@ which file every default comes from, and where the paper and the code differ whi
 from inrdict.models._common import INRModel
 from inrdict.models.dense import (
     FFN,
+    SIREN_CONVENTIONS,
     DenseINR,
     FFNStar,
     Linear,

@@ -44,7 +44,23 @@ from inrdict.errors import InrdictError
 # so that the truncated draw has exactly the requested standard deviation.
 _TRUNCATED_NORMAL_STD = 0.87962566103423978
 
-SirenConvention = Literal["fit", "ntk"]
+SirenConvention = Literal["vsitzmann", "lucidrains", "fit", "ntk"]
+SIREN_CONVENTIONS = ("vsitzmann", "lucidrains", "ntk")  # "fit" is SPEC §3's name for "lucidrains" (same draws)
+
+
+def siren_bias_bound(convention: str, index: int, fan_in: int, weight_bound: float) -> float:
+    """Half-width of the uniform a SIREN layer's initial bias is drawn from (0: zero biases).
+
+    * "vsitzmann" — vsitzmann/siren (`explore_siren.ipynb` `SineLayer.init_weights`, `modules.py` `sine_init` /
+      `first_layer_sine_init`) re-draws only the weights, so biases keep `nn.Linear`'s default U(±1/sqrt(fan_in));
+    * "lucidrains" (= SPEC §3's "fit", the paper's Fig. 3) — lucidrains/siren-pytorch `Siren.init_` draws the
+      bias from the weight's own U(±bound): 1/fan_in in the first layer, sqrt(6/fan_in)/omega0 after;
+    * "ntk" — the authors' Haiku NTK code: zero biases (and a +0.5 output offset, `Siren.output_offset`).
+
+    At width 256 the hidden bound is 0.0625 ("vsitzmann") against 0.0051 ("lucidrains", omega0 = 30).
+    """
+    del index  # every layer, the output layer included, follows the same rule
+    return {"vsitzmann": 1.0 / math.sqrt(fan_in), "lucidrains": weight_bound, "ntk": 0.0}[convention]
 
 
 def lecun_truncated_normal(key: PRNGKeyArray, shape: tuple[int, int], fan_in: int, dtype=jnp.float32) -> Array:
@@ -314,11 +330,14 @@ class Siren(DenseINR):
     first layer W ~ U(-1/fan_in, 1/fan_in); later layers and the output layer
     W ~ U(-sqrt(6/fan_in)/hidden_omega0, +sqrt(6/fan_in)/hidden_omega0).
 
-    Warning — two bias conventions exist in the original code and both are here:
+    Warning — three bias conventions, each named after its source (`siren_bias_bound`):
 
-    * ``convention="fit"`` (Fig. 3): biases drawn from the same uniform as that layer's weights, no offset.
-    * ``convention="ntk"`` (Figs. 4–5, meta-learning, the authors' published weights): zero initial biases and a
-      constant +0.5 added to the output.
+    * ``"vsitzmann"`` (the SIREN authors' code; the default for fitting, `inrdict.train.recipes`): biases
+      U(±1/sqrt(fan_in)), PyTorch's `nn.Linear` default, which vsitzmann/siren never re-draws; no offset.
+    * ``"lucidrains"`` (lucidrains/siren-pytorch; ``"fit"`` is SPEC §3's name for it, the paper's Fig. 3 and the
+      1-D studies): biases drawn from the same uniform as that layer's weights, no offset.
+    * ``"ntk"`` (the paper's Figs. 4–5, meta-learning, the authors' published weights; the constructor's default):
+      zero initial biases and a constant +0.5 added to the output.
     """
 
     first_omega0: float = eqx.field(static=True)
@@ -338,8 +357,10 @@ class Siren(DenseINR):
         dtype=jnp.float32,
     ):
         hidden = _check_sizes(in_features, hidden, out_features)
-        if convention not in ("fit", "ntk"):
-            raise InrdictError(f"unknown SIREN bias convention {convention!r}: use 'fit' or 'ntk'")
+        if convention not in (*SIREN_CONVENTIONS, "fit"):
+            raise InrdictError(f"unknown SIREN bias convention {convention!r}: use one of "
+                               f"{', '.join(SIREN_CONVENTIONS)} ('fit' = 'lucidrains')")  # fmt: skip
+        convention = "lucidrains" if convention == "fit" else convention
         if first_omega0 <= 0 or hidden_omega0 <= 0:
             raise InrdictError(f"SIREN omegas must be positive, got {first_omega0=}, {hidden_omega0=}")
         self.first_omega0 = float(first_omega0)
@@ -351,10 +372,8 @@ class Siren(DenseINR):
             bound = 1.0 / n_in if index == 0 else math.sqrt(6.0 / n_in) / self.hidden_omega0
             wkey, bkey = jax.random.split(k)
             weight = symmetric_uniform(wkey, (n_out, n_in), bound, dtype)
-            if convention == "fit":
-                bias = symmetric_uniform(bkey, (n_out,), bound, dtype)
-            else:
-                bias = jnp.zeros((n_out,), dtype)
+            bias_bound = siren_bias_bound(convention, index, n_in, bound)
+            bias = symmetric_uniform(bkey, (n_out,), bias_bound, dtype) if bias_bound else jnp.zeros((n_out,), dtype)
             layers.append(Linear(weight, bias))
         self.layers = tuple(layers)
 

@@ -36,11 +36,13 @@ class GaussINR(_ElementwiseINR):
 
     The form exp(-(s u)²) is the reference code's (vishwa91/wire `modules/gauss.py` `GaussLayer.forward`:
     `torch.exp(-(self.scale*self.linear(input))**2)`; liuzhen0212/FINER `models.py` `GaussLayer`, the same); the
-    paper's exp(-u²/(2 sigma²)) is this with s = 1/(sqrt(2) sigma). Default s = 30 for image representation:
-    the FINER repository's `GaussLayer(scale=30.0)` and `run_gauss.sh` (`SCALE=30`, lr 5e-3), and the WIRE
-    repository's advice for images (`wire_image_denoise.py`: "omega0=20, sigma0=30 for image representation",
-    sigma0 being passed to Gauss as its scale; `GaussLayer`'s own default is 10 and the shipped denoising script
-    uses 4). Initialisation: PyTorch's `nn.Linear` default W, b ~ U(-1/sqrt(fan_in), +1/sqrt(fan_in)) in every
+    paper's exp(-u²/(2 sigma²)) is this with s = 1/(sqrt(2) sigma). Defaults from one named run,
+    liuzhen0212/FINER `run_gauss.sh` at commit 07a9a92: `SCALE=30`, `train_image.py`'s `hidden_layers=3` (a first
+    Gauss layer and 3 more: 4 layers); its training (Adam 5e-3, decayed to 0.1×, pixels in [-1, 1]) is
+    `inrdict.train.recipes`' "finer". Other values in the sources: vishwa91/wire's `GaussLayer` defaults to 10, and
+    its `wire_image_denoise.py` passes its sigma0 as Gauss's scale, 4 at commit 0ac8cba (an outside reading found
+    5 at a later HEAD). Imported Gauss weights must name their scale (`inrdict import --set scale=...`): a state
+    dict does not hold it and the two repositories disagree. Initialisation: PyTorch's `nn.Linear` default W, b ~ U(-1/sqrt(fan_in), +1/sqrt(fan_in)) in every
     layer, the output layer too (neither repository re-initialises). Coordinates in [-1, 1]² in both repositories.
 
     Args:

@@ -25,7 +25,10 @@ class Finer(DenseINR):
     * the scale |u| + 1 carries **no gradient**: `FinerLayer.generate_scale` computes it under `torch.no_grad()`
       unless `scale_req_grad` (default False; `train_image.py` sets it only with `--scale_req_grad`), and the
       authors' NTK code (`ntk/models/models_haiku.py`) uses `jax.lax.stop_gradient(jnp.abs(x) + 1)`. So
-      drho/du = omega (|u| + 1) cos(omega (|u| + 1) u), and that is the NTK the authors study.
+      drho/du = omega (|u| + 1) cos(omega (|u| + 1) u). The authors' NTK code shares this stop-gradient but not
+      the rest of this model: it uses zero hidden biases, a +0.5 output offset and 1-D inputs, so inrdict's FINER
+      NTK (PyTorch's default biases, no offset, 2-D inputs) is the NTK of the network `train_image.py` trains,
+      not the one their notebook plots.
       `scale_gradient=True` differentiates through the scale as the paper's formula reads
       (drho/du = omega (2|u| + 1) cos(...)), a different gradient and NTK;
     * weights as SIREN: first layer U(±1/fan_in), later layers and the output layer U(±sqrt(6/fan_in)/hidden_omega0)
@@ -35,8 +38,10 @@ class Finer(DenseINR):
       U(-k, k) instead (`FinerLayer.init_first_bias`); the authors' NTK notebook sweeps k ∈ {1, 5, 10, 20};
     * other biases: PyTorch's default U(±1/sqrt(fan_in)); omega0 = 30 in every layer (`run_finer.sh`).
 
-    The official image runs use 3 hidden layers of 256, Adam lr 5e-4 (`run_finer.sh`) on coordinates in [-1, 1]²
-    (`train_image.py`: `torch.linspace(-1, 1, H)`); `inrdict.models.REFERENCE_DOMAIN` records the domain.
+    The official image runs use 4 FINER layers of 256 (`run_finer.sh`'s `HIDDENLAYERS=3`: a first layer and 3
+    more), Adam lr 5e-4 decayed to 0.1× (`inrdict.train.recipes`' "finer") on coordinates in [-1, 1]²
+    (`train_image.py`: `torch.linspace(-1, 1, H)`, `indexing='ij'`); `inrdict.models.REFERENCE_DOMAIN` records the
+    domain.
 
     Args:
         in_features, hidden, out_features: sizes.

@@ -95,7 +95,8 @@ def _mfn_arrays(key, gammas, in_features, hidden, out_features, filter, input_sc
 class MFN(eqx.Module):
     """Multiplicative filter network (Fathony, Sahu, Willmott & Kolter, ICLR 2021), FourierNet or GaborNet.
 
-    The paper's recursion (§3, its first equation; numbering to check), with k = len(hidden) filters:
+    The recursion as the reference code's `MFNBase.forward` computes it (the paper's defining recursion; we cite the
+    code, which we could read, not an equation number), with k = len(hidden) filters:
 
         z_1 = g_1(r),   z_{i+1} = (W_i z_i + b_i) ⊙ g_{i+1}(r)  (i = 1 .. k-1),   f(r) = W_out z_k + b_out,
 

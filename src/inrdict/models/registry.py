@@ -103,7 +103,9 @@ KNOB_FIELDS: dict[str, dict[str, str]] = {
     "n_features": {"ffn": "n_features"},
     "convention": {"siren": "convention"},
 }  # fmt: skip
-DEFAULT_DEPTH = {"ffn": 3}  # hidden layers: the paper's FFN has 3, every other model 4
+# Hidden layers: the paper's FFN has 3; WIRE's default run has 3 Gabor layers (vishwa91/wire wire_image_denoise.py,
+# hidden_layers = 2 after the first); every other model 4 (the paper's SIREN, FINER's run_*.sh, MFN's 4 filters).
+DEFAULT_DEPTH = {"ffn": 3, "wire": 3, "wire_real": 3}
 
 
 def model_knobs(name: str) -> dict[str, Any]:
@@ -163,7 +165,7 @@ def matched_hidden(
 
     `family` is any of `MODEL_NAMES`; depth defaults to 4 hidden layers (3 for "ffn", as the paper's FFN). Counts
     come from `jax.eval_shape` of the constructor (nothing is allocated). For 2 → … → 1: relu / siren / gauss /
-    finer / sinc (256,)*4 = 198,401; wire (181,)*4 = 198,558; wire_real (181,)*4 = 198,920; mfn (253,)*4 = 199,112 (Gabor),
+    finer / sinc (256,)*4 = 198,401; wire (222,)*3 = 199,135; wire_real (221,)*3 = 197,796 (3 layers, as WIRE's run); mfn (253,)*4 = 199,112 (Gabor),
     (255,)*4 = 199,156 (Fourier, `filter="fourier"`); ffn (T = 256) (211,)*3 = 197,919.
 
     Raises:

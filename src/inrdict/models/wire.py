@@ -127,11 +127,16 @@ class ComplexWire(_Wire):
     as the reference code (vishwa91/wire `modules/wire.py`: `ComplexGaborLayer.forward` computes
     `torch.exp(1j*omega - scale.abs().square())` with `omega = omega_0 * lin`, `scale = scale_0 * lin`; the first
     layer real, the later ones `torch.cfloat`; the `INR` class returns `output.real` of a complex final linear and
-    narrows the width to `int(hidden_features/np.sqrt(2))`, 256 → 181). Defaults omega0 = 20, s0 = 30: the authors'
-    advice for image representation (`wire_image_denoise.py`: "We suggest omega0 = 4 and sigma0 = 4 for denoising,
-    and omega0=20, sigma0=30 for image representation"); the same omega0 in the first and later layers, as that
-    script passes it. (The FINER repository's WIRE baseline runs 20 / 10, `run_wire.sh`; `INR`'s own defaults are
-    30 / 30 / 10.) The authors recommend Adam at 5e-3 to 2e-2 (`wire_image_denoise.py`) on coordinates in [-1, 1]².
+    narrows the width to `int(hidden_features/np.sqrt(2))`, 256 → 181). Defaults from one named run, vishwa91/wire
+    `wire_image_denoise.py` at commit 0ac8cba run with `nonlin='wire'`: `hidden_layers = 2` (a first Gabor layer and
+    2 more: 3 Gabor layers, `hidden=(181,) * 3`), omega0 = sigma0 = 4 (that script's values, "omega0 = 4 and
+    sigma0 = 4 for denoising"), the same omega0 in the first and later layers, as that script passes it. Its
+    training (Adam 1e-3 × min(1, 256²/HW), decayed to 0.1×, pixels in [0, 1]) is `inrdict.train.recipes`'
+    "denoise". The other settings found in the sources are named recipes there: "sisr" (`wire_SISR.py`: 8 / 6),
+    "finer_baseline" (liuzhen0212/FINER `run_wire.sh`: 20 / 10, 4 layers), "representation_advice" (the
+    denoising script's comment "omega0=20, sigma0=30 for image representation", which no script runs; inrdict's
+    default before). `INR`'s own defaults are 30 / 30 / 10. Coordinates in [-1, 1]² (`torch.linspace(-1, 1, ·)`,
+    `indexing='xy'`).
 
     Complex numbers are stored as separate real arrays (`weight_real`, `weight_imag`, ...), so Optax, checkpoints,
     `count_parameters` and the NTK see ordinary real parameters: a complex weight counts as two real parameters
@@ -139,7 +144,7 @@ class ComplexWire(_Wire):
     reaches Re(·)). Initialisation: PyTorch's `nn.Linear` default, which for a `cfloat` layer draws the real and
     the imaginary part of each weight and bias independently from U(-1/sqrt(fan_in), +1/sqrt(fan_in)) (no
     re-initialisation in the repository). Width 181 ≈ 256/sqrt(2) matches the parameter count of a real 256-wide
-    network (198,558 for (181,) * 4).
+    network (`matched_hidden` gives the width that matches the paper's SIREN at 3 layers).
 
     NTK: a complex layer's kernel term is Re[(D Dᴴ) ⊙ (conj(A Aᴴ) + 1)], which is not a sum of real
     (D Dᵀ) ⊙ (A Aᵀ + 1) terms but is one plus a "rotated" term (D' Dᵀ) ⊙ (A' Aᵀ): `structured_ntk_features` returns
@@ -161,8 +166,8 @@ class ComplexWire(_Wire):
     omega0: float = eqx.field(static=True)
     s0: float = eqx.field(static=True)
 
-    def __init__(self, in_features: int = 2, hidden: tuple[int, ...] = (181,) * 4, out_features: int = 1, *,
-                 omega0: float = 20.0, s0: float = 30.0, key: PRNGKeyArray, dtype=jnp.float32):  # fmt: skip
+    def __init__(self, in_features: int = 2, hidden: tuple[int, ...] = (181,) * 3, out_features: int = 1, *,
+                 omega0: float = 4.0, s0: float = 4.0, key: PRNGKeyArray, dtype=jnp.float32):  # fmt: skip
         hidden = _check_sizes(in_features, hidden, out_features)
         self.omega0, self.s0 = _wavelet(omega0, s0)
         self.first, self.layers, self.output = _complex_wire_arrays(key, in_features, hidden, out_features, dtype)
@@ -248,10 +253,13 @@ class RealWire(_Wire):
     (`RealGaborLayer.forward`: `omega = self.omega_0 * self.freqs(input)`, `scale = self.scale(input) *
     self.scale_0`, `return torch.cos(omega)*torch.exp(-(scale**2))`.) Not one shared pre-activation: the envelope's
     argument is its own linear map. Initialisation: PyTorch's `nn.Linear` default U(±1/sqrt(fan_in)) for every
-    weight and bias (no re-initialisation in the repository); the same omega0 and s0 in every layer, the width not
-    reduced (the `Wire` class's "realgabor" branch). omega0 = 20, s0 = 30: the authors' advice for image
-    representation (`wire_image_denoise.py`: "omega0=20, sigma0=30 for image representation"), as `ComplexWire`;
-    the class defaults there are 10 / 10. Two maps per layer: (181,) * 4 has about the paper's SIREN's size.
+    weight and bias. The source defines the layer but no network of it: at vishwa91/wire commit 0ac8cba,
+    `modules/wire.py` has `RealGaborLayer` (omega0 and sigma0 plain floats, defaults 10 / 10), an empty `Wire`
+    stub, and an `INR` that always builds `ComplexGaborLayer` ("All results in the paper were with the default
+    complex 'gabor' nonlinearity"). inrdict stacks the real layer as `INR` stacks the complex one (a first layer,
+    hidden layers, a linear output; the same omega0 and s0 in every layer), the width not reduced, with
+    `ComplexWire`'s defaults (`wire_image_denoise.py`: omega0 = s0 = 4, 3 Gabor layers); the layer's own are
+    10 / 10. Two maps per layer: (181,) * 3 is about the size of a complex WIRE of the same width.
 
     Args:
         in_features, hidden, out_features: sizes.
@@ -268,8 +276,8 @@ class RealWire(_Wire):
     omega0: float = eqx.field(static=True)
     s0: float = eqx.field(static=True)
 
-    def __init__(self, in_features: int = 2, hidden: tuple[int, ...] = (181,) * 4, out_features: int = 1, *,
-                 omega0: float = 20.0, s0: float = 30.0, key: PRNGKeyArray, dtype=jnp.float32):  # fmt: skip
+    def __init__(self, in_features: int = 2, hidden: tuple[int, ...] = (181,) * 3, out_features: int = 1, *,
+                 omega0: float = 4.0, s0: float = 4.0, key: PRNGKeyArray, dtype=jnp.float32):  # fmt: skip
         hidden = _check_sizes(in_features, hidden, out_features)
         self.omega0, self.s0 = _wavelet(omega0, s0)
         spec = []

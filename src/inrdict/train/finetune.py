@@ -111,7 +111,7 @@ def finetune(
     train_mask: Bool[AnyArray, " n"],
     *,
     iterations: int = 10,
-    optimizer: Optimizer = "adam",
+    optimizer: Optimizer | optax.GradientTransformation = "adam",
     learning_rate: float = 1e-4,
     images_per_chunk: int | None = None,
 ) -> FinetuneResult:
@@ -123,8 +123,10 @@ def finetune(
         images: (m, n) targets, one row per image.
         train_mask: (n,) True on the training pixels (shared by all images; see `split_mask`).
         iterations: number of full-batch updates per image.
-        optimizer: "adam" or "gd" (plain gradient descent).
-        learning_rate: the step size.
+        optimizer: "adam" or "gd" (plain gradient descent), or an Optax transformation (a schedule: a training
+            recipe's, `inrdict.train.recipes.Recipe.optimizer`; pass the same object again to reuse the compiled
+            steps); `learning_rate` is then only checked and reported.
+        learning_rate: the step size (with an Optax transformation: its initial rate).
         images_per_chunk: images processed together (default `IMAGES_PER_CHUNK`); memory is checked up front.
 
     Returns:
@@ -144,7 +146,7 @@ def finetune(
         raise InrdictError("the pixel mask must leave both training and held-out pixels")
     if not math.isfinite(learning_rate) or learning_rate <= 0:
         raise InrdictError(f"the fine-tuning learning rate must be a positive number, got {learning_rate}")
-    opt = make_optimizer(optimizer, float(learning_rate))
+    opt = make_optimizer(optimizer, float(learning_rate)) if isinstance(optimizer, str) else optimizer
     params, frozen = partition_trainable(model)
     dtype = jax.tree_util.tree_leaves(params)[0].dtype
     inputs = encode_inputs(model, jnp.asarray(coords, dtype))  # (n, e): frozen mappings, computed once
@@ -164,7 +166,7 @@ def finetune(
     if not (np.all(np.isfinite(train)) and np.all(np.isfinite(test))):
         bad = int(np.argmax(~np.isfinite(train).all(axis=0)))
         raise DivergenceError(f"fine-tuning diverged (non-finite loss by iteration {bad}): lower the learning rate "
-                              f"(now {learning_rate:g} with {optimizer})")  # fmt: skip
+                              f"(now {learning_rate:g} with {optimizer if isinstance(optimizer, str) else 'a schedule'})")  # fmt: skip
     return FinetuneResult(psnr_db(train), psnr_db(test), time.perf_counter() - start)
 
 

@@ -20,7 +20,7 @@ import numpy as np
 from inrdict._keys import init_key
 from inrdict.analysis import lens
 from inrdict.experiments import _artefacts
-from inrdict.io.checkpoints import load_weights
+from inrdict.io.checkpoints import load_model, load_weights
 from inrdict.models import FFN, ReluMLP, Siren, gaussian_frequencies
 
 NTK_WIDTH = 256
@@ -69,11 +69,9 @@ def load_meta_row(path: str | Path) -> MetaRow:
     path = Path(path)
     if path.suffix.lower() in (".pickle", ".pkl"):
         return MetaRow(load_weights(path), 64, "celeba", str(path))
-    from inrdict.io.checkpoints import load_model
-
-    model, metadata = load_model(path)
+    _, metadata = load_model(path)  # the metadata; the model on the unit grid comes from `load_weights`
     trained = metadata.get("config", {}) if isinstance(metadata, dict) else {}
-    return MetaRow(model, trained.get("grid_size"), trained.get("dataset"), str(path))
+    return MetaRow(load_weights(path), trained.get("grid_size"), trained.get("dataset"), str(path))
 
 
 # The Reptile of Figs. 12 and 16: Nichol et al.'s (2018) interpolation θ ← θ + ε (W̄ − θ) with ε = 1 and k = 10 inner

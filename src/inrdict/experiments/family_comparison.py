@@ -1,0 +1,291 @@
+"""INR families compared on a grid every family can resolve, each trained as its authors train it and tuned on
+training faces (beyond the paper): does E(0.1) rank the families as their learning does?
+
+The 32² comparison (`inrdict figure families`) put the reference settings of Gauss, WIRE, sinc and FINER above the
+grid's Nyquist rate and ran every family at one lr, so its ranking mostly reflected mis-set knobs. Here, per family
+(`inrdict.models.MODEL_NAMES`, each at about the paper's SIREN's size, `matched_hidden`):
+
+1. **Training as its authors run it** (`inrdict.train.recipes.RECIPES`, sources there): Adam with the run's
+   schedule (the first k steps of `LambdaLR(factor ** min(t / T, 1))`), lr scaled as the run scales it (WIRE:
+   × min(1, 256² / HW)), pixels mapped to the run's target range ([-1, 1] for SIREN, FINER, Gauss, MFN), the run's
+   coordinate domain and depth. PSNR is always reported for pixels in [0, 1] (PSNR_[0,1] = PSNR_target +
+   20 log10(high − low)).
+2. **Knob, then lr, chosen on training faces** (`n_select` faces of the training split, never the test faces):
+   the frequency knob (`FREQUENCY_KNOB`) over the run's value × `knob_factors` at the run's lr, then the lr over
+   the run's lr × `lr_factors` at the chosen knob, extended by ×10 past an edge until the best is inside (at most
+   `max_extensions` times; `lr_optimum_inside` records whether it is). The criterion: mean held-out-pixel PSNR@k,
+   k = `select_iteration`, over the selection faces.
+3. **Measured on the held-out faces**, per seed: E(0.1) on the NTK eigenvectors of the tuned model on the
+   `grid_size`² grid (dense spectrum); held-out-pixel PSNR after each k of `iterations` (one seeded 50 % mask);
+   PSNR@0; and the **control with the initial output subtracted**: the same training on targets y + f₀(r), so that
+   f − f₀ fits y and every family starts from a zero output (its PSNR@0 is the same for all families).
+
+Spearman across families of E(0.1) against PSNR@k and against the control's PSNR@k, with a 95 % percentile
+interval over resamples of families, seeds and faces (`studies.family_stats.bootstrap_spearman`), and the same for
+the PSNR@0 baseline. The lr is chosen at one k (`select_iteration`) and used for every k.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from pathlib import Path
+from typing import Literal, cast
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from inrdict._keys import model_key
+from inrdict.analysis import lens
+from inrdict.errors import DivergenceError, InrdictError
+from inrdict.experiments._run import validate_config
+from inrdict.experiments.studies.family_stats import bootstrap_spearman, resamples
+from inrdict.io import data
+from inrdict.io.datasets import held_out_faces, load_faces
+from inrdict.models import FREQUENCY_KNOB, MODEL_NAMES, INRModel, OnDomain, make_model, matched_hidden, model_knobs
+from inrdict.train.finetune import finetune
+from inrdict.train.recipes import RECIPES, Recipe
+
+NAME = "family_comparison"
+TITLE = "INR families at a resolvable grid, trained as their authors train them, knob and lr tuned on training faces"
+DEFAULT_SECONDS = 1500
+IN_REPRODUCE = False  # a sweep (~25 min on 2 cores): `inrdict figure family_comparison`
+
+
+@dataclasses.dataclass(frozen=True)
+class Config:
+    """Family comparison at a resolvable grid (default sized for 2 CPU cores: about 25 minutes)."""
+
+    models: tuple[str, ...] = MODEL_NAMES
+    parameters: int = 198_401  # the paper's SIREN's trained-parameter count
+    grid_size: int = 64  # 64² dense; 128² needs the top-k route (`spectrum`)
+    spectrum: Literal["dense", "stored", "matrix_free"] = "dense"
+    top_k: int = 256
+    dataset: Literal["lfw", "celeba", "folder"] = "lfw"
+    data_dir: str | None = None
+    n_test: int = 6
+    n_select: int = 2
+    n_seeds: int = 1
+    knob_factors: tuple[float, ...] = (0.25, 0.5, 1.0, 2.0, 4.0)
+    lr_factors: tuple[float, ...] = (0.1, 1.0, 10.0)
+    max_extensions: int = 2
+    select_iteration: int = 30
+    iterations: tuple[int, ...] = (3, 30, 300)
+    n_bootstrap: int = 2000
+    seed: int = 0
+
+    def __post_init__(self):
+        validate_config(self)
+        unknown = [name for name in self.models if name not in MODEL_NAMES or name not in RECIPES]
+        if unknown or len(self.models) < 3:
+            raise InrdictError(f"models must name at least 3 of {', '.join(MODEL_NAMES)}, got {', '.join(self.models)}")
+        if not self.iterations or min(self.iterations) < 1 or self.select_iteration > max(self.iterations):
+            raise InrdictError(f"iterations must be positive and include a step ≥ select_iteration "
+                               f"({self.select_iteration}), got {self.iterations}")  # fmt: skip
+        if self.spectrum == "dense" and self.grid_size**2 > lens.DENSE_MAX_POINTS:
+            raise InrdictError(f"a dense spectrum takes at most {lens.DENSE_MAX_POINTS} points; grid_size "
+                               f"{self.grid_size} needs --set spectrum=stored (top-k)")  # fmt: skip
+
+
+DEFAULT = Config()
+"""2-CPU preset (~25 min): 9 families, one seed, 64² dense, lr and knob chosen on 2 training faces, 6 held-out LFW
+faces, PSNR@3/30/300."""
+PAPER = dataclasses.replace(DEFAULT, grid_size=128, spectrum="stored", dataset="celeba", n_test=50, n_select=10,
+                            n_seeds=3)  # fmt: skip
+"""128² (top-k spectrum), CelebA (`--data-dir`), 50 held-out faces, 10 selection faces, 3 seeds."""
+PRESETS = {"paper": PAPER, "default": DEFAULT}
+
+
+def build(name: str, run: Recipe, config: Config, factor: float, seed: int):
+    """Family `name` at the run's knobs with its frequency knob × `factor`, on the run's domain."""
+    knob = FREQUENCY_KNOB[name]
+    knobs = dict(run.knobs)
+    if knob is not None:
+        knobs[knob] = float(knobs.get(knob, model_knobs(name)[knob])) * factor
+    hidden = matched_hidden(name, config.parameters, depth=run.depth, **knobs)
+    model = make_model(name, 2, hidden, 1, key=model_key(name, seed), **knobs)
+    low, high = run.domain
+    return (model if (low, high) == (0.0, 1.0) else OnDomain(cast(INRModel, model), low, high)), knobs
+
+
+def train_psnr(model, run: Recipe, points, images, mask, lr: float, iterations: int, control: bool = False):
+    """(m, iterations + 1) held-out-pixel PSNR in [0, 1] units over the run's first `iterations` steps at base rate
+    `lr`; with `control`, of f − f₀ against the targets (training on y + f₀). -inf rows where training diverged."""
+    targets = run.to_target(images)
+    if control:
+        targets = targets + np.asarray(jax.vmap(model)(jnp.asarray(points, jnp.float32))[:, 0])[None, :]
+    optimizer = run.optimizer(len(points), learning_rate=lr)
+    try:
+        result = finetune(model, points, targets, mask, iterations=iterations, optimizer=optimizer,
+                          learning_rate=run.initial_lr(len(points), lr))  # fmt: skip
+    except DivergenceError:
+        return np.full((len(images), iterations + 1), -np.inf)
+    low, high = run.target_range
+    return result.test_psnr_db + 20 * np.log10(high - low)
+
+
+def _score(curve: np.ndarray, k: int) -> float:
+    values = curve[:, k]
+    return float(np.mean(values)) if np.all(np.isfinite(values)) else -np.inf
+
+
+def select(name: str, run: Recipe, config: Config, points, faces, mask, progress: bool) -> dict:
+    """The knob factor, then the lr, with the best mean PSNR@select_iteration on the selection faces."""
+    k = config.select_iteration
+    factors = (1.0,) if FREQUENCY_KNOB[name] is None else config.knob_factors
+    by_knob = {}
+    for factor in factors:
+        model, _ = build(name, run, config, factor, config.seed)
+        by_knob[factor] = _score(train_psnr(model, run, points, faces, mask, run.learning_rate, k), k)
+    factor = max(by_knob, key=lambda f: by_knob[f])
+    model, knobs = build(name, run, config, factor, config.seed)
+    by_lr: dict[float, float] = {}
+    lrs = sorted(run.learning_rate * f for f in config.lr_factors)
+    for extension in range(config.max_extensions + 1):
+        for lr in lrs:
+            if lr not in by_lr:
+                by_lr[lr] = _score(train_psnr(model, run, points, faces, mask, lr, k), k)
+        ordered = sorted(by_lr)
+        best = max(ordered, key=lambda lr: by_lr[lr])
+        if ordered[0] < best < ordered[-1] or extension == config.max_extensions:
+            break
+        lrs = [best / 10] if best == ordered[0] else [best * 10]
+    inside = ordered[0] < best < ordered[-1]
+    if progress:
+        print(
+            f"  {name}: knob ×{factor:g} ({knobs}), lr {best:g}{'' if inside else ' (at the sweep edge)'}", flush=True
+        )
+    return {"knob_factor": factor, "knobs": knobs, "learning_rate": best, "lr_optimum_inside": bool(inside),
+            "selection_psnr_by_knob_factor": {str(f): v for f, v in by_knob.items()},
+            "selection_psnr_by_lr": {f"{lr:.3g}": by_lr[lr] for lr in sorted(by_lr)}}  # fmt: skip
+
+
+def measure(name: str, run: Recipe, chosen: dict, config: Config, points, test, mask, seed: int) -> dict:
+    """One seed of the tuned family on the held-out faces: E(0.1), PSNR curves and the control's."""
+    model, _ = build(name, run, config, chosen["knob_factor"], seed)
+    spectrum = lens.ntk_spectrum(model, points, route=config.spectrum, top_k=config.top_k)
+    energy = lens.energy_concentration(spectrum, test)
+    steps = max(config.iterations)
+    curve = train_psnr(model, run, points, test, mask, chosen["learning_rate"], steps)
+    control = train_psnr(model, run, points, test, mask, chosen["learning_rate"], steps, control=True)
+    return {"energy_at_0.1": energy.at_01, "psnr_curve": curve, "control_curve": control,
+            "within_10pct": energy.within_10pct}  # fmt: skip
+
+
+def compute(config: Config, *, progress: bool = True) -> tuple[dict, dict[str, np.ndarray]]:
+    start = time.perf_counter()
+    dataset, test = held_out_faces(config.dataset, config.grid_size, config.data_dir, config.seed, config.n_test)
+    train_split = load_faces(config.dataset, config.grid_size, config.data_dir, config.seed).train
+    if len(train_split) < 1:
+        raise InrdictError(f"the {dataset} training split is empty: no faces to tune the knob and lr on")
+    chosen_faces = train_split.load(range(min(config.n_select, len(train_split))))
+    chosen_faces = chosen_faces.reshape(chosen_faces.shape[0], -1)
+    points = np.asarray(data.ntk_grid(config.grid_size))
+    mask = lens.pixel_mask(points.shape[0], config.seed, 0.5)
+    seeds = [config.seed + i for i in range(config.n_seeds)]
+    families, records = {}, {}
+    for name in config.models:
+        run = RECIPES[name]
+        chosen = select(name, run, config, points, chosen_faces, mask, progress)
+        records[name] = [measure(name, run, chosen, config, points, test, mask, s) for s in seeds]
+        curves = np.stack([r["psnr_curve"] for r in records[name]])  # (S, m, steps + 1)
+        controls = np.stack([r["control_curve"] for r in records[name]])
+        families[name] = {
+            "recipe": {"name": run.name, "source": run.source, "learning_rate": run.learning_rate,
+                       "final_lr_factor": run.final_lr_factor, "steps": run.steps,
+                       "target_range": list(run.target_range), "domain": list(run.domain), "depth": run.depth},
+            **chosen, "energy_at_0.1": float(np.mean([r["energy_at_0.1"] for r in records[name]])),
+            "eigenvalues_within_10pct": float(np.mean([r["within_10pct"] for r in records[name]])),
+            "psnr_at_0": float(curves[..., 0].mean()),
+            **{f"psnr_at_{k}": float(curves[..., k].mean()) for k in config.iterations},
+            **{f"control_psnr_at_{k}": float(controls[..., k].mean()) for k in config.iterations},
+        }  # fmt: skip
+    stacked = lambda f: np.stack([[f(r) for r in records[n]] for n in config.models])  # (F, S, m)  # noqa: E731
+    arrays = {"energy_at_0.1": stacked(lambda r: r["energy_at_0.1"]),
+              "psnr_at_0": stacked(lambda r: r["psnr_curve"][:, 0])}  # fmt: skip
+    for k in config.iterations:
+        arrays[f"psnr_at_{k}"] = stacked(lambda r, k=k: r["psnr_curve"][:, k])
+        arrays[f"control_psnr_at_{k}"] = stacked(lambda r, k=k: r["control_curve"][:, k])
+    draws = resamples(arrays["energy_at_0.1"].shape, config.n_bootstrap, config.seed)
+    correlations = {}
+    for predictor in ("energy_at_0.1", "psnr_at_0"):
+        for k in config.iterations:
+            for target in (f"psnr_at_{k}", f"control_psnr_at_{k}"):
+                y = arrays[target]
+                correlations[f"{predictor}_vs_{target}"] = (
+                    bootstrap_spearman(arrays[predictor], y, draws) if np.isfinite(y).all() else None
+                )
+    numbers = {"dataset": dataset, "n_test_images": int(test.shape[0]), "n_select_images": int(chosen_faces.shape[0]),
+               "n_seeds": config.n_seeds, "n_families": len(config.models), "iterations": list(config.iterations),
+               "protocol": lens.protocol_text(mask, config.select_iteration) + " (Adam, each family's schedule)",
+               "families": families, "correlations": correlations,
+               "statistics": "Spearman across families of means over seeds and faces; 95 % percentile intervals over "
+                             "resamples of families, seeds and faces", "seconds": time.perf_counter() - start}  # fmt: skip
+    return numbers, arrays
+
+
+def claims(numbers: dict, config: Config) -> dict[str, object]:
+    """Recorded whatever the outcome (thresholds in the ledger): Spearman across families of E(0.1) and held-out
+    PSNR@k at the tuned settings, of E(0.1) and the control's PSNR@k, and, beside them, of the trivial baseline
+    PSNR@0 and PSNR@k, each with its 95 % interval."""
+    result: dict[str, object] = {}
+    for k in config.iterations:
+        for predictor, target, claim in (
+            ("energy_at_0.1", f"psnr_at_{k}", f"energy_predicts_tuned_psnr_at_{k}"),
+            ("energy_at_0.1", f"control_psnr_at_{k}", f"energy_predicts_control_psnr_at_{k}"),
+            ("psnr_at_0", f"psnr_at_{k}", f"psnr0_baseline_predicts_tuned_psnr_at_{k}"),
+        ):
+            c = numbers["correlations"].get(f"{predictor}_vs_{target}")
+            result[claim] = None if c is None else {"estimate": c["spearman"], "n": numbers["n_families"],
+                                                    "interval": [c["ci_low"], c["ci_high"]]}  # fmt: skip
+    return result
+
+
+def sanity(numbers: dict, config: Config) -> dict[str, bool]:
+    """Every family's chosen lr is the best it tried on the selection faces (true by construction)."""
+    best = all(
+        f["selection_psnr_by_lr"][f"{f['learning_rate']:.3g}"] == max(f["selection_psnr_by_lr"].values())
+        for f in numbers["families"].values()
+    )
+    return {"chosen_lr_is_the_best_tried": bool(best)}
+
+
+def summary(numbers: dict) -> list[tuple[str, str]]:
+    ks = numbers["iterations"]
+    rows = [(name, (f"knob ×{f['knob_factor']:g}  lr {f['learning_rate']:.3g}{'' if f['lr_optimum_inside'] else '*'}  "
+                    f"E(0.1) {f['energy_at_0.1']:.3f}  PSNR@0 {f['psnr_at_0']:5.2f}  "
+                    + "  ".join(f"@{k} {f[f'psnr_at_{k}']:5.2f} (ctrl {f[f'control_psnr_at_{k}']:5.2f})" for k in ks)))
+            for name, f in numbers["families"].items()]  # fmt: skip
+    for key, c in numbers["correlations"].items():
+        if c is not None:
+            interval = f"[{lens.format_number(c['ci_low'], '+.2f')}, {lens.format_number(c['ci_high'], '+.2f')}]"
+            rows.append((key, f"Spearman {lens.format_number(c['spearman'], '+.2f')} {interval}"))
+    return rows
+
+
+def plot(results: dict, arrays: dict, out_dir: Path) -> None:
+    """E(0.1) against PSNR@k (top) and against the control's PSNR@k (bottom), one panel per k: family means ± std
+    over seeds and faces, Spearman with its interval in each title."""
+    from inrdict.plotting import plt, save
+
+    numbers = results["numbers"]
+    families, ks = list(numbers["families"]), numbers["iterations"]
+    colors = dict(zip(families, plt.cm.tab10(np.linspace(0, 1, 10))))
+    fig, axes = plt.subplots(2, len(ks), figsize=(4.2 * len(ks), 7.0), squeeze=False)
+    x = np.asarray(arrays["energy_at_0.1"], float)
+    for row, prefix in enumerate(("psnr_at_", "control_psnr_at_")):
+        for col, k in enumerate(ks):
+            ax, y = axes[row, col], np.asarray(arrays[f"{prefix}{k}"], float)
+            for index, name in enumerate(families):
+                ax.errorbar(x[index].mean(), y[index].mean(), xerr=x[index].std(), yerr=y[index].std(), fmt="o",
+                            color=colors[name], label=name, capsize=2)  # fmt: skip
+            c = numbers["correlations"].get(f"energy_at_0.1_vs_{prefix}{k}")
+            title = "" if c is None else (f"ρ {lens.format_number(c['spearman'], '+.2f')} [{lens.format_number(c['ci_low'], '+.2f')}, "
+                                          f"{lens.format_number(c['ci_high'], '+.2f')}]")  # fmt: skip
+            ax.set(xlabel="E(0.1) (held-out faces)", ylabel=f"{'control ' if row else ''}PSNR@{k} (dB)", title=title)
+    axes[0, -1].legend(fontsize=7, loc=(1.02, 0.0))
+    fig.suptitle(f"INR families, tuned on training faces ({numbers['n_test_images']} held-out {numbers['dataset']} "
+                 f"faces, {results['config']['grid_size']}² grid; bottom: initial output subtracted)")  # fmt: skip
+    fig.tight_layout()
+    save(fig, out_dir, "overview")
