@@ -197,7 +197,7 @@ def compute(config: Config, *, progress: bool = True) -> tuple[dict, dict[str, n
                        "target_range": list(run.target_range), "domain": list(run.domain), "depth": run.depth},
             **chosen, "energy_at_0.1": float(np.mean([r["energy_at_0.1"] for r in records[name]])),
             "eigenvalues_within_10pct": float(np.mean([r["within_10pct"] for r in records[name]])),
-            "psnr_at_0": float(curves[..., 0].mean()),
+            "psnr_at_0": float(curves[..., 0].mean()), "control_psnr_at_0": float(controls[..., 0].mean()),
             **{f"psnr_at_{k}": float(curves[..., k].mean()) for k in config.iterations},
             **{f"control_psnr_at_{k}": float(controls[..., k].mean()) for k in config.iterations},
         }  # fmt: skip
