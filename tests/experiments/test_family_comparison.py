@@ -40,7 +40,7 @@ def test_psnr_is_measured_in_pixel_units_whatever_the_runs_target_range(name):
     run, config = RECIPES[name], dataclasses.replace(fc.DEFAULT, **TINY)
     model, _ = fc.build(name, run, config, 1.0, seed=0)
     points = np.asarray(data.ntk_grid(8))
-    images = np.random.default_rng(0).random((2, 64)).astype(np.float32)
+    images = np.stack([0.2 + 0.6 * points[:, 0], 0.8 - 0.5 * points[:, 1] * points[:, 0]]).astype(np.float32)  # smooth
     mask = lens.pixel_mask(64, 0, 0.5)
     initial = np.asarray(jax.vmap(model)(jnp.asarray(points))[:, 0])
     curve = fc.train_psnr(model, run, points, images, mask, run.learning_rate, 2)
@@ -48,6 +48,10 @@ def test_psnr_is_measured_in_pixel_units_whatever_the_runs_target_range(name):
     assert np.allclose(curve[:, 0], _psnr01(run.from_target(initial), images, ~mask), atol=1e-3)
     assert np.allclose(control[:, 0], _psnr01(run.from_target(np.zeros(64)), images, ~mask), atol=1e-3)
     assert run.target_range == ((-1.0, 1.0) if name == "siren" else (0.0, 1.0))
+    # The linearised predictor starts where the network does (same targets, same units), then moves.
+    spectrum = lens.ntk_spectrum(model, points, route="dense")
+    linear = fc.linearised_psnr(spectrum, initial.astype(np.float64), run, images, mask, (0, 50))
+    assert np.allclose(linear[0], curve[:, 0], atol=1e-3) and np.all(np.abs(linear[50] - linear[0]) > 0.1)
 
 
 def test_claims_have_intervals_and_the_chosen_lr_is_the_best_tried(tiny_run):

@@ -20,9 +20,11 @@ grid's Nyquist rate and ran every family at one lr, so its ranking mostly reflec
    PSNR@0; and the **control with the initial output subtracted**: the same training on targets y + f₀(r), so that
    f − f₀ fits y and every family starts from a zero output (its PSNR@0 is the same for all families).
 
-Spearman across families of E(0.1) against PSNR@k and against the control's PSNR@k, with a 95 % percentile
-interval over resamples of families, seeds and faces (`studies.family_stats.bootstrap_spearman`), and the same for
-the PSNR@0 baseline. The lr is chosen at one k (`select_iteration`) and used for every k.
+The predictor study (`inrdict figure predictors`) under the same settings: besides E(0.1), E(0.01), the area under
+E(λ) per decade and the linearised network's PSNR@k (GD at η = n_train / (2 λ_max), dense route only) are recorded,
+and the PSNR@0 baseline beside them. Spearman across families of each predictor against PSNR@k and against the
+control's PSNR@k, with a 95 % percentile interval over resamples of families, seeds and faces
+(`studies.family_stats.bootstrap_spearman`). The lr is chosen at one k (`select_iteration`) and used for every k.
 """
 
 from __future__ import annotations
@@ -44,13 +46,14 @@ from inrdict.experiments.studies.family_stats import bootstrap_spearman, resampl
 from inrdict.io import data
 from inrdict.io.datasets import held_out_faces, load_faces
 from inrdict.models import FREQUENCY_KNOB, MODEL_NAMES, INRModel, OnDomain, make_model, matched_hidden, model_knobs
-from inrdict.train.finetune import finetune
+from inrdict.train.finetune import finetune, linearised_gd
 from inrdict.train.recipes import RECIPES, Recipe
 
 NAME = "family_comparison"
 TITLE = "INR families at a resolvable grid, trained as their authors train them, knob and lr tuned on training faces"
 DEFAULT_SECONDS = 1500
 IN_REPRODUCE = False  # a sweep (~25 min on 2 cores): `inrdict figure family_comparison`
+PREDICTORS = ("energy_at_0.1", "energy_at_0.01", "energy_area", "psnr_at_0")  # and the linearised PSNR@k per k
 
 
 @dataclasses.dataclass(frozen=True)
@@ -161,15 +164,30 @@ def select(name: str, run: Recipe, config: Config, points, faces, mask, progress
             "selection_psnr_by_lr": {f"{lr:.3g}": by_lr[lr] for lr in sorted(by_lr)}}  # fmt: skip
 
 
+def linearised_psnr(spectrum: lens.Spectrum, initial: np.ndarray, run: Recipe, test, mask, ks) -> dict[int, np.ndarray]:
+    """k → (m,) held-out PSNR (in [0, 1] units) of the linearised network after k GD steps on the run's targets at
+    η = n_train / (2 λ_max(Θ_train)) (`family_predictors`' predictor), from the dense spectrum's kernel."""
+    kernel = (spectrum.eigvecs * spectrum.eigvals[None, :]) @ spectrum.eigvecs.T
+    step = mask.sum() / (2.0 * float(np.linalg.eigvalsh(kernel[np.ix_(mask, mask)])[-1]))
+    steps = linearised_gd(kernel, initial, run.to_target(test), mask, step)
+    low, high = run.target_range
+    return {k: np.asarray(steps(k)[1]) + 20 * np.log10(high - low) for k in ks}
+
+
 def measure(name: str, run: Recipe, chosen: dict, config: Config, points, test, mask, seed: int) -> dict:
-    """One seed of the tuned family on the held-out faces: E(0.1), PSNR curves and the control's."""
+    """One seed of the tuned family on the held-out faces: the predictors (E(0.1), E(0.01), the area under E(λ),
+    the linearised PSNR@k on the dense route), PSNR curves and the control's."""
     model, _ = build(name, run, config, chosen["knob_factor"], seed)
     spectrum = lens.ntk_spectrum(model, points, route=config.spectrum, top_k=config.top_k)
     energy = lens.energy_concentration(spectrum, test)
     steps = max(config.iterations)
     curve = train_psnr(model, run, points, test, mask, chosen["learning_rate"], steps)
     control = train_psnr(model, run, points, test, mask, chosen["learning_rate"], steps, control=True)
-    return {"energy_at_0.1": energy.at_01, "psnr_curve": curve, "control_curve": control,
+    initial = np.asarray(jax.vmap(model)(jnp.asarray(points, jnp.float32))[:, 0], np.float64)
+    linear = (linearised_psnr(spectrum, initial, run, test, mask, config.iterations) if spectrum.route == "dense"
+              else {k: np.full(len(test), np.nan) for k in config.iterations})  # fmt: skip
+    return {"energy_at_0.1": energy.at_01, "energy_at_0.01": energy.at(1e-2), "energy_area": energy.area(4),
+            "linearised": linear, "psnr_curve": curve, "control_curve": control,
             "within_10pct": energy.within_10pct}  # fmt: skip
 
 
@@ -202,19 +220,21 @@ def compute(config: Config, *, progress: bool = True) -> tuple[dict, dict[str, n
             **{f"control_psnr_at_{k}": float(controls[..., k].mean()) for k in config.iterations},
         }  # fmt: skip
     stacked = lambda f: np.stack([[f(r) for r in records[n]] for n in config.models])  # (F, S, m)  # noqa: E731
-    arrays = {"energy_at_0.1": stacked(lambda r: r["energy_at_0.1"]),
-              "psnr_at_0": stacked(lambda r: r["psnr_curve"][:, 0])}  # fmt: skip
+    arrays = {q: stacked(lambda r, q=q: r[q]) for q in ("energy_at_0.1", "energy_at_0.01", "energy_area")}
+    arrays["psnr_at_0"] = stacked(lambda r: r["psnr_curve"][:, 0])
     for k in config.iterations:
         arrays[f"psnr_at_{k}"] = stacked(lambda r, k=k: r["psnr_curve"][:, k])
         arrays[f"control_psnr_at_{k}"] = stacked(lambda r, k=k: r["control_curve"][:, k])
+        arrays[f"linearised_psnr_at_{k}"] = stacked(lambda r, k=k: r["linearised"][k])
     draws = resamples(arrays["energy_at_0.1"].shape, config.n_bootstrap, config.seed)
     correlations = {}
-    for predictor in ("energy_at_0.1", "psnr_at_0"):
-        for k in config.iterations:
+    for k in config.iterations:
+        for predictor in (*PREDICTORS, f"linearised_psnr_at_{k}"):
             for target in (f"psnr_at_{k}", f"control_psnr_at_{k}"):
-                y = arrays[target]
-                correlations[f"{predictor}_vs_{target}"] = (
-                    bootstrap_spearman(arrays[predictor], y, draws) if np.isfinite(y).all() else None
+                x, y = arrays[predictor], arrays[target]
+                name = predictor.replace(f"_at_{k}", "") if predictor.startswith("linearised") else predictor
+                correlations[f"{name}_vs_{target}"] = (
+                    bootstrap_spearman(x, y, draws) if np.isfinite(x).all() and np.isfinite(y).all() else None
                 )
     numbers = {"dataset": dataset, "n_test_images": int(test.shape[0]), "n_select_images": int(chosen_faces.shape[0]),
                "n_seeds": config.n_seeds, "n_families": len(config.models), "iterations": list(config.iterations),
@@ -227,14 +247,17 @@ def compute(config: Config, *, progress: bool = True) -> tuple[dict, dict[str, n
 
 def claims(numbers: dict, config: Config) -> dict[str, object]:
     """Recorded whatever the outcome (thresholds in the ledger): Spearman across families of E(0.1) and held-out
-    PSNR@k at the tuned settings, of E(0.1) and the control's PSNR@k, and, beside them, of the trivial baseline
-    PSNR@0 and PSNR@k, each with its 95 % interval."""
+    PSNR@k at the tuned settings, of E(0.1) and the control's PSNR@k, of the other predictors of `family_predictors`
+    (the area under E(λ), the linearised PSNR@k) and PSNR@k, and, beside them, of the trivial baseline PSNR@0 and
+    PSNR@k, each with its 95 % interval."""
     result: dict[str, object] = {}
     for k in config.iterations:
         for predictor, target, claim in (
             ("energy_at_0.1", f"psnr_at_{k}", f"energy_predicts_tuned_psnr_at_{k}"),
             ("energy_at_0.1", f"control_psnr_at_{k}", f"energy_predicts_control_psnr_at_{k}"),
             ("psnr_at_0", f"psnr_at_{k}", f"psnr0_baseline_predicts_tuned_psnr_at_{k}"),
+            ("energy_area", f"psnr_at_{k}", f"energy_area_predicts_tuned_psnr_at_{k}"),
+            ("linearised_psnr", f"psnr_at_{k}", f"linearised_psnr_predicts_tuned_psnr_at_{k}"),
         ):
             c = numbers["correlations"].get(f"{predictor}_vs_{target}")
             result[claim] = None if c is None else {"estimate": c["spearman"], "n": numbers["n_families"],
