@@ -264,6 +264,13 @@ def test_import_weights_writes_a_checkpoint_on_its_training_coordinates(tmp_path
     _close(image, OUTPUTS["wire@grid"].reshape(shape))
     on_unit = load_weights(out)  # the experiments' view: inrdict's [0, 1)² grid, (row, column) order
     assert isinstance(on_unit, OnDomain) and isinstance(on_unit.model, ComplexWire)
+    # Given the grid's size, the unit grid's (row, column) = (k/n, l/n) lands exactly on the source's pixel (k, l):
+    # the image the lens sees is the one the source renders (rows along y for an xy source), with no edge drift.
+    n = 6
+    exact = load_weights(out, grid_size=n)
+    on_lens_grid = np.asarray(jax.vmap(exact)(UNIT_GRID.points((n, n))))[:, 0]
+    _close(on_lens_grid, np.asarray(jax.vmap(model)(grid.points((n, n))))[:, 0])
+    assert not np.allclose(np.asarray(jax.vmap(on_unit)(UNIT_GRID.points((n, n))))[:, 0], on_lens_grid, atol=1e-4)
     assert main(["import-weights", str(FIXTURES / "wire.pt"), str(out)]) == 2  # a .pt needs --family
     assert "name its family with --family" in capsys.readouterr().err
 

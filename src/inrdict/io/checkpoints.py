@@ -279,13 +279,14 @@ def import_haiku_siren(path: str | os.PathLike) -> Siren:
     return eqx.tree_at(lambda model: model.layers, skeleton, tuple(layers))
 
 
-def load_weights(path: str | os.PathLike) -> eqx.Module:
+def load_weights(path: str | os.PathLike, grid_size: int | None = None) -> eqx.Module:
     """A model on inrdict's unit grid [0, 1)^d, for the experiments: an inrdict checkpoint's, the authors' Haiku SIREN
-    pickle (read with the safe unpickler), or an imported reference model mapped there (`on_unit_grid`: exact up
-    to the far edge of a grid that includes both ends; `load_model` gives it on its own coordinates)."""
+    pickle (read with the safe unpickler), or an imported reference model mapped there (`on_unit_grid`: exact on
+    the grid of `grid_size` points per axis when given, else up to one pixel off at the far edge of a source grid
+    that includes both ends; `load_model` gives it on its own coordinates)."""
     if Path(path).suffix.lower() in (".pickle", ".pkl"):
         return import_haiku_siren(path)
     model, metadata = load_model(path)
     if GRID_KEY in metadata:  # written by `inrdict import-weights`: takes its source's coordinates
-        return on_unit_grid(cast(ImportedModel, model), grid_of(metadata))
+        return on_unit_grid(cast(ImportedModel, model), grid_of(metadata), grid_size)
     return model

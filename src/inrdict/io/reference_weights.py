@@ -147,15 +147,20 @@ def swap_first_inputs(model: ImportedModel) -> ImportedModel:
     return eqx.tree_at(lambda m: m.layers[0].weight, model, swap(model.layers[0].weight))
 
 
-def on_unit_grid(model: ImportedModel, grid: GridConvention) -> OnDomain:
+def on_unit_grid(model: ImportedModel, grid: GridConvention, size: int | None = None) -> OnDomain:
     """`model` (taking `grid`'s coordinates) as a function of inrdict's unit grid [0, 1)^d in ij order, for code that
-    evaluates every model there: `OnDomain(model, low, high)`, the first two inputs swapped for an "xy" grid.
-    Approximate where the source's grid includes both ends: its point k of n is low + (high − low) k / (n − 1), the
-    unit grid's maps to low + (high − low) k / n (up to one pixel spacing apart at the far edge); evaluate `model`
-    at `grid.points(shape)` for the source's own points."""
+    evaluates every model there: `OnDomain`, the first two inputs swapped for an "xy" grid.
+
+    A source grid with both ends has point k of n at low + (high − low) k / (n − 1), and the unit grid's point k / n.
+    With the grid's `size` n the map is exact there: OnDomain(model, low, low + (high − low) n / (n − 1)) sends k / n
+    to the source's point k. Without it (or at another n) the map is OnDomain(model, low, high), up to one pixel
+    spacing off at the far edge."""
     if grid.indexing == "xy" and model.in_features >= 2:
         model = swap_first_inputs(model)
-    return OnDomain(model, grid.low, grid.high)
+    high = grid.high
+    if grid.endpoint and size is not None and size > 1:
+        high = grid.low + (grid.high - grid.low) * size / (size - 1)
+    return OnDomain(model, grid.low, high)
 
 
 # What a state dict does not hold, per (family, layout), as each reference that writes that layout sets it by

@@ -150,7 +150,7 @@ def resolve_model(spec: str, config, *, hidden_1d: tuple[int, ...], in_features:
                            f"package.module:factory, nor an existing checkpoint file")  # fmt: skip
     from inrdict.io.checkpoints import load_weights
 
-    model = load_weights(path)
+    model = load_weights(path, getattr(config, "grid_size", None))  # an imported model: exact on the NTK grid
     check_single_output(model, f"the model in {path}")
     family = {FFN: "ffn", **{cls: name for name, cls in MODELS.items() if isinstance(cls, type)}}.get(type(model))
     if family is None:
