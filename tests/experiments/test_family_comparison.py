@@ -76,3 +76,13 @@ def test_bad_settings_are_refused_in_one_line():
         dataclasses.replace(fc.DEFAULT, iterations=(3,), select_iteration=30)
     with pytest.raises(InrdictError, match="spectrum=stored"):
         dataclasses.replace(fc.DEFAULT, grid_size=128)
+
+
+def test_a_sweep_extends_past_its_edge_until_the_best_is_inside():
+    """A score peaked at 0.3, swept from (1, 2, 4) by ×2: extended to 0.5, 0.25 and 0.125, the best (0.25) is then
+    inside; with one extension allowed it stops at the edge and says so."""
+    score = lambda v: -((np.log(v) - np.log(0.3)) ** 2)  # noqa: E731
+    best, tried, inside = fc.sweep((1.0, 2.0, 4.0), score, 2.0, 3)
+    assert best == 0.25 and inside and sorted(tried) == [0.125, 0.25, 0.5, 1.0, 2.0, 4.0]
+    best, tried, inside = fc.sweep((1.0, 2.0, 4.0), score, 2.0, 1)
+    assert best == 0.5 and not inside and min(tried) == 0.5

@@ -20,6 +20,10 @@ learnability", was made across SIREN's ω0 only). PSNR@k also reflects each mode
 convention adds +0.5, the others start near 0): PSNR@0 and the gain PSNR@k − PSNR@0 are recorded beside it. One
 shared lr 1e-4 starves some families (their authors train at 5e-4 to 2e-2): `inrdict figure predictors` fine-tunes
 each family at its own best lr too, and compares predictors with bootstrap intervals.
+
+At 32² the reference settings of several families put atoms above the grid's Nyquist rate, so this comparison
+mostly ranks mis-set knobs: `inrdict figure family_comparison` reruns it at 64², each family trained as its
+authors train it (`inrdict.train.recipes`) with its knob and lr tuned on training faces.
 """
 
 from __future__ import annotations

@@ -12,8 +12,9 @@ grid's Nyquist rate and ran every family at one lr, so its ranking mostly reflec
    20 log10(high − low)).
 2. **Knob, then lr, chosen on training faces** (`n_select` faces of the training split, never the test faces):
    the frequency knob (`FREQUENCY_KNOB`) over the run's value × `knob_factors` at the run's lr, then the lr over
-   the run's lr × `lr_factors` at the chosen knob, extended by ×10 past an edge until the best is inside (at most
-   `max_extensions` times; `lr_optimum_inside` records whether it is). The criterion: mean held-out-pixel PSNR@k,
+   the run's lr × `lr_factors` at the chosen knob; each sweep is extended past an edge (knob ×2, lr ×10) until its
+   best is inside (at most `max_extensions` times; `knob_optimum_inside` and `lr_optimum_inside` record whether
+   it is). The criterion: mean held-out-pixel PSNR@k,
    k = `select_iteration`, over the selection faces.
 3. **Measured on the held-out faces**, per seed: E(0.1) on the NTK eigenvectors of the tuned model on the
    `grid_size`² grid (dense spectrum); held-out-pixel PSNR after each k of `iterations` (one seeded 50 % mask);
@@ -72,7 +73,7 @@ class Config:
     n_seeds: int = 1
     knob_factors: tuple[float, ...] = (0.25, 0.5, 1.0, 2.0, 4.0)
     lr_factors: tuple[float, ...] = (0.1, 1.0, 10.0)
-    max_extensions: int = 2
+    max_extensions: int = 3
     select_iteration: int = 30
     iterations: tuple[int, ...] = (3, 30, 300)
     n_bootstrap: int = 2000
@@ -133,34 +134,48 @@ def _score(curve: np.ndarray, k: int) -> float:
     return float(np.mean(values)) if np.all(np.isfinite(values)) else -np.inf
 
 
-def select(name: str, run: Recipe, config: Config, points, faces, mask, progress: bool) -> dict:
-    """The knob factor, then the lr, with the best mean PSNR@select_iteration on the selection faces."""
-    k = config.select_iteration
-    factors = (1.0,) if FREQUENCY_KNOB[name] is None else config.knob_factors
-    by_knob = {}
-    for factor in factors:
-        model, _ = build(name, run, config, factor, config.seed)
-        by_knob[factor] = _score(train_psnr(model, run, points, faces, mask, run.learning_rate, k), k)
-    factor = max(by_knob, key=lambda f: by_knob[f])
-    model, knobs = build(name, run, config, factor, config.seed)
-    by_lr: dict[float, float] = {}
-    lrs = sorted(run.learning_rate * f for f in config.lr_factors)
-    for extension in range(config.max_extensions + 1):
-        for lr in lrs:
-            if lr not in by_lr:
-                by_lr[lr] = _score(train_psnr(model, run, points, faces, mask, lr, k), k)
-        ordered = sorted(by_lr)
-        best = max(ordered, key=lambda lr: by_lr[lr])
-        if ordered[0] < best < ordered[-1] or extension == config.max_extensions:
+def sweep(values, score, step: float, extensions: int) -> tuple[float, dict[float, float], bool]:
+    """Score `values`; while the best is at an edge, try one more value `step`× beyond it (at most `extensions`
+    times). Returns (best, {value: score}, whether the best is inside the values tried)."""
+    tried: dict[float, float] = {}
+    todo = sorted(values)
+    for extension in range(extensions + 1):
+        tried.update({v: score(v) for v in todo if v not in tried})
+        ordered = sorted(tried)
+        best = max(ordered, key=lambda v: tried[v])
+        inside = ordered[0] < best < ordered[-1]
+        if inside or extension == extensions:
             break
-        lrs = [best / 10] if best == ordered[0] else [best * 10]
-    inside = ordered[0] < best < ordered[-1]
+        todo = [best / step] if best == ordered[0] else [best * step]
+    return best, tried, inside
+
+
+def select(name: str, run: Recipe, config: Config, points, faces, mask, progress: bool) -> dict:
+    """The knob factor (at the run's lr), then the lr, with the best mean PSNR@select_iteration on the selection
+    faces; each sweep extended past an edge (knob ×2, lr ×10) until its best is inside."""
+    k = config.select_iteration
+
+    def knob_score(factor: float) -> float:
+        model, _ = build(name, run, config, factor, config.seed)
+        return _score(train_psnr(model, run, points, faces, mask, run.learning_rate, k), k)
+
+    if FREQUENCY_KNOB[name] is None:
+        factor, by_knob, knob_inside = 1.0, {1.0: knob_score(1.0)}, True
+    else:
+        factor, by_knob, knob_inside = sweep(config.knob_factors, knob_score, 2.0, config.max_extensions)
+    model, knobs = build(name, run, config, factor, config.seed)
+    best, by_lr, inside = sweep(
+        [run.learning_rate * f for f in config.lr_factors],
+        lambda lr: _score(train_psnr(model, run, points, faces, mask, lr, k), k),
+        10.0,
+        config.max_extensions,
+    )
     if progress:
-        print(
-            f"  {name}: knob ×{factor:g} ({knobs}), lr {best:g}{'' if inside else ' (at the sweep edge)'}", flush=True
-        )
+        edges = ("" if knob_inside else " knob at the sweep edge") + ("" if inside else " lr at the sweep edge")
+        print(f"  {name}: knob ×{factor:g} ({knobs}), lr {best:g}{edges}", flush=True)
     return {"knob_factor": factor, "knobs": knobs, "learning_rate": best, "lr_optimum_inside": bool(inside),
-            "selection_psnr_by_knob_factor": {str(f): v for f, v in by_knob.items()},
+            "knob_optimum_inside": bool(knob_inside),
+            "selection_psnr_by_knob_factor": {f"{f:g}": by_knob[f] for f in sorted(by_knob)},
             "selection_psnr_by_lr": {f"{lr:.3g}": by_lr[lr] for lr in sorted(by_lr)}}  # fmt: skip
 
 
