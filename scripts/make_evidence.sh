@@ -5,7 +5,7 @@
 #   docs cite. Then results.json files only are copied into results/, and docs/findings.md, the README's verdict
 #   table and docs/results.md's numbers are regenerated from them.
 #
-#   bash scripts/make_evidence.sh [WORK_FOLDER]     (about 70 minutes on 2 CPU cores from an empty cache)
+#   bash scripts/make_evidence.sh [WORK_FOLDER]     (about 2 hours on 2 CPU cores from an empty cache)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 INRDICT=${INRDICT:-.venv/bin/inrdict}
@@ -38,8 +38,8 @@ one_thread 9 figure_9 lr_1e-3
 # Beyond the paper, cited by the docs.
 "$INRDICT" figure families --out "$WORK/variants/families-default" --no-progress
 "$INRDICT" figure predictors --out "$WORK/variants/family_predictors-default" --no-progress
-# The family comparison at 64², each family trained as its authors train it and tuned on training faces (~40 min).
-"$INRDICT" figure family_comparison --out "$WORK/variants/family_comparison-default" --no-progress
+# The family comparison at 64², each family trained as its authors train it and tuned on training faces.
+"$INRDICT" figure family_comparison --out "$WORK/variants/family_comparison-default" --no-progress  # ~55 min
 # Chooses Figs. 12/16's Reptile setting on the validation faces (~20 min).
 "$INRDICT" figure reptile --out "$WORK/variants/reptile_sweep-default" --no-progress
 
