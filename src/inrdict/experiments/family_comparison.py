@@ -43,9 +43,8 @@ from inrdict._keys import model_key
 from inrdict.analysis import lens
 from inrdict.errors import DivergenceError, InrdictError
 from inrdict.experiments._run import validate_config
-from inrdict.experiments.studies.family_stats import bootstrap_spearman, resamples
+from inrdict.experiments.studies.family_stats import bootstrap_spearman, faces_for_tuning, resamples
 from inrdict.io import data
-from inrdict.io.datasets import held_out_faces, load_faces
 from inrdict.models import FREQUENCY_KNOB, MODEL_NAMES, INRModel, OnDomain, make_model, matched_hidden, model_knobs
 from inrdict.train.finetune import finetune, linearised_gd
 from inrdict.train.recipes import RECIPES, Recipe
@@ -208,12 +207,7 @@ def measure(name: str, run: Recipe, chosen: dict, config: Config, points, test, 
 
 def compute(config: Config, *, progress: bool = True) -> tuple[dict, dict[str, np.ndarray]]:
     start = time.perf_counter()
-    dataset, test = held_out_faces(config.dataset, config.grid_size, config.data_dir, config.seed, config.n_test)
-    train_split = load_faces(config.dataset, config.grid_size, config.data_dir, config.seed).train
-    if len(train_split) < 1:
-        raise InrdictError(f"the {dataset} training split is empty: no faces to tune the knob and lr on")
-    chosen_faces = train_split.load(range(min(config.n_select, len(train_split))))
-    chosen_faces = chosen_faces.reshape(chosen_faces.shape[0], -1)
+    dataset, test, chosen_faces = faces_for_tuning(config, "the knob and lr")
     points = np.asarray(data.ntk_grid(config.grid_size))
     mask = lens.pixel_mask(points.shape[0], config.seed, 0.5)
     seeds = [config.seed + i for i in range(config.n_seeds)]

@@ -44,9 +44,14 @@ from inrdict.analysis import lens
 from inrdict.errors import DivergenceError, InrdictError
 from inrdict.experiments._evidence import holm
 from inrdict.experiments._run import validate_config
-from inrdict.experiments.studies.family_stats import bootstrap_spearman, bootstrap_values, resamples, spearman_of_means
+from inrdict.experiments.studies.family_stats import (
+    bootstrap_spearman,
+    bootstrap_values,
+    faces_for_tuning,
+    resamples,
+    spearman_of_means,
+)
 from inrdict.io import data
-from inrdict.io.datasets import held_out_faces, load_faces
 from inrdict.models import MODEL_NAMES, REFERENCE_DOMAIN, make_model, matched_hidden, model_knobs, on_reference_domain
 from inrdict.train.finetune import finetune, linearised_gd_psnr_db
 
@@ -169,12 +174,7 @@ def _mismatched(predictor: str, target: str) -> bool:
 
 def compute(config: Config, *, progress: bool = True) -> tuple[dict, dict[str, np.ndarray]]:
     start = time.perf_counter()
-    dataset, test = held_out_faces(config.dataset, config.grid_size, config.data_dir, config.seed, config.n_test)
-    train_split = load_faces(config.dataset, config.grid_size, config.data_dir, config.seed).train
-    if len(train_split) < 1:
-        raise InrdictError(f"the {dataset} training split is empty: no faces to choose the learning rate on")
-    select = train_split.load(range(min(config.n_select, len(train_split))))
-    select = select.reshape(select.shape[0], -1)
+    dataset, test, select = faces_for_tuning(config, "the learning rate")
     points = data.ntk_grid(config.grid_size)
     mask = lens.pixel_mask(points.shape[0], config.seed, 0.5)
     seeds = [config.seed + i for i in range(config.n_seeds)]

@@ -1,12 +1,26 @@
-"""Statistics across INR families shared by the family studies (`family_predictors`, `family_comparison`): Spearman
-across families of per-family means, with intervals over resamples of families, seeds and faces."""
+"""What the family studies (`family_predictors`, `family_comparison`) share: their faces (held-out faces to report
+on, training-split faces to tune on) and their statistics (Spearman across families of per-family means, with
+intervals over resamples of families, seeds and faces)."""
 
 from __future__ import annotations
 
 import numpy as np
 import scipy.stats
 
+from inrdict.errors import InrdictError
 from inrdict.experiments._evidence import spearman_permutation_p
+from inrdict.io.datasets import held_out_faces, load_faces
+
+
+def faces_for_tuning(config, what: str) -> tuple[str, np.ndarray, np.ndarray]:
+    """(dataset name, held-out faces (m, n), training-split faces to tune `what` on (n_select, n)) at the config's
+    grid size; the test faces are never used for tuning."""
+    dataset, test = held_out_faces(config.dataset, config.grid_size, config.data_dir, config.seed, config.n_test)
+    train_split = load_faces(config.dataset, config.grid_size, config.data_dir, config.seed).train
+    if len(train_split) < 1:
+        raise InrdictError(f"the {dataset} training split is empty: no faces to tune {what} on")
+    chosen = train_split.load(range(min(config.n_select, len(train_split))))
+    return dataset, test, chosen.reshape(chosen.shape[0], -1)
 
 
 def resamples(shape: tuple[int, int, int], n_bootstrap: int, seed: int) -> list[tuple[np.ndarray, ...]]:
