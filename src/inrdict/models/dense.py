@@ -48,8 +48,9 @@ SirenConvention = Literal["vsitzmann", "lucidrains", "fit", "ntk"]
 SIREN_CONVENTIONS = ("vsitzmann", "lucidrains", "ntk")  # "fit" is SPEC §3's name for "lucidrains" (same draws)
 
 
-def siren_bias_bound(convention: str, index: int, fan_in: int, weight_bound: float) -> float:
-    """Half-width of the uniform a SIREN layer's initial bias is drawn from (0: zero biases).
+def siren_bias_bound(convention: str, fan_in: int, weight_bound: float) -> float:
+    """Half-width of the uniform a SIREN layer's initial bias is drawn from (0: zero biases), the same rule in every
+    layer, the output layer included.
 
     * "vsitzmann" — vsitzmann/siren (`explore_siren.ipynb` `SineLayer.init_weights`, `modules.py` `sine_init` /
       `first_layer_sine_init`) re-draws only the weights, so biases keep `nn.Linear`'s default U(±1/sqrt(fan_in));
@@ -59,7 +60,6 @@ def siren_bias_bound(convention: str, index: int, fan_in: int, weight_bound: flo
 
     At width 256 the hidden bound is 0.0625 ("vsitzmann") against 0.0051 ("lucidrains", omega0 = 30).
     """
-    del index  # every layer, the output layer included, follows the same rule
     return {"vsitzmann": 1.0 / math.sqrt(fan_in), "lucidrains": weight_bound, "ntk": 0.0}[convention]
 
 
@@ -372,7 +372,7 @@ class Siren(DenseINR):
             bound = 1.0 / n_in if index == 0 else math.sqrt(6.0 / n_in) / self.hidden_omega0
             wkey, bkey = jax.random.split(k)
             weight = symmetric_uniform(wkey, (n_out, n_in), bound, dtype)
-            bias_bound = siren_bias_bound(convention, index, n_in, bound)
+            bias_bound = siren_bias_bound(convention, n_in, bound)
             bias = symmetric_uniform(bkey, (n_out,), bias_bound, dtype) if bias_bound else jnp.zeros((n_out,), dtype)
             layers.append(Linear(weight, bias))
         self.layers = tuple(layers)
