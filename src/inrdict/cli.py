@@ -38,6 +38,7 @@ examples:
   inrdict analyse torch:my_pkg.nets:siren a PyTorch INR (pip install 'inrdict[torch]')
   inrdict import-weights model.pth --family wire --set indexing=xy wire.npz   a reference state dict, no PyTorch needed
   inrdict suggest camera --family siren   the ω0 (σ, s) to fit an image with, from the NTK before training
+  inrdict fit camera --family siren --suggest   then fit it at its resolution, as SIREN's authors train it
   inrdict index figures                   (re)write figures/index.html from the run folders there
   inrdict findings figures runs/extra --out docs/findings.md   every claim, where it holds, and its verdict
 """
@@ -169,6 +170,22 @@ def build_parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     suggest.add_argument("--family", default="siren", help="a family with a frequency knob (default siren)")
     settable(suggest)
+
+    fit = tool(
+        "fit", "SIGNAL", "bundled image name, image file, .wav or .npy array",
+        help="fit an INR to a signal at its own resolution, as the family's authors train it",
+        description="Train one family on a signal (`inrdict figure fit --set signal=SIGNAL`): its own resolution (up "
+        "to 1024² for an image; --set size=N for the longest axis), values min-max scaled (any units), the family's "
+        "reference run (lr, schedule, steps, target range; `inrdict.train.recipes`, --set recipe=NAME), half of the "
+        "samples held out to measure PSNR on. Writes model.npz (a checkpoint), reconstruction.npy, a plot and "
+        "results.json. SIGNAL is a bundled image name, an image file, a .wav, or a .npy (n,), (h, w) or (d, h, w).",
+    )  # fmt: skip
+    fit.add_argument("--family", default="siren", help="the family to fit (default siren)")
+    choice = fit.add_mutually_exclusive_group()
+    choice.add_argument("--knob", type=float, default=None, metavar="V",
+                        help="the frequency knob (ω0, σ, s) to fit with (default: the recipe's)")  # fmt: skip
+    choice.add_argument("--suggest", action="store_true", help="choose the knob with `inrdict suggest` first")
+    settable(fit)
 
     commands.add_parser("list", help="list the experiments", description="Each experiment: what it shows, its presets "
                         "and about how long its default preset takes on 2 CPU cores.")  # fmt: skip
@@ -405,6 +422,9 @@ def main(argv: list[str] | None = None) -> int:
             run_tool("analyse", args, {**_flag_values(args, get("analyse"), "analyse"), "model": args.model}, progress)
         elif args.command == "suggest":
             run_tool("suggest", args, {"signal": args.signal, "family": args.family}, progress)
+        elif args.command == "fit":
+            values = {"signal": args.signal, "family": args.family, "knob": args.knob, "suggest": args.suggest}
+            run_tool("fit", args, values, progress)
         elif args.command == "reproduce":
             reproduce(args, progress)
         elif args.command == "list":

@@ -53,7 +53,7 @@ def test_no_experiment_imports_another():
 def test_producers_run_before_the_experiments_that_need_them():
     order = reproduce_order()
     assert sorted(order) == sorted(name for name, module in REGISTRY.items() if getattr(module, "IN_REPRODUCE", True))
-    assert not {"analyse", "families", "predictors", "reptile", "suggest", "regret"} & set(order)  # tools and sweeps
+    assert not {"analyse", "families", "predictors", "reptile", "suggest", "regret", "fit"} & set(order)  # tools and sweeps
     for name in order:
         for required in getattr(REGISTRY[name], "REQUIRES", ()):
             assert order.index(required) < order.index(name)
@@ -81,8 +81,10 @@ TINY = {
     "analyse": dict(hidden=(16, 16), grid_size=8, n_test=4, iterations=3, n_eigenvectors=3, alias_hidden=(8,),
                     alias_steps=2, fit_size=8, fit_steps=2),
     "suggest": dict(size=16, window=8, windows=1, hidden=(8, 8)),
-    "regret": dict(families=("siren", "gauss"), images=("moon", "page"), n_faces=1, size=16, hidden=(8, 8),
-                   train_steps=3, window=8, windows=1),
+    "regret": dict(families=("gauss",), kinds=("image", "series"), max_signals=1, image_size=16, series_size=64, volume_size=10, width=8,
+                   train_steps=4, eval_every=2, n_seeds=2, windows=1, projection_size=24, timing_repeats=1,
+                   bootstrap=20),
+    "fit": dict(size=16, steps=4, hidden=(8, 8)),
     "pretrain": dict(grid_size=8, steps=(1, 2, 3)),
     "13": dict(grid_size=8, n_seeds=1, n_test=5, iterations=3),
     "14": dict(grid_size=8, n_seeds=1, n_test=5, iterations=3),
@@ -161,7 +163,9 @@ def test_reproduce_learns_the_meta_siren_once_and_figure_4_reuses_it(tiny_preset
     assert cli.main(["figure", "reptile", "--out", str(out / "reptile_sweep"), "--no-progress"]) == 0
     assert cli.main(["suggest", "camera", "--out", str(out / "suggest"), "--no-progress"]) == 0
     assert cli.main(["figure", "regret", "--out", str(out / "suggest_validation"), "--no-progress"]) == 0
-    check_every_claim_can_fail(out, [*reproduce_order(), "analyse", "families", "predictors", "reptile", "suggest", "regret"])
+    assert cli.main(["fit", "camera", "--out", str(out / "fit"), "--no-progress"]) == 0
+    check_every_claim_can_fail(out, [*reproduce_order(), "analyse", "families", "predictors", "reptile", "suggest", "regret",
+                                     "fit"])  # fmt: skip
     # The findings page: a table per experiment found, every claim in it with a computed verdict.
     page_path = tmp_path / "findings.md"
     assert cli.main(["findings", str(out), "--out", str(page_path)]) == 0
@@ -233,7 +237,7 @@ def check_every_claim_can_fail(out: Path, names: list[str]) -> None:
     was recorded, and every claim that holds is flipped by perturbing some number it reads."""
     for name in names:
         module = REGISTRY[name]
-        folder = name if name in ("analyse", "suggest") else module.NAME
+        folder = name if name in ("analyse", "suggest", "fit") else module.NAME
         results = json.loads((out / folder / "results.json").read_text())
         config = module.PRESETS["default"]
         recomputed = evaluate(module, results["numbers"], config)

@@ -6,6 +6,7 @@ those signals are learned (SPEC §4, §7). Pure functions over models and arrays
     learned = lens.learnability(model, points, images, mask, protocol=lens.RANDOM_INIT)   # PSNR@k
     report = lens.analyse(model)                                 # all of it, plus atoms, aliasing and a fit
     choice = lens.suggest("siren", image)                        # the frequency knob to fit `image` with
+    fitted = lens.fit("siren", image, lens.FitOptions(knob=choice.value))   # trained as SIREN's authors train it
 
 **Routes.** `ntk_spectrum` is the one place that checks memory up front and chooses how eigenpairs are computed:
 "dense" forms Θ (N x N) and computes all N eigenpairs with `eigh` (E(t) exact for every t); "stored" keeps Θ's
@@ -38,6 +39,7 @@ from jaxtyping import Float
 from inrdict._memory import require_memory
 from inrdict._typing import AnyArray
 from inrdict.analysis import alignment, probes
+from inrdict.analysis.fitting import FitOptions, Fitted, fit
 from inrdict.analysis.learnability import (
     META_INIT,
     PROTOCOLS,
@@ -47,7 +49,7 @@ from inrdict.analysis.learnability import (
     learnability,
     pixel_mask,
 )  # fmt: skip
-from inrdict.analysis.suggest import Suggestion, suggest
+from inrdict.analysis.suggest import Suggestion, SuggestOptions, suggest
 from inrdict.errors import InrdictError
 from inrdict.io import cache, data
 from inrdict.io.checkpoints import describable, model_config
@@ -554,9 +556,34 @@ def analyse(
 
 
 __all__ = [
-    "DEFAULT_TOP_K", "DENSE_MAX_POINTS", "META_INIT", "PROTOCOLS", "RANDOM_INIT", "THRESHOLDS", "Energy",
+    "DEFAULT_TOP_K",
+    "DENSE_MAX_POINTS",
+    "META_INIT",
+    "PROTOCOLS",
+    "RANDOM_INIT",
+    "THRESHOLDS",
+    "Energy",
+    "FitOptions",
+    "Fitted",
     "Learnability",
-    "Protocol", "Report", "Spectrum", "SpectrumRoute", "Suggestion", "analyse", "cached_ntk_spectrum", "energy_concentration",
-    "format_number", "learnability", "ntk_spectrum", "pixel_mask", "planned_route", "protocol_text",
-    "require_spectrum_memory", "row_record", "spectrum_memory_bytes", "suggest",
+    "Protocol",
+    "Report",
+    "Spectrum",
+    "SpectrumRoute",
+    "SuggestOptions",
+    "Suggestion",
+    "analyse",
+    "cached_ntk_spectrum",
+    "energy_concentration",
+    "fit",
+    "format_number",
+    "learnability",
+    "ntk_spectrum",
+    "pixel_mask",
+    "planned_route",
+    "protocol_text",
+    "require_spectrum_memory",
+    "row_record",
+    "spectrum_memory_bytes",
+    "suggest",
 ]  # fmt: skip

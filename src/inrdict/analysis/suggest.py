@@ -6,10 +6,17 @@ its NTK (`inrdict.train.finetune.linearised_gd`). (`inrdict figure predictors` a
 a quantity at initialisation ranks INR families — and its answer, at a shared lr only, does not validate this use:
 `inrdict figure regret` does.)
 
-    Θ_v on a window of the signal at the fitting resolution (w × w pixels of an image, w samples of a 1-D signal;
-    the signal's own sample spacing on the unit grid), a seeded 50 % of the window's samples for training, the
-    rest held out, `steps` GD steps at η = n_train / (2 λ_max(Θ_tt)) (the largest step at which no mode
-    overshoots), score(v) = predicted held-out PSNR, averaged over `windows` windows;   suggestion = argmax_v score(v).
+    Θ_v on a window of the signal at the resolution it will be fitted at (w × w samples of an image, w samples of a
+    1-D signal, w³ of a volume, at the signal's own sample spacing), a seeded 50 % of the window's samples for
+    training, the rest held out, `steps` GD steps at η = n_train / (2 λ_max(Θ_tt)) (the largest step at which no
+    mode overshoots), score(v) = predicted held-out PSNR, averaged over `windows` windows; suggestion = argmax_v.
+
+The signal is prepared exactly as `inrdict fit` prepares it (`inrdict.analysis.fitting.prepare`): its own
+resolution up to a cap (`fitting.MAX_SIZE`; `size` sets the longest axis), the aspect ratio kept, the values
+min-max scaled to [0, 1] and mapped to the family's reference target range (`inrdict.train.recipes`), on the
+family's coordinates, with the reference run's depth, knobs and bias convention. So the answer does not depend on
+the signal's units, and it is the knob for the network `fit` trains. The windows have a fixed number of samples, so
+the cost does not grow with the signal's size.
 
 Held-out samples are what make the choice non-trivial: a knob too low cannot fit the window's detail, a knob too
 high fits the training samples with atoms finer than the sample spacing and predicts the held-out ones badly (the
@@ -17,11 +24,13 @@ kernel's correlation length falls below the spacing) — the dictionary's atoms 
 Normalising η by λ_max makes the score independent of the kernel's overall scale, so values and families compare.
 `steps` is the training budget in those normalised steps (modes with λ ≳ λ_max / steps are learned).
 
-The candidates are the family's recommended knob times 2^(−4 … 2) in half-octaves (13 values; the recommended
-values were set for 256²–512² images, and at 64² the trained optimum of the FFN and Gauss lies two octaves below
-them); for 1-D signals they follow the fitting resolution (`resolution_scale`). They are searched coarse to fine:
-every octave (7 values), then the two half-octaves beside the best (9 kernels per window instead of 13). Values
-given explicitly are all scored.
+The candidates are the family's reference knob times n / 128 (n samples on the longest axis) times 2^(−4 … 4) in
+half-octaves (17 values). The factor n / 128 keeps the lattice where it was set at 64² (there, the trained optimum
+of the FFN and Gauss lay two octaves below the reference values, the centre of the old lattice 2^(−4 … 2)) and
+moves it with the sample spacing, as the Nyquist frequency moves; the lattice is four octaves wide either way. (A
+design decision not yet validated at native resolution: `inrdict figure regret` measures it.) They are searched
+coarse to fine: every octave (9 values), then the two half-octaves beside the best (11 kernels per window instead
+of 17). Values given explicitly are all scored.
 """
 
 from __future__ import annotations
@@ -35,24 +44,24 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from inrdict._keys import init_key, model_key
+from inrdict._keys import init_key
+from inrdict.analysis import fitting
 from inrdict.analysis.learnability import pixel_mask
 from inrdict.errors import InrdictError
-from inrdict.io import data
-from inrdict.models import FREQUENCY_KNOB, make_model, model_knobs, on_reference_domain
+from inrdict.models import FREQUENCY_KNOB
 from inrdict.ntk import empirical_ntk
 from inrdict.train.finetune import linearised_gd
+from inrdict.train.recipes import recipe
 
 # The training budget of the prediction, in GD steps at η = n_train / (2 λ_max). Chosen on the design images only
 # (scikit-image's camera, coffee, brick and text, SIREN 2 → 64 ×3 → 1 at 64², Adam lr 1e-4 for 300 steps: budgets
 # 3 … 1e5 tried; 1e3 and 1e4 gave the lowest regret there); the validation (`inrdict figure regret`) uses other images.
 DEFAULT_STEPS = 1000
-# Candidate values per family: the family's recommended knob times 2^(-4 … 2) in half-octaves (13 values).
-GRID_FACTORS = 2.0 ** np.linspace(-4.0, 2.0, 13)
-# Fitting resolution and window by signal dimension: an image is fitted at 64² and scored on 32² windows (1024
-# samples per kernel); a 1-D signal at up to 1024 samples, scored on windows of 256; a volume at up to 32³, scored on
-# 10³ windows (1000 samples per kernel, as an image's).
-DEFAULT_SIZE = {1: 1024, 2: 64, 3: 32}
+# Candidate values: the reference knob × n / REFERENCE_SIZE × 2^(-4 … 4) in half-octaves (17 values).
+GRID_FACTORS = 2.0 ** np.linspace(-4.0, 4.0, 17)
+REFERENCE_SIZE = 128
+# Samples per axis of a window, by signal dimension: 32² for an image, 256 for a 1-D signal, 10³ for a volume (about
+# a thousand samples per kernel).
 DEFAULT_WINDOW = {1: 256, 2: 32, 3: 10}
 
 
@@ -69,86 +78,23 @@ def knob_of(family: str) -> str:
     return knob
 
 
-def default_values(family: str, scale: float = 1.0) -> np.ndarray:
-    """The family's recommended knob value times `scale` times `GRID_FACTORS` (rounded to 3 significant digits)."""
-    base = float(model_knobs(family)[knob_of(family)]) * scale
+def default_values(family: str, longest: int = REFERENCE_SIZE, run: str | None = None) -> np.ndarray:
+    """The candidates for a signal of `longest` samples on its longest axis: the reference knob (of recipe `run`)
+    × longest / `REFERENCE_SIZE` × `GRID_FACTORS`, rounded to 3 significant digits."""
+    base = fitting.knob_default(family, recipe(family, run)) * longest / REFERENCE_SIZE
     return np.array([float(f"{base * f:.3g}") for f in GRID_FACTORS])
 
 
-def fitting_size(signal: np.ndarray, size: int | None, window: int | None) -> tuple[int, int]:
-    """(size, window) per axis for a signal from `as_signal`: the given values, or `DEFAULT_SIZE` (a 1-D signal no
-    longer than itself) and `DEFAULT_WINDOW` (no larger than size)."""
-    dim = signal.ndim
-    size = size or (DEFAULT_SIZE[2] if dim == 2 else min(DEFAULT_SIZE[dim], min(signal.shape)))
-    return size, window or min(DEFAULT_WINDOW[dim], size)
-
-
-def resolution_scale(dim: int, size: int) -> float:
-    """The factor on the candidates for a signal of `dim` dimensions fitted at `size` samples per axis: 1 for
-    images (the lattice validated at 64², `inrdict figure regret`); for 1-D signals and volumes size / 64, the
-    candidates following the fitting grid's Nyquist frequency from where the image lattice covers the optimum (a
-    heuristic, not validated: the suggestion's claim flags an optimum on the lattice's edge)."""
-    return 1.0 if dim == 2 else size / DEFAULT_SIZE[2]
-
-
-def as_signal(signal) -> np.ndarray:
-    """A 1-D signal (n,), a grayscale image (h, w) or a volume (d, h, w) as float64 ((h, w, 3|4) is an RGB(A)
-    image, converted to gray)."""
-    array = np.asarray(signal, np.float64)
-    if array.ndim == 3 and array.shape[-1] in (3, 4):
-        array = data.to_grayscale(array[..., :3])
-    if array.ndim not in (1, 2, 3):
-        raise InrdictError(f"suggest takes a 1-D signal (n,), an image (h, w) or (h, w, 3) or a volume (d, h, w); got "
-                           f"an array of shape {array.shape}")  # fmt: skip
-    return array
-
-
-def check_signal(signal, size: int, window: int) -> np.ndarray:
-    """`as_signal`, refused in one line when it cannot be scored at `size` with windows of `window` samples per axis."""
-    array = as_signal(signal)
-    if not np.all(np.isfinite(array)):
-        raise InrdictError("the signal holds NaN or infinite values: clean it first")
-    if min(array.shape) < window:
-        shape, box = "x".join(map(str, array.shape)), "x".join([str(window)] * array.ndim)
-        raise InrdictError(f"the signal ({shape}) is smaller than the {box} window: use a larger signal or "
+def windows_of(shape: tuple[int, ...], window: int, count: int, seed: int) -> list[tuple[int, ...]]:
+    """`count` seeded first corners of windows of `window` samples per axis inside `shape`, the first centred."""
+    if min(shape) < window:
+        raise InrdictError(f"the signal ({'x'.join(map(str, shape))}) is smaller than the "
+                           f"{'x'.join([str(window)] * len(shape))} window: use a larger signal or "
                            f"--set window=<smaller>")  # fmt: skip
-    if window > size:
-        raise InrdictError(f"the window ({window}) exceeds the fitting resolution size ({size})")
-    if float(array.std()) < 1e-8:
-        raise InrdictError("the signal is constant: every knob fits it, there is nothing to choose")
-    return array
-
-
-def at_resolution(signal: np.ndarray, size: int) -> np.ndarray:
-    """The signal resampled to the fitting resolution: size² for an image (anti-aliased, clipped to [0, 1] as
-    `data.resize`), size samples for a 1-D signal and size³ for a volume (anti-aliased linear resampling, values as
-    given)."""
-    if signal.ndim == 3:
-        return data.resample(signal, (size,) * 3)
-    if signal.ndim == 2:
-        return data.resize(signal, size) if signal.shape != (size, size) else signal
-    if signal.shape == (size,):
-        return signal
-    import skimage.transform
-
-    return skimage.transform.resize(signal, (size,), anti_aliasing=signal.size > size, order=1)
-
-
-def windows_of(size: int, window: int, count: int, seed: int, dim: int = 2) -> list[tuple[int, ...]]:
-    """`count` seeded first corners of windows of `window` samples per axis inside `size` per axis, the first one
-    centred; tuples of `dim` indices."""
     rng = np.random.default_rng(np.asarray(jax.random.key_data(init_key(seed, "suggest_windows"))).ravel())
-    centre = ((size - window) // 2,) * dim
-    others = [tuple(int(x) for x in rng.integers(0, size - window + 1, dim)) for _ in range(max(0, count - 1))]
+    centre = tuple((n - window) // 2 for n in shape)
+    others = [tuple(int(rng.integers(0, n - window + 1)) for n in shape) for _ in range(max(0, count - 1))]
     return [centre, *others]
-
-
-def unit_grid(size: int, dim: int) -> np.ndarray:
-    """The NTK grid `linspace(0, 1, size + 1)[:-1]` per axis: (size, 1) for dim 1, (size, size, 2) for dim 2,
-    (size, size, size, 3) for dim 3."""
-    if dim == 1:
-        return data.axis_grid(size, 0.0, 1.0)[:, None]
-    return data.unit_grid((size,) * dim).reshape(*(size,) * dim, dim)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -157,15 +103,22 @@ class Suggestion:
 
     Attributes:
         family, knob: the family and the knob chosen for it.
+        recipe: the reference run whose network and targets were scored (`inrdict.train.recipes`).
+        shape: the signal's shape as fitted (`fitting.prepare`); window: samples per axis of a window.
+        corners: the windows' first corners.
         candidates: (c,) the values searched among.
         values: (v,) the values scored (ascending; all candidates, or the coarse-to-fine subset).
-        scores: (v, w) predicted held-out PSNR (dB) per scored value and window.
+        scores: (v, w) predicted held-out PSNR (dB, [0, 1] values) per scored value and window.
         value: the suggestion, argmax of the mean score.
         seconds: wall time (kernels, eigendecompositions, predictions; compilation included).
     """
 
     family: str
     knob: str
+    recipe: str
+    shape: tuple[int, ...]
+    window: int
+    corners: list[tuple[int, ...]]
     candidates: np.ndarray
     values: np.ndarray
     scores: np.ndarray
@@ -176,67 +129,87 @@ class Suggestion:
     def mean_scores(self) -> np.ndarray:
         return self.scores.mean(axis=1)
 
+    @property
+    def kernels(self) -> int:
+        """NTKs computed (values scored × windows)."""
+        return int(self.scores.size)
+
 
 def coarse_indices(count: int) -> list[int]:
     """The coarse pass over `count` sorted candidates: every other one, both ends included."""
     return sorted({*range(0, count, 2), count - 1})
 
 
-def suggest(family: str, signal, *, values=None, size: int | None = None, window: int | None = None,
-            windows: int = 4, steps: int = DEFAULT_STEPS, hidden: tuple[int, ...] | None = None,
-            seed: int = 0) -> Suggestion:  # fmt: skip
-    """The frequency-knob value predicted to fit `signal` best (module docstring).
+@dataclasses.dataclass(frozen=True)
+class SuggestOptions:
+    """How `suggest` searches.
 
-    Args:
-        family: a model name with a frequency knob (`FREQUENCY_KNOB`).
-        signal: a 1-D signal (n,), an image (h, w) or (h, w, 3), or a volume (d, h, w); resampled to the
-            resolution it will be fitted at.
-        values: knob values, all scored (default: `default_values(family, resolution_scale(…))`, searched coarse
-            to fine).
-        size: the fitting resolution per axis (default `DEFAULT_SIZE`: 64 for an image, min(n, 1024) for 1-D,
-            ≤ 32 for a volume).
-        window: samples per axis of a window (default `DEFAULT_WINDOW`).
+    Attributes:
+        values: knob values, all scored (None: `default_values(family, longest)`, searched coarse to fine).
+        size: samples on the longest axis, as `fit` will fit it (None: the signal's own, at most `fitting.MAX_SIZE`).
+        window: samples per axis of a window (None: `DEFAULT_WINDOW`).
         windows: the NTK is computed on this many windows.
         steps: the training budget, in GD steps at η = n_train / (2 λ_max).
-        hidden: hidden widths (default: the family's, matched to the paper's SIREN).
+        hidden: hidden widths (None: the recipe's depth at the paper's SIREN's parameter count, as `fit`).
+        recipe: the reference run (`inrdict.train.recipes.PRESETS[family]`; None: the family's default).
         seed: initialisation, mask and windows.
     """
-    start = time.perf_counter()
-    knob = knob_of(family)
-    given = as_signal(signal)
-    dim = given.ndim
-    size, window = fitting_size(given, size, window)
-    if steps < 1 or windows < 1 or window < 4:
-        raise InrdictError(f"steps ({steps}) and windows ({windows}) must be positive and window ({window}) at least 4")
-    array = at_resolution(check_signal(given, size, window), size)
-    exhaustive = values is not None
-    candidates = (
-        default_values(family, resolution_scale(dim, size))
-        if values is None
-        else np.sort(np.asarray(values, np.float64))
-    )
+
+    values: tuple[float, ...] | None = None
+    size: int | None = None
+    window: int | None = None
+    windows: int = 4
+    steps: int = DEFAULT_STEPS
+    hidden: tuple[int, ...] | None = None
+    recipe: str | None = None
+    seed: int = 0
+
+
+def _candidates(family: str, values, longest: int, run: str | None) -> np.ndarray:
+    if values is None:
+        return default_values(family, longest, run)
+    candidates = np.sort(np.asarray(values, np.float64))
     if candidates.ndim != 1 or candidates.size < 1 or np.any(~np.isfinite(candidates)) or np.any(candidates <= 0):
         raise InrdictError(f"knob values must be positive numbers, got {values}")
-    points = unit_grid(size, dim)
-    mask = pixel_mask(window**dim, seed)
-    crops = [tuple(slice(c, c + window) for c in corner) for corner in windows_of(size, window, windows, seed, dim)]
+    return candidates
+
+
+def suggest(family: str, signal, options: SuggestOptions = SuggestOptions()) -> Suggestion:
+    """The frequency-knob value predicted to fit `signal` best (module docstring): a 1-D signal (n,), an image
+    (h, w) or (h, w, 3), or a volume (d, h, w), in any units."""
+    start = time.perf_counter()
+    knob = knob_of(family)
+    run = recipe(family, options.recipe)
+    prepared = fitting.prepare(signal, options.size)
+    dim = prepared.dim
+    window = options.window or min(DEFAULT_WINDOW[dim], min(prepared.shape))
+    if options.steps < 1 or options.windows < 1 or window < 4:
+        raise InrdictError(f"steps ({options.steps}) and windows ({options.windows}) must be positive and window "
+                           f"({window}) at least 4")  # fmt: skip
+    candidates = _candidates(family, options.values, max(prepared.shape), options.recipe)
+    points = fitting.grid(prepared.shape).reshape(*prepared.shape, dim)
+    targets = run.to_target(prepared.values)
+    mask = pixel_mask(window**dim, options.seed)
+    corners = windows_of(prepared.shape, window, options.windows, options.seed)
+    crops = [tuple(slice(c, c + window) for c in corner) for corner in corners]
     scored: dict[int, np.ndarray] = {}
 
     def score(index: int) -> None:
         if index in scored:
             return
-        model = on_reference_domain(family, make_model(family, dim, hidden, 1, key=model_key(family, seed),
-                                                       **{knob: float(candidates[index])}, dtype=jnp.float64))  # fmt: skip
+        model, _ = fitting.build(family, dim, run, float(candidates[index]), options.hidden, options.seed,
+                                 dtype=jnp.float64)  # fmt: skip
         row = np.empty(len(crops))
         for j, crop in enumerate(crops):
             inputs = points[crop].reshape(-1, dim).astype(np.float64)
             kernel = empirical_ntk(model, inputs, dtype=np.float64)
             initial = np.asarray(jax.vmap(cast(Callable, model))(jnp.asarray(inputs))[:, 0])  # a Module is callable
-            row[j] = linearised_gd(kernel, initial, array[crop].reshape(1, -1), mask)(steps)[1][0]  # held-out PSNR
+            held_out = linearised_gd(kernel, initial, targets[crop].reshape(1, -1), mask)(options.steps)[1][0]
+            row[j] = fitting.unit_psnr(run, held_out)
         scored[index] = row
 
     with jax.enable_x64(True):
-        if exhaustive:
+        if options.values is not None:
             for i in range(candidates.size):
                 score(i)
         else:
@@ -249,9 +222,9 @@ def suggest(family: str, signal, *, values=None, size: int | None = None, window
     order = sorted(scored)
     scores = np.stack([scored[i] for i in order])
     value = float(candidates[order[int(np.argmax(scores.mean(axis=1)))]])
-    return Suggestion(family, knob, candidates, candidates[order], scores, value, time.perf_counter() - start)
+    return Suggestion(family, knob, run.name, prepared.shape, window, corners, candidates, candidates[order], scores,
+                      value, time.perf_counter() - start)  # fmt: skip
 
 
-__all__ = ["DEFAULT_SIZE", "DEFAULT_STEPS", "DEFAULT_WINDOW", "GRID_FACTORS", "Suggestion", "as_signal",
-           "at_resolution", "check_signal", "coarse_indices", "default_values", "fitting_size", "knob_of", "resolution_scale", "suggest", "unit_grid",
-           "windows_of"]  # fmt: skip
+__all__ = ["DEFAULT_STEPS", "DEFAULT_WINDOW", "GRID_FACTORS", "REFERENCE_SIZE", "SuggestOptions", "Suggestion",
+           "coarse_indices", "default_values", "knob_of", "suggest", "windows_of"]  # fmt: skip

@@ -62,6 +62,7 @@ from inrdict.experiments import (  # Figs. 13–16 and their producer  # any INR
     figure14,
     figure15,
     figure16,
+    fit_signal,
     linearised,
     meta_learning,
     pretraining,
@@ -100,6 +101,7 @@ REGISTRY: dict[str, types.ModuleType] = {
     "regret": suggest_validation,
     "analyse": analyse,
     "suggest": suggest_knob,
+    "fit": fit_signal,
 }
 """CLI name → experiment module, in the order `inrdict list` shows them."""
 

@@ -1,11 +1,13 @@
 """`inrdict suggest SIGNAL --family NAME`: the frequency knob predicted to fit a signal best, before any training
 (beyond the paper; `inrdict.analysis.suggest`).
 
-For values of the knob (the family's recommended value times 2^(−4 … 2), searched coarse to fine; or all of
-`values`), the NTK at initialisation on `windows` windows (window² pixels of an image at the fitting resolution
-size², or `window` samples of a 1-D signal resampled to `size`) predicts, by linearised gradient descent (`steps`
-steps at η = n_train / 2λ_max), the PSNR on held-out samples (a seeded 50 % split); the suggestion is the value of
-the highest mean prediction. `inrdict figure regret` measures how good that choice is.
+The signal is taken as `inrdict fit` takes it: at its own resolution (the longest axis capped at
+`inrdict.analysis.fitting.MAX_SIZE`, or `size`), aspect ratio kept, values min-max scaled (units do not matter).
+For values of the knob (the reference knob × n / 128 × 2^(−4 … 4), searched coarse to fine; or all of `values`),
+the NTK at initialisation of the family's reference network on `windows` windows (window samples per axis, at the
+signal's own spacing) predicts, by linearised gradient descent (`steps` steps at η = n_train / 2λ_max), the PSNR
+on held-out samples (a seeded 50 % split); the suggestion is the value of the highest mean prediction. Its cost
+does not grow with the signal's size. `inrdict figure regret` measures how good that choice is.
 
 Writes `overview.png/pdf` (the predicted curve over the knob values, the signal, the windows) and `results.json`.
 """
@@ -19,6 +21,7 @@ from typing import Literal
 
 import numpy as np
 
+from inrdict.analysis import fitting
 from inrdict.analysis import suggest as knob_suggest
 from inrdict.errors import InrdictError
 from inrdict.experiments._run import validate_config
@@ -38,12 +41,17 @@ class Config:
     signal: str = "astronaut"  # a bundled image name, an image file, a .wav, or a .npy array (n,), (h, w)
     family: Family = "siren"
     values: tuple[float, ...] | None = None  # knob values, all scored (default: the family's grid, coarse to fine)
-    size: int | None = None  # the resolution it will be fitted at per axis (None: 64 for images, ≤ 1024 for 1-D)
-    window: int | None = None  # samples per axis of a window (None: 32 for images, 256 for 1-D)
+    size: int | None = None  # samples on the longest axis as it will be fitted (None: its own, capped)
+    window: int | None = None  # samples per axis of a window (None: 32 for images, 256 for 1-D, 10 for volumes)
     windows: int = 4
     steps: int = knob_suggest.DEFAULT_STEPS
-    hidden: tuple[int, ...] | None = None  # None: the family's widths matched to the paper's SIREN
+    hidden: tuple[int, ...] | None = None  # None: the recipe's depth, widths matched to the paper's SIREN
+    recipe: str | None = None  # the reference run (`inrdict.train.recipes.PRESETS`; None: the family's default)
     seed: int = 0
+
+    def options(self) -> knob_suggest.SuggestOptions:
+        return knob_suggest.SuggestOptions(self.values, self.size, self.window, self.windows, self.steps, self.hidden,
+                                           self.recipe, self.seed)  # fmt: skip
 
     def __post_init__(self):
         validate_config(self)
@@ -53,8 +61,9 @@ class Config:
 
 
 DEFAULT = Config()
-"""An image at 64² (four 32² windows) or a 1-D signal at ≤ 1024 samples (four windows of 256), the family's matched
-widths: ~20 s on 2 cores for the nine values of the coarse-to-fine search (compilation included)."""
+"""The signal at its own resolution (≤ 1024² for an image), four windows of 32² (256 samples for 1-D, 10³ for a
+volume), the family's reference network: ~20–60 s on 2 cores for the 11 values of the coarse-to-fine search
+(compilation included), whatever the signal's size."""
 PRESETS = {"paper": DEFAULT, "default": DEFAULT}
 
 
@@ -65,26 +74,24 @@ def out_name(config: Config) -> str:
 
 def compute(config: Config, *, progress: bool = True) -> tuple[dict, dict[str, np.ndarray]]:
     name, signal = data.load_signal(config.signal, volumes=True)
-    signal = knob_suggest.as_signal(signal)
-    dim = signal.ndim
-    size, window = knob_suggest.fitting_size(signal, config.size, config.window)
+    prepared = fitting.prepare(signal, config.size)
+    dim = prepared.dim
     if progress:
-        shape = "x".join(map(str, signal.shape))
-        print(f"  scoring {config.family}'s {knob_suggest.knob_of(config.family)} on {name} ({shape}, fitted at "
-              f"{size}{ {1: ' samples', 2: '²', 3: '³'}[dim]})", flush=True)  # fmt: skip
-    found = knob_suggest.suggest(config.family, signal, values=config.values, size=size, window=window,
-                                 windows=config.windows, steps=config.steps, hidden=config.hidden, seed=config.seed)  # fmt: skip
-    corners = knob_suggest.windows_of(size, window, config.windows, config.seed, dim)
+        given, fitted = "x".join(map(str, prepared.source_shape)), "x".join(map(str, prepared.shape))
+        print(f"  scoring {config.family}'s {knob_suggest.knob_of(config.family)} on {name} ({given}, fitted at "
+              f"{fitted}; values min-max scaled from [{prepared.low:.4g}, {prepared.high:.4g}])", flush=True)  # fmt: skip
+    found = knob_suggest.suggest(config.family, signal, config.options())
     numbers = {
-        "signal": name, "shape": list(signal.shape), "dimensions": dim, "size": size, "window": window,
-        "family": found.family, "knob": found.knob, "candidates": found.candidates.tolist(),
+        "signal": name, "shape": list(prepared.source_shape), "fitted_shape": list(found.shape), "dimensions": dim,
+        "value_range": [prepared.low, prepared.high], "window": found.window, "family": found.family,
+        "knob": found.knob, "recipe": found.recipe, "candidates": found.candidates.tolist(),
         "values": found.values.tolist(), "predicted_held_out_psnr_db": found.mean_scores.tolist(),
-        "predicted_per_window_db": found.scores.tolist(), "suggestion": found.value, "windows": [list(c) for c in corners],
-        "seconds": found.seconds,
+        "predicted_per_window_db": found.scores.tolist(), "suggestion": found.value,
+        "windows": [list(c) for c in found.corners], "kernels": found.kernels, "seconds": found.seconds,
         "predictor": f"linearised GD, {config.steps} steps at η = n_train/(2 λ_max), held-out half of each window of "
-                     f"{window}{_power(dim)} samples at {size}{_power(dim)}",
+                     f"{found.window}{_power(dim)} samples of the signal at {'x'.join(map(str, found.shape))}",
     }  # fmt: skip
-    return numbers, {"signal": knob_suggest.at_resolution(signal, size), "scores": found.scores}
+    return numbers, {"signal": prepared.values, "scores": found.scores}
 
 
 def _power(dim: int) -> str:
@@ -100,8 +107,11 @@ def claims(numbers: dict, config: Config) -> dict[str, float]:
 
 def summary(numbers: dict) -> list[tuple[str, str]]:
     curve = "  ".join(f"{v:g}: {p:.1f}" for v, p in zip(numbers["values"], numbers["predicted_held_out_psnr_db"]))
+    cost = (f"{numbers['kernels']} NTKs of {numbers['window']}{_power(numbers['dimensions'])} samples in "
+            f"{numbers['seconds']:.1f} s (flat in the signal's size), fitted at "
+            f"{'x'.join(map(str, numbers['fitted_shape']))}")  # fmt: skip
     return [("suggestion", f"{numbers['family']} {numbers['knob']} = {numbers['suggestion']:g} for {numbers['signal']}"),
-            ("predicted dB", curve), ("seconds", f"{numbers['seconds']:.1f}")]  # fmt: skip
+            ("predicted dB", curve), ("cost", cost)]  # fmt: skip
 
 
 def plot(results: dict, arrays: dict, out_dir: Path) -> None:
@@ -132,13 +142,14 @@ def plot(results: dict, arrays: dict, out_dir: Path) -> None:
             if depth <= mid < depth + size:
                 right.add_patch(plt.Rectangle((col - 0.5, row - 0.5), size, size, fill=False, edgecolor="yellow",
                                               linewidth=1))  # fmt: skip
-        right.set_title(f"{numbers['signal']} at {signal.shape[0]}³: the middle slice, windows crossing it", fontsize=9)
+        right.set_title(f"{numbers['signal']} at {'x'.join(map(str, signal.shape))}: the middle slice, windows "
+                        "crossing it", fontsize=9)  # fmt: skip
         right.axis("off")
     else:
         right.imshow(signal, cmap="gray", vmin=0, vmax=1)
         for row, col in numbers["windows"]:
             right.add_patch(plt.Rectangle((col - 0.5, row - 0.5), size, size, fill=False, edgecolor="yellow",
                                           linewidth=1))  # fmt: skip
-        right.set_title(f"{numbers['signal']} at {signal.shape[0]}², windows scored", fontsize=9)
+        right.set_title(f"{numbers['signal']} at {'x'.join(map(str, signal.shape))}, windows scored", fontsize=9)
         right.axis("off")
     save(fig, out_dir, "overview")

@@ -1,20 +1,28 @@
-"""How good is `inrdict suggest`? Its choice of the frequency knob against a trained grid search, on images that
-played no part in designing it: the regret in dB and the compute saved.
+"""How good is `inrdict suggest`? Its knob against a trained grid search and three baselines, on signals declared
+before the run (`validation_sets/sets.toml`: images, real 1-D series, volumes; a `design` split that may shape the
+method and a `held_out` split that never does).
 
-For each family (SIREN ω0, FFN σ, Gauss s by default) and each image — scikit-image's bundled images other than the
-five the tool was designed on (`inrdict.io.data.BUNDLED_IMAGES[5:]`) and held-out LFW faces, each centre-cropped
-and resized to size² grayscale:
+For each family (SIREN ω0, FFN σ, Gauss s, WIRE ω0, FINER ω0) and each signal of the split, taken at the validation
+size (an image's centred square at `image_size`², a series' centred `series_size` samples, a volume's longest axis
+at `volume_size`; values min-max scaled, as `fit` takes them):
 
-* **grid search**: every knob value of the family's grid (`inrdict.analysis.suggest.default_values`) trained from
-  its initialisation with Adam at the family's authors' learning rate (`LEARNING_RATES`, the same for every knob)
-  for `train_steps` full-batch steps on a seeded half of the pixels; score = PSNR on the other half;
-* **suggestion**: `suggest(family, image)` (NTK at initialisation on four 32² windows, linearised GD, the same
-  grid searched coarse to fine: 9 of its 13 values scored), timed per image;
-* regret = best trained PSNR − trained PSNR at the suggested value; compute ratio = grid-search seconds per image
-  (all knob values) / suggestion seconds (median over images; the first image also pays compilation).
+* **suggestion**: `suggest(family, signal)` at that size, for the network trained here (widths `width`, the
+  recipe's depth), timed;
+* **reference**: every octave of suggest's candidates (the reference knob × n / 128 × 2^(−4 … 4): 9 values), plus
+  the suggestion, the family default and the best constant knob where they are not among them, each trained with
+  the family's reference run (`inrdict.train.recipes`: Adam, its lr and schedule, over `train_steps`) from
+  `n_seeds` initialisations, each seed with its own split of the samples: half to train on, a quarter (`select`)
+  on which the reference and the baselines choose, a quarter (`score`) on which every choice is scored. PSNRs are
+  means over seeds.
+* **baselines**: the family default (the recipe's knob, e.g. ω0 = 30); the best constant knob (one factor on the
+  lattice centre per family and kind, chosen on the design split: `BEST_CONSTANT`); a short-training search (every
+  octave trained for as many steps as the suggestion's time buys, the best on `select` kept).
 
-Claims (recorded whatever they show; the goal set in the issue): the median regret is at most 1 dB, and the
-suggestion costs at least 10x less than the grid search — per family.
+Reported per family and kind: regret = score PSNR of the reference's choice − of the suggestion's (median with a
+bootstrap interval over signals, share within 1 dB, max), gains over each baseline, the share of signals where
+the suggestion beats the best constant (ties half), Spearman of predicted vs trained per signal, how flat the
+reference curves end, and the compute ratio (a grid search of the 9 octaves, one seed, / the suggestion), from
+repeated timings at the validation size and projected to `projection_size`² from measured per-step costs.
 """
 
 from __future__ import annotations
@@ -22,185 +30,349 @@ from __future__ import annotations
 import dataclasses
 import time
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 
-from inrdict._keys import model_key
+from inrdict.analysis import fitting
 from inrdict.analysis import suggest as knob_suggest
-from inrdict.analysis.learnability import pixel_mask
 from inrdict.errors import InrdictError
 from inrdict.experiments._run import validate_config
-from inrdict.io import data
-from inrdict.io.datasets import held_out_faces
-from inrdict.models import make_model, on_reference_domain
-from inrdict.train.finetune import finetune
+from inrdict.experiments.studies import regret
+from inrdict.io import cache
+from inrdict.models import DEFAULT_DEPTH
+from inrdict.train.recipes import RECIPES
 
 NAME = "suggest_validation"
-TITLE = "`inrdict suggest` against a trained grid search on unseen images: regret (dB) and compute ratio"
-DEFAULT_SECONDS = 2910  # measured 2907 s (2026-12-04) on the 2-core machine, shared with the test suite
+TITLE = "`inrdict suggest` against a trained grid search and baselines on signals declared before the run"
+DEFAULT_SECONDS = 3600
 IN_REPRODUCE = False  # a validation sweep: `inrdict figure regret`
-VALIDATION_IMAGES = tuple(n for n in data.BUNDLED_IMAGES[5:] if n != "retina")  # retina: 1411² RGB, slow to load
-LEARNING_RATES = {  # the authors' Adam learning rates for image fitting
-    "siren": 1e-4,  # Sitzmann et al. 2020, image fitting (explore_siren.ipynb: lr=1e-4)
-    "ffn": 1e-3,  # Tancik et al. 2020, 2-D image regression (their notebook: Adam 1e-3)
-    "gauss": 5e-3,  # liuzhen0212/FINER run_gauss.sh (lr 5e-3)
-    "wire": 5e-3,  # vishwa91/wire wire_image_denoise.py (5e-3)
-    "finer": 5e-4,  # liuzhen0212/FINER run_finer.sh
-}
-_SHARED = (
-    "(2026-12-04 run, 13-value grid, the suggestion's coarse-to-fine search scoring 9; the machine was shared "
-    "with the test suite and other jobs for the whole run, unevenly, so the timings are rough)"
-)
+Family = Literal["siren", "ffn", "gauss", "wire", "finer", "wire_real", "sinc", "mfn"]
+Kind = Literal["image", "series", "volume"]
 REGRET_GOAL_DB = 1.0
-COMPUTE_GOAL = 10.0
+CACHE_VERSION = 1  # bump when a unit's computation changes
+# The best constant knob per family and kind, as a factor on the lattice centre (reference knob × n / 128): the
+# octave with the highest mean select-half PSNR over the design split (`--preset design`; empty until that run).
+BEST_CONSTANT: dict[str, dict[str, float]] = {}
 
 
 @dataclasses.dataclass(frozen=True)
 class Config:
     """Validation settings."""
 
-    families: tuple[str, ...] = ("siren", "ffn", "gauss")
-    images: tuple[str, ...] = VALIDATION_IMAGES
-    n_faces: int = 3  # held-out LFW faces added to the images
-    size: int = 64
-    hidden: tuple[int, ...] = (64, 64, 64)
-    train_steps: int = 300
-    window: int = 32
+    split: Literal["design", "held_out"] = "held_out"
+    families: tuple[Family, ...] = ("siren", "ffn", "gauss", "wire", "finer")
+    kinds: tuple[Kind, ...] = ("image", "series", "volume")
+    max_signals: int | None = None  # per kind, the first ones of the split in sets.toml (None: all)
+    image_size: int = 128
+    series_size: int = 2048
+    volume_size: int = 24
+    width: int = 64  # hidden width of the networks trained and scored (depth: the recipe's)
+    train_steps: int = 1000
+    eval_every: int = 20
+    n_seeds: int = 3
     windows: int = 4
     suggest_steps: int = knob_suggest.DEFAULT_STEPS
+    projection_size: int = 512
+    timing_repeats: int = 3
+    bootstrap: int = 2000
     seed: int = 0
 
     def __post_init__(self):
         validate_config(self)
-        for family in self.families:
-            knob_suggest.knob_of(family)
-            if family not in LEARNING_RATES:
-                raise InrdictError(f"no reference learning rate for {family}: choose from {', '.join(LEARNING_RATES)}")
-        unknown = [n for n in self.images if n not in data.BUNDLED_IMAGES]
-        if unknown:
-            raise InrdictError(f"unknown bundled images {unknown}: choose from {', '.join(data.BUNDLED_IMAGES)}")
-        designed = set(self.images) & set(data.BUNDLED_IMAGES[:5])
-        if designed:
-            raise InrdictError(f"{sorted(designed)} were used to design the tool: validate on other images")
-        if len(self.images) + self.n_faces < 2:
-            raise InrdictError("validate on at least two images")
+        if self.train_steps % self.eval_every:
+            raise InrdictError(f"train_steps ({self.train_steps}) must be a multiple of eval_every ({self.eval_every})")
+        if self.n_seeds < 2:
+            raise InrdictError("the reference needs at least 2 seeds (3 for the issue's protocol)")
+
+    def sizes(self) -> dict[str, int]:
+        return {"image": self.image_size, "series": self.series_size, "volume": self.volume_size}
+
+    def hidden(self, family: str) -> tuple[int, ...]:
+        return (self.width,) * (RECIPES[family].depth or DEFAULT_DEPTH.get(family, 4))
 
 
-DEFAULT = Config()
-"""14 bundled images (`VALIDATION_IMAGES`: the 15 after the design five, less retina) + 3 faces at 64², SIREN / FFN / Gauss
-2 → 64 ×3 → 1, 300 Adam steps per knob value."""
-PRESETS = {"paper": DEFAULT, "default": DEFAULT}
+PAPER = Config()
+"""The issue's validation: every held-out signal (≥ 20 images at 128², 10 series, 8 volumes), 5 families, 3 seeds,
+1000 steps of each reference run; resumable (each family × signal is cached). Days on 2 CPU cores: a GPU job."""
+DEFAULT = dataclasses.replace(PAPER, families=("siren", "ffn", "gauss"), max_signals=4, train_steps=400)
+"""The same protocol on a 2-core budget (~1.5 h): SIREN, FFN and Gauss, the first 4 held-out signals of each kind,
+400 steps."""
+DESIGN = dataclasses.replace(DEFAULT, split="design")
+"""The design split at the default's size: where `BEST_CONSTANT` comes from, and where the method may be tuned."""
+PRESETS = {"paper": PAPER, "default": DEFAULT, "design": DESIGN}
 
 
-def _images(config: Config) -> tuple[list[str], np.ndarray]:
-    names = list(config.images)
-    images = [data.resize(data.center_crop(data.bundled_image(n)), config.size) for n in names]
-    if config.n_faces:
-        _, faces = held_out_faces("lfw", config.size, None, config.seed, config.n_faces)
-        images += list(faces.reshape(-1, config.size, config.size))
-        names += [f"lfw face {i}" for i in range(len(faces))]
-    return names, np.stack(images).astype(np.float32)
+def _unit(entry: regret.Entry, signal: np.ndarray, family: str, config: Config) -> dict[str, np.ndarray]:
+    """The suggestion and the trained reference of one family on one signal (module docstring)."""
+    run, hidden, dim = RECIPES[family], config.hidden(family), signal.ndim
+    options = knob_suggest.SuggestOptions(hidden=hidden, windows=config.windows, steps=config.suggest_steps,
+                                          seed=config.seed)  # fmt: skip
+    start = time.perf_counter()
+    found = knob_suggest.suggest(family, signal, options)
+    suggest_seconds = time.perf_counter() - start
+    octaves = found.candidates[::2]
+    default = fitting.knob_default(family, run)
+    extra = [found.value, default]
+    if family in BEST_CONSTANT and entry.kind in BEST_CONSTANT[family]:
+        extra.append(constant_value(family, entry.kind, max(signal.shape)))
+    values = np.unique(np.concatenate([octaves, extra]))
+    points = fitting.grid(signal.shape)
+    splits = [regret.sample_splits(points.shape[0], config.seed + s) for s in range(config.n_seeds)]
+    select, score, seconds = [], [], []
+    for value in values:
+        models = [
+            fitting.build(family, dim, run, float(value), hidden, config.seed + s)[0] for s in range(config.n_seeds)
+        ]
+        start = time.perf_counter()
+        a, b = regret.train_seeds(models, points, signal, splits, run, config.train_steps, config.eval_every)
+        seconds.append(time.perf_counter() - start)
+        select.append(a)
+        score.append(b)
+    return {"values": values, "octaves": octaves, "suggestion": np.asarray(found.value),
+            "default": np.asarray(default), "select": np.stack(select), "score": np.stack(score),
+            "train_seconds": np.asarray(seconds), "suggest_seconds": np.asarray(suggest_seconds),
+            "scored_values": found.values, "predicted": found.mean_scores,
+            "longest": np.asarray(max(signal.shape))}  # fmt: skip
+
+
+def constant_value(family: str, kind: str, longest: int) -> float:
+    """The best constant knob's value for a signal of `longest` samples (`BEST_CONSTANT`, 3 significant digits)."""
+    base = fitting.knob_default(family, RECIPES[family]) * longest / knob_suggest.REFERENCE_SIZE
+    return float(f"{base * BEST_CONSTANT[family][kind]:.3g}")
+
+
+def units(config: Config, progress: bool) -> dict[str, dict[str, list]]:
+    """family → kind → [(entry, arrays)] over the split's signals, each unit cached (`inrdict.io.cache`)."""
+    out: dict[str, dict[str, list]] = {f: {k: [] for k in config.kinds} for f in config.families}
+    relevant = {k: v for k, v in dataclasses.asdict(config).items() if k not in ("families", "kinds", "max_signals",
+                "projection_size", "timing_repeats", "bootstrap", "split")}  # fmt: skip
+    for kind in config.kinds:
+        for entry in regret.entries(config.split, kind, config.max_signals or 0):
+            signal = regret.at_validation_size(entry, regret.load(entry, config.volume_size), config.sizes())
+            for family in config.families:
+                if progress:
+                    print(f"  {family} on {entry.name} ({kind}, {'x'.join(map(str, signal.shape))})", flush=True)
+                parts = (CACHE_VERSION, dataclasses.asdict(entry), family, relevant, BEST_CONSTANT.get(family, {}))
+                arrays, _ = cache.memoize("regret", parts, lambda e=entry, s=signal, f=family: _unit(e, s, f, config))
+                out[family][kind].append((entry, arrays))
+    return out
+
+
+def per_signal(arrays: dict, config: Config, kind: str, family: str, per_step: float) -> dict:
+    """One signal's choices and their score-half PSNRs (means over seeds at the last step)."""
+    values, octaves = np.asarray(arrays["values"]), np.asarray(arrays["octaves"])
+    select, score = np.asarray(arrays["select"]).mean(axis=1), np.asarray(arrays["score"]).mean(axis=1)  # (V, E+1)
+    final_select, final_score = select[:, -1], score[:, -1]
+    at = {float(v): i for i, v in enumerate(values)}
+    on_octaves = np.array([at[float(v)] for v in octaves])
+    reference = int(on_octaves[np.argmax(final_select[on_octaves])])
+    budget = int(float(arrays["suggest_seconds"]) / max(per_step * octaves.size, 1e-12))  # steps the time buys
+    short = int(on_octaves[np.argmax(select[on_octaves, min(budget // config.eval_every, select.shape[1] - 1)])])
+    chosen = {"suggestion": at[float(arrays["suggestion"])], "default": at[float(arrays["default"])],
+              "reference": reference, "short_search": short}  # fmt: skip
+    if family in BEST_CONSTANT and kind in BEST_CONSTANT[family]:
+        constant = constant_value(family, kind, int(arrays["longest"]))
+        chosen["best_constant"] = int(np.argmin(np.abs(np.log(values / constant))))
+    scored = np.asarray(arrays["scored_values"])
+    trained = [at[float(v)] for v in scored if float(v) in at]
+    predicted = [p for v, p in zip(scored, np.asarray(arrays["predicted"])) if float(v) in at]
+    tail = score[reference]
+    last_fifth = round(0.8 * (tail.size - 1))
+    return {
+        "psnr": {name: float(final_score[i]) for name, i in chosen.items()},
+        "value": {name: float(values[i]) for name, i in chosen.items()},
+        "regret_db": float(final_score[reference] - final_score[chosen["suggestion"]]),
+        "reference_inside_octaves": bool(octaves[0] < values[reference] < octaves[-1]),
+        "short_search_steps": budget,
+        "spearman_predicted_vs_trained": regret.spearman(predicted, final_score[trained]) if len(trained) > 2 else float("nan"),
+        "reference_gain_last_fifth_db": float(tail[-1] - tail[last_fifth]),
+        "curve_select": select.tolist(), "curve_score": score.tolist(), "values": values.tolist(),
+        "octave_select_final": final_select[on_octaves].tolist(),
+    }  # fmt: skip
+
+
+def timings(family: str, entry: regret.Entry, config: Config) -> dict:
+    """Repeated timings on one image, warm (after a first call): the suggestion's seconds and one model's seconds
+    per training step, at the validation size and at `projection_size`²; the compute ratios of a grid search over
+    the 9 octaves (`train_steps` steps each at the validation size, the recipe's own steps at the projection size)
+    to the suggestion, one per repeat."""
+    run, hidden = RECIPES[family], config.hidden(family)
+    stored = regret.load(entry, config.volume_size)
+    out: dict = {}
+    for label, size, steps in (("validation", config.image_size, config.train_steps),
+                               ("projection", config.projection_size, run.steps)):  # fmt: skip
+        signal = regret.at_validation_size(entry, stored, {**config.sizes(), "image": size})
+        options = knob_suggest.SuggestOptions(hidden=hidden, windows=config.windows, steps=config.suggest_steps,
+                                              seed=config.seed)  # fmt: skip
+        points = fitting.grid(signal.shape)
+        split = [regret.sample_splits(points.shape[0], config.seed)]
+        model = [fitting.build(family, 2, run, None, hidden, config.seed)[0]]
+        suggest_seconds, step_seconds = [], []
+        for repeat in range(config.timing_repeats + 1):  # the first call compiles: not counted
+            start = time.perf_counter()
+            knob_suggest.suggest(family, signal, options)
+            middle = time.perf_counter()
+            regret.train_seeds(model, points, signal, split, run, 2 * config.eval_every, config.eval_every)
+            end = time.perf_counter()
+            if repeat:
+                suggest_seconds.append(middle - start)
+                step_seconds.append((end - middle) / (2 * config.eval_every))
+        grid = [9 * steps * s for s in step_seconds]
+        out[label] = {"size": size, "grid_steps": steps, "suggest_seconds": suggest_seconds,
+                      "step_seconds": step_seconds, "grid_seconds": grid,
+                      "compute_ratio": [g / s for g, s in zip(grid, suggest_seconds)]}  # fmt: skip
+    return out
+
+
+def best_constant_factor(rows: list[dict]) -> float:
+    """The octave, as a factor on the lattice's middle octave, with the highest mean select-quarter PSNR over the
+    signals (every signal's lattice has the same factors)."""
+    finals = np.array([r["octave_select_final"] for r in rows])  # (signals, octaves)
+    return float(2.0 ** (int(np.argmax(finals.mean(axis=0))) - finals.shape[1] // 2))
+
+
+def aggregate(rows: list[dict], config: Config, seed: int) -> dict:
+    """Regret, baselines, wins, Spearman and flatness over one family × kind's signals."""
+    regrets = np.array([r["regret_db"] for r in rows])
+    low, high = regret.bootstrap_median(regrets, config.bootstrap, seed)
+    summary: dict = {"n": len(rows), "median_regret_db": float(np.median(regrets)), "regret_ci": [low, high],
+                     "within_1db": float(np.mean(regrets <= REGRET_GOAL_DB)), "max_regret_db": float(regrets.max()),
+                     "median_spearman": float(np.nanmedian([r["spearman_predicted_vs_trained"] for r in rows])),
+                     "reference_inside_share": float(np.mean([r["reference_inside_octaves"] for r in rows])),
+                     "median_reference_gain_last_fifth_db": float(np.median([r["reference_gain_last_fifth_db"]
+                                                                             for r in rows])),
+                     "in_sample_best_constant_factor": best_constant_factor(rows)}  # fmt: skip
+    for baseline in ("default", "short_search", "best_constant"):
+        if all(baseline in r["psnr"] for r in rows):
+            gains = np.array([r["psnr"]["suggestion"] - r["psnr"][baseline] for r in rows])
+            wins = np.where(np.isclose(gains, 0.0, atol=1e-9), 0.5, (gains > 0).astype(float))
+            summary[f"gain_over_{baseline}_db"] = float(np.median(gains))
+            summary[f"wins_over_{baseline}"] = float(wins.mean())
+            summary[f"wins_over_{baseline}_ci"] = list(regret.bootstrap_share(wins, config.bootstrap, seed))
+    return summary
 
 
 def compute(config: Config, *, progress: bool = True) -> tuple[dict, dict[str, np.ndarray]]:
-    names, images = _images(config)
-    points = data.ntk_grid(config.size)
-    mask = pixel_mask(config.size**2, config.seed)
-    flat = images.reshape(len(images), -1)
-    families, arrays = {}, {}
-    for family in config.families:
-        knob, values = knob_suggest.knob_of(family), knob_suggest.default_values(family)
-        if progress:
-            print(f"  {family}: grid search over {knob} ∈ {values.tolist()} on {len(names)} images", flush=True)
-        start = time.perf_counter()
-        trained = np.empty((len(names), values.size))
-        for j, value in enumerate(values):
-            model = on_reference_domain(family, make_model(family, 2, config.hidden, 1, key=model_key(family, config.seed),
-                                                           **{knob: float(value)}))  # fmt: skip
-            result = finetune(model, points, flat, mask, iterations=config.train_steps, optimizer="adam",
-                              learning_rate=LEARNING_RATES[family])  # fmt: skip
-            trained[:, j] = result.test_psnr_db[:, -1]
-        grid_seconds = time.perf_counter() - start
-        suggested, seconds, scores = [], [], np.full((len(names), values.size), np.nan)  # NaN: not scored
-        for i, image in enumerate(images):
-            found = knob_suggest.suggest(family, image, size=config.size, window=config.window, windows=config.windows,
-                                         steps=config.suggest_steps, hidden=config.hidden, seed=config.seed)  # fmt: skip
-            assert np.array_equal(found.candidates, values)  # the suggestion searches the grid trained here
-            suggested.append(int(np.searchsorted(values, found.value)))
-            seconds.append(found.seconds)
-            scores[i, np.searchsorted(values, found.values)] = found.mean_scores
-        chosen = np.asarray(suggested)
-        regret = trained.max(axis=1) - trained[np.arange(len(names)), chosen]
-        per_image_grid = grid_seconds / len(names)
-        families[family] = {
-            "knob": knob, "values": values.tolist(), "learning_rate": LEARNING_RATES[family],
-            "trained_held_out_psnr_db": trained.tolist(), "best_value": values[trained.argmax(axis=1)].tolist(),
-            "suggested_value": values[chosen].tolist(), "regret_db": regret.tolist(),
-            "median_regret_db": float(np.median(regret)), "mean_regret_db": float(regret.mean()),
-            "max_regret_db": float(regret.max()), "regret_within_1db": int(np.sum(regret <= REGRET_GOAL_DB)),
-            "values_scored_per_image": int(np.isfinite(scores).sum(axis=1).max()),
-            "spearman_predicted_vs_trained": [_spearman(p[np.isfinite(p)], t[np.isfinite(p)])
-                                              for p, t in zip(scores, trained)],  # over the values scored
-            "grid_seconds_per_image": per_image_grid, "suggest_seconds": seconds,
-            "suggest_seconds_median": float(np.median(seconds)),
-            "compute_ratio": float(per_image_grid / np.median(seconds)),
-        }  # fmt: skip
-        arrays[f"{family}_trained"], arrays[f"{family}_predicted"] = trained, scores
-    numbers = {"images": names, "families": families, "protocol": {
-        "train": "Adam at the family's reference lr, full batch on a seeded 50 % of the pixels",
-        "score": f"PSNR on the held-out 50 % after {config.train_steps} steps", "hidden": list(config.hidden),
-        "designed_on": list(data.BUNDLED_IMAGES[:5])}}  # fmt: skip
+    missing = [f"{f}/{k}" for f in config.families for k in config.kinds if k not in BEST_CONSTANT.get(f, {})]
+    if config.split == "held_out" and missing and progress:
+        print(f"  no best constant knob from the design split for {', '.join(missing)}: that baseline is left out")
+    found = units(config, progress)
+    families: dict = {}
+    arrays: dict[str, np.ndarray] = {}
+    for family, kinds in found.items():
+        timing = None
+        images = kinds.get("image") or []
+        if images:
+            timing = timings(family, images[0][0], config)
+        per_step = float(np.median(timing["validation"]["step_seconds"])) if timing else 0.0
+        record: dict = {"knob": knob_suggest.knob_of(family), "recipe": RECIPES[family].name,
+                        "hidden": list(config.hidden(family)), "timings": timing, "kinds": {}}  # fmt: skip
+        for kind, pairs in kinds.items():
+            if not pairs:
+                continue
+            rows = []
+            for entry, unit in pairs:
+                row = per_signal(unit, config, kind, family, per_step if kind == "image" else _step_guess(unit, config))
+                rows.append({"signal": entry.name, "category": entry.category, **row})
+            record["kinds"][kind] = {"signals": rows, **aggregate(rows, config, config.seed)}
+        families[family] = record
+    numbers = {"split": config.split, "sets": str(regret.SETS_FILE.name), "families": families,
+               "best_constant_used": {f: BEST_CONSTANT.get(f, {}) for f in config.families},
+               "protocol": {"train": "each family's reference run (inrdict.train.recipes) over train_steps, full "
+                            "batch on a seeded half of the samples, n_seeds seeds (each its own split and "
+                            "initialisation); choices made on a quarter (select), scored on the other (score)",
+                            "sizes": config.sizes(), "width": config.width}}  # fmt: skip
     return numbers, arrays
 
 
-def _spearman(x, y) -> float:
-    rx, ry = np.argsort(np.argsort(x)), np.argsort(np.argsort(y))
-    return float(np.corrcoef(rx, ry)[0, 1]) if np.std(rx) and np.std(ry) else float("nan")
+def _step_guess(unit: dict, config: Config) -> float:
+    """One model's seconds per step on this signal, from the reference's own training times (compilation
+    included, so an upper bound: the short search it budgets gets fewer steps, never more)."""
+    return float(np.median(unit["train_seconds"])) / (config.train_steps * config.n_seeds)
 
 
-def claims(numbers: dict, config: Config) -> dict[str, float]:
-    """Per family (thresholds in the ledger): the median regret (dB) and the compute ratio of the grid search to
-    the suggestion."""
-    result = {}
+def claims(numbers: dict, config: Config) -> dict[str, object]:
+    """Per family and kind: the median regret (≤ 1 dB) and the share of signals where the suggestion beats the best
+    constant knob (≥ 60 %), each with its bootstrap interval over signals; per family: the compute ratio of the
+    grid search to the suggestion at the validation size (≥ 10×) and projected to 512² (≥ 20×), one per timing."""
+    result: dict[str, object] = {}
     for family, f in numbers["families"].items():
-        result[f"{family}_median_regret_at_most_{REGRET_GOAL_DB:g}db"] = f["median_regret_db"]
-        result[f"{family}_suggestion_at_least_{COMPUTE_GOAL:g}x_cheaper"] = f["compute_ratio"]
+        for kind, k in f["kinds"].items():
+            result[f"{family}_{kind}_median_regret_at_most_1db"] = {
+                "estimate": k["median_regret_db"],
+                "interval": k["regret_ci"],
+                "n": k["n"],
+            }
+            if "wins_over_best_constant" in k and numbers["split"] == "held_out":
+                result[f"{family}_{kind}_beats_best_constant_on_60pct"] = {
+                    "estimate": k["wins_over_best_constant"],
+                    "interval": k["wins_over_best_constant_ci"],
+                    "n": k["n"],
+                }
+        if f["timings"]:
+            result[f"{family}_suggestion_at_least_10x_cheaper"] = f["timings"]["validation"]["compute_ratio"]
+            result[f"{family}_suggestion_at_least_20x_cheaper_at_512"] = f["timings"]["projection"]["compute_ratio"]
     return result
 
 
 def summary(numbers: dict) -> list[tuple[str, str]]:
-    return [(family, (f"median regret {f['median_regret_db']:.2f} dB (mean {f['mean_regret_db']:.2f}, max "
-                     f"{f['max_regret_db']:.2f}; {f['regret_within_1db']}/{len(f['regret_db'])} within 1 dB), "
-                     f"compute ratio {f['compute_ratio']:.1f}x"))
-            for family, f in numbers["families"].items()]  # fmt: skip
+    rows = []
+    for family, f in numbers["families"].items():
+        for kind, k in f["kinds"].items():
+            gains = "  ".join(f"vs {b.replace('_', ' ')} {k[f'gain_over_{b}_db']:+.2f} dB"
+                              for b in ("default", "best_constant", "short_search") if f"gain_over_{b}_db" in k)  # fmt: skip
+            text = (f"regret median {k['median_regret_db']:.2f} dB [{k['regret_ci'][0]:.2f}, {k['regret_ci'][1]:.2f}], "
+                    f"{k['within_1db']:.0%} within 1 dB, max {k['max_regret_db']:.2f}; {gains}; Spearman "
+                    f"{k['median_spearman']:+.2f}; best constant here ×{k['in_sample_best_constant_factor']:g}")  # fmt: skip
+            rows.append((f"{family} {kind}{'' if kind == 'series' else 's'} (n = {k['n']})", text))
+        if f["timings"]:
+            t = f["timings"]
+            ratios = (f"×{np.median(t['validation']['compute_ratio']):.1f} at {t['validation']['size']}², "
+                      f"×{np.median(t['projection']['compute_ratio']):.1f} at {t['projection']['size']}²")  # fmt: skip
+            rows.append((f"{family} compute", ratios))
+    return rows
 
 
 def plot(results: dict, arrays: dict, out_dir: Path) -> None:
+    """Per family: the trained score-half PSNR over the octaves (each signal, relative to its best) with the
+    suggestions; the regret per signal; the reference's curves over training (do they flatten?)."""
     from inrdict.plotting import plt, save
 
     numbers = results["numbers"]
     families = list(numbers["families"])
-    fig, axes = plt.subplots(2, len(families), figsize=(4.6 * len(families), 7.5), squeeze=False)
-    for column, family in enumerate(families):
+    fig, axes = plt.subplots(len(families), 3, figsize=(15, 3.6 * len(families)), squeeze=False)
+    colours = {"image": "tab:blue", "series": "tab:green", "volume": "tab:purple"}
+    for row, family in enumerate(families):
         f = numbers["families"][family]
-        values, trained = np.asarray(f["values"]), arrays[f"{family}_trained"]
-        ax = axes[0, column]
-        for row in trained:
-            ax.semilogx(values, row, color="grey", alpha=0.35, linewidth=0.8)
-        ax.semilogx(values, trained.mean(axis=0), marker="o", color="k", label="trained, mean over images")
-        for value in f["suggested_value"]:
-            ax.axvline(value, color="darkred", alpha=0.15)
-        ax.xaxis.set_minor_formatter(plt.NullFormatter())  # log axis: label the grid values only
-        ax.set_xticks(values, [f"{v:g}" for v in values], fontsize=7)
-        ax.set(xlabel=f"{family} {f['knob']}", ylabel="held-out PSNR after training (dB)",
-               title=f"{family}: grid search (lr {f['learning_rate']:g}); red: suggestions")  # fmt: skip
-        ax.legend(fontsize=8)
-        ax = axes[1, column]
-        regret = np.asarray(f["regret_db"])
-        ax.bar(np.arange(regret.size), regret, color="darkred")
-        ax.axhline(f["median_regret_db"], color="k", linestyle=":", label=f"median {f['median_regret_db']:.2f} dB")
-        ax.set_xticks(np.arange(regret.size), numbers["images"], rotation=70, fontsize=7)
-        ax.set(ylabel="regret (dB)", title=f"compute ratio {f['compute_ratio']:.1f}x")
-        ax.legend(fontsize=8)
+        left, middle, right = axes[row]
+        names, regrets, colour = [], [], []
+        for kind, k in f["kinds"].items():
+            for s in k["signals"]:
+                values = np.asarray(s["values"])
+                finals = np.asarray([c[-1] for c in s["curve_score"]])
+                centre = values[np.argsort(values)][len(values) // 2]
+                left.semilogx(values / centre, finals - finals.max(), color=colours[kind], alpha=0.35, linewidth=0.8)
+                left.axvline(s["value"]["suggestion"] / centre, color=colours[kind], alpha=0.15)
+                names.append(s["signal"])
+                regrets.append(s["regret_db"])
+                colour.append(colours[kind])
+                reference = int(np.argmin(np.abs(values - s["value"]["reference"])))
+                curve = np.asarray(s["curve_score"][reference])
+                right.plot(np.arange(curve.size) * numbers_step(results), curve - curve[-1], color=colours[kind],
+                           alpha=0.4, linewidth=0.8)  # fmt: skip
+        left.set(xlabel=f"{f['knob']} / lattice centre", ylabel="score PSNR − best (dB)", ylim=(-15, 1),
+                 title=f"{family}: trained over the knob; lines: suggestions")  # fmt: skip
+        middle.bar(np.arange(len(regrets)), regrets, color=colour)
+        middle.axhline(REGRET_GOAL_DB, color="k", linestyle=":")
+        middle.set_xticks(np.arange(len(names)), names, rotation=80, fontsize=6)
+        middle.set(ylabel="regret (dB)", title=f"{family}: regret per signal (goal ≤ {REGRET_GOAL_DB:g} dB)")
+        right.set(xlabel="step", ylabel="score PSNR − final (dB)", ylim=(-6, 1),
+                  title=f"{family}: the reference's curves flatten?")  # fmt: skip
     fig.tight_layout()
     save(fig, out_dir, "overview")
+
+
+def numbers_step(results: dict) -> int:
+    """Steps between two points of a curve."""
+    return int(results["config"]["eval_every"]) if "config" in results else 1

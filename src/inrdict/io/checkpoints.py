@@ -106,6 +106,16 @@ def load_model(path: str | os.PathLike) -> tuple[eqx.Module, dict]:
     return _fill(skeleton, arrays, fail), meta.get("metadata", {})
 
 
+def model_from_leaves(config: dict, leaves) -> eqx.Module:
+    """The model `model_config` described, with `leaves` (in `jax.tree_util.tree_leaves` order) as its arrays, shapes
+    and dtypes checked: how a model travels as plain arrays (e.g. an experiment's `arrays.npz`) and back."""
+
+    def fail(problem: str) -> InrdictError:
+        return InrdictError(f"cannot rebuild the {config.get('family')} model: {problem}")
+
+    return _fill(model_from_config(config), {f"leaf_{i:03d}": np.asarray(leaf) for i, leaf in enumerate(leaves)}, fail)
+
+
 def save_pytree(path: str | os.PathLike, tree, *, metadata: dict | None = None) -> Path:
     """Write any pytree of arrays (e.g. parameters + optimiser state) atomically, in the same format.
 
