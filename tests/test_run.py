@@ -29,6 +29,7 @@ class _Config:
     flag: bool = False
     precision: Literal["float32", "float64"] = "float32"
     rff_seed: int = 7
+    families: tuple[Literal["siren", "ffn"], ...] = ("siren",)
 
 
 def test_overrides_parse_with_field_types():
@@ -39,6 +40,9 @@ def test_overrides_parse_with_field_types():
         apply_overrides(_Config(), {"step": "1"})
     with pytest.raises(InrdictError, match="cannot parse"):
         apply_overrides(_Config(), {"flag": "maybe"})
+    assert apply_overrides(_Config(), {"families": "ffn,siren"}).families == ("ffn", "siren")  # a tuple of choices
+    with pytest.raises(InrdictError, match="cannot parse 'gauss'"):
+        apply_overrides(_Config(), {"families": "ffn,gauss"})
 
 
 def test_literal_fields_and_seeds_are_validated():

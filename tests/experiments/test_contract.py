@@ -82,7 +82,7 @@ TINY = {
                     alias_steps=2, fit_size=8, fit_steps=2),
     "suggest": dict(size=16, window=8, windows=1, hidden=(8, 8)),
     "regret": dict(families=("gauss",), kinds=("image", "series"), max_signals=1, image_size=16, series_size=64, volume_size=10, width=8,
-                   train_steps=4, eval_every=2, n_seeds=2, windows=1, projection_size=24, timing_repeats=1,
+                   train_steps=4, eval_every=2, n_seeds=3, windows=1, projection_size=24, timing_repeats=1,
                    bootstrap=20),
     "fit": dict(size=16, steps=4, hidden=(8, 8)),
     "pretrain": dict(grid_size=8, steps=(1, 2, 3)),

@@ -37,7 +37,7 @@ def test_the_declared_sets_meet_the_issues_minimums_and_keep_design_apart():
 
 
 @pytest.mark.parametrize("shape", ["sphere", "box", "torus", "octahedron", "capped_cylinder", "capsule_pair",
-                                   "rounded_box_frame"])  # fmt: skip
+                                   "box_frame"])  # fmt: skip
 def test_signed_distance_fields_are_distance_fields(shape):
     """Negative inside, positive at the corners, and |∇d| ≈ 1 wherever the field is smooth (the eikonal equation;
     the octahedron's bound is exact only near its faces, so there |∇d| = 1 on the faces' normals)."""
@@ -48,12 +48,14 @@ def test_signed_distance_fields_are_distance_fields(shape):
     assert np.median(gradient) == pytest.approx(1.0, abs=0.05)
 
 
-def test_the_three_quarters_split_the_samples():
-    train, select, score = regret.sample_splits(1001, 3)
+def test_the_score_quarter_is_shared_by_the_seeds_and_the_rest_is_split_per_seed():
+    train, select, score = regret.sample_splits(1001, 3, 0)
     assert (train.size, select.size, score.size) == (500, 250, 251)
     assert np.array_equal(np.sort(np.concatenate([train, select, score])), np.arange(1001))
-    assert all(np.array_equal(a, b) for a, b in zip(regret.sample_splits(1001, 3), (train, select, score)))
-    assert not np.array_equal(regret.sample_splits(1001, 4)[0], train)
+    assert all(np.array_equal(a, b) for a, b in zip(regret.sample_splits(1001, 3, 0), (train, select, score)))
+    other = regret.sample_splits(1001, 4, 0)
+    assert np.array_equal(other[2], score) and not np.array_equal(other[0], train)  # no seed chooses on score samples
+    assert not np.array_equal(regret.sample_splits(1001, 3, 1)[2], score)
 
 
 @pytest.mark.standard_promotion  # Optax's Adam
@@ -63,7 +65,7 @@ def test_the_seed_batched_reference_training_is_fits_training():
     rows, cols = np.meshgrid(np.arange(16) / 16, np.arange(16) / 16, indexing="ij")
     image = 0.5 + 0.3 * np.sin(2 * np.pi * 2 * rows) * np.cos(2 * np.pi * cols)
     run, points = recipe("gauss"), fitting.grid((16, 16))
-    splits = [regret.sample_splits(256, s) for s in range(2)]
+    splits = [regret.sample_splits(256, s, 0) for s in range(2)]
     models = [fitting.build("gauss", 2, run, 10.0, (16, 16), seed=s)[0] for s in range(2)]
     select, score = regret.train_seeds(models, points, image, splits, run, steps=40, every=20)
     assert select.shape == score.shape == (2, 3) and np.all(score[:, -1] > score[:, 0] + 1)
@@ -90,10 +92,11 @@ def test_choices_are_made_on_the_select_quarter_and_scored_on_the_other():
     config = dataclasses.replace(sv.DEFAULT, train_steps=40, eval_every=20)
     # select prefers 8; score prefers 4: the reference is 8 (its choice), scored 29; the suggestion (2) scores 27
     unit = _unit([20, 25, 28, 30, 22], [21, 27, 31, 29, 20], early=[5, 9, 1, 1, 1])
-    row = sv.per_signal(unit, config, "image", "siren", per_step=0.5 / 20)  # the suggestion's second buys 8 steps
+    row = sv.per_signal(unit, config, "image", "siren", budget=8)
     assert row["value"] == {"suggestion": 2.0, "default": 4.0, "reference": 8.0, "short_search": 2.0}
     assert row["regret_db"] == pytest.approx(2.0) and row["psnr"]["default"] == pytest.approx(31.0)
-    assert row["short_search_steps"] == 8  # < eval_every: it reads the initial point, where 2 leads (9)
+    assert row["short_search_steps"] == 0 and row["short_search_budget"] == 8  # < eval_every: the initial point
+    assert sv.per_signal(unit, config, "image", "siren", budget=40)["value"]["short_search"] == 8.0  # step 40: 8 leads
     assert row["spearman_predicted_vs_trained"] == pytest.approx(regret.spearman([1, 3, 2, 0, -1], [21, 27, 31, 29, 20]))
     summary = sv.aggregate([row, row], config, 0)
     assert summary["median_regret_db"] == pytest.approx(2.0) and summary["within_1db"] == 0.0
@@ -105,5 +108,5 @@ def test_the_best_constant_is_read_at_each_signals_resolution(monkeypatch):
     monkeypatch.setitem(sv.BEST_CONSTANT, "siren", {"image": 0.5})
     assert sv.constant_value("siren", "image", 128) == 15.0 and sv.constant_value("siren", "image", 512) == 60.0
     row = sv.per_signal(_unit([1, 2, 3, 4, 5], [1, 2, 3, 4, 5]), dataclasses.replace(sv.DEFAULT, train_steps=40,
-                        eval_every=20), "image", "siren", per_step=1.0)  # fmt: skip
+                        eval_every=20), "image", "siren", budget=0)  # fmt: skip
     assert row["value"]["best_constant"] == 16.0  # the trained value nearest 15 (in log)

@@ -4,7 +4,7 @@ and the preparation that `inrdict suggest` shares with it, so that the knob it s
 Preparation (`prepare`): an RGB(A) image becomes gray (0.299 R + 0.587 G + 0.114 B); the signal must be finite and
 not constant. Its longest axis is brought to `size` samples (default: its own length, at most `MAX_SIZE` per
 dimension), the other axes in proportion, so the aspect ratio is kept (anti-aliased linear resampling; nothing is
-resampled at the default size below the cap). The values are min-max scaled to [0, 1], so that any rescaling
+resampled at the default size below the cap). The values, once resampled, are min-max scaled to [0, 1], so that any rescaling
 a·x + b (a > 0) of the signal, metres or millimetres, CT numbers or grey levels, changes nothing; `fit` reports the
 reconstruction in the signal's own units and PSNR with the signal's range (max − min) as the peak.
 
@@ -50,7 +50,7 @@ class Prepared:
 
     Attributes:
         values: the resampled, min-max scaled signal, float64, shape `shape`.
-        low, high: the original signal's minimum and maximum (its units).
+        low, high: the resampled signal's minimum and maximum (its units).
         source_shape: the shape it was given in (after RGB → gray).
     """
 
@@ -97,19 +97,20 @@ def fitting_shape(shape: tuple[int, ...], size: int | None = None) -> tuple[int,
 
 
 def prepare(signal, size: int | None = None) -> Prepared:
-    """The signal as `fit` and `suggest` see it (module docstring), or a one-line error for a signal that has
-    nothing to fit (non-finite, constant)."""
+    """The signal as `fit` and `suggest` see it (module docstring): resampled in its own units, then min-max scaled,
+    so the values fitted span [0, 1] exactly; a one-line error for a signal that has nothing to fit (empty,
+    non-finite, constant)."""
     array = as_signal(signal)
+    if array.size == 0 or min(array.shape) < 1:
+        raise InrdictError(f"the signal is empty (shape {array.shape}): give at least a few samples per axis")
     if not np.all(np.isfinite(array)):
         raise InrdictError("the signal holds NaN or infinite values: clean it first")
-    low, high = float(array.min()), float(array.max())
+    shape = fitting_shape(array.shape, size)
+    fitted = data.resample(array, shape) if shape != array.shape else array
+    low, high = float(fitted.min()), float(fitted.max())
     if not high - low > 1e-12 * max(1.0, abs(high)):
         raise InrdictError("the signal is constant: every knob fits it, there is nothing to choose")
-    shape = fitting_shape(array.shape, size)
-    values = (array - low) / (high - low)
-    if shape != array.shape:
-        values = np.clip(data.resample(values, shape), 0.0, 1.0)
-    return Prepared(np.asarray(values, np.float64), low, high, tuple(array.shape))
+    return Prepared(np.asarray((fitted - low) / (high - low), np.float64), low, high, tuple(array.shape))
 
 
 def grid(shape: tuple[int, ...]) -> Float[np.ndarray, "n d"]:

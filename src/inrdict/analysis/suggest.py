@@ -25,10 +25,10 @@ Normalising η by λ_max makes the score independent of the kernel's overall sca
 `steps` is the training budget in those normalised steps (modes with λ ≳ λ_max / steps are learned).
 
 The candidates are the family's reference knob times n / 128 (n samples on the longest axis) times 2^(−4 … 4) in
-half-octaves (17 values). The factor n / 128 keeps the lattice where it was set at 64² (there, the trained optimum
-of the FFN and Gauss lay two octaves below the reference values, the centre of the old lattice 2^(−4 … 2)) and
-moves it with the sample spacing, as the Nyquist frequency moves; the lattice is four octaves wide either way. (A
-design decision not yet validated at native resolution: `inrdict figure regret` measures it.) They are searched
+half-octaves (17 values). At 64² this is the centre of the earlier 64² lattice, the reference × 2^(−4 … 2) (where
+the trained optima of the FFN and Gauss lay up to two octaves below the reference), one octave wider on each side;
+the factor n / 128 moves it with the sample spacing, as the Nyquist frequency moves. (A design decision not yet
+validated at native resolution: `inrdict figure regret` measures it.) They are searched
 coarse to fine: every octave (9 values), then the two half-octaves beside the best (11 kernels per window instead
 of 17). Values given explicitly are all scored.
 """
@@ -152,6 +152,7 @@ class SuggestOptions:
         steps: the training budget, in GD steps at η = n_train / (2 λ_max).
         hidden: hidden widths (None: the recipe's depth at the paper's SIREN's parameter count, as `fit`).
         recipe: the reference run (`inrdict.train.recipes.PRESETS[family]`; None: the family's default).
+        held_out: the share of each window's samples predicted (the split `fit` will hold out).
         seed: initialisation, mask and windows.
     """
 
@@ -162,6 +163,7 @@ class SuggestOptions:
     steps: int = DEFAULT_STEPS
     hidden: tuple[int, ...] | None = None
     recipe: str | None = None
+    held_out: float = 0.5
     seed: int = 0
 
 
@@ -183,13 +185,16 @@ def suggest(family: str, signal, options: SuggestOptions = SuggestOptions()) -> 
     prepared = fitting.prepare(signal, options.size)
     dim = prepared.dim
     window = options.window or min(DEFAULT_WINDOW[dim], min(prepared.shape))
-    if options.steps < 1 or options.windows < 1 or window < 4:
-        raise InrdictError(f"steps ({options.steps}) and windows ({options.windows}) must be positive and window "
-                           f"({window}) at least 4")  # fmt: skip
+    if window < 4:
+        raise InrdictError(f"windows need at least 4 samples per axis, and the signal's shortest axis has "
+                           f"{min(prepared.shape)}: give a larger signal (or --set window=4 or more)")  # fmt: skip
+    if options.steps < 1 or options.windows < 1 or not 0 < options.held_out < 1:
+        raise InrdictError(f"steps ({options.steps}) and windows ({options.windows}) must be positive and held_out "
+                           f"({options.held_out}) in (0, 1)")  # fmt: skip
     candidates = _candidates(family, options.values, max(prepared.shape), options.recipe)
     points = fitting.grid(prepared.shape).reshape(*prepared.shape, dim)
     targets = run.to_target(prepared.values)
-    mask = pixel_mask(window**dim, options.seed)
+    mask = pixel_mask(window**dim, options.seed, train_fraction=1.0 - options.held_out)
     corners = windows_of(prepared.shape, window, options.windows, options.seed)
     crops = [tuple(slice(c, c + window) for c in corner) for corner in corners]
     scored: dict[int, np.ndarray] = {}

@@ -14,6 +14,7 @@ import json
 import math
 import os
 import platform
+import re
 import time
 import types
 import typing
@@ -107,6 +108,12 @@ def _literal_choices(hint) -> tuple | None:
     return None
 
 
+def signal_folder(tool: str, signal: str, family: str) -> str:
+    """Folder name of a tool's run on a signal: <tool>_<bundled name or file stem>_<family>."""
+    stem = Path(signal).stem if ("/" in signal or "." in signal) else signal
+    return f"{tool}_" + re.sub(r"[^\w.-]+", "_", f"{stem}_{family}").strip("_")
+
+
 def validate_config(config) -> None:
     """Generic checks of an experiment config, called from each `Config.__post_init__`.
 
@@ -167,8 +174,8 @@ def _parse(hint, text: str, name: str):
                 raise ValueError
             return next(a for a in args if str(a) == text)
         if origin is tuple:
-            item = args[0]
-            return tuple(item(part) for part in text.replace("(", "").replace(")", "").split(",") if part.strip())
+            parts = [part.strip() for part in text.replace("(", "").replace(")", "").split(",") if part.strip()]
+            return tuple(_parse(args[0], part, name) for part in parts)
         if origin in (typing.Union, types.UnionType):
             if text.lower() == "none" and type(None) in args:
                 return None

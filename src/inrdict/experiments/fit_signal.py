@@ -17,7 +17,6 @@ metadata holds what maps it back to the signal's units), `reconstruction.npy` (i
 from __future__ import annotations
 
 import dataclasses
-import re
 from pathlib import Path
 from typing import Literal
 
@@ -27,7 +26,7 @@ import numpy as np
 from inrdict.analysis import fitting
 from inrdict.analysis import suggest as knob_suggest
 from inrdict.errors import InrdictError
-from inrdict.experiments._run import validate_config
+from inrdict.experiments._run import signal_folder, validate_config
 from inrdict.io import checkpoints, data
 from inrdict.models import FREQUENCY_KNOB, count_parameters
 from inrdict.train.recipes import recipe
@@ -67,8 +66,8 @@ class Config:
             raise InrdictError(f"held_out must lie in (0, 1), got {self.held_out}")
 
     def options(self, knob: float | None) -> fitting.FitOptions:
-        return fitting.FitOptions(knob, self.recipe, self.steps, self.learning_rate, self.size, self.hidden,
-                                  self.held_out, self.seed)  # fmt: skip
+        return fitting.FitOptions(knob=knob, recipe=self.recipe, steps=self.steps, learning_rate=self.learning_rate,
+                                  size=self.size, hidden=self.hidden, held_out=self.held_out, seed=self.seed)  # fmt: skip
 
 
 DEFAULT = Config()
@@ -78,8 +77,7 @@ PRESETS = {"paper": DEFAULT, "default": DEFAULT}
 
 
 def out_name(config: Config) -> str:
-    stem = Path(config.signal).stem if ("/" in config.signal or "." in config.signal) else config.signal
-    return "fit_" + re.sub(r"[^\w.-]+", "_", f"{stem}_{config.family}").strip("_")
+    return signal_folder("fit", config.signal, config.family)
 
 
 def compute(config: Config, *, progress: bool = True) -> tuple[dict, dict[str, np.ndarray]]:
@@ -88,7 +86,7 @@ def compute(config: Config, *, progress: bool = True) -> tuple[dict, dict[str, n
     knob = config.knob
     if config.suggest:
         options = knob_suggest.SuggestOptions(size=config.size, hidden=config.hidden, recipe=config.recipe,
-                                              seed=config.seed)  # fmt: skip
+                                              held_out=config.held_out, seed=config.seed)  # fmt: skip
         suggestion = knob_suggest.suggest(config.family, signal, options)
         knob = suggestion.value
         if progress:
@@ -157,10 +155,13 @@ def publish(results: dict, config: Config, folder: Path) -> None:
     checkpoints.save_model(folder / "model.npz", model, metadata={
         "experiment": NAME, "signal": numbers["signal"], "family": numbers["family"], "knob": numbers["knob"],
         "value": numbers["value"], "recipe": numbers["recipe"], "fitted_shape": numbers["fitted_shape"],
+        "source_shape": numbers["shape"], "low": low, "high": high, "held_out": numbers["held_out"],
+        "seed": results["config"]["seed"],
         "coordinates": "inrdict.analysis.fitting.grid(fitted_shape): sample k of axis i at k / max(fitted_shape)",
-        "to_signal_units": f"low + (high - low) * (output - t0) / (t1 - t0), [t0, t1] = recipe.target_range, "
-                           f"low = {low!r}, high = {high!r}",
-        "held_out_psnr_db": numbers["held_out_psnr_db"]})  # fmt: skip
+        "to_signal_units": "low + (high - low) * (output - t0) / (t1 - t0), [t0, t1] = recipe.target_range",
+        "held_out_psnr_db": numbers["held_out_psnr_db"],
+        "note": "the PSNR and the reconstruction refer to the signal at fitted_shape (resampled from source_shape "
+                "when that was larger than the cap or --set size)"})  # fmt: skip
 
 
 def plot(results: dict, arrays: dict, out_dir: Path) -> None:

@@ -15,7 +15,6 @@ Writes `overview.png/pdf` (the predicted curve over the knob values, the signal,
 from __future__ import annotations
 
 import dataclasses
-import re
 from pathlib import Path
 from typing import Literal
 
@@ -24,7 +23,7 @@ import numpy as np
 from inrdict.analysis import fitting
 from inrdict.analysis import suggest as knob_suggest
 from inrdict.errors import InrdictError
-from inrdict.experiments._run import validate_config
+from inrdict.experiments._run import signal_folder, validate_config
 from inrdict.io import data
 
 NAME = "suggest"
@@ -50,14 +49,9 @@ class Config:
     seed: int = 0
 
     def options(self) -> knob_suggest.SuggestOptions:
-        return knob_suggest.SuggestOptions(self.values, self.size, self.window, self.windows, self.steps, self.hidden,
-                                           self.recipe, self.seed)  # fmt: skip
-
-    def __post_init__(self):
-        validate_config(self)
-        knob_suggest.knob_of(self.family)  # a family without a knob is refused here, in one line
-        if self.window and self.size and self.window > self.size:
-            raise InrdictError(f"window ({self.window}) exceeds size ({self.size})")
+        return knob_suggest.SuggestOptions(values=self.values, size=self.size, window=self.window,
+                                           windows=self.windows, steps=self.steps, hidden=self.hidden,
+                                           recipe=self.recipe, seed=self.seed)  # fmt: skip
 
 
 DEFAULT = Config()
@@ -68,8 +62,7 @@ PRESETS = {"paper": DEFAULT, "default": DEFAULT}
 
 
 def out_name(config: Config) -> str:
-    stem = Path(config.signal).stem if ("/" in config.signal or "." in config.signal) else config.signal
-    return "suggest_" + re.sub(r"[^\w.-]+", "_", f"{stem}_{config.family}").strip("_")
+    return signal_folder("suggest", config.signal, config.family)
 
 
 def compute(config: Config, *, progress: bool = True) -> tuple[dict, dict[str, np.ndarray]]:

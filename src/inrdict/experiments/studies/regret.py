@@ -6,9 +6,10 @@ shape the method; `held_out`: never), a kind (image, series, volume), its origin
 `bundled:NAME` (`inrdict.io.data.bundled_image`), `file:PATH` (a PNG, or an `.npz` whose `signal` array is in the
 source's units) or `sdf:SHAPE` (`sdf`, generated here).
 
-Splits of the samples (per seed): half for training, a quarter (`select`) on which the reference and the baselines
-choose their knob, a quarter (`score`) on which every choice is scored — so no choice is scored on the samples it
-was made on.
+Splits of the samples: a quarter (`score`), the same for every seed, on which every choice is scored; the other
+three quarters split per seed into half of the samples for training and a quarter (`select`) on which the
+reference and the baselines choose their knob — so no choice is scored on samples it was made on, whichever seed
+made it. (`suggest` sees the whole signal in its windows, score samples included: it takes a signal, not a mask.)
 """
 
 from __future__ import annotations
@@ -67,8 +68,9 @@ def entries(split: str, kind: str, limit: int = 0) -> list[Entry]:
 
 
 def sdf(shape: str, n: int) -> np.ndarray:
-    """Signed distance (negative inside) of a named solid on the n³ grid `linspace(-1, 1, n)` (formulas after
-    Quílez's distance functions); (n, n, n) float64."""
+    """Signed distance (negative inside) of a named solid on the n³ grid `linspace(-1, 1, n)` (Quílez's distance
+    functions: exact, except the octahedron's, a bound that is exact on the normals of its faces); (n, n, n)
+    float64."""
     axis = np.linspace(-1.0, 1.0, n)
     x, y, z = np.meshgrid(axis, axis, axis, indexing="ij")
 
@@ -96,7 +98,7 @@ def sdf(shape: str, n: int) -> np.ndarray:
     if shape == "capsule_pair":
         return np.minimum(capsule((-0.5, -0.4, 0.0), (0.5, 0.3, 0.1), 0.18),
                           capsule((0.0, 0.5, -0.5), (0.1, -0.5, 0.5), 0.12))  # fmt: skip
-    if shape == "rounded_box_frame":  # a box frame: the box's edges, 0.12 thick
+    if shape == "box_frame":  # a box's twelve edges, 0.12 thick
         b, e = np.array([0.55, 0.45, 0.5]), 0.12
         p = np.abs(np.stack([x, y, z], -1)) - b
         q = np.abs(p + e) - e
@@ -141,11 +143,13 @@ def at_validation_size(entry: Entry, signal: np.ndarray, sizes: dict[str, int]) 
     return fitting.prepare(signal, size).values
 
 
-def sample_splits(n: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(train, select, score) sample indices of one seed: a seeded half, quarter and quarter of n."""
-    order = np.asarray(jax.random.permutation(init_key(seed, "pixel_mask"), n))
-    half, three_quarters = n // 2, (3 * n) // 4
-    return np.sort(order[:half]), np.sort(order[half:three_quarters]), np.sort(order[three_quarters:])
+def sample_splits(n: int, seed: int, score_seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(train, select, score) sample indices: the score quarter drawn by `score_seed` (the same for every seed of a
+    run), the other three quarters split by `seed` into a half of n (train) and the rest (select)."""
+    score = np.sort(np.asarray(jax.random.permutation(init_key(score_seed, "pixel_mask"), n))[(3 * n) // 4 :])
+    rest = np.setdiff1d(np.arange(n), score)
+    order = rest[np.asarray(jax.random.permutation(jax.random.fold_in(init_key(seed, "pixel_mask"), 1), rest.size))]
+    return np.sort(order[: n // 2]), np.sort(order[n // 2 :]), score
 
 
 def _stack(trees):
