@@ -134,11 +134,12 @@ def test_suggest_from_the_command_line(tmp_path, capsys):
     image = tmp_path / "fine.npy"
     np.save(image, _pattern(7.0, 48))
     out = tmp_path / "run"
-    args = ["suggest", str(image), "--family", "siren", "--out", str(out), "--no-progress", "--set", "size=32",
+    args = ["suggest", str(image), "--family", "siren", "--out", str(out), "--no-progress", "--size", "32",
             "--set", "window=16", "--set", "windows=1", "--set", "hidden=16,16"]  # fmt: skip
     assert main(args) == 0
     numbers = json.loads((out / "results.json").read_text())["numbers"]
     assert numbers["signal"] == "fine" and numbers["knob"] == "first_omega0" and len(numbers["candidates"]) == 17
+    assert numbers["fitted_shape"] == [32, 32] and numbers["shape"] == [48, 48]  # --size: the longest axis
     assert numbers["suggestion"] in numbers["values"] and (out / "overview.png").exists()
     assert "suggestion" in capsys.readouterr().out
     np.save(image, np.full((48, 48), 0.2))

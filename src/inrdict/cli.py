@@ -159,33 +159,7 @@ def build_parser() -> argparse.ArgumentParser:
                          "and JAX_PROCESS_ID, or Slurm; the NTK spectrum is split across them, process 0 writes")  # fmt: skip
     settable(analyse)
 
-    suggest = tool(
-        "suggest", "SIGNAL", "bundled image name, image file or .npy array",
-        help="choose an INR's frequency knob (ω0, σ, s) for a signal before training, from its NTK",
-        description="Score every value of the family's frequency knob by the held-out PSNR that linearised gradient "
-        "descent predicts from the NTK at initialisation (windows of the signal at its fitting resolution), and "
-        "suggest the best (`inrdict figure suggest --set signal=SIGNAL`). SIGNAL is a bundled image name "
-        "(astronaut, camera, …), an image file, a .wav, or a .npy array (n,), (h, w) or (d, h, w) (a volume). "
-        "`inrdict figure regret` validates it on images.",
-    )  # fmt: skip
-    suggest.add_argument("--family", default="siren", help="a family with a frequency knob (default siren)")
-    settable(suggest)
-
-    fit = tool(
-        "fit", "SIGNAL", "bundled image name, image file, .wav or .npy array",
-        help="fit an INR to a signal at its own resolution, as the family's authors train it",
-        description="Train one family on a signal (`inrdict figure fit --set signal=SIGNAL`): its own resolution (up "
-        "to 1024² for an image; --set size=N for the longest axis), values min-max scaled (any units), the family's "
-        "reference run (lr, schedule, steps, target range; `inrdict.train.recipes`, --set recipe=NAME), half of the "
-        "samples held out to measure PSNR on. Writes model.npz (a checkpoint), reconstruction.npy, a plot and "
-        "results.json. SIGNAL is a bundled image name, an image file, a .wav, or a .npy (n,), (h, w) or (d, h, w).",
-    )  # fmt: skip
-    fit.add_argument("--family", default="siren", help="the family to fit (default siren)")
-    choice = fit.add_mutually_exclusive_group()
-    choice.add_argument("--knob", type=float, default=None, metavar="V",
-                        help="the frequency knob (ω0, σ, s) to fit with (default: the recipe's)")  # fmt: skip
-    choice.add_argument("--suggest", action="store_true", help="choose the knob with `inrdict suggest` first")
-    settable(fit)
+    _signal_tools(tool, settable)
 
     commands.add_parser("list", help="list the experiments", description="Each experiment: what it shows, its presets "
                         "and about how long its default preset takes on 2 CPU cores.")  # fmt: skip
@@ -233,6 +207,43 @@ def build_parser() -> argparse.ArgumentParser:
                           help="a setting the state dict does not hold, e.g. --set scale=10, --set indexing=xy (the grid's "
                           "axis order), --set hidden_omega0=1 --set final_activation=identity")  # fmt: skip
     return parser
+
+
+def _signal_tools(tool, settable) -> None:
+    """`inrdict suggest` and `inrdict fit`: the tools that take a signal."""
+    suggest = tool(
+        "suggest", "SIGNAL", "bundled image name, image file or .npy array",
+        help="choose an INR's frequency knob (ω0, σ, s) for a signal before training, from its NTK",
+        description="Score every value of the family's frequency knob by the held-out PSNR that linearised gradient "
+        "descent predicts from the NTK at initialisation, on windows of the signal at its own resolution (up to "
+        "1024² for an image; --size N for the longest axis), values min-max scaled (any units), for the network "
+        "`inrdict fit` trains; suggest the best (`inrdict figure suggest --set signal=SIGNAL`). SIGNAL is a bundled "
+        "image name (astronaut, camera, …), an image file, a .wav, or a .npy array (n,), (h, w) or (d, h, w) (a "
+        "volume). `inrdict figure regret` validates it on held-out images, 1-D series and volumes.",
+    )  # fmt: skip
+    suggest.add_argument("--family", default="siren", help="a family with a frequency knob (default siren)")
+    suggest.add_argument("--size", type=int, default=None, metavar="N",
+                         help="samples on the longest axis, as you will fit it (default: the signal's own, capped at "
+                         "1024 for an image, 65536 for a 1-D signal, 128 for a volume)")  # fmt: skip
+    settable(suggest)
+
+    fit = tool(
+        "fit", "SIGNAL", "bundled image name, image file, .wav or .npy array",
+        help="fit an INR to a signal at its own resolution, as the family's authors train it",
+        description="Train one family on a signal (`inrdict figure fit --set signal=SIGNAL`): its own resolution (up "
+        "to 1024² for an image; --size N for the longest axis), values min-max scaled (any units), the family's "
+        "reference run (lr, schedule, steps, target range; `inrdict.train.recipes`, --set recipe=NAME), half of the "
+        "samples held out to measure PSNR on. Writes model.npz (a checkpoint), reconstruction.npy, a plot and "
+        "results.json. SIGNAL is a bundled image name, an image file, a .wav, or a .npy (n,), (h, w) or (d, h, w).",
+    )  # fmt: skip
+    fit.add_argument("--family", default="siren", help="the family to fit (default siren)")
+    choice = fit.add_mutually_exclusive_group()
+    choice.add_argument("--knob", type=float, default=None, metavar="V",
+                        help="the frequency knob (ω0, σ, s) to fit with (default: the recipe's)")  # fmt: skip
+    choice.add_argument("--suggest", action="store_true", help="choose the knob with `inrdict suggest` first")
+    fit.add_argument("--size", type=int, default=None, metavar="N",
+                     help="samples on the longest axis (default: the signal's own, capped as for suggest)")  # fmt: skip
+    settable(fit)
 
 
 def _has_field(module, name: str) -> bool:
@@ -421,9 +432,11 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "analyse":
             run_tool("analyse", args, {**_flag_values(args, get("analyse"), "analyse"), "model": args.model}, progress)
         elif args.command == "suggest":
-            run_tool("suggest", args, {"signal": args.signal, "family": args.family}, progress)
+            sized = {} if args.size is None else {"size": args.size}
+            run_tool("suggest", args, {"signal": args.signal, "family": args.family, **sized}, progress)
         elif args.command == "fit":
             values = {"signal": args.signal, "family": args.family, "knob": args.knob, "suggest": args.suggest}
+            values |= {} if args.size is None else {"size": args.size}
             run_tool("fit", args, values, progress)
         elif args.command == "reproduce":
             reproduce(args, progress)
