@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 
 import numpy as np
 import pytest
@@ -216,3 +217,11 @@ def test_suggest_works_for_every_family_the_issue_names(family):
                                                          values=(1.0, 8.0, 64.0)))  # fmt: skip
     assert found.shape == (24, 24) and found.recipe == recipe(family).name
     assert np.all(np.isfinite(found.scores)) and found.value in (1.0, 8.0, 64.0)
+
+
+def test_bad_settings_are_refused_before_anything_runs(tmp_path, capsys):
+    for extra, message in ((["--set", "recipe=nonsense"], "siren has no recipe 'nonsense'"),
+                           (["--set", "window=64", "--size", "32"], r"window \(64\) exceeds size \(32\)")):  # fmt: skip
+        assert main(["suggest", "camera", "--out", str(tmp_path / "run"), "--no-progress", *extra]) == 2
+        assert re.search(message, capsys.readouterr().err)
+        assert not (tmp_path / "run").exists()

@@ -25,6 +25,7 @@ from inrdict.analysis import suggest as knob_suggest
 from inrdict.errors import InrdictError
 from inrdict.experiments._run import signal_folder, validate_config
 from inrdict.io import data
+from inrdict.train.recipes import recipe
 
 NAME = "suggest"
 TITLE = "Choose the frequency knob for a signal before training: NTK-predicted held-out PSNR over the knob grid"
@@ -47,6 +48,13 @@ class Config:
     hidden: tuple[int, ...] | None = None  # None: the recipe's depth, widths matched to the paper's SIREN
     recipe: str | None = None  # the reference run (`inrdict.train.recipes.PRESETS`; None: the family's default)
     seed: int = 0
+
+    def __post_init__(self):
+        validate_config(self)
+        knob_suggest.knob_of(self.family)  # a family without a knob is refused here, in one line
+        recipe(self.family, self.recipe)  # so is an unknown recipe
+        if self.window and self.size and self.window > self.size:
+            raise InrdictError(f"window ({self.window}) exceeds size ({self.size})")
 
     def options(self) -> knob_suggest.SuggestOptions:
         return knob_suggest.SuggestOptions(values=self.values, size=self.size, window=self.window,

@@ -105,7 +105,9 @@ DEFAULT = dataclasses.replace(PAPER, families=("siren", "ffn", "gauss"), max_sig
 DESIGN = dataclasses.replace(DEFAULT, split="design", families=PAPER.families)
 """The design split, all five families, the default's size (~2.5 h on 2 cores): where `BEST_CONSTANT` comes from,
 and where the method may be tuned."""
-PRESETS = {"paper": PAPER, "default": DEFAULT, "design": DESIGN}
+DESIGN_PREVIEW = dataclasses.replace(DEFAULT, split="design", max_signals=2)
+"""A first look at the design split (~50 min on 2 cores): SIREN, FFN and Gauss, 2 signals of each kind, 400 steps."""
+PRESETS = {"paper": PAPER, "default": DEFAULT, "design": DESIGN, "design_preview": DESIGN_PREVIEW}
 
 
 def _unit(entry: regret.Entry, signal: np.ndarray, family: str, config: Config) -> dict[str, np.ndarray]:
