@@ -49,7 +49,7 @@ from inrdict.train.recipes import RECIPES
 
 NAME = "suggest_validation"
 TITLE = "`inrdict suggest` against a trained grid search and baselines on signals declared before the run"
-DEFAULT_SECONDS = 3600
+DEFAULT_SECONDS = 5600  # design_preview (half the default's signals) measured 2809 s on 2 cores, 2026-12-06
 IN_REPRODUCE = False  # a validation sweep: `inrdict figure regret`
 Family = Literal["siren", "ffn", "gauss", "wire", "finer", "wire_real", "sinc", "mfn"]
 Kind = Literal["image", "series", "volume"]
@@ -238,7 +238,7 @@ def best_constant_factor(rows: list[dict]) -> float:
 def aggregate(rows: list[dict], config: Config, seed: int) -> dict:
     """Regret, baselines, wins, Spearman and flatness over one family × kind's signals."""
     regrets = np.array([r["regret_db"] for r in rows])
-    low, high = regret.bootstrap_median(regrets, config.bootstrap, seed)
+    low, high = regret.bootstrap_interval(regrets, np.median, config.bootstrap, seed)
     summary: dict = {"n": len(rows), "median_regret_db": float(np.median(regrets)), "regret_ci": [low, high],
                      "within_1db": float(np.mean(regrets <= REGRET_GOAL_DB)), "max_regret_db": float(regrets.max()),
                      "median_spearman": float(np.nanmedian([r["spearman_predicted_vs_trained"] for r in rows])),
@@ -252,7 +252,7 @@ def aggregate(rows: list[dict], config: Config, seed: int) -> dict:
             wins = np.where(np.isclose(gains, 0.0, atol=1e-9), 0.5, (gains > 0).astype(float))
             summary[f"gain_over_{baseline}_db"] = float(np.median(gains))
             summary[f"wins_over_{baseline}"] = float(wins.mean())
-            summary[f"wins_over_{baseline}_ci"] = list(regret.bootstrap_share(wins, config.bootstrap, seed))
+            summary[f"wins_over_{baseline}_ci"] = list(regret.bootstrap_interval(wins, np.mean, config.bootstrap, seed))
     return summary
 
 

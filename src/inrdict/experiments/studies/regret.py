@@ -134,13 +134,10 @@ def at_validation_size(entry: Entry, signal: np.ndarray, sizes: dict[str, int]) 
     series' centred `size` samples at its own spacing (all of it when shorter); a volume with its longest axis at
     `size` (aspect kept)."""
     size = sizes[entry.kind]
-    if entry.kind == "image":
-        signal = data.center_crop(signal)
-        return fitting.prepare(signal, size).values
     if entry.kind == "series":
         start = max(0, (signal.size - size) // 2)
         return fitting.prepare(signal[start : start + size]).values
-    return fitting.prepare(signal, size).values
+    return fitting.prepare(data.center_crop(signal) if entry.kind == "image" else signal, size).values
 
 
 def sample_splits(n: int, seed: int, score_seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -209,18 +206,12 @@ def train_seeds(models: list[eqx.Module], points: np.ndarray, targets: np.ndarra
     return to_psnr(sel), to_psnr(sco)
 
 
-def bootstrap_median(values: np.ndarray, draws: int, seed: int) -> tuple[float, float]:
-    """95 % percentile interval of the median of `values` over `draws` resamples of them."""
-    rng = np.random.default_rng(seed)
-    picks = rng.integers(0, values.size, (draws, values.size))
-    return tuple(float(v) for v in np.percentile(np.median(values[picks], axis=1), [2.5, 97.5]))  # type: ignore[return-value]
-
-
-def bootstrap_share(wins: np.ndarray, draws: int, seed: int) -> tuple[float, float]:
-    """95 % percentile interval of the mean of `wins` (0, ½ or 1 per signal) over resamples of the signals."""
-    rng = np.random.default_rng(seed)
-    picks = rng.integers(0, wins.size, (draws, wins.size))
-    return tuple(float(v) for v in np.percentile(wins[picks].mean(axis=1), [2.5, 97.5]))  # type: ignore[return-value]
+def bootstrap_interval(values: np.ndarray, statistic, draws: int, seed: int) -> tuple[float, float]:
+    """95 % percentile interval of `statistic(sample, axis=1)` (np.median, np.mean) over `draws` resamples of the
+    signals' `values`."""
+    picks = np.random.default_rng(seed).integers(0, values.size, (draws, values.size))
+    low, high = np.percentile(statistic(values[picks], axis=1), [2.5, 97.5])
+    return float(low), float(high)
 
 
 def spearman(x, y) -> float:
