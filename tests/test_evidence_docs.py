@@ -13,10 +13,10 @@ import pytest
 from inrdict.experiments import REGISTRY
 from inrdict.experiments._evidence import declared, evaluate, fingerprint
 from inrdict.experiments._findings import (
-    BEGIN,
-    END,
     findings_markdown,
+    markers,
     measured_markdown,
+    suggest_table_markdown,
     verdict_table_markdown,
 )
 from inrdict.experiments._run import to_jsonable
@@ -26,9 +26,9 @@ FOLDERS = [ROOT / "results" / "reproduce", ROOT / "results" / "variants"]
 RUNS = sorted(p for folder in FOLDERS for p in folder.glob("*/results.json"))
 
 
-def _block(path: Path) -> str:
-    text = path.read_text()
-    return text.split(BEGIN, 1)[1].split(END, 1)[0].lstrip("\n")
+def _block(path: Path, name: str = "") -> str:
+    begin, end = markers(name)
+    return path.read_text().split(begin, 1)[1].split(end, 1)[0].lstrip("\n")
 
 
 def test_every_reproduced_experiment_is_committed():
@@ -41,6 +41,7 @@ def test_every_reproduced_experiment_is_committed():
 def test_the_pages_are_generated_from_the_committed_runs():
     assert (ROOT / "docs" / "findings.md").read_text() == findings_markdown(FOLDERS)
     assert _block(ROOT / "README.md") == verdict_table_markdown(FOLDERS)
+    assert _block(ROOT / "README.md", "suggest") == suggest_table_markdown(FOLDERS)
     assert _block(ROOT / "docs" / "results.md") == measured_markdown(FOLDERS)
 
 
@@ -95,14 +96,18 @@ def _found(token: str, numbers: list[float]) -> bool:
         return any(math.isclose(v, value, rel_tol=0.05) for v in numbers)
     decimals = len(token.split(".")[1])
     significant = len(token.lstrip("+-0.").replace(".", ""))
-    return any(round(v, decimals) == value or (v != 0 and float(f"{v:.{max(significant, 1)}g}") == value) for v in numbers)
+    return any(
+        round(v, decimals) == value or (v != 0 and float(f"{v:.{max(significant, 1)}g}") == value) for v in numbers
+    )
 
 
 def test_every_number_the_docs_quote_is_in_a_committed_results_file():
     """README and every docs page. A weak check (a number matches any committed value that rounds to it), but one
     that a number typed from an uncommitted run usually fails."""
     numbers = _committed_numbers()
-    missing = {page: [t for t in _quoted_numbers((ROOT / page).read_text()) if not _found(t, numbers)] for page in PAGES}
+    missing = {
+        page: [t for t in _quoted_numbers((ROOT / page).read_text()) if not _found(t, numbers)] for page in PAGES
+    }
     assert not any(missing.values()), missing
 
 
@@ -113,6 +118,27 @@ def test_the_number_check_can_fail_and_the_blocks_need_their_markers():
     from inrdict.errors import InrdictError
     from inrdict.experiments._findings import replace_block
 
-    assert replace_block(f"a\n{BEGIN}\nold\n{END}\nb", "new\n", "x") == f"a\n{BEGIN}\nnew\n{END}\nb"
+    (b1, e1), (b2, e2) = markers(), markers("suggest")
+    assert replace_block(f"a\n{b1}\nold\n{e1}\nb", "new\n", "x") == f"a\n{b1}\nnew\n{e1}\nb"
+    both = f"{b2}\nx\n{e2}\n{b1}\ny\n{e1}\n"  # two kinds of block, the named one first: each replaced on its own
+    assert replace_block(both, "z\n", "x") == f"{b2}\nx\n{e2}\n{b1}\nz\n{e1}\n"
+    assert replace_block(both, "z\n", "x", "suggest") == f"{b2}\nz\n{e2}\n{b1}\ny\n{e1}\n"
     with pytest.raises(InrdictError, match="no generated block"):
         replace_block("no markers", "new", "README.md")
+
+
+def test_the_suggest_table_reads_the_held_out_run_and_never_the_design_one(tmp_path):
+    design = json.loads((ROOT / "results/variants/suggest_validation-design_preview/results.json").read_text())
+    (tmp_path / "design").mkdir()
+    (tmp_path / "design" / "results.json").write_text(json.dumps(design))
+    assert suggest_table_markdown([tmp_path]).startswith("No held-out run")
+    held = {**design, "preset": "default", "numbers": {**design["numbers"], "split": "held_out"},
+            "evidence": {"siren_image_median_regret_at_most_1db": {"outcome": "holds"}}}  # fmt: skip
+    (tmp_path / "held").mkdir()
+    (tmp_path / "held" / "results.json").write_text(json.dumps(held))
+    table = suggest_table_markdown([tmp_path])
+    siren = held["numbers"]["families"]["siren"]["kinds"]["image"]
+    assert "preset `default`" in table and f"`results/{tmp_path.name}/held`" in table
+    assert f"| siren | image ({siren['n']}) | {siren['median_regret_db']:.2f} [" in table
+    assert table.count("\n| ") == 1 + sum(len(f["kinds"]) for f in held["numbers"]["families"].values())
+    assert "| holds |" in table and "×" in table.split("Compute")[1]

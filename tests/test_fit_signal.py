@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from inrdict.analysis import fitting
+from inrdict.analysis.suggest import SHIFT_OCTAVES
 from inrdict.cli import main
 from inrdict.errors import InrdictError
 from inrdict.io.checkpoints import load_model
@@ -30,7 +31,11 @@ def test_fit_learns_the_held_out_samples_at_the_signals_own_shape():
     fitted = fitting.fit("siren", _smooth(), SMALL)
     assert fitted.signal.shape == (24, 40) and fitted.reconstruction.shape == (24, 40)
     assert fitted.train_mask.sum() == 480 and fitted.run == recipe("siren")  # half of 960 samples held out
-    assert fitted.steps[0] == 0 and fitted.steps[-1] == 150 and fitted.held_out_psnr_db[0] == fitted.initial_held_out_psnr_db
+    assert (
+        fitted.steps[0] == 0
+        and fitted.steps[-1] == 150
+        and fitted.held_out_psnr_db[0] == fitted.initial_held_out_psnr_db
+    )
     assert fitted.final_held_out_psnr_db > fitted.initial_held_out_psnr_db + 10.0, fitted.held_out_psnr_db
     held_out = ~fitted.train_mask.reshape(24, 40)
     error = np.mean((fitted.reconstruction[held_out] - _smooth()[held_out]) ** 2) / np.ptp(_smooth()) ** 2
@@ -72,7 +77,10 @@ def test_fit_with_the_suggested_knob(tmp_path):
                  "--set", "steps=20", "--set", "hidden=8,8"]) == 0  # fmt: skip
     numbers = json.loads((out / "results.json").read_text())["numbers"]
     suggestion = numbers["suggestion"]
-    assert numbers["suggested"] and numbers["value"] == suggestion["values"][int(np.argmax(suggestion["predicted_held_out_psnr_db"]))]
+    assert suggestion["argmax"] == suggestion["values"][int(np.argmax(suggestion["predicted_held_out_psnr_db"]))]
+    shift = SHIFT_OCTAVES.get(("siren", 2), 0.0)  # the calibration: the value is the argmax × 2^shift
+    assert numbers["suggested"] and numbers["value"] == suggestion["value"]
+    assert suggestion["value"] == pytest.approx(suggestion["argmax"] * 2.0**shift, rel=0.01)
 
 
 @pytest.mark.parametrize(

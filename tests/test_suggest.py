@@ -11,7 +11,19 @@ import numpy as np
 import pytest
 
 from inrdict.analysis import fitting
-from inrdict.analysis.suggest import SuggestOptions, coarse_indices, default_values, knob_of, suggest, windows_of
+from inrdict.analysis.suggest import (
+    CENTRE_POWER,
+    OCTAVES,
+    SHIFT_OCTAVES,
+    SuggestOptions,
+    calibrated,
+    coarse_indices,
+    default_values,
+    knob_of,
+    lattice_centre,
+    suggest,
+    windows_of,
+)
 from inrdict.analysis.learnability import pixel_mask
 from inrdict.cli import main
 from inrdict.errors import InrdictError
@@ -81,16 +93,31 @@ def test_the_coarse_to_fine_search_scores_every_octave_and_the_best_ones_neighbo
     candidates = default_values("siren", 32)
     assert np.array_equal(found.candidates, candidates) and np.all(np.isin(found.values, candidates))
     assert set(candidates[coarse_indices(17)]) <= set(found.values) and len(found.values) in (10, 11)
-    best = int(np.searchsorted(candidates, found.value))
+    best = int(np.searchsorted(candidates, found.argmax))
     assert {candidates[i] for i in (best - 1, best + 1) if 0 <= i < 17} <= set(found.values)
-    assert found.value == found.values[np.argmax(found.mean_scores)]
+    assert found.argmax == found.values[np.argmax(found.mean_scores)]
+
+
+def test_the_suggestion_is_the_argmax_calibrated_by_family_and_dimension(monkeypatch):
+    """suggestion = argmax × 2^c with c = SHIFT_OCTAVES[(family, dim)]: only that family, only that dimension."""
+    plain = suggest("siren", _pattern(3.0), SMALL)
+    monkeypatch.setitem(SHIFT_OCTAVES, ("siren", 2), -1.5)
+    shifted = suggest("siren", _pattern(3.0), SMALL)
+    assert shifted.argmax == plain.argmax and shifted.value == pytest.approx(plain.argmax * 2**-1.5, rel=1e-3)
+    assert calibrated("siren", 1, 30.0) == 30.0 and calibrated("ffn", 2, 30.0) == 30.0
+    assert calibrated("siren", 2, 30.0) == 10.6  # 3 significant digits, as the lattice
 
 
 def test_grid_windows_and_knobs():
     assert knob_of("ffn") == "sigma" and knob_of("gauss") == "scale"
     values = default_values("siren")  # at 128 samples: the reference ω0 = 30 × 2^(-4 … 4)
     assert values.size == 17 and values[8] == 30.0 and values[0] == 1.88 and values[-1] == 480.0
-    assert default_values("siren", 512)[8] == 120.0 and default_values("ffn", 64)[8] == 5.0  # × n / 128
+    assert default_values("siren", 512)[8] == 120.0 and default_values("ffn", 64)[8] == 5.0  # × n / 128 for images
+    for dim in (1, 2, 3):
+        centre = 30.0 * 4.0 ** CENTRE_POWER[dim]  # the reference × (n / 128)^p at n = 512
+        values, (lo, hi) = default_values("siren", 512, dim=dim), OCTAVES[dim]
+        assert lattice_centre("siren", 512, dim) == pytest.approx(centre) and values[-2 * lo] == float(f"{centre:.3g}")
+        assert values.size == 2 * (hi - lo) + 1 and values[-1] == float(f"{centre * 2.0**hi:.3g}")
     assert default_values("wire")[8] == 4.0 and default_values("wire", run="sisr")[8] == 8.0  # the recipe's knob
     assert coarse_indices(17) == [0, 2, 4, 6, 8, 10, 12, 14, 16] and coarse_indices(4) == [0, 2, 3]
     assert windows_of((64, 64), 32, 3, 0) == windows_of((64, 64), 32, 3, 0) and windows_of((64, 64), 32, 3, 0)[0] == (16, 16)

@@ -175,7 +175,11 @@ def build_parser() -> argparse.ArgumentParser:
                                    "other presets), whether it holds on each, and its verdict.")  # fmt: skip
     findings.add_argument("folders", type=Path, nargs="+", metavar="FOLDER", help="run folders or folders of them")
     findings.add_argument("--out", type=Path, default=Path("docs/findings.md"), help="output file (docs/findings.md)")
-    findings.add_argument("--readme", type=Path, help="also refresh the verdict table in this file's generated block")
+    findings.add_argument(
+        "--readme",
+        type=Path,
+        help="also refresh the verdict table and the suggest table in this file's generated blocks",
+    )
     findings.add_argument(
         "--measured", type=Path, help="also refresh the measured numbers in this file's generated block"
     )
@@ -452,18 +456,21 @@ def main(argv: list[str] | None = None) -> int:
                 findings_markdown,
                 measured_markdown,
                 replace_block,
+                suggest_table_markdown,
                 verdict_table_markdown,
             )
 
             atomic_write_text(args.out, findings_markdown(args.folders), "findings page")
             print(f"wrote {args.out}")
-            for path, make in ((args.readme, verdict_table_markdown), (args.measured, measured_markdown)):
+            blocks = ((args.readme, verdict_table_markdown, ""), (args.readme, suggest_table_markdown, "suggest"),
+                      (args.measured, measured_markdown, ""))  # fmt: skip
+            for path, make, name in blocks:
                 if path is not None:
                     if not path.is_file():
                         raise InrdictError(f"{path} not found: give the file that holds the generated block")
-                    text = replace_block(path.read_text(), make(args.folders), str(path))
+                    text = replace_block(path.read_text(), make(args.folders), str(path), name)
                     atomic_write_text(path, text, "generated block")
-                    print(f"refreshed {path}")
+                    print(f"refreshed {path}{f' ({name})' if name else ''}")
         elif args.command == "ledger":
             from inrdict.experiments import _evidence
 

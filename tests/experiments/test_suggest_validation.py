@@ -10,6 +10,9 @@ import numpy as np
 import pytest
 
 from inrdict.analysis import fitting
+from inrdict.analysis import suggest as knob_suggest
+from inrdict.analysis.suggest import default_values
+from inrdict.errors import InrdictError
 from inrdict.experiments import suggest_validation as sv
 from inrdict.experiments.studies import regret
 from inrdict.io import data
@@ -76,37 +79,70 @@ def test_the_seed_batched_reference_training_is_fits_training():
         np.testing.assert_allclose(fitting.unit_psnr(run, result.eval_psnr_db), score[s, 1:], atol=0.02)
 
 
-def _unit(select_final, score_final, early=None):
-    """A synthetic unit over the octaves (1 … 16), with curves ending at the given means (2 seeds, 3 points)."""
-    values = np.array([1.0, 2.0, 4.0, 8.0, 16.0])
+def _unit(select_final, score_final, early=None, values=(7.5, 15.0, 30.0, 60.0, 120.0)):
+    """A synthetic unit over five octaves (default: SIREN's at 128², centre 30), with curves ending at the given
+    means (2 seeds, 3 points); the argmax and the suggestion are the second value, the default the third."""
+    values = np.asarray(values)
     early = np.zeros(5) if early is None else np.asarray(early)
     curve = lambda final: np.stack([early, (early + final) / 2, final], axis=1)  # noqa: E731
     select = np.repeat(curve(np.asarray(select_final))[:, None], 2, axis=1)
     score = np.repeat(curve(np.asarray(score_final))[:, None], 2, axis=1)
-    return {"values": values, "octaves": values, "suggestion": np.asarray(2.0), "default": np.asarray(4.0),
+    return {"values": values, "octaves": values, "argmax": values[1], "suggestion": values[1], "default": values[2],
             "select": select, "score": score, "train_seconds": np.ones(5), "suggest_seconds": np.asarray(1.0),
             "scored_values": values, "predicted": np.array([1.0, 3.0, 2.0, 0.0, -1.0]), "longest": np.asarray(128)}  # fmt: skip
 
 
 def test_choices_are_made_on_the_select_quarter_and_scored_on_the_other():
     config = dataclasses.replace(sv.DEFAULT, train_steps=40, eval_every=20)
-    # select prefers 8; score prefers 4: the reference is 8 (its choice), scored 29; the suggestion (2) scores 27
+    # select prefers 60; score prefers 30: the reference is 60 (its choice), scored 29; the suggestion (15) scores 27
     unit = _unit([20, 25, 28, 30, 22], [21, 27, 31, 29, 20], early=[5, 9, 1, 1, 1])
     row = sv.per_signal(unit, config, "image", "siren", budget=8)
-    assert row["value"] == {"suggestion": 2.0, "default": 4.0, "reference": 8.0, "short_search": 2.0}
+    assert row["value"] == {"suggestion": 15.0, "uncalibrated": 15.0, "default": 30.0, "reference": 60.0,
+                            "short_search": 15.0}  # fmt: skip
     assert row["regret_db"] == pytest.approx(2.0) and row["psnr"]["default"] == pytest.approx(31.0)
     assert row["short_search_steps"] == 0 and row["short_search_budget"] == 8  # < eval_every: the initial point
-    assert sv.per_signal(unit, config, "image", "siren", budget=40)["value"]["short_search"] == 8.0  # step 40: 8 leads
-    assert row["spearman_predicted_vs_trained"] == pytest.approx(regret.spearman([1, 3, 2, 0, -1], [21, 27, 31, 29, 20]))
+    assert (
+        sv.per_signal(unit, config, "image", "siren", budget=40)["value"]["short_search"] == 60.0
+    )  # step 40: 60 leads
+    assert row["spearman_predicted_vs_trained"] == pytest.approx(
+        regret.spearman([1, 3, 2, 0, -1], [21, 27, 31, 29, 20])
+    )
     summary = sv.aggregate([row, row], config, 0)
     assert summary["median_regret_db"] == pytest.approx(2.0) and summary["within_1db"] == 0.0
     assert summary["gain_over_default_db"] == pytest.approx(-4.0) and summary["wins_over_default"] == 0.0
-    assert summary["in_sample_best_constant_factor"] == 2.0  # select prefers 8, the middle octave is 4
+    assert summary["in_sample_best_constant_factor"] == 2.0  # select prefers 60, the lattice centre is 30
+    assert summary["in_sample_shift_octaves"] == 2.0  # the reference (60) is two octaves above the argmax (15)
 
 
-def test_the_best_constant_is_read_at_each_signals_resolution(monkeypatch):
+def test_the_best_constant_is_an_octave_read_at_each_signals_resolution(monkeypatch):
     monkeypatch.setitem(sv.BEST_CONSTANT, "siren", {"image": 0.5})
     assert sv.constant_value("siren", "image", 128) == 15.0 and sv.constant_value("siren", "image", 512) == 60.0
-    row = sv.per_signal(_unit([1, 2, 3, 4, 5], [1, 2, 3, 4, 5]), dataclasses.replace(sv.DEFAULT, train_steps=40,
-                        eval_every=20), "image", "siren", budget=0)  # fmt: skip
-    assert row["value"]["best_constant"] == 16.0  # the trained value nearest 15 (in log)
+    row = sv.per_signal(_unit([1, 2, 3, 4, 5], [1, 2, 3, 4, 5]),
+                        dataclasses.replace(sv.DEFAULT, train_steps=40, eval_every=20), "image", "siren", budget=0)  # fmt: skip
+    assert row["value"]["best_constant"] == 15.0
+    monkeypatch.setitem(sv.BEST_CONSTANT, "siren", {"image": 0.75, "series": 2.0**-6})
+    with pytest.raises(InrdictError, match="not an octave"):
+        sv.constant_value("siren", "image", 128)
+    assert sv.constant_value("siren", "series", 128) == default_values("siren", 128, dim=1)[0]  # 1-D: 2^(-6 … 4)
+
+
+def test_a_calibrated_suggestion_off_the_trained_values_is_trained_on_its_own(monkeypatch, tmp_path):
+    """The unit keeps the argmax; the calibration's value is trained once (cached) and merged in order."""
+    monkeypatch.setenv("INRDICT_CACHE_DIR", str(tmp_path))
+    monkeypatch.setitem(knob_suggest.SHIFT_OCTAVES, ("siren", 2), -0.5)
+    calls = []
+
+    def fake_trained(signal, family, values, config):
+        calls.append(list(values))
+        return np.full((1, 2, 3), 99.0), np.full((1, 2, 3), 98.0), np.ones(1)
+
+    monkeypatch.setattr(sv, "_trained", fake_trained)
+    unit, config = _unit([1, 2, 3, 4, 5], [1, 2, 3, 4, 5], values=(1.0, 2.0, 4.0, 8.0, 16.0)), sv.DEFAULT
+    merged = sv._with_suggestion(unit, ("key",), np.zeros((8, 8)), "siren", config)
+    assert float(merged["suggestion"]) == 1.41 and float(merged["argmax"]) == 2.0 and calls == [[1.41]]
+    assert list(merged["values"]) == [1.0, 1.41, 2.0, 4.0, 8.0, 16.0] and merged["score"][1, 0, -1] == 98.0
+    sv._with_suggestion(unit, ("key",), np.zeros((8, 8)), "siren", config)
+    assert len(calls) == 1  # read back from the cache
+    monkeypatch.setitem(knob_suggest.SHIFT_OCTAVES, ("siren", 2), 1.0)  # onto a trained value: nothing to train
+    assert float(sv._with_suggestion(unit, ("key",), np.zeros((8, 8)), "siren", config)["suggestion"]) == 4.0
+    assert len(calls) == 1

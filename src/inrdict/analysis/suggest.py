@@ -24,13 +24,23 @@ kernel's correlation length falls below the spacing) — the dictionary's atoms 
 Normalising η by λ_max makes the score independent of the kernel's overall scale, so values and families compare.
 `steps` is the training budget in those normalised steps (modes with λ ≳ λ_max / steps are learned).
 
-The candidates are the family's reference knob times n / 128 (n samples on the longest axis) times 2^(−4 … 4) in
-half-octaves (17 values). At 64² this is the centre of the earlier 64² lattice, the reference × 2^(−4 … 2) (where
-the trained optima of the FFN and Gauss lay up to two octaves below the reference), one octave wider on each side;
-the factor n / 128 moves it with the sample spacing, as the Nyquist frequency moves. (A design decision not yet
-validated at native resolution: `inrdict figure regret` measures it.) They are searched
-coarse to fine: every octave (9 values), then the two half-octaves beside the best (11 kernels per window instead
-of 17). Values given explicitly are all scored.
+The candidates are the lattice centre (`lattice_centre`: the family's reference knob × (n / 128)^p, n samples on the
+longest axis) × 2^(lo … hi) in half-octaves (`OCTAVES`), searched coarse to fine: every octave, then the two
+half-octaves beside the best. Values given explicitly are all scored.
+
+* Images and volumes: p = 1, 2^(−4 … 4) (17 values, 11 scored). At 64² this is the centre of the earlier 64²
+  lattice, the reference × 2^(−4 … 2) (where the trained optima of the FFN and Gauss lay up to two octaves below
+  the reference), one octave wider on each side; the factor n / 128 moves it with the sample spacing, as the
+  Nyquist frequency moves.
+* 1-D signals: p = 1/2, 2^(−6 … 4) (21 values, 13 scored). Set on the design series of `inrdict figure regret`
+  (scripts/design/series_lattice.py, results/design/series_lattice.json): at p = 1 the trained optima of the
+  design series (203–800 samples) lay 1.6–5 octaves below the centre, many beyond the lattice; cropping one EEG
+  channel to 200, 400 and 800 samples moved the FFN's and Gauss's optima up by 1–3 octaves over those 2 octaves
+  of n (p between 1/2 and 1) and SIREN's by less. p = 1/2 and two more octaves below hold every design optimum.
+
+suggestion = argmax_v score(v) × 2^c, c = `SHIFT_OCTAVES[(family, dim)]` (0 unless set): a calibration of the
+linearised prediction against trained networks, set on the design split of `inrdict figure regret` only (its
+comment names the committed results file).
 """
 
 from __future__ import annotations
@@ -57,9 +67,21 @@ from inrdict.train.recipes import recipe
 # (scikit-image's camera, coffee, brick and text, SIREN 2 → 64 ×3 → 1 at 64², Adam lr 1e-4 for 300 steps: budgets
 # 3 … 1e5 tried; 1e3 and 1e4 gave the lowest regret there); the validation (`inrdict figure regret`) uses other images.
 DEFAULT_STEPS = 1000
-# Candidate values: the reference knob × n / REFERENCE_SIZE × 2^(-4 … 4) in half-octaves (17 values).
-GRID_FACTORS = 2.0 ** np.linspace(-4.0, 4.0, 17)
+# Candidate values: the lattice centre × 2^(lo … hi) in half-octaves, (lo, hi) by signal dimension.
+OCTAVES = {1: (-6, 4), 2: (-4, 4), 3: (-4, 4)}
 REFERENCE_SIZE = 128
+# The lattice centre's power of n / REFERENCE_SIZE, by dimension (`lattice_centre`).
+CENTRE_POWER = {1: 0.5, 2: 1.0, 3: 1.0}
+# Calibration of the argmax, in octaves, per (family, dimension) (module docstring); absent: 0.
+SHIFT_OCTAVES: dict[tuple[str, int], float] = {}
+
+
+def grid_factors(dim: int = 2) -> np.ndarray:
+    """2^(lo … hi) in half-octaves (`OCTAVES[dim]`): 17 factors for an image or a volume, 21 for a 1-D signal."""
+    lo, hi = OCTAVES[dim]
+    return 2.0 ** np.linspace(lo, hi, 2 * (hi - lo) + 1)
+
+
 # Samples per axis of a window, by signal dimension: 32² for an image, 256 for a 1-D signal, 10³ for a volume (about
 # a thousand samples per kernel).
 DEFAULT_WINDOW = {1: 256, 2: 32, 3: 10}
@@ -78,11 +100,27 @@ def knob_of(family: str) -> str:
     return knob
 
 
-def default_values(family: str, longest: int = REFERENCE_SIZE, run: str | None = None) -> np.ndarray:
-    """The candidates for a signal of `longest` samples on its longest axis: the reference knob (of recipe `run`)
-    × longest / `REFERENCE_SIZE` × `GRID_FACTORS`, rounded to 3 significant digits."""
-    base = fitting.knob_default(family, recipe(family, run)) * longest / REFERENCE_SIZE
-    return np.array([float(f"{base * f:.3g}") for f in GRID_FACTORS])
+def lattice_centre(family: str, longest: int = REFERENCE_SIZE, dim: int = 2, run: str | None = None) -> float:
+    """The middle candidate for a `dim`-D signal of `longest` samples on its longest axis: the reference knob (of
+    recipe `run`) × (longest / `REFERENCE_SIZE`)^`CENTRE_POWER[dim]`."""
+    return fitting.knob_default(family, recipe(family, run)) * (longest / REFERENCE_SIZE) ** CENTRE_POWER[dim]
+
+
+def default_values(family: str, longest: int = REFERENCE_SIZE, run: str | None = None, dim: int = 2) -> np.ndarray:
+    """The candidates: `lattice_centre` × `grid_factors(dim)`, rounded to 3 significant digits."""
+    base = lattice_centre(family, longest, dim, run)
+    return np.array([float(f"{base * f:.3g}") for f in grid_factors(dim)])
+
+
+def calibrated(family: str, dim: int, value: float, among=()) -> float:
+    """The argmax `value` × 2^`SHIFT_OCTAVES[(family, dim)]`: the value of `among` (the candidates) within 1 % of it,
+    else rounded to 3 significant digits (unchanged without a shift)."""
+    shift = SHIFT_OCTAVES.get((family, dim), 0.0)
+    if not shift:
+        return value
+    target = value * 2.0**shift
+    near = [float(c) for c in among if abs(c / target - 1.0) < 0.01]
+    return near[0] if near else float(f"{target:.3g}")
 
 
 def windows_of(shape: tuple[int, ...], window: int, count: int, seed: int) -> list[tuple[int, ...]]:
@@ -109,7 +147,8 @@ class Suggestion:
         candidates: (c,) the values searched among.
         values: (v,) the values scored (ascending; all candidates, or the coarse-to-fine subset).
         scores: (v, w) predicted held-out PSNR (dB, [0, 1] values) per scored value and window.
-        value: the suggestion, argmax of the mean score.
+        argmax: the scored value of the best mean score.
+        value: the suggestion, `argmax` calibrated (`calibrated`; the same value without a calibration).
         seconds: wall time (kernels, eigendecompositions, predictions; compilation included).
     """
 
@@ -122,6 +161,7 @@ class Suggestion:
     candidates: np.ndarray
     values: np.ndarray
     scores: np.ndarray
+    argmax: float
     value: float
     seconds: float
 
@@ -167,9 +207,9 @@ class SuggestOptions:
     seed: int = 0
 
 
-def _candidates(family: str, values, longest: int, run: str | None) -> np.ndarray:
+def _candidates(family: str, values, longest: int, run: str | None, dim: int) -> np.ndarray:
     if values is None:
-        return default_values(family, longest, run)
+        return default_values(family, longest, run, dim)
     candidates = np.sort(np.asarray(values, np.float64))
     if candidates.ndim != 1 or candidates.size < 1 or np.any(~np.isfinite(candidates)) or np.any(candidates <= 0):
         raise InrdictError(f"knob values must be positive numbers, got {values}")
@@ -191,7 +231,7 @@ def suggest(family: str, signal, options: SuggestOptions = SuggestOptions()) -> 
     if options.steps < 1 or options.windows < 1 or not 0 < options.held_out < 1:
         raise InrdictError(f"steps ({options.steps}) and windows ({options.windows}) must be positive and held_out "
                            f"({options.held_out}) in (0, 1)")  # fmt: skip
-    candidates = _candidates(family, options.values, max(prepared.shape), options.recipe)
+    candidates = _candidates(family, options.values, max(prepared.shape), options.recipe, dim)
     points = fitting.grid(prepared.shape).reshape(*prepared.shape, dim)
     targets = run.to_target(prepared.values)
     mask = pixel_mask(window**dim, options.seed, train_fraction=1.0 - options.held_out)
@@ -226,10 +266,11 @@ def suggest(family: str, signal, options: SuggestOptions = SuggestOptions()) -> 
                     score(i)
     order = sorted(scored)
     scores = np.stack([scored[i] for i in order])
-    value = float(candidates[order[int(np.argmax(scores.mean(axis=1)))]])
+    argmax = float(candidates[order[int(np.argmax(scores.mean(axis=1)))]])
     return Suggestion(family, knob, run.name, prepared.shape, window, corners, candidates, candidates[order], scores,
-                      value, time.perf_counter() - start)  # fmt: skip
+                      argmax, calibrated(family, dim, argmax, candidates), time.perf_counter() - start)  # fmt: skip
 
 
-__all__ = ["DEFAULT_STEPS", "DEFAULT_WINDOW", "GRID_FACTORS", "REFERENCE_SIZE", "SuggestOptions", "Suggestion",
-           "coarse_indices", "default_values", "knob_of", "suggest", "windows_of"]  # fmt: skip
+__all__ = ["CENTRE_POWER", "DEFAULT_STEPS", "DEFAULT_WINDOW", "OCTAVES", "REFERENCE_SIZE", "SHIFT_OCTAVES",
+           "SuggestOptions", "Suggestion", "calibrated", "coarse_indices", "default_values", "grid_factors", "knob_of",
+           "lattice_centre", "suggest", "windows_of"]  # fmt: skip

@@ -99,7 +99,7 @@ def compute(config: Config, *, progress: bool = True) -> tuple[dict, dict[str, n
         "knob": fitted.knob, "value": fitted.value, "suggested": suggestion is not None,
         "suggestion": None if suggestion is None else {
             "values": suggestion.values.tolist(), "predicted_held_out_psnr_db": suggestion.mean_scores.tolist(),
-            "seconds": suggestion.seconds},
+            "argmax": suggestion.argmax, "value": suggestion.value, "seconds": suggestion.seconds},
         "recipe": {"name": run.name, "source": run.source, "learning_rate": run.initial_lr(fitted.train_mask.size,
                    config.learning_rate), "steps": int(fitted.steps[-1]), "final_lr_factor": run.final_lr_factor,
                    "target_range": list(run.target_range), "domain": list(run.domain)},

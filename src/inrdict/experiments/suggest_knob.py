@@ -3,10 +3,12 @@
 
 The signal is taken as `inrdict fit` takes it: at its own resolution (the longest axis capped at
 `inrdict.analysis.fitting.MAX_SIZE`, or `size`), aspect ratio kept, values min-max scaled (units do not matter).
-For values of the knob (the reference knob × n / 128 × 2^(−4 … 4), searched coarse to fine; or all of `values`),
+For values of the knob (`suggest.default_values`: the reference knob × (n / 128)^p × 2^(lo … hi), searched coarse
+to fine; or all of `values`),
 the NTK at initialisation of the family's reference network on `windows` windows (window samples per axis, at the
 signal's own spacing) predicts, by linearised gradient descent (`steps` steps at η = n_train / 2λ_max), the PSNR
-on held-out samples (a seeded 50 % split); the suggestion is the value of the highest mean prediction. Its cost
+on held-out samples (a seeded 50 % split); the suggestion is the value of the highest mean prediction (its
+argmax), calibrated per family and dimension (`suggest.SHIFT_OCTAVES`). Its cost
 does not grow with the signal's size. `inrdict figure regret` measures how good that choice is.
 
 Writes `overview.png/pdf` (the predicted curve over the knob values, the signal, the windows) and `results.json`.
@@ -87,7 +89,7 @@ def compute(config: Config, *, progress: bool = True) -> tuple[dict, dict[str, n
         "value_range": [prepared.low, prepared.high], "window": found.window, "family": found.family,
         "knob": found.knob, "recipe": found.recipe, "candidates": found.candidates.tolist(),
         "values": found.values.tolist(), "predicted_held_out_psnr_db": found.mean_scores.tolist(),
-        "predicted_per_window_db": found.scores.tolist(), "suggestion": found.value,
+        "predicted_per_window_db": found.scores.tolist(), "argmax": found.argmax, "suggestion": found.value,
         "windows": [list(c) for c in found.corners], "kernels": found.kernels, "seconds": found.seconds,
         "predictor": f"linearised GD, {config.steps} steps at η = n_train/(2 λ_max), held-out half of each window of "
                      f"{found.window}{_power(dim)} samples of the signal at {'x'.join(map(str, found.shape))}",

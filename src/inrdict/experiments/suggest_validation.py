@@ -7,23 +7,24 @@ size (an image's centred square at `image_size`², a series' centred `series_siz
 at `volume_size`; values min-max scaled, as `fit` takes them):
 
 * **suggestion**: `suggest(family, signal)` at that size, for the network trained here (widths `width`, the
-  recipe's depth), timed;
-* **reference**: every octave of suggest's candidates (the reference knob × n / 128 × 2^(−4 … 4): 9 values), plus
-  the suggestion, the family default and the best constant knob where they are not among them, each trained with
-  the family's reference run (`inrdict.train.recipes`: Adam, its lr and schedule, over `train_steps`) from
-  `n_seeds` initialisations; the reference's choice is the value of the best mean `select` PSNR among all of them.
-  Samples (`studies.regret.sample_splits`): a quarter (`score`), the same for every seed, on which every choice is
-  scored; per seed, half of the samples to train on and a quarter (`select`) on which the reference and the
-  baselines choose. PSNRs are means over seeds.
-* **baselines**: the family default (the recipe's knob, e.g. ω0 = 30); the best constant knob (one factor on the
-  lattice centre per family and kind, chosen on the design split: `BEST_CONSTANT`); a short-training search at the
+  recipe's depth), timed; its argmax and its calibrated value (`suggest.SHIFT_OCTAVES`, the suggestion proper);
+* **reference**: every octave of suggest's candidates (`suggest.default_values`: 9 octaves for images and
+  volumes, 11 for series), plus the argmax, the suggestion and the family default where they are not among them,
+  each trained with the family's reference run (`inrdict.train.recipes`: Adam, its lr and schedule, over
+  `train_steps`) from `n_seeds` initialisations; the reference's choice is the value of the best mean `select`
+  PSNR among all of them. Samples (`studies.regret.sample_splits`): a quarter (`score`), the same for every seed,
+  on which every choice is scored; per seed, half of the samples to train on and a quarter (`select`) on which
+  the reference and the baselines choose. PSNRs are means over seeds.
+* **baselines**: the family default (the recipe's knob, e.g. ω0 = 30); the best constant knob (one octave of the
+  lattice per family and kind, chosen on the design split: `BEST_CONSTANT`); a short-training search at the
   suggestion's compute (every octave trained, one seed, for as many steps as the suggestion's warm time buys at
-  one model's warm seconds per step, measured in the same run on the same kind of signal; the best on `select`).
+  one model's warm seconds per step, measured in the same run on the same kind of signal; the best on `select`);
+  and the uncalibrated argmax (what the calibration gained).
 
 Reported per family and kind: regret = score PSNR of the reference's choice − of the suggestion's (median with a
 bootstrap interval over signals, share within 1 dB, max), gains over each baseline, the share of signals where
 the suggestion beats the best constant (ties half), Spearman of predicted vs trained per signal, how flat the
-reference curves end, and the compute ratio (a grid search of the 9 octaves, one seed, / the suggestion), from
+reference curves end, and the compute ratio (a grid search of the octaves, one seed, / the suggestion), from
 repeated warm timings at the validation size (the networks trained here) and at `projection_size`² (the
 networks `suggest` and `fit` use by default: widths matched to the paper's SIREN), from measured per-step costs.
 Claims are made on the held-out split only.
@@ -32,6 +33,7 @@ Claims are made on the held-out split only.
 from __future__ import annotations
 
 import dataclasses
+import math
 import time
 from pathlib import Path
 from typing import Literal
@@ -54,9 +56,9 @@ IN_REPRODUCE = False  # a validation sweep: `inrdict figure regret`
 Family = Literal["siren", "ffn", "gauss", "wire", "finer", "wire_real", "sinc", "mfn"]
 Kind = Literal["image", "series", "volume"]
 REGRET_GOAL_DB = 1.0
-CACHE_VERSION = 2  # bump when a unit's computation changes
-# The best constant knob per family and kind, as a factor on the lattice centre (reference knob × n / 128): the
-# octave with the highest mean select-half PSNR over the design split (`--preset design`; empty until that run).
+CACHE_VERSION = 3  # bump when a unit's computation changes
+# The best constant knob per family and kind, as a factor on the lattice centre (`suggest.lattice_centre`): the
+# octave with the highest mean select-quarter PSNR over the design split (`--preset design`; empty until that run).
 BEST_CONSTANT: dict[str, dict[str, float]] = {}
 
 
@@ -102,17 +104,32 @@ PAPER = Config()
 DEFAULT = dataclasses.replace(PAPER, families=("siren", "ffn", "gauss"), max_signals=4, train_steps=400)
 """A labelled subset on a 2-core budget (~1.5 h): SIREN, FFN and Gauss, the first 4 held-out signals of each kind,
 400 steps instead of 1000."""
-DESIGN = dataclasses.replace(DEFAULT, split="design", families=PAPER.families)
-"""The design split, all five families, the default's size (~2.5 h on 2 cores): where `BEST_CONSTANT` comes from,
-and where the method may be tuned."""
+DESIGN = dataclasses.replace(DEFAULT, split="design")
+"""The design split at the default's size and families (~1.5 h on 2 cores): where `BEST_CONSTANT` and the
+calibration (`suggest.SHIFT_OCTAVES`) come from, and where the method may be tuned. (WIRE and FINER, which only the
+paper preset validates, have neither until a design run of theirs, a GPU job: the paper preset reports their best
+constant baseline as missing.)"""
 DESIGN_PREVIEW = dataclasses.replace(DEFAULT, split="design", max_signals=2)
 """A first look at the design split (~50 min on 2 cores): SIREN, FFN and Gauss, 2 signals of each kind, 400 steps."""
-PRESETS = {"paper": PAPER, "default": DEFAULT, "design": DESIGN, "design_preview": DESIGN_PREVIEW}
+DESIGN_SERIES = dataclasses.replace(DESIGN, kinds=("series",), max_signals=None)
+"""Every design series (the default's first four are one EEG recording's channels), SIREN, FFN and Gauss
+(~15 min on 2 cores): where the 1-D calibration comes from."""
+PRESETS = {
+    "paper": PAPER,
+    "default": DEFAULT,
+    "design": DESIGN,
+    "design_series": DESIGN_SERIES,
+    "design_preview": DESIGN_PREVIEW,
+}
 
 
-def _unit(entry: regret.Entry, signal: np.ndarray, family: str, config: Config) -> dict[str, np.ndarray]:
-    """The suggestion and the trained reference of one family on one signal (module docstring)."""
-    run, hidden, dim = RECIPES[family], config.hidden(family), signal.ndim
+DIM = {"image": 2, "series": 1, "volume": 3}
+
+
+def _unit(signal: np.ndarray, family: str, config: Config) -> dict[str, np.ndarray]:
+    """The suggestion (its argmax, before calibration) and the trained reference of one family on one signal
+    (module docstring)."""
+    run, hidden = RECIPES[family], config.hidden(family)
     options = knob_suggest.SuggestOptions(hidden=hidden, windows=config.windows, steps=config.suggest_steps,
                                           seed=config.seed)  # fmt: skip
     start = time.perf_counter()
@@ -120,32 +137,53 @@ def _unit(entry: regret.Entry, signal: np.ndarray, family: str, config: Config) 
     suggest_seconds = time.perf_counter() - start
     octaves = found.candidates[::2]
     default = fitting.knob_default(family, run)
-    extra = [found.value, default]
-    if family in BEST_CONSTANT and entry.kind in BEST_CONSTANT[family]:
-        extra.append(constant_value(family, entry.kind, max(signal.shape)))
-    values = np.unique(np.concatenate([octaves, extra]))
+    values = np.unique(np.concatenate([octaves, [found.argmax, default]]))
+    select, score, seconds = _trained(signal, family, values, config)
+    return {"values": values, "octaves": octaves, "argmax": np.asarray(found.argmax), "default": np.asarray(default),
+            "select": select, "score": score, "train_seconds": seconds,
+            "suggest_seconds": np.asarray(suggest_seconds), "scored_values": found.values,
+            "predicted": found.mean_scores, "longest": np.asarray(max(signal.shape))}  # fmt: skip
+
+
+def _trained(signal: np.ndarray, family: str, values, config: Config) -> tuple[np.ndarray, ...]:
+    """(select, score, seconds): each of `values` trained from `n_seeds` initialisations (`regret.train_seeds`):
+    PSNR curves (values, seeds, points) and the seconds each value took."""
+    run, hidden = RECIPES[family], config.hidden(family)
     points = fitting.grid(signal.shape)
     splits = [regret.sample_splits(points.shape[0], config.seed + s, config.seed) for s in range(config.n_seeds)]
     select, score, seconds = [], [], []
     for value in values:
-        models = [
-            fitting.build(family, dim, run, float(value), hidden, config.seed + s)[0] for s in range(config.n_seeds)
-        ]
+        models = [fitting.build(family, signal.ndim, run, float(value), hidden, config.seed + s)[0]
+                  for s in range(config.n_seeds)]  # fmt: skip
         start = time.perf_counter()
         a, b = regret.train_seeds(models, points, signal, splits, run, config.train_steps, config.eval_every)
         seconds.append(time.perf_counter() - start)
         select.append(a)
         score.append(b)
-    return {"values": values, "octaves": octaves, "suggestion": np.asarray(found.value),
-            "default": np.asarray(default), "select": np.stack(select), "score": np.stack(score),
-            "train_seconds": np.asarray(seconds), "suggest_seconds": np.asarray(suggest_seconds),
-            "scored_values": found.values, "predicted": found.mean_scores,
-            "longest": np.asarray(max(signal.shape))}  # fmt: skip
+    return np.stack(select), np.stack(score), np.asarray(seconds)
+
+
+def _with_suggestion(unit: dict, parts: tuple, signal: np.ndarray, family: str, config: Config) -> dict:
+    """The unit with its calibrated suggestion (`suggest.calibrated`) among the trained values: trained on its own
+    (cached) when the argmax's calibration moved it off them."""
+    lattice = knob_suggest.default_values(family, max(signal.shape), dim=signal.ndim)
+    suggestion = knob_suggest.calibrated(family, signal.ndim, float(unit["argmax"]), lattice)
+    values = np.asarray(unit["values"])
+    if suggestion not in values:
+        extra, _ = cache.memoize("regret", (*parts, "value", suggestion), lambda: dict(zip(
+            ("select", "score", "train_seconds"), _trained(signal, family, [suggestion], config))))  # fmt: skip
+        order = np.argsort(np.append(values, suggestion))
+        unit = {
+            **unit,
+            "values": np.append(values, suggestion)[order],
+            **{k: np.concatenate([unit[k], extra[k]])[order] for k in ("select", "score", "train_seconds")},
+        }
+    return {**unit, "suggestion": np.asarray(suggestion)}
 
 
 def units(config: Config, progress: bool) -> dict[str, dict[str, list]]:
     """family → kind → [(entry, signal at the validation size, arrays)] over the split's signals, each unit cached
-    (`inrdict.io.cache`)."""
+    (`inrdict.io.cache`, keyed by the signal, the family, the settings that shape training and the lattice)."""
     out: dict[str, dict[str, list]] = {f: {k: [] for k in config.kinds} for f in config.families}
     relevant = {k: v for k, v in dataclasses.asdict(config).items() if k not in ("families", "kinds", "max_signals",
                 "projection_size", "timing_repeats", "bootstrap", "split")}  # fmt: skip
@@ -155,9 +193,10 @@ def units(config: Config, progress: bool) -> dict[str, dict[str, list]]:
             for family in config.families:
                 if progress:
                     print(f"  {family} on {entry.name} ({kind}, {'x'.join(map(str, signal.shape))})", flush=True)
-                parts = (CACHE_VERSION, dataclasses.asdict(entry), family, relevant, BEST_CONSTANT.get(family, {}))
-                arrays, _ = cache.memoize("regret", parts, lambda e=entry, s=signal, f=family: _unit(e, s, f, config))
-                out[family][kind].append((entry, signal, arrays))
+                lattice = knob_suggest.default_values(family, max(signal.shape), dim=signal.ndim)
+                parts = (CACHE_VERSION, dataclasses.asdict(entry), family, relevant, lattice.tolist())
+                arrays, _ = cache.memoize("regret", parts, lambda s=signal, f=family: _unit(s, f, config))
+                out[family][kind].append((entry, signal, _with_suggestion(arrays, parts, signal, family, config)))
     return out
 
 
@@ -172,11 +211,11 @@ def per_signal(arrays: dict, config: Config, kind: str, family: str, budget: int
     reference = int(np.argmax(final_select))
     point = min(budget // config.eval_every, select.shape[1] - 1)  # the last curve point the budget reaches
     first_seed = np.asarray(arrays["select"])[:, 0, point]
-    chosen = {"suggestion": at[float(arrays["suggestion"])], "default": at[float(arrays["default"])],
-              "reference": reference, "short_search": int(on_octaves[np.argmax(first_seed[on_octaves])])}  # fmt: skip
+    chosen = {"suggestion": at[float(arrays["suggestion"])], "uncalibrated": at[float(arrays["argmax"])],
+              "default": at[float(arrays["default"])], "reference": reference,
+              "short_search": int(on_octaves[np.argmax(first_seed[on_octaves])])}  # fmt: skip
     if family in BEST_CONSTANT and kind in BEST_CONSTANT[family]:
-        constant = constant_value(family, kind, int(arrays["longest"]))
-        chosen["best_constant"] = int(np.argmin(np.abs(np.log(values / constant))))
+        chosen["best_constant"] = at[constant_value(family, kind, int(arrays["longest"]))]  # always an octave
     scored = np.asarray(arrays["scored_values"])
     trained = [at[float(v)] for v in scored if float(v) in at]
     predicted = [p for v, p in zip(scored, np.asarray(arrays["predicted"])) if float(v) in at]
@@ -192,13 +231,18 @@ def per_signal(arrays: dict, config: Config, kind: str, family: str, budget: int
         "reference_gain_last_fifth_db": float(tail[-1] - tail[last_fifth]),
         "curve_select": select.tolist(), "curve_score": score.tolist(), "values": values.tolist(),
         "octaves": octaves.tolist(), "octave_select_final": final_select[on_octaves].tolist(),
+        "lattice_centre": knob_suggest.lattice_centre(family, int(arrays["longest"]), DIM[kind]),
     }  # fmt: skip
 
 
 def constant_value(family: str, kind: str, longest: int) -> float:
-    """The best constant knob's value for a signal of `longest` samples (`BEST_CONSTANT`, 3 significant digits)."""
-    base = fitting.knob_default(family, RECIPES[family]) * longest / knob_suggest.REFERENCE_SIZE
-    return float(f"{base * BEST_CONSTANT[family][kind]:.3g}")
+    """The best constant knob's value for a signal of `longest` samples: the octave of the lattice
+    (`suggest.default_values`) at `BEST_CONSTANT`'s factor on its centre."""
+    factor, (lo, hi) = BEST_CONSTANT[family][kind], knob_suggest.OCTAVES[DIM[kind]]
+    octave = round(math.log2(factor))
+    if factor != 2.0**octave or not lo <= octave <= hi:
+        raise InrdictError(f"BEST_CONSTANT[{family!r}][{kind!r}] = {factor} is not an octave 2^({lo} … {hi})")
+    return float(knob_suggest.default_values(family, longest, dim=DIM[kind])[2 * (octave - lo)])
 
 
 def warm_timing(family: str, signal: np.ndarray, hidden: tuple[int, ...] | None, config: Config, steps: int) -> dict:
@@ -223,16 +267,24 @@ def warm_timing(family: str, signal: np.ndarray, hidden: tuple[int, ...] | None,
     return {"shape": list(signal.shape), "suggest_seconds": suggest_seconds, "step_seconds": step_seconds}
 
 
-def compute_ratios(timing: dict, grid_steps: int, octaves: int = 9) -> list[float]:
-    """Grid search (every octave for `grid_steps` steps, one seed) over the suggestion, one per repeat."""
+def compute_ratios(timing: dict, grid_steps: int, octaves: int) -> list[float]:
+    """Grid search (`octaves` values for `grid_steps` steps, one seed) over the suggestion, one per repeat."""
     return [octaves * grid_steps * t / s for t, s in zip(timing["step_seconds"], timing["suggest_seconds"])]
 
 
 def best_constant_factor(rows: list[dict]) -> float:
-    """The octave, as a factor on the lattice's middle octave, with the highest mean select-quarter PSNR over the
-    signals (every signal's lattice has the same factors)."""
+    """The octave, as a factor on the lattice centre, with the highest mean select-quarter PSNR over the signals
+    (every signal's lattice has the same factors)."""
     finals = np.array([r["octave_select_final"] for r in rows])  # (signals, octaves)
-    return float(2.0 ** (int(np.argmax(finals.mean(axis=0))) - finals.shape[1] // 2))
+    best = int(np.argmax(finals.mean(axis=0)))
+    return float(2.0 ** round(math.log2(rows[0]["octaves"][best] / rows[0]["lattice_centre"])))
+
+
+def calibration_shift(rows: list[dict]) -> float:
+    """The median over the signals of log2(reference's value / the uncalibrated argmax), to the nearest half-octave
+    (the lattice's step): the calibration `suggest.SHIFT_OCTAVES` would hold if set on these signals."""
+    ratios = [math.log2(r["value"]["reference"] / r["value"]["uncalibrated"]) for r in rows]
+    return float(np.round(2.0 * np.median(ratios)) / 2.0)
 
 
 def aggregate(rows: list[dict], config: Config, seed: int) -> dict:
@@ -245,8 +297,9 @@ def aggregate(rows: list[dict], config: Config, seed: int) -> dict:
                      "reference_inside_share": float(np.mean([r["reference_inside_octaves"] for r in rows])),
                      "median_reference_gain_last_fifth_db": float(np.median([r["reference_gain_last_fifth_db"]
                                                                              for r in rows])),
-                     "in_sample_best_constant_factor": best_constant_factor(rows)}  # fmt: skip
-    for baseline in ("default", "short_search", "best_constant"):
+                     "in_sample_best_constant_factor": best_constant_factor(rows),
+                     "in_sample_shift_octaves": calibration_shift(rows)}  # fmt: skip
+    for baseline in ("default", "short_search", "best_constant", "uncalibrated"):
         if all(baseline in r["psnr"] for r in rows):
             gains = np.array([r["psnr"]["suggestion"] - r["psnr"][baseline] for r in rows])
             wins = np.where(np.isclose(gains, 0.0, atol=1e-9), 0.5, (gains > 0).astype(float))
@@ -266,15 +319,16 @@ def family_record(family: str, kinds: dict[str, list], config: Config) -> dict:
             continue
         entry, signal, _ = triples[0]
         timing = warm_timing(family, signal, config.hidden(family), config, config.eval_every)
-        timing["compute_ratio"] = compute_ratios(timing, config.train_steps)
+        octaves = len(triples[0][2]["octaves"])
+        timing["compute_ratio"] = compute_ratios(timing, config.train_steps, octaves)
         record["timings"][kind] = timing
         if kind == "image":
             large = regret.at_validation_size(entry, regret.load(entry, config.volume_size),
                                               {**config.sizes(), "image": config.projection_size})  # fmt: skip
             projected = warm_timing(family, large, None, config, 5)
-            projected["compute_ratio"] = compute_ratios(projected, RECIPES[family].steps)
+            projected["compute_ratio"] = compute_ratios(projected, RECIPES[family].steps, octaves)
             record["timings"]["projection"] = projected
-        budget = int(np.median(timing["suggest_seconds"]) / (9 * np.median(timing["step_seconds"])))
+        budget = int(np.median(timing["suggest_seconds"]) / (octaves * np.median(timing["step_seconds"])))
         rows = [{"signal": e.name, "category": e.category, **per_signal(unit, config, kind, family, budget)}
                 for e, _, unit in triples]  # fmt: skip
         record["kinds"][kind] = {"signals": rows, **aggregate(rows, config, config.seed)}
@@ -331,9 +385,13 @@ def summary(numbers: dict) -> list[tuple[str, str]]:
         for kind, k in f["kinds"].items():
             gains = "  ".join(f"vs {b.replace('_', ' ')} {k[f'gain_over_{b}_db']:+.2f} dB"
                               for b in ("default", "best_constant", "short_search") if f"gain_over_{b}_db" in k)  # fmt: skip
-            text = (f"regret median {k['median_regret_db']:.2f} dB [{k['regret_ci'][0]:.2f}, {k['regret_ci'][1]:.2f}], "
-                    f"{k['within_1db']:.0%} within 1 dB, max {k['max_regret_db']:.2f}; {gains}; Spearman "
-                    f"{k['median_spearman']:+.2f}; best constant here ×{k['in_sample_best_constant_factor']:g}")  # fmt: skip
+            text = (
+                f"regret median {k['median_regret_db']:.2f} dB [{k['regret_ci'][0]:.2f}, {k['regret_ci'][1]:.2f}], "
+                f"{k['within_1db']:.0%} within 1 dB, max {k['max_regret_db']:.2f}; {gains}; Spearman "
+                f"{k['median_spearman']:+.2f}; best constant here ×{k['in_sample_best_constant_factor']:g}"
+            )
+            if "in_sample_shift_octaves" in k:  # absent from runs before the calibration
+                text += f", calibration here {k['in_sample_shift_octaves']:+g} octaves"  # fmt: skip
             rows.append((f"{family} {kind}{'' if kind == 'series' else 's'} (n = {k['n']})", text))
         for kind, t in f["timings"].items():
             text = (f"×{np.median(t['compute_ratio']):.1f} at {'x'.join(map(str, t['shape']))} (suggest "
