@@ -34,9 +34,10 @@ half-octaves beside the best. Values given explicitly are all scored.
   Nyquist frequency moves.
 * 1-D signals: p = 1/2, 2^(−6 … 4) (21 values, 13 scored). Set on the design series of `inrdict figure regret`
   (scripts/design/series_lattice.py, results/design/series_lattice.json): at p = 1 the trained optima of the
-  design series (203–800 samples) lay 1.6–5 octaves below the centre, many beyond the lattice; cropping one EEG
-  channel to 200, 400 and 800 samples moved the FFN's and Gauss's optima up by 1–3 octaves over those 2 octaves
-  of n (p between 1/2 and 1) and SIREN's by less. p = 1/2 and two more octaves below hold every design optimum.
+  design series (203–800 samples) lay 1.6–5 octaves below the centre, many beyond the lattice; cropping four EEG
+  channels to 200, 400 and 800 samples moved the trained optima up by 0.75 (Gauss), 1.5 (FFN) and 2 (SIREN,
+  noisily) octaves on average over those 2 octaves of n. p = 1/2 and two more octaves below hold every design
+  optimum.
 
 suggestion = argmax_v score(v) × 2^c, c = `SHIFT_OCTAVES[(family, dim)]` (0 unless set): a calibration of the
 linearised prediction against trained networks, set on the design split of `inrdict figure regret` only (its
