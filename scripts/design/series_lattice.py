@@ -1,5 +1,5 @@
-"""Where do the trained optima of 1-D signals lie? A design-split study behind `suggest.OCTAVES[1]` and
-`suggest.CENTRE_POWER[1]` (never run on the held-out split).
+"""Where do the trained optima of 1-D signals lie? A design-split study behind `suggest.REFERENCE_SIZE[1]` (never
+run on the held-out split).
 
 For every design series of `inrdict figure regret` (validation_sets/sets.toml), SIREN, FFN and Gauss: the
 reference knob × 2^(-4 … 8) in octaves (covering the old lattice, centred at knob × n / 128, and a lattice centred

@@ -120,29 +120,33 @@ def test_the_best_constant_is_an_octave_read_at_each_signals_resolution(monkeypa
     row = sv.per_signal(_unit([1, 2, 3, 4, 5], [1, 2, 3, 4, 5]),
                         dataclasses.replace(sv.DEFAULT, train_steps=40, eval_every=20), "image", "siren", budget=0)  # fmt: skip
     assert row["value"]["best_constant"] == 15.0
-    monkeypatch.setitem(sv.BEST_CONSTANT, "siren", {"image": 0.75, "series": 2.0**-6})
+    monkeypatch.setitem(sv.BEST_CONSTANT, "siren", {"image": 0.75, "series": 2.0**-4})
     with pytest.raises(InrdictError, match="not an octave"):
         sv.constant_value("siren", "image", 128)
-    assert sv.constant_value("siren", "series", 128) == default_values("siren", 128, dim=1)[0]  # 1-D: 2^(-6 … 4)
+    assert sv.constant_value("siren", "series", 1024) == default_values("siren", 1024, dim=1)[0] == 1.88  # the 1-D lattice
 
 
 def test_a_calibrated_suggestion_off_the_trained_values_is_trained_on_its_own(monkeypatch, tmp_path):
-    """The unit keeps the argmax; the calibration's value is trained once (cached) and merged in order."""
+    """The unit keeps the argmax; the calibrated value (a half-octave of the lattice) is trained once (cached) and
+    merged in order, in every array."""
     monkeypatch.setenv("INRDICT_CACHE_DIR", str(tmp_path))
     monkeypatch.setitem(knob_suggest.SHIFT_OCTAVES, ("siren", 2), -0.5)
     calls = []
 
     def fake_trained(signal, family, values, config):
         calls.append(list(values))
-        return np.full((1, 2, 3), 99.0), np.full((1, 2, 3), 98.0), np.ones(1)
+        return np.full((1, 2, 3), 99.0), np.full((1, 2, 3), 98.0), np.full(1, 7.0)
 
     monkeypatch.setattr(sv, "_trained", fake_trained)
-    unit, config = _unit([1, 2, 3, 4, 5], [1, 2, 3, 4, 5], values=(1.0, 2.0, 4.0, 8.0, 16.0)), sv.DEFAULT
-    merged = sv._with_suggestion(unit, ("key",), np.zeros((8, 8)), "siren", config)
-    assert float(merged["suggestion"]) == 1.41 and float(merged["argmax"]) == 2.0 and calls == [[1.41]]
-    assert list(merged["values"]) == [1.0, 1.41, 2.0, 4.0, 8.0, 16.0] and merged["score"][1, 0, -1] == 98.0
-    sv._with_suggestion(unit, ("key",), np.zeros((8, 8)), "siren", config)
+    octaves = default_values("siren", 128)[::2][:5]  # 1.88 … 30, the argmax 3.75
+    unit, config, image = _unit([1, 2, 3, 4, 5], [1, 2, 3, 4, 5], values=octaves), sv.DEFAULT, np.zeros((128, 128))
+    merged = sv._with_suggestion(unit, ("key",), image, "siren", config)
+    assert float(merged["suggestion"]) == 2.65 and float(merged["argmax"]) == 3.75 and calls == [[2.65]]
+    assert list(merged["values"]) == [1.88, 2.65, 3.75, 7.5, 15.0, 30.0]  # 2.65: the lattice's half-octave
+    assert merged["select"][1, 0, -1] == 99.0 and merged["score"][1, 0, -1] == 98.0 and merged["train_seconds"][1] == 7.0
+    assert merged["score"][2, 0, -1] == 2.0 and merged["train_seconds"][2] == 1.0  # the argmax's row moved down one
+    sv._with_suggestion(unit, ("key",), image, "siren", config)
     assert len(calls) == 1  # read back from the cache
     monkeypatch.setitem(knob_suggest.SHIFT_OCTAVES, ("siren", 2), 1.0)  # onto a trained value: nothing to train
-    assert float(sv._with_suggestion(unit, ("key",), np.zeros((8, 8)), "siren", config)["suggestion"]) == 4.0
+    assert float(sv._with_suggestion(unit, ("key",), image, "siren", config)["suggestion"]) == 7.5
     assert len(calls) == 1

@@ -24,20 +24,20 @@ kernel's correlation length falls below the spacing) — the dictionary's atoms 
 Normalising η by λ_max makes the score independent of the kernel's overall scale, so values and families compare.
 `steps` is the training budget in those normalised steps (modes with λ ≳ λ_max / steps are learned).
 
-The candidates are the lattice centre (`lattice_centre`: the family's reference knob × (n / 128)^p, n samples on the
-longest axis) × 2^(lo … hi) in half-octaves (`OCTAVES`), searched coarse to fine: every octave, then the two
-half-octaves beside the best. Values given explicitly are all scored.
+The candidates are the lattice centre (`lattice_centre`: the family's reference knob × n / n_ref, n samples on the
+longest axis, n_ref = `REFERENCE_SIZE` by dimension) × 2^(−4 … 4) in half-octaves (17 values), searched coarse to
+fine: every octave (9 values), then the two half-octaves beside the best (11 kernels per window instead of 17).
+Values given explicitly are all scored. The factor n / n_ref moves the lattice with the sample spacing, as the
+Nyquist frequency moves.
 
-* Images and volumes: p = 1, 2^(−4 … 4) (17 values, 11 scored). At 64² this is the centre of the earlier 64²
-  lattice, the reference × 2^(−4 … 2) (where the trained optima of the FFN and Gauss lay up to two octaves below
-  the reference), one octave wider on each side; the factor n / 128 moves it with the sample spacing, as the
-  Nyquist frequency moves.
-* 1-D signals: p = 1/2, 2^(−6 … 4) (21 values, 13 scored). Set on the design series of `inrdict figure regret`
-  (scripts/design/series_lattice.py, results/design/series_lattice.json): at p = 1 the trained optima of the
-  design series (203–800 samples) lay 1.6–5 octaves below the centre, many beyond the lattice; cropping four EEG
-  channels to 200, 400 and 800 samples moved the trained optima up by 0.75 (Gauss), 1.5 (FFN) and 2 (SIREN,
-  noisily) octaves on average over those 2 octaves of n. p = 1/2 and two more octaves below hold every design
-  optimum.
+* Images and volumes: n_ref = 128. At 64² this is the centre of the earlier 64² lattice, the reference
+  × 2^(−4 … 2) (where the trained optima of the FFN and Gauss lay up to two octaves below the reference), one
+  octave wider on each side.
+* 1-D signals: n_ref = 1024. Set on the design series of `inrdict figure regret` (scripts/design/series_lattice.py,
+  results/design/series_lattice.json): at n_ref = 128 the trained optima of the design series (203–800 samples)
+  lay 1.6–5 octaves below the centre, many beyond the lattice; at n_ref = 1024 all lie within 2.1 octaves of it.
+  Cropping four EEG channels to 200, 400 and 800 samples moved the trained optima by 1.0 (SIREN, noisily), 1.0
+  (FFN) and 0.4 (Gauss) octaves per octave of n (least squares), so the lattice moves with n as for images.
 
 suggestion = argmax_v score(v) × 2^c, c = `SHIFT_OCTAVES[(family, dim)]` (0 unless set): a calibration of the
 linearised prediction against trained networks, set on the design split of `inrdict figure regret` only (its
@@ -68,19 +68,12 @@ from inrdict.train.recipes import recipe
 # (scikit-image's camera, coffee, brick and text, SIREN 2 → 64 ×3 → 1 at 64², Adam lr 1e-4 for 300 steps: budgets
 # 3 … 1e5 tried; 1e3 and 1e4 gave the lowest regret there); the validation (`inrdict figure regret`) uses other images.
 DEFAULT_STEPS = 1000
-# Candidate values: the lattice centre × 2^(lo … hi) in half-octaves, (lo, hi) by signal dimension.
-OCTAVES = {1: (-6, 4), 2: (-4, 4), 3: (-4, 4)}
-REFERENCE_SIZE = 128
-# The lattice centre's power of n / REFERENCE_SIZE, by dimension (`lattice_centre`).
-CENTRE_POWER = {1: 0.5, 2: 1.0, 3: 1.0}
+# Candidate values: the lattice centre × 2^(-4 … 4) in half-octaves (17 values).
+GRID_FACTORS = 2.0 ** np.linspace(-4.0, 4.0, 17)
+# The lattice centre is the reference knob at n = REFERENCE_SIZE[dim] samples on the longest axis (`lattice_centre`).
+REFERENCE_SIZE = {1: 1024, 2: 128, 3: 128}
 # Calibration of the argmax, in octaves, per (family, dimension) (module docstring); absent: 0.
 SHIFT_OCTAVES: dict[tuple[str, int], float] = {}
-
-
-def grid_factors(dim: int = 2) -> np.ndarray:
-    """2^(lo … hi) in half-octaves (`OCTAVES[dim]`): 17 factors for an image or a volume, 21 for a 1-D signal."""
-    lo, hi = OCTAVES[dim]
-    return 2.0 ** np.linspace(lo, hi, 2 * (hi - lo) + 1)
 
 
 # Samples per axis of a window, by signal dimension: 32² for an image, 256 for a 1-D signal, 10³ for a volume (about
@@ -101,16 +94,17 @@ def knob_of(family: str) -> str:
     return knob
 
 
-def lattice_centre(family: str, longest: int = REFERENCE_SIZE, dim: int = 2, run: str | None = None) -> float:
-    """The middle candidate for a `dim`-D signal of `longest` samples on its longest axis: the reference knob (of
-    recipe `run`) × (longest / `REFERENCE_SIZE`)^`CENTRE_POWER[dim]`."""
-    return fitting.knob_default(family, recipe(family, run)) * (longest / REFERENCE_SIZE) ** CENTRE_POWER[dim]
+def lattice_centre(family: str, longest: int | None = None, dim: int = 2, run: str | None = None) -> float:
+    """The middle candidate for a `dim`-D signal of `longest` samples on its longest axis (None: `REFERENCE_SIZE`):
+    the reference knob (of recipe `run`) × longest / `REFERENCE_SIZE[dim]`."""
+    size = REFERENCE_SIZE[dim]
+    return fitting.knob_default(family, recipe(family, run)) * (size if longest is None else longest) / size
 
 
-def default_values(family: str, longest: int = REFERENCE_SIZE, run: str | None = None, dim: int = 2) -> np.ndarray:
-    """The candidates: `lattice_centre` × `grid_factors(dim)`, rounded to 3 significant digits."""
+def default_values(family: str, longest: int | None = None, run: str | None = None, dim: int = 2) -> np.ndarray:
+    """The candidates: `lattice_centre` × `GRID_FACTORS`, rounded to 3 significant digits."""
     base = lattice_centre(family, longest, dim, run)
-    return np.array([float(f"{base * f:.3g}") for f in grid_factors(dim)])
+    return np.array([float(f"{base * f:.3g}") for f in GRID_FACTORS])
 
 
 def calibrated(family: str, dim: int, value: float, among=()) -> float:
@@ -272,6 +266,6 @@ def suggest(family: str, signal, options: SuggestOptions = SuggestOptions()) -> 
                       argmax, calibrated(family, dim, argmax, candidates), time.perf_counter() - start)  # fmt: skip
 
 
-__all__ = ["CENTRE_POWER", "DEFAULT_STEPS", "DEFAULT_WINDOW", "OCTAVES", "REFERENCE_SIZE", "SHIFT_OCTAVES",
-           "SuggestOptions", "Suggestion", "calibrated", "coarse_indices", "default_values", "grid_factors", "knob_of",
-           "lattice_centre", "suggest", "windows_of"]  # fmt: skip
+__all__ = ["DEFAULT_STEPS", "DEFAULT_WINDOW", "GRID_FACTORS", "REFERENCE_SIZE", "SHIFT_OCTAVES", "SuggestOptions",
+           "Suggestion", "calibrated", "coarse_indices", "default_values", "knob_of", "lattice_centre", "suggest",
+           "windows_of"]  # fmt: skip

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from statistics import median
 from pathlib import Path
 
 from inrdict.errors import InrdictError
@@ -211,8 +212,8 @@ def suggest_table_markdown(folders: list[str | Path]) -> str:
                          f"{k['regret_ci'][1]:.2f}] | {k['within_1db']:.0%} | {k['max_regret_db']:.2f} | "
                          f"{gain('default')} | {gain('best_constant')}{wins} | {gain('short_search')} | "
                          f"{k['median_spearman']:+.2f} | {claim.get('outcome', '—')} |")  # fmt: skip
-    ratios = [f"{family} ×{sorted(f['timings']['image']['compute_ratio'])[1]:.0f} at 128², "
-              f"×{sorted(f['timings']['projection']['compute_ratio'])[1]:.0f} at 512²"
+    ratios = [f"{family} ×{median(f['timings']['image']['compute_ratio']):.0f} at {config['image_size']}², "
+              f"×{median(f['timings']['projection']['compute_ratio']):.0f} at {config['projection_size']}²"
               for family, f in results["numbers"]["families"].items() if "image" in f["timings"]]  # fmt: skip
     if ratios:
         lines += [

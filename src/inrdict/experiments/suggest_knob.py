@@ -102,9 +102,9 @@ def _power(dim: int) -> str:
 
 
 def claims(numbers: dict, config: Config) -> dict[str, float]:
-    """How far inside the candidates the suggestion lies, min(log10(s/first), log10(last/s)) (the ledger asks > 0:
-    on an edge the best value may lie beyond them: widen `values`)."""
-    candidates, s = numbers["candidates"], numbers["suggestion"]
+    """How far inside the candidates the best-scored value (the argmax, before calibration) lies, min(log10(s/first),
+    log10(last/s)) (the ledger asks > 0: on an edge the best value may lie beyond them: widen `values`)."""
+    candidates, s = numbers["candidates"], numbers["argmax"]
     return {"suggestion_inside_the_knob_grid": float(min(np.log10(s / candidates[0]), np.log10(candidates[-1] / s)))}
 
 

@@ -1,4 +1,4 @@
-"""How good is `inrdict suggest`? Its knob against a trained grid search and three baselines, on signals declared
+"""How good is `inrdict suggest`? Its knob against a trained grid search and baselines, on signals declared
 before the run (`validation_sets/sets.toml`: images, real 1-D series, volumes; a `design` split that may shape the
 method and a `held_out` split that never does).
 
@@ -8,8 +8,7 @@ at `volume_size`; values min-max scaled, as `fit` takes them):
 
 * **suggestion**: `suggest(family, signal)` at that size, for the network trained here (widths `width`, the
   recipe's depth), timed; its argmax and its calibrated value (`suggest.SHIFT_OCTAVES`, the suggestion proper);
-* **reference**: every octave of suggest's candidates (`suggest.default_values`: 9 octaves for images and
-  volumes, 11 for series), plus the argmax, the suggestion and the family default where they are not among them,
+* **reference**: every octave of suggest's candidates (`suggest.default_values`: 9 values), plus the argmax, the suggestion and the family default where they are not among them,
   each trained with the family's reference run (`inrdict.train.recipes`: Adam, its lr and schedule, over
   `train_steps`) from `n_seeds` initialisations; the reference's choice is the value of the best mean `select`
   PSNR among all of them. Samples (`studies.regret.sample_splits`): a quarter (`score`), the same for every seed,
@@ -238,11 +237,11 @@ def per_signal(arrays: dict, config: Config, kind: str, family: str, budget: int
 def constant_value(family: str, kind: str, longest: int) -> float:
     """The best constant knob's value for a signal of `longest` samples: the octave of the lattice
     (`suggest.default_values`) at `BEST_CONSTANT`'s factor on its centre."""
-    factor, (lo, hi) = BEST_CONSTANT[family][kind], knob_suggest.OCTAVES[DIM[kind]]
+    factor = BEST_CONSTANT[family][kind]
     octave = round(math.log2(factor))
-    if factor != 2.0**octave or not lo <= octave <= hi:
-        raise InrdictError(f"BEST_CONSTANT[{family!r}][{kind!r}] = {factor} is not an octave 2^({lo} … {hi})")
-    return float(knob_suggest.default_values(family, longest, dim=DIM[kind])[2 * (octave - lo)])
+    if factor != 2.0**octave or abs(octave) > 4:
+        raise InrdictError(f"BEST_CONSTANT[{family!r}][{kind!r}] = {factor} is not an octave 2^(-4 … 4)")
+    return float(knob_suggest.default_values(family, longest, dim=DIM[kind])[2 * octave + 8])
 
 
 def warm_timing(family: str, signal: np.ndarray, hidden: tuple[int, ...] | None, config: Config, steps: int) -> dict:
@@ -284,7 +283,7 @@ def calibration_shift(rows: list[dict]) -> float:
     """The median over the signals of log2(reference's value / the uncalibrated argmax), to the nearest half-octave
     (the lattice's step): the calibration `suggest.SHIFT_OCTAVES` would hold if set on these signals."""
     ratios = [math.log2(r["value"]["reference"] / r["value"]["uncalibrated"]) for r in rows]
-    return float(np.round(2.0 * np.median(ratios)) / 2.0)
+    return math.floor(2.0 * float(np.median(ratios)) + 0.5) / 2.0 + 0.0  # ties (a quarter-octave) upwards
 
 
 def aggregate(rows: list[dict], config: Config, seed: int) -> dict:
@@ -417,7 +416,7 @@ def plot(results: dict, arrays: dict, out_dir: Path) -> None:
             for s in k["signals"]:
                 values = np.asarray(s["values"])
                 finals = np.asarray([c[-1] for c in s["curve_score"]])
-                centre = s["octaves"][len(s["octaves"]) // 2]
+                centre = s.get("lattice_centre", s["octaves"][len(s["octaves"]) // 2])  # absent from earlier runs
                 left.semilogx(values / centre, finals - finals.max(), color=colours[kind], alpha=0.35, linewidth=0.8)
                 left.axvline(s["value"]["suggestion"] / centre, color=colours[kind], alpha=0.15)
                 names.append(s["signal"])
