@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from statistics import median
 from pathlib import Path
+from statistics import median
 
 from inrdict.errors import InrdictError
 from inrdict.experiments._evidence import LABELS, declared, fingerprint, verdict
