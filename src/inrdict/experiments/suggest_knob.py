@@ -113,8 +113,10 @@ def summary(numbers: dict) -> list[tuple[str, str]]:
     cost = (f"{numbers['kernels']} NTKs of {numbers['window']}{_power(numbers['dimensions'])} samples in "
             f"{numbers['seconds']:.1f} s (flat in the signal's size), fitted at "
             f"{'x'.join(map(str, numbers['fitted_shape']))}")  # fmt: skip
-    return [("suggestion", f"{numbers['family']} {numbers['knob']} = {numbers['suggestion']:g} for {numbers['signal']}"),
-            ("predicted dB", curve), ("cost", cost)]  # fmt: skip
+    text = f"{numbers['family']} {numbers['knob']} = {numbers['suggestion']:g} for {numbers['signal']}"
+    if numbers.get("argmax", numbers["suggestion"]) != numbers["suggestion"]:
+        text += f" (best scored {numbers['argmax']:g}, calibrated on the design split)"
+    return [("suggestion", text), ("predicted dB", curve), ("cost", cost)]
 
 
 def plot(results: dict, arrays: dict, out_dir: Path) -> None:
