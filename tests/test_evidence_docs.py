@@ -128,7 +128,7 @@ def test_the_number_check_can_fail_and_the_blocks_need_their_markers():
 
 
 def test_the_suggest_table_reads_the_held_out_run_and_never_the_design_one(tmp_path):
-    design = json.loads((ROOT / "results/variants/suggest_validation-design_preview/results.json").read_text())
+    design = json.loads((ROOT / "results/variants/suggest_validation-design_series/results.json").read_text())
     (tmp_path / "design").mkdir()
     (tmp_path / "design" / "results.json").write_text(json.dumps(design))
     assert suggest_table_markdown([tmp_path]).startswith("No held-out run")

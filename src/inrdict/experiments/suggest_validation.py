@@ -108,8 +108,6 @@ DESIGN = dataclasses.replace(DEFAULT, split="design")
 calibration (`suggest.SHIFT_OCTAVES`) come from, and where the method may be tuned. (WIRE and FINER, which only the
 paper preset validates, have neither until a design run of theirs, a GPU job: the paper preset reports their best
 constant baseline as missing.)"""
-DESIGN_PREVIEW = dataclasses.replace(DEFAULT, split="design", max_signals=2)
-"""A first look at the design split (~50 min on 2 cores): SIREN, FFN and Gauss, 2 signals of each kind, 400 steps."""
 DESIGN_SERIES = dataclasses.replace(DESIGN, kinds=("series",), max_signals=None)
 """Every design series (the default's first four are one EEG recording's channels), SIREN, FFN and Gauss
 (~15 min on 2 cores): where the 1-D calibration comes from."""
@@ -118,7 +116,6 @@ PRESETS = {
     "default": DEFAULT,
     "design": DESIGN,
     "design_series": DESIGN_SERIES,
-    "design_preview": DESIGN_PREVIEW,
 }
 
 
