@@ -132,13 +132,15 @@ def test_the_suggest_table_reads_the_held_out_run_and_never_the_design_one(tmp_p
     (tmp_path / "design").mkdir()
     (tmp_path / "design" / "results.json").write_text(json.dumps(design))
     assert suggest_table_markdown([tmp_path]).startswith("No held-out run")
-    held = {**design, "preset": "default", "numbers": {**design["numbers"], "split": "held_out"},
+    series = design["numbers"]["families"]["siren"]["kinds"]["series"]
+    siren = {"kinds": {"image": series, "series": series},
+             "timings": {"image": {"compute_ratio": [30.0, 10.0, 20.0]}, "projection": {"compute_ratio": [200.0, 100.0, 300.0]}}}  # fmt: skip
+    held = {**design, "preset": "default", "numbers": {**design["numbers"], "split": "held_out", "families": {"siren": siren}},
             "evidence": {"siren_image_median_regret_at_most_1db": {"outcome": "holds"}}}  # fmt: skip
     (tmp_path / "held").mkdir()
     (tmp_path / "held" / "results.json").write_text(json.dumps(held))
     table = suggest_table_markdown([tmp_path])
-    siren = held["numbers"]["families"]["siren"]["kinds"]["image"]
     assert "preset `default`" in table and f"`results/{tmp_path.name}/held`" in table
-    assert f"| siren | image ({siren['n']}) | {siren['median_regret_db']:.2f} [" in table
-    assert table.count("\n| ") == 1 + sum(len(f["kinds"]) for f in held["numbers"]["families"].values())
-    assert "| holds |" in table and "×" in table.split("Compute")[1]
+    assert f"| siren | image ({series['n']}) | {series['median_regret_db']:.2f} [" in table
+    assert table.count("\n| ") == 3 and table.count("| holds |") == 1  # header, image, series; one claim given
+    assert "siren ×20 at 128², ×200 at 512²" in table  # medians of the repeated timings

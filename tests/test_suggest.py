@@ -190,8 +190,8 @@ def test_suggest_a_1d_signal_from_the_command_line(tmp_path, capsys):
     assert main(args) == 0
     numbers = json.loads((out / "results.json").read_text())["numbers"]
     assert numbers["dimensions"] == 1 and numbers["fitted_shape"] == [300] and numbers["windows"][0] == [118]
-    assert numbers["candidates"][8] == 23.4  # σ = 10 × 300 / 128 to 3 significant digits
-    assert numbers["suggestion"] in numbers["values"]
+    assert numbers["candidates"][8] == 2.93  # σ = 10 × 300 / 1024 (the 1-D lattice) to 3 significant digits
+    assert numbers["argmax"] in numbers["values"] and numbers["suggestion"] > 0
     assert (out / "overview.png").exists() and "suggestion" in capsys.readouterr().out
 
 
