@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 
 from inrdict.analysis import fitting
+from inrdict.analysis import suggest as suggest_module
 from inrdict.analysis.suggest import (
     REFERENCE_SIZE,
-    SHIFT_OCTAVES,
     SuggestOptions,
     calibrated,
     coarse_indices,
@@ -47,7 +47,7 @@ def test_finer_signals_get_higher_frequency_knobs():
     smooth = suggest("siren", _pattern(1.0), _options(values=values))
     fine = suggest("siren", _pattern(7.0), _options(values=values))
     assert smooth.knob == "first_omega0" and smooth.scores.shape == (7, 2)
-    assert fine.value > smooth.value, (smooth.mean_scores, fine.mean_scores)
+    assert fine.argmax > smooth.argmax, (smooth.mean_scores, fine.mean_scores)
 
 
 def test_the_closed_form_prediction_is_the_stepwise_one():
@@ -69,7 +69,7 @@ def test_1d_signals_with_finer_oscillations_get_higher_frequency_knobs():
     small = _options(size=256, window=64, values=(4.0, 16.0, 64.0, 256.0, 1024.0))
     smooth = suggest("siren", 0.5 + 0.3 * np.sin(2 * np.pi * 2 * r), small)
     fine = suggest("siren", 0.5 + 0.3 * np.sin(2 * np.pi * 30 * r), small)
-    assert smooth.scores.shape == (5, 2) and fine.value > smooth.value, (smooth.mean_scores, fine.mean_scores)
+    assert smooth.scores.shape == (5, 2) and fine.argmax > smooth.argmax, (smooth.mean_scores, fine.mean_scores)
 
 
 def test_volumes_with_finer_oscillations_get_higher_frequency_knobs():
@@ -84,7 +84,7 @@ def test_volumes_with_finer_oscillations_get_higher_frequency_knobs():
 
     small = _options(size=16, window=10, values=(4.0, 8.0, 16.0, 32.0, 64.0))
     smooth, fine = (suggest("siren", volume(c), small) for c in (0.5, 1.0))
-    assert smooth.scores.shape == (5, 2) and fine.value > smooth.value, (smooth.mean_scores, fine.mean_scores)
+    assert smooth.scores.shape == (5, 2) and fine.argmax > smooth.argmax, (smooth.mean_scores, fine.mean_scores)
 
 
 def test_the_coarse_to_fine_search_scores_every_octave_and_the_best_ones_neighbours():
@@ -99,8 +99,10 @@ def test_the_coarse_to_fine_search_scores_every_octave_and_the_best_ones_neighbo
 
 def test_the_suggestion_is_the_argmax_calibrated_by_family_and_dimension(monkeypatch):
     """suggestion = argmax × 2^c with c = SHIFT_OCTAVES[(family, dim)]: only that family, only that dimension."""
+    monkeypatch.setattr(suggest_module, "SHIFT_OCTAVES", {})
     plain = suggest("siren", _pattern(3.0), SMALL)
-    monkeypatch.setitem(SHIFT_OCTAVES, ("siren", 2), -1.5)
+    assert plain.value == plain.argmax  # no calibration: the argmax
+    monkeypatch.setattr(suggest_module, "SHIFT_OCTAVES", {("siren", 2): -1.5})
     shifted = suggest("siren", _pattern(3.0), SMALL)
     index = int(np.searchsorted(plain.candidates, plain.argmax))
     assert shifted.argmax == plain.argmax and shifted.value == pytest.approx(plain.argmax * 2**-1.5, rel=0.01)
@@ -244,7 +246,7 @@ def test_suggest_works_for_every_family_the_issue_names(family):
     found = suggest(family, _pattern(3.0, 24), _options(size=None, window=12, windows=1, hidden=(8, 8),
                                                          values=(1.0, 8.0, 64.0)))  # fmt: skip
     assert found.shape == (24, 24) and found.recipe == recipe(family).name
-    assert np.all(np.isfinite(found.scores)) and found.value in (1.0, 8.0, 64.0)
+    assert np.all(np.isfinite(found.scores)) and found.argmax in (1.0, 8.0, 64.0)
 
 
 def test_bad_settings_are_refused_before_anything_runs(tmp_path, capsys):

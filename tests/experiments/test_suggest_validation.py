@@ -5,6 +5,8 @@ choice is made on one quarter of the samples and scored on the other."""
 from __future__ import annotations
 
 import dataclasses
+import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -150,3 +152,16 @@ def test_a_calibrated_suggestion_off_the_trained_values_is_trained_on_its_own(mo
     monkeypatch.setitem(knob_suggest.SHIFT_OCTAVES, ("siren", 2), 1.0)  # onto a trained value: nothing to train
     assert float(sv._with_suggestion(unit, ("key",), image, "siren", config)["suggestion"]) == 7.5
     assert len(calls) == 1
+
+
+def test_the_calibration_and_the_best_constants_are_the_committed_design_runs():
+    """SHIFT_OCTAVES and BEST_CONSTANT are the design runs' in-sample numbers, as committed (never the held-out's)."""
+    root = Path(__file__).resolve().parents[2] / "results" / "variants"
+    runs = {"image": "design", "volume": "design", "series": "design_series"}
+    for kind, preset in runs.items():
+        results = json.loads((root / f"suggest_validation-{preset}" / "results.json").read_text())
+        assert results["preset"] == preset and results["numbers"]["split"] == "design"
+        for family, record in results["numbers"]["families"].items():
+            k = record["kinds"][kind]
+            assert knob_suggest.SHIFT_OCTAVES[(family, sv.DIM[kind])] == k["in_sample_shift_octaves"], (family, kind)
+            assert sv.BEST_CONSTANT[family][kind] == k["in_sample_best_constant_factor"], (family, kind)

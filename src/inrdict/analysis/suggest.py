@@ -72,8 +72,15 @@ DEFAULT_STEPS = 1000
 GRID_FACTORS = 2.0 ** np.linspace(-4.0, 4.0, 17)
 # The lattice centre is the reference knob at n = REFERENCE_SIZE[dim] samples on the longest axis (`lattice_centre`).
 REFERENCE_SIZE = {1: 1024, 2: 128, 3: 128}
-# Calibration of the argmax, in octaves, per (family, dimension) (module docstring); absent: 0.
-SHIFT_OCTAVES: dict[tuple[str, int], float] = {}
+# Calibration of the argmax, in octaves, per (family, dimension) (module docstring): the median over the design
+# split's signals of log2(trained reference / argmax) to the nearest half-octave (`in_sample_shift_octaves`):
+# images and volumes from results/variants/suggest_validation-design, 1-D from -design_series (all 9 series), both
+# run before the calibration existed (2026-12-06). Absent: 0.
+SHIFT_OCTAVES: dict[tuple[str, int], float] = {
+    ("siren", 1): -2.5, ("siren", 2): -1.0, ("siren", 3): -1.5,
+    ("ffn", 1): 0.5, ("ffn", 2): -0.5, ("ffn", 3): -0.5,
+    ("gauss", 1): 0.0, ("gauss", 2): 0.0, ("gauss", 3): 0.0,
+}  # fmt: skip
 
 
 # Samples per axis of a window, by signal dimension: 32² for an image, 256 for a 1-D signal, 10³ for a volume (about

@@ -57,8 +57,13 @@ Kind = Literal["image", "series", "volume"]
 REGRET_GOAL_DB = 1.0
 CACHE_VERSION = 3  # bump when a unit's computation changes
 # The best constant knob per family and kind, as a factor on the lattice centre (`suggest.lattice_centre`): the
-# octave with the highest mean select-quarter PSNR over the design split (`--preset design`; empty until that run).
-BEST_CONSTANT: dict[str, dict[str, float]] = {}
+# octave with the highest mean select-quarter PSNR over the design split (`in_sample_best_constant_factor`): images
+# and volumes from results/variants/suggest_validation-design, series from -design_series (all 9 series).
+BEST_CONSTANT: dict[str, dict[str, float]] = {
+    "siren": {"image": 1.0, "series": 2.0, "volume": 2.0},
+    "ffn": {"image": 0.5, "series": 1.0, "volume": 0.25},
+    "gauss": {"image": 0.25, "series": 0.5, "volume": 0.5},
+}
 
 
 @dataclasses.dataclass(frozen=True)
