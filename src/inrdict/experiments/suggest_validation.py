@@ -50,7 +50,7 @@ from inrdict.train.recipes import RECIPES
 
 NAME = "suggest_validation"
 TITLE = "`inrdict suggest` against a trained grid search and baselines on signals declared before the run"
-DEFAULT_SECONDS = 5600  # design_preview (half the default's signals) measured 2809 s on 2 cores, 2026-12-06
+DEFAULT_SECONDS = 5600  # a design preview with half the default's signals measured 2809 s on 2 cores, 2026-12-06
 IN_REPRODUCE = False  # a validation sweep: `inrdict figure regret`
 Family = Literal["siren", "ffn", "gauss", "wire", "finer", "wire_real", "sinc", "mfn"]
 Kind = Literal["image", "series", "volume"]
