@@ -385,7 +385,7 @@ def summary(numbers: dict) -> list[tuple[str, str]]:
     for family, f in numbers["families"].items():
         for kind, k in f["kinds"].items():
             gains = "  ".join(f"vs {b.replace('_', ' ')} {k[f'gain_over_{b}_db']:+.2f} dB"
-                              for b in ("default", "best_constant", "short_search") if f"gain_over_{b}_db" in k)  # fmt: skip
+                              for b in ("default", "best_constant", "short_search", "uncalibrated") if f"gain_over_{b}_db" in k)  # fmt: skip
             text = (
                 f"regret median {k['median_regret_db']:.2f} dB [{k['regret_ci'][0]:.2f}, {k['regret_ci'][1]:.2f}], "
                 f"{k['within_1db']:.0%} within 1 dB, max {k['max_regret_db']:.2f}; {gains}; Spearman "
