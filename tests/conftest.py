@@ -1,13 +1,25 @@
 import gc
+import json
 import os
 import tempfile
+from pathlib import Path
 
-import jax
-import numpy as np
-import pytest
+# Compiled programs persist between test runs, and between this process and the ones it starts (`inrdict` commands,
+# distributed workers): JAX's persistent compilation cache in the user's inrdict folder (`xla/`), as `inrdict`'s
+# command line uses it. An entry is keyed by the program, the backend and the jax version, so it cannot change a
+# result, only skip a compile. Set before JAX is imported, so that every process started from here inherits it.
+_XLA = Path(os.environ.get("INRDICT_CACHE_DIR") or Path.home() / ".cache" / "inrdict") / "xla"
+if os.environ.get("INRDICT_COMPILATION_CACHE", "1") != "0":
+    os.environ.setdefault("JAX_COMPILATION_CACHE_DIR", str(_XLA))
+    os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0")
+    os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES", "0")
 
-# Tests never touch the user's cache (~/.cache/inrdict): NTK eigensystems and meta checkpoints go here.
+# Results never touch the user's cache (~/.cache/inrdict): NTK eigensystems and meta checkpoints go here.
 os.environ["INRDICT_CACHE_DIR"] = tempfile.mkdtemp(prefix="inrdict-test-cache-")
+
+import jax  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
 
 # Accidental broadcasting, e.g. (n,) against (n, 1) silently giving (n, n), fails loudly in tests.
 jax.config.update("jax_numpy_rank_promotion", "raise")
@@ -18,6 +30,8 @@ from jaxtyping import install_import_hook  # noqa: E402
 import tests._typecheck  # noqa: E402,F401  (the hook below names its checker by import path)
 
 install_import_hook("inrdict", "tests._typecheck.typechecker")
+
+from inrdict._compilation import CompileMeter  # noqa: E402  (after the hook: this imports inrdict)
 
 
 @pytest.fixture(autouse=True)
@@ -41,14 +55,29 @@ _PEAK_MAPS = [0]
 
 
 @pytest.fixture(autouse=True, scope="module")
-def _fresh_compilation_caches():
-    """Each test module leaves JAX's compilation caches empty. Every compiled CPU program holds ~3 memory mappings;
-    the whole suite in one process compiles enough of them to reach the kernel's limit (vm.max_map_count, 65,530),
-    where XLA's next compilation dies of a segmentation fault (CI, 2026-12-04, in tests/test_suggest.py)."""
+def _fresh_compilation_caches(request):
+    """Each test module leaves JAX's in-memory compilation caches empty (the persistent one on disk stays). Every
+    compiled CPU program holds ~3 memory mappings; the whole suite in one process compiles enough of them to reach
+    the kernel's limit (vm.max_map_count, 65,530), where XLA's next compilation dies of a segmentation fault (CI,
+    2026-12-04, in tests/test_suggest.py). With `INRDICT_TEST_PROFILE=FILE`, each module's wall time, compilations
+    and compile seconds (`CompileMeter`) are written to FILE (`benchmarks/profile_reproduce.py` reads it)."""
+    meter = CompileMeter().start()
     yield
+    _PROFILE[request.module.__name__] = meter.stop().as_dict()
     _PEAK_MAPS[0] = max(_PEAK_MAPS[0], _memory_maps())
     jax.clear_caches()
     gc.collect()
+
+
+_PROFILE: dict[str, dict] = {}
+
+
+def pytest_sessionfinish(session):
+    target = os.environ.get("INRDICT_TEST_PROFILE")
+    if target and _PROFILE:
+        worker = os.environ.get("PYTEST_XDIST_WORKER")
+        path = Path(target) if worker is None else Path(target).with_suffix(f".{worker}.json")
+        path.write_text(json.dumps(_PROFILE, indent=1) + "\n")
 
 
 def pytest_terminal_summary(terminalreporter):

@@ -11,8 +11,8 @@ sideways between packages of one layer); `tests/test_layers.py` parses every imp
 
     layer  package                     what lives there
     0      errors, _typing, _io,       errors, shape checks, atomic writes, memory budget, PRNG ids, version,
-           _memory, _keys, _version,   joining processes (jax.distributed)
-           distributed
+           _memory, _keys, _version,   joining processes (jax.distributed), the persistent compilation cache and
+           distributed, _compilation   its meter
     1      models                      INRs as Equinox modules: dense INRs, the other families, the name registry
     2      ntk | train                 empirical NTK (kernel, operator, stored triangle, solvers) | fit, finetune,
                                        meta, one loss, one optimiser factory (no files)

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
+from inrdict._compilation import CompileMeter
 from inrdict._io import atomic_directory, atomic_write_text
 from inrdict.errors import InrdictError
 from inrdict.experiments._evidence import evaluate, outcomes
@@ -211,7 +212,8 @@ def run_experiment(
     An experiment may also define `publish(results, config, folder)` to add files (e.g. a learned checkpoint).
     """
     start = time.perf_counter()
-    numbers, arrays = module.compute(config, progress=progress)
+    with CompileMeter() as meter:
+        numbers, arrays = module.compute(config, progress=progress)
     numbers = to_jsonable(numbers)
     evidence = to_jsonable(evaluate(module, numbers, config))
     sanity = getattr(module, "sanity", None)
@@ -226,6 +228,7 @@ def run_experiment(
         "sanity": sanity(numbers, config) if sanity is not None else {},
         "versus_paper": versus(numbers, config) if versus is not None else [],
         **metadata_block(config, time.perf_counter() - start, getattr(config, "precision", "float32")),
+        "compilation": meter.as_dict(),
     })  # fmt: skip
     import jax
 
