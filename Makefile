@@ -1,6 +1,6 @@
 # One command each, on a machine with python3 and make:
 #   make reproduce   set up .venv (first time) and reproduce every figure on the default preset into figures/
-#   make test        set up .venv (first time) and run the test suite
+#   make test        set up .venv (first time) and run the test suite (two worker processes)
 #   make test-torch  (optional) set up .venv-torch with PyTorch and run the PyTorch tests
 #   make lint        ruff (lint + format check) and mypy on src/
 #   make docs        build the documentation site into site/ (mkdocs --strict: a broken reference fails)
@@ -21,8 +21,12 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 reproduce: setup
 	$(BIN)/inrdict reproduce
 
+# Two pytest-xdist workers, whole modules each (module fixtures computed once): on 2 cores a test process keeps the
+# cores ~60 % busy (compiling and plotting run on one), two keep them full. TEST_WORKERS=0 runs in one process.
+TEST_WORKERS ?= 2
+
 test: setup
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 lint: setup
 	$(BIN)/ruff check src

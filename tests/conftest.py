@@ -1,3 +1,5 @@
+import contextlib
+import fcntl
 import gc
 import json
 import os
@@ -73,11 +75,18 @@ _PROFILE: dict[str, dict] = {}
 
 
 def pytest_sessionfinish(session):
+    if hasattr(session.config, "workeroutput"):  # a pytest-xdist worker: its peak goes to the controller's summary
+        session.config.workeroutput["peak_maps"] = _PEAK_MAPS[0]
     target = os.environ.get("INRDICT_TEST_PROFILE")
     if target and _PROFILE:
         worker = os.environ.get("PYTEST_XDIST_WORKER")
         path = Path(target) if worker is None else Path(target).with_suffix(f".{worker}.json")
         path.write_text(json.dumps(_PROFILE, indent=1) + "\n")
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error):
+    _PEAK_MAPS[0] = max(_PEAK_MAPS[0], getattr(node, "workeroutput", {}).get("peak_maps", 0))
 
 
 def pytest_terminal_summary(terminalreporter):
@@ -108,14 +117,33 @@ def reference_pickle_path():
     return Path(folder) / "seed_maml_celebA_5000.pickle"
 
 
+@contextlib.contextmanager
+def shared_run(tmp_path_factory, name: str):
+    """A run folder made once per test session and shared by every pytest-xdist worker (`make test` runs two):
+    yields `(folder, done)`; the caller computes into `folder` when `done` is False. Workers take turns through a
+    lock file in the session's base folder, so the second one finds the first one's results instead of computing
+    them again."""
+    base = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        base = base.parent  # shared by the workers of this session
+    folder = base / "shared" / name
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    with open(base / "shared" / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield folder, (folder / "results.json").is_file()
+
+
 @pytest.fixture(scope="session")
 def short_meta_run(tmp_path_factory):
-    """The default meta-learning preset cut to 30 MAML steps (≈ 20 s): results dict and run folder."""
+    """The default meta-learning preset cut to 30 MAML steps (≈ 20 s): results dict and run folder, computed once
+    per session (`shared_run`)."""
     import dataclasses
 
     from inrdict.experiments import meta_learning
     from inrdict.experiments._run import run_experiment
 
     config = dataclasses.replace(meta_learning.DEFAULT, steps=30, eval_every=15, checkpoint_every=15)
-    out = tmp_path_factory.mktemp("meta") / "meta_learning"
-    return run_experiment(meta_learning, config, out, progress=False), out
+    with shared_run(tmp_path_factory, "meta_learning") as (out, done):
+        if not done:
+            run_experiment(meta_learning, config, out, progress=False)
+    return json.loads((out / "results.json").read_text()), out

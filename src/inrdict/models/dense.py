@@ -39,6 +39,7 @@ import numpy as np
 from jaxtyping import Array, Float, PRNGKeyArray
 
 from inrdict.errors import InrdictError
+from inrdict.models import sine
 
 # Haiku/Flax "truncated_normal" variance scaling divides by the std of a unit normal truncated to [-2, 2],
 # so that the truncated draw has exactly the requested standard deviation.
@@ -251,7 +252,7 @@ class FFN(DenseINR):
     def fourier_features(self, r: Float[Array, " D"]) -> Float[Array, " e"]:
         """gamma(r) = [sin(2π B r), cos(2π B r)], shape (2T,)."""
         projection = 2 * jnp.pi * (self.B @ r)  # (T,)
-        return jnp.concatenate([jnp.sin(projection), jnp.cos(projection)])
+        return jnp.concatenate([sine.sin(projection), sine.cos(projection)])
 
     def activate(self, index: int, u: Array) -> Array:
         return jax.nn.relu(u)
@@ -294,10 +295,10 @@ class FFNStar(FFN):
         """
         points = jnp.asarray(points, self.B.dtype)  # (n, D)
         projection = 2 * jnp.pi * (points @ self.B.T)  # (n, T)
-        features = jnp.concatenate([jnp.sin(projection), jnp.cos(projection)], axis=1)  # (n, 2T)
+        features = jnp.concatenate([sine.sin(projection), sine.cos(projection)], axis=1)  # (n, 2T)
         pairs, d_features = dense_layer_features(self, features)  # d_features = df/dgamma, (n, 2T)
         n_frequencies = self.B.shape[0]
-        e = d_features[:, :n_frequencies] * jnp.cos(projection) - d_features[:, n_frequencies:] * jnp.sin(projection)
+        e = d_features[:, :n_frequencies] * sine.cos(projection) - d_features[:, n_frequencies:] * sine.sin(projection)
         no_columns = jnp.zeros((points.shape[0], 0), points.dtype)
         return pairs + [(no_columns, 2 * jnp.pi * e * points[:, d : d + 1]) for d in range(points.shape[1])]
 
@@ -393,7 +394,7 @@ class Siren(DenseINR):
         return self.first_omega0 if index == 0 else self.hidden_omega0
 
     def activate(self, index: int, u: Array) -> Array:
-        return jnp.sin(self.omega(index) * u)
+        return sine.sin(self.omega(index) * u)
 
     @property
     def output_offset(self) -> float:
@@ -433,10 +434,10 @@ class SirenFrozenFirst(DenseINR):
         )
 
     def encode(self, r: Float[Array, " d"]) -> Float[Array, " e"]:
-        return jnp.sin(self.first_omega0 * self.first(r))
+        return sine.sin(self.first_omega0 * self.first(r))
 
     def activate(self, index: int, u: Array) -> Array:
-        return jnp.sin(self.hidden_omega0 * u)
+        return sine.sin(self.hidden_omega0 * u)
 
     @property
     def output_offset(self) -> float:

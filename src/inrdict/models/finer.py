@@ -9,6 +9,7 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, PRNGKeyArray
 
+from inrdict.models import sine
 from inrdict.models._common import _positive, _sizes, _uniform_layers
 from inrdict.models.dense import DenseINR, _check_sizes
 
@@ -79,7 +80,7 @@ class Finer(DenseINR):
         scale = jnp.abs(u) + 1.0
         if not self.scale_gradient:
             scale = jax.lax.stop_gradient(scale)
-        return jnp.sin(self.omega(index) * scale * u)
+        return sine.sin(self.omega(index) * scale * u)
 
     @property
     def in_features(self) -> int:

@@ -13,6 +13,7 @@ import jax.numpy as jnp
 from jaxtyping import Array, Float, PRNGKeyArray
 
 from inrdict.errors import InrdictError
+from inrdict.models import sine
 from inrdict.models._common import _positive, _require_single_output, _sizes, _symmetric_uniforms
 from inrdict.models.dense import Linear, _check_sizes
 
@@ -30,7 +31,7 @@ class FourierFilter(eqx.Module):
     phi: Float[Array, " h"]
 
     def __call__(self, r: Float[Array, " d"]) -> Float[Array, " h"]:
-        return jnp.sin(self.omega @ r + self.phi)
+        return sine.sin(self.omega @ r + self.phi)
 
 
 class GaborFilter(eqx.Module):
@@ -47,7 +48,7 @@ class GaborFilter(eqx.Module):
         return jnp.exp(-0.5 * self.gamma * jnp.sum((r[None, :] - self.mu) ** 2, axis=1))
 
     def __call__(self, r: Float[Array, " d"]) -> Float[Array, " h"]:
-        return self.envelope(r) * jnp.sin(self.omega @ r + self.phi)
+        return self.envelope(r) * sine.sin(self.omega @ r + self.phi)
 
 
 _GAMMA_CHUNK = 256
@@ -239,12 +240,12 @@ class MFN(eqx.Module):
         """NTK pairs of one filter's parameters, given e = df/dg (n, h)."""
         phase = points @ g.omega.T + g.phi[None, :]  # (n, h)
         if isinstance(g, FourierFilter):
-            return [(points, e * jnp.cos(phase))]
+            return [(points, e * sine.cos(phase))]
         offsets = points[:, None, :] - g.mu[None, :, :]  # (n, h, d)
         envelope = jnp.exp(-0.5 * g.gamma[None, :] * jnp.sum(offsets**2, axis=2))  # (n, h)
-        e_g = e * envelope * jnp.sin(phase)  # e ⊙ g
+        e_g = e * envelope * sine.sin(phase)  # e ⊙ g
         no_columns = jnp.zeros((points.shape[0], 0), points.dtype)
-        pairs = [(points, e * envelope * jnp.cos(phase)),
+        pairs = [(points, e * envelope * sine.cos(phase)),
                  (no_columns, e_g * (-0.5 * jnp.sum(offsets**2, axis=2)))]  # fmt: skip
         pairs += [(no_columns, e_g * g.gamma[None, :] * offsets[:, :, axis]) for axis in range(points.shape[1])]
         return pairs

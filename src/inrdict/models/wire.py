@@ -13,6 +13,7 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Float, PRNGKeyArray
 
+from inrdict.models import sine
 from inrdict.models._common import _positive, _require_single_output, _sizes, _symmetric_uniforms
 from inrdict.models.dense import Linear, _check_sizes
 
@@ -66,7 +67,7 @@ def complex_gabor(omega0: float, s0: float, u_real: Array, u_imag: Array) -> tup
     """
     magnitude = jnp.exp(-omega0 * u_imag - s0**2 * (u_real**2 + u_imag**2))
     phase = omega0 * u_real
-    return magnitude * jnp.cos(phase), magnitude * jnp.sin(phase)
+    return magnitude * sine.cos(phase), magnitude * sine.sin(phase)
 
 
 def _complex_wire_arrays(key: PRNGKeyArray, in_features: int, hidden: tuple[int, ...], out_features: int, dtype):
@@ -293,7 +294,7 @@ class RealWire(_Wire):
 
     def activate(self, u: Array, v: Array) -> Array:
         """cos(omega0 u) exp(-(s0 v)²) for the frequency pre-activation u and the scale pre-activation v."""
-        return jnp.cos(self.omega0 * u) * jnp.exp(-((self.s0 * v) ** 2))
+        return sine.cos(self.omega0 * u) * jnp.exp(-((self.s0 * v) ** 2))
 
     def __call__(self, r: Float[Array, " d"]) -> Float[Array, " out"]:
         z = r

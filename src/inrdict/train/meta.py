@@ -69,7 +69,7 @@ def adapt(
             grads = jax.lax.stop_gradient(grads)
         return jax.tree_util.tree_map(lambda a, g: a - inner_lr * g, p, grads), None
 
-    adapted, _ = jax.lax.scan(step, params, jax.random.split(key, inner_steps))
+    adapted, _ = jax.lax.scan(step, params, jax.random.split(key, inner_steps), unroll=True)
     return adapted
 
 
