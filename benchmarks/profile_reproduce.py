@@ -86,13 +86,53 @@ def _table(title: str, rows: dict, top: int | None = None) -> list[str]:
     return lines
 
 
+def _cell(row: dict, key: str) -> str:
+    value = row.get(key)
+    return "—" if value is None else f"{value:.1f}" if isinstance(value, float) else str(value)
+
+
+def markdown(report: dict) -> str:
+    """The tables of docs/performance.md, from a report this script wrote (`--render`)."""
+    lines = []
+    if "reproduce" in report:
+        passes = report["reproduce"]
+        peak = report.get("matmul_gflops_float32")
+        lines += [f"`inrdict reproduce` (default preset), {report['cores']} cores"
+                  + (f", matmul float32 {peak:.1f} GFLOP/s" if peak else "") + "; whole command: "
+                  + ", ".join(f"{name} {result['seconds']:.1f} s" for name, result in passes.items()), "",
+                  "| experiment | cold: wall s | jit s | programs compiled | busy | second: wall s | programs read back |",
+                  "|---|---|---|---|---|---|---|"]  # fmt: skip
+        cold, second = passes["cold"]["experiments"], passes.get("second", {}).get("experiments", {})
+        for name, row in sorted(cold.items(), key=lambda item: -item[1]["wall_seconds"]):
+            again = second.get(name, {})
+            lines.append(f"| {name} | {row['wall_seconds']:.1f} | {row['jit_seconds']:.1f} | {row['compilations']} | "
+                         f"{100 * _busy(row):.0f} % | {_cell(again, 'wall_seconds')} | {_cell(again, 'cache_hits')} |")
+    if "tests" in report:
+        passes = report["tests"]
+        lines += ["", f"`{' '.join(['pytest', *passes.get('pytest_args', [])])}`: "
+                  + ", ".join(f"{name} {result['seconds']:.1f} s" for name, result in passes.items() if name != "pytest_args"),
+                  "", "| test module (15 slowest) | cold: wall s | jit s | programs compiled | second: wall s | jit s |",
+                  "|---|---|---|---|---|---|"]  # fmt: skip
+        cold, second = passes["cold"]["modules"], passes["second"]["modules"]
+        for name, row in sorted(cold.items(), key=lambda item: -item[1]["wall_seconds"])[:15]:
+            again = second.get(name, {})
+            lines.append(f"| {name.removeprefix('tests.')} | {row['wall_seconds']:.1f} | {row['jit_seconds']:.1f} | "
+                         f"{row['compilations']} | {_cell(again, 'wall_seconds')} | {_cell(again, 'jit_seconds')} |")
+    return "\n".join(lines) + "\n"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--what", nargs="+", choices=("reproduce", "tests"), default=["reproduce", "tests"])
     parser.add_argument("--json", type=Path, default=ROOT / "benchmarks" / "cpu_2core" / "profile_reproduce.json")
     parser.add_argument("--pytest-args", default="", help="extra pytest arguments, e.g. '-n 2'")
+    parser.add_argument("--render", action="store_true", help="only print the markdown tables of --json")
     args = parser.parse_args()
+    if args.render:
+        print(markdown(json.loads(args.json.read_text())), end="")
+        return
     report: dict = json.loads(args.json.read_text()) if args.json.is_file() else {}
+    report.pop("reproduce" if "reproduce" in args.what else "", None)
     report.update(matmul_gflops_float32=matmul_gflops(1024, 1024, 1024), cores=CORES, versions=package_versions(),
                   device=device_info())  # fmt: skip
     with tempfile.TemporaryDirectory(prefix="inrdict-profile-") as folder:

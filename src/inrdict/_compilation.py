@@ -65,17 +65,17 @@ def cache_folder() -> Path:
 def enable_persistent_cache(folder: str | os.PathLike | None = None) -> Path | None:
     """Turn on JAX's persistent compilation cache in `folder` (default `cache_folder()`), for programs of any
     compile time and size (JAX's defaults keep only those over 1 s: most of ours compile in 0.05–0.5 s, and many of
-    them add up). Returns the folder, or None when `INRDICT_COMPILATION_CACHE=0` or JAX already has a cache folder
-    set by the user (`JAX_COMPILATION_CACHE_DIR`), which is then left as it is."""
+    them add up). Returns the folder, or None when `INRDICT_COMPILATION_CACHE=0`. A folder the user gave JAX
+    (`JAX_COMPILATION_CACHE_DIR`) is kept, and so are thresholds set through JAX's own environment variables."""
     if os.environ.get("INRDICT_COMPILATION_CACHE", "1") == "0":
         return None
-    if jax.config.jax_compilation_cache_dir:
-        return Path(jax.config.jax_compilation_cache_dir)
-    path = Path(folder) if folder is not None else cache_folder()
+    path = Path(jax.config.jax_compilation_cache_dir or folder or cache_folder())
     path.mkdir(parents=True, exist_ok=True)
     jax.config.update("jax_compilation_cache_dir", str(path))
-    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
-    jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
+    if "JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS" not in os.environ:
+        jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
+    if "JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES" not in os.environ:
+        jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
     return path
 
 

@@ -22,6 +22,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 from jax import Array
+from jax.typing import ArrayLike
 
 _TWO_OVER_PI = np.float32(2 / np.pi)
 _C1, _C2, _C3 = np.float32(1.5703125), np.float32(4.837512969970703125e-4), np.float32(7.54978995489188216e-8)
@@ -46,14 +47,14 @@ def _fast(x: Array) -> bool:
 
 
 @jax.custom_jvp
-def sin(x: Array) -> Array:
+def sin(x: ArrayLike) -> Array:
     """Elementwise sine (module docstring): vectorised for float32 on a CPU, `jnp.sin` otherwise."""
     x = jnp.asarray(x)
     return _vectorised(x, 0) if _fast(x) else jnp.sin(x)
 
 
 @jax.custom_jvp
-def cos(x: Array) -> Array:
+def cos(x: ArrayLike) -> Array:
     """Elementwise cosine (module docstring): vectorised for float32 on a CPU, `jnp.cos` otherwise."""
     x = jnp.asarray(x)
     return _vectorised(x, 1) if _fast(x) else jnp.cos(x)
