@@ -126,13 +126,16 @@ def main() -> None:
     parser.add_argument("--what", nargs="+", choices=("reproduce", "tests"), default=["reproduce", "tests"])
     parser.add_argument("--json", type=Path, default=ROOT / "benchmarks" / "cpu_2core" / "profile_reproduce.json")
     parser.add_argument("--pytest-args", default="", help="extra pytest arguments, e.g. '-n 2'")
+    parser.add_argument("--passes", nargs="+", default=["cold", "compiled", "second"],
+                        help="reproduce passes (cold and second always run)")
     parser.add_argument("--render", action="store_true", help="only print the markdown tables of --json")
     args = parser.parse_args()
     if args.render:
         print(markdown(json.loads(args.json.read_text())), end="")
         return
     report: dict = json.loads(args.json.read_text()) if args.json.is_file() else {}
-    report.pop("reproduce" if "reproduce" in args.what else "", None)
+    for what in args.what:
+        report.pop(what, None)
     report.update(matmul_gflops_float32=matmul_gflops(1024, 1024, 1024), cores=CORES, versions=package_versions(),
                   device=device_info())  # fmt: skip
     with tempfile.TemporaryDirectory(prefix="inrdict-profile-") as folder:
@@ -140,7 +143,8 @@ def main() -> None:
         if "reproduce" in args.what:
             first, second = work / "cache-cold", work / "cache-compiled"
             passes = {"cold": reproduce_pass("cold", first, first / "xla", work)}
-            passes["compiled"] = reproduce_pass("compiled", second, first / "xla", work)
+            if "compiled" in args.passes:
+                passes["compiled"] = reproduce_pass("compiled", second, first / "xla", work)
             passes["second"] = reproduce_pass("second", first, first / "xla", work)
             report["reproduce"] = passes
             for name, result in passes.items():

@@ -13,8 +13,8 @@ from inrdict._compilation import CompileMeter
 
 SCRIPT = """
 import json, jax, jax.numpy as jnp
-from inrdict._compilation import CompileMeter, enable_persistent_cache
-folder = enable_persistent_cache()
+from inrdict._compilation import CompileMeter, enable_compilation_cache
+folder = enable_compilation_cache()
 with CompileMeter() as meter:
     jax.block_until_ready(jax.jit(lambda x: jnp.sin(x) @ x.T + 17.0)(jnp.ones((8, 8))))
 print(json.dumps({"folder": None if folder is None else str(folder), **meter.as_dict()}))

@@ -26,6 +26,7 @@ sideways between packages of one layer); `tests/test_layers.py` parses every imp
     7      cli, __init__, __main__     faces: the command line and this public namespace
 """
 
+from inrdict._compilation import CompileMeter, enable_compilation_cache
 from inrdict._version import __version__
 from inrdict.analysis import lens
 from inrdict.analysis.alignment import energy_concentration
@@ -50,8 +51,9 @@ from inrdict.train.losses import psnr_db
 from inrdict.train.meta import MetaResult, meta_train
 
 __all__ = [
-    "FFN", "DenseINR", "DivergenceError", "FitResult", "InrdictError", "Linear", "MetaResult", "ReluMLP", "Siren",
-    "__version__", "count_parameters", "eigh_descending", "empirical_ntk", "energy_concentration", "fit",
-    "gaussian_frequencies", "lens", "load_model", "make_model", "meta_train", "partition_trainable",
-    "positional_encoding_frequencies", "predict", "psnr_db", "save_model", "single_frequency", "top_eigenpairs",
+    "FFN", "CompileMeter", "DenseINR", "DivergenceError", "FitResult", "InrdictError", "Linear", "MetaResult",
+    "ReluMLP", "Siren", "__version__", "count_parameters", "eigh_descending", "empirical_ntk",
+    "enable_compilation_cache", "energy_concentration", "fit", "gaussian_frequencies", "lens", "load_model",
+    "make_model", "meta_train", "partition_trainable", "positional_encoding_frequencies", "predict", "psnr_db",
+    "save_model", "single_frequency", "top_eigenpairs",
 ]  # fmt: skip

@@ -1,7 +1,7 @@
 """XLA compilation, paid once: JAX's persistent compilation cache in inrdict's cache folder, and a meter of where
 compile time goes.
 
-`enable_persistent_cache()` points JAX at `$INRDICT_CACHE_DIR/xla` (else `~/.cache/inrdict/xla`), so a program
+`enable_compilation_cache()` points JAX at `$INRDICT_CACHE_DIR/xla` (else `~/.cache/inrdict/xla`), so a program
 compiled by one process (a `reproduce`, a test module, a worker) is read back by the next instead of compiled
 again; tracing and lowering to StableHLO are still paid per process, the XLA compile is not. Every entry is keyed by
 JAX of the program's StableHLO, the compile options, the backend and the jax/jaxlib versions, so a stale hit is
@@ -37,14 +37,14 @@ _LOCK = threading.Lock()
 _LISTENING = [False]
 
 
-def _on_duration(event: str, seconds: float, **_) -> None:
+def _on_duration(event: str, duration_secs: float, **_: str | int) -> None:
     if event in _TOTALS:
         with _LOCK:
             _TOTALS[event][0] += 1
-            _TOTALS[event][1] += seconds
+            _TOTALS[event][1] += duration_secs
 
 
-def _on_event(event: str, **_) -> None:
+def _on_event(event: str, **_: str | int) -> None:
     if event in _TOTALS:
         with _LOCK:
             _TOTALS[event][0] += 1
@@ -62,14 +62,14 @@ def cache_folder() -> Path:
     return Path(os.environ.get("INRDICT_CACHE_DIR") or Path.home() / ".cache" / "inrdict") / "xla"
 
 
-def enable_persistent_cache(folder: str | os.PathLike | None = None) -> Path | None:
+def enable_compilation_cache(folder: str | os.PathLike | None = None) -> Path | None:
     """Turn on JAX's persistent compilation cache in `folder` (default `cache_folder()`), for programs of any
     compile time and size (JAX's defaults keep only those over 1 s: most of ours compile in 0.05–0.5 s, and many of
     them add up). Returns the folder, or None when `INRDICT_COMPILATION_CACHE=0`. A folder the user gave JAX
     (`JAX_COMPILATION_CACHE_DIR`) is kept, and so are thresholds set through JAX's own environment variables."""
     if os.environ.get("INRDICT_COMPILATION_CACHE", "1") == "0":
         return None
-    path = Path(jax.config.jax_compilation_cache_dir or folder or cache_folder())
+    path = Path(getattr(jax.config, "jax_compilation_cache_dir", None) or folder or cache_folder())
     path.mkdir(parents=True, exist_ok=True)
     jax.config.update("jax_compilation_cache_dir", str(path))
     if "JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS" not in os.environ:

@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
-from inrdict._compilation import enable_persistent_cache
+from inrdict._compilation import enable_compilation_cache
 from inrdict.errors import InrdictError
 
 if TYPE_CHECKING:  # the command line imports what a command needs when it runs
@@ -421,7 +421,7 @@ def main(argv: list[str] | None = None) -> int:
             return 2
     parser = build_parser()
     args = parser.parse_args(argv)
-    enable_persistent_cache()  # compiled programs are read back by the next command (INRDICT_COMPILATION_CACHE=0: off)
+    enable_compilation_cache()  # compiled programs are read back by the next command (INRDICT_COMPILATION_CACHE=0: off)
     from inrdict.experiments import get
 
     try:

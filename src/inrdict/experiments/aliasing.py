@@ -38,7 +38,7 @@ from inrdict.train.optim import adam
 
 NAME = "aliasing"
 TITLE = "Aliasing as a curve: the 105 Hz alias level against SIREN first ω0 and FFN σ, with the crossover values"
-DEFAULT_SECONDS = 30
+DEFAULT_SECONDS = 20
 FAMILIES = ("siren", "ffn")
 KNOB = {"siren": "first ω0", "ffn": "σ"}
 

@@ -22,7 +22,7 @@ from inrdict.experiments.studies.rows import ffn_row, meta_rows, relu_row
 
 NAME = "figure_11"
 TITLE = "FFN σ = 0.1…10 and a meta-learned FFN: E(λ) of held-out faces and PSNR@3"
-DEFAULT_SECONDS = 55
+DEFAULT_SECONDS = 45
 REQUIRES = ("meta",)
 OVERVIEW = "energy_concentration"
 LABEL = "Meta FFN"

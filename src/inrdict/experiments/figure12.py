@@ -22,7 +22,7 @@ from inrdict.experiments.studies.rows import REPTILE
 
 NAME = "figure_12"
 TITLE = "Fig. 4 with a Reptile-meta-learned SIREN: E(λ) of held-out faces and PSNR@3"
-DEFAULT_SECONDS = 30
+DEFAULT_SECONDS = 25
 REQUIRES = ("meta",)
 OVERVIEW = "energy_concentration"
 LABEL = "Meta SIREN (Reptile)"

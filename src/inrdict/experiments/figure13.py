@@ -33,7 +33,7 @@ from inrdict.experiments.studies import pretrained as pre
 
 NAME = "figure_13"
 TITLE = "Single-image pretraining (5 / 50 / long) vs random and meta SIREN: E(λ) of held-out faces and PSNR@3"
-DEFAULT_SECONDS = 50
+DEFAULT_SECONDS = 25
 REQUIRES = ("meta", "pretrain")
 OVERVIEW = "energy_concentration"
 PAPER_PSNR_AT_3 = {"random": 18.53, 5: 17.15, 50: 16.50, 5000: 13.50, "meta": 23.06}  # CelebA 64², Fig. 13 legend

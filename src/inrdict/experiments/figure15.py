@@ -56,7 +56,7 @@ from inrdict.train.optim import Optimizer, make_optimizer
 
 NAME = "figure_15"
 TITLE = "Learnability of individual NTK eigenfunctions: PSNR of fitting the i-th eigenvector (meta and random SIREN)"
-DEFAULT_SECONDS = 40
+DEFAULT_SECONDS = 20
 REQUIRES = ("meta",)
 PAPER_PSNR_DB = {"first": 40.0, "near_800": 36.5}  # meta SIREN, CelebA 64², 2000 iterations (read off Fig. 15)
 

@@ -24,14 +24,14 @@ from inrdict._memory import require_memory
 from inrdict.analysis import spectrum
 from inrdict.errors import InrdictError
 from inrdict.experiments._run import validate_config
+from inrdict.experiments.studies.fits import cached_fit
 from inrdict.io import data
 from inrdict.models import FFN, gaussian_frequencies, single_frequency
-from inrdict.train.fit import fit
 from inrdict.train.losses import psnr_db
 
 NAME = "figure_2"
 TITLE = "Imperfect recovery: FFN with RFF σ=10 vs B = I vs B = 0.5 I on one image"
-DEFAULT_SECONDS = 63
+DEFAULT_SECONDS = 60
 MAPPINGS = ("rff", "f0_1", "f0_0.5")
 
 
@@ -103,7 +103,7 @@ def compute(config: Config, *, progress: bool = True) -> tuple[dict, dict[str, n
     init_keys = jax.random.split(jax.random.key(config.seed), len(MAPPINGS))
     for init_key, (name, B) in zip(init_keys, mapping_matrices(config).items()):
         model = FFN(B, config.hidden, 3, key=init_key)
-        result = fit(
+        result = cached_fit(
             model, coords, targets, steps=config.steps, learning_rate=config.learning_rate,
             eval_every=config.eval_every, progress=progress, description=f"Fig. 2 {name}",
         )  # fmt: skip

@@ -24,7 +24,7 @@ from inrdict.experiments.studies import learnability as study
 
 NAME = "figure_4"
 TITLE = "Energy concentration E(λ) of held-out faces and PSNR@3 after fine-tuning: ReLU, SIREN ω0 = 5…100, meta SIREN"
-DEFAULT_SECONDS = 105
+DEFAULT_SECONDS = 60
 REQUIRES = ("meta",)
 OVERVIEW = "energy_concentration"
 # The paper's PSNR@3 (dB) on CelebA 64² (Fig. 4 legend), by row label.

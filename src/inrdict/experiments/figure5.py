@@ -39,7 +39,7 @@ from inrdict.io.datasets import load_faces
 
 NAME = "figure_5"
 TITLE = "NTK eigenvectors (the dictionary atoms) of ReLU, FFN σ=1/10, SIREN ω0=5/30/100 and the meta-learned SIREN"
-DEFAULT_SECONDS = 30
+DEFAULT_SECONDS = 25
 REQUIRES = ("meta",)
 
 

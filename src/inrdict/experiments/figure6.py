@@ -30,7 +30,7 @@ from inrdict.experiments.studies import mappings as _mappings
 
 NAME = "figure_6"
 TITLE = "SIREN with a frozen first layer: ω0 = 1 with W0 = I is 1-periodic (odd DFT bins empty), W0 = 0.5 I, ω0 = 30"
-DEFAULT_SECONDS = 45
+DEFAULT_SECONDS = 20
 Config = _mappings.SirenStudy
 PRESETS = _mappings.presets(Config)
 

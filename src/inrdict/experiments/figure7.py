@@ -19,7 +19,7 @@ from inrdict.experiments.studies import mappings as _mappings
 
 NAME = "figure_7"
 TITLE = "SIREN* with a trained first layer: ω0 = 1, W0 = I leaves exact periodicity once W0 moves; W0 = 0.5 I, ω0 = 30"
-DEFAULT_SECONDS = 45
+DEFAULT_SECONDS = 20
 Config = _mappings.SirenStudy
 PRESETS = _mappings.presets(Config)
 

@@ -22,7 +22,7 @@ from inrdict.experiments.studies import mappings as _mappings
 
 NAME = "figure_8"
 TITLE = "SFM* (f0 = 1, 0.5) and FFN* (σ = 10) with trained frequencies: B moves little, the support stays"
-DEFAULT_SECONDS = 35
+DEFAULT_SECONDS = 25
 Config = _mappings.MappingStudy
 PRESETS = _mappings.presets(Config)
 

@@ -40,7 +40,7 @@ from inrdict.ntk import empirical_ntk
 
 NAME = "linearised_dynamics"
 TITLE = "Linearised dynamics: NTK-at-init prediction vs actual GD fine-tuning curves (not in the paper)"
-DEFAULT_SECONDS = 20
+DEFAULT_SECONDS = 15
 REQUIRES = ("meta",)
 
 

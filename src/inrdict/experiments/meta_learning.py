@@ -36,7 +36,7 @@ from inrdict.train.meta import adapted_psnr_db
 
 NAME = "meta_learning"
 TITLE = "MAML pre-training of SIREN (or an FFN) on faces: validation PSNR after the inner loop"
-DEFAULT_SECONDS = 100
+DEFAULT_SECONDS = 45
 OVERVIEW = "validation_psnr"
 ARTEFACT = "meta_siren.npz"
 ARTEFACT_DESCRIPTION = "meta-learned initialisation"

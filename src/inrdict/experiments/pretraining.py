@@ -41,7 +41,7 @@ from inrdict.train.optim import adam
 
 NAME = "pretraining"
 TITLE = "Single-image pretraining of SIREN-30 on 3 faces (5 / 50 / long Adam runs): the initialisations of Figs. 13–16"
-DEFAULT_SECONDS = 25
+DEFAULT_SECONDS = 15
 OVERVIEW = "training_curves"
 ARTEFACT_DESCRIPTION = "single-image-pretrained SIRENs"
 SEGMENT = 500  # updates per jitted call (progress and divergence checks in between)

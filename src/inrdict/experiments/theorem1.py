@@ -49,7 +49,7 @@ if TYPE_CHECKING:  # matplotlib is imported where a figure is drawn
 
 NAME = "theorem1"
 TITLE = "Theorem 1: polynomial INRs keep their energy in H(Ω), SIREN harmonics follow Bessel's J_k"
-DEFAULT_SECONDS = 10
+DEFAULT_SECONDS = 5
 
 ROUNDING_LEVEL = 1e-20
 """Theorem 1 claim: energy share outside H(Ω) at most this (float64 rounding gives ≈ 1e-31)."""

@@ -29,9 +29,10 @@ from inrdict._memory import require_memory
 from inrdict.analysis import spectrum
 from inrdict.errors import InrdictError
 from inrdict.experiments._run import validate_config
+from inrdict.experiments.studies.fits import cached_fit
 from inrdict.io import data
 from inrdict.models import FFNStar, Siren, SirenConvention, SirenFrozenFirst, gaussian_frequencies, single_frequency
-from inrdict.train.fit import fit, predict
+from inrdict.train.fit import predict
 from inrdict.train.losses import psnr_db
 
 MACHINE_ZERO = 1e-10
@@ -182,8 +183,8 @@ def fit_image(config: ImageFit, models: dict[str, tuple[str, eqx.Module]], *, pr
     }
     for key, (label, model) in models.items():
         initial = predict(model, coords).reshape(image.shape)
-        result = fit(model, coords, targets, steps=config.steps, learning_rate=config.learning_rate,
-                     eval_every=config.eval_every, progress=progress, description=f"{figure} {key}")  # fmt: skip
+        result = cached_fit(model, coords, targets, steps=config.steps, learning_rate=config.learning_rate,
+                            eval_every=config.eval_every, progress=progress, description=f"{figure} {key}")  # fmt: skip
         reconstruction = result.predictions.reshape(image.shape)
         dft = spectrum.dft_log_magnitude(reconstruction)
         arrays |= {f"{key}_reconstruction": reconstruction, f"{key}_dft_db": dft,
