@@ -96,9 +96,7 @@ def markdown(report: dict) -> str:
     lines = []
     if "reproduce" in report:
         passes = report["reproduce"]
-        peak = report.get("matmul_gflops_float32")
-        lines += [f"`inrdict reproduce` (default preset), {report['cores']} cores"
-                  + (f", matmul float32 {peak:.1f} GFLOP/s" if peak else "") + "; whole command: "
+        lines += [f"`inrdict reproduce` (default preset), {report['cores']} cores; whole command: "
                   + ", ".join(f"{name} {result['seconds']:.1f} s" for name, result in passes.items()), "",
                   "| experiment | cold: wall s | jit s | programs compiled | busy | second: wall s | programs read back |",
                   "|---|---|---|---|---|---|---|"]  # fmt: skip

@@ -35,4 +35,5 @@ def cached_fit(model: eqx.Module, coords, targets, *, progress: bool = True, des
     stored, _ = cache.memoize("fit", parts, compute)
     weights = [jax.numpy.asarray(stored[f"weight_{i}"]) for i in range(len(leaves))]
     trained_model = eqx.combine(jax.tree_util.tree_unflatten(treedef, weights), static)
-    return FitResult(trained_model, *(stored[name] for name in _CURVES), float(stored["seconds"]))
+    return FitResult(trained_model, stored["train_psnr_db"], stored["eval_steps"], stored["eval_psnr_db"],
+                     stored["predictions"], float(stored["seconds"]))  # fmt: skip
