@@ -156,21 +156,18 @@ def test_reproduce_learns_the_meta_siren_once_and_figure_4_reuses_it(tiny_preset
     text = " ".join(page.text)
     assert "Claims" in text and ("holds" in text or "fails" in text or "inconclusive" in text)
     assert "full_basis_captures_all_energy" in text  # figure 4's sanity check, listed apart from its claims
-    # Every claim of every experiment can fail (those outside `reproduce` too: analyse on a SIREN, the predictors).
-    assert cli.main(["analyse", "siren", "--out", str(out / "analyse"), "--no-progress"]) == 0
-    assert cli.main(["figure", "families", "--out", str(out / "families"), "--no-progress"]) == 0
-    assert cli.main(["figure", "predictors", "--out", str(out / "family_predictors"), "--no-progress"]) == 0
-    assert cli.main(["figure", "reptile", "--out", str(out / "reptile_sweep"), "--no-progress"]) == 0
-    assert cli.main(["suggest", "camera", "--out", str(out / "suggest"), "--no-progress"]) == 0
-    assert cli.main(["figure", "regret", "--out", str(out / "suggest_validation"), "--no-progress"]) == 0
-    assert cli.main(["fit", "camera", "--out", str(out / "fit"), "--no-progress"]) == 0
-    check_every_claim_can_fail(out, [*reproduce_order(), "analyse", "families", "predictors", "reptile", "suggest", "regret",
-                                     "fit"])  # fmt: skip
+    # Every claim of every experiment can fail (those outside `reproduce`: test_contract_tools.py).
+    check_every_claim_can_fail(out, reproduce_order())
     # The findings page: a table per experiment found, every claim in it with a computed verdict.
-    page_path = tmp_path / "findings.md"
+    check_findings_page(out, reproduce_order(), tmp_path / "findings.md")
+    assert cli.main(["findings", str(tmp_path / "nothing_here"), "--out", str(tmp_path / "none.md")]) == 2
+
+
+def check_findings_page(out: Path, names: list[str], page_path: Path) -> str:
+    """`inrdict findings` of `out`: a table per experiment of `names`, every claim in it with a computed verdict."""
     assert cli.main(["findings", str(out), "--out", str(page_path)]) == 0
     page = page_path.read_text()
-    for name in [*reproduce_order(), "families", "predictors", "reptile", "regret"]:
+    for name in names:
         module = REGISTRY[name]
         assert f"## {module.NAME} — `inrdict figure {name}`" in page
         claims = json.loads((out / module.NAME / "results.json").read_text())["claims"]
@@ -178,7 +175,7 @@ def test_reproduce_learns_the_meta_siren_once_and_figure_4_reuses_it(tiny_preset
     verdicts = [line.rsplit("**", 2)[-2] for line in page.splitlines() if line.startswith("| `")]
     assert verdicts and set(verdicts) <= {"reproduces", "reproduces only under a named deviation", "does not reproduce",
                                           "inconclusive", "not run"}  # fmt: skip
-    assert cli.main(["findings", str(tmp_path / "nothing_here"), "--out", str(page_path)]) == 2
+    return page
 
 
 def _paths(node, path=()):
