@@ -9,7 +9,8 @@ from pathlib import Path
 # Compiled programs persist between test runs, and between this process and the ones it starts (`inrdict` commands,
 # distributed workers): JAX's persistent compilation cache in the user's inrdict folder (`xla/`), as `inrdict`'s
 # command line uses it. An entry is keyed by the program, the backend and the jax version, so it cannot change a
-# result, only skip a compile. Set before JAX is imported, so that every process started from here inherits it.
+# result, only skip a compile. Set before JAX is imported, so that every process started from here inherits it
+# (the folder is `inrdict._compilation.cache_folder()`, written out: importing inrdict here would precede the hook).
 _XLA = Path(os.environ.get("INRDICT_CACHE_DIR") or Path.home() / ".cache" / "inrdict") / "xla"
 if os.environ.get("INRDICT_COMPILATION_CACHE", "1") != "0":
     os.environ.setdefault("JAX_COMPILATION_CACHE_DIR", str(_XLA))

@@ -25,14 +25,15 @@ from pathlib import Path
 import jax
 from jax import monitoring
 
+from inrdict._io import cache_root
+
 _TRACE = "/jax/core/compile/jaxpr_trace_duration"
 _LOWER = "/jax/core/compile/jaxpr_to_mlir_module_duration"
 _COMPILE = "/jax/core/compile/backend_compile_duration"
 _HIT = "/jax/compilation_cache/cache_hits"
-_MISS = "/jax/compilation_cache/cache_misses"
 
 # Running totals since the first meter was made: {event: [count, seconds]}, fed by one listener per event kind.
-_TOTALS: dict[str, list[float]] = {name: [0, 0.0] for name in (_TRACE, _LOWER, _COMPILE, _HIT, _MISS)}
+_TOTALS: dict[str, list[float]] = {name: [0, 0.0] for name in (_TRACE, _LOWER, _COMPILE, _HIT)}
 _LOCK = threading.Lock()
 _LISTENING = [False]
 
@@ -59,7 +60,7 @@ def _listen() -> None:
 
 def cache_folder() -> Path:
     """Where compiled programs are kept: `$INRDICT_CACHE_DIR/xla`, else `~/.cache/inrdict/xla`."""
-    return Path(os.environ.get("INRDICT_CACHE_DIR") or Path.home() / ".cache" / "inrdict") / "xla"
+    return cache_root() / "xla"
 
 
 def enable_compilation_cache(folder: str | os.PathLike | None = None) -> Path | None:
@@ -91,26 +92,30 @@ class CompileMeter:
     trace_seconds: float = 0.0
     lower_seconds: float = 0.0
     compile_seconds: float = 0.0
-    _start: dict = field(default_factory=dict, repr=False)
+    _at_start: dict[str, tuple[float, float]] = field(default_factory=dict, repr=False)
+    _clocks: tuple[float, float] = (0.0, 0.0)  # perf_counter and process_time at the start
 
     def start(self) -> CompileMeter:
         _listen()
         with _LOCK:
-            self._start = {name: tuple(value) for name, value in _TOTALS.items()}
-        self._start["wall"] = (time.perf_counter(),)
-        self._start["cpu"] = (time.process_time(),)
+            self._at_start = {name: (value[0], value[1]) for name, value in _TOTALS.items()}
+        self._clocks = (time.perf_counter(), time.process_time())
         return self
 
     def stop(self) -> CompileMeter:
         with _LOCK:
-            delta = {name: (value[0] - self._start[name][0], value[1] - self._start[name][1])
-                     for name, value in _TOTALS.items()}  # fmt: skip
-        self.wall_seconds = time.perf_counter() - self._start["wall"][0]
-        self.cpu_seconds = time.process_time() - self._start["cpu"][0]
-        self.compilations = int(delta[_COMPILE][0]) - int(delta[_HIT][0])
-        self.cache_hits = int(delta[_HIT][0])
-        self.trace_seconds, self.lower_seconds = delta[_TRACE][1], delta[_LOWER][1]
-        self.compile_seconds = delta[_COMPILE][1]
+            count, seconds = (
+                {name: value[i] - self._at_start[name][i] for name, value in _TOTALS.items()} for i in (0, 1)
+            )
+        self.wall_seconds = time.perf_counter() - self._clocks[0]
+        self.cpu_seconds = time.process_time() - self._clocks[1]
+        self.cache_hits = int(count[_HIT])
+        self.compilations = int(count[_COMPILE]) - self.cache_hits  # a cache read is a compile event too
+        self.trace_seconds, self.lower_seconds, self.compile_seconds = (
+            seconds[_TRACE],
+            seconds[_LOWER],
+            seconds[_COMPILE],
+        )
         return self
 
     def __enter__(self) -> CompileMeter:

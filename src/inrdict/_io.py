@@ -1,4 +1,5 @@
-"""Atomic writes: a file or a folder appears whole or not at all (the one implementation every writer uses)."""
+"""Atomic writes: a file or a folder appears whole or not at all (the one implementation every writer uses); and
+where inrdict keeps what it caches (`cache_root`)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,11 @@ from pathlib import Path
 from typing import IO
 
 from inrdict.errors import InrdictError
+
+
+def cache_root() -> Path:
+    """inrdict's cache folder: `$INRDICT_CACHE_DIR`, else `~/.cache/inrdict` (artefacts, spectra, compiled programs)."""
+    return Path(os.environ.get("INRDICT_CACHE_DIR") or Path.home() / ".cache" / "inrdict")
 
 
 @contextlib.contextmanager

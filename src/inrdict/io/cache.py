@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import warnings
 import zipfile
 from pathlib import Path
@@ -19,13 +18,13 @@ from pathlib import Path
 import jax
 import numpy as np
 
-from inrdict._io import atomic_file
+from inrdict._io import atomic_file, cache_root
 
 CACHE_VERSION = 1
 
 
 def cache_dir() -> Path:
-    return Path(os.environ.get("INRDICT_CACHE_DIR") or Path.home() / ".cache" / "inrdict")
+    return cache_root()
 
 
 def fingerprint(*parts) -> str:
