@@ -83,6 +83,22 @@ def test_block_size_does_not_change_the_kernel(block_size):
         assert rel_error(ntk.empirical_ntk(model, points, block_size=block_size), reference) < 1e-14
 
 
+def test_memory_estimate_counts_each_models_features_once_per_structure():
+    """The structured features are sized per model structure (kept between calls): equal to the features' own size,
+    different for a wider model, the same for the same structure with other weights or another ω0."""
+    from inrdict.ntk.kernel import _feature_values_per_point, layer_features
+
+    def actual(model):
+        return sum(x.size for group in layer_features(model, ntk_grid(2)) for x in group) // 4
+
+    narrow, wide = (Siren(2, (w, w), 1, key=jax.random.key(0)) for w in (8, 16))
+    other = Siren(2, (8, 8), 1, first_omega0=5.0, key=jax.random.key(1))
+    counts = [_feature_values_per_point(m) for m in (narrow, wide, other, narrow)]
+    assert counts == [actual(narrow), actual(wide), actual(other), actual(narrow)] and counts[0] < counts[1]
+    n = 100
+    assert ntk.memory_bytes(wide, n, "structured", 16, 4) - 3 * n * n * 4 - 4 * 16 * 16 * 4 == 2 * n * counts[1] * 4
+
+
 def test_generic_path_handles_any_equinox_model():
     with jax.enable_x64(True):
         mlp = eqx.nn.MLP(2, 1, 8, 2, activation=jnp.tanh, key=jax.random.key(5))

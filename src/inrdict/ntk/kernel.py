@@ -223,15 +223,39 @@ def memory_bytes(model, n_points: int, method: str, block_size: int, itemsize: i
     """
     kernel = 3 * n_points**2 * itemsize  # blocks or Jacobian product, the assembled kernel, a transposed copy
     if method == "structured":
-        d = int(model.in_features) if hasattr(model, "in_features") else 2
-        model_dtype = jax.tree_util.tree_leaves(eqx.filter(model, eqx.is_inexact_array))[0].dtype
-        shapes = jax.eval_shape(lambda p: layer_features(model, p), jax.ShapeDtypeStruct((n_points, d), model_dtype))
-        feature_values = sum(math.prod(leaf.shape) for leaf in jax.tree_util.tree_leaves(shapes))
+        feature_values = n_points * _feature_values_per_point(model)
         return kernel + 2 * feature_values * itemsize + 4 * block_size**2 * itemsize
     if method == "jacobian":
         return kernel + 3 * n_points * count_parameters(model) * itemsize
     width = max(max(model.hidden), 2 * model.layers[0].in_features) if isinstance(model, DenseINR) else 1024
     return kernel + 3 * block_size * (count_parameters(model) + 4 * n_points * width) * itemsize
+
+
+def _feature_values_per_point(model) -> int:
+    """Values per point of `layer_features(model, ·)` (every group's A and D have one row per point), from
+    `jax.eval_shape` at one point. Tracing the model costs about as much as a 4096-point kernel's assembly, so the
+    count is kept per model structure (tree definition, static settings included, and leaf shapes)."""
+    leaves, treedef = jax.tree_util.tree_flatten(model)
+    shapes = tuple((x.shape, str(x.dtype)) if eqx.is_array(x) else None for x in leaves)
+    try:
+        key = (treedef, shapes)
+        if key not in _FEATURE_COUNTS:
+            if len(_FEATURE_COUNTS) >= 256:
+                _FEATURE_COUNTS.clear()
+            _FEATURE_COUNTS[key] = _count_features(model)
+        return _FEATURE_COUNTS[key]
+    except TypeError:  # a static setting that cannot be hashed: count without the cache
+        return _count_features(model)
+
+
+_FEATURE_COUNTS: dict[tuple, int] = {}
+
+
+def _count_features(model) -> int:
+    d = int(model.in_features) if hasattr(model, "in_features") else 2
+    model_dtype = jax.tree_util.tree_leaves(eqx.filter(model, eqx.is_inexact_array))[0].dtype
+    shapes = jax.eval_shape(lambda p: layer_features(model, p), jax.ShapeDtypeStruct((1, d), model_dtype))
+    return sum(math.prod(leaf.shape) for leaf in jax.tree_util.tree_leaves(shapes))
 
 
 def eigh_memory_bytes(n_points: int, itemsize: int) -> int:
