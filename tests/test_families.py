@@ -2,7 +2,10 @@
 skeletons (forward passes and initialisation against the reference code: test_reference_families.py). conftest runs every test under strict dtype promotion
 (except those marked `standard_promotion`), rank-promotion errors and jaxtyping/beartype checks."""
 
+import dataclasses
+import importlib
 import json
+import sys
 
 import equinox as eqx
 import jax
@@ -14,9 +17,6 @@ import inrdict
 from inrdict import ntk
 from inrdict.errors import InrdictError
 from inrdict.models import (
-    FAMILIES,
-    FAMILY_CLASSES,
-    FREQUENCY_KNOB,
     MFN,
     MODEL_NAMES,
     ComplexWire,
@@ -24,15 +24,19 @@ from inrdict.models import (
     GaussINR,
     RealWire,
     SincINR,
+    OnDomain,
     count_parameters,
+    family,
     kernel_from_features,
     make_model,
     matched_hidden,
+    model_key,
     model_knobs,
+    on_reference_domain,
 )
 from tests.conftest import rel_error
 
-# name -> (constructor name in FAMILIES, knobs)
+# name -> (family name, knobs)
 VARIANTS = {
     "gauss": ("gauss", {}),
     "sinc": ("sinc", {}),
@@ -46,13 +50,72 @@ SMALL = (9, 7, 5)  # one small shape for most tests, so model initialisations co
 
 
 def build(name, hidden, key, dtype=jnp.float32, out_features=1, **extra):
-    family, knobs = VARIANTS[name]
-    return FAMILIES[family](2, hidden, out_features, key=key, dtype=dtype, **(knobs | extra))
+    name_of, knobs = VARIANTS[name]
+    return family.get(name_of).build(2, hidden, out_features, key=key, dtype=dtype, **(knobs | extra))
 
 
-def test_registry_covers_every_class_and_name():
-    assert set(FAMILIES) == {"gauss", "wire", "wire_real", "finer", "sinc", "mfn"}
-    assert set(FAMILIES.values()) == set(FAMILY_CLASSES)
+def test_the_registry_holds_the_shipped_families_in_order_with_distinct_ids_and_classes():
+    assert family.names()[: len(MODEL_NAMES)] == MODEL_NAMES  # registration order is the studies' default order
+    assert MODEL_NAMES == ("relu", "ffn", "siren", "gauss", "wire", "wire_real", "finer", "sinc", "mfn")
+    records = [family.get(name) for name in MODEL_NAMES]
+    assert len({r.prng_id for r in records}) == len(records)
+    classes = [cls for r in records for cls in r.classes]
+    assert len(set(classes)) == len(classes) and all(family.model_class(c.__name__) is c for c in classes)
+    assert family.importable() == ("siren", "gauss", "wire", "finer", "mfn")
+    assert family.with_knob() == tuple(n for n in MODEL_NAMES if n != "relu")
+    assert set(family.with_recipes()) == set(MODEL_NAMES)
+    with pytest.raises(InrdictError, match="already registered"):
+        family.register(records[2])
+    with pytest.raises(InrdictError, match="PRNG id 103 is 'wire'"):
+        family.register(dataclasses.replace(records[3], name="gauss_again", prng_id=103, recipes=()))
+    with pytest.raises(InrdictError, match="PRNG id 5 is 'pixel_mask'"):
+        family.register(dataclasses.replace(records[3], name="gauss_again", prng_id=5, recipes=()))
+    with pytest.raises(InrdictError, match="not a keyword of its constructor"):
+        dataclasses.replace(records[3], knob="omega0")
+    with pytest.raises(InrdictError, match="unknown INR family 'sirne'"):
+        family.get("sirne")
+
+
+@pytest.fixture
+def tanh_family():
+    """`tests/_tanh_family.py`, imported (which registers it) and removed again afterwards."""
+    module = importlib.import_module("tests._tanh_family")
+    yield module
+    family.unregister("tanh_test")
+    sys.modules.pop("tests._tanh_family", None)
+
+
+@pytest.mark.standard_promotion  # `inrdict analyse` fine-tunes with Optax's Adam
+def test_a_new_family_is_one_module(tanh_family, tmp_path):
+    """A dense-style family defined and registered in one module (`tests/_tanh_family.py`) works everywhere a
+    family name goes: models, keys, domains, the structured NTK, checkpoints, `suggest`'s knob, its recipe and the
+    command line."""
+    from inrdict.analysis.suggest import knob_of
+    from inrdict.cli import main
+    from inrdict.train.recipes import recipe
+
+    name, cls = "tanh_test", tanh_family.TanhINR
+    assert name in family.names() and name not in MODEL_NAMES and model_knobs(name) == {"omega": 3.0}
+    model = make_model(name, hidden=(8, 8), key=model_key(name, 0), omega=2.0)
+    assert type(model) is cls and model.omega == 2.0 and matched_hidden(name, 1_000) == (21,) * 3
+    again = make_model(name, hidden=(8, 8), key=model_key(name, 0), omega=2.0)
+    assert all(np.array_equal(a, b) for a, b in zip(jax.tree_util.tree_leaves(model), jax.tree_util.tree_leaves(again)))
+    wrapped = on_reference_domain(name, model)
+    assert isinstance(wrapped, OnDomain) and (wrapped.low, wrapped.high) == (-1.0, 1.0)
+    with jax.enable_x64(True):
+        points = np.random.default_rng(0).uniform(0.0, 1.0, (13, 2))
+        oracle = ntk.empirical_ntk(wrapped, points, method="jacobian", dtype=jnp.float64)
+        structured = ntk.empirical_ntk(wrapped, points, method="auto", dtype=jnp.float64)
+        assert rel_error(structured, oracle) <= 1e-10
+    loaded, _ = inrdict.load_model(inrdict.save_model(tmp_path / "tanh.npz", wrapped))
+    assert type(loaded) is OnDomain and type(loaded.model) is cls and loaded.model.omega == 2.0
+    assert knob_of(name) == "omega" and recipe(name).steps == 50
+    sets = ["--set", "grid_size=12", "--set", "top_k=8", "--set", "n_test=2", "--set", "iterations=3", "--set",
+            "n_eigenvectors=4", "--set", "alias_steps=20", "--set", "alias_hidden=8,8", "--set", "fit_size=12",
+            "--set", "fit_steps=2", "--set", "hidden=8,8", "--set", "omega0=2", "--no-progress"]  # fmt: skip
+    assert main(["analyse", name, "--out", str(tmp_path / "run"), *sets]) == 0
+    results = json.loads((tmp_path / "run" / "results.json").read_text())
+    assert results["config"]["model"] == name and "omega=2" in json.dumps(results["numbers"])
 
 
 @eqx.filter_jit
@@ -184,11 +247,7 @@ def test_from_hyperparameters_rebuilds_the_same_skeleton(name):
 
 @pytest.mark.parametrize("name", list(VARIANTS))
 def test_checkpoint_round_trip(name, tmp_path):
-    from inrdict.io import checkpoints
-
     model = build(name, SMALL, jax.random.key(15))
-    if checkpoints.MODEL_CLASSES.get(type(model).__name__) is not type(model):
-        pytest.skip("inrdict.io.checkpoints does not register inrdict.models.FAMILY_CLASSES yet")
     loaded, metadata = inrdict.load_model(inrdict.save_model(tmp_path / "model.npz", model, metadata={"seed": 15}))
     assert metadata == {"seed": 15} and loaded.hyperparameters() == model.hyperparameters()
     assert jax.tree_util.tree_structure(loaded) == jax.tree_util.tree_structure(model)
@@ -226,11 +285,11 @@ def test_bad_hyperparameters_raise_inrdict_errors():
 def test_every_model_name_builds_at_the_sirens_size_with_its_recommended_knobs():
     from inrdict.models import FFN, ReluMLP, Siren
 
-    assert MODEL_NAMES == ("relu", "ffn", "siren", *FAMILIES) and set(FREQUENCY_KNOB) == set(MODEL_NAMES)
+    assert set(MODEL_NAMES) <= set(family.names())
     assert model_knobs("siren") == {"first_omega0": 30.0, "hidden_omega0": 30.0, "convention": "ntk"}
     assert model_knobs("wire") == {"omega0": 4.0, "s0": 4.0} and model_knobs("relu") == {}  # wire_image_denoise.py
     for name in MODEL_NAMES:
-        assert FREQUENCY_KNOB[name] is None or FREQUENCY_KNOB[name] in model_knobs(name)
+        assert family.get(name).knob is None or family.get(name).knob in model_knobs(name)
     assert matched_hidden("ffn") == (211,) * 3  # T = 256 Fourier features, 3 hidden layers: 197,919 parameters
     key = jax.random.key(16)
     siren = make_model("siren", hidden=(8, 8), key=key, first_omega0=60.0)

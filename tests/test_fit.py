@@ -11,7 +11,7 @@ from inrdict.errors import DivergenceError, InrdictError
 from inrdict.io.data import tone
 from inrdict.models import FFN, Siren, gaussian_frequencies
 from inrdict.train import fit as fit_module
-from inrdict.train.recipes import recipe
+from inrdict.train.recipes import recipe, schedule
 
 pytestmark = pytest.mark.standard_promotion  # these tests run Optax's Adam
 
@@ -137,12 +137,12 @@ def test_recipe_schedule_is_lambdalr_decay_and_wire_scales_its_lr_by_image_size(
     """lr_t = lr · 0.1^min(t / T, 1) (PyTorch's LambdaLR of FINER's train_image.py and WIRE's denoising script) and
     WIRE's lr × min(1, 256² / HW); MFN's rate is constant; targets map [0, 1] → the run's range and back."""
     wire = recipe("wire")
-    schedule = wire.schedule(pixels=512 * 512)
-    assert np.isclose(float(schedule(0)), 1e-3 / 4) and np.isclose(float(schedule(wire.steps)), 1e-4 / 4)
-    assert np.isclose(float(schedule(wire.steps // 2)), 1e-3 / 4 * 0.1**0.5, rtol=1e-5)
-    assert np.isclose(float(schedule(10 * wire.steps)), 1e-4 / 4)  # min(t / T, 1): flat after T
-    assert np.isclose(float(wire.schedule(pixels=64 * 64)(0)), 1e-3)  # small images: no scaling
-    mfn = recipe("mfn").schedule(pixels=64 * 64)
+    rate = schedule(wire, pixels=512 * 512)
+    assert np.isclose(float(rate(0)), 1e-3 / 4) and np.isclose(float(rate(wire.steps)), 1e-4 / 4)
+    assert np.isclose(float(rate(wire.steps // 2)), 1e-3 / 4 * 0.1**0.5, rtol=1e-5)
+    assert np.isclose(float(rate(10 * wire.steps)), 1e-4 / 4)  # min(t / T, 1): flat after T
+    assert np.isclose(float(schedule(wire, pixels=64 * 64)(0)), 1e-3)  # small images: no scaling
+    mfn = schedule(recipe("mfn"), pixels=64 * 64)
     assert float(mfn(0)) == float(mfn(5000)) == 1e-2
     siren = recipe("siren")
     pixels = np.array([0.0, 0.25, 1.0])

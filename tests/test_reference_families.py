@@ -22,7 +22,7 @@ from inrdict import ntk
 from inrdict.io.checkpoints import load_model, save_model
 from inrdict.models import (
     MFN,
-    REFERENCE_DOMAIN,
+    family,
     ComplexWire,
     Finer,
     GaussINR,
@@ -83,7 +83,7 @@ REFERENCE_DEFAULTS = {
 @pytest.mark.parametrize("name", list(REFERENCE_DEFAULTS))
 def test_recommended_knobs_are_the_reference_defaults(name):
     assert model_knobs(name) == REFERENCE_DEFAULTS[name]
-    assert REFERENCE_DOMAIN[name] == (-1.0, 1.0)  # every reference trains on linspace(-1, 1) per axis
+    assert family.get(name).domain == (-1.0, 1.0)  # every reference trains on linspace(-1, 1) per axis
 
 
 REFERENCE_DEPTHS = {"gauss": 4, "finer": 4, "wire": 3, "wire_real": 3, "mfn": 4}  # run_*.sh / hidden_layers = 2 / 4 filters
@@ -92,8 +92,8 @@ REFERENCE_DEPTHS = {"gauss": 4, "finer": 4, "wire": 3, "wire_real": 3, "mfn": 4}
 @pytest.mark.parametrize("name", list(REFERENCE_DEPTHS))
 def test_default_depth_and_recipe_come_from_the_same_named_run(name):
     """A family's default architecture, knobs and training come from one reference run (`inrdict.train.recipes`)."""
-    run = recipes.RECIPES[name]
-    assert len(matched_hidden(name)) == REFERENCE_DEPTHS[name] == run.depth
+    run = recipes.recipe(name)
+    assert len(matched_hidden(name)) == REFERENCE_DEPTHS[name] == run.depth == family.get(name).depth
     assert all(model_knobs(name)[k] == v for k, v in run.knobs.items()), (name, run.knobs)
     assert run.source and (run.final_lr_factor < 1) == (name != "mfn")  # FINER, Gauss, WIRE decay; MFN does not
     assert run.target_range == ((0.0, 1.0) if name.startswith("wire") else (-1.0, 1.0))

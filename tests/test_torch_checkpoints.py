@@ -195,7 +195,7 @@ def test_a_state_dict_that_does_not_match_the_family_names_the_problem():
     without = {k: v for k, v in wire.items() if not k.endswith("omega_0")}
     with pytest.raises(InrdictError, match=r"omega0 .*save it as net\.<i>\.omega_0; this file does not\): pass --set"):
         model_from_state_dict(without, "wire")
-    with pytest.raises(InrdictError, match="choose one of siren, finer, gauss, wire, mfn"):
+    with pytest.raises(InrdictError, match="choose one of siren, gauss, wire, finer, mfn"):
         model_from_state_dict(state, "relu")
     with pytest.raises(InrdictError, match="has the sequential layout, not that of a reference mfn"):
         model_from_state_dict(state, "mfn")

@@ -21,8 +21,8 @@ import numpy as np
 from inrdict.analysis import fitting
 from inrdict.analysis import suggest as knob_suggest
 from inrdict.experiments.studies import regret
-from inrdict.models import DEFAULT_DEPTH
-from inrdict.train.recipes import RECIPES
+from inrdict.models import family as families
+from inrdict.train.recipes import recipe
 
 OUT = Path(__file__).resolve().parents[2] / "results" / "design" / "series_lattice.json"
 FAMILIES = ("siren", "ffn", "gauss")
@@ -30,8 +30,8 @@ STEPS, EVERY, SEEDS, WIDTH = 400, 20, 3, 64
 
 
 def study(signal: np.ndarray, family: str, octaves: range) -> dict:
-    run = RECIPES[family]
-    hidden = (WIDTH,) * (run.depth or DEFAULT_DEPTH.get(family, 4))
+    run = recipe(family)
+    hidden = (WIDTH,) * (run.depth or families.get(family).depth)
     base = fitting.knob_default(family, run)
     values = base * 2.0 ** np.asarray(octaves, float)
     points = fitting.grid(signal.shape)

@@ -1,4 +1,5 @@
-"""The one table of PRNG ids: a model's (or a mask's) initialisation key is `fold_in(key(seed), PRNG_IDS[name])`.
+"""PRNG ids outside the model families: a key is `fold_in(key(seed), id)` (`init_key`). Each family's own id is in
+its record (`inrdict.models.family.Family.prng_id`); the registry refuses an id that is taken here.
 
 Keys come from `(seed, stable id)`, never from display text, so relabelling a row cannot change its weights or its
 cache entries. Never renumber: results and cache entries depend on these values.
@@ -9,23 +10,18 @@ from __future__ import annotations
 import jax
 
 PRNG_IDS: dict[str, int] = {
-    # the paper's NTK rows (Figs. 4, 5, 10–16) and the fine-tuning mask
+    # the paper's NTK rows (Figs. 4, 5, 10–16: ReLU and SIREN are their families' ids) and the fine-tuning mask
     "relu": 1, "siren": 2, "ffn": 3, "ffn_frequencies": 4, "pixel_mask": 5,
-    # the other families of `analyse` and `families` (relu and siren share the rows' ids above)
-    "family_ffn": 101, "gauss": 102, "wire": 103, "wire_real": 104, "finer": 105, "sinc": 106, "mfn": 107,
-    "factory": 108, "tone_phase": 109,
-    # `inrdict suggest`: where its windows lie
-    "suggest_windows": 110,
+    # models built by a user's factory, the tones' phases, and where `inrdict suggest` puts its windows
+    "factory": 108, "tone_phase": 109, "suggest_windows": 110,
 }  # fmt: skip
 
 
+def fold_id(seed: int, prng_id: int):
+    """`fold_in(key(seed), prng_id)`."""
+    return jax.random.fold_in(jax.random.key(seed), prng_id)
+
+
 def init_key(seed: int, name: str):
-    """`fold_in(key(seed), PRNG_IDS[name])`: the key of `name` (a model row, "pixel_mask", "tone_phase", ...)."""
-    return jax.random.fold_in(jax.random.key(seed), PRNG_IDS[name])
-
-
-def model_key(name: str, seed: int):
-    """The initialisation key of model `name` (a `inrdict.models.MODEL_NAMES` entry) for `seed`: ReLU and SIREN as
-    the paper's rows, the FFN and the other families their own ids; every knob value of a model shares it (SPEC §10:
-    sweep rows differ only in the knob)."""
-    return init_key(seed, "family_ffn" if name == "ffn" else name)
+    """`fold_in(key(seed), PRNG_IDS[name])`: the key of `name` (a paper row, "pixel_mask", "tone_phase", ...)."""
+    return fold_id(seed, PRNG_IDS[name])

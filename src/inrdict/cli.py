@@ -69,6 +69,7 @@ def _preset_names() -> list[str]:
 
 def build_parser() -> argparse.ArgumentParser:
     from inrdict.experiments import REGISTRY
+    from inrdict.models import family as families
 
     parser = argparse.ArgumentParser(
         prog="inrdict", description=DESCRIPTION, epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -142,7 +143,7 @@ def build_parser() -> argparse.ArgumentParser:
         "analyse", "MODEL", "model name, checkpoint path, package.module:factory or torch:package.module:factory",
         help="any INR through the dictionary lens: NTK spectrum and atoms, E(0.1), PSNR@3, aliasing, a fit",
         description="Analyse one model (`inrdict figure analyse --set model=MODEL` with shortcuts). MODEL is a model "
-        "name (relu, ffn, siren, gauss, wire, wire_real, finer, sinc, mfn; knobs with --set, e.g. --set omega0=20), "
+        f"name ({', '.join(families.names())}; knobs with --set, e.g. --set omega0=20), "
         "an inrdict checkpoint file, package.module:factory returning your own single-output Equinox module "
         "(called with key=), torch:package.module:factory returning a torch.nn.Module (the inrdict[torch] extra), "
         "or a reference implementation's PyTorch state dict (.pt/.pth) with --family.",
@@ -150,7 +151,7 @@ def build_parser() -> argparse.ArgumentParser:
     analyse.add_argument(
         "--data-dir", default=None, metavar="DIR", help="a folder of images instead of the embedded faces"
     )
-    analyse.add_argument("--family", default=None, choices=["siren", "finer", "gauss", "wire", "mfn"],
+    analyse.add_argument("--family", default=None, choices=families.importable(),
                          help="MODEL is a reference PyTorch state dict (.pt/.pth) of this family")  # fmt: skip
     analyse.add_argument("--signal", default=None, metavar="FILE",
                          help="analyse on this signal instead of the faces: an image, a .wav, or a .npy of shape (n,), "
@@ -206,7 +207,7 @@ def build_parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     importer.add_argument("source", type=Path, help="the .pickle, .pt or .pth file")
     importer.add_argument("destination", type=Path, help="checkpoint to write, e.g. meta_siren.npz")
-    importer.add_argument("--family", default=None, choices=["siren", "finer", "gauss", "wire", "mfn"],
+    importer.add_argument("--family", default=None, choices=families.importable(),
                           help="the family of a PyTorch state dict (required for .pt/.pth)")  # fmt: skip
     importer.add_argument("--set", action="append", default=[], metavar="KNOB=VALUE",
                           help="a setting the state dict does not hold, e.g. --set scale=10, --set indexing=xy (the grid's "
@@ -377,10 +378,11 @@ def import_weights(args: argparse.Namespace) -> None:
 
     if args.source.suffix.lower() in (".pt", ".pth") or args.family is not None:
         from inrdict.io.reference_weights import GRID_KEY, import_reference
+        from inrdict.models import family as families
 
         if args.family is None:
             raise InrdictError(
-                f"{args.source} is a PyTorch file: name its family with --family (siren, finer, gauss, wire, mfn)"
+                f"{args.source} is a PyTorch file: name its family with --family ({', '.join(families.importable())})"
             )
         knobs: dict[str, float | str] = {}
         for key, value in _parse_set(args.set).items():

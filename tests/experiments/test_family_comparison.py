@@ -14,7 +14,7 @@ from inrdict.errors import InrdictError
 from inrdict.experiments import family_comparison as fc
 from inrdict.experiments._run import run_experiment
 from inrdict.io import data
-from inrdict.train.recipes import RECIPES
+from inrdict.train.recipes import recipe
 
 pytestmark = pytest.mark.standard_promotion  # fine-tuning runs Optax's Adam
 
@@ -37,7 +37,7 @@ def _psnr01(prediction01: np.ndarray, images: np.ndarray, held_out: np.ndarray) 
 def test_psnr_is_measured_in_pixel_units_whatever_the_runs_target_range(name):
     """SIREN fits [-1, 1] (vsitzmann), WIRE [0, 1]: PSNR@0 equals the PSNR of the initial output mapped back to
     [0, 1], and the control's PSNR@0 that of a zero output in the run's range."""
-    run, config = RECIPES[name], dataclasses.replace(fc.DEFAULT, **TINY)
+    run, config = recipe(name), dataclasses.replace(fc.DEFAULT, **TINY)
     model, _ = fc.build(name, run, config, 1.0, seed=0)
     points = np.asarray(data.ntk_grid(8))
     images = np.stack([0.2 + 0.6 * points[:, 0], 0.8 - 0.5 * points[:, 1] * points[:, 0]]).astype(np.float32)  # smooth
@@ -58,7 +58,7 @@ def test_claims_have_intervals_and_the_chosen_lr_is_the_best_tried(tiny_run):
     numbers, evidence = tiny_run["numbers"], tiny_run["evidence"]
     assert tiny_run["sanity"] == {"chosen_lr_is_the_best_tried": True}
     for name, f in numbers["families"].items():
-        assert f["recipe"]["source"] == RECIPES[name].source
+        assert f["recipe"]["source"] == recipe(name).source
         tried = {float(k): v for k, v in f["selection_psnr_by_lr"].items()}
         assert max(tried, key=tried.get) == pytest.approx(f["learning_rate"], rel=1e-2)
         assert f["lr_optimum_inside"] == (min(tried) < f["learning_rate"] < max(tried))

@@ -19,7 +19,7 @@ from inrdict.experiments import suggest_validation as sv
 from inrdict.experiments.studies import regret
 from inrdict.io import data
 from inrdict.train.fit import fit
-from inrdict.train.recipes import recipe
+from inrdict.train.recipes import optimizer, recipe
 
 
 def test_the_declared_sets_meet_the_issues_minimums_and_keep_design_apart():
@@ -76,7 +76,7 @@ def test_the_seed_batched_reference_training_is_fits_training():
     assert select.shape == score.shape == (2, 3) and np.all(score[:, -1] > score[:, 0] + 1)
     targets = run.to_target(image.reshape(-1, 1))
     for s, (train, _, scored) in enumerate(splits):
-        result = fit(models[s], points[train], targets[train], steps=40, optimizer=run.optimizer(256, 40),
+        result = fit(models[s], points[train], targets[train], steps=40, optimizer=optimizer(run, 256, 40),
                      eval_coords=points[scored], eval_targets=targets[scored], eval_every=20, progress=False)  # fmt: skip
         np.testing.assert_allclose(fitting.unit_psnr(run, result.eval_psnr_db), score[s, 1:], atol=0.02)
 

@@ -10,9 +10,9 @@ reconstruction in the signal's own units and PSNR with the signal's range (max â
 
 Coordinates (`grid`): sample k of axis i lies at k / max(shape), so the spacing is the same on every axis (square
 pixels) and the longest axis spans [0, 1); the recipe's domain maps [0, 1) to the family's own coordinates
-(`inrdict.train.recipes.Recipe.domain`).
+(`inrdict.models.Recipe.domain`).
 
-Training (`fit`): the family's reference run (`inrdict.train.recipes.RECIPES`: Adam, its lr, schedule and steps,
+Training (`fit`): the family's reference run (`Family.recipes`, the first: Adam, its lr, schedule and steps,
 the target range, its depth and knobs; widths matched to the paper's SIREN) on a seeded `1 âˆ’ held_out` of the
 samples, PSNR measured on the others.
 """
@@ -27,11 +27,13 @@ import equinox as eqx
 import numpy as np
 from jaxtyping import Bool, Float
 
-from inrdict._keys import init_key, model_key
+from inrdict._keys import init_key
 from inrdict.errors import InrdictError
 from inrdict.io import data
-from inrdict.models import FREQUENCY_KNOB, INRModel, make_model, matched_hidden, model_knobs
+from inrdict.models import INRModel, make_model, matched_hidden, model_key, model_knobs
+from inrdict.models import family as _family
 from inrdict.models.domain import OnDomain
+from inrdict.train import recipes
 from inrdict.train.finetune import split_mask
 from inrdict.train.fit import FitResult, predict
 from inrdict.train.fit import fit as fit_points
@@ -129,7 +131,7 @@ def training_mask(n_points: int, held_out: float, seed: int) -> Bool[np.ndarray,
 
 def knob_default(family: str, run: Recipe) -> float:
     """The frequency knob of `run` (or the family's recommended value)."""
-    knob = FREQUENCY_KNOB[family]
+    knob = _family.get(family).knob
     if knob is None:
         raise InrdictError(f"{family} has no frequency knob")
     return float(run.knobs.get(knob, model_knobs(family)[knob]))
@@ -140,7 +142,7 @@ def build(family: str, dim: int, run: Recipe, value: float | None = None, hidden
     """(model on the run's domain, its knobs): `family` with the run's knobs, its frequency knob at `value` (None:
     the run's), widths `hidden` (None: the run's depth, matched to the paper's SIREN's parameter count)."""
     knobs: dict[str, Any] = dict(run.knobs)
-    knob = FREQUENCY_KNOB[family]
+    knob = _family.get(family).knob
     if value is not None:
         if knob is None:
             raise InrdictError(f"{family} has no frequency knob to set: leave the knob out")
@@ -162,7 +164,7 @@ class FitOptions:
 
     Attributes:
         knob: the frequency knob's value (None: the recipe's).
-        recipe: the named reference run (`inrdict.train.recipes.PRESETS[family]`; None: the family's default).
+        recipe: the named reference run (`Family.recipes`; None: the family's default).
         steps: optimiser steps (None: the recipe's; the schedule spans them).
         learning_rate: Adam's initial rate (None: the recipe's).
         size: samples on the longest axis (None: the signal's own, at most `MAX_SIZE`).
@@ -235,13 +237,13 @@ def fit(family: str, signal, options: FitOptions = FitOptions()) -> Fitted:
     if options.steps is not None and options.steps < 1:
         raise InrdictError(f"steps must be positive, got {options.steps}")
     steps = int(options.steps or run.steps)
-    value = options.knob if options.knob is not None or FREQUENCY_KNOB[family] is None else knob_default(family, run)
+    value = options.knob if options.knob is not None or _family.get(family).knob is None else knob_default(family, run)
     model, _ = build(family, prepared.dim, run, value, options.hidden, options.seed)
     mask = training_mask(n, options.held_out, options.seed)
     targets = run.to_target(prepared.values.reshape(-1, 1)).astype(np.float32)
     initial = unit_psnr(run, -10 * np.log10(np.mean((predict(model, points[~mask]) - targets[~mask]) ** 2)))
     result: FitResult = fit_points(
-        model, points[mask], targets[mask], steps=steps, optimizer=run.optimizer(n, steps, options.learning_rate),
+        model, points[mask], targets[mask], steps=steps, optimizer=recipes.optimizer(run, n, steps, options.learning_rate),
         learning_rate=run.initial_lr(n, options.learning_rate), eval_coords=points[~mask],
         eval_targets=targets[~mask], eval_every=max(1, steps // 25), progress=options.progress,
         description=f"fit {family}",
@@ -249,7 +251,7 @@ def fit(family: str, signal, options: FitOptions = FitOptions()) -> Fitted:
     trained = result.model
     values = run.from_target(predict(trained, points)[:, 0]).reshape(prepared.shape)
     return Fitted(
-        model=trained, family=family, knob=FREQUENCY_KNOB[family], value=value, run=run, signal=prepared,
+        model=trained, family=family, knob=_family.get(family).knob, value=value, run=run, signal=prepared,
         train_mask=mask, reconstruction=prepared.in_units(values), initial_held_out_psnr_db=float(initial),
         steps=np.concatenate([[0], result.eval_steps]),
         held_out_psnr_db=np.r_[initial, unit_psnr(run, result.eval_psnr_db)],

@@ -1,6 +1,6 @@
 """Choose an INR's frequency knob before training: the lens turned into a recommendation (`inrdict suggest`).
 
-For each value v of the family's frequency knob (`inrdict.models.FREQUENCY_KNOB`: SIREN's first ω0, the FFN's σ,
+For each value v of the family's frequency knob (`Family.knob`: SIREN's first ω0, the FFN's σ,
 Gauss's s, WIRE's ω0, …) the network at initialisation is linearised and gradient descent on it is predicted from
 its NTK (`inrdict.train.finetune.linearised_gd`). (`inrdict figure predictors` asks a different question — whether
 a quantity at initialisation ranks INR families — and its answer, at a shared lr only, does not validate this use:
@@ -59,7 +59,7 @@ from inrdict._keys import init_key
 from inrdict.analysis import fitting
 from inrdict.analysis.learnability import pixel_mask
 from inrdict.errors import InrdictError
-from inrdict.models import FREQUENCY_KNOB
+from inrdict.models import family as _family
 from inrdict.ntk import empirical_ntk
 from inrdict.train.finetune import linearised_gd
 from inrdict.train.recipes import recipe
@@ -90,13 +90,11 @@ DEFAULT_WINDOW = {1: 256, 2: 32, 3: 10}
 
 def knob_of(family: str) -> str:
     """The family's frequency knob, or a one-line error for a family without one."""
-    if family not in FREQUENCY_KNOB:
-        raise InrdictError(
-            f"unknown family {family!r}: choose one of {', '.join(k for k, v in FREQUENCY_KNOB.items() if v)}"
-        )
-    knob = FREQUENCY_KNOB[family]
+    if family not in _family.names():
+        raise InrdictError(f"unknown family {family!r}: choose one of {', '.join(_family.with_knob())}")
+    knob = _family.get(family).knob
     if knob is None:
-        with_knob = ", ".join(k for k, v in FREQUENCY_KNOB.items() if v)
+        with_knob = ", ".join(_family.with_knob())
         raise InrdictError(f"{family} has no frequency knob to choose; families with one: {with_knob}")
     return knob
 
@@ -193,7 +191,7 @@ class SuggestOptions:
         windows: the NTK is computed on this many windows.
         steps: the training budget, in GD steps at η = n_train / (2 λ_max).
         hidden: hidden widths (None: the recipe's depth at the paper's SIREN's parameter count, as `fit`).
-        recipe: the reference run (`inrdict.train.recipes.PRESETS[family]`; None: the family's default).
+        recipe: the reference run (`Family.recipes`; None: the family's default).
         held_out: the share of each window's samples predicted (the split `fit` will hold out).
         seed: initialisation, mask and windows.
     """

@@ -30,14 +30,15 @@ from typing import TYPE_CHECKING, Literal, cast
 import equinox as eqx
 import numpy as np
 
-from inrdict._keys import init_key, model_key
+from inrdict._keys import init_key
 from inrdict.analysis import lens
 from inrdict.errors import InrdictError
 from inrdict.experiments._run import validate_config
 from inrdict.experiments.studies import learnability
 from inrdict.experiments.studies.specs import resolve_model
 from inrdict.io import data
-from inrdict.models import OnDomain, count_parameters
+from inrdict.models import OnDomain, count_parameters, model_key
+from inrdict.models import family as _family
 
 if TYPE_CHECKING:  # PyTorch is optional: its INR wrapper imports torch
     from inrdict.pytorch.model import TorchINR
@@ -54,10 +55,8 @@ class Config:
     """`analyse` settings. Knob fields left None keep the model's recommended settings (`families.model_knobs`)."""
 
     model: str = "siren"  # model name, package.module:factory, torch:package.module:factory, or checkpoint path
-    family: Literal["siren", "finer", "gauss", "wire", "mfn"] | None = (
-        None  # the family of a PyTorch state dict (.pt/.pth)
-    )
-    # knobs (model names only; see `inrdict.models.KNOB_FIELDS` for which model takes which)
+    family: str | None = None  # the family of a PyTorch state dict (.pt/.pth): `inrdict.models.family.importable()`
+    # knobs (model names only; each family's `knob_fields` says which it takes)
     omega0: float | None = None  # SIREN / FINER first ω0, WIRE ω0, sinc ω
     hidden_omega0: float | None = None
     sigma: float | None = None  # FFN σ
@@ -99,6 +98,9 @@ class Config:
         validate_config(self)
         if not self.model.strip():
             raise InrdictError("model is empty: give a model name, package.module:factory or a checkpoint path")
+        if self.family is not None and self.family not in _family.importable():
+            raise InrdictError(f"family {self.family!r} has no PyTorch import: choose one of "
+                               f"{', '.join(_family.importable())}")  # fmt: skip
         if self.n_eigenvectors > self.grid_size**2:
             raise InrdictError(f"n_eigenvectors ({self.n_eigenvectors}) exceeds the {self.grid_size**2} grid points")
         if self.n_eigenvectors > self.top_k and self.spectrum != "dense":

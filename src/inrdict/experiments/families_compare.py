@@ -1,10 +1,10 @@
 """INR families on one footing (beyond the paper): does energy concentration predict learnability across families?
 
-Every model of `inrdict.models.MODEL_NAMES` — ReLU MLP, FFN (RFF σ), SIREN, Gaussian, complex and real WIRE,
+Every family inrdict ships (`inrdict.models.MODEL_NAMES`) — ReLU MLP, FFN (RFF σ), SIREN, Gaussian, complex and real WIRE,
 FINER, sinc, Gabor MFN — at about the paper's SIREN's parameter count (198,401; `matched_hidden`) with each
 reference implementation's settings (`inrdict.models`, sources in each class), each on its authors' coordinate
-range (`domain="reference"`: `REFERENCE_DOMAIN`, [-1, 1) for the families, the paper's [0, 1) grid for ReLU / FFN /
-SIREN), plus a small sweep of each family's main frequency knob (`FREQUENCY_KNOB`: the recommended value times
+range (`domain="reference"`: `Family.domain`, [-1, 1) for the families, the paper's [0, 1) grid for ReLU / FFN /
+SIREN), plus a small sweep of each family's main frequency knob (`Family.knob`: the recommended value times
 `sweep_factors`). Rows of one family share their initialisation key, so a sweep's rows differ only in the knob (as
 Fig. 4's ω0 sweep, SPEC §10). Per row, on the same protocol as Figs. 4 and 10:
 
@@ -36,7 +36,6 @@ from typing import Literal
 import numpy as np
 import scipy.stats
 
-from inrdict._keys import model_key
 from inrdict.analysis.lens import SpectrumRoute
 from inrdict.analysis.lens import format_number as number
 from inrdict.analysis.probes import aliasing_score, eigenvector_frequencies
@@ -45,15 +44,15 @@ from inrdict.experiments._run import validate_config
 from inrdict.experiments.studies.learnability import spearman_energy_vs_psnr, spearman_permutation_p
 from inrdict.experiments.studies.specs import face_study, study_of, top_eigenvectors
 from inrdict.models import (
-    FREQUENCY_KNOB,
     MODEL_NAMES,
-    REFERENCE_DOMAIN,
     count_parameters,
     make_model,
     matched_hidden,
+    model_key,
     model_knobs,
     on_reference_domain,
 )
+from inrdict.models import family as _family
 
 NAME = "families"
 TITLE = "INR families at matched size: E(0.1), PSNR@3, aliasing and NTK atoms, and whether E(0.1) predicts PSNR@3"
@@ -72,7 +71,7 @@ class Config:
     precision: Literal["float32", "float64"] = "float32"  # E(0.1) needs only the eigenvalues within 10 % of λ0
     spectrum: SpectrumRoute = "auto"
     top_k: int = 128
-    # "reference": each family sees the coordinates its authors train on (`REFERENCE_DOMAIN`: [-1, 1) for the
+    # "reference": each family sees the coordinates its authors train on (`Family.domain`: [-1, 1) for the
     # families, the paper's [0, 1) for ReLU / FFN / SIREN); "unit": every model on the [0, 1) NTK grid itself.
     domain: Literal["reference", "unit"] = "reference"
     dataset: Literal["lfw", "celeba", "folder"] = "lfw"
@@ -89,9 +88,11 @@ class Config:
 
     def __post_init__(self):
         validate_config(self)
-        unknown = [name for name in self.models if name not in MODEL_NAMES]
+        unknown = [name for name in self.models if name not in _family.names()]
         if unknown or not self.models:
-            raise InrdictError(f"models must name some of {', '.join(MODEL_NAMES)}, got {', '.join(unknown) or 'none'}")
+            raise InrdictError(
+                f"models must name some of {', '.join(_family.names())}, got {', '.join(unknown) or 'none'}"
+            )
         if self.psnr_iteration > self.iterations:
             raise InrdictError(f"psnr_iteration ({self.psnr_iteration}) exceeds iterations ({self.iterations})")
 
@@ -109,7 +110,7 @@ def rows_of(config: Config) -> dict[str, dict]:
     """Label → {"name", "knob", "value", "recommended", "model"} for every family and knob value, in table order."""
     rows = {}
     for name in config.models:
-        knob = FREQUENCY_KNOB[name]
+        knob = _family.get(name).knob
         hidden = matched_hidden(name, config.parameters)
         factors = (1.0,) if knob is None else (1.0, *config.sweep_factors)
         for factor in sorted(set(factors)):
@@ -144,7 +145,7 @@ def compute(config: Config, *, progress: bool = True) -> tuple[dict, dict[str, n
         curve = np.asarray(m["test_psnr_curve"])
         table[label] = {
             "family": row["name"], "knob": row["knob"], "knob_value": row["value"], "recommended": row["recommended"],
-            "coordinate_domain": list(REFERENCE_DOMAIN[row["name"]]) if config.domain == "reference" else [0.0, 1.0],
+            "coordinate_domain": list(_family.get(row["name"]).domain) if config.domain == "reference" else [0.0, 1.0],
             "parameters": count_parameters(row["model"]), "hidden": list(row["model"].hidden),
             "energy_at_0.1": m["energy_at_0.1"], "eigenvalues_within_10pct": m["eigenvalues_within_10pct"],
             "psnr_at_k": m["psnr_at_k"], "psnr_at_0": float(curve[0]), "psnr_gain_at_k": float(curve[config.psnr_iteration] - curve[0]),

@@ -5,13 +5,13 @@ The 32² comparison (`inrdict figure families`) put the reference settings of Ga
 grid's Nyquist rate and ran every family at one lr, so its ranking mostly reflected mis-set knobs. Here, per family
 (`inrdict.models.MODEL_NAMES`, each at about the paper's SIREN's size, `matched_hidden`):
 
-1. **Training as its authors run it** (`inrdict.train.recipes.RECIPES`, sources there): Adam with the run's
+1. **Training as its authors run it** (each family's first `Recipe`, sources there): Adam with the run's
    schedule (the first k steps of `LambdaLR(factor ** min(t / T, 1))`), lr scaled as the run scales it (WIRE:
    × min(1, 256² / HW)), pixels mapped to the run's target range ([-1, 1] for SIREN, FINER, Gauss, MFN), the run's
    coordinate domain and depth. PSNR is always reported for pixels in [0, 1] (PSNR_[0,1] = PSNR_target +
    20 log10(high − low)).
 2. **Knob, then lr, chosen on training faces** (`n_select` faces of the training split, never the test faces):
-   the frequency knob (`FREQUENCY_KNOB`) over the run's value × `knob_factors` at the run's lr, then the lr over
+   the frequency knob (`Family.knob`) over the run's value × `knob_factors` at the run's lr, then the lr over
    the run's lr × `lr_factors` at the chosen knob; each sweep is extended past an edge (knob ×2, lr ×10) until its
    best is inside (at most `max_extensions` times; `knob_optimum_inside` and `lr_optimum_inside` record whether
    it is). The criterion: mean held-out-pixel PSNR@k,
@@ -39,15 +39,16 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from inrdict._keys import model_key
 from inrdict.analysis import lens
 from inrdict.errors import DivergenceError, InrdictError
 from inrdict.experiments._run import validate_config
 from inrdict.experiments.studies.family_stats import bootstrap_spearman, faces_for_tuning, resamples
 from inrdict.io import data
-from inrdict.models import FREQUENCY_KNOB, MODEL_NAMES, INRModel, OnDomain, make_model, matched_hidden, model_knobs
+from inrdict.models import MODEL_NAMES, INRModel, OnDomain, make_model, matched_hidden, model_key, model_knobs
+from inrdict.models import family as _family
+from inrdict.train import recipes
 from inrdict.train.finetune import finetune, linearised_gd
-from inrdict.train.recipes import RECIPES, Recipe
+from inrdict.train.recipes import Recipe, recipe
 
 NAME = "family_comparison"
 TITLE = "INR families at a resolvable grid, trained as their authors train them, knob and lr tuned on training faces"
@@ -80,9 +81,11 @@ class Config:
 
     def __post_init__(self):
         validate_config(self)
-        unknown = [name for name in self.models if name not in MODEL_NAMES or name not in RECIPES]
+        unknown = [name for name in self.models if name not in _family.names() or name not in _family.with_recipes()]
         if unknown or len(self.models) < 3:
-            raise InrdictError(f"models must name at least 3 of {', '.join(MODEL_NAMES)}, got {', '.join(self.models)}")
+            raise InrdictError(
+                f"models must name at least 3 of {', '.join(_family.names())}, got {', '.join(self.models)}"
+            )
         if not self.iterations or min(self.iterations) < 1 or self.select_iteration > max(self.iterations):
             raise InrdictError(f"iterations must be positive and include a step ≥ select_iteration "
                                f"({self.select_iteration}), got {self.iterations}")  # fmt: skip
@@ -102,7 +105,7 @@ PRESETS = {"paper": PAPER, "default": DEFAULT}
 
 def build(name: str, run: Recipe, config: Config, factor: float, seed: int):
     """Family `name` at the run's knobs with its frequency knob × `factor`, on the run's domain."""
-    knob = FREQUENCY_KNOB[name]
+    knob = _family.get(name).knob
     knobs = dict(run.knobs)
     if knob is not None:
         knobs[knob] = float(knobs.get(knob, model_knobs(name)[knob])) * factor
@@ -118,7 +121,7 @@ def train_psnr(model, run: Recipe, points, images, mask, lr: float, iterations: 
     targets = run.to_target(images)
     if control:
         targets = targets + np.asarray(jax.vmap(model)(jnp.asarray(points, jnp.float32))[:, 0])[None, :]
-    optimizer = run.optimizer(len(points), learning_rate=lr)
+    optimizer = recipes.optimizer(run, len(points), learning_rate=lr)
     try:
         result = finetune(model, points, targets, mask, iterations=iterations, optimizer=optimizer,
                           learning_rate=run.initial_lr(len(points), lr))  # fmt: skip
@@ -158,7 +161,7 @@ def select(name: str, run: Recipe, config: Config, points, faces, mask, progress
         model, _ = build(name, run, config, factor, config.seed)
         return _score(train_psnr(model, run, points, faces, mask, run.learning_rate, k), k)
 
-    if FREQUENCY_KNOB[name] is None:
+    if _family.get(name).knob is None:
         factor, by_knob, knob_inside = 1.0, {1.0: knob_score(1.0)}, True
     else:
         factor, by_knob, knob_inside = sweep(config.knob_factors, knob_score, 2.0, config.max_extensions)
@@ -213,7 +216,7 @@ def compute(config: Config, *, progress: bool = True) -> tuple[dict, dict[str, n
     seeds = [config.seed + i for i in range(config.n_seeds)]
     families, records = {}, {}
     for name in config.models:
-        run = RECIPES[name]
+        run = recipe(name)
         chosen = select(name, run, config, points, chosen_faces, mask, progress)
         records[name] = [measure(name, run, chosen, config, points, test, mask, s) for s in seeds]
         curves = np.stack([r["psnr_curve"] for r in records[name]])  # (S, m, steps + 1)

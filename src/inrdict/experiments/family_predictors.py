@@ -2,7 +2,7 @@
 rate and at its own best one, three predictors, Spearman with bootstrap intervals over seeds and faces.
 
 Every model of `inrdict.models.MODEL_NAMES` at its reference settings and about the paper's SIREN's size
-(`matched_hidden`), each on its authors' coordinate domain (`REFERENCE_DOMAIN`), `n_seeds` initialisations each.
+(`matched_hidden`), each on its authors' coordinate domain (`Family.domain`), `n_seeds` initialisations each.
 Per family and seed, on the 32² NTK grid (dense float64 spectrum):
 
 * predictors, from the NTK at initialisation and the held-out faces only (no training):
@@ -39,7 +39,6 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from inrdict._keys import model_key
 from inrdict.analysis import lens
 from inrdict.errors import DivergenceError, InrdictError
 from inrdict.experiments._evidence import holm
@@ -52,7 +51,8 @@ from inrdict.experiments.studies.family_stats import (
     spearman_of_means,
 )
 from inrdict.io import data
-from inrdict.models import MODEL_NAMES, REFERENCE_DOMAIN, make_model, matched_hidden, model_knobs, on_reference_domain
+from inrdict.models import MODEL_NAMES, make_model, matched_hidden, model_key, model_knobs, on_reference_domain
+from inrdict.models import family as _family
 from inrdict.train.finetune import finetune, linearised_gd_psnr_db
 
 NAME = "family_predictors"
@@ -94,9 +94,9 @@ class Config:
 
     def __post_init__(self):
         validate_config(self)
-        unknown = [name for name in self.models if name not in MODEL_NAMES]
+        unknown = [name for name in self.models if name not in _family.names()]
         if unknown or len(self.models) < 3:
-            raise InrdictError(f"models must name at least 3 of {', '.join(MODEL_NAMES)} (a rank correlation), "
+            raise InrdictError(f"models must name at least 3 of {', '.join(_family.names())} (a rank correlation), "
                                f"got {', '.join(self.models)}")  # fmt: skip
         if self.psnr_iteration > self.iterations or self.psnr_iteration < 1:
             raise InrdictError(
@@ -197,7 +197,7 @@ def compute(config: Config, *, progress: bool = True) -> tuple[dict, dict[str, n
                              else _finetune_psnr(model, points, test, mask, tuned_lr, config))  # fmt: skip
         families[name] = {
             "knobs": {k: v for k, v in model_knobs(name).items() if k != "domain"},
-            "coordinate_domain": list(REFERENCE_DOMAIN[name]), "hidden": list(hidden),
+            "coordinate_domain": list(_family.get(name).domain), "hidden": list(hidden),
             "selection_psnr_by_lr": dict(zip(map(str, config.learning_rates), sweep.tolist())),
             "tuned_lr": tuned_lr,
             **{q: float(np.mean([np.mean(r[q]) for r in records])) for q in (*PREDICTORS, "energy_at_0.001")},

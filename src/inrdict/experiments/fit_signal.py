@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
-from typing import Literal
 
 import jax
 import numpy as np
@@ -28,14 +27,14 @@ from inrdict.analysis import suggest as knob_suggest
 from inrdict.errors import InrdictError
 from inrdict.experiments._run import signal_folder, validate_config
 from inrdict.io import checkpoints, data
-from inrdict.models import FREQUENCY_KNOB, count_parameters
+from inrdict.models import count_parameters
+from inrdict.models import family as _family
 from inrdict.train.recipes import recipe
 
 NAME = "fit"
 TITLE = "Fit an INR to a signal at its resolution, as the family's authors train it: held-out PSNR and the fit"
 DEFAULT_SECONDS = 1800  # measured ~3–5 s per step on 2 cores (512², 198,401 parameters), 500 steps
 IN_REPRODUCE = False  # a tool for any signal: `inrdict fit`
-Family = Literal["ffn", "siren", "gauss", "wire", "wire_real", "finer", "sinc", "mfn", "relu"]
 CONVERGED_DB = 0.5  # held-out PSNR gained over the last fifth of the steps below which the fit has flattened
 
 
@@ -44,10 +43,10 @@ class Config:
     """`fit` settings (`fitting.FitOptions`)."""
 
     signal: str = "camera"  # a bundled image name, an image file, a .wav, or a .npy array (n,), (h, w), (d, h, w)
-    family: Family = "siren"
+    family: str = "siren"  # a registered family (`inrdict.models.family.names()`)
     knob: float | None = None  # the frequency knob (None: the recipe's, or the suggestion with `suggest`)
     suggest: bool = False  # choose the knob with `inrdict suggest` first
-    recipe: str | None = None  # the reference run (`inrdict.train.recipes.PRESETS`; None: the family's default)
+    recipe: str | None = None  # the reference run (`Family.recipes`; None: the family's default)
     steps: int | None = None  # None: the recipe's
     learning_rate: float | None = None  # None: the recipe's
     size: int | None = None  # samples on the longest axis (None: the signal's own, capped at `fitting.MAX_SIZE`)
@@ -60,7 +59,7 @@ class Config:
         recipe(self.family, self.recipe)  # an unknown recipe is refused here, in one line
         if self.knob is not None and self.suggest:
             raise InrdictError("give --knob or --suggest, not both")
-        if (self.knob is not None or self.suggest) and FREQUENCY_KNOB[self.family] is None:
+        if (self.knob is not None or self.suggest) and _family.get(self.family).knob is None:
             raise InrdictError(f"{self.family} has no frequency knob: leave out --knob and --suggest")
         if not 0.0 < self.held_out < 1.0:
             raise InrdictError(f"held_out must lie in (0, 1), got {self.held_out}")

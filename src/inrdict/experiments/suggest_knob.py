@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
-from typing import Literal
 
 import numpy as np
 
@@ -33,7 +32,6 @@ NAME = "suggest"
 TITLE = "Choose the frequency knob for a signal before training: NTK-predicted held-out PSNR over the knob grid"
 DEFAULT_SECONDS = 30
 IN_REPRODUCE = False  # a tool for any signal: `inrdict suggest`
-Family = Literal["ffn", "siren", "gauss", "wire", "wire_real", "finer", "sinc", "mfn", "relu"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -41,14 +39,14 @@ class Config:
     """`suggest` settings."""
 
     signal: str = "astronaut"  # a bundled image name, an image file, a .wav, or a .npy array (n,), (h, w)
-    family: Family = "siren"
+    family: str = "siren"  # a registered family with a frequency knob (`inrdict.models.family.with_knob()`)
     values: tuple[float, ...] | None = None  # knob values, all scored (default: the family's grid, coarse to fine)
     size: int | None = None  # samples on the longest axis as it will be fitted (None: its own, capped)
     window: int | None = None  # samples per axis of a window (None: 32 for images, 256 for 1-D, 10 for volumes)
     windows: int = 4
     steps: int = knob_suggest.DEFAULT_STEPS
     hidden: tuple[int, ...] | None = None  # None: the recipe's depth, widths matched to the paper's SIREN
-    recipe: str | None = None  # the reference run (`inrdict.train.recipes.PRESETS`; None: the family's default)
+    recipe: str | None = None  # the reference run (`Family.recipes`; None: the family's default)
     seed: int = 0
 
     def __post_init__(self):

@@ -45,14 +45,13 @@ from inrdict.errors import InrdictError
 from inrdict.experiments._run import validate_config
 from inrdict.experiments.studies import regret
 from inrdict.io import cache
-from inrdict.models import DEFAULT_DEPTH
-from inrdict.train.recipes import RECIPES
+from inrdict.models import family as _family
+from inrdict.train.recipes import recipe
 
 NAME = "suggest_validation"
 TITLE = "`inrdict suggest` against a trained grid search and baselines on signals declared before the run"
 DEFAULT_SECONDS = 5600  # a design preview with half the default's signals measured 2809 s on 2 cores, 2026-12-06
 IN_REPRODUCE = False  # a validation sweep: `inrdict figure regret`
-Family = Literal["siren", "ffn", "gauss", "wire", "finer", "wire_real", "sinc", "mfn"]
 Kind = Literal["image", "series", "volume"]
 REGRET_GOAL_DB = 1.0
 CACHE_VERSION = 3  # bump when a unit's computation changes
@@ -71,7 +70,7 @@ class Config:
     """Validation settings."""
 
     split: Literal["design", "held_out"] = "held_out"
-    families: tuple[Family, ...] = ("siren", "ffn", "gauss", "wire", "finer")
+    families: tuple[str, ...] = ("siren", "ffn", "gauss", "wire", "finer")  # each with a frequency knob
     kinds: tuple[Kind, ...] = ("image", "series", "volume")
     max_signals: int | None = None  # per kind, the first ones of the split in sets.toml (None: all)
     image_size: int = 128
@@ -90,6 +89,8 @@ class Config:
 
     def __post_init__(self):
         validate_config(self)
+        for family in self.families:
+            knob_suggest.knob_of(family)  # an unknown family, or one without a knob, is refused here in one line
         if self.train_steps % self.eval_every:
             raise InrdictError(f"train_steps ({self.train_steps}) must be a multiple of eval_every ({self.eval_every})")
         if self.n_seeds < 3:
@@ -99,7 +100,7 @@ class Config:
         return {"image": self.image_size, "series": self.series_size, "volume": self.volume_size}
 
     def hidden(self, family: str) -> tuple[int, ...]:
-        return (self.width,) * (RECIPES[family].depth or DEFAULT_DEPTH.get(family, 4))
+        return (self.width,) * (recipe(family).depth or _family.get(family).depth)
 
 
 PAPER = Config()
@@ -130,7 +131,7 @@ DIM = {"image": 2, "series": 1, "volume": 3}
 def _unit(signal: np.ndarray, family: str, config: Config) -> dict[str, np.ndarray]:
     """The suggestion (its argmax, before calibration) and the trained reference of one family on one signal
     (module docstring)."""
-    run, hidden = RECIPES[family], config.hidden(family)
+    run, hidden = recipe(family), config.hidden(family)
     options = knob_suggest.SuggestOptions(hidden=hidden, windows=config.windows, steps=config.suggest_steps,
                                           seed=config.seed)  # fmt: skip
     start = time.perf_counter()
@@ -149,7 +150,7 @@ def _unit(signal: np.ndarray, family: str, config: Config) -> dict[str, np.ndarr
 def _trained(signal: np.ndarray, family: str, values, config: Config) -> tuple[np.ndarray, ...]:
     """(select, score, seconds): each of `values` trained from `n_seeds` initialisations (`regret.train_seeds`):
     PSNR curves (values, seeds, points) and the seconds each value took."""
-    run, hidden = RECIPES[family], config.hidden(family)
+    run, hidden = recipe(family), config.hidden(family)
     points = fitting.grid(signal.shape)
     splits = [regret.sample_splits(points.shape[0], config.seed + s, config.seed) for s in range(config.n_seeds)]
     select, score, seconds = [], [], []
@@ -250,7 +251,7 @@ def warm_timing(family: str, signal: np.ndarray, hidden: tuple[int, ...] | None,
     """`timing_repeats` warm timings (after one call that compiles) on one signal: the suggestion's seconds and one
     model's seconds per training step (`steps` steps timed), for the network of widths `hidden` (None: matched to
     the paper's SIREN, as `suggest` and `fit` by default)."""
-    run = RECIPES[family]
+    run = recipe(family)
     options = knob_suggest.SuggestOptions(hidden=hidden, windows=config.windows, steps=config.suggest_steps,
                                           seed=config.seed)  # fmt: skip
     points = fitting.grid(signal.shape)
@@ -313,7 +314,7 @@ def aggregate(rows: list[dict], config: Config, seed: int) -> dict:
 def family_record(family: str, kinds: dict[str, list], config: Config) -> dict:
     """One family's timings (warm, per kind at the validation size; images also at `projection_size`² with the
     default network) and its per-kind aggregates."""
-    record: dict = {"knob": knob_suggest.knob_of(family), "recipe": RECIPES[family].name,
+    record: dict = {"knob": knob_suggest.knob_of(family), "recipe": recipe(family).name,
                     "hidden": list(config.hidden(family)), "timings": {}, "kinds": {}}  # fmt: skip
     for kind, triples in kinds.items():
         if not triples:
@@ -327,7 +328,7 @@ def family_record(family: str, kinds: dict[str, list], config: Config) -> dict:
             large = regret.at_validation_size(entry, regret.load(entry, config.volume_size),
                                               {**config.sizes(), "image": config.projection_size})  # fmt: skip
             projected = warm_timing(family, large, None, config, 5)
-            projected["compute_ratio"] = compute_ratios(projected, RECIPES[family].steps, octaves)
+            projected["compute_ratio"] = compute_ratios(projected, recipe(family).steps, octaves)
             record["timings"]["projection"] = projected
         budget = int(np.median(timing["suggest_seconds"]) / (octaves * np.median(timing["step_seconds"])))
         rows = [{"signal": e.name, "category": e.category, **per_signal(unit, config, kind, family, budget)}

@@ -32,7 +32,8 @@ from inrdict._io import atomic_file
 from inrdict._version import __version__
 from inrdict.errors import InrdictError
 from inrdict.io.reference_weights import GRID_KEY, ImportedModel, grid_of, on_unit_grid
-from inrdict.models import MODEL_CLASSES, INRModel, Linear, Siren
+from inrdict.models import INRModel, Linear, Siren
+from inrdict.models import family as _family
 
 FORMAT_NAME = "inrdict-checkpoint"
 FORMAT_VERSION = 1
@@ -43,9 +44,9 @@ _Tree = TypeVar("_Tree")
 def model_config(model: eqx.Module) -> dict:
     """JSON-able description of a model: its family, `hyperparameters()` (sizes, static settings) and dtype."""
     family = type(model).__name__
-    if MODEL_CLASSES.get(family) is not type(model):
-        raise InrdictError(f"cannot describe a {family}: checkpoints support {', '.join(MODEL_CLASSES)}")
-    described = cast(INRModel, model)  # of a class in MODEL_CLASSES (checked just above)
+    if family not in _family.model_classes() or _family.model_class(family) is not type(model):
+        raise InrdictError(f"cannot describe a {family}: checkpoints support {', '.join(_family.model_classes())}")
+    described = cast(INRModel, model)  # of a registered model class (checked just above)
     return {"family": family, **described.hyperparameters(), "dtype": str(jax.tree_util.tree_leaves(model)[0].dtype)}
 
 
@@ -64,8 +65,8 @@ def describable(model: object) -> bool:
 def model_from_config(config: dict) -> eqx.Module:
     """A model of the described family and shapes (`from_hyperparameters`: arrays from key(0), an FFN's B = 0)."""
     family = config.get("family") if isinstance(config, dict) else None
-    if family not in MODEL_CLASSES:
-        raise InrdictError(f"unknown model family {family!r}: expected one of {', '.join(MODEL_CLASSES)}")
+    if not isinstance(family, str) or family not in _family.model_classes():
+        raise InrdictError(f"unknown model family {family!r}: expected one of {', '.join(_family.model_classes())}")
     try:
         dtype = np.dtype(config["dtype"])
         if not np.issubdtype(dtype, np.inexact):
@@ -73,7 +74,7 @@ def model_from_config(config: dict) -> eqx.Module:
         if jax.dtypes.canonicalize_dtype(dtype) != dtype:
             raise InrdictError(f"the model is {dtype}: enable it first with jax.config.update('jax_enable_x64', True)")
         # every INRModel class is an eqx.Module too (typing has no intersection types)
-        return cast(eqx.Module, MODEL_CLASSES[family].from_hyperparameters(config, dtype=dtype))
+        return cast(eqx.Module, _family.model_class(family).from_hyperparameters(config, dtype=dtype))
     except (KeyError, TypeError, ValueError) as error:
         raise InrdictError(f"invalid {family} model config ({type(error).__name__}: {error}): {config}") from None
 

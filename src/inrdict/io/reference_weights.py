@@ -27,7 +27,7 @@ complex WIRE exp(i ω0 u − |s0 u|²) with a real first layer and `output.real`
 
 What a state dict does not hold — ω0 (except WIRE's), the Gauss scale, lucidrains' `final_activation`, and the grid
 the model was trained on — comes from the knobs (``inrdict import-weights … --set scale=10``), or from the
-references' defaults (`SOURCES`) where every reference that writes the layout agrees; where they disagree the import
+references' defaults (`Family.import_sources`) where every reference that writes the layout agrees; where they disagree the import
 is refused in one line naming each source's value. The imported model takes the coordinates its source trained on
 (no affine wrapper); `GridConvention.points` gives that grid in inrdict's row-major pixel order.
 """
@@ -38,6 +38,7 @@ import dataclasses
 import math
 import os
 import re
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal, cast
 
@@ -60,9 +61,9 @@ from inrdict.models import (
     OnDomain,
     Siren,
 )
+from inrdict.models import family as _family
 from inrdict.models.wire import RealPartLinear
 
-IMPORTABLE = ("siren", "finer", "gauss", "wire", "mfn")
 GRID_KEY = "reference_grid"  # the checkpoint metadata entry of an imported model's `GridConvention`
 ImportedModel = Siren | Finer | GaussINR | ComplexWire | MFN
 
@@ -170,57 +171,8 @@ def on_unit_grid(model: ImportedModel, grid: GridConvention, size: int | None = 
 #       siren_pytorch.py SirenWrapper (indexing='ij'); boschresearch mfn/data.py CameraDataset (torch.meshgrid);
 #   xy: vishwa91/wire wire_image_denoise.py (torch.meshgrid(x, y, indexing='xy'), x along the width) and
 #       modules/utils.py get_coords (np.meshgrid, 'xy' by default).
-# A setting is assumed only where every source agrees; otherwise the import asks for it (`_settings`).
-SOURCES: dict[tuple[str, str], tuple[tuple[str, dict[str, float | str]], ...]] = {
-    ("siren", "sequential"): (
-        # Siren(first_omega_0=30, hidden_omega_0=30.)
-        ("vsitzmann/siren explore_siren.ipynb", {"first_omega0": 30.0, "hidden_omega0": 30.0, "indexing": "ij"}),
-        # Siren(first_omega_0=30, hidden_omega_0=30.0); train_image.py --first_omega / --hidden_omega 30
-        (
-            "liuzhen0212/FINER models.py, train_image.py",
-            {"first_omega0": 30.0, "hidden_omega0": 30.0, "indexing": "ij"},
-        ),
-        # INR(first_omega_0=30, hidden_omega_0=30.); get_INR's defaults 30 / 30
-        (
-            "vishwa91/wire modules/siren.py, wire_image_denoise.py",
-            {"first_omega0": 30.0, "hidden_omega0": 30.0, "indexing": "xy"},
-        ),
-    ),
-    # Sine: torch.sin(30 * input) in every layer
-    ("siren", "siren_modules"): (
-        ("vsitzmann/siren modules.py, dataio.py", {"first_omega0": 30.0, "hidden_omega0": 30.0, "indexing": "ij"}),
-    ),
-    ("siren", "lucidrains"): (
-        # SirenNet(w0 = 1., w0_initial = 30., final_activation = None); None → nn.Identity()
-        (
-            "lucidrains/siren-pytorch siren_pytorch.py (w0 = 1.)",
-            {"first_omega0": 30.0, "hidden_omega0": 1.0, "final_activation": "identity", "indexing": "ij"},
-        ),
-        # SirenNet(w0 = 30., w0_initial = 30., final_activation = None); Siren's activation None → Sine(w0)
-        (
-            "lucidrains/siren-pytorch siren_pytorch.py, versions with w0 = 30.",
-            {"first_omega0": 30.0, "hidden_omega0": 30.0, "final_activation": "sine", "indexing": "ij"},
-        ),
-    ),
-    # Finer(first_omega_0=30, hidden_omega_0=30.0); train_image.py --first_omega / --hidden_omega 30
-    ("finer", "sequential"): (
-        (
-            "liuzhen0212/FINER models.py, train_image.py",
-            {"first_omega0": 30.0, "hidden_omega0": 30.0, "indexing": "ij"},
-        ),
-    ),
-    ("gauss", "sequential"): (
-        ("liuzhen0212/FINER models.py, train_image.py", {"scale": 30.0, "indexing": "ij"}),  # Gauss(scale=30.0)
-        ("vishwa91/wire modules/gauss.py, wire_image_denoise.py", {"scale": 10.0, "indexing": "xy"}),  # INR(scale=10.0)
-    ),
-    # ω0 and s0: every ComplexGaborLayer saves its omega_0 / scale_0 (nn.Parameter, trainable=False)
-    ("wire", "sequential"): (
-        ("vishwa91/wire modules/wire.py, wire_image_denoise.py", {"indexing": "xy"}),
-        ("liuzhen0212/FINER models.py, train_image.py", {"indexing": "ij"}),
-    ),
-    ("mfn", "mfn"): (("boschresearch/multiplicative-filter-networks mfn/mfn.py, mfn/data.py", {"indexing": "ij"}),),
-    ("mfn", "mfn_wire"): (("vishwa91/wire modules/mfn.py, wire_image_denoise.py", {"indexing": "xy"}),),
-}
+# A setting is assumed only where every source agrees; otherwise the import asks for it (`_settings`). The
+# sources of each family are in its record (`Family.import_sources`, keyed by layout; MFN's by "mfn" / "mfn_wire").
 WIRE_SAVED = {"omega0": "omega_0", "s0": "scale_0"}  # inrdict knob → the ComplexGaborLayer parameter saved for it
 TEXT_SETTINGS = {"indexing": ("ij", "xy"), "final_activation": ("identity",)}  # the values that import
 SETTING_NOTES = {"indexing": "the training grid's axis order",
@@ -347,14 +299,14 @@ def _value(name: str, value: object) -> float | str:
 def _settings(family: str, source: str, in_features: int, extras: dict, knobs: dict, *,
               need_grid: bool) -> tuple[dict[str, float | str], tuple[str, ...], GridConvention | None]:  # fmt: skip
     """(settings, the names of those assumed from the sources' shared default, the grid or None) for what the state
-    dict does not hold: a knob, else WIRE's saved omega_0 / scale_0, else the value every source in `SOURCES` agrees
+    dict does not hold: a knob, else WIRE's saved omega_0 / scale_0, else the value every source in `Family.import_sources` agrees
     on. The grid is the sources' linspace(-1, 1, n) with the indexing the knob or every source gives.
 
     Raises:
         InrdictError: a knob the family does not have, or settings the sources disagree on that no knob gives (each
             named with every source's value; the indexing only when `need_grid` and the input has ≥ 2 axes).
     """
-    sources = SOURCES[(family, source)]
+    sources = _family.get(family).import_sources[source]
     names = list(dict.fromkeys([*(WIRE_SAVED if family == "wire" else ()), *(k for _, d in sources for k in d)]))
     unknown = sorted(set(knobs) - set(names))
     if unknown:
@@ -398,7 +350,7 @@ def _settings(family: str, source: str, in_features: int, extras: dict, knobs: d
     return settings, tuple(assumed), grid
 
 
-def _disagreement(name: str, sources: tuple[tuple[str, dict[str, float | str]], ...]) -> str:
+def _disagreement(name: str, sources: tuple[tuple[str, Mapping[str, float | str]], ...]) -> str:
     """ "scale (liuzhen0212/FINER models.py, train_image.py: 30, vishwa91/wire modules/gauss.py, …: 10)"."""
     if name in WIRE_SAVED:
         return (f"{name} (vishwa91/wire modules/wire.py and liuzhen0212/FINER models.py save it as "
@@ -463,7 +415,7 @@ def _mfn(state: dict[str, np.ndarray]) -> MFN:
 class Imported:
     """A reference state dict imported: `model` takes the coordinates its source trained on, `grid.points(shape)`
     gives them in pixel order; `settings` holds what the state dict does not (ω0, the Gauss scale, …), `assumed`
-    names those taken from the references' shared default (`SOURCES`), `layout` is `layout_of`'s."""
+    names those taken from the references' shared default (`Family.import_sources`), `layout` is `layout_of`'s."""
 
     model: ImportedModel
     grid: GridConvention
@@ -475,8 +427,10 @@ class Imported:
 def _import(state: dict[str, np.ndarray], family: str, knobs: dict, *,
             need_grid: bool) -> tuple[ImportedModel, dict[str, float | str], tuple[str, ...], GridConvention | None, str]:  # fmt: skip
     """(model, settings, assumed, grid or None, layout) of a state dict (`model_from_state_dict`)."""
-    if family not in IMPORTABLE:
-        raise InrdictError(f"cannot import weights of family {family!r}: choose one of {', '.join(IMPORTABLE)}")
+    if family not in _family.importable():
+        raise InrdictError(
+            f"cannot import weights of family {family!r}: choose one of {', '.join(_family.importable())}"
+        )
     if not state:
         raise InrdictError("the state dict is empty")
     layout = layout_of(state)

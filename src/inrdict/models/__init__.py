@@ -1,7 +1,9 @@
 """INRs as Equinox modules: the paper's dense INRs (`dense`: ReLU MLP, FFN, SIREN and their trained/frozen-mapping
 variants, SPEC §3) and the other families as their authors' reference code ships them (SPEC §10): `elementwise`
-(Gauss, sinc), `finer`, `wire` (complex and real WIRE), `mfn`; `registry` names them all (`make_model`, knobs,
-matched widths, `REFERENCE_DOMAIN`); `domain.OnDomain` evaluates a model on its authors' coordinate range.
+`gauss`, `sinc`, `finer`, `wire` (complex and real WIRE), `mfn`. Each family is one record (`family.Family`: class,
+frequency knob, coordinate domain, default depth, PRNG id, reference runs, importable layouts) that its module
+registers once; `registry` builds models by family name (`make_model`, knobs, matched widths); `domain.OnDomain`
+evaluates a model on its authors' coordinate range.
 
 Each class plugs into `fit`, meta-learning, checkpoints and the empirical NTK like the dense models. Coordinates are
 points r of shape (in_features,); batch with `jax.vmap`.
@@ -22,11 +24,10 @@ Other shapes (plain `eqx.Module`s with their own `structured_ntk_features`):
 * `MFN`  multiplicative filter networks, Fourier or Gabor filters (Fathony et al., ICLR 2021).
 
 Every model has `hyperparameters()` / `from_hyperparameters(h, dtype=)` (checkpoints), `in_features`,
-`out_features`, `hidden`. `FAMILIES` maps the command-line names to constructors with each reference
-implementation's defaults for images (2 → … → 1). `MODELS` adds the paper's own models ("relu", "ffn", "siren")
-under one constructor, `make_model(name, ..., key=, **knobs)`, whose keyword defaults (`model_knobs`) are the
-recommended settings and whose `FREQUENCY_KNOB` is the one a frequency sweep varies. `matched_hidden` gives widths
-with about as many trained parameters as the paper's SIREN 2 → 256 ×4 → 1 (198,401):
+`out_features`, `hidden`. Every family, the paper's own ("relu", "ffn", "siren") and the others, has one
+constructor, `make_model(name, ..., key=, **knobs)`, whose keyword defaults (`model_knobs`) are each reference
+implementation's settings for images (2 → … → 1); `family.get(name).knob` is the one a frequency sweep varies.
+`matched_hidden` gives widths with about as many trained parameters as the paper's SIREN 2 → 256 ×4 → 1 (198,401):
 
     family        matched hidden    trained parameters
     relu, siren, gauss, finer, sinc   (256,) * 4   198,401
@@ -46,7 +47,9 @@ files), no code was copied (MFN's reference code is AGPL; FINER's has no licence
 which file every default comes from, and where the paper and the code differ which we followed.
 """
 
-from inrdict.models._common import INRModel
+# isort: skip_file
+# The families register themselves when their modules are imported, in this order: the order of `family.names()`
+# and of the default rows of every study over families (`MODEL_NAMES`; `tests/test_families.py` checks the two agree).
 from inrdict.models.dense import (
     FFN,
     SIREN_CONVENTIONS,
@@ -66,27 +69,8 @@ from inrdict.models.dense import (
     single_frequency,
     symmetric_uniform,
     trainable_filter,
-)  # fmt: skip
-from inrdict.models.domain import OnDomain
-from inrdict.models.elementwise import GaussINR, SincINR
-from inrdict.models.finer import Finer
-from inrdict.models.mfn import MFN, FourierFilter, GaborFilter, MFNFilter
-from inrdict.models.registry import (
-    DEFAULT_DEPTH,
-    FAMILIES,
-    FAMILY_CLASSES,
-    FREQUENCY_KNOB,
-    KNOB_FIELDS,
-    MODEL_CLASSES,
-    MODEL_NAMES,
-    MODELS,
-    REFERENCE_DOMAIN,
-    SIREN_PARAMETERS,
-    make_model,
-    matched_hidden,
-    model_knobs,
-    on_reference_domain,
-)  # fmt: skip
+)
+from inrdict.models.gauss import GaussINR
 from inrdict.models.wire import (
     ComplexLinear,
     ComplexWire,
@@ -94,4 +78,21 @@ from inrdict.models.wire import (
     RealWire,
     complex_gabor,
     kernel_from_features,
+)
+from inrdict.models.finer import Finer
+from inrdict.models.sinc import SincINR
+from inrdict.models.mfn import MFN, FourierFilter, GaborFilter, MFNFilter
+from inrdict.models import family
+from inrdict.models._common import INRModel
+from inrdict.models.domain import OnDomain
+from inrdict.models.family import Family, Recipe
+from inrdict.models.registry import (
+    BUILT_IN,
+    MODEL_NAMES,
+    SIREN_PARAMETERS,
+    make_model,
+    matched_hidden,
+    model_key,
+    model_knobs,
+    on_reference_domain,
 )

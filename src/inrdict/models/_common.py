@@ -19,7 +19,7 @@ SIREN_PARAMETERS = 198_401  # SIREN 2 → 256 ×4 → 1, the paper's NTK / meta-
 
 @runtime_checkable  # the test suite's runtime type checks need isinstance
 class INRModel(Protocol):
-    """What every inrdict model has (`inrdict.models.MODEL_CLASSES`): its sizes, its checkpoint settings
+    """What every inrdict model has (a class of a registered family, `inrdict.models.family`): its sizes, its checkpoint settings
     (`hyperparameters()` / `from_hyperparameters(h, dtype=)`) and the forward pass of one point (in_features,) →
     (out_features,). A user's own Equinox module need not have more than `__call__`: annotate with this only where
     an inrdict model is required."""

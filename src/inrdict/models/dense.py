@@ -40,6 +40,7 @@ from jaxtyping import Array, Float, PRNGKeyArray
 
 from inrdict.errors import InrdictError
 from inrdict.models import sine
+from inrdict.models.family import SOURCE_FINER, Family, Recipe, register
 
 # Haiku/Flax "truncated_normal" variance scaling divides by the std of a unit normal truncated to [-2, 2],
 # so that the truncated draw has exactly the requested standard deviation.
@@ -481,3 +482,84 @@ def count_parameters(model: eqx.Module) -> int:
     """Number of trainable scalars (SIREN 2 → 256 ×4 → 1 has 198,401). Complex parameters count once each."""
     trainable, _ = partition_trainable(model)
     return sum(int(np.prod(leaf.shape)) for leaf in jax.tree_util.tree_leaves(trainable))
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# The paper's three families (SPEC §3) as registry records (`inrdict.models.family`)
+# ----------------------------------------------------------------------------------------------------------------
+
+
+def _positive_sigma(sigma: float) -> float:
+    sigma = float(sigma)
+    if not (math.isfinite(sigma) and sigma > 0):
+        raise InrdictError(f"the FFN sigma must be a finite positive number, got {sigma}")
+    return sigma
+
+
+def ffn(in_features: int = 2, hidden: tuple[int, ...] = (256,) * 3, out_features: int = 1, *, sigma: float = 10.0,
+        n_features: int = 256, key: PRNGKeyArray, dtype=jnp.float32) -> FFN:  # fmt: skip
+    """FFN with random Fourier features B = sigma N(0, 1) of shape (n_features, in_features) (SPEC §3; sigma = 10,
+    T = 256 as the paper's Fig. 2). One key, split into B's and the MLP's."""
+    b_key, mlp_key = jax.random.split(key)
+    B = gaussian_frequencies(b_key, int(n_features), in_features, _positive_sigma(sigma))
+    return FFN(B, hidden, out_features, key=mlp_key, dtype=dtype)
+
+
+_TANCIK = "tancik/fourier-feature-networks Demo.ipynb"
+_PAPER_GRID = "the paper's NTK grid (SPEC §4: linspace(0, 1, N + 1)[:-1])"
+_LUCIDRAINS = "lucidrains/siren-pytorch siren_pytorch.py"
+
+# Tancik et al.'s demo (Adam lr 1e-3, 2000 iterations, pixels in [0, 1], inputs [0, 1)) trains the no-mapping
+# row and the FFN; 3 hidden layers as the paper's FFN.
+RELU = register(Family(
+    name="relu", build=ReluMLP, classes=(ReluMLP,), prng_id=1, domain=(0.0, 1.0), domain_source=_PAPER_GRID,
+    reference="the paper's ReLU baseline (SPEC §3)",
+    recipes=(Recipe("relu", "tancik", 1e-3, 2000, f"{_TANCIK} (the no-mapping row)", depth=3, domain=(0.0, 1.0)),),
+))  # fmt: skip
+FFN_FAMILY = register(Family(
+    name="ffn", build=ffn, classes=(FFN, FFNStar), prng_id=101, domain=(0.0, 1.0),
+    domain_source=f"{_PAPER_GRID}; Tancik et al.'s FFN code also uses [0, 1)",
+    reference="Tancik et al., NeurIPS 2020 (random Fourier features; SPEC §3)", knob="sigma",
+    knob_fields={"sigma": "sigma", "n_features": "n_features"}, depth=3,
+    recipes=(Recipe("ffn", "tancik", 1e-3, 2000, _TANCIK, depth=3, domain=(0.0, 1.0)),),
+))  # fmt: skip
+_VSITZMANN = "vsitzmann/siren explore_siren.ipynb (Adam lr 1e-4, total_steps 500, Normalize(0.5, 0.5) → [-1, 1])"
+SIREN = register(Family(
+    name="siren", build=Siren, classes=(Siren, SirenFrozenFirst), prng_id=2, domain=(0.0, 1.0),
+    domain_source=f"{_PAPER_GRID}; its meta-learned SIREN was trained there",
+    reference="Sitzmann et al., NeurIPS 2020 (vsitzmann/siren; SPEC §3)", knob="first_omega0",
+    knob_fields={"omega0": "first_omega0", "hidden_omega0": "hidden_omega0", "convention": "convention"},
+    recipes=(
+        # the SIREN authors' fitting code and bias convention; explore_siren.ipynb's Siren(hidden_layers=3): a first
+        # sine layer and 3 more, so 4 sine layers
+        Recipe("siren", "vsitzmann", 1e-4, 500, _VSITZMANN, target_range=(-1.0, 1.0), depth=4,
+               knobs={"convention": "vsitzmann"}),
+        # liuzhen0212/FINER run_siren.sh (LR=0.0005, ω0 = 30, train_image.py's hidden_layers = 3)
+        Recipe("siren", "finer_baseline", 5e-4, 5000, f"{SOURCE_FINER}, run_siren.sh", 0.1, (-1.0, 1.0), depth=4,
+               knobs={"convention": "vsitzmann"}),
+    ),
+    import_sources={
+        "sequential": (
+            # Siren(first_omega_0=30, hidden_omega_0=30.)
+            ("vsitzmann/siren explore_siren.ipynb", {"first_omega0": 30.0, "hidden_omega0": 30.0, "indexing": "ij"}),
+            # Siren(first_omega_0=30, hidden_omega_0=30.0); train_image.py --first_omega / --hidden_omega 30
+            ("liuzhen0212/FINER models.py, train_image.py",
+             {"first_omega0": 30.0, "hidden_omega0": 30.0, "indexing": "ij"}),
+            # INR(first_omega_0=30, hidden_omega_0=30.); get_INR's defaults 30 / 30
+            ("vishwa91/wire modules/siren.py, wire_image_denoise.py",
+             {"first_omega0": 30.0, "hidden_omega0": 30.0, "indexing": "xy"}),
+        ),
+        # Sine: torch.sin(30 * input) in every layer
+        "siren_modules": (
+            ("vsitzmann/siren modules.py, dataio.py", {"first_omega0": 30.0, "hidden_omega0": 30.0, "indexing": "ij"}),
+        ),
+        "lucidrains": (
+            # SirenNet(w0 = 1., w0_initial = 30., final_activation = None); None → nn.Identity()
+            (f"{_LUCIDRAINS} (w0 = 1.)",
+             {"first_omega0": 30.0, "hidden_omega0": 1.0, "final_activation": "identity", "indexing": "ij"}),
+            # SirenNet(w0 = 30., w0_initial = 30., final_activation = None); Siren's activation None → Sine(w0)
+            (f"{_LUCIDRAINS}, versions with w0 = 30.",
+             {"first_omega0": 30.0, "hidden_omega0": 30.0, "final_activation": "sine", "indexing": "ij"}),
+        ),
+    },
+))  # fmt: skip

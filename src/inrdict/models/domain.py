@@ -10,14 +10,16 @@ from jaxtyping import Array, Float
 from inrdict.errors import InrdictError
 from inrdict.models._common import INRModel
 from inrdict.models.dense import DenseINR, dense_layer_features
+from inrdict.models.family import model_class, register_class
 
 
+@register_class
 class OnDomain(eqx.Module):
     """g(r) = model(low + (high - low) r): the wrapped model sees coordinates in [low, high)^d when g is evaluated
     on [0, 1)^d. The map is fixed (no parameters), so g's NTK on a grid is the wrapped model's NTK on the mapped
     grid, and fitting, fine-tuning and checkpoints see the wrapped model's parameters only.
 
-    Each family's reference code trains on its own range (most on [-1, 1]², `inrdict.models.REFERENCE_DOMAIN`);
+    Each family's reference code trains on its own range (most on [-1, 1]², `Family.domain`);
     the paper's NTK grid is [0, 1)² (SPEC §4). Wrapping keeps one grid, one pixel order and one set of
     eigenvectors for every model while each family sees the inputs its authors feed it.
     """
@@ -69,8 +71,6 @@ class OnDomain(eqx.Module):
 
     @classmethod
     def from_hyperparameters(cls, hyperparameters: dict, *, dtype) -> "OnDomain":
-        from inrdict.models.registry import MODEL_CLASSES  # the registry imports this module
-
         h = hyperparameters
-        inner = MODEL_CLASSES[h["model_family"]].from_hyperparameters(h["model"], dtype=dtype)
+        inner = model_class(h["model_family"]).from_hyperparameters(h["model"], dtype=dtype)
         return cls(inner, *(float(x) for x in h["domain"]))

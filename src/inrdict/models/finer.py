@@ -12,6 +12,7 @@ from jaxtyping import Array, PRNGKeyArray
 from inrdict.models import sine
 from inrdict.models._common import _positive, _sizes, _uniform_layers
 from inrdict.models.dense import DenseINR, _check_sizes
+from inrdict.models.family import SOURCE_FINER, Family, Recipe, register
 
 
 class Finer(DenseINR):
@@ -41,7 +42,7 @@ class Finer(DenseINR):
 
     The official image runs use 4 FINER layers of 256 (`run_finer.sh`'s `HIDDENLAYERS=3`: a first layer and 3
     more), Adam lr 5e-4 decayed to 0.1× (`inrdict.train.recipes`' "finer") on coordinates in [-1, 1]²
-    (`train_image.py`: `torch.linspace(-1, 1, H)`, `indexing='ij'`); `inrdict.models.REFERENCE_DOMAIN` records the
+    (`train_image.py`: `torch.linspace(-1, 1, H)`, `indexing='ij'`); its record's `domain` records the
     domain.
 
     Args:
@@ -99,3 +100,18 @@ class Finer(DenseINR):
                    first_bias_scale=None if bias is None else float(bias),
                    scale_gradient=bool(h.get("scale_gradient", True)),  # older checkpoints: differentiated
                    key=jax.random.key(0), dtype=dtype)  # fmt: skip
+
+
+FINER = register(Family(
+    name="finer", build=Finer, classes=(Finer,), prng_id=105, domain=(-1.0, 1.0),
+    domain_source="liuzhen0212/FINER train_image.py: torch.linspace(-1, 1, H)",
+    reference="Liu et al., CVPR 2024 (liuzhen0212/FINER)", knob="first_omega0",
+    knob_fields={"omega0": "first_omega0", "hidden_omega0": "hidden_omega0", "first_bias_scale": "first_bias_scale",
+                 "scale_gradient": "scale_gradient"},
+    # run_finer.sh (LR=0.0005, HIDDENLAYERS=3 → 4 FINER layers, ω0 = 30), 5000 epochs (train_image.py)
+    recipes=(Recipe("finer", "finer", 5e-4, 5000, f"{SOURCE_FINER}, run_finer.sh", 0.1, (-1.0, 1.0), depth=4),),
+    # Finer(first_omega_0=30, hidden_omega_0=30.0); train_image.py --first_omega / --hidden_omega 30
+    import_sources={"sequential": (
+        ("liuzhen0212/FINER models.py, train_image.py", {"first_omega0": 30.0, "hidden_omega0": 30.0, "indexing": "ij"}),
+    )},
+))  # fmt: skip

@@ -16,6 +16,7 @@ from inrdict.errors import InrdictError
 from inrdict.models import sine
 from inrdict.models._common import _positive, _require_single_output, _sizes, _symmetric_uniforms
 from inrdict.models.dense import Linear, _check_sizes
+from inrdict.models.family import Family, Recipe, register
 
 MFNFilter = Literal["fourier", "gabor"]
 
@@ -249,3 +250,18 @@ class MFN(eqx.Module):
                  (no_columns, e_g * (-0.5 * jnp.sum(offsets**2, axis=2)))]  # fmt: skip
         pairs += [(no_columns, e_g * g.gamma[None, :] * offsets[:, :, axis]) for axis in range(points.shape[1])]
         return pairs
+
+
+MFN_FAMILY = register(Family(
+    name="mfn", build=MFN, classes=(MFN,), prng_id=107, domain=(-1.0, 1.0),
+    domain_source="boschresearch/multiplicative-filter-networks mfn/data.py: torch.linspace(-1.0, 1.0, ...)",
+    reference="Fathony et al., ICLR 2021 (boschresearch/multiplicative-filter-networks)", knob="input_scale",
+    knob_fields={"input_scale": "input_scale", "weight_scale": "weight_scale", "mfn_filter": "filter"},
+    # mfn/experiments/image_rep.py: Adam lr 1e-2, no schedule; n_layers = 3: 4 filters
+    recipes=(Recipe("mfn", "image_rep", 1e-2, 10000, "boschresearch/multiplicative-filter-networks mfn/experiments/"
+                    "image_rep.py", 1.0, (-1.0, 1.0), depth=4),),
+    import_sources={
+        "mfn": (("boschresearch/multiplicative-filter-networks mfn/mfn.py, mfn/data.py", {"indexing": "ij"}),),
+        "mfn_wire": (("vishwa91/wire modules/mfn.py, wire_image_denoise.py", {"indexing": "xy"}),),
+    },
+))  # fmt: skip

@@ -16,6 +16,7 @@ from jaxtyping import Array, Float, PRNGKeyArray
 from inrdict.models import sine
 from inrdict.models._common import _positive, _require_single_output, _sizes, _symmetric_uniforms
 from inrdict.models.dense import Linear, _check_sizes
+from inrdict.models.family import SOURCE_FINER, SOURCE_WIRE, Family, Recipe, register
 
 # ----------------------------------------------------------------------------------------------------------------
 # Complex WIRE
@@ -351,3 +352,40 @@ def kernel_from_features(features: list[tuple[Array, ...]]) -> Float[Array, "n n
         kernel = term if kernel is None else kernel + term
     assert kernel is not None, "no feature groups"
     return 0.5 * (kernel + kernel.T)
+
+
+_WIRE_DOMAIN = "vishwa91/wire wire_image_denoise.py: torch.linspace(-1, 1, W)"
+WIRE = register(Family(
+    name="wire", build=ComplexWire, classes=(ComplexWire,), prng_id=103, domain=(-1.0, 1.0),
+    domain_source=_WIRE_DOMAIN, reference="Saragadam et al., CVPR 2023 (vishwa91/wire)", knob="omega0",
+    knob_fields={"omega0": "omega0", "s0": "s0"}, depth=3,  # the default run: hidden_layers = 2 after the first
+    recipes=(
+        # wire_image_denoise.py run with nonlin='wire': hidden_layers = 2 (3 Gabor layers), omega0 = sigma0 = 4,
+        # learning_rate = 1e-3 × min(1, maxpoints / (H W)), maxpoints = 256², LambdaLR 0.1 ** min(t / niters, 1),
+        # niters = 2000, utils.normalize(im, True) → [0, 1]. (Its comment advises 5e-3–2e-2 for WIRE: the families
+        # study sweeps the lr.)
+        Recipe("wire", "denoise", 1e-3, 2000, SOURCE_WIRE, 0.1, (0.0, 1.0), 256 * 256, depth=3,
+               knobs={"omega0": 4.0, "s0": 4.0}),
+        # vishwa91/wire@2eb758b wire_SISR.py: nonlin='wire', omega0 = 8, sigma0 = 6, lr 1e-2, LambdaLR 0.2 ** (t/2000)
+        Recipe("wire", "sisr", 1e-2, 2000, "vishwa91/wire@2eb758b wire_SISR.py", 0.2, (0.0, 1.0), depth=3,
+               knobs={"omega0": 8.0, "s0": 6.0}),
+        # liuzhen0212/FINER run_wire.sh: FIRSTOMEGA = HIDDENOMEGA = 20, SCALE = 10, HIDDENLAYERS = 3, train_image.py
+        Recipe("wire", "finer_baseline", 5e-3, 5000, f"{SOURCE_FINER}, run_wire.sh", 0.1, (-1.0, 1.0), depth=4,
+               knobs={"omega0": 20.0, "s0": 10.0}),
+        # the comment of wire_image_denoise.py ("omega0=20, sigma0=30 for image representation"); no script runs it
+        Recipe("wire", "representation_advice", 5e-3, 2000, f"{SOURCE_WIRE} (comment only)", 0.1, (0.0, 1.0),
+               256 * 256, depth=3, knobs={"omega0": 20.0, "s0": 30.0}),
+    ),
+    # ω0 and s0: every ComplexGaborLayer saves its omega_0 / scale_0 (nn.Parameter, trainable=False)
+    import_sources={"sequential": (
+        ("vishwa91/wire modules/wire.py, wire_image_denoise.py", {"indexing": "xy"}),
+        ("liuzhen0212/FINER models.py, train_image.py", {"indexing": "ij"}),
+    )},
+))  # fmt: skip
+WIRE_REAL = register(Family(
+    name="wire_real", build=RealWire, classes=(RealWire,), prng_id=104, domain=(-1.0, 1.0),
+    domain_source=_WIRE_DOMAIN, reference="Saragadam et al., CVPR 2023 (vishwa91/wire RealGaborLayer)",
+    knob="omega0", knob_fields={"omega0": "omega0", "s0": "s0"}, depth=3,
+    recipes=(Recipe("wire_real", "denoise", 1e-3, 2000, f"{SOURCE_WIRE} (no script trains RealGaborLayer: "
+                    "ComplexWire's run)", 0.1, (0.0, 1.0), 256 * 256, depth=3, knobs={"omega0": 4.0, "s0": 4.0}),),
+))  # fmt: skip

@@ -30,6 +30,7 @@ from inrdict.analysis import fitting
 from inrdict.errors import InrdictError
 from inrdict.io import data
 from inrdict.models import partition_trainable
+from inrdict.train import recipes
 from inrdict.train.fit import encode_inputs
 from inrdict.train.losses import mse, psnr_db
 from inrdict.train.recipes import Recipe
@@ -191,7 +192,7 @@ def train_seeds(models: list[eqx.Module], points: np.ndarray, targets: np.ndarra
     frozen = [eqx.partition(f, eqx.is_array) for _, f in parts]
     static = frozen[0][1]
     inputs = jnp.stack([encode_inputs(m, jnp.asarray(points, jnp.float32)) for m in models])
-    optimizer = run.optimizer(len(points), steps)
+    optimizer = recipes.optimizer(run, len(points), steps)
     y = jnp.asarray(run.to_target(targets.reshape(-1, 1)), jnp.float32)
     train, select, score = (jnp.asarray(np.stack([s[i] for s in splits])) for i in range(3))
     params, arrays = _stack([p for p, _ in parts]), _stack([a for a, _ in frozen])

@@ -2,8 +2,8 @@
 
 A model spec (the `model` config field, `inrdict analyse MODEL`) is one of
 
-* a model name, `inrdict.models.MODEL_NAMES` (relu, ffn, siren, gauss, wire, wire_real, finer, sinc, mfn), built
-  with the knob fields of the config (`KNOB_FIELDS`) over the name's recommended settings, at the widths given or
+* a family name (`inrdict.models.family.names()`: relu, ffn, siren, gauss, wire, wire_real, finer, sinc, mfn, …),
+  built with the knob fields of the config (`Family.knob_fields`) over the name's recommended settings, at the widths given or
   matched to the paper's SIREN (~198k parameters, `matched_hidden`); a name wins over a file of that name
   (write ``./siren`` for the file);
 * ``package.module:factory``, a callable returning an Equinox module that maps a point (2,) to one value, called
@@ -35,24 +35,21 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import PRNGKeyArray
 
-from inrdict._keys import init_key, model_key
+from inrdict._keys import init_key
 from inrdict.errors import InrdictError
 from inrdict.experiments.studies.learnability import FaceStudy, Row, run_study
 from inrdict.experiments.studies.rows import eigensystems
 from inrdict.io import data
 from inrdict.models import (
-    FFN,
-    FREQUENCY_KNOB,
-    KNOB_FIELDS,
-    MODEL_NAMES,
-    MODELS,
     INRModel,
     OnDomain,
     make_model,
+    model_key,
     model_knobs,
     on_reference_domain,
     partition_trainable,
 )
+from inrdict.models import family as _family
 
 STUDY_FIELDS = ("dataset", "data_dir", "grid_size", "n_test", "precision", "spectrum", "top_k", "iterations",
                 "psnr_iteration", "random_lr", "seed")  # fmt: skip
@@ -66,12 +63,12 @@ def knobs_of(name: str, config) -> dict:
         InrdictError: a knob field set that model `name` does not have.
     """
     knobs = {}
-    for field, targets in KNOB_FIELDS.items():
+    for field, targets in _family.knob_fields().items():
         value = getattr(config, field, None)
         if value is None:
             continue
         if name not in targets:
-            takers = [f for f, t in KNOB_FIELDS.items() if name in t]
+            takers = [f for f, t in _family.knob_fields().items() if name in t]
             raise InrdictError(f"{field} does not apply to {name}; its settings: {', '.join(takers) or 'none'}")
         knobs[targets[name]] = value
     return knobs
@@ -80,7 +77,7 @@ def knobs_of(name: str, config) -> dict:
 def describe_knobs(name: str, knobs: dict) -> str:
     """ "omega0=20, s0=30": the model's main settings after `knobs` (frequency knob first)."""
     settings = model_knobs(name) | knobs
-    keys = [k for k in (FREQUENCY_KNOB[name], *settings) if k is not None and k != "domain"]
+    keys = [k for k in (_family.get(name).knob, *settings) if k is not None and k != "domain"]
     return ", ".join(f"{k}={settings[k]:g}" if isinstance(settings[k], float) else f"{k}={settings[k]}"
                      for k in dict.fromkeys(keys))  # fmt: skip
 
@@ -123,9 +120,9 @@ def resolve_model(spec: str, config, *, hidden_1d: tuple[int, ...], in_features:
             not return a single-output Equinox module, or knob fields set for a spec that is not a model name.
     """
     spec = spec.strip()
-    if spec in MODEL_NAMES:
+    if spec in _family.names():
         knobs = knobs_of(spec, config)
-        # Each family on its authors' coordinate range (`REFERENCE_DOMAIN`; the paper's models on [0, 1)).
+        # Each family on its authors' coordinate range (`Family.domain`; the paper's models on [0, 1)).
         model = on_reference_domain(
             spec, make_model(spec, in_features, config.hidden, 1, key=model_key(spec, config.seed), **knobs)
         )
@@ -136,9 +133,9 @@ def resolve_model(spec: str, config, *, hidden_1d: tuple[int, ...], in_features:
         return _from_torch_state_dict(spec, config, hidden_1d)
     if getattr(config, "family", None) is not None:
         raise InrdictError(f"family names the family of a PyTorch state dict (.pt/.pth); {spec!r} is not one")
-    set_fields = [f for f in (*KNOB_FIELDS, "hidden") if getattr(config, f, None) is not None]
+    set_fields = [f for f in (*_family.knob_fields(), "hidden") if getattr(config, f, None) is not None]
     if set_fields:
-        raise InrdictError(f"{', '.join(set_fields)} set the knobs of a model name ({', '.join(MODEL_NAMES)}); "
+        raise InrdictError(f"{', '.join(set_fields)} set the knobs of a model name ({', '.join(_family.names())}); "
                            f"{spec!r} is not one")  # fmt: skip
     if spec.startswith("torch:"):
         return _from_torch_factory(spec, config.seed)
@@ -146,13 +143,13 @@ def resolve_model(spec: str, config, *, hidden_1d: tuple[int, ...], in_features:
         return _from_factory(spec, config.seed)
     path = Path(spec).expanduser()
     if not path.is_file():
-        raise InrdictError(f"model {spec!r} is neither a model name ({', '.join(MODEL_NAMES)}), "
+        raise InrdictError(f"model {spec!r} is neither a model name ({', '.join(_family.names())}), "
                            f"package.module:factory, nor an existing checkpoint file")  # fmt: skip
     from inrdict.io.checkpoints import load_weights
 
     model = load_weights(path, getattr(config, "grid_size", None))  # an imported model: exact on the NTK grid
     check_single_output(model, f"the model in {path}")
-    family = {FFN: "ffn", **{cls: name for name, cls in MODELS.items() if isinstance(cls, type)}}.get(type(model))
+    family = _family.family_of(model)
     if family is None:
         return Resolved(model, "checkpoint", path.stem, None, {}, None, f"a {type(model).__name__} has no 1-D version")
     knobs = _checkpoint_knobs(model, family)
@@ -168,7 +165,7 @@ def _from_torch_state_dict(spec: str, config, hidden_1d: tuple[int, ...]) -> Res
     family = getattr(config, "family", None)
     if family is None:
         raise InrdictError(
-            f"{spec} is a PyTorch state dict: name its family with --family (siren, finer, gauss, wire, mfn)"
+            f"{spec} is a PyTorch state dict: name its family with --family ({', '.join(_family.importable())})"
         )
     if getattr(config, "hidden", None) is not None:
         raise InrdictError("hidden is read from the state dict; leave it unset")

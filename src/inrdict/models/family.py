@@ -1,0 +1,262 @@
+"""One record per INR family, registered once by the module that defines the family; everything else that names
+families (`make_model`, matched widths, checkpoints, PRNG keys, the coordinate domain, frequency sweeps, `suggest`,
+reference training runs, PyTorch imports, the command line) reads this registry.
+
+A new family is one module: its class(es), then
+
+    register(Family(name="mine", build=Mine, classes=(Mine,), prng_id=201, domain=(-1.0, 1.0), domain_source="…",
+                    reference="…", knob="omega0", knob_fields={"omega0": "omega0"}))
+
+and an import of that module. `tests/test_families.py` adds one inside a test.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from inrdict._keys import PRNG_IDS, fold_id
+from inrdict.errors import InrdictError
+
+if TYPE_CHECKING:  # _common imports the dense models, which import this module
+    from inrdict.models._common import INRModel
+
+
+@dataclasses.dataclass(frozen=True)
+class Recipe:
+    """One reference training run of a family on an image (the optimiser it implies: `inrdict.train.recipes`).
+
+    Attributes:
+        family: the family's name.
+        name: the run's name (`Family.recipes`).
+        learning_rate: Adam's initial step size.
+        steps: the run's length T (the schedule decays over it).
+        final_lr_factor: lr at step T over the initial lr (1: constant).
+        target_range: (low, high) the [0, 1] pixels are mapped to.
+        reference_pixels: lr × min(1, reference_pixels / pixels) when set (WIRE's `maxpoints = 256*256`).
+        depth: hidden layers of the source's architecture (None: the family's default).
+        knobs: model settings of the run (`make_model` keywords).
+        domain: the coordinate range per axis the run trains on (`torch.linspace(-1, 1, ·)` in every PyTorch
+            reference; [0, 1) for the FFN demo).
+        source: the file (and commit) the numbers come from.
+    """
+
+    family: str
+    name: str
+    learning_rate: float
+    steps: int
+    source: str
+    final_lr_factor: float = 1.0
+    target_range: tuple[float, float] = (0.0, 1.0)
+    reference_pixels: int | None = None
+    depth: int | None = None
+    knobs: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    domain: tuple[float, float] = (-1.0, 1.0)
+
+    def __post_init__(self):
+        if not (self.learning_rate > 0 and self.steps > 0 and 0 < self.final_lr_factor <= 1):
+            raise InrdictError(f"recipe {self.family}/{self.name}: learning_rate and steps must be positive and "
+                               f"final_lr_factor in (0, 1], got {self.learning_rate}, {self.steps}, "
+                               f"{self.final_lr_factor}")  # fmt: skip
+        low, high = self.target_range
+        if not low < high:
+            raise InrdictError(f"recipe {self.family}/{self.name}: target_range must have low < high")
+
+    def initial_lr(self, pixels: int, learning_rate: float | None = None) -> float:
+        """The first step's lr for an image of `pixels` points (WIRE: × min(1, reference_pixels / pixels))."""
+        base = self.learning_rate if learning_rate is None else float(learning_rate)
+        return base * (1.0 if self.reference_pixels is None else min(1.0, self.reference_pixels / pixels))
+
+    def to_target(self, pixels: np.ndarray) -> np.ndarray:
+        """[0, 1] pixel values → the run's target range."""
+        low, high = self.target_range
+        return low + (high - low) * np.asarray(pixels)
+
+    def from_target(self, values: np.ndarray) -> np.ndarray:
+        """The run's target range → [0, 1] pixel values (inverse of `to_target`)."""
+        low, high = self.target_range
+        return (np.asarray(values) - low) / (high - low)
+
+
+# Reference code named by several families' records.
+SOURCE_FINER = "liuzhen0212/FINER@07a9a92 train_image.py (LambdaLR 0.1 ** min(t / num_epochs, 1), (img - 0.5) / 0.5)"
+SOURCE_WIRE = "vishwa91/wire@0ac8cba wire_image_denoise.py"
+
+# A reference code's saved weights (`inrdict.io.reference_weights`): state-dict layout → the sources that write it,
+# each (file names, the settings its saved weights leave out, e.g. {"first_omega0": 30.0, "indexing": "ij"}).
+ImportSources = Mapping[str, tuple[tuple[str, Mapping[str, float | str]], ...]]
+
+
+@dataclasses.dataclass(frozen=True)
+class Family:
+    """An INR family: what inrdict knows of it, in one place.
+
+    Attributes:
+        name: the command-line name (`inrdict analyse NAME`, `make_model(NAME, …)`).
+        build: the constructor `(in_features, hidden, out_features, *, key, dtype, **knobs) -> model`; its
+            keyword-only defaults are the recommended settings (`knobs()`).
+        classes: every class its models have, by which checkpoints name them (the first is the family's own).
+        prng_id: its initialisation key is `fold_in(key(seed), prng_id)` (`key(seed)`); never renumber: results
+            and cache entries depend on it.
+        domain: the coordinate range per axis its authors train on; inrdict's grids are [0, 1)^d and
+            `on_reference_domain` maps them there.
+        domain_source: where `domain` comes from.
+        reference: the paper and the reference code the class follows.
+        knob: the frequency knob a sweep (and `suggest`) varies; None: it has none.
+        knob_fields: config field → constructor keyword, for the experiments' shared knob fields
+            (`inrdict analyse --set omega0=20` is SIREN's `first_omega0` and WIRE's `omega0`).
+        depth: default number of hidden layers (`matched_hidden`).
+        recipes: its reference training runs on an image, the default first.
+        import_sources: the PyTorch state-dict layouts of its reference code that `inrdict import` reads.
+    """
+
+    name: str
+    build: Callable[..., Any]
+    classes: tuple[type, ...]
+    prng_id: int
+    domain: tuple[float, float]
+    domain_source: str
+    reference: str
+    knob: str | None = None
+    knob_fields: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    depth: int = 4
+    recipes: tuple[Recipe, ...] = ()
+    import_sources: ImportSources = dataclasses.field(default_factory=dict)
+
+    def __post_init__(self):
+        low, high = self.domain
+        if not low < high:
+            raise InrdictError(f"family {self.name}: domain must have low < high, got {self.domain}")
+        if self.depth < 1 or not self.classes:
+            raise InrdictError(f"family {self.name}: needs a positive depth and at least one class")
+        settings = self.knobs()
+        missing = [k for k in (self.knob, *self.knob_fields.values()) if k is not None and k not in settings]
+        if missing:
+            raise InrdictError(f"family {self.name}: {', '.join(missing)} is not a keyword of its constructor")
+        for run in self.recipes:
+            if run.family != self.name:
+                raise InrdictError(f"family {self.name}: recipe {run.name!r} is for {run.family!r}")
+
+    def knobs(self) -> dict[str, Any]:
+        """Its settings and their recommended values: the constructor's keyword-only defaults."""
+        parameters = inspect.signature(self.build).parameters.values()
+        return {p.name: p.default for p in parameters if p.kind is p.KEYWORD_ONLY and p.name not in ("key", "dtype")}
+
+    def key(self, seed: int):
+        """Its initialisation key for `seed`; every knob value shares it (SPEC §10: sweep rows differ only in
+        the knob)."""
+        return fold_id(seed, self.prng_id)
+
+    def recipe(self, name: str | None = None) -> Recipe:
+        """The named reference run (default: the first)."""
+        if not self.recipes:
+            raise InrdictError(f"no training recipe for {self.name!r}: known for {', '.join(with_recipes())}")
+        if name is None:
+            return self.recipes[0]
+        for run in self.recipes:
+            if run.name == name:
+                return run
+        raise InrdictError(
+            f"{self.name} has no recipe {name!r}: choose one of {', '.join(r.name for r in self.recipes)}"
+        )
+
+
+_FAMILIES: dict[str, Family] = {}
+_CLASSES: dict[str, type[INRModel]] = {}
+
+
+def register(family: Family) -> Family:
+    """Add `family` (and its classes) to the registry; returns it. A name or PRNG id already taken is an error
+    (the rows of the paper's figures share the ids of `inrdict._keys.PRNG_IDS` under the same name)."""
+    if family.name in _FAMILIES:
+        raise InrdictError(f"a family named {family.name!r} is already registered")
+    taken = {f.prng_id: f.name for f in _FAMILIES.values()}
+    taken.update({i: name for name, i in PRNG_IDS.items() if name != family.name})
+    if family.prng_id in taken:
+        raise InrdictError(f"family {family.name}: PRNG id {family.prng_id} is {taken[family.prng_id]!r}'s")
+    _FAMILIES[family.name] = family
+    for cls in family.classes:
+        register_class(cls)
+    return family
+
+
+def register_class(cls: Any) -> Any:
+    """Make `cls` known to checkpoints by its name (a model class outside any family's own, e.g. `OnDomain`)."""
+    known = _CLASSES.setdefault(cls.__name__, cls)
+    if known is not cls:
+        raise InrdictError(f"two model classes are named {cls.__name__}")
+    return cls
+
+
+def unregister(name: str) -> None:
+    """Remove family `name` and the classes only it had (tests that register one of their own)."""
+    family = _FAMILIES.pop(name)
+    shared = {cls for f in _FAMILIES.values() for cls in f.classes}
+    for cls in family.classes:
+        if cls not in shared:
+            _CLASSES.pop(cls.__name__, None)
+
+
+def get(name: str) -> Family:
+    """The family named `name`.
+
+    Raises:
+        InrdictError: no such family, naming the known ones.
+    """
+    if name not in _FAMILIES:
+        raise InrdictError(f"unknown INR family {name!r}: choose one of {', '.join(_FAMILIES)}")
+    return _FAMILIES[name]
+
+
+def names() -> tuple[str, ...]:
+    """Every registered family's name, in registration order."""
+    return tuple(_FAMILIES)
+
+
+def with_knob() -> tuple[str, ...]:
+    """The families that have a frequency knob."""
+    return tuple(f.name for f in _FAMILIES.values() if f.knob is not None)
+
+
+def with_recipes() -> tuple[str, ...]:
+    """The families with a reference training run."""
+    return tuple(f.name for f in _FAMILIES.values() if f.recipes)
+
+
+def importable() -> tuple[str, ...]:
+    """The families whose reference code's PyTorch weights `inrdict import` reads."""
+    return tuple(f.name for f in _FAMILIES.values() if f.import_sources)
+
+
+def knob_fields() -> dict[str, dict[str, str]]:
+    """Config field → {family: constructor keyword}, over every family."""
+    fields: dict[str, dict[str, str]] = {}
+    for f in _FAMILIES.values():
+        for field, keyword in f.knob_fields.items():
+            fields.setdefault(field, {})[f.name] = keyword
+    return fields
+
+
+def model_class(name: str) -> type[INRModel]:
+    """The model class named `name` (what a checkpoint records).
+
+    Raises:
+        InrdictError: no such class, naming the known ones.
+    """
+    if name not in _CLASSES:
+        raise InrdictError(f"unknown model family {name!r}: expected one of {', '.join(_CLASSES)}")
+    return _CLASSES[name]
+
+
+def model_classes() -> tuple[str, ...]:
+    """The names of every model class a checkpoint can describe."""
+    return tuple(_CLASSES)
+
+
+def family_of(model: object) -> str | None:
+    """The name of the family whose own class `model` is (None: none)."""
+    return next((f.name for f in _FAMILIES.values() if type(model) is f.classes[0]), None)
