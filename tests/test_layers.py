@@ -1,5 +1,6 @@
 """The layering of `src/inrdict` (the table in `inrdict/__init__.py`): every import, at module level or inside a
-function, goes to the importer's own group or to a lower layer; module-level imports form no cycle; and the
+function, goes to the importer's own group or to a lower layer; imports form no cycle, not even through a function
+or a type-checking block; the checker visits every module of the package; and the
 stores know nothing of what they store (`io.cache` imports nothing of the NTK, `train.meta` neither the cache nor
 checkpoints). The checker is tested on a planted upward import, so it cannot pass by finding nothing."""
 
@@ -75,10 +76,15 @@ def module_name(path: Path, root: Path) -> str:
     return ".".join(["inrdict", *parts])
 
 
+def checked_files(root: Path) -> list[Path]:
+    """The files `layer_violations` and `module_cycles` read: every .py file under `root`."""
+    return sorted(root.rglob("*.py"))
+
+
 def layer_violations(root: Path, layers: dict[str, tuple[int, str]] = LAYERS) -> list[str]:
     """Every import that goes up a layer or sideways into another group of its layer, as 'file:line a → b'."""
     problems = []
-    for path in sorted(root.rglob("*.py")):
+    for path in checked_files(root):
         source = path.relative_to(root).parts[0].removesuffix(".py")
         if source not in layers:
             problems.append(f"{path.relative_to(root)}: {source!r} is in no layer of the table")
@@ -98,11 +104,12 @@ def layer_violations(root: Path, layers: dict[str, tuple[int, str]] = LAYERS) ->
 
 
 def module_cycles(root: Path) -> list[list[str]]:
-    """Cycles among module-level imports between modules of the package (a package's `__init__` included)."""
+    """Cycles among the imports between modules of the package (a package's `__init__` included), wherever the
+    import stands: at module level, in a function or under `if TYPE_CHECKING:`."""
     graph: dict[str, set[str]] = {}
-    for path in root.rglob("*.py"):
+    for path in checked_files(root):
         name = module_name(path, root)
-        graph[name] = {module for module, _, at_top in imports_of(path, root) if at_top and module != name}
+        graph[name] = {module for module, _, _ in imports_of(path, root) if module != name}
     cycles, state = [], {}
 
     def visit(node: str, stack: list[str]) -> None:
@@ -146,8 +153,19 @@ def test_the_layer_table_is_the_documented_one():
         assert name in rows[layer], (name, layer)
 
 
-def test_no_module_level_import_cycle():
+def test_no_import_cycle_even_through_a_function():
     assert module_cycles(SRC) == []
+
+
+def test_the_checker_visits_every_module_of_the_package():
+    """What Python can import from the package is exactly what the checker reads (a test that globbed only the top
+    folder once missed every subpackage)."""
+    import pkgutil
+
+    import inrdict
+
+    importable = {"inrdict"} | {m.name for m in pkgutil.walk_packages(inrdict.__path__, "inrdict.")}
+    assert {module_name(path, SRC) for path in checked_files(SRC)} == importable
 
 
 def test_the_store_knows_nothing_of_what_it_stores():
@@ -189,5 +207,5 @@ def test_the_checker_finds_a_planted_cycle(tmp_path):
     (fake / "__init__.py").write_text("")
     (fake / "models" / "__init__.py").write_text("")
     (fake / "models" / "a.py").write_text("from inrdict.models.b import x\n")
-    (fake / "models" / "b.py").write_text("from inrdict.models.a import y\n")
+    (fake / "models" / "b.py").write_text("def f():\n    from inrdict.models.a import y\n")  # through a function
     assert module_cycles(fake)

@@ -22,7 +22,7 @@ from inrdict.ntk import (
     top_eigenpairs,
     top_eigenpairs_of,  # fmt: skip
 )
-from inrdict.ntk import operator as ntk_operator
+from inrdict.ntk import products as ntk_products
 from tests.conftest import rel_error
 
 TOLERANCE = {jnp.float32: 1e-5, jnp.float64: 1e-12}
@@ -122,12 +122,12 @@ def test_products_compile_once_per_shape():
     points = ntk_grid(6)
     first = NTKOperator(Siren(2, (16,), 1, first_omega0=5.0, key=jax.random.key(2)), points)
     first.matmat(np.ones((36, 3), np.float32))
-    compiled = ntk_operator._structured_product._cache_size()
+    compiled = ntk_products.structured_product._cache_size()
     second = NTKOperator(Siren(2, (16,), 1, first_omega0=50.0, key=jax.random.key(3)), points)
     for _ in range(2):
         second.matmat(np.ones((36, 3), np.float32))
     first.matvec(np.ones(36, np.float32))  # a new width compiles once more
-    assert ntk_operator._structured_product._cache_size() == compiled + 1
+    assert ntk_products.structured_product._cache_size() == compiled + 1
 
 
 def gap_index(eigvals: np.ndarray, k: int) -> int:

@@ -42,6 +42,7 @@ import types
 
 from inrdict.errors import InrdictError
 from inrdict.experiments import (  # Figs. 13–16 and their producer  # any INR through the lens; the family comparison  # frequency support in full
+    _artefacts,
     aliasing,
     analyse,
     families_compare,
@@ -104,6 +105,9 @@ REGISTRY: dict[str, types.ModuleType] = {
     "fit": fit_signal,
 }
 """CLI name → experiment module, in the order `inrdict list` shows them."""
+for _name, _module in REGISTRY.items():
+    if hasattr(_module, "learn"):  # an artefact producer (`_artefacts`), found there by its registry name
+        _artefacts.register_producer(_name, _module)
 
 REQUIRED = ("NAME", "TITLE", "DEFAULT_SECONDS", "Config", "PRESETS", "compute", "claims", "summary", "plot")
 PRODUCER = ("ARTEFACT", "ARTEFACT_DESCRIPTION", "artefact_label", "learn")

@@ -18,50 +18,57 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import types
 from pathlib import Path
 
+from inrdict._version import __version__
 from inrdict.errors import InrdictError
+from inrdict.experiments._run import to_jsonable
 from inrdict.io import cache
 
 COMPLETE_MARK = "training.json"
+_PRODUCERS: dict[str, types.ModuleType] = {}
 
 
-def producer_config(producer: str, preset: str, **overrides):
+def register_producer(name: str, module: types.ModuleType) -> None:
+    """Make experiment `module` (registered as `name`, `inrdict.experiments.REGISTRY`) the producer of its artefact."""
+    _PRODUCERS[name] = module
+
+
+def producer(name: str) -> types.ModuleType:
+    """The producer module registered as `name`."""
+    if name not in _PRODUCERS:
+        raise InrdictError(f"no artefact producer {name!r}: the producers are {', '.join(_PRODUCERS)}")
+    return _PRODUCERS[name]
+
+
+def producer_config(producer_name: str, preset: str, **overrides):
     """The producer's `PRESETS[preset]` with `overrides` (only fields whose value is not None are replaced)."""
-    from inrdict.experiments import REGISTRY
-
-    module = REGISTRY[producer]
+    module = producer(producer_name)
     return dataclasses.replace(module.PRESETS[preset], **{k: v for k, v in overrides.items() if v is not None})
 
 
-def folder(producer: str, config) -> Path:
+def folder(producer_name: str, config) -> Path:
     """Where the artefact of `producer` learned with `config` lives (whether or not it exists yet)."""
-    from inrdict._version import __version__
-    from inrdict.experiments import REGISTRY
-    from inrdict.experiments._run import to_jsonable
-
-    module = REGISTRY[producer]
-    key = cache.fingerprint(producer, to_jsonable(config), __version__)
-    return cache.cache_dir() / "artefacts" / producer / f"{module.artefact_label(config)}-{key}"
+    key = cache.fingerprint(producer_name, to_jsonable(config), __version__)
+    return cache.cache_dir() / "artefacts" / producer_name / f"{producer(producer_name).artefact_label(config)}-{key}"
 
 
 def is_complete(location: Path) -> bool:
     return (location / COMPLETE_MARK).is_file()
 
 
-def resolve(producer: str, config, *, progress: bool = True) -> Path:
-    """The folder of the artefact `producer` learns with `config`: learned there first if it is not complete."""
-    from inrdict.experiments import REGISTRY
-
-    module = REGISTRY[producer]
-    location = folder(producer, config)
+def resolve(producer_name: str, config, *, progress: bool = True) -> Path:
+    """The folder of the artefact `producer_name` learns with `config`: learned there first if it is not complete."""
+    module = producer(producer_name)
+    location = folder(producer_name, config)
     if not is_complete(location):
         verb = "resuming" if (location / "checkpoint.npz").exists() else "learning"
         print(f"No finished {module.artefact_label(config)} {module.ARTEFACT_DESCRIPTION} for these settings: "
               f"{verb} it now (≈ {module.DEFAULT_SECONDS} s on the default preset) in {location}", flush=True)  # fmt: skip
         module.learn(config, location, progress=progress)
         if not is_complete(location):  # pragma: no cover - a producer bug
-            raise RuntimeError(f"{producer}.learn did not write {COMPLETE_MARK} in {location}")
+            raise RuntimeError(f"{producer_name}.learn did not write {COMPLETE_MARK} in {location}")
     return location
 
 

@@ -83,7 +83,7 @@ from inrdict.models.finer import Finer
 from inrdict.models.sinc import SincINR
 from inrdict.models.mfn import MFN, FourierFilter, GaborFilter, MFNFilter
 from inrdict.models import family
-from inrdict.models._common import INRModel
+from inrdict.models.family import INRModel
 from inrdict.models.domain import OnDomain
 from inrdict.models.family import Family, Recipe
 from inrdict.models.registry import (

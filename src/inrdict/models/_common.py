@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import functools
 import math
-from typing import Protocol, runtime_checkable
 
 import jax
 import jax.numpy as jnp
@@ -15,30 +14,6 @@ from inrdict.errors import InrdictError
 from inrdict.models.dense import Linear
 
 SIREN_PARAMETERS = 198_401  # SIREN 2 → 256 ×4 → 1, the paper's NTK / meta-learning network
-
-
-@runtime_checkable  # the test suite's runtime type checks need isinstance
-class INRModel(Protocol):
-    """What every inrdict model has (a class of a registered family, `inrdict.models.family`): its sizes, its checkpoint settings
-    (`hyperparameters()` / `from_hyperparameters(h, dtype=)`) and the forward pass of one point (in_features,) →
-    (out_features,). A user's own Equinox module need not have more than `__call__`: annotate with this only where
-    an inrdict model is required."""
-
-    @property
-    def in_features(self) -> int: ...
-
-    @property
-    def out_features(self) -> int: ...
-
-    @property
-    def hidden(self) -> tuple[int, ...]: ...
-
-    def hyperparameters(self) -> dict: ...
-
-    @classmethod
-    def from_hyperparameters(cls, hyperparameters: dict, *, dtype) -> INRModel: ...
-
-    def __call__(self, r: Array, /) -> Array: ...
 
 
 def _positive(name: str, value: float, *, allow_zero: bool = False) -> float:

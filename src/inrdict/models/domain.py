@@ -8,9 +8,8 @@ import jax.numpy as jnp
 from jaxtyping import Array, Float
 
 from inrdict.errors import InrdictError
-from inrdict.models._common import INRModel
 from inrdict.models.dense import DenseINR, dense_layer_features
-from inrdict.models.family import model_class, register_class
+from inrdict.models.family import INRModel, model_class, register_class
 
 
 @register_class

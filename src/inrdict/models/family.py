@@ -15,15 +15,37 @@ from __future__ import annotations
 import dataclasses
 import inspect
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
+from jaxtyping import Array
 
 from inrdict._keys import PRNG_IDS, fold_id
 from inrdict.errors import InrdictError
 
-if TYPE_CHECKING:  # _common imports the dense models, which import this module
-    from inrdict.models._common import INRModel
+
+@runtime_checkable  # the test suite's runtime type checks need isinstance
+class INRModel(Protocol):
+    """What every inrdict model has (a class of a registered family): its sizes, its checkpoint settings
+    (`hyperparameters()` / `from_hyperparameters(h, dtype=)`) and the forward pass of one point (in_features,) →
+    (out_features,). A user's own Equinox module need not have more than `__call__`: annotate with this only where
+    an inrdict model is required."""
+
+    @property
+    def in_features(self) -> int: ...
+
+    @property
+    def out_features(self) -> int: ...
+
+    @property
+    def hidden(self) -> tuple[int, ...]: ...
+
+    def hyperparameters(self) -> dict: ...
+
+    @classmethod
+    def from_hyperparameters(cls, hyperparameters: dict, *, dtype) -> INRModel: ...
+
+    def __call__(self, r: Array, /) -> Array: ...
 
 
 @dataclasses.dataclass(frozen=True)

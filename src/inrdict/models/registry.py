@@ -15,9 +15,10 @@ from jaxtyping import PRNGKeyArray
 
 from inrdict.errors import InrdictError
 from inrdict.models import family as _family
-from inrdict.models._common import SIREN_PARAMETERS, INRModel
+from inrdict.models._common import SIREN_PARAMETERS
 from inrdict.models.dense import FFN_FAMILY, RELU, SIREN
 from inrdict.models.domain import OnDomain
+from inrdict.models.family import INRModel
 from inrdict.models.finer import FINER
 from inrdict.models.gauss import GAUSS
 from inrdict.models.mfn import MFN_FAMILY

@@ -1,5 +1,6 @@
 """The empirical NTK of an INR: the dense kernel and its eigendecomposition (`kernel`), the matrix-free operator
-Θ V (`operator`), its stored upper triangle (`stored`) and the top-k eigenpair solvers (`solvers`)."""
+Θ V (`operator`: the class; `products`: its jitted products; `protocol`: what every operator offers the solvers;
+`gather`: several processes), its stored upper triangle (`stored`) and the top-k eigenpair solvers (`solvers`)."""
 
 from inrdict.ntk.kernel import (
     METHODS,
@@ -13,9 +14,11 @@ from inrdict.ntk.kernel import (
     resolve_method,
     supports_structured,
 )  # fmt: skip
-from inrdict.ntk.operator import OPERATOR_METHODS, SOLVERS, KernelOperator, NTKOperator, ntk_matmat
+from inrdict.ntk.operator import OPERATOR_METHODS, NTKOperator, ntk_matmat, storing_pays
+from inrdict.ntk.protocol import KernelOperator
 from inrdict.ntk.solvers import (
     ROUTES,
+    SOLVERS,
     TopEigenpairs,
     choose_route,
     estimate_cost,
@@ -24,7 +27,7 @@ from inrdict.ntk.solvers import (
     top_eigenpairs,
     top_eigenpairs_of,
 )  # fmt: skip
-from inrdict.ntk.stored import STORE_LIMIT_BYTES, storing_pays
+from inrdict.ntk.stored import STORE_LIMIT_BYTES
 
 __all__ = [
     "METHODS",

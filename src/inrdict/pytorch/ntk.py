@@ -24,7 +24,7 @@ from torch.func import grad, jacrev, jvp, vjp, vmap
 
 from inrdict._memory import require_memory
 from inrdict.errors import InrdictError
-from inrdict.ntk.operator import LinearOperatorMixin
+from inrdict.ntk.protocol import LinearOperatorMixin
 from inrdict.pytorch.model import TorchINR, torch_dtype
 
 CERTIFICATE_POINTS = 64

@@ -16,7 +16,7 @@ import dataclasses
 import itertools
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import Literal, Protocol, runtime_checkable
 
 import equinox as eqx
 import numpy as np
@@ -27,9 +27,6 @@ from inrdict.experiments.studies import learnability as study
 from inrdict.experiments.studies.rows import meta_rows, siren_row
 from inrdict.io.checkpoints import load_weights
 from inrdict.io.datasets import load_faces
-
-if TYPE_CHECKING:  # the producer imports this module
-    from inrdict.experiments.pretraining import Config as PretrainConfig
 
 ARTEFACT = "pretrained_sirens.json"
 PRODUCER = "pretrain"
@@ -58,6 +55,18 @@ def pretraining_faces(dataset: str, grid_size: int, data_dir: str | None, seed: 
     return faces.train.load(list(indices))
 
 
+@runtime_checkable  # the test suite's runtime type checks need isinstance
+class PretrainingRun(Protocol):
+    """What the figures read of the "pretrain" producer's config (`inrdict.experiments.pretraining.Config`)."""
+
+    first_omega0: float
+    face_indices: tuple[int, ...]
+    steps: tuple[int, ...]
+    dataset: str
+    grid_size: int
+    learning_rate: float
+
+
 @dataclasses.dataclass(frozen=True)
 class Pretrained:
     """One pretrained initialisation: its pretraining face (index in the training split), duration and model."""
@@ -67,14 +76,14 @@ class Pretrained:
     model: eqx.Module
 
 
-def pretrain_config(config) -> PretrainConfig:
+def pretrain_config(config) -> PretrainingRun:
     """The "pretrain" producer config of a figure config (fields pretrain_preset, seed, data_dir, pretrain_lr): the
     preset's, started from the figure's seed (so the random SIREN-30 row of that seed *is* the pretraining's start)."""
     return _artefacts.producer_config(PRODUCER, config.pretrain_preset, seed=config.seed, data_dir=config.data_dir,
                                       learning_rate=getattr(config, "pretrain_lr", None))  # fmt: skip
 
 
-def pretrained_sirens(config, *, progress: bool = True) -> tuple[PretrainConfig, Path, list[Pretrained]]:
+def pretrained_sirens(config, *, progress: bool = True) -> tuple[PretrainingRun, Path, list[Pretrained]]:
     """(producer config, artefact folder, the pretrained SIRENs ordered by duration then face) for a figure config;
     pretrained first (saying so) if they are not in the cache yet."""
     producer = pretrain_config(config)

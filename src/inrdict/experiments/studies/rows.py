@@ -87,8 +87,6 @@ def meta_rows(config, *, progress: bool = True, label: str = "Meta SIREN", **ove
     """The meta-learned rows of a figure config with fields learned_meta, meta_preset, meta_checkpoint, meta_weights:
     `label` (this preset's artefact with `overrides`, or `meta_checkpoint` when given) and "Meta (<file stem>)" for
     `meta_weights` (an inrdict checkpoint or the authors' Haiku pickle)."""
-    from inrdict.experiments import REGISTRY
-
     rows = {}
     if config.learned_meta:
         if config.meta_checkpoint:
@@ -97,7 +95,7 @@ def meta_rows(config, *, progress: bool = True, label: str = "Meta SIREN", **ove
             meta_config = _artefacts.producer_config("meta", config.meta_preset, seed=config.seed,
                                                      data_dir=config.data_dir, **overrides)  # fmt: skip
             location = _artefacts.resolve("meta", meta_config, progress=progress)
-            rows[label] = MetaRow(load_weights(location / REGISTRY["meta"].ARTEFACT), meta_config.grid_size,
+            rows[label] = MetaRow(load_weights(location / _artefacts.producer("meta").ARTEFACT), meta_config.grid_size,
                                   meta_config.dataset, str(location))  # fmt: skip
     if config.meta_weights is not None:
         rows[f"Meta ({Path(config.meta_weights).stem})"] = load_meta_row(config.meta_weights)
