@@ -88,3 +88,34 @@ def test_analyse_across_two_processes(tmp_path):
                  "--set", "spectrum=matrix_free", *sets]) == 0  # fmt: skip
     both = [np.load(tmp_path / name / "arrays.npz")["normalised_eigenvalues"] for name in ("run0", "single")]
     np.testing.assert_allclose(both[0], both[1], rtol=1e-4, atol=1e-6)
+
+
+def test_a_process_whose_coordinator_never_comes_ends_with_one_line(tmp_path):
+    """Process 1 of 2 with nobody at JAX_COORDINATOR_ADDRESS says whom it waits for, then gives up after
+    INRDICT_DISTRIBUTED_TIMEOUT seconds with one line that names the address (no traceback, no JAX abort)."""
+    address = f"127.0.0.1:{_free_port()}"
+    env = {**os.environ, "JAX_PLATFORMS": "cpu", "JAX_COORDINATOR_ADDRESS": address, "JAX_NUM_PROCESSES": "2",
+           "JAX_PROCESS_ID": "1", "INRDICT_DISTRIBUTED_TIMEOUT": "3", "PYTHONPATH": str(ROOT / "src")}  # fmt: skip
+    env.pop("JAX_ENABLE_X64", None)
+    command = [sys.executable, "-m", "inrdict", "analyse", "siren", "--distributed", "--out", str(tmp_path / "run")]
+    done = subprocess.run(command, env=env, cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert done.returncode != 0 and not (tmp_path / "run").exists()
+    assert "Traceback" not in done.stderr and "Check failure" not in done.stderr, done.stderr
+    waiting, error = done.stderr.strip().splitlines()[-2:]
+    assert address in waiting and "up to 3 s" in waiting, waiting
+    assert error.startswith("inrdict: error: ") and address in error and "waited 3 s" in error, error
+    assert "process 0 is running" in error and "JAX_NUM_PROCESSES" in error, error
+
+
+@pytest.mark.parametrize("value", ["soon", "-1", "0", "nan"])
+def test_a_bad_timeout_is_one_error_before_jax_waits(monkeypatch, value):
+    from inrdict.distributed import initialize
+    from inrdict.errors import InrdictError
+
+    monkeypatch.setenv("INRDICT_DISTRIBUTED_TIMEOUT", value)
+    monkeypatch.setenv("JAX_COORDINATOR_ADDRESS", "127.0.0.1:1")
+    monkeypatch.setenv("JAX_NUM_PROCESSES", "2")
+    monkeypatch.setenv("JAX_PROCESS_ID", "1")
+    with pytest.raises(InrdictError, match=f"INRDICT_DISTRIBUTED_TIMEOUT='{value}'"):
+        initialize()
+    assert not jax.distributed.is_initialized()
