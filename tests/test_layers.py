@@ -15,7 +15,7 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "inrdict"
 
 # (layer, group): modules of one group may import each other; ntk and train share a layer and may not.
 LAYERS: dict[str, tuple[int, str]] = {
-    **{name: (0, "core") for name in ("errors", "_typing", "_io", "_memory", "_compilation", "_keys", "_version", "distributed")},
+    **{name: (0, "core") for name in ("errors", "_typing", "_io", "_memory", "_compilation", "_keys", "_version", "distributed", "adapters")},
     "models": (1, "models"),
     "ntk": (2, "ntk"),
     "train": (2, "train"),

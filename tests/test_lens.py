@@ -9,6 +9,7 @@ import pytest
 from jaxtyping import TypeCheckError
 
 import inrdict
+from inrdict.analysis import eigenpairs
 from inrdict import lens
 from inrdict.analysis import alignment
 from inrdict.errors import InrdictError
@@ -49,7 +50,7 @@ def test_the_three_routes_agree_and_are_recorded(siren):
 
 
 def test_auto_switches_to_the_top_k_above_the_threshold(siren, monkeypatch):
-    monkeypatch.setattr(lens, "DENSE_MAX_POINTS", 100)
+    monkeypatch.setattr(eigenpairs, "DENSE_MAX_POINTS", 100)
     spectrum = lens.ntk_spectrum(siren, ntk_grid(12), top_k=6)
     assert spectrum.route in ("stored", "matrix_free") and spectrum.k == 6
 
@@ -127,8 +128,8 @@ def test_learnability_and_its_linearised_prediction(siren, faces):
 
 
 def test_analyse_from_python_on_given_signals(siren, faces):
-    report = inrdict.lens.analyse(siren, signals=faces, grid=12, n_eigenvectors=3, fit_steps=0, use_cache=False,
-                                  protocol=lens.Protocol("adam", 1e-4, iterations=3))  # fmt: skip
+    options = lens.AnalyseOptions(grid=12, n_eigenvectors=3, fit_steps=0, protocol=lens.Protocol("adam", 1e-4, iterations=3))
+    report = inrdict.lens.analyse(siren, faces, options=options)
     numbers = report.numbers
     assert numbers["faces"]["dataset"] == "signals" and numbers["faces"]["n_test_images"] == 5
     assert numbers["spectrum"]["route"] == "dense" and numbers["spectrum"]["eigenpairs"] == 144
@@ -136,7 +137,9 @@ def test_analyse_from_python_on_given_signals(siren, faces):
     assert 0 <= numbers["faces"]["energy_at_0.1"] <= 1
     assert [label for label, _ in report.summary()] == ["model", "NTK", "faces", "aliasing"]
     with pytest.raises(InrdictError, match="signals must be finite"):
-        lens.analyse(siren, signals=faces[:, :10], grid=12, fit_steps=0)
+        lens.analyse(siren, faces[:, :10], options=options)
+    with pytest.raises(InrdictError, match="needs signals on the grid"):  # the lens loads nothing itself
+        lens.analyse(siren, options=options)
 
 
 def test_a_full_disk_while_plotting_is_one_line(tmp_path, monkeypatch):

@@ -1,9 +1,11 @@
 """inrdict: implicit neural representations as structured dictionaries.
 
-The public API is the names re-exported here; nothing runs at import time. The lens, in three lines:
+The public API is the names re-exported here; nothing runs at import time but registering the PyTorch adapter
+(`inrdict.adapters`; torch is not imported). The lens, in four lines:
 
     import inrdict
-    report = inrdict.lens.analyse(inrdict.Siren(2, (256,) * 4, 1, key=jax.random.key(0)))
+    _, faces = inrdict.io.datasets.held_out_faces("lfw", 64, None, 0, 35)   # the embedded held-out faces
+    report = inrdict.lens.analyse(inrdict.Siren(2, (256,) * 4, 1, key=jax.random.key(0)), faces)
     print(report.summary())
 
 Layers, lowest first. A module may import from its own package and from lower layers only (never up, never
@@ -12,7 +14,8 @@ sideways between packages of one layer); `tests/test_layers.py` parses every imp
     layer  package                     what lives there
     0      errors, _typing, _io,       errors, shape checks, atomic writes, memory budget, PRNG ids, version,
            _memory, _keys, _version,   joining processes (jax.distributed), the persistent compilation cache and
-           distributed, _compilation   its meter
+           distributed, _compilation,  its meter, what the lens needs of a model of another framework and the
+           adapters                    adapters that wrap one
     1      models                      INRs as Equinox modules: dense INRs, the other families, the name registry
     2      ntk | train                 empirical NTK (kernel, operator, stored triangle, solvers) | fit, finetune,
                                        meta, one loss, one optimiser factory (no files)
@@ -26,6 +29,7 @@ sideways between packages of one layer); `tests/test_layers.py` parses every imp
     7      cli, __init__, __main__     faces: the command line and this public namespace
 """
 
+from inrdict import pytorch as _pytorch
 from inrdict._compilation import CompileMeter, enable_compilation_cache
 from inrdict._version import __version__
 from inrdict.analysis import lens

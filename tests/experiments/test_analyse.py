@@ -15,6 +15,7 @@ import pytest
 
 from inrdict import cli
 from inrdict.analysis import lens
+from inrdict.io.datasets import held_out_faces
 from inrdict.errors import InrdictError
 from inrdict.experiments import analyse
 from inrdict.experiments._run import run_experiment
@@ -98,8 +99,9 @@ def test_the_library_lens_equals_the_figures_cached_study():
     model = make_model("siren", 2, (16, 16), 1, key=jax.random.key(3))
     cached, _ = face_study({"m": model}, study, progress=False)
     protocol = lens.Protocol("adam", config.random_lr, config.iterations, config.psnr_iteration)
-    report = lens.analyse(model, grid=config.grid_size, n_test=config.n_test, protocol=protocol, fit_steps=0,
-                          use_cache=False)  # fmt: skip
+    _, faces = held_out_faces("lfw", config.grid_size, None, config.seed, config.n_test)
+    options = lens.AnalyseOptions(grid=config.grid_size, protocol=protocol, fit_steps=0, signals_name="lfw")
+    report = lens.analyse(model, faces, options=options)
     direct = report.numbers["faces"]
     for quantity in ("energy_at_0.1", "psnr_at_k", "eigenvalues_within_10pct"):
         assert direct[quantity] == pytest.approx(cached["models"]["m"][quantity], rel=1e-5), quantity
@@ -214,9 +216,7 @@ def test_a_signal_of_the_wrong_dimension_is_refused(tmp_path):
 
 def test_a_grid_too_large_for_memory_is_refused_before_any_data(tmp_path, capsys, monkeypatch):
     """A 2048² grid needs ~48 GiB of layer features and Krylov vectors: one line, before faces are loaded."""
-    from inrdict.analysis import lens
-
-    monkeypatch.setattr(lens, "held_out_faces", lambda *a, **k: pytest.fail("faces loaded before the check"))
+    monkeypatch.setattr(analyse, "held_out_faces", lambda *a, **k: pytest.fail("faces loaded before the check"))
     assert cli.main(["analyse", "siren", "--set", "grid_size=2048", "--out", str(tmp_path / "x"), "--no-progress"]) == 2
     error = capsys.readouterr().err.strip()
     assert re.fullmatch(r"inrdict: error: the matrix-free NTK spectrum of 4194304 points needs about [\d.]+ GiB but "

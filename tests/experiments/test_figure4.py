@@ -106,7 +106,7 @@ def test_figures_4_and_5_share_models_and_cache_entries():
 def test_a_damaged_cache_entry_is_recomputed(tmp_path, monkeypatch):
     import jax
 
-    from inrdict.analysis.lens import cached_ntk_spectrum
+    from inrdict.experiments.studies.memo import cached_ntk_spectrum
     from inrdict.io.cache import CacheDamageWarning
     from inrdict.io.data import ntk_grid
     from inrdict.models import Siren

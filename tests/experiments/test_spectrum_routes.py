@@ -5,7 +5,7 @@ import dataclasses
 import numpy as np
 import pytest
 
-from inrdict.analysis import lens
+from inrdict.analysis import eigenpairs, lens
 from inrdict.experiments import figure4, figure5
 
 pytestmark = pytest.mark.standard_promotion  # Fig. 4 fine-tunes with Optax's Adam
@@ -15,7 +15,7 @@ def test_figure5_switches_to_the_matrix_free_route_above_the_threshold(monkeypat
     config = dataclasses.replace(figure5.DEFAULT, grid_size=12, siren_omegas=(5.0, 30.0), ffn_sigmas=(1.0,),
                                  n_eigenvectors=4, top_k=8, learned_meta=False)  # fmt: skip
     dense, _ = figure5.compute(config, progress=False)
-    monkeypatch.setattr(lens, "DENSE_MAX_POINTS", 100)  # 144 points: above it
+    monkeypatch.setattr(eigenpairs, "DENSE_MAX_POINTS", 100)  # 144 points: above it
     free, _ = figure5.compute(config, progress=False)
     for label in dense["models"]:
         a, b = dense["models"][label], free["models"][label]
@@ -26,7 +26,7 @@ def test_figure5_switches_to_the_matrix_free_route_above_the_threshold(monkeypat
 
 
 def test_energy_curves_stop_at_the_last_known_eigenvalue(monkeypatch):
-    monkeypatch.setattr(lens, "DENSE_MAX_POINTS", 10)
+    monkeypatch.setattr(eigenpairs, "DENSE_MAX_POINTS", 10)
     config = dataclasses.replace(figure4.DEFAULT, grid_size=8, siren_omegas=(5.0, 40.0, 100.0), n_seeds=1,
                                  iterations=3, learned_meta=False, top_k=6)  # fmt: skip
     numbers, arrays = figure4.compute(config, progress=False)

@@ -20,11 +20,9 @@ from jaxtyping import Array, Bool, Float
 
 from inrdict._keys import init_key
 from inrdict._typing import AnyArray
+from inrdict.adapters import ForeignINR, adapt
 from inrdict.errors import InrdictError
-from inrdict.io import cache
-from inrdict.io.checkpoints import describable, model_config
 from inrdict.ntk import empirical_ntk
-from inrdict.pytorch import is_torch_model
 from inrdict.train.finetune import finetune, linearised_gd_psnr_db, split_mask
 from inrdict.train.optim import Optimizer
 
@@ -89,8 +87,22 @@ class Learnability:
         return self.test_psnr_db[:, self.protocol.psnr_iteration]
 
 
+def finetune_curves(model, points: Float[AnyArray, "n d"], images: Float[AnyArray, "m n"],
+                    mask: Bool[AnyArray, " n"], protocol: Protocol) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+    """(train, test) PSNR curves (m, iterations + 1) of fine-tuning `model` on each image under `protocol`
+    (`inrdict.train.finetune`; a model of another framework trains itself, `inrdict.adapters`)."""
+    model = adapt(model)
+    images, mask = np.asarray(images), np.asarray(mask, bool)
+    if isinstance(model, ForeignINR):
+        return model.finetune(points, images, mask, iterations=protocol.iterations, optimizer=protocol.optimizer,
+                              learning_rate=protocol.learning_rate)  # fmt: skip
+    result = finetune(model, points, images, mask, iterations=protocol.iterations, optimizer=protocol.optimizer,
+                      learning_rate=protocol.learning_rate)  # fmt: skip
+    return result.train_psnr_db, result.test_psnr_db
+
+
 def learnability(
-    model: eqx.Module | object,  # an inrdict model, or a torch.nn.Module (`inrdict.pytorch`)
+    model: eqx.Module | object,  # an inrdict model, or another framework's (`inrdict.adapters`: PyTorch)
     points: Float[AnyArray, "n d"],
     images: Float[AnyArray, "m n"],
     mask: Bool[AnyArray, " n"],
@@ -98,70 +110,33 @@ def learnability(
     protocol: Protocol = RANDOM_INIT,
     linearised: bool = False,
     kernel_dtype=np.float64,
-    use_cache: bool = False,
+    curves: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> Learnability:
-    """Fine-tune `model` on each image from the same initialisation under `protocol` (`inrdict.train.finetune`).
+    """Fine-tune `model` on each image from the same initialisation under `protocol` (`finetune_curves`).
 
     Args:
         images: (m, n) targets flattened like `points`; mask: (n,) True on the training pixels (`pixel_mask`).
         linearised: also predict the curves of plain GD from the NTK at initialisation (in `kernel_dtype`;
             `inrdict.train.finetune.linearised_gd_psnr_db`); needs `protocol.optimizer == "gd"`.
-        use_cache: memoise the curves on disk (models the checkpoint format describes).
+        curves: the (train, test) curves of `finetune_curves`, when already known (e.g. read from a cache).
     """
+    model = adapt(model)
     images, mask = np.asarray(images), np.asarray(mask, bool)
-    if is_torch_model(model):
-        return _torch_learnability(model, points, images, mask, protocol, linearised)
-    model = cast(eqx.Module, model)  # not a PyTorch model, so an inrdict (Equinox) one
-
-    def compute() -> dict[str, np.ndarray]:
-        result = finetune(model, points, images, mask, iterations=protocol.iterations, optimizer=protocol.optimizer,
-                          learning_rate=protocol.learning_rate)  # fmt: skip
-        return {"train_psnr_db": result.train_psnr_db, "test_psnr_db": result.test_psnr_db}
-
-    if use_cache and describable(model):
-        parts = (
-            model_config(model),
-            model,
-            images,
-            mask,
-            protocol.iterations,
-            protocol.optimizer,
-            protocol.learning_rate,
-        )
-        curves = cache.memoize("finetune", parts, compute)[0]
-    else:
-        curves = compute()
-    if not linearised:
-        return Learnability(protocol, curves["train_psnr_db"], curves["test_psnr_db"])
-    if protocol.optimizer != "gd":
-        raise InrdictError("the linearised prediction is of plain gradient descent: use a protocol with optimizer 'gd'")
-    dtype = np.dtype(kernel_dtype)
-    with jax.enable_x64(dtype == np.float64):
-        kernel = empirical_ntk(model, points, dtype=dtype)
-        point_model = cast(Callable[[Array], Array], model)  # an INR maps one point to its outputs
-        initial = np.asarray(jax.vmap(point_model)(jnp.asarray(points, dtype))[:, 0])
-    predicted = linearised_gd_psnr_db(kernel, initial, images, mask, iterations=protocol.iterations,
-                                      learning_rate=protocol.learning_rate)  # fmt: skip
-    top = np.linalg.eigvalsh(kernel[np.ix_(mask, mask)])[-1]
-    rate = float(2 * protocol.learning_rate * top / mask.sum())
-    return Learnability(protocol, curves["train_psnr_db"], curves["test_psnr_db"], *predicted, rate)
-
-
-def _torch_learnability(model, points, images, mask, protocol: Protocol, linearised: bool) -> Learnability:
-    """`learnability` of a PyTorch INR (`inrdict.pytorch.train.finetune`; the kernel from `inrdict.pytorch.ntk`)."""
-    from inrdict.pytorch import model as torch_model
-    from inrdict.pytorch import ntk as torch_ntk
-    from inrdict.pytorch import train as torch_train
-
-    inr = torch_model.as_torch_inr(model)
-    train, test = torch_train.finetune(inr, points, images, mask, iterations=protocol.iterations,
-                                       optimizer=protocol.optimizer, learning_rate=protocol.learning_rate)  # fmt: skip
+    train, test = finetune_curves(model, points, images, mask, protocol) if curves is None else curves
     if not linearised:
         return Learnability(protocol, train, test)
     if protocol.optimizer != "gd":
         raise InrdictError("the linearised prediction is of plain gradient descent: use a protocol with optimizer 'gd'")
-    kernel = torch_ntk.empirical_ntk(inr, points, dtype=np.float64)
-    predicted = linearised_gd_psnr_db(kernel, inr(points, np.float64), images, mask, iterations=protocol.iterations,
+    dtype = np.dtype(kernel_dtype)
+    if isinstance(model, ForeignINR):
+        kernel, initial = model.ntk(points, dtype=dtype), model(points, dtype)
+    else:
+        with jax.enable_x64(dtype == np.float64):
+            kernel = empirical_ntk(model, points, dtype=dtype)
+            point_model = cast(Callable[[Array], Array], model)  # an INR maps one point to its outputs
+            initial = np.asarray(jax.vmap(point_model)(jnp.asarray(points, dtype))[:, 0])
+    predicted = linearised_gd_psnr_db(kernel, initial, images, mask, iterations=protocol.iterations,
                                       learning_rate=protocol.learning_rate)  # fmt: skip
-    rate = float(2 * protocol.learning_rate * np.linalg.eigvalsh(kernel[np.ix_(mask, mask)])[-1] / mask.sum())
+    top = np.linalg.eigvalsh(kernel[np.ix_(mask, mask)])[-1]
+    rate = float(2 * protocol.learning_rate * top / mask.sum())
     return Learnability(protocol, train, test, *predicted, rate)

@@ -12,9 +12,9 @@ import jax
 import numpy as np
 
 from inrdict._keys import init_key
+from inrdict.adapters import ForeignINR, adapt
 from inrdict.analysis import spectrum
 from inrdict.io import data
-from inrdict.pytorch import is_torch_model
 from inrdict.train.fit import fit as jax_fit
 from inrdict.train.fit import predict as jax_predict
 from inrdict.train.losses import psnr_db
@@ -74,11 +74,9 @@ def eigenvector_frequencies(eigvecs: np.ndarray, grid: int, shape: tuple[int, ..
 
 
 def _trainer(model):
-    """(fit, predict) for the model's framework: `inrdict.train.fit` or `inrdict.pytorch.train`."""
-    if is_torch_model(model):
-        from inrdict.pytorch import train as torch_train
-
-        return torch_train.fit, torch_train.predict
+    """(fit, predict) of the model's framework: `inrdict.train.fit`, or the model's own (`inrdict.adapters`)."""
+    if isinstance(model, ForeignINR):
+        return (lambda m, *args, **kwargs: m.fit(*args, **kwargs)), (lambda m, coords: m.predict(coords))
     return jax_fit, jax_predict
 
 
@@ -100,6 +98,7 @@ def aliasing_score(
     """
     phase = float(jax.random.uniform(init_key(seed, "tone_phase"), (), minval=0.0, maxval=2 * np.pi))
     r, target = data.tone(TONE_HZ, TONE_SAMPLES, phase)
+    model_1d = adapt(model_1d, in_features=1, label=label)
     fit, predict = _trainer(model_1d)
     result = fit(model_1d, r[::TRAIN_STRIDE], target[::TRAIN_STRIDE], steps=steps, learning_rate=learning_rate,
                  eval_every=max(1, steps // 10), progress=progress, description=f"aliasing test {label}")  # fmt: skip
@@ -127,6 +126,7 @@ def fit_test_image(model, size: int, *, steps: int, learning_rate: float, progre
     """Fit the grayscale astronaut at size² on the Fig. 2 grid (full-batch Adam): (numbers, reconstruction)."""
     image = data.to_grayscale(data.square_image(data.astronaut(), size))
     coords, targets = data.image_dataset(image)
+    model = adapt(model)
     start = time.perf_counter()
     result = _trainer(model)[0](model, coords, targets, steps=steps, learning_rate=learning_rate, eval_every=max(1, steps // 10),
                  progress=progress, description="fit of the astronaut")  # fmt: skip

@@ -34,9 +34,10 @@ from inrdict._keys import init_key
 from inrdict.analysis import lens
 from inrdict.errors import InrdictError
 from inrdict.experiments._run import validate_config
-from inrdict.experiments.studies import learnability
+from inrdict.experiments.studies import learnability, memo
 from inrdict.experiments.studies.specs import resolve_model
 from inrdict.io import data
+from inrdict.io.datasets import held_out_faces
 from inrdict.models import OnDomain, count_parameters, model_key
 from inrdict.models import family as _family
 
@@ -183,14 +184,15 @@ def compute(config: Config, *, progress: bool = True) -> tuple[dict, dict[str, n
             n_parameters = count_parameters(cast(eqx.Module, model))  # kinds other than "torch" are Equinox modules
         print(f"  analysing {label}: {n_parameters:,} trained parameters", flush=True)
     protocol = lens.Protocol("adam", config.random_lr, config.iterations, config.psnr_iteration)
-    report = lens.analyse(
-        model, grid=config.grid_size, precision=config.precision, route=config.spectrum, top_k=config.top_k,
-        n_eigenvectors=config.n_eigenvectors, protocol=protocol, faces=config.face_dataset, data_dir=config.data_dir,
-        n_test=config.n_test, seed=config.seed, one_d=one_d, alias_steps=config.alias_steps, alias_lr=config.alias_lr,
-        fit_size=config.fit_size, fit_steps=config.fit_steps, fit_lr=config.fit_lr, label=label, progress=progress,
-        signal=signal, signal_name=signal_name if signal is not None else "signal",
+    options = lens.AnalyseOptions(
+        grid=config.grid_size, precision=config.precision, route=config.spectrum, top_k=config.top_k,
+        n_eigenvectors=config.n_eigenvectors, protocol=protocol, seed=config.seed, alias_steps=config.alias_steps,
+        alias_lr=config.alias_lr, fit_size=config.fit_size, fit_steps=config.fit_steps, fit_lr=config.fit_lr,
+        label=label, signals_name=signal_name if signal is not None else "signal",
     )  # fmt: skip
+    report, cached = _measure(model, signal, options, config, one_d, progress)
     numbers = report.numbers
+    numbers["spectrum"]["cached"] = cached
     on_domain = resolved.model if isinstance(resolved.model, OnDomain) else None
     numbers["model"] = {"spec": config.model, "label": label, "kind": resolved.kind, "family": resolved.family,
                         "knobs": resolved.knobs, **{k: v for k, v in numbers["model"].items() if k != "label"},
@@ -210,6 +212,28 @@ def compute(config: Config, *, progress: bool = True) -> tuple[dict, dict[str, n
         numbers["signal"] |= signal_record
         arrays = {**arrays, "signal": np.asarray(signal, np.float32)}
     return numbers, arrays
+
+
+def _measure(
+    model, signal, options: lens.AnalyseOptions, config: Config, one_d, progress: bool
+) -> tuple[lens.Report, bool]:
+    """(`lens.analyse`'s report, whether the spectrum came from the cache): the faces loaded and the spectrum and
+    fine-tuning curves read from (or written to) the cache here, at the edge."""
+    faces = None
+    if signal is None:
+        name, faces = held_out_faces(config.face_dataset, config.grid_size, config.data_dir, config.seed, config.n_test)
+        options = dataclasses.replace(options, signals_name=name)
+    _, points = lens.analysis_grid(options, signal)
+    images = faces if signal is None else np.asarray(signal, np.float32).reshape(1, -1)
+    if progress:
+        print(f"  NTK of {options.label} ({points.shape[0]} points, {options.precision})", flush=True)
+    spectrum, cached = memo.cached_ntk_spectrum(model, points, route=options.route, top_k=options.top_k,
+                                                dtype=options.dtype)  # fmt: skip
+    mask = lens.pixel_mask(points.shape[0], options.seed, options.protocol.train_fraction)
+    learned = memo.cached_learnability(model, points, images, mask, protocol=options.protocol)
+    report = lens.analyse(model, faces, signal=signal, options=options, one_d=one_d, spectrum=spectrum, learned=learned,
+                          progress=progress)  # fmt: skip
+    return report, cached
 
 
 def claims(numbers: dict, config: Config) -> dict[str, float]:

@@ -43,6 +43,7 @@ from inrdict.analysis import lens
 from inrdict.errors import DivergenceError, InrdictError
 from inrdict.experiments._evidence import holm
 from inrdict.experiments._run import validate_config
+from inrdict.experiments.studies import memo
 from inrdict.experiments.studies.family_stats import (
     bootstrap_spearman,
     bootstrap_values,
@@ -129,7 +130,7 @@ def _finetune_psnr(model, points, images, mask, learning_rate: float, config: Co
 def measure_seed(model, points, test, select, mask, config: Config) -> dict[str, np.ndarray]:
     """One initialisation: the predictors on the held-out faces, the lr sweep on the selection faces, PSNR@k at the
     shared lr on the held-out faces. (m,) arrays per quantity; `sweep` (n_lrs,) means."""
-    spectrum, _ = lens.cached_ntk_spectrum(model, points, route="dense", dtype=np.float64)
+    spectrum, _ = memo.cached_ntk_spectrum(model, points, route="dense", dtype=np.float64)
     energy = lens.energy_concentration(spectrum, test)
     kernel = (spectrum.eigvecs * spectrum.eigvals[None, :]) @ spectrum.eigvecs.T
     initial = np.asarray(jax.vmap(model)(jnp.asarray(points, jnp.float32))[:, 0], np.float64)

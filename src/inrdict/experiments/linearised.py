@@ -33,6 +33,7 @@ import numpy as np
 from inrdict.analysis import lens
 from inrdict.errors import InrdictError
 from inrdict.experiments._run import validate_config
+from inrdict.experiments.studies import memo
 from inrdict.experiments.studies.rows import MetaRowFields, meta_rows, relu_row, siren_row
 from inrdict.io import data
 from inrdict.io.datasets import held_out_faces
@@ -94,8 +95,8 @@ def compute(config: Config, *, progress: bool = True) -> tuple[dict, dict[str, n
         if progress:
             print(f"  {label}: NTK, prediction and GD fine-tuning (lr {lr:g})", flush=True)
         protocol = lens.Protocol("gd", lr, config.iterations, train_fraction=config.train_fraction)
-        learned = lens.learnability(model, points, images, mask, protocol=protocol, linearised=True, kernel_dtype=dtype,
-                                    use_cache=True)  # fmt: skip
+        learned = memo.cached_learnability(model, points, images, mask, protocol=protocol, linearised=True,
+                                           kernel_dtype=dtype)  # fmt: skip
         assert learned.predicted_train_psnr_db is not None and learned.predicted_test_psnr_db is not None  # linearised
         tag = f"model_{index}"
         for name, value in (("predicted_train", learned.predicted_train_psnr_db),

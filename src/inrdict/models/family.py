@@ -188,7 +188,7 @@ class Family:
 
 
 _FAMILIES: dict[str, Family] = {}
-_CLASSES: dict[str, type[INRModel]] = {}
+_CLASSES: dict[str, Any] = {}
 
 
 def register(family: Family) -> Family:
@@ -263,7 +263,7 @@ def knob_fields() -> dict[str, dict[str, str]]:
     return fields
 
 
-def model_class(name: str) -> type[INRModel]:
+def model_class(name: str) -> Any:  # an INRModel class: typing cannot say "a class of a protocol"
     """The model class named `name` (what a checkpoint records).
 
     Raises:

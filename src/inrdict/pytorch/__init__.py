@@ -13,6 +13,9 @@ protocol, Fig. 3's aliasing test and a fit. Everything is computed by PyTorch it
 * `train` — full-batch Adam / GD (the fine-tuning protocol and the fits), with the optimiser applied to the real
   parameter tensors.
 
+* `adapter` — `LensINR`, the `inrdict.adapters.ForeignINR` the lens takes: importing this package registers it
+  with `inrdict.adapters` (as `inrdict` does on import), so every analysis accepts a `torch.nn.Module` as it is.
+
 `is_torch_model` needs no PyTorch: nothing here imports torch until a torch model is given. Why torch.func and not a
 JAX bridge (torchax): see `benchmarks/torch_ntk.py` and the README.
 """
@@ -21,6 +24,7 @@ from __future__ import annotations
 
 import sys
 
+from inrdict import adapters
 from inrdict.errors import InrdictError
 
 INSTALL_HINT = "install PyTorch with `pip install 'inrdict[torch]'` (or `make setup-torch`)"
@@ -44,5 +48,14 @@ def require_torch():
         raise InrdictError(f"this needs PyTorch, which is not installed: {INSTALL_HINT}") from error
     return torch
 
+
+def _wrap(model, *, in_features: int = 2, label: str | None = None):
+    """`inrdict.pytorch.adapter.wrap`, imported (and torch with it) only when a PyTorch model is given."""
+    from inrdict.pytorch.adapter import wrap
+
+    return wrap(model, in_features=in_features, label=label)
+
+
+adapters.register(is_torch_model, _wrap)
 
 __all__ = ["INSTALL_HINT", "is_torch_model", "require_torch"]

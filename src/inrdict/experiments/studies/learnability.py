@@ -26,6 +26,7 @@ from inrdict.analysis import lens
 from inrdict.errors import InrdictError
 from inrdict.experiments import _evidence
 from inrdict.experiments._run import claim_slug, validate_config
+from inrdict.experiments.studies import memo
 from inrdict.experiments.studies.rows import (
     MetaRow,
     MetaRowFields,
@@ -155,8 +156,7 @@ def run_study(rows: list[Row], config: FaceStudy, *, progress: bool = True) -> t
         # of the eigensystem loop): Optax's Adam then forms its bias correction in float64. Without it Adam rows'
         # PSNRs move by ~2e-5 dB (measured on Fig. 4's default); kept so that every number stays as published.
         with jax.enable_x64(config.precision == "float64"):
-            learned = lens.learnability(row.model, points, images, mask, protocol=protocol_of(row, config),
-                                        use_cache=True)  # fmt: skip
+            learned = memo.cached_learnability(row.model, points, images, mask, protocol=protocol_of(row, config))
         record = {"seed": row.seed, "kind": row.kind, **lens.row_record(spectrum, energy, learned), **info}
         per_label.setdefault(labels[id(row)], []).append(record)
         if len(per_label[labels[id(row)]]) == 1:  # the first seed's curves and spectrum are drawn

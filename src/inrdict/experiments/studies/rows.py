@@ -20,6 +20,7 @@ import numpy as np
 from inrdict._keys import init_key
 from inrdict.analysis import lens
 from inrdict.experiments import _artefacts
+from inrdict.experiments.studies import memo
 from inrdict.io.checkpoints import load_model, load_weights
 from inrdict.models import FFN, ReluMLP, Siren, gaussian_frequencies
 
@@ -121,11 +122,11 @@ def eigensystems(
     top_k: int = 64,
 ) -> Iterator:
     """For each (label, model): `(index, label, eigvals, eigvecs, info)` of its NTK on `points` in `precision`
-    ("float32" | "float64") through the on-disk cache (`inrdict.analysis.lens.cached_ntk_spectrum`): all eigenpairs
+    ("float32" | "float64") through the on-disk cache (`memo.cached_ntk_spectrum`): all eigenpairs
     on the dense route, the `top_k` largest on the others; `info` is the spectrum's record (route, k, timings)."""
     dtype = np.float64 if precision == "float64" else np.float32
     for index, (label, model) in enumerate(models.items()):
         if progress:
             print(f"  NTK of {label} ({index + 1}/{len(models)})", flush=True)
-        spectrum, cached = lens.cached_ntk_spectrum(model, points, route=route, top_k=top_k, dtype=dtype)
+        spectrum, cached = memo.cached_ntk_spectrum(model, points, route=route, top_k=top_k, dtype=dtype)
         yield index, label, spectrum.eigvals, spectrum.eigvecs, spectrum.record(cached=cached)

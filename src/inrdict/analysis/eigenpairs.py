@@ -1,0 +1,194 @@
+"""The eigenpairs of a model's empirical NTK on a grid, by route (SPEC §4).
+
+`ntk_spectrum` is the one place that checks memory up front and chooses how eigenpairs are computed: "dense" forms Θ
+(N x N) and computes all N eigenpairs with `eigh` (E(t) exact for every t); "stored" keeps Θ's upper triangle and
+computes the top k with a Krylov solver; "matrix_free" computes the top k from products Θ V without forming Θ
+(`inrdict.ntk.top_eigenpairs`). "auto" is dense up to `DENSE_MAX_POINTS` points and the top k above, storing the
+triangle where that is cheaper (`inrdict.ntk.storing_pays`); the route taken is recorded. With the top k only, E(t)
+is exact for t ≥ λ_k / λ₀ (`Spectrum.exact_from`). A model of another framework (`inrdict.adapters`) brings its own
+kernel and kernel operator. Nothing here reads or writes files (caching: `inrdict.experiments.studies.memo`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+import time
+from typing import Literal
+
+import equinox as eqx
+import jax
+import numpy as np
+from jaxtyping import Float
+
+from inrdict._memory import require_memory
+from inrdict._typing import AnyArray
+from inrdict.adapters import ForeignINR, adapt
+from inrdict.errors import InrdictError
+from inrdict.ntk import eigh_descending, eigh_memory_bytes, empirical_ntk, top_eigenpairs, top_eigenpairs_of
+from inrdict.ntk.solvers import solver_memory_bytes
+
+# Above this many points "auto" computes the top k only: a full `eigh` at 128² (16,384 points) takes ~10 min and
+# 4.7 GB on 2 cores, the top k of the operator ~20 s (benchmarks/ntk_topk.py).
+DENSE_MAX_POINTS = 4096
+DEFAULT_TOP_K = 64
+SpectrumRoute = Literal["auto", "dense", "stored", "matrix_free"]
+_STORE = {"auto": None, "stored": True, "matrix_free": False}  # top_eigenpairs' store_kernel per top-k route
+
+
+@dataclasses.dataclass(frozen=True)
+class Spectrum:
+    """Eigenpairs of the empirical NTK on N points, eigenvalues descending.
+
+    Attributes:
+        eigvals: (k,) descending; k = N on the dense route.
+        eigvecs: (N, k) unit eigenvectors in columns.
+        route: "dense", "stored" or "matrix_free" (the route taken).
+        info: timings and solver record (dense: ntk_seconds, eigh_seconds; top k: solve_seconds, products,
+            max_residual, converged, solver, stored_kernel).
+    """
+
+    eigvals: np.ndarray
+    eigvecs: np.ndarray
+    route: str
+    info: dict
+
+    @property
+    def k(self) -> int:
+        return int(self.eigvals.size)
+
+    @property
+    def normalised(self) -> np.ndarray:
+        """λ_i / λ₀, (k,)."""
+        return self.eigvals / self.eigvals[0]
+
+    @property
+    def exact_from(self) -> float:
+        """Smallest t for which E(t) is exact: 0 with all eigenpairs (dense), λ_k / λ₀ with the top k."""
+        return 0.0 if self.route == "dense" else float(self.eigvals[-1] / self.eigvals[0])
+
+    def record(self, *, cached: bool = False) -> dict:
+        """What results files hold about the spectrum: route, k, the timings and solver info, `cached`."""
+        return {"route": self.route, "k": self.k, **self.info, "cached": cached}
+
+
+def planned_route(n_points: int, route: SpectrumRoute = "auto") -> str:
+    """ "dense" where `route` is dense or "auto" on at most `DENSE_MAX_POINTS` points; else the top-k route asked for
+    ("auto" there: stored or matrix-free, decided when the operator is built). Across several processes
+    (`inrdict.distributed`) only the matrix-free route splits its work, so "auto" is "matrix_free"."""
+    if jax.distributed.is_initialized() and jax.process_count() > 1:  # (never starts a backend before that)
+        if route in ("dense", "stored"):
+            raise InrdictError(f"across {jax.process_count()} processes the NTK spectrum is matrix-free, not {route}: "
+                               "use --set spectrum=matrix_free (or auto)")  # fmt: skip
+        return "matrix_free"
+    if route == "auto":
+        return "dense" if n_points <= DENSE_MAX_POINTS else "auto"
+    return route
+
+
+def spectrum_memory_bytes(
+    model, n_points: int, dtype, *, route: SpectrumRoute = "auto", top_k: int = DEFAULT_TOP_K
+) -> int:
+    """Rough peak bytes of `ntk_spectrum` before anything is computed: the kernel and its eigendecomposition (about
+    6 n² values) on the dense route; n · (Σ_l (in_l + out_l) + 8 k) values of layer features and Krylov vectors on a
+    top-k route, plus the triangle (n² / 2 values) when "stored" (a model without `layers` is counted as 4 layers of
+    256; "auto" stores only where the triangle fits, so it is counted matrix-free)."""
+    itemsize = np.dtype(dtype).itemsize
+    chosen = planned_route(n_points, route)
+    if chosen == "dense":
+        return n_points**2 * itemsize + eigh_memory_bytes(n_points, itemsize)
+    layers = getattr(model, "layers", None)
+    widths = sum(layer.in_features + layer.out_features for layer in layers) if layers else 4 * 512
+    triangle = n_points * (n_points + 1) // 2 if chosen == "stored" else 0
+    return (n_points * (widths + 8 * min(top_k, n_points)) + triangle) * itemsize
+
+
+def require_spectrum_memory(
+    model, n_points: int, dtype, *, route: SpectrumRoute = "auto", top_k: int = DEFAULT_TOP_K
+) -> None:
+    """Refuse in one line, before any data is prepared, an NTK spectrum that would not fit in memory."""
+    chosen = planned_route(n_points, route)
+    name = {"dense": "dense", "stored": "stored-triangle"}.get(chosen, "matrix-free")
+    require_memory(spectrum_memory_bytes(model, n_points, dtype, route=route, top_k=top_k),
+                   f"the {name} NTK spectrum of {n_points} points",
+                   "choose a smaller --set grid_size"
+                   + (" or --set spectrum=matrix_free" if chosen in ("dense", "stored") else ""))  # fmt: skip
+
+
+def _announce(line: str) -> None:
+    """Where a long spectrum tells its estimated time and memory before it starts: stderr (process 0 only)."""
+    if jax.process_index() == 0:
+        print(f"inrdict: {line}", file=sys.stderr, flush=True)
+
+
+def ntk_spectrum(
+    model: eqx.Module | object,  # an inrdict model, or another framework's (`inrdict.adapters`: PyTorch)
+    points: Float[AnyArray, "n d"],
+    *,
+    route: SpectrumRoute = "auto",
+    top_k: int | None = None,
+    dtype=None,
+) -> Spectrum:
+    """The eigenpairs of `model`'s empirical NTK on `points` (module docstring, "Routes").
+
+    Args:
+        route: "auto", "dense", "stored" or "matrix_free".
+        top_k: eigenpairs on a top-k route (default `DEFAULT_TOP_K`; at most N); ignored on the dense route.
+        dtype: float32 (default) or float64 (JAX's x64 mode is enabled for the computation); the solver's residual
+            tolerance is 1e-4 λ₀ in float32, 1e-8 λ₀ in float64.
+
+    Raises:
+        InrdictError: a spectrum that would not fit in memory (before anything is computed), or bad arguments.
+    """
+    dtype = np.dtype(np.float32 if dtype is None else dtype)
+    if dtype not in (np.float32, np.float64):
+        raise InrdictError(f"the NTK spectrum is computed in float32 or float64, not {dtype}")
+    if route not in ("auto", "dense", "stored", "matrix_free"):
+        raise InrdictError(f"unknown spectrum route {route!r}: choose auto, dense, stored or matrix_free")
+    n = len(points)
+    k = min(int(DEFAULT_TOP_K if top_k is None else top_k), n)
+    chosen = planned_route(n, route)
+    model = adapt(model)
+    if isinstance(model, ForeignINR):
+        return _foreign_spectrum(model, points, chosen, k, dtype)
+    with jax.enable_x64(dtype == np.float64):
+        require_spectrum_memory(model, n, dtype, route=route, top_k=k)
+        if chosen == "dense":
+            start = time.perf_counter()
+            kernel = empirical_ntk(model, points, dtype=dtype, reserve_bytes=eigh_memory_bytes(n, dtype.itemsize))
+            ntk_seconds = time.perf_counter() - start
+            start = time.perf_counter()
+            eigvals, eigvecs = eigh_descending(kernel)
+            info: dict[str, object] = {"ntk_seconds": ntk_seconds, "eigh_seconds": time.perf_counter() - start}
+            return Spectrum(eigvals, eigvecs, "dense", info)
+        result = top_eigenpairs(model, points, k, dtype=dtype, tol=1e-4 if dtype == np.float32 else 1e-8,
+                                store_kernel=_STORE[chosen], announce=_announce)  # fmt: skip
+    info = {"solve_seconds": result.seconds, "products": result.matvecs,
+            "max_residual": float(np.max(result.residuals)), "converged": bool(result.converged),
+            "solver": result.method, "stored_kernel": bool(result.stored_kernel),
+            "krylov_route": result.route}  # fmt: skip
+    return Spectrum(result.eigvals, result.eigvecs, "stored" if result.stored_kernel else "matrix_free", info)
+
+
+def _foreign_spectrum(model: ForeignINR, points, chosen: str, k: int, dtype: np.dtype) -> Spectrum:
+    """`ntk_spectrum` of a model of another framework (`inrdict.adapters`): its own dense kernel and `eigh` on the
+    dense route, `top_eigenpairs_of` over its own kernel operator otherwise."""
+    n = len(points)
+    if chosen == "dense":
+        start = time.perf_counter()
+        kernel = model.ntk(points, dtype=dtype, reserve_bytes=eigh_memory_bytes(n, dtype.itemsize))
+        ntk_seconds = time.perf_counter() - start
+        start = time.perf_counter()
+        eigvals, eigvecs = eigh_descending(kernel)
+        info = {"ntk_seconds": ntk_seconds, "eigh_seconds": time.perf_counter() - start, "ntk_route": model.dense_route}
+        return Spectrum(eigvals, eigvecs, "dense", info)
+    if chosen == "stored":
+        raise InrdictError(f"the stored-triangle route is for inrdict's own models: use route dense or matrix_free "
+                           f"for a {model.class_name}")  # fmt: skip
+    extra = solver_memory_bytes(n, k, "block", 8, min(n, 4 * k), dtype.itemsize)
+    result = top_eigenpairs_of(model.kernel_operator(points, dtype=dtype, extra_bytes=extra), k,
+                               tol=1e-4 if dtype == np.float32 else 1e-8)  # fmt: skip
+    info = {"solve_seconds": result.seconds, "products": result.matvecs, "max_residual": float(np.max(result.residuals)),
+            "converged": bool(result.converged), "solver": result.method, "stored_kernel": False,
+            "ntk_route": model.product_route}  # fmt: skip
+    return Spectrum(result.eigvals, result.eigvecs, "matrix_free", info)

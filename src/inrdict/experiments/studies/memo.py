@@ -1,0 +1,61 @@
+"""Results kept on disk between runs (`inrdict.io.cache`): the lens's spectra and fine-tuning curves, memoised for
+models the checkpoint format describes (keyed by family, settings and every weight), computed directly for any
+other. The lens itself is pure (`inrdict.analysis.lens`); caching happens here, at the edge."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+
+from inrdict.analysis.eigenpairs import DEFAULT_TOP_K, Spectrum, SpectrumRoute, ntk_spectrum, planned_route
+from inrdict.analysis.learnability import RANDOM_INIT, Learnability, Protocol, finetune_curves, learnability
+from inrdict.io import cache
+from inrdict.io.checkpoints import describable, model_config
+
+
+def cached_ntk_spectrum(model, points, *, route: SpectrumRoute = "auto", top_k: int | None = None, dtype=None,
+                        use_cache: bool = True) -> tuple[Spectrum, bool]:  # fmt: skip
+    """(`ntk_spectrum(...)`, whether it was read from the cache): memoised on disk, keyed by the model's family,
+    settings and every weight, the grid, the precision (and k and the route on a top-k route); computed directly
+    for a model the checkpoint format cannot describe."""
+    dtype = np.dtype(np.float32 if dtype is None else dtype)
+    if not (use_cache and describable(model)):
+        return ntk_spectrum(model, points, route=route, top_k=top_k, dtype=dtype), False
+    parts: tuple[object, ...] = (model_config(model), str(dtype), np.asarray(points), model)
+    if planned_route(len(points), route) == "dense":
+        namespace = "ntk"
+    else:
+        namespace, k = "ntk_topk", min(int(DEFAULT_TOP_K if top_k is None else top_k), len(points))
+        parts = (*parts, k) if route == "auto" else (*parts, k, route)
+
+    def compute() -> dict[str, np.ndarray]:
+        spectrum = ntk_spectrum(model, points, route=route, top_k=top_k, dtype=dtype)
+        info = {"route": spectrum.route, **spectrum.info}
+        return {"eigvals": spectrum.eigvals, "eigvecs": spectrum.eigvecs,
+                "timings": np.frombuffer(json.dumps(info).encode(), np.uint8)}  # fmt: skip
+
+    stored, cached = cache.memoize(namespace, parts, compute)
+    info = json.loads(bytes(stored["timings"]).decode())
+    taken = info.pop("route", None) or ("dense" if namespace == "ntk" else
+                                        "stored" if info.get("stored_kernel") else "matrix_free")  # fmt: skip
+    return Spectrum(stored["eigvals"], stored["eigvecs"], taken, info), cached
+
+
+def cached_learnability(model, points, images, mask, *, protocol: Protocol = RANDOM_INIT, linearised: bool = False,
+                        kernel_dtype=np.float64, use_cache: bool = True) -> Learnability:  # fmt: skip
+    """`learnability(...)` with its fine-tuning curves memoised on disk (models the checkpoint format describes)."""
+    images, mask = np.asarray(images), np.asarray(mask, bool)
+    curves = None
+    if use_cache and describable(model):
+        parts = (model_config(model), model, images, mask, protocol.iterations, protocol.optimizer,
+                 protocol.learning_rate)  # fmt: skip
+
+        def compute() -> dict[str, np.ndarray]:
+            train, test = finetune_curves(model, points, images, mask, protocol)
+            return {"train_psnr_db": train, "test_psnr_db": test}
+
+        stored = cache.memoize("finetune", parts, compute)[0]
+        curves = (stored["train_psnr_db"], stored["test_psnr_db"])
+    return learnability(model, points, images, mask, protocol=protocol, linearised=linearised,
+                        kernel_dtype=kernel_dtype, curves=curves)  # fmt: skip
