@@ -90,28 +90,6 @@ def _model_record(model) -> dict:
     return {"class": type(model).__name__, "parameters": count_parameters(model)}
 
 
-def _report_numbers(model, label: str, spectrum: Spectrum, row: dict, precision: str, grid: int, frequencies: dict,
-                    n_vectors: int, dataset: str, n_images: int, protocol: Protocol, mask: np.ndarray) -> dict:  # fmt: skip
-    """The model, spectrum, eigenvector and face sections of `analyse`'s numbers."""
-    stops_at = row["energy_curve_stops_at"]
-    return {
-        "model": {"label": label, **_model_record(model),
-                  "hidden": list(getattr(model, "hidden", ()))},
-        "spectrum": {"route": row["spectrum_route"], "precision": precision, "eigenpairs": row["eigenpairs"],
-                     "grid_size": grid, **probes.spectrum_decay(spectrum.eigvals), "energy_curve_stops_at": stops_at,
-                     "note": "all eigenpairs (E(t) exact for every t)" if row["spectrum_route"] == "dense" else
-                             f"top {row['eigenpairs']} eigenpairs only: E(t) exact for t ≥ λ_k/λ₀ = {stops_at:.3g}, "
-                             f"the curve stops there"},
-        "eigenvectors": {"count": int(n_vectors), **frequencies},
-        "faces": {"dataset": dataset, "n_test_images": int(n_images), "energy_at_0.1": row["energy_at_0.1"],
-                  "eigenvalues_within_10pct": row["eigenvalues_within_10pct"],
-                  "total_energy_full_basis": row["total_energy_full_basis"], "psnr_iteration": protocol.psnr_iteration,
-                  "psnr_at_k": row["psnr_at_k"], "psnr_protocol": protocol_text(mask, protocol.psnr_iteration),
-                  "test_psnr_curve": row["test_psnr_curve"], "train_psnr_curve": row["train_psnr_curve"],
-                  "finetune": protocol.describe()},
-    }  # fmt: skip
-
-
 @dataclasses.dataclass(frozen=True)
 class AnalyseOptions:
     """What `analyse` measures and how (defaults: `inrdict analyse`'s).
@@ -147,6 +125,30 @@ class AnalyseOptions:
     @property
     def dtype(self) -> np.dtype:
         return np.dtype(np.float64 if self.precision == "float64" else np.float32)
+
+
+def _report_numbers(model, spectrum: Spectrum, row: dict, options: AnalyseOptions, frequencies: dict,
+                    signals: tuple[str, int], mask: np.ndarray) -> dict:  # fmt: skip
+    """The model, spectrum, eigenvector and face sections of `analyse`'s numbers (`signals`: name and count)."""
+    stops_at, (dataset, n_images) = row["energy_curve_stops_at"], signals
+    label, precision, grid, protocol = options.label, options.precision, options.grid, options.protocol
+    n_vectors = len(frequencies["dominant_frequency"])
+    return {
+        "model": {"label": label, **_model_record(model),
+                  "hidden": list(getattr(model, "hidden", ()))},
+        "spectrum": {"route": row["spectrum_route"], "precision": precision, "eigenpairs": row["eigenpairs"],
+                     "grid_size": grid, **probes.spectrum_decay(spectrum.eigvals), "energy_curve_stops_at": stops_at,
+                     "note": "all eigenpairs (E(t) exact for every t)" if row["spectrum_route"] == "dense" else
+                             f"top {row['eigenpairs']} eigenpairs only: E(t) exact for t ≥ λ_k/λ₀ = {stops_at:.3g}, "
+                             f"the curve stops there"},
+        "eigenvectors": {"count": int(n_vectors), **frequencies},
+        "faces": {"dataset": dataset, "n_test_images": int(n_images), "energy_at_0.1": row["energy_at_0.1"],
+                  "eigenvalues_within_10pct": row["eigenvalues_within_10pct"],
+                  "total_energy_full_basis": row["total_energy_full_basis"], "psnr_iteration": protocol.psnr_iteration,
+                  "psnr_at_k": row["psnr_at_k"], "psnr_protocol": protocol_text(mask, protocol.psnr_iteration),
+                  "test_psnr_curve": row["test_psnr_curve"], "train_psnr_curve": row["train_psnr_curve"],
+                  "finetune": protocol.describe()},
+    }  # fmt: skip
 
 
 def analysis_grid(options: AnalyseOptions, signal=None) -> tuple[tuple[int, ...], np.ndarray]:
@@ -236,8 +238,7 @@ def analyse(
     lens_seconds = time.perf_counter() - start
     probe_numbers, probe_arrays = _probes(model, one_d, shape, options, progress)
     name = options.signals_name if signal is None else f"signal:{options.signals_name}"
-    numbers = _report_numbers(model, options.label, spectrum, row, options.precision, options.grid, frequencies,
-                              top.shape[1], name, images.shape[0], options.protocol, mask)  # fmt: skip
+    numbers = _report_numbers(model, spectrum, row, options, frequencies, (name, images.shape[0]), mask)
     numbers |= probe_numbers
     numbers["seconds"] = {"ntk_and_faces": lens_seconds, **probe_numbers["seconds"]}
     if signal is not None:

@@ -168,7 +168,8 @@ def compute(config: Config, *, progress: bool = True) -> tuple[dict, dict[str, n
     points = data.ntk_grid(config.grid_size)
     indices = np.arange(0, min(config.max_index, points.shape[0] - 1) + 1, config.index_stride)
     models, prepared = _rows(config, progress=progress), {}
-    for _, label, eigvals, eigvecs, info in eigensystems(models, points, config.precision, progress=progress):
+    for _, label, spectrum, cached in eigensystems(models, points, config.precision, progress=progress):
+        eigvals, eigvecs, info = spectrum.eigvals, spectrum.eigvecs, spectrum.record(cached=cached)
         if eigvecs.shape[1] <= indices[-1]:
             raise InrdictError(f"{label}: only {eigvecs.shape[1]} eigenvectors were computed; lower max_index")
         targets = eigenvector_targets(eigvecs[:, indices], config.target_scaling, config.target_rms)

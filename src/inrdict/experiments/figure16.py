@@ -112,9 +112,10 @@ def compute(config: Config, *, progress: bool = True) -> tuple[dict, dict[str, n
                      "pretraining": {"face_indices": list(producer.face_indices), "durations": list(producer.steps),
                                      "start": start}}  # fmt: skip
     arrays: dict[str, np.ndarray] = {}
-    for index, label, eigvals, eigvecs, info in eigensystems(
+    for index, label, spectrum, cached in eigensystems(
         models, data.ntk_grid(grid), config.precision, progress=progress
     ):
+        eigvals, eigvecs, info = spectrum.eigvals, spectrum.eigvecs, spectrum.record(cached=cached)
         tag, within = f"model_{index}", int(np.sum(eigvals >= 0.1 * eigvals[0]))
         entry = {"array_prefix": tag, "eigenvalues_within_10pct": within,
                  "held_out_energy_top_k": float(cumulative_energy(eigvecs[:, :k], held_out_signals)[:, -1].mean()),

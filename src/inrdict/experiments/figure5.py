@@ -174,8 +174,9 @@ def compute(config: Config, *, progress: bool = True) -> tuple[dict, dict[str, n
             faces[(face_set, grid)] = mean_face(face_set, grid, config.data_dir, config.seed)
         face, source = faces[(face_set, grid)]
         spectrum: dict[str, Any] = dict(route=config.spectrum, top_k=config.top_k)
-        ((_, _, eigvals, eigvecs, info),) = eigensystems({label: model}, data.ntk_grid(grid), config.precision,
-                                                         progress=progress, **spectrum)  # fmt: skip
+        ((_, _, computed, cached),) = eigensystems({label: model}, data.ntk_grid(grid), config.precision,
+                                                   progress=progress, **spectrum)  # fmt: skip
+        eigvals, eigvecs, info = computed.eigvals, computed.eigvecs, computed.record(cached=cached)
         entry, vectors = _eigenvector_numbers(eigvals, eigvecs, grid, k, face)
         tag = f"model_{index}"
         arrays[f"{tag}_eigenvalues"], arrays[f"{tag}_eigenvectors"] = eigvals, vectors
@@ -197,9 +198,9 @@ def random_siren30_null(config: Config, grid: int, face: np.ndarray, spectrum: d
     mean face, and their count of eigenvalues within 10 % of the largest (the first seed's also as scalars)."""
     seeds = [config.seed + i for i in range(config.n_random_seeds)]
     models = {f"SIREN ω0=30 seed {s}": siren_row(30.0, s) for s in seeds}
-    runs = [_eigenvector_numbers(values, vectors, grid, k, face)[0]
-            for _, _, values, vectors, _ in eigensystems(models, data.ntk_grid(grid), config.precision, progress=False,
-                                                         **spectrum)]  # fmt: skip
+    runs = [_eigenvector_numbers(computed.eigvals, computed.eigvecs, grid, k, face)[0]
+            for _, _, computed, _ in eigensystems(models, data.ntk_grid(grid), config.precision, progress=False,
+                                                  **spectrum)]  # fmt: skip
     first = runs[0]
     return {
         "random_siren30_seeds": seeds,

@@ -141,7 +141,7 @@ def run_study(rows: list[Row], config: FaceStudy, *, progress: bool = True) -> t
     arrays: dict[str, np.ndarray] = {"thresholds": lens.THRESHOLDS, "train_mask": mask}
     labels = {id(row): row.label for row in rows}
     models = {f"{row.label} (seed {row.seed})" if row.seed is not None else row.label: row for row in rows}
-    for _, name, eigvals, eigvecs, info in eigensystems(
+    for _, name, spectrum, cached in eigensystems(
         {name: row.model for name, row in models.items()},
         points,
         config.precision,
@@ -150,14 +150,18 @@ def run_study(rows: list[Row], config: FaceStudy, *, progress: bool = True) -> t
         top_k=config.top_k,
     ):
         row = models[name]
-        spectrum = lens.Spectrum(eigvals, eigvecs, info["route"], {})
         energy = lens.energy_concentration(spectrum, images)
         # A float64 study fine-tunes in JAX's x64 mode, as the published numbers were made (the mode used to leak out
         # of the eigensystem loop): Optax's Adam then forms its bias correction in float64. Without it Adam rows'
         # PSNRs move by ~2e-5 dB (measured on Fig. 4's default); kept so that every number stays as published.
         with jax.enable_x64(config.precision == "float64"):
             learned = memo.cached_learnability(row.model, points, images, mask, protocol=protocol_of(row, config))
-        record = {"seed": row.seed, "kind": row.kind, **lens.row_record(spectrum, energy, learned), **info}
+        record = {
+            "seed": row.seed,
+            "kind": row.kind,
+            **lens.row_record(spectrum, energy, learned),
+            **spectrum.record(cached=cached),
+        }
         per_label.setdefault(labels[id(row)], []).append(record)
         if len(per_label[labels[id(row)]]) == 1:  # the first seed's curves and spectrum are drawn
             tag = f"model_{len(per_label) - 1}"

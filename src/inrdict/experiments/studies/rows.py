@@ -121,12 +121,12 @@ def eigensystems(
     route: lens.SpectrumRoute = "auto",
     top_k: int = 64,
 ) -> Iterator:
-    """For each (label, model): `(index, label, eigvals, eigvecs, info)` of its NTK on `points` in `precision`
-    ("float32" | "float64") through the on-disk cache (`memo.cached_ntk_spectrum`): all eigenpairs
-    on the dense route, the `top_k` largest on the others; `info` is the spectrum's record (route, k, timings)."""
+    """For each (label, model): `(index, label, spectrum, cached)`, its NTK `lens.Spectrum` on `points` in
+    `precision` ("float32" | "float64") through the on-disk cache (`memo.cached_ntk_spectrum`; `cached`: read from
+    it): all eigenpairs on the dense route, the `top_k` largest on the others."""
     dtype = np.float64 if precision == "float64" else np.float32
     for index, (label, model) in enumerate(models.items()):
         if progress:
             print(f"  NTK of {label} ({index + 1}/{len(models)})", flush=True)
         spectrum, cached = memo.cached_ntk_spectrum(model, points, route=route, top_k=top_k, dtype=dtype)
-        yield index, label, spectrum.eigvals, spectrum.eigvecs, spectrum.record(cached=cached)
+        yield index, label, spectrum, cached
