@@ -24,7 +24,7 @@ import numpy as np
 from _common import matmul_gflops
 
 from inrdict.experiments._run import device_info, package_versions
-from inrdict.experiments.figure15 import eigenvector_targets, fit_targets
+from inrdict.experiments.paper.figure15 import eigenvector_targets, fit_targets
 from inrdict.experiments.studies.rows import siren_row
 from inrdict.io.data import ntk_grid
 from inrdict.models import count_parameters

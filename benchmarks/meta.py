@@ -25,7 +25,7 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from inrdict.experiments import meta_learning
+from inrdict.experiments.paper import meta_learning
 from inrdict.experiments._run import device_info, package_versions
 from inrdict.io.data import ntk_grid
 from inrdict.models import Siren

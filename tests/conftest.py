@@ -140,7 +140,7 @@ def short_meta_run(tmp_path_factory):
     per session (`shared_run`)."""
     import dataclasses
 
-    from inrdict.experiments import meta_learning
+    from inrdict.experiments.paper import meta_learning
     from inrdict.experiments._run import run_experiment
 
     config = dataclasses.replace(meta_learning.DEFAULT, steps=30, eval_every=15, checkpoint_every=15)

@@ -135,7 +135,7 @@ def test_import_weights_and_meta_row(capsys, tmp_path):
 def test_figure_4_alone_meta_learns_once_then_uses_the_cache(capsys, tmp_path, monkeypatch):
     import dataclasses
 
-    from inrdict.experiments import meta_learning
+    from inrdict.experiments.paper import meta_learning
 
     tiny = dataclasses.replace(meta_learning.DEFAULT, grid_size=8, steps=2, eval_every=1, checkpoint_every=1,
                                hidden=(16, 16))  # fmt: skip

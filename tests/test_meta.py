@@ -219,7 +219,7 @@ def test_meta_learning_accepts_an_ffn(tmp_path):
     """Fig. 11's FFN-meta: the same MAML on an FFN (its frozen B untouched), learned as an artefact of its own."""
     import dataclasses
 
-    from inrdict.experiments import meta_learning
+    from inrdict.experiments.paper import meta_learning
     from inrdict.models import FFN
 
     config = dataclasses.replace(meta_learning.DEFAULT, model="ffn", hidden=(16, 16, 16), ffn_features=8, grid_size=8,

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from inrdict.errors import InrdictError
-from inrdict.experiments import aliasing
+from inrdict.experiments.beyond import aliasing
 from inrdict.experiments._run import run_experiment
 from tests._claims import all_seeds_hold, satisfied_claims, seeds_hold
 

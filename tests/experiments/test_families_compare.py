@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import scipy.stats
 
-from inrdict.experiments import families_compare
+from inrdict.experiments.beyond import families_compare
 from inrdict.experiments._run import run_experiment
 from inrdict.experiments.studies.family_stats import bootstrap_spearman, resamples
 from tests._claims import all_seeds_hold, satisfied_claims, seeds_hold
@@ -88,7 +88,7 @@ def test_bootstrap_spearman_of_a_perfect_and_a_reversed_ranking():
 
 
 def test_pretrained_rows_fine_tune_like_meta_ones_in_the_gd_reading():
-    from inrdict.experiments.figure13 import PRESETS
+    from inrdict.experiments.paper.figure13 import PRESETS
     from inrdict.experiments.studies import learnability as study
 
     config = PRESETS["gd"]

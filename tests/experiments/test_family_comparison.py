@@ -11,7 +11,7 @@ import pytest
 
 from inrdict.analysis import lens
 from inrdict.errors import InrdictError
-from inrdict.experiments import family_comparison as fc
+from inrdict.experiments.beyond import family_comparison as fc
 from inrdict.experiments._run import run_experiment
 from inrdict.io import data
 from inrdict.train.recipes import recipe

@@ -4,7 +4,7 @@ import json
 import numpy as np
 import pytest
 
-from inrdict.experiments import figure3
+from inrdict.experiments.paper import figure3
 from inrdict.experiments._run import run_experiment
 from tests._claims import all_seeds_hold
 

@@ -4,7 +4,7 @@ import json
 import numpy as np
 import pytest
 
-from inrdict.experiments import figure4
+from inrdict.experiments.paper import figure4
 from inrdict.experiments._run import run_experiment
 from tests._claims import satisfied_claims, seeds_hold
 from tests.conftest import reference_pickle_path
@@ -89,7 +89,7 @@ def test_authors_weights_beat_random_sirens_on_embedded_faces():
 
 
 def test_figures_4_and_5_share_models_and_cache_entries():
-    from inrdict.experiments import figure5
+    from inrdict.experiments.paper import figure5
     from inrdict.experiments.studies import learnability as _learnability
     from inrdict.io.cache import fingerprint
 

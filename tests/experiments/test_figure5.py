@@ -4,7 +4,7 @@ import jax
 import numpy as np
 import pytest
 
-from inrdict.experiments import figure5
+from inrdict.experiments.paper import figure5
 from inrdict.experiments._run import run_experiment
 from inrdict.io.data import ntk_grid
 from inrdict.models import Siren
@@ -83,7 +83,7 @@ def test_authors_meta_siren_has_a_far_flatter_spectrum():
 
 
 def test_eigenspace_energy_against_a_random_subspace():
-    from inrdict.experiments.figure5 import eigenspace_energy
+    from inrdict.experiments.paper.figure5 import eigenspace_energy
 
     rng = np.random.default_rng(0)
     n = 400

@@ -9,7 +9,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from inrdict.experiments import figure6, figure7, figure8, figure9
+from inrdict.experiments.paper import figure6, figure7, figure8, figure9
 from inrdict.experiments._run import run_experiment
 from inrdict.experiments.studies import mappings as _mappings
 from tests._claims import all_seeds_hold, seeds_hold

@@ -5,7 +5,8 @@ import dataclasses
 import numpy as np
 import pytest
 
-from inrdict.experiments import figure10, figure11, linearised
+from inrdict.experiments.paper import figure10, figure11
+from inrdict.experiments.beyond import linearised
 from inrdict.experiments._run import run_experiment
 from tests._claims import seeds_hold
 

@@ -11,7 +11,7 @@ import pytest
 
 import inrdict
 from inrdict.errors import InrdictError
-from inrdict.experiments import figure13, figure14, figure15, figure16, pretraining
+from inrdict.experiments.paper import figure13, figure14, figure15, figure16, pretraining
 from inrdict.experiments._run import run_experiment
 from inrdict.experiments.studies import pretrained as _pretrained
 from inrdict.experiments.studies.rows import siren_row

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from inrdict.analysis import eigenpairs, lens
-from inrdict.experiments import figure4, figure5
+from inrdict.experiments.paper import figure4, figure5
 
 pytestmark = pytest.mark.standard_promotion  # Fig. 4 fine-tunes with Optax's Adam
 

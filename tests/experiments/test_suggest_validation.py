@@ -15,7 +15,7 @@ from inrdict.analysis import fitting
 from inrdict.analysis import suggest as knob_suggest
 from inrdict.analysis.suggest import default_values
 from inrdict.errors import InrdictError
-from inrdict.experiments import suggest_validation as sv
+from inrdict.experiments.beyond import suggest_validation as sv
 from inrdict.experiments.studies import regret
 from inrdict.io import data
 from inrdict.train.fit import fit

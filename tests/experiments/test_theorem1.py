@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from inrdict.errors import InrdictError
-from inrdict.experiments import check_contract, theorem1
+from inrdict.experiments import check_contract
+from inrdict.experiments.paper import theorem1
 from inrdict.experiments._run import run_experiment
 from tests._claims import all_seeds_hold, satisfied_claims, seeds_hold
 

@@ -28,6 +28,11 @@ The contract (checked for every registered module by `check_contract`, and by th
 The runner (`_run.run_experiment`) calls, in order: `compute`, `claims` (judged against the ledger), `sanity`, `versus_paper`, writes
 results.json and arrays.npz, then `plot` and `publish`, all into a staging folder renamed into place at the end.
 
+**Folders.** `paper/`: the paper's figures and the experiments that produce what they need (meta-learning,
+pretraining); `beyond/`: the studies beyond the paper (families compared, predictors of learnability, `suggest`
+validated, sweeps); here: the tools behind `inrdict analyse`, `suggest` and `fit`, the runner, the ledger and
+the verdicts; `studies/`: what several experiments share.
+
 No experiment imports another: what figures share lives in `studies/` (model rows, the face-learnability study,
 model specs, mappings, tones, pretrained rows); artefacts are resolved by registry name (`_artefacts`). The
 measurements themselves are the library's (`inrdict.analysis.lens`): experiments choose rows, aggregate over
@@ -41,13 +46,18 @@ import inspect
 import types
 
 from inrdict.errors import InrdictError
-from inrdict.experiments import (  # Figs. 13–16 and their producer  # any INR through the lens; the family comparison  # frequency support in full
-    _artefacts,
+from inrdict.experiments import _artefacts, analyse, fit_signal, suggest_knob
+from inrdict.experiments._evidence import claims_of
+from inrdict.experiments.beyond import (
     aliasing,
-    analyse,
     families_compare,
     family_comparison,
     family_predictors,
+    linearised,
+    reptile_sweep,
+    suggest_validation,
+)
+from inrdict.experiments.paper import (
     figure2,
     figure3,
     figure4,
@@ -63,16 +73,10 @@ from inrdict.experiments import (  # Figs. 13–16 and their producer  # any INR
     figure14,
     figure15,
     figure16,
-    fit_signal,
-    linearised,
     meta_learning,
     pretraining,
-    reptile_sweep,
-    suggest_knob,
-    suggest_validation,
     theorem1,
-)  # fmt: skip
-from inrdict.experiments._evidence import claims_of
+)
 
 REGISTRY: dict[str, types.ModuleType] = {
     "meta": meta_learning,

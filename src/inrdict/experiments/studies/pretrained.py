@@ -57,7 +57,7 @@ def pretraining_faces(dataset: str, grid_size: int, data_dir: str | None, seed: 
 
 @runtime_checkable  # the test suite's runtime type checks need isinstance
 class PretrainingRun(Protocol):
-    """What the figures read of the "pretrain" producer's config (`inrdict.experiments.pretraining.Config`)."""
+    """What the figures read of the "pretrain" producer's config (`inrdict.experiments.paper.pretraining.Config`)."""
 
     first_omega0: float
     face_indices: tuple[int, ...]
