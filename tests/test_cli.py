@@ -81,7 +81,18 @@ def test_help_lists_commands(capsys):
     with pytest.raises(SystemExit):
         cli.main(["--help"])
     out = capsys.readouterr().out
-    assert "reproduce" in out and "figure" in out
+    assert all(command.name in out for command in cli.COMMANDS)
+
+
+@pytest.mark.parametrize("command", [c.name for c in cli.COMMANDS])
+def test_every_command_of_the_table_has_its_help(capsys, command):
+    """The parser is built from `cli.COMMANDS`: each command's --help prints its usage and every flag of its row."""
+    (row,) = [c for c in cli.COMMANDS if c.name == command]
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main([command, "--help"])
+    out = capsys.readouterr().out
+    assert exit_info.value.code == 0 and out.startswith(f"usage: inrdict {command}")
+    assert all(flag in out for arg in row.args for flag in arg.flags if flag.startswith("--"))
 
 
 class _Evil:

@@ -10,6 +10,7 @@ import argparse
 import dataclasses
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
@@ -67,189 +68,206 @@ def _preset_names() -> list[str]:
     return ["default", "paper", *sorted(names - {"default", "paper"})]
 
 
-def build_parser() -> argparse.ArgumentParser:
+@dataclasses.dataclass(frozen=True)
+class Arg:
+    """One argument of a command: argparse's flags and keywords. A keyword whose value is a function (a `Lazy`) is
+    called when the parser is built (choices and help that read the registries); `group` names a mutually exclusive
+    group of the command."""
+
+    flags: tuple[str, ...]
+    options: dict
+    group: str | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class Lazy:
+    """A keyword value computed when the parser is built."""
+
+    compute: Callable[[], object]
+
+
+@dataclasses.dataclass(frozen=True)
+class Command:
+    """One command of the command line: its name, one-line help, description and arguments, in order."""
+
+    name: str
+    help: str
+    description: str | Lazy
+    args: tuple[Arg, ...] = ()
+
+
+def _arg(*flags: str, group: str | None = None, **options) -> Arg:
+    return Arg(flags, options, group)
+
+
+def _preset_choices() -> list[str]:
+    return _preset_names()
+
+
+def _registry_names() -> str:
     from inrdict.experiments import REGISTRY
+
+    return ", ".join(REGISTRY)
+
+
+def _family_names() -> tuple[str, ...]:
     from inrdict.models import family as families
 
+    return families.names()
+
+
+def _importable() -> tuple[str, ...]:
+    from inrdict.models import family as families
+
+    return families.importable()
+
+
+COMMON = (
+    _arg("--preset", default="default", choices=Lazy(_preset_choices),
+         help="'default' is sized for a 2-core CPU (minutes); 'paper' uses the paper's exact settings (GPU or patience)"),
+    _arg("--seed", type=int, default=None, help="seed for every random draw (default: the preset's, 0)"),
+    _arg("--no-progress", action="store_true", help="hide progress bars"),
+)  # fmt: skip
+"""The options of every command that runs experiments."""
+SET = (_arg("--set", action="append", default=[], metavar="FIELD=VALUE",
+            help="override one config field (repeatable), e.g. --set steps=500 --set hidden=128,128"),)  # fmt: skip
+"""Config fields by name (last, after a command's own options)."""
+
+
+def _tool(name: str, positional: str, what: str, *args: Arg) -> tuple[Arg, ...]:
+    """The arguments of a command over one experiment that takes its main input as a positional argument."""
+    return (_arg(positional.lower(), metavar=positional, help=what), *COMMON,
+            _arg("--out", type=Path, default=None, help=f"output folder (default: figures/{name}_<...>)"), *args, *SET)  # fmt: skip
+
+
+COMMANDS = (
+    Command("figure", "run one experiment", "Run one experiment and write its outputs.", (
+        _arg("number", metavar="NAME", help=Lazy(lambda: f"experiment: one of {_registry_names()} (see `inrdict list`)")),
+        *COMMON,
+        _arg("--out", type=Path, default=None, help="output folder (default: figures/<experiment>)"),
+        _arg("--image", default=None, help="Fig. 2: any image file to fit instead of the astronaut"),
+        _arg("--meta-weights", default=None, metavar="PATH",
+             help="Figs. 4 and 5: add a row for these meta-learned SIREN weights (inrdict checkpoint or the authors' pickle)"),
+        _arg("--data-dir", default=None, metavar="DIR",
+             help="face experiments, paper preset: the CelebA folder (test faces, and meta-learning if not learned yet)"),
+        *SET)),
+    Command("reproduce", "run every experiment (producers first), then write index.html",
+            "Run every experiment of the preset into OUT/<experiment> (artefacts such as the meta-learned SIREN are "
+            "learned once, first, and reused), then write OUT/index.html.", (
+        *COMMON,
+        _arg("--out", type=Path, default=Path("figures"), help="output root (default: figures)"),
+        _arg("--data-dir", default=None, metavar="DIR", help="paper preset: the CelebA folder"))),
+    Command("meta-learn", "meta-learn a SIREN initialisation on faces (MAML, first-order MAML or Reptile)",
+            "Meta-learn SIREN's initialisation on a face dataset (`inrdict figure meta` with shortcuts). Training runs "
+            "once per setting in the artefact cache, with checkpoints: an interrupted run resumes when the same command "
+            "is given again. OUT gets meta_siren.npz, log.jsonl, results.json and figures.", (
+        *COMMON,
+        _arg("--dataset", choices=["celeba", "lfw", "folder"], default=None,
+             help="celeba (needs --data-dir), lfw (embedded faces) or folder (any images in --data-dir)"),
+        _arg("--data-dir", default=None, metavar="DIR", help="dataset folder (CelebA layout, or images)"),
+        _arg("--method", choices=["maml", "fomaml", "reptile"], default=None, help="default: maml"),
+        _arg("--steps", type=int, default=None, help="outer steps (default: the preset's)"),
+        _arg("--out", type=Path, default=Path("figures") / "meta_learning", help="run folder"),
+        *SET)),
+    Command("analyse", "any INR through the dictionary lens: NTK spectrum and atoms, E(0.1), PSNR@3, aliasing, a fit",
+            Lazy(lambda: "Analyse one model (`inrdict figure analyse --set model=MODEL` with shortcuts). MODEL is a model "
+                 f"name ({', '.join(_family_names())}; knobs with --set, e.g. --set omega0=20), "
+                 "an inrdict checkpoint file, package.module:factory returning your own single-output Equinox module "
+                 "(called with key=), torch:package.module:factory returning a torch.nn.Module (the inrdict[torch] "
+                 "extra), or a reference implementation's PyTorch state dict (.pt/.pth) with --family."),
+            _tool("analyse", "MODEL", "model name, checkpoint path, package.module:factory or torch:package.module:factory",
+        _arg("--data-dir", default=None, metavar="DIR", help="a folder of images instead of the embedded faces"),
+        _arg("--family", default=None, choices=Lazy(_importable),
+             help="MODEL is a reference PyTorch state dict (.pt/.pth) of this family"),
+        _arg("--signal", default=None, metavar="FILE",
+             help="analyse on this signal instead of the faces: an image, a .wav, or a .npy of shape (n,), (h, w) or "
+             "(d, h, w) (a volume); the model gets 1, 2 or 3 input coordinates to match"),
+        _arg("--distributed", action="store_true",
+             help="one of several processes (jax.distributed): JAX_COORDINATOR_ADDRESS, JAX_NUM_PROCESSES and "
+             "JAX_PROCESS_ID, or Slurm; the NTK spectrum is split across them, process 0 writes"))),
+    Command("suggest", "choose an INR's frequency knob (ω0, σ, s) for a signal before training, from its NTK",
+            "Score every value of the family's frequency knob by the held-out PSNR that linearised gradient descent "
+            "predicts from the NTK at initialisation, on windows of the signal at its own resolution (up to 1024² for "
+            "an image; --size N for the longest axis), values min-max scaled (any units), for the network `inrdict fit` "
+            "trains; suggest the best (`inrdict figure suggest --set signal=SIGNAL`). SIGNAL is a bundled image name "
+            "(astronaut, camera, …), an image file, a .wav, or a .npy array (n,), (h, w) or (d, h, w) (a volume). "
+            "`inrdict figure regret` validates it on held-out images, 1-D series and volumes.",
+            _tool("suggest", "SIGNAL", "bundled image name, image file or .npy array",
+        _arg("--family", default="siren", help="a family with a frequency knob (default siren)"),
+        _arg("--size", type=int, default=None, metavar="N",
+             help="samples on the longest axis, as you will fit it (default: the signal's own, capped at 1024 for an "
+             "image, 65536 for a 1-D signal, 128 for a volume)"))),
+    Command("fit", "fit an INR to a signal at its own resolution, as the family's authors train it",
+            "Train one family on a signal (`inrdict figure fit --set signal=SIGNAL`): its own resolution (up to 1024² "
+            "for an image; --size N for the longest axis), values min-max scaled (any units), the family's reference "
+            "run (lr, schedule, steps, target range; `inrdict.train.recipes`, --set recipe=NAME), half of the samples "
+            "held out to measure PSNR on. Writes model.npz (a checkpoint), reconstruction.npy, a plot and "
+            "results.json. SIGNAL is a bundled image name, an image file, a .wav, or a .npy (n,), (h, w) or (d, h, w).",
+            _tool("fit", "SIGNAL", "bundled image name, image file, .wav or .npy array",
+        _arg("--family", default="siren", help="the family to fit (default siren)"),
+        _arg("--knob", group="knob", type=float, default=None, metavar="V",
+             help="the frequency knob (ω0, σ, s) to fit with (default: the recipe's)"),
+        _arg("--suggest", group="knob", action="store_true", help="choose the knob with `inrdict suggest` first"),
+        _arg("--size", type=int, default=None, metavar="N",
+             help="samples on the longest axis (default: the signal's own, capped as for suggest)"))),
+    Command("list", "list the experiments", "Each experiment: what it shows, its presets and about how long its default "
+            "preset takes on 2 CPU cores."),
+    Command("index", "write DIR/index.html over the run folders in DIR",
+            "Write a static index.html (pictures, claims, numbers beside the paper's) from the results.json files of "
+            "the run folders in DIR.", (
+        _arg("folder", type=Path, help="folder holding run folders, e.g. figures"),)),
+    Command("findings", "write the findings page: every claim, where it holds, its verdict",
+            "Write a Markdown table of every claim of every experiment found in the FOLDERs (run folders, or folders "
+            "holding them: a reproduce output and runs of other presets), whether it holds on each, and its verdict.", (
+        _arg("folders", type=Path, nargs="+", metavar="FOLDER", help="run folders or folders of them"),
+        _arg("--out", type=Path, default=Path("docs/findings.md"), help="output file (docs/findings.md)"),
+        _arg("--readme", type=Path, help="also refresh the verdict table and the suggest table in this file's generated blocks"),
+        _arg("--measured", type=Path, help="also refresh the measured numbers in this file's generated block"))),
+    Command("ledger", "check the claims ledger against its lock, or lock it",
+            "The claims ledger (src/inrdict/experiments/ledger.toml) fixes every claim before the run that judges it. "
+            "Without options: list every claim whose definition changed without a ledger entry (exit 2 if any). "
+            "--lock: record the current definitions (refused while a change lacks its entry).", (
+        _arg("--lock", action="store_true", help="write ledger.lock.json from the ledger"),)),
+    Command("import-weights", "convert the authors' Haiku SIREN pickle, or a reference PyTorch state dict, into an "
+            "inrdict checkpoint",
+            "Read published weights without running their pickle and write an inrdict checkpoint (.npz, no pickle): "
+            "the authors' meta-learned SIREN (a Haiku .pickle, NumPy arrays only), or the state dict (.pt/.pth) of a "
+            "reference PyTorch implementation — SIREN (vsitzmann/siren, lucidrains/siren-pytorch), FINER, Gauss, "
+            "complex WIRE (vishwa91/wire, liuzhen0212/FINER) or MFN (boschresearch, vishwa91/wire) — with --family; "
+            "PyTorch is not needed. Settings the state dict does not hold (ω0, the Gauss scale, lucidrains' "
+            "final_activation, the grid's axis order) come from --set, or from the references' default where they all "
+            "agree; where they differ the import names each value and asks for --set. The checkpoint's model takes "
+            "the coordinates it was trained on (its grid is recorded in the checkpoint).", (
+        _arg("source", type=Path, help="the .pickle, .pt or .pth file"),
+        _arg("destination", type=Path, help="checkpoint to write, e.g. meta_siren.npz"),
+        _arg("--family", default=None, choices=Lazy(_importable),
+             help="the family of a PyTorch state dict (required for .pt/.pth)"),
+        _arg("--set", action="append", default=[], metavar="KNOB=VALUE",
+             help="a setting the state dict does not hold, e.g. --set scale=10, --set indexing=xy (the grid's axis "
+             "order), --set hidden_omega0=1 --set final_activation=identity"))),
+)  # fmt: skip
+"""Every command, in the order `inrdict --help` lists them."""
+
+
+def _resolved(value):
+    return value.compute() if isinstance(value, Lazy) else value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command line, built from `COMMANDS`."""
     parser = argparse.ArgumentParser(
         prog="inrdict", description=DESCRIPTION, epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-
-    def common(p: argparse.ArgumentParser) -> None:
-        p.add_argument(
-            "--preset", default="default", choices=_preset_names(),
-            help="'default' is sized for a 2-core CPU (minutes); 'paper' uses the paper's exact settings (GPU or patience)",
-        )  # fmt: skip
-        p.add_argument("--seed", type=int, default=None, help="seed for every random draw (default: the preset's, 0)")
-        p.add_argument("--no-progress", action="store_true", help="hide progress bars")
-
-    def settable(p: argparse.ArgumentParser) -> None:
-        p.add_argument(
-            "--set", action="append", default=[], metavar="FIELD=VALUE",
-            help="override one config field (repeatable), e.g. --set steps=500 --set hidden=128,128",
-        )  # fmt: skip
-
-    figure = commands.add_parser(
-        "figure", help="run one experiment", description="Run one experiment and write its outputs."
-    )
-    figure.add_argument("number", metavar="NAME", help=f"experiment: one of {', '.join(REGISTRY)} (see `inrdict list`)")
-    common(figure)
-    figure.add_argument("--out", type=Path, default=None, help="output folder (default: figures/<experiment>)")
-    figure.add_argument("--image", default=None, help="Fig. 2: any image file to fit instead of the astronaut")
-    figure.add_argument(
-        "--meta-weights", default=None, metavar="PATH",
-        help="Figs. 4 and 5: add a row for these meta-learned SIREN weights (inrdict checkpoint or the authors' pickle)",
-    )  # fmt: skip
-    figure.add_argument(
-        "--data-dir", default=None, metavar="DIR",
-        help="face experiments, paper preset: the CelebA folder (test faces, and meta-learning if not learned yet)",
-    )  # fmt: skip
-    settable(figure)
-
-    reproduce = commands.add_parser(
-        "reproduce", help="run every experiment (producers first), then write index.html",
-        description="Run every experiment of the preset into OUT/<experiment> (artefacts such as the meta-learned "
-        "SIREN are learned once, first, and reused), then write OUT/index.html.",
-    )  # fmt: skip
-    common(reproduce)
-    reproduce.add_argument("--out", type=Path, default=Path("figures"), help="output root (default: figures)")
-    reproduce.add_argument("--data-dir", default=None, metavar="DIR", help="paper preset: the CelebA folder")
-
-    meta = commands.add_parser(
-        "meta-learn", help="meta-learn a SIREN initialisation on faces (MAML, first-order MAML or Reptile)",
-        description="Meta-learn SIREN's initialisation on a face dataset (`inrdict figure meta` with shortcuts). "
-        "Training runs once per setting in the artefact cache, with checkpoints: an interrupted run resumes when "
-        "the same command is given again. OUT gets meta_siren.npz, log.jsonl, results.json and figures.",
-    )  # fmt: skip
-    common(meta)
-    meta.add_argument("--dataset", choices=["celeba", "lfw", "folder"], default=None,
-                      help="celeba (needs --data-dir), lfw (embedded faces) or folder (any images in --data-dir)")  # fmt: skip
-    meta.add_argument("--data-dir", default=None, metavar="DIR", help="dataset folder (CelebA layout, or images)")
-    meta.add_argument("--method", choices=["maml", "fomaml", "reptile"], default=None, help="default: maml")
-    meta.add_argument("--steps", type=int, default=None, help="outer steps (default: the preset's)")
-    meta.add_argument("--out", type=Path, default=Path("figures") / "meta_learning", help="run folder")
-    settable(meta)
-
-    def tool(name: str, positional: str, what: str, help: str, description: str) -> argparse.ArgumentParser:
-        """A command over one experiment that takes its main input as a positional argument."""
-        p = commands.add_parser(name, help=help, description=description)
-        p.add_argument(positional.lower(), metavar=positional, help=what)
-        common(p)
-        p.add_argument("--out", type=Path, default=None, help=f"output folder (default: figures/{name}_<...>)")
-        return p
-
-    analyse = tool(
-        "analyse", "MODEL", "model name, checkpoint path, package.module:factory or torch:package.module:factory",
-        help="any INR through the dictionary lens: NTK spectrum and atoms, E(0.1), PSNR@3, aliasing, a fit",
-        description="Analyse one model (`inrdict figure analyse --set model=MODEL` with shortcuts). MODEL is a model "
-        f"name ({', '.join(families.names())}; knobs with --set, e.g. --set omega0=20), "
-        "an inrdict checkpoint file, package.module:factory returning your own single-output Equinox module "
-        "(called with key=), torch:package.module:factory returning a torch.nn.Module (the inrdict[torch] extra), "
-        "or a reference implementation's PyTorch state dict (.pt/.pth) with --family.",
-    )  # fmt: skip
-    analyse.add_argument(
-        "--data-dir", default=None, metavar="DIR", help="a folder of images instead of the embedded faces"
-    )
-    analyse.add_argument("--family", default=None, choices=families.importable(),
-                         help="MODEL is a reference PyTorch state dict (.pt/.pth) of this family")  # fmt: skip
-    analyse.add_argument("--signal", default=None, metavar="FILE",
-                         help="analyse on this signal instead of the faces: an image, a .wav, or a .npy of shape (n,), "
-                         "(h, w) or (d, h, w) (a volume); the model gets 1, 2 or 3 input coordinates to match")  # fmt: skip
-    analyse.add_argument("--distributed", action="store_true",
-                         help="one of several processes (jax.distributed): JAX_COORDINATOR_ADDRESS, JAX_NUM_PROCESSES "
-                         "and JAX_PROCESS_ID, or Slurm; the NTK spectrum is split across them, process 0 writes")  # fmt: skip
-    settable(analyse)
-
-    _signal_tools(tool, settable)
-
-    commands.add_parser("list", help="list the experiments", description="Each experiment: what it shows, its presets "
-                        "and about how long its default preset takes on 2 CPU cores.")  # fmt: skip
-
-    index = commands.add_parser("index", help="write DIR/index.html over the run folders in DIR",
-                                description="Write a static index.html (pictures, claims, numbers beside the paper's) "
-                                "from the results.json files of the run folders in DIR.")  # fmt: skip
-    index.add_argument("folder", type=Path, help="folder holding run folders, e.g. figures")
-
-    findings = commands.add_parser("findings", help="write the findings page: every claim, where it holds, its verdict",
-                                   description="Write a Markdown table of every claim of every experiment found in the "
-                                   "FOLDERs (run folders, or folders holding them: a reproduce output and runs of "
-                                   "other presets), whether it holds on each, and its verdict.")  # fmt: skip
-    findings.add_argument("folders", type=Path, nargs="+", metavar="FOLDER", help="run folders or folders of them")
-    findings.add_argument("--out", type=Path, default=Path("docs/findings.md"), help="output file (docs/findings.md)")
-    findings.add_argument(
-        "--readme",
-        type=Path,
-        help="also refresh the verdict table and the suggest table in this file's generated blocks",
-    )
-    findings.add_argument(
-        "--measured", type=Path, help="also refresh the measured numbers in this file's generated block"
-    )
-
-    ledger = commands.add_parser("ledger", help="check the claims ledger against its lock, or lock it",
-                                 description="The claims ledger (src/inrdict/experiments/ledger.toml) fixes every claim "
-                                 "before the run that judges it. Without options: list every claim whose definition "
-                                 "changed without a ledger entry (exit 2 if any). --lock: record the current "
-                                 "definitions (refused while a change lacks its entry).")  # fmt: skip
-    ledger.add_argument("--lock", action="store_true", help="write ledger.lock.json from the ledger")
-
-    importer = commands.add_parser(
-        "import-weights", help="convert the authors' Haiku SIREN pickle, or a reference PyTorch state dict, into an "
-        "inrdict checkpoint",
-        description="Read published weights without running their pickle and write an inrdict checkpoint (.npz, no "
-        "pickle): the authors' meta-learned SIREN (a Haiku .pickle, NumPy arrays only), or the state dict (.pt/.pth) of "
-        "a reference PyTorch implementation — SIREN (vsitzmann/siren, lucidrains/siren-pytorch), FINER, Gauss, "
-        "complex WIRE (vishwa91/wire, liuzhen0212/FINER) or MFN (boschresearch, vishwa91/wire) — with --family; "
-        "PyTorch is not needed. Settings the state dict does not hold (ω0, the Gauss scale, lucidrains' "
-        "final_activation, the grid's axis order) come from --set, or from the references' default where they all "
-        "agree; where they differ the import names each value and asks for --set. The checkpoint's model takes the "
-        "coordinates it was trained on (its grid is recorded in the checkpoint).",
-    )  # fmt: skip
-    importer.add_argument("source", type=Path, help="the .pickle, .pt or .pth file")
-    importer.add_argument("destination", type=Path, help="checkpoint to write, e.g. meta_siren.npz")
-    importer.add_argument("--family", default=None, choices=families.importable(),
-                          help="the family of a PyTorch state dict (required for .pt/.pth)")  # fmt: skip
-    importer.add_argument("--set", action="append", default=[], metavar="KNOB=VALUE",
-                          help="a setting the state dict does not hold, e.g. --set scale=10, --set indexing=xy (the grid's "
-                          "axis order), --set hidden_omega0=1 --set final_activation=identity")  # fmt: skip
+    for command in COMMANDS:
+        sub = commands.add_parser(command.name, help=command.help, description=_resolved(command.description))
+        groups: dict[str, argparse._MutuallyExclusiveGroup] = {}
+        for arg in command.args:
+            if arg.group is not None and arg.group not in groups:
+                groups[arg.group] = sub.add_mutually_exclusive_group()
+            target = sub if arg.group is None else groups[arg.group]
+            target.add_argument(*arg.flags, **{key: _resolved(value) for key, value in arg.options.items()})
     return parser
-
-
-def _signal_tools(tool, settable) -> None:
-    """`inrdict suggest` and `inrdict fit`: the tools that take a signal."""
-    suggest = tool(
-        "suggest", "SIGNAL", "bundled image name, image file or .npy array",
-        help="choose an INR's frequency knob (ω0, σ, s) for a signal before training, from its NTK",
-        description="Score every value of the family's frequency knob by the held-out PSNR that linearised gradient "
-        "descent predicts from the NTK at initialisation, on windows of the signal at its own resolution (up to "
-        "1024² for an image; --size N for the longest axis), values min-max scaled (any units), for the network "
-        "`inrdict fit` trains; suggest the best (`inrdict figure suggest --set signal=SIGNAL`). SIGNAL is a bundled "
-        "image name (astronaut, camera, …), an image file, a .wav, or a .npy array (n,), (h, w) or (d, h, w) (a "
-        "volume). `inrdict figure regret` validates it on held-out images, 1-D series and volumes.",
-    )  # fmt: skip
-    suggest.add_argument("--family", default="siren", help="a family with a frequency knob (default siren)")
-    suggest.add_argument("--size", type=int, default=None, metavar="N",
-                         help="samples on the longest axis, as you will fit it (default: the signal's own, capped at "
-                         "1024 for an image, 65536 for a 1-D signal, 128 for a volume)")  # fmt: skip
-    settable(suggest)
-
-    fit = tool(
-        "fit", "SIGNAL", "bundled image name, image file, .wav or .npy array",
-        help="fit an INR to a signal at its own resolution, as the family's authors train it",
-        description="Train one family on a signal (`inrdict figure fit --set signal=SIGNAL`): its own resolution (up "
-        "to 1024² for an image; --size N for the longest axis), values min-max scaled (any units), the family's "
-        "reference run (lr, schedule, steps, target range; `inrdict.train.recipes`, --set recipe=NAME), half of the "
-        "samples held out to measure PSNR on. Writes model.npz (a checkpoint), reconstruction.npy, a plot and "
-        "results.json. SIGNAL is a bundled image name, an image file, a .wav, or a .npy (n,), (h, w) or (d, h, w).",
-    )  # fmt: skip
-    fit.add_argument("--family", default="siren", help="the family to fit (default siren)")
-    choice = fit.add_mutually_exclusive_group()
-    choice.add_argument("--knob", type=float, default=None, metavar="V",
-                        help="the frequency knob (ω0, σ, s) to fit with (default: the recipe's)")  # fmt: skip
-    choice.add_argument("--suggest", action="store_true", help="choose the knob with `inrdict suggest` first")
-    fit.add_argument("--size", type=int, default=None, metavar="N",
-                     help="samples on the longest axis (default: the signal's own, capped as for suggest)")  # fmt: skip
-    settable(fit)
 
 
 def _has_field(module, name: str) -> bool:
