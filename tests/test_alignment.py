@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from inrdict.analysis.alignment import center_signals, cumulative_energy, energy_concentration
+from inrdict.analysis.alignment import center_signals, cumulative_energy, energy_at_thresholds
 
 
 @pytest.fixture
@@ -13,10 +13,10 @@ def eigensystem():
     return eigvals, q, signals
 
 
-def test_energy_concentration_matches_a_loop(eigensystem):
+def test_energy_at_thresholds_matches_a_loop(eigensystem):
     eigvals, eigvecs, signals = eigensystem
     thresholds = np.array([1.0, 0.5, 0.1, 1e-3, 1e-10])
-    mean, std = energy_concentration(eigvals, eigvecs, signals, thresholds)
+    mean, std = energy_at_thresholds(eigvals, eigvecs, signals, thresholds)
     for t_index, t in enumerate(thresholds):
         per_signal = []
         for g in signals:
@@ -32,7 +32,7 @@ def test_energy_on_an_aligned_basis():
     eigvecs = np.eye(4)
     eigvals = np.array([1.0, 0.5, 0.01, 0.001])
     signal = np.array([[0.0, 1.0, 0.0, 0.0]])
-    mean, _ = energy_concentration(eigvals, eigvecs, signal, np.array([1.0, 0.5, 0.1]))
+    mean, _ = energy_at_thresholds(eigvals, eigvecs, signal, np.array([1.0, 0.5, 0.1]))
     assert np.allclose(mean, [0.0, 1.0, 1.0])
     assert np.allclose(cumulative_energy(eigvecs, signal), [[0.0, 1.0, 1.0, 1.0]])
 
@@ -47,4 +47,4 @@ def test_constant_signal_is_refused():
     from inrdict.errors import InrdictError
 
     with pytest.raises(InrdictError, match="signal 1 is constant"):
-        energy_concentration(np.ones(3), np.eye(3), center_signals(np.array([[1.0, 2, 3], [5, 5, 5]])), np.array([0.1]))
+        energy_at_thresholds(np.ones(3), np.eye(3), center_signals(np.array([[1.0, 2, 3], [5, 5, 5]])), np.array([0.1]))

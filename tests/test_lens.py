@@ -68,7 +68,7 @@ def test_energy_is_the_alignment_code_and_stops_where_the_top_k_stop(siren, face
     dense = lens.ntk_spectrum(siren, points)
     energy = lens.energy_concentration(dense, faces)
     signals = alignment.center_signals(faces)
-    mean, std = alignment.energy_concentration(dense.eigvals, dense.eigvecs, signals, lens.THRESHOLDS)
+    mean, std = alignment.energy_at_thresholds(dense.eigvals, dense.eigvecs, signals, lens.THRESHOLDS)
     assert np.array_equal(energy.mean, mean) and np.array_equal(energy.std, std)
     assert np.allclose(energy.total, 1.0)  # a full eigenbasis holds all of every signal's energy
     within = int(np.sum(dense.normalised >= 0.1))

@@ -33,7 +33,7 @@ from inrdict import pytorch as _pytorch
 from inrdict._compilation import CompileMeter, enable_compilation_cache
 from inrdict._version import __version__
 from inrdict.analysis import lens
-from inrdict.analysis.alignment import energy_concentration
+from inrdict.analysis.energy import energy_concentration
 from inrdict.errors import DivergenceError, InrdictError
 from inrdict.io.checkpoints import load_model, save_model
 from inrdict.models import (

@@ -42,13 +42,14 @@ def cumulative_energy(eigvecs: Float[AnyArray, "n k"], signals: Float[AnyArray, 
     return np.cumsum(energy_shares(eigvecs, signals), axis=1)
 
 
-def energy_concentration(
+def energy_at_thresholds(
     eigvals: Float[AnyArray, " k"],
     eigvecs: Float[AnyArray, "n k"],
     signals: Float[AnyArray, "m n"],
     thresholds: Float[AnyArray, " t"],
 ) -> tuple[Float[np.ndarray, " t"], Float[np.ndarray, " t"]]:
-    """E(t) per threshold, mean and standard deviation over signals: two arrays of shape (len(thresholds),).
+    """E(t) per threshold, mean and standard deviation over signals: two arrays of shape (len(thresholds),), from
+    raw eigenpairs (the lens's `energy_concentration` takes a `Spectrum` and returns an `Energy`).
 
     Args:
         eigvals: (k,) descending; eigvals[0] the largest.

@@ -79,7 +79,7 @@ def energy_concentration(spectrum: Spectrum, signals: Float[AnyArray, " m *pixel
     within = int(np.sum(eigvals / eigvals[0] >= 0.1))
     stops_at = float(eigvals[-1] / eigvals[0])  # with the top k only, E(t) is known for t ≥ λ_k / λ₀
     dense = spectrum.route == "dense"
-    mean, std = alignment.energy_concentration(eigvals, eigvecs, signals, thresholds)
+    mean, std = alignment.energy_at_thresholds(eigvals, eigvecs, signals, thresholds)
     if not dense:
         mean = np.where(thresholds >= stops_at, mean, np.nan)
         std = np.where(thresholds >= stops_at, std, np.nan)
