@@ -40,12 +40,12 @@ def test_the_three_routes_agree_and_are_recorded(siren):
     free = lens.ntk_spectrum(siren, points, route="matrix_free", top_k=8)
     assert (dense.route, stored.route, free.route) == ("dense", "stored", "matrix_free")
     assert dense.k == 144 and stored.k == free.k == 8
-    assert stored.info["stored_kernel"] and not free.info["stored_kernel"]
+    assert stored.info.stored_kernel and not free.info.stored_kernel
     for top in (stored, free):
         assert np.allclose(top.eigvals, dense.eigvals[:8], rtol=1e-4)
         overlap = np.abs(np.sum(top.eigvecs[:, :4] * dense.eigvecs[:, :4], axis=0))  # the same vectors up to sign
         assert np.all(overlap > 0.999), overlap
-        assert top.exact_from == pytest.approx(top.eigvals[-1] / top.eigvals[0]) and top.info["max_residual"] <= 1e-4
+        assert top.exact_from == pytest.approx(top.eigvals[-1] / top.eigvals[0]) and top.info.max_residual <= 1e-4
     assert dense.exact_from == 0.0 and np.all(np.diff(dense.eigvals) <= 0)
 
 
@@ -93,7 +93,7 @@ def test_area_under_the_energy_curve_on_a_known_spectrum():
     """Eigenvalues 1, 10^-1.5, 10^-5 and a signal split evenly over the first two eigenvectors: E(t) = 1/2 for
     t ∈ (10^-1.5, 1] and 1 below, so the area per decade over [1e-4, 1] is (1.5 · 1/2 + 2.5 · 1) / 4."""
     basis = np.eye(3)
-    spectrum = lens.Spectrum(np.array([1.0, 10**-1.5, 1e-5]), basis, "dense", {})
+    spectrum = lens.Spectrum(np.array([1.0, 10**-1.5, 1e-5]), basis, "dense")
     energy = lens.energy_concentration(spectrum, np.array([[1.0, 1.0, 0.0]]))
     centred = np.array([1.0, 1.0, 0.0]) - 2 / 3  # the mean is removed: energy on e3 too
     shares = centred**2 / np.sum(centred**2)

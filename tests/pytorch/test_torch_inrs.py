@@ -81,7 +81,7 @@ def test_top_k_on_the_torch_operator_matches_the_dense_spectrum():
     points = data.ntk_grid(24)
     dense = lens.ntk_spectrum(inr.module, points, route="dense", dtype=np.float64)
     top = lens.ntk_spectrum(inr.module, points, route="matrix_free", top_k=6, dtype=np.float64)
-    assert top.route == "matrix_free" and top.info["converged"]
+    assert top.route == "matrix_free" and top.info.converged and top.info.ntk_route == "torch.func products"
     np.testing.assert_allclose(top.eigvals, dense.eigvals[:6], rtol=1e-6)
     operator = TorchNTKOperator(inr, points[:100], dtype=np.float64, block_size=37, max_columns=5)
     result = top_eigenpairs_of(operator, 4, tol=1e-9)

@@ -37,6 +37,29 @@ _STORE = {"auto": None, "stored": True, "matrix_free": False}  # top_eigenpairs'
 
 
 @dataclasses.dataclass(frozen=True)
+class SpectrumInfo:
+    """How a spectrum was computed. Dense route: the seconds forming the kernel and in `eigh`; top-k route: the
+    solver's seconds, products, largest residual ‖Θx − λx‖ / λ₀, convergence, solver name, whether the kernel's
+    triangle was stored and the Krylov route (points or parameters); `ntk_route`: how a model of another framework
+    formed its kernel or products. Fields left None do not apply."""
+
+    ntk_seconds: float | None = None
+    eigh_seconds: float | None = None
+    solve_seconds: float | None = None
+    products: int | None = None
+    max_residual: float | None = None
+    converged: bool | None = None
+    solver: str | None = None
+    stored_kernel: bool | None = None
+    krylov_route: str | None = None
+    ntk_route: str | None = None
+
+    def record(self) -> dict:
+        """The fields that apply, in this order (what results files hold)."""
+        return {key: value for key, value in dataclasses.asdict(self).items() if value is not None}
+
+
+@dataclasses.dataclass(frozen=True)
 class Spectrum:
     """Eigenpairs of the empirical NTK on N points, eigenvalues descending.
 
@@ -44,14 +67,13 @@ class Spectrum:
         eigvals: (k,) descending; k = N on the dense route.
         eigvecs: (N, k) unit eigenvectors in columns.
         route: "dense", "stored" or "matrix_free" (the route taken).
-        info: timings and solver record (dense: ntk_seconds, eigh_seconds; top k: solve_seconds, products,
-            max_residual, converged, solver, stored_kernel).
+        info: how it was computed (`SpectrumInfo`).
     """
 
     eigvals: np.ndarray
     eigvecs: np.ndarray
     route: str
-    info: dict
+    info: SpectrumInfo = SpectrumInfo()
 
     @property
     def k(self) -> int:
@@ -69,7 +91,7 @@ class Spectrum:
 
     def record(self, *, cached: bool = False) -> dict:
         """What results files hold about the spectrum: route, k, the timings and solver info, `cached`."""
-        return {"route": self.route, "k": self.k, **self.info, "cached": cached}
+        return {"route": self.route, "k": self.k, **self.info.record(), "cached": cached}
 
 
 def planned_route(n_points: int, route: SpectrumRoute = "auto") -> str:
@@ -159,14 +181,13 @@ def ntk_spectrum(
             ntk_seconds = time.perf_counter() - start
             start = time.perf_counter()
             eigvals, eigvecs = eigh_descending(kernel)
-            info: dict[str, object] = {"ntk_seconds": ntk_seconds, "eigh_seconds": time.perf_counter() - start}
+            info = SpectrumInfo(ntk_seconds=ntk_seconds, eigh_seconds=time.perf_counter() - start)
             return Spectrum(eigvals, eigvecs, "dense", info)
         result = top_eigenpairs(model, points, k, dtype=dtype, tol=1e-4 if dtype == np.float32 else 1e-8,
                                 store_kernel=_STORE[chosen], announce=_announce)  # fmt: skip
-    info = {"solve_seconds": result.seconds, "products": result.matvecs,
-            "max_residual": float(np.max(result.residuals)), "converged": bool(result.converged),
-            "solver": result.method, "stored_kernel": bool(result.stored_kernel),
-            "krylov_route": result.route}  # fmt: skip
+    info = SpectrumInfo(solve_seconds=result.seconds, products=result.matvecs,
+                        max_residual=float(np.max(result.residuals)), converged=bool(result.converged),
+                        solver=result.method, stored_kernel=bool(result.stored_kernel), krylov_route=result.route)  # fmt: skip
     return Spectrum(result.eigvals, result.eigvecs, "stored" if result.stored_kernel else "matrix_free", info)
 
 
@@ -180,7 +201,8 @@ def _foreign_spectrum(model: ForeignINR, points, chosen: str, k: int, dtype: np.
         ntk_seconds = time.perf_counter() - start
         start = time.perf_counter()
         eigvals, eigvecs = eigh_descending(kernel)
-        info = {"ntk_seconds": ntk_seconds, "eigh_seconds": time.perf_counter() - start, "ntk_route": model.dense_route}
+        info = SpectrumInfo(ntk_seconds=ntk_seconds, eigh_seconds=time.perf_counter() - start,
+                            ntk_route=model.dense_route)  # fmt: skip
         return Spectrum(eigvals, eigvecs, "dense", info)
     if chosen == "stored":
         raise InrdictError(f"the stored-triangle route is for inrdict's own models: use route dense or matrix_free "
@@ -188,7 +210,7 @@ def _foreign_spectrum(model: ForeignINR, points, chosen: str, k: int, dtype: np.
     extra = solver_memory_bytes(n, k, "block", 8, min(n, 4 * k), dtype.itemsize)
     result = top_eigenpairs_of(model.kernel_operator(points, dtype=dtype, extra_bytes=extra), k,
                                tol=1e-4 if dtype == np.float32 else 1e-8)  # fmt: skip
-    info = {"solve_seconds": result.seconds, "products": result.matvecs, "max_residual": float(np.max(result.residuals)),
-            "converged": bool(result.converged), "solver": result.method, "stored_kernel": False,
-            "ntk_route": model.product_route}  # fmt: skip
+    info = SpectrumInfo(solve_seconds=result.seconds, products=result.matvecs,
+                        max_residual=float(np.max(result.residuals)), converged=bool(result.converged),
+                        solver=result.method, stored_kernel=False, ntk_route=model.product_route)  # fmt: skip
     return Spectrum(result.eigvals, result.eigvecs, "matrix_free", info)

@@ -8,7 +8,14 @@ import json
 
 import numpy as np
 
-from inrdict.analysis.eigenpairs import DEFAULT_TOP_K, Spectrum, SpectrumRoute, ntk_spectrum, planned_route
+from inrdict.analysis.eigenpairs import (
+    DEFAULT_TOP_K,
+    Spectrum,
+    SpectrumInfo,
+    SpectrumRoute,
+    ntk_spectrum,
+    planned_route,
+)
 from inrdict.analysis.learnability import RANDOM_INIT, Learnability, Protocol, finetune_curves, learnability
 from inrdict.io import cache
 from inrdict.io.checkpoints import describable, model_config
@@ -31,15 +38,17 @@ def cached_ntk_spectrum(model, points, *, route: SpectrumRoute = "auto", top_k: 
 
     def compute() -> dict[str, np.ndarray]:
         spectrum = ntk_spectrum(model, points, route=route, top_k=top_k, dtype=dtype)
-        info = {"route": spectrum.route, **spectrum.info}
-        return {"eigvals": spectrum.eigvals, "eigvecs": spectrum.eigvecs,
-                "timings": np.frombuffer(json.dumps(info).encode(), np.uint8)}  # fmt: skip
+        record = {"route": spectrum.route, **spectrum.info.record()}
+        return {"eigvals": spectrum.eigvals, "eigvecs": spectrum.eigvecs, "info": np.array(json.dumps(record))}
 
     stored, cached = cache.memoize(namespace, parts, compute)
-    info = json.loads(bytes(stored["timings"]).decode())
-    taken = info.pop("route", None) or ("dense" if namespace == "ntk" else
-                                        "stored" if info.get("stored_kernel") else "matrix_free")  # fmt: skip
-    return Spectrum(stored["eigvals"], stored["eigvecs"], taken, info), cached
+    if "info" in stored:
+        record = json.loads(str(stored["info"]))
+    else:  # an entry written before the info was typed: JSON bytes in a uint8 array
+        record = json.loads(bytes(stored["timings"]).decode())
+    taken = record.pop("route", None) or ("dense" if namespace == "ntk" else
+                                          "stored" if record.get("stored_kernel") else "matrix_free")  # fmt: skip
+    return Spectrum(stored["eigvals"], stored["eigvecs"], taken, SpectrumInfo(**record)), cached
 
 
 def cached_learnability(model, points, images, mask, *, protocol: Protocol = RANDOM_INIT, linearised: bool = False,
