@@ -56,11 +56,4 @@ def versus_paper(numbers: dict, config: Config) -> list[dict]:
 
 
 def plot(results: dict, arrays: dict, out_dir: Path) -> None:
-    from inrdict.plotting import learnability_bars, save
-
-    study.plot_energy_curves(results, arrays, out_dir, "Fig. 12 — NTK energy concentration, Reptile meta-learning")
-    save(
-        learnability_bars(results["numbers"], "E(0.1) and PSNR@k per row (mean ± std over seeds)"),
-        out_dir,
-        "energy_and_psnr",
-    )
+    study.plot_study(results, arrays, out_dir, "Fig. 12 — NTK energy concentration, Reptile meta-learning")

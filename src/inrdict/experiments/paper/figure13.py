@@ -107,8 +107,10 @@ def summary(numbers: dict) -> list[tuple[str, str]]:
 
 
 def plot(results: dict, arrays: dict, out_dir: Path) -> None:
-    from inrdict.plotting import learnability_bars, save
-
-    study.plot_energy_curves(results, arrays, out_dir, "Fig. 13 — pretraining vs meta-learning")
-    save(learnability_bars(results["numbers"], "E(0.1) and PSNR@k per row (± std over seeds; pretrained: over the 3 images)"),
-         out_dir, "energy_and_psnr")  # fmt: skip
+    study.plot_study(
+        results,
+        arrays,
+        out_dir,
+        "Fig. 13 — pretraining vs meta-learning",
+        "E(0.1) and PSNR@k per row (± std over seeds; pretrained: over the 3 images)",
+    )

@@ -76,11 +76,4 @@ def summary(numbers: dict) -> list[tuple[str, str]]:
 
 def plot(results: dict, arrays: dict, out_dir: Path) -> None:
     """E(λ) curves with E(0.1) and PSNR@3 in the legend, and the E(0.1) / PSNR@3 bars with their seed spread."""
-    from inrdict.plotting import learnability_bars, save
-
-    study.plot_energy_curves(results, arrays, out_dir, "Fig. 4 — NTK energy concentration")
-    save(
-        learnability_bars(results["numbers"], "E(0.1) and PSNR@k per row (mean ± std over seeds)"),
-        out_dir,
-        "energy_and_psnr",
-    )
+    study.plot_study(results, arrays, out_dir, "Fig. 4 — NTK energy concentration")

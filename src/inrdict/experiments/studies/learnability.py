@@ -317,6 +317,16 @@ def summary(numbers: dict) -> list[tuple[str, str]]:
     return rows
 
 
+def plot_study(results: dict, arrays: dict, out_dir, title: str,
+               bars_title: str = "E(0.1) and PSNR@k per row (mean ± std over seeds)") -> None:  # fmt: skip
+    """A face study's two pictures: the E(λ) curves (`plot_energy_curves`) and the E(0.1) / PSNR@k bars with their
+    spread (Figs. 4, 11, 12, 13)."""
+    from inrdict.plotting import learnability_bars, save
+
+    plot_energy_curves(results, arrays, out_dir, title)
+    save(learnability_bars(results["numbers"], bars_title), out_dir, "energy_and_psnr")
+
+
 def plot_energy_curves(results: dict, arrays: dict, out_dir, title: str, stem: str = "energy_concentration") -> None:
     """E(λ) curves of every row (its first seed) with E(0.1) and PSNR@k in the legend."""
     from inrdict.plotting import energy_curves, plt, row_style, save
