@@ -7,7 +7,7 @@ A new family is one module: its class(es), then
     register(Family(name="mine", build=Mine, classes=(Mine,), prng_id=201, domain=(-1.0, 1.0), domain_source="…",
                     reference="…", knob="omega0", knob_fields={"omega0": "omega0"}))
 
-and an import of that module. `tests/test_families.py` adds one inside a test.
+and an import of that module (`tests/_tanh_family.py` is such a module; `tests/test_families.py` uses it).
 """
 
 from __future__ import annotations
