@@ -70,6 +70,12 @@ def test_the_registry_holds_the_shipped_families_in_order_with_distinct_ids_and_
         family.register(dataclasses.replace(records[3], name="gauss_again", prng_id=103, recipes=()))
     with pytest.raises(InrdictError, match="PRNG id 5 is 'pixel_mask'"):
         family.register(dataclasses.replace(records[3], name="gauss_again", prng_id=5, recipes=()))
+    with pytest.raises(InrdictError, match="PRNG id 108 is 'factory'"):  # only the paper's rows share an id
+        family.register(dataclasses.replace(records[3], name="factory", prng_id=108, recipes=()))
+    clone = type("Siren", (GaussINR,), {})  # a second class named Siren: refused before anything is registered
+    with pytest.raises(InrdictError, match="another model class is named Siren"):
+        family.register(dataclasses.replace(records[3], name="gauss_again", prng_id=999, classes=(clone,), recipes=()))
+    assert "gauss_again" not in family.names() and family.model_class("Siren") is not clone
     with pytest.raises(InrdictError, match="not a keyword of its constructor"):
         dataclasses.replace(records[3], knob="omega0")
     with pytest.raises(InrdictError, match="unknown INR family 'sirne'"):

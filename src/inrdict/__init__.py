@@ -1,10 +1,11 @@
 """inrdict: implicit neural representations as structured dictionaries.
 
 The public API is the names re-exported here; nothing runs at import time but registering the PyTorch adapter
-(`inrdict.adapters`; torch is not imported). The lens, in four lines:
+(`inrdict.adapters`; torch is not imported). The lens, in five lines:
 
     import inrdict
-    _, faces = inrdict.io.datasets.held_out_faces("lfw", 64, None, 0, 35)   # the embedded held-out faces
+    from inrdict.io.datasets import held_out_faces
+    _, faces = held_out_faces("lfw", 64, None, 0, 35)   # the 35 embedded held-out LFW faces
     report = inrdict.lens.analyse(inrdict.Siren(2, (256,) * 4, 1, key=jax.random.key(0)), faces)
     print(report.summary())
 

@@ -15,6 +15,7 @@ PRNG_IDS: dict[str, int] = {
     # models built by a user's factory, the tones' phases, and where `inrdict suggest` puts its windows
     "factory": 108, "tone_phase": 109, "suggest_windows": 110,
 }  # fmt: skip
+ROW_FAMILIES = ("relu", "siren")  # the paper's rows whose ids are their families' (`inrdict.models.family`)
 
 
 def fold_id(seed: int, prng_id: int):

@@ -20,7 +20,7 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 from jaxtyping import Array
 
-from inrdict._keys import PRNG_IDS, fold_id
+from inrdict._keys import PRNG_IDS, ROW_FAMILIES, fold_id
 from inrdict.errors import InrdictError
 
 
@@ -192,14 +192,19 @@ _CLASSES: dict[str, Any] = {}
 
 
 def register(family: Family) -> Family:
-    """Add `family` (and its classes) to the registry; returns it. A name or PRNG id already taken is an error
-    (the rows of the paper's figures share the ids of `inrdict._keys.PRNG_IDS` under the same name)."""
+    """Add `family` (and its classes) to the registry; returns it. A taken name, PRNG id or class name is an error,
+    raised before anything is registered. Only the paper's ReLU and SIREN rows share their families' ids
+    (`inrdict._keys.PRNG_IDS`, `ROW_FAMILIES`)."""
     if family.name in _FAMILIES:
         raise InrdictError(f"a family named {family.name!r} is already registered")
     taken = {f.prng_id: f.name for f in _FAMILIES.values()}
-    taken.update({i: name for name, i in PRNG_IDS.items() if name != family.name})
+    shared = family.name in ROW_FAMILIES and PRNG_IDS.get(family.name) == family.prng_id
+    taken.update({i: name for name, i in PRNG_IDS.items() if not (shared and name == family.name)})
     if family.prng_id in taken:
         raise InrdictError(f"family {family.name}: PRNG id {family.prng_id} is {taken[family.prng_id]!r}'s")
+    clash = [cls.__name__ for cls in family.classes if _CLASSES.get(cls.__name__, cls) is not cls]
+    if clash:
+        raise InrdictError(f"family {family.name}: another model class is named {', '.join(clash)}")
     _FAMILIES[family.name] = family
     for cls in family.classes:
         register_class(cls)

@@ -4,6 +4,7 @@ other. The lens itself is pure (`inrdict.analysis.lens`); caching happens here, 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import numpy as np
@@ -39,16 +40,17 @@ def cached_ntk_spectrum(model, points, *, route: SpectrumRoute = "auto", top_k: 
     def compute() -> dict[str, np.ndarray]:
         spectrum = ntk_spectrum(model, points, route=route, top_k=top_k, dtype=dtype)
         record = {"route": spectrum.route, **spectrum.info.record()}
-        return {"eigvals": spectrum.eigvals, "eigvecs": spectrum.eigvecs, "info": np.array(json.dumps(record))}
+        # the entry format every inrdict version reads: the record as JSON bytes in a uint8 array
+        return {"eigvals": spectrum.eigvals, "eigvecs": spectrum.eigvecs,
+                "timings": np.frombuffer(json.dumps(record).encode(), np.uint8)}  # fmt: skip
 
     stored, cached = cache.memoize(namespace, parts, compute)
-    if "info" in stored:
-        record = json.loads(str(stored["info"]))
-    else:  # an entry written before the info was typed: JSON bytes in a uint8 array
-        record = json.loads(bytes(stored["timings"]).decode())
+    record = json.loads(bytes(stored["timings"]).decode())
     taken = record.pop("route", None) or ("dense" if namespace == "ntk" else
                                           "stored" if record.get("stored_kernel") else "matrix_free")  # fmt: skip
-    return Spectrum(stored["eigvals"], stored["eigvecs"], taken, SpectrumInfo(**record)), cached
+    known = {field.name for field in dataclasses.fields(SpectrumInfo)}
+    info = SpectrumInfo(**{key: value for key, value in record.items() if key in known})
+    return Spectrum(stored["eigvals"], stored["eigvecs"], taken, info), cached
 
 
 def cached_learnability(model, points, images, mask, *, protocol: Protocol = RANDOM_INIT, linearised: bool = False,

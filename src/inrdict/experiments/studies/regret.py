@@ -1,4 +1,4 @@
-"""The pieces of `inrdict figure regret` (`experiments.suggest_validation`): the declared signal sets, the signed
+"""The pieces of `inrdict figure regret` (`experiments.beyond.suggest_validation`): the declared signal sets, the signed
 distance fields, the seed-batched reference training with its two held-out halves, and the statistics.
 
 Sets (`validation_sets/sets.toml`, committed before any validation run): each signal has a split (`design`: may
