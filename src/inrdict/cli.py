@@ -100,10 +100,6 @@ def _arg(*flags: str, group: str | None = None, **options) -> Arg:
     return Arg(flags, options, group)
 
 
-def _preset_choices() -> list[str]:
-    return _preset_names()
-
-
 def _registry_names() -> str:
     from inrdict.experiments import REGISTRY
 
@@ -123,7 +119,7 @@ def _importable() -> tuple[str, ...]:
 
 
 COMMON = (
-    _arg("--preset", default="default", choices=Lazy(_preset_choices),
+    _arg("--preset", default="default", choices=Lazy(_preset_names),
          help="'default' is sized for a 2-core CPU (minutes); 'paper' uses the paper's exact settings (GPU or patience)"),
     _arg("--seed", type=int, default=None, help="seed for every random draw (default: the preset's, 0)"),
     _arg("--no-progress", action="store_true", help="hide progress bars"),

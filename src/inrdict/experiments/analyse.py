@@ -31,6 +31,7 @@ import equinox as eqx
 import numpy as np
 
 from inrdict._keys import init_key
+from inrdict.adapters import adapt
 from inrdict.analysis import lens
 from inrdict.errors import InrdictError
 from inrdict.experiments._run import validate_config
@@ -224,6 +225,7 @@ def _measure(
         name, faces = held_out_faces(config.face_dataset, config.grid_size, config.data_dir, config.seed, config.n_test)
         options = dataclasses.replace(options, signals_name=name)
     _, points = lens.analysis_grid(options, signal)
+    model = adapt(model, in_features=points.shape[1], label=options.label)  # a PyTorch model wrapped (and checked) once
     images = faces if signal is None else np.asarray(signal, np.float32).reshape(1, -1)
     if progress:
         print(f"  NTK of {options.label} ({points.shape[0]} points, {options.precision})", flush=True)
