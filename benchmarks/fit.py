@@ -31,7 +31,7 @@ from _common import best_seconds, matmul_gflops
 from inrdict.experiments._run import device_info, package_versions
 from inrdict.io.data import astronaut, image_dataset, square_image, tone
 from inrdict.models import FFN, Siren, gaussian_frequencies, single_frequency
-from inrdict.train.fit import DEFAULT_CHUNK_SIZE, default_chunk_size, encode_inputs, fit_steps, init_state
+from inrdict.train.fit import DEFAULT_CHUNK_SIZE, Batching, default_chunk_size, encode_inputs, fit_steps, init_state
 
 
 def step_flops(model, n_points: int) -> float:
@@ -52,10 +52,10 @@ def time_training_step(model, coords, targets, repeats: int, chunk_size: int | N
     coords, targets = jnp.asarray(coords), jnp.asarray(targets)
     if encoded:
         coords = encode_inputs(model, coords)
-    settings = dict(chunk_size=chunk_size or coords.shape[0], encoded=encoded)
+    batching = Batching(chunk_size=chunk_size or coords.shape[0])
 
     def step():
-        return fit_steps(state, frozen, coords, targets, 1, optimizer, **settings)
+        return fit_steps(state, frozen, coords, targets, 1, optimizer, batching=batching, encoded=encoded)
 
     start = time.perf_counter()
     jax.block_until_ready(step())

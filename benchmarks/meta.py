@@ -30,7 +30,7 @@ from inrdict.experiments._run import device_info, package_versions
 from inrdict.io.data import ntk_grid
 from inrdict.models import Siren
 from inrdict.train.fit import init_state
-from inrdict.train.meta import meta_step
+from inrdict.train.meta import InnerLoop, meta_step
 
 FORWARD_EQUIVALENTS = {"maml": lambda k: 7 * k + 3, "fomaml": lambda k: 3 * k + 3, "reptile": lambda k: 3 * k + 1}
 
@@ -43,7 +43,7 @@ def time_step(method: str, grid: int, repeats: int, batch: int = 3, inner_steps:
     targets = jax.random.uniform(jax.random.key(1), (batch, grid * grid, 1))
 
     def step():
-        return meta_step(state, frozen, coords, targets, jax.random.key(0), optimizer, method, inner_steps, 0.01)
+        return meta_step(state, frozen, coords, targets, jax.random.key(0), optimizer, method, InnerLoop(inner_steps, 0.01))
 
     start = time.perf_counter()
     jax.block_until_ready(step())

@@ -45,7 +45,7 @@ def child(grid: int, route: str, k: int) -> dict:
 
     from inrdict.io.data import ntk_grid
     from inrdict.models import make_model
-    from inrdict.ntk import NTKOperator, top_eigenpairs_of
+    from inrdict.ntk import NTKOperator, SolverOptions, top_eigenpairs_of
     from inrdict.ntk.solvers import choose_route, describe_cost, estimate_cost, solver_memory_bytes
 
     model = make_model("siren", hidden=(256,) * 4, key=jax.random.key(0))
@@ -58,7 +58,7 @@ def child(grid: int, route: str, k: int) -> dict:
     chosen = choose_route(operator, k, route)
     cost = estimate_cost(operator, k, 8, chosen)
     start = time.perf_counter()
-    result = top_eigenpairs_of(operator, k, route=route, store_kernel=False)
+    result = top_eigenpairs_of(operator, k, SolverOptions(route=route, store_kernel=False))
     solve = time.perf_counter() - start
     return {"grid": grid, "n": n, "route": result.route, "processes": jax.process_count(), "k": k,
             "setup_s": setup, "solve_s": solve, "estimate_s": cost["seconds"], "estimate_line": describe_cost(cost, n, k, chosen),

@@ -30,7 +30,7 @@ from inrdict.io.data import ntk_grid
 from inrdict.models import Siren, count_parameters, sine
 from inrdict.train.finetune import finetune, split_mask
 from inrdict.train.fit import init_state
-from inrdict.train.meta import meta_step
+from inrdict.train.meta import InnerLoop, meta_step
 
 FORWARD_EQUIVALENTS = {"maml": lambda k: 7 * k + 3, "fomaml": lambda k: 3 * k + 3, "reptile": lambda k: 3 * k + 1}
 VECTORISED = sine._fast
@@ -57,7 +57,7 @@ def rows_of_route(route: str, repeats: int, peak: float) -> list[dict]:
     targets = jax.random.uniform(jax.random.key(1), (3, 32 * 32, 1))
     for method in ("maml", "fomaml", "reptile"):
         seconds = best_seconds(
-            lambda m=method: meta_step(state, frozen, coords, targets, jax.random.key(0), optimizer, m, 2, 0.01),
+            lambda m=method: meta_step(state, frozen, coords, targets, jax.random.key(0), optimizer, m, InnerLoop(2, 0.01)),
             repeats,
         )
         flops = 2 * 32 * 32 * weights * 3 * FORWARD_EQUIVALENTS[method](2)

@@ -47,7 +47,7 @@ sys.path.insert(0, str(ROOT))
 from inrdict.experiments._run import device_info, package_versions  # noqa: E402
 from inrdict.io.data import ntk_grid  # noqa: E402
 from inrdict.io.reference_weights import model_from_state_dict  # noqa: E402
-from inrdict.ntk import NTKOperator, eigh_descending, top_eigenpairs, top_eigenpairs_of  # noqa: E402
+from inrdict.ntk import NTKOperator, SolverOptions, eigh_descending, top_eigenpairs, top_eigenpairs_of  # noqa: E402
 from inrdict.pytorch.model import TorchINR  # noqa: E402
 from inrdict.pytorch.ntk import TorchNTKOperator  # noqa: E402
 from inrdict.pytorch.ntk import empirical_ntk as torch_gram  # noqa: E402
@@ -135,7 +135,7 @@ def main() -> None:
     operator.matmat(v)
     kv = best(lambda: operator.matmat(v))
     start = time.perf_counter()
-    top = top_eigenpairs_of(TorchNTKOperator(inr, points), K, tol=TOL)
+    top = top_eigenpairs_of(TorchNTKOperator(inr, points), K, SolverOptions(tol=TOL))
     rows["torch.func products"] = {"kv_seconds": kv, "top64_seconds": time.perf_counter() - start,
                                    "products": top.matvecs, "converged": top.converged,
                                    "max_residual": float(top.residuals.max())}  # fmt: skip
@@ -157,9 +157,9 @@ def main() -> None:
     structured.matmat(v)
     kv = best(lambda: structured.matmat(v))
     for name, store in (("imported, structured (matrix-free)", False), ("imported, structured (default)", None)):
-        top_eigenpairs(siren, points[:512], 8, store_kernel=store)  # compile
+        top_eigenpairs(siren, points[:512], 8, SolverOptions(store_kernel=store))  # compile
         start = time.perf_counter()
-        result = top_eigenpairs(siren, points, K, tol=TOL, store_kernel=store)
+        result = top_eigenpairs(siren, points, K, SolverOptions(tol=TOL, store_kernel=store))
         rows[name] = {"kv_seconds": kv, "top64_seconds": time.perf_counter() - start, "products": result.matvecs,
                       "stored_kernel": result.stored_kernel, "converged": result.converged,
                       "max_eigenvalue_difference": float(np.abs(result.eigvals - reference).max() / reference[0])}  # fmt: skip

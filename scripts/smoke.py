@@ -24,7 +24,7 @@ assert error < 1e-5, error
 
 coords = fit_grid(16)
 targets = np.sin(3 * coords[:, :1]) * np.cos(2 * coords[:, 1:])
-result = inrdict.fit(siren, coords, targets, steps=50, learning_rate=1e-3, eval_every=50)
+result = inrdict.fit(siren, coords, targets, steps=50, learning_rate=1e-3, monitor=inrdict.Monitor(every=50))
 assert result.final_eval_psnr_db > 10.0, result.final_eval_psnr_db
 
 spectrum = lens.ntk_spectrum(siren, points)

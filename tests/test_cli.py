@@ -93,6 +93,7 @@ def test_every_command_of_the_table_has_its_help(capsys, command):
     out = capsys.readouterr().out
     assert exit_info.value.code == 0 and out.startswith(f"usage: inrdict {command}")
     assert all(flag in out for arg in row.args for flag in arg.flags if flag.startswith("--"))
+    assert callable(cli.RUNS[command])  # and something runs it
 
 
 class _Evil:

@@ -12,7 +12,7 @@ import jax
 import numpy as np
 import pytest
 
-from inrdict.ntk import NTKOperator, top_eigenpairs_of
+from inrdict.ntk import NTKOperator, SolverOptions, top_eigenpairs_of
 from tests._spectrum_problem import problem
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -51,8 +51,8 @@ def two_processes(tmp_path_factory):
 def test_two_processes_give_the_single_process_spectrum(two_processes, route):
     with jax.enable_x64(True):
         model, points, k = problem()
-        single = top_eigenpairs_of(NTKOperator(model, points, dtype=np.float64), k, tol=1e-10, route=route,
-                                   store_kernel=False)  # fmt: skip
+        options = SolverOptions(tol=1e-10, route=route, store_kernel=False)
+        single = top_eigenpairs_of(NTKOperator(model, points, dtype=np.float64), k, options)
     first, second = two_processes
     assert first["devices"].tolist() == [2, 1, 2]  # two processes, one CPU device each
     rows = [tuple(run[f"{route}_local_rows"]) for run in two_processes]

@@ -227,8 +227,8 @@ def test_fit_reduces_the_loss_on_a_tiny_image(name):
     grid = np.stack(np.meshgrid(x, x, indexing="ij"), axis=-1).reshape(-1, 2)  # (144, 2)
     signal = 0.5 + 0.3 * np.sin(np.pi * grid[:, :1]) * np.cos(0.5 * np.pi * grid[:, 1:])  # (144, 1)
     model = build(name, HIDDEN, jax.random.key(13))
-    result = inrdict.fit(model, grid, signal, steps=40, learning_rate=FIT_LR.get(name, 2e-3), eval_every=20,
-                         progress=False)  # fmt: skip
+    result = inrdict.fit(model, grid, signal, steps=40, learning_rate=FIT_LR.get(name, 2e-3),
+                         monitor=inrdict.Monitor(every=20, progress=False))  # fmt: skip
     assert np.all(np.isfinite(result.train_psnr_db))
     assert result.final_eval_psnr_db > result.train_psnr_db[0] + 1.0, (result.train_psnr_db[0], result.eval_psnr_db)
     assert type(result.model) is type(model)
@@ -326,7 +326,7 @@ def test_finetuning_and_a_maml_step_take_the_families_that_are_not_dense_inrs(na
     from inrdict.io.data import ntk_grid
     from inrdict.train.finetune import finetune, split_mask
     from inrdict.train.fit import init_state
-    from inrdict.train.meta import meta_step
+    from inrdict.train.meta import InnerLoop, meta_step
     from inrdict.train.optim import adam
 
     model = build(name, SMALL, jax.random.key(18))
@@ -337,7 +337,7 @@ def test_finetuning_and_a_maml_step_take_the_families_that_are_not_dense_inrs(na
     optimizer = adam(1e-3)  # `meta_train`'s outer step, second-order MAML through one inner SGD step
     state, frozen = init_state(model, optimizer)
     state, losses = meta_step(state, frozen, jnp.asarray(points), jnp.asarray(images)[:, :, None], jax.random.key(20),
-                              optimizer, "maml", 1, 0.01)  # fmt: skip
+                              optimizer, "maml", InnerLoop(1, 0.01))  # fmt: skip
     assert losses.shape == (2,) and np.all(np.isfinite(losses)) and int(state.step) == 1
     learned = eqx.combine(state.params, frozen)
     assert type(learned) is type(model)

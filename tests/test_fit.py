@@ -14,6 +14,7 @@ from inrdict.train import fit as fit_module
 from inrdict.train.recipes import recipe, schedule
 
 pytestmark = pytest.mark.standard_promotion  # these tests run Optax's Adam
+QUIET = inrdict.Monitor(progress=False)
 
 
 @pytest.fixture
@@ -25,7 +26,7 @@ def tone_data():
 def test_fit_learns_a_tone_and_reports_consistent_psnr(tone_data, getkey):
     r, y = tone_data
     model = Siren(1, (32, 32), 1, first_omega0=30.0, convention="fit", key=getkey())
-    result = inrdict.fit(model, r, y, steps=300, learning_rate=1e-3, eval_every=100, progress=False)
+    result = inrdict.fit(model, r, y, steps=300, learning_rate=1e-3, monitor=inrdict.Monitor(every=100, progress=False))
     assert result.train_psnr_db.shape == (300,)
     assert list(result.eval_steps) == [100, 200, 300]
     assert result.final_eval_psnr_db > 30.0 and result.final_eval_psnr_db > result.train_psnr_db[0] + 20
@@ -42,8 +43,8 @@ def test_full_batch_fit_is_deterministic_and_matches_a_hand_written_adam_loop(fa
         model = Siren(1, (8,), 1, convention="fit", key=getkey())
     else:  # fit pre-computes the frozen Fourier features; the result must equal the plain loop's
         model = FFN(gaussian_frequencies(getkey(), 6, 1, 3.0), (8,), 1, key=getkey())
-    a = inrdict.fit(model, r, y, steps=7, learning_rate=1e-3, eval_every=3, progress=False)
-    b = inrdict.fit(model, r, y, steps=7, learning_rate=1e-3, eval_every=7, progress=False)
+    a = inrdict.fit(model, r, y, steps=7, learning_rate=1e-3, monitor=inrdict.Monitor(every=3, progress=False))
+    b = inrdict.fit(model, r, y, steps=7, learning_rate=1e-3, monitor=inrdict.Monitor(every=7, progress=False))
     params, frozen = inrdict.partition_trainable(model)
     optimizer = optax.adam(1e-3)
     state = optimizer.init(params)
@@ -60,20 +61,20 @@ def test_full_batch_fit_is_deterministic_and_matches_a_hand_written_adam_loop(fa
 def test_minibatch_fit_is_seeded(tone_data, getkey):
     r, y = tone_data
     model = Siren(1, (16,), 1, convention="fit", key=getkey())
-    kwargs = dict(steps=20, learning_rate=1e-3, batch_size=8, eval_every=10, progress=False)
-    a = inrdict.fit(model, r, y, key=jax.random.key(3), **kwargs)
-    b = inrdict.fit(model, r, y, key=jax.random.key(3), **kwargs)
-    c = inrdict.fit(model, r, y, key=jax.random.key(4), **kwargs)
+    kwargs = dict(steps=20, learning_rate=1e-3, monitor=inrdict.Monitor(every=10, progress=False))
+    a = inrdict.fit(model, r, y, batching=inrdict.Batching(8, jax.random.key(3)), **kwargs)
+    b = inrdict.fit(model, r, y, batching=inrdict.Batching(8, jax.random.key(3)), **kwargs)
+    c = inrdict.fit(model, r, y, batching=inrdict.Batching(8, jax.random.key(4)), **kwargs)
     assert np.array_equal(a.predictions, b.predictions)
     assert not np.array_equal(a.predictions, c.predictions)
     with pytest.raises(InrdictError, match="key"):
-        inrdict.fit(model, r, y, **kwargs)
+        inrdict.fit(model, r, y, batching=inrdict.Batching(8), **kwargs)
 
 
 def test_fourier_matrix_stays_frozen(getkey):
     model = FFN(gaussian_frequencies(getkey(), 8, 2, 3.0), (16,), 1, key=getkey())
     x = jax.random.uniform(getkey(), (32, 2))
-    result = inrdict.fit(model, x, jnp.sin(x[:, :1] * 5), steps=20, learning_rate=1e-2, progress=False)
+    result = inrdict.fit(model, x, jnp.sin(x[:, :1] * 5), steps=20, learning_rate=1e-2, monitor=QUIET)
     assert np.array_equal(result.model.B, model.B)
     assert not np.array_equal(result.model.layers[0].weight, model.layers[0].weight)
 
@@ -84,27 +85,29 @@ def test_nan_loss_is_reported_with_its_step(tone_data, getkey):
     bad = y.copy()
     bad[5] = np.nan
     with pytest.raises(DivergenceError, match="at step 0"):
-        inrdict.fit(model, r, bad, steps=10, progress=False)
+        inrdict.fit(model, r, bad, steps=10, monitor=QUIET)
 
 
 @pytest.mark.parametrize(
     "kwargs, message",
     [
         ({"steps": 0}, "steps"),
-        ({"steps": 5, "eval_every": 0}, "eval_every"),
-        ({"steps": 5, "batch_size": 0}, "batch_size"),
+        ({"steps": 5, "monitor": inrdict.Monitor(every=0, progress=False)}, "every"),
+        ({"steps": 5, "batching": inrdict.Batching(0, jax.random.key(0))}, "batch size"),
+        ({"steps": 5, "batching": inrdict.Batching(chunk_size=0)}, "chunk_size"),
         ({"steps": 5, "learning_rate": -1.0}, "learning_rate"),
+        ({"steps": 5, "monitor": inrdict.Monitor(np.zeros((3, 1), np.float32), progress=False)}, "together"),
     ],
 )
 def test_bad_arguments(kwargs, message, tone_data, getkey):
     r, y = tone_data
     model = Siren(1, (4,), 1, convention="fit", key=getkey())
     with pytest.raises(InrdictError, match=message):
-        inrdict.fit(model, r, y, progress=False, **kwargs)
+        inrdict.fit(model, r, y, **{"monitor": QUIET, **kwargs})
     # Mismatched point counts: `fit` raises a one-line InrdictError; under this suite's runtime shape checks the
     # annotations (coords "n *d", targets "n *c") reject the call first.
     with pytest.raises((InrdictError, TypeCheckError), match="points|n"):
-        inrdict.fit(model, r, y[:10], steps=1, progress=False)
+        inrdict.fit(model, r, y[:10], steps=1, monitor=QUIET)
 
 
 def test_too_large_full_batch_is_refused_before_allocating(tone_data, getkey, monkeypatch):
@@ -112,7 +115,7 @@ def test_too_large_full_batch_is_refused_before_allocating(tone_data, getkey, mo
     monkeypatch.setattr(inrdict._memory, "available_memory_bytes", lambda: 1000)
     model = Siren(1, (64,), 1, convention="fit", key=getkey())
     with pytest.raises(InrdictError, match="GiB.*smaller image"):
-        inrdict.fit(model, r, y, steps=1, progress=False)
+        inrdict.fit(model, r, y, steps=1, monitor=QUIET)
 
 
 def test_chunked_gradient_equals_one_big_gradient(getkey):

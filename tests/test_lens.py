@@ -36,8 +36,8 @@ def faces():
 def test_the_three_routes_agree_and_are_recorded(siren):
     points = ntk_grid(12)
     dense = lens.ntk_spectrum(siren, points)  # 144 points ≤ DENSE_MAX_POINTS: all eigenpairs
-    stored = lens.ntk_spectrum(siren, points, route="stored", top_k=8)
-    free = lens.ntk_spectrum(siren, points, route="matrix_free", top_k=8)
+    stored = lens.ntk_spectrum(siren, points, lens.SpectrumOptions("stored", top_k=8))
+    free = lens.ntk_spectrum(siren, points, lens.SpectrumOptions("matrix_free", top_k=8))
     assert (dense.route, stored.route, free.route) == ("dense", "stored", "matrix_free")
     assert dense.k == 144 and stored.k == free.k == 8
     assert stored.info.stored_kernel and not free.info.stored_kernel
@@ -51,16 +51,16 @@ def test_the_three_routes_agree_and_are_recorded(siren):
 
 def test_auto_switches_to_the_top_k_above_the_threshold(siren, monkeypatch):
     monkeypatch.setattr(eigenpairs, "DENSE_MAX_POINTS", 100)
-    spectrum = lens.ntk_spectrum(siren, ntk_grid(12), top_k=6)
+    spectrum = lens.ntk_spectrum(siren, ntk_grid(12), lens.SpectrumOptions(top_k=6))
     assert spectrum.route in ("stored", "matrix_free") and spectrum.k == 6
 
 
 def test_a_spectrum_too_large_is_refused_before_anything_runs(siren, monkeypatch):
     monkeypatch.setattr(inrdict._memory, "available_memory_bytes", lambda: 10_000_000)
     with pytest.raises(InrdictError, match="the dense NTK spectrum of 4096 points .* choose a smaller"):
-        lens.ntk_spectrum(siren, ntk_grid(64), route="dense")
+        lens.ntk_spectrum(siren, ntk_grid(64), lens.SpectrumOptions("dense"))
     with pytest.raises((InrdictError, TypeCheckError)):  # the tests' runtime type checks see it first
-        lens.ntk_spectrum(siren, ntk_grid(4), route="eigh")
+        lens.ntk_spectrum(siren, ntk_grid(4), lens.SpectrumOptions("eigh"))
 
 
 def test_energy_is_the_alignment_code_and_stops_where_the_top_k_stop(siren, faces):
@@ -74,7 +74,7 @@ def test_energy_is_the_alignment_code_and_stops_where_the_top_k_stop(siren, face
     within = int(np.sum(dense.normalised >= 0.1))
     assert energy.within_10pct == within
     assert np.allclose(energy.at_01, alignment.cumulative_energy(dense.eigvecs[:, :within], signals)[:, -1])
-    top = lens.ntk_spectrum(siren, points, route="matrix_free", top_k=3)
+    top = lens.ntk_spectrum(siren, points, lens.SpectrumOptions("matrix_free", top_k=3))
     partial = lens.energy_concentration(top, faces)
     assert np.array_equal(np.isnan(partial.mean), lens.THRESHOLDS < top.exact_from)
     # 5 eigenvalues lie within 10 % of λ₀ (0.34 λ₀ is the third): the top 3 do not reach 0.1 λ₀, so E(0.1) is

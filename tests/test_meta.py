@@ -1,3 +1,4 @@
+import dataclasses
 import json
 from pathlib import Path
 
@@ -11,11 +12,12 @@ from inrdict.errors import InrdictError
 from inrdict.io.datasets import ArraySource
 from inrdict.io.runs import resumable_meta_train
 from inrdict.models import Siren, partition_trainable
-from inrdict.train.meta import _task_batch, adapt, make_outer_step, meta_train
+from inrdict.train.meta import InnerLoop, MetaLoop, MetaOptions, _task_batch, adapt, make_outer_step, meta_train
 from tests._claims import all_seeds_hold, satisfied_claims, seeds_hold
 from tests.conftest import rel_error
 
 pytestmark = pytest.mark.standard_promotion  # these tests run Optax's Adam
+QUIET = MetaLoop(progress=False)
 
 
 @pytest.fixture
@@ -59,7 +61,7 @@ def test_maml_gradient_matches_a_hand_unrolled_inner_loop(method, tiny):
     with jax.enable_x64(True):
         model, coords, targets = tiny
         params, frozen = partition_trainable(model)
-        step = make_outer_step(frozen, coords, optax.sgd(1.0), method=method, inner_steps=2, inner_lr=0.1)
+        step = make_outer_step(frozen, coords, optax.sgd(1.0), method=method, inner=InnerLoop(2, 0.1))
         new_params, _, _ = step(params, optax.sgd(1.0).init(params), targets, jax.random.key(0))
         got = jax.tree_util.tree_map(jnp.subtract, params, new_params)
         want = hand_unrolled_maml(params, frozen, coords, targets, 0.1, 2, method == "fomaml")
@@ -79,18 +81,18 @@ def test_reptile_direction_and_per_task_keys(tiny):
     with jax.enable_x64(True):
         model, coords, targets = tiny
         params, frozen = partition_trainable(model)
-        step = make_outer_step(frozen, coords, optax.sgd(1.0), method="reptile", inner_steps=3, inner_lr=0.1)
+        step = make_outer_step(frozen, coords, optax.sgd(1.0), method="reptile", inner=InnerLoop(3, 0.1))
         new_params, _, _ = step(params, optax.sgd(1.0).init(params), targets, jax.random.key(0))
-        adapted = [adapt(params, frozen, coords, t, inner_steps=3, inner_lr=0.1, key=jax.random.key(0)) for t in targets]
+        adapted = [adapt(params, frozen, coords, t, InnerLoop(3, 0.1), key=jax.random.key(0)) for t in targets]
         mean = jax.tree_util.tree_map(lambda *a: sum(a) / len(a), *adapted)
         # SGD(1) applies -direction = mean(adapted) - params: Reptile moves the init to the mean adapted weights.
         assert rel_error(_flat(new_params), _flat(mean)) < 1e-12
         # With pixel subsampling, identical tasks must draw different pixels: one key per task.
         same = jnp.stack([targets[0]] * 2)
-        step = make_outer_step(frozen, coords, optax.sgd(1.0), method="reptile", inner_steps=1, inner_lr=0.1, inner_batch=4)
+        step = make_outer_step(frozen, coords, optax.sgd(1.0), method="reptile", inner=InnerLoop(1, 0.1, batch=4))
         keys = jax.random.split(jax.random.key(3), 2)
-        a = adapt(params, frozen, coords, same[0], inner_steps=1, inner_lr=0.1, key=keys[0], inner_batch=4)
-        b = adapt(params, frozen, coords, same[1], inner_steps=1, inner_lr=0.1, key=keys[1], inner_batch=4)
+        a = adapt(params, frozen, coords, same[0], InnerLoop(1, 0.1, batch=4), key=keys[0])
+        b = adapt(params, frozen, coords, same[1], InnerLoop(1, 0.1, batch=4), key=keys[1])
         assert rel_error(_flat(a), _flat(b)) > 1e-6
         new_params, _, losses = step(params, optax.sgd(1.0).init(params), same, jax.random.key(3))
         assert abs(float(losses[0] - losses[1])) > 0  # the two copies adapted differently
@@ -99,23 +101,23 @@ def test_reptile_direction_and_per_task_keys(tiny):
 
 
 def test_reptile_interpolation_step_is_plain_gd_on_the_reptile_direction():
-    """meta_train(outer_optimizer="gd", outer_lr=ε) is Nichol et al.'s θ ← θ + ε (W̄ − θ): with ε = 1 one step
+    """MetaOptions(outer_optimizer="gd", outer_lr=ε) is Nichol et al.'s θ ← θ + ε (W̄ − θ): with ε = 1 one step
     lands on the mean adapted weights."""
     images = np.asarray(jax.random.uniform(jax.random.key(2), (4, 5, 5)), np.float32)
     coords = np.stack(np.meshgrid(np.linspace(0, 1, 5), np.linspace(0, 1, 5), indexing="ij"), -1).reshape(-1, 2)
     model = Siren(2, (6,), 1, key=jax.random.key(0))
-    result = meta_train(model, ArraySource(images[:2]), images[2:], coords, steps=1, method="reptile", batch_size=2,
-                        inner_steps=2, inner_lr=0.05, outer_lr=1.0, outer_optimizer="gd", eval_every=1,
-                        key=jax.random.key(5), progress=False)  # fmt: skip
+    reptile = MetaOptions(method="reptile", batch_size=2, inner_steps=2, inner_lr=0.05, outer_lr=1.0,
+                          outer_optimizer="gd", eval_every=1)  # fmt: skip
+    result = meta_train(model, ArraySource(images[:2]), images[2:], coords, steps=1, key=jax.random.key(5),
+                        options=reptile, loop=QUIET)  # fmt: skip
     params, frozen = partition_trainable(model)
     targets, task_key = _task_batch(ArraySource(images[:2]), jax.random.key(5), 0, 2)  # the batch step 0 drew
-    adapted = [adapt(params, frozen, jnp.asarray(coords, jnp.float32), t, inner_steps=2, inner_lr=0.05, key=k)
+    adapted = [adapt(params, frozen, jnp.asarray(coords, jnp.float32), t, InnerLoop(2, 0.05), key=k)
                for t, k in zip(targets, jax.random.split(task_key, 2))]  # fmt: skip
     mean = jax.tree_util.tree_map(lambda a, b: (a + b) / 2, *adapted)
     assert rel_error(_flat(partition_trainable(result.model)[0]), _flat(mean)) < 1e-5
-    adam_result = meta_train(model, ArraySource(images[:2]), images[2:], coords, steps=1, method="reptile",
-                             batch_size=2, inner_steps=2, inner_lr=0.05, outer_lr=1.0, eval_every=1,
-                             key=jax.random.key(5), progress=False)  # fmt: skip
+    adam_result = meta_train(model, ArraySource(images[:2]), images[2:], coords, steps=1, key=jax.random.key(5),
+                             options=dataclasses.replace(reptile, outer_optimizer="adam"), loop=QUIET)  # fmt: skip
     assert rel_error(_flat(partition_trainable(adam_result.model)[0]), _flat(mean)) > 0.1  # Adam: ±lr per coordinate
 
 
@@ -123,7 +125,8 @@ def test_resume_reaches_the_same_weights(tmp_path):
     images = np.asarray(jax.random.uniform(jax.random.key(2), (6, 6, 6)), np.float32)
     coords = np.stack(np.meshgrid(np.linspace(0, 1, 6), np.linspace(0, 1, 6), indexing="ij"), -1).reshape(-1, 2)
     model = Siren(2, (8, 8), 1, key=jax.random.key(0))
-    common = dict(method="maml", batch_size=2, outer_lr=1e-3, eval_every=2, checkpoint_every=2, key=jax.random.key(5), progress=False)
+    options = MetaOptions(method="maml", batch_size=2, outer_lr=1e-3, eval_every=2)
+    common = dict(options=options, checkpoint_every=2, key=jax.random.key(5), loop=QUIET)
     full = resumable_meta_train(model, ArraySource(images[:4]), images[4:], coords, steps=6, work_dir=tmp_path / "a", **common)
     resumable_meta_train(model, ArraySource(images[:4]), images[4:], coords, steps=4, work_dir=tmp_path / "b", **common)
     resumed = resumable_meta_train(model, ArraySource(images[:4]), images[4:], coords, steps=6, work_dir=tmp_path / "b", resume=True, **common)
@@ -132,9 +135,14 @@ def test_resume_reaches_the_same_weights(tmp_path):
         assert np.array_equal(x, y)
     assert np.array_equal(full.val_psnr_db, resumed.val_psnr_db) and list(full.eval_steps) == [0, 2, 4, 6]
     assert len((tmp_path / "b" / "log.jsonl").read_text().splitlines()) == 6
+    # The run record keeps its names (the checkpoint format): checkpoints of earlier versions still resume.
+    with np.load(tmp_path / "b" / "checkpoint.npz") as stored:
+        run = json.loads(bytes(stored["__meta__"]).decode())["metadata"]["run"]
+    assert list(run) == ["method", "batch_size", "inner_steps", "inner_lr", "outer_lr", "outer_optimizer", "inner_batch",
+                         "eval_every", "n_train", "data", "start"]  # fmt: skip
     with pytest.raises(InrdictError, match="other settings"):
         resumable_meta_train(model, ArraySource(images[:4]), images[4:], coords, steps=6, work_dir=tmp_path / "b", resume=True,
-                   **{**common, "outer_lr": 1e-2})
+                   **{**common, "options": dataclasses.replace(options, outer_lr=1e-2)})
 
 
 def test_the_pure_loop_knows_no_files_and_equals_the_checkpointed_run(tmp_path):
@@ -143,10 +151,11 @@ def test_the_pure_loop_knows_no_files_and_equals_the_checkpointed_run(tmp_path):
     images = np.asarray(jax.random.uniform(jax.random.key(2), (6, 6, 6)), np.float32)
     coords = np.stack(np.meshgrid(np.linspace(0, 1, 6), np.linspace(0, 1, 6), indexing="ij"), -1).reshape(-1, 2)
     model = Siren(2, (8,), 1, key=jax.random.key(0))
-    common = dict(method="fomaml", batch_size=2, outer_lr=1e-3, eval_every=2, key=jax.random.key(5), progress=False)
+    options = MetaOptions(method="fomaml", batch_size=2, outer_lr=1e-3, eval_every=2)
+    common = dict(options=options, key=jax.random.key(5), loop=QUIET)
     records = []
-    pure = meta_train(model, ArraySource(images[:4]), images[4:], coords, steps=4,
-                      on_step=lambda state, history, record: records.append(record), **common)  # fmt: skip
+    hook = MetaLoop(progress=False, on_step=lambda state, history, record: records.append(record))
+    pure = meta_train(model, ArraySource(images[:4]), images[4:], coords, steps=4, **{**common, "loop": hook})
     filed = resumable_meta_train(model, ArraySource(images[:4]), images[4:], coords, steps=4, work_dir=tmp_path / "run",
                                  checkpoint_every=2, **common)  # fmt: skip
     assert [r["step"] for r in records] == [1, 2, 3, 4] and "val_psnr_db" in records[1] and "val_psnr_db" not in records[0]
@@ -160,7 +169,8 @@ def test_resume_after_a_crash_and_past_an_off_grid_end(tmp_path):
     images = np.asarray(jax.random.uniform(jax.random.key(2), (6, 6, 6)), np.float32)
     coords = np.stack(np.meshgrid(np.linspace(0, 1, 6), np.linspace(0, 1, 6), indexing="ij"), -1).reshape(-1, 2)
     model = Siren(2, (8,), 1, key=jax.random.key(0))
-    common = dict(batch_size=2, outer_lr=1e-3, eval_every=4, checkpoint_every=2, key=jax.random.key(5), progress=False)
+    common = dict(options=MetaOptions(batch_size=2, outer_lr=1e-3, eval_every=4), checkpoint_every=2,
+                  key=jax.random.key(5), loop=QUIET)  # fmt: skip
     run = lambda folder, steps, **kw: resumable_meta_train(model, ArraySource(images[:4]), images[4:], coords, steps=steps,  # noqa: E731
                                                  work_dir=tmp_path / folder, **common, **kw)
     full = run("a", 6)
@@ -198,7 +208,7 @@ def test_divergence_is_reported(tmp_path):
 
     with pytest.raises(DivergenceError, match="at step 0"):
         resumable_meta_train(Siren(2, (4,), 1, key=jax.random.key(0)), ArraySource(images), images[:1], coords, steps=2,
-                   key=jax.random.key(0), progress=False)
+                   key=jax.random.key(0), loop=QUIET)
 
 
 def test_default_preset_meta_learning_beats_random_init(short_meta_run):
@@ -217,7 +227,6 @@ def test_default_preset_meta_learning_beats_random_init(short_meta_run):
 
 def test_meta_learning_accepts_an_ffn(tmp_path):
     """Fig. 11's FFN-meta: the same MAML on an FFN (its frozen B untouched), learned as an artefact of its own."""
-    import dataclasses
 
     from inrdict.experiments.paper import meta_learning
     from inrdict.models import FFN
@@ -248,7 +257,7 @@ def test_outer_step_is_the_same_unrolled_mapped_or_vmapped(method, n_tasks, monk
         optimizer = optax.sgd(0.1)
 
         def run():
-            step = make_outer_step(frozen, grid, optimizer, method=method, inner_steps=2, inner_lr=0.1)
+            step = make_outer_step(frozen, grid, optimizer, method=method, inner=InnerLoop(2, 0.1))
             new, _, losses = jax.jit(step)(params, optimizer.init(params), targets, jax.random.key(2))
             return _flat(new), np.asarray(losses)
 

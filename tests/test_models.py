@@ -247,7 +247,8 @@ def test_fit_trains_a_mapping_only_when_it_is_trainable(getkey):
     variants = mapping_variants(getkey())
     coords = jax.random.uniform(getkey(), (64, 2), minval=-1, maxval=1)
     targets = jnp.sin(3 * coords[:, :1]) * coords[:, 1:]
-    trained = {name: inrdict.fit(model, coords, targets, steps=5, learning_rate=1e-2, progress=False).model
+    quiet = inrdict.Monitor(progress=False)
+    trained = {name: inrdict.fit(model, coords, targets, steps=5, learning_rate=1e-2, monitor=quiet).model
                for name, model in variants.items()}  # fmt: skip
 
     def moved(a, b):

@@ -16,6 +16,7 @@ from inrdict.io.data import ntk_grid
 from inrdict.models import FFN, FFNStar, ReluMLP, Siren, gaussian_frequencies, single_frequency
 from inrdict.ntk import (
     NTKOperator,
+    SolverOptions,
     TopEigenpairs,
     ntk_matmat,
     storing_pays,
@@ -168,12 +169,12 @@ def test_top_eigenpairs_match_eigh_32x32(store_kernel):
     the kernel's upper triangle stored (at this size forming it costs fewer flops than the solver's products)."""
     model = Siren(2, (256,) * 4, 1, first_omega0=30.0, convention="ntk", key=jax.random.key(0))
     points = ntk_grid(32)
-    result = top_eigenpairs(model, points, 32, tol=1e-4, store_kernel=store_kernel)
+    result = top_eigenpairs(model, points, 32, SolverOptions(tol=1e-4, store_kernel=store_kernel))
     assert result.method == "block" and result.matvecs < 10 * 32
     assert result.stored_kernel == (store_kernel is None)
     check_against_dense(result, dense_ntk(model, points), 32, 1e-4)
     # The same solve on a prebuilt operator (reusable across k and tol) gives the same pairs.
-    again = top_eigenpairs_of(NTKOperator(model, points), 32, tol=1e-4, store_kernel=store_kernel)
+    again = top_eigenpairs_of(NTKOperator(model, points), 32, SolverOptions(tol=1e-4, store_kernel=store_kernel))
     assert again.matvecs == result.matvecs and np.allclose(again.eigvals, result.eigvals, rtol=1e-5)
 
 
@@ -196,7 +197,7 @@ def test_top_eigenpairs_match_eigh_64x64():
     """A narrower SIREN (2 → 64 ×3 → 1) at 64², float32."""
     model = Siren(2, (64, 64, 64), 1, first_omega0=30.0, convention="ntk", key=jax.random.key(4))
     points = ntk_grid(64)
-    result = top_eigenpairs(model, points, 24, tol=1e-4)
+    result = top_eigenpairs(model, points, 24, SolverOptions(tol=1e-4))
     check_against_dense(result, dense_ntk(model, points), 24, 1e-4)
 
 
@@ -204,7 +205,7 @@ def test_top_eigenpairs_float64_to_a_tight_tolerance():
     with jax.enable_x64(True):
         model = Siren(2, (64, 64, 64), 1, first_omega0=30.0, convention="ntk", key=jax.random.key(4), dtype=jnp.float64)
         points = ntk_grid(24)
-        result = top_eigenpairs(model, points, 24, tol=1e-9)
+        result = top_eigenpairs(model, points, 24, SolverOptions(tol=1e-9))
         assert result.eigvecs.dtype == np.float64 and result.method == "block"
         assert check_against_dense(result, dense_ntk(model, points), 24, 1e-9) < 1e-6
 
@@ -215,7 +216,7 @@ def test_scipy_solvers_over_the_operator(method):
     points = ntk_grid(16)  # 256 points > the default basis (144 for k = 8), so the solver really runs
     kernel = dense_ntk(model, points).astype(np.float64)
     with jax.enable_x64(True):  # LOBPCG's own arithmetic is float64; the products stay float32
-        result = top_eigenpairs(model, points, 8, method=method, tol=1e-4)
+        result = top_eigenpairs(model, points, 8, SolverOptions(method=method, tol=1e-4))
     assert result.method == method and result.eigvecs.dtype == np.float32
     dense_vals = ntk.eigh_descending(kernel)[0]
     assert np.max(np.abs(result.eigvals - dense_vals[:8])) / dense_vals[0] < 1e-4
@@ -250,9 +251,9 @@ def test_refusals_are_clear():
     with pytest.raises(InrdictError, match="k must be between"):
         top_eigenpairs(model, points, 65)
     with pytest.raises(InrdictError, match="unknown eigensolver"):
-        top_eigenpairs(model, points, 4, method="arnoldi")
+        top_eigenpairs(model, points, 4, SolverOptions(method="arnoldi"))
     with pytest.raises(InrdictError, match="below what float32"):
-        top_eigenpairs(model, points, 4, tol=1e-9)
+        top_eigenpairs(model, points, 4, SolverOptions(tol=1e-9))
     with pytest.raises(InrdictError, match=r"shape \(64, m\)"):
         NTKOperator(model, points).matmat(np.ones((63, 2), np.float32))
     if not jax.config.read("jax_enable_x64"):
@@ -271,7 +272,7 @@ import equinox as eqx, jax, jax.numpy as jnp, numpy as np
 from inrdict import ntk
 from inrdict.io.data import ntk_grid
 from inrdict.models import Siren
-from inrdict.ntk import NTKOperator, top_eigenpairs
+from inrdict.ntk import NTKOperator, SolverOptions, top_eigenpairs
 assert jax.device_count() == 2, jax.devices()
 with jax.enable_x64(True):
     points = ntk_grid(5)  # 25 points: 13 per device, blocks of 4, padded
@@ -286,11 +287,11 @@ with jax.enable_x64(True):
         print(np.linalg.norm(operator.matmat(vectors) - oracle @ vectors) / np.linalg.norm(oracle @ vectors))
     model = Siren(2, (32, 32), 1, first_omega0=10.0, key=jax.random.key(2), dtype=jnp.float64)
     points = ntk_grid(16)
-    result = top_eigenpairs(model, points, 6, tol=1e-9)
+    result = top_eigenpairs(model, points, 6, SolverOptions(tol=1e-9))
     dense = ntk.eigh_descending(ntk.empirical_ntk(model, points))[0]
     print(np.max(np.abs(result.eigvals - dense[:6])) / dense[0])
     for name, model in (("siren", model), ("mlp", mlp)):  # the P×P route's products under shard_map
-        pairs = top_eigenpairs(model, points, 6, tol=1e-9, route="parameters", operator_method="auto")
+        pairs = top_eigenpairs(model, points, 6, SolverOptions(tol=1e-9, route="parameters"), operator_method="auto")
         dense = ntk.eigh_descending(ntk.empirical_ntk(model, points, method="jacobian"))[0]
         print(np.max(np.abs(pairs.eigvals - dense[:6])) / dense[0])
 """
@@ -321,8 +322,8 @@ def test_both_routes_give_the_same_eigenpairs(name):
     with jax.enable_x64(True):
         model = route_zoo(jnp.float64)[name]
         points = ntk_grid(24)
-        by_points = top_eigenpairs(model, points, 12, tol=1e-10, route="points", store_kernel=False)
-        by_parameters = top_eigenpairs(model, points, 12, tol=1e-10, route="parameters")
+        by_points = top_eigenpairs(model, points, 12, SolverOptions(tol=1e-10, route="points", store_kernel=False))
+        by_parameters = top_eigenpairs(model, points, 12, SolverOptions(tol=1e-10, route="parameters"))
         oracle = ntk.eigh_descending(dense_ntk(model, points, method="jacobian"))[0][:12]
     assert (by_points.route, by_parameters.route) == ("points", "parameters")
     assert by_parameters.method == "block" and by_parameters.converged, by_parameters.residuals.max()
@@ -365,15 +366,15 @@ def test_the_route_is_chosen_by_size():
     assert ntk.choose_route(NTKOperator(small, points), 8) == "parameters"
     assert ntk.choose_route(NTKOperator(wide, points), 8) == "points"
     assert top_eigenpairs(small, points, 8).route == "parameters"
-    assert top_eigenpairs(small, points, 8, route="points").route == "points"
+    assert top_eigenpairs(small, points, 8, SolverOptions(route="points")).route == "points"
     with pytest.raises(InrdictError, match="unknown route 'pixels'"):
-        top_eigenpairs(small, points, 8, route="pixels")
+        top_eigenpairs(small, points, 8, SolverOptions(route="pixels"))
     from inrdict.models import make_model
 
     wire = make_model("wire", hidden=(8, 8), key=jax.random.key(0))  # complex layers: rotated feature groups
     assert ntk.choose_route(NTKOperator(wire, points), 8) == "points"
     with pytest.raises(InrdictError, match="plain \\(A, D\\) pairs"):
-        top_eigenpairs(wire, points, 8, route="parameters")
+        top_eigenpairs(wire, points, 8, SolverOptions(route="parameters"))
 
 
 def test_long_spectra_announce_their_time_and_memory(monkeypatch):

@@ -51,14 +51,14 @@ from inrdict.models import (
     single_frequency,
 )
 from inrdict.ntk import eigh_descending, empirical_ntk, top_eigenpairs
-from inrdict.train.fit import FitResult, fit, predict
+from inrdict.train.fit import Batching, FitResult, Monitor, fit, predict
 from inrdict.train.losses import psnr_db
-from inrdict.train.meta import MetaResult, meta_train
+from inrdict.train.meta import MetaLoop, MetaOptions, MetaResult, meta_train
 
 __all__ = [
-    "FFN", "CompileMeter", "DenseINR", "DivergenceError", "FitResult", "InrdictError", "Linear", "MetaResult",
-    "ReluMLP", "Siren", "__version__", "count_parameters", "eigh_descending", "empirical_ntk",
-    "enable_compilation_cache", "energy_concentration", "fit", "gaussian_frequencies", "lens", "load_model",
-    "make_model", "meta_train", "partition_trainable", "positional_encoding_frequencies", "predict", "psnr_db",
-    "save_model", "single_frequency", "top_eigenpairs",
+    "FFN", "Batching", "CompileMeter", "DenseINR", "DivergenceError", "FitResult", "InrdictError", "Linear",
+    "MetaLoop", "MetaOptions", "MetaResult", "Monitor", "ReluMLP", "Siren", "__version__", "count_parameters",
+    "eigh_descending", "empirical_ntk", "enable_compilation_cache", "energy_concentration", "fit",
+    "gaussian_frequencies", "lens", "load_model", "make_model", "meta_train", "partition_trainable",
+    "positional_encoding_frequencies", "predict", "psnr_db", "save_model", "single_frequency", "top_eigenpairs",
 ]  # fmt: skip

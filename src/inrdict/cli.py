@@ -425,6 +425,85 @@ def import_weights(args: argparse.Namespace) -> None:
           f"{siren.out_features}, {count_parameters(siren):,} parameters, first ω0 {siren.first_omega0:g}")  # fmt: skip
 
 
+def _run_figure(args, progress: bool) -> None:
+    from inrdict.experiments import get
+
+    name = args.number if args.command == "figure" else "meta"
+    module = get(name)
+    values = _flag_values(args, module, name)
+    config = resolve_config(module, name, args.preset, seed=args.seed, values=values, overrides=_parse_set(args.set))
+    out = args.out if args.out is not None else Path("figures") / module.NAME
+    run_one(name, module, config, out, progress=progress, preset=args.preset)
+
+
+def _run_analyse(args, progress: bool) -> None:
+    from inrdict.experiments import get
+
+    run_tool("analyse", args, {**_flag_values(args, get("analyse"), "analyse"), "model": args.model}, progress)
+
+
+def _run_suggest(args, progress: bool) -> None:
+    sized = {} if args.size is None else {"size": args.size}
+    run_tool("suggest", args, {"signal": args.signal, "family": args.family, **sized}, progress)
+
+
+def _run_fit(args, progress: bool) -> None:
+    values = {"signal": args.signal, "family": args.family, "knob": args.knob, "suggest": args.suggest}
+    values |= {} if args.size is None else {"size": args.size}
+    run_tool("fit", args, values, progress)
+
+
+def _run_index(args, progress: bool) -> None:
+    from inrdict.experiments._index import write_index
+
+    print(f"wrote {write_index(args.folder)}")
+
+
+def _run_findings(args, progress: bool) -> None:
+    from inrdict._io import atomic_write_text
+    from inrdict.experiments._findings import (
+        findings_markdown,
+        measured_markdown,
+        replace_block,
+        suggest_table_markdown,
+        verdict_table_markdown,
+    )
+
+    atomic_write_text(args.out, findings_markdown(args.folders), "findings page")
+    print(f"wrote {args.out}")
+    blocks = ((args.readme, verdict_table_markdown, ""), (args.readme, suggest_table_markdown, "suggest"),
+              (args.measured, measured_markdown, ""))  # fmt: skip
+    for path, make, name in blocks:
+        if path is not None:
+            if not path.is_file():
+                raise InrdictError(f"{path} not found: give the file that holds the generated block")
+            text = replace_block(path.read_text(), make(args.folders), str(path), name)
+            atomic_write_text(path, text, "generated block")
+            print(f"refreshed {path}{f' ({name})' if name else ''}")
+
+
+def _run_ledger(args, progress: bool) -> None:
+    from inrdict.experiments import _evidence
+
+    if args.lock:
+        _evidence.write_lock()
+        print(f"locked {len(_evidence.ledger())} claims in {_evidence.LOCK}")
+        return
+    problems = _evidence.check_lock()
+    if problems:
+        raise InrdictError("; ".join(problems))
+    print(f"{len(_evidence.ledger())} claims, every definition as locked or changed with a ledger entry")
+
+
+RUNS = {
+    "figure": _run_figure, "meta-learn": _run_figure, "analyse": _run_analyse, "suggest": _run_suggest,
+    "fit": _run_fit, "reproduce": reproduce, "list": lambda args, progress: list_experiments(),
+    "index": _run_index, "findings": _run_findings, "ledger": _run_ledger,
+    "import-weights": lambda args, progress: import_weights(args),
+}  # fmt: skip
+"""What each command of `COMMANDS` runs, given the parsed arguments and whether to show progress."""
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     if "--distributed" in argv:  # before anything (the parser's experiment modules included) touches a device
@@ -438,70 +517,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     enable_compilation_cache()  # compiled programs are read back by the next command (INRDICT_COMPILATION_CACHE=0: off)
-    from inrdict.experiments import get
-
     try:
-        progress = not getattr(args, "no_progress", False)
-        if args.command in ("figure", "meta-learn"):
-            name = args.number if args.command == "figure" else "meta"
-            module = get(name)
-            values = _flag_values(args, module, name)
-            config = resolve_config(
-                module, name, args.preset, seed=args.seed, values=values, overrides=_parse_set(args.set)
-            )
-            out = args.out if args.out is not None else Path("figures") / module.NAME
-            run_one(name, module, config, out, progress=progress, preset=args.preset)
-        elif args.command == "analyse":
-            run_tool("analyse", args, {**_flag_values(args, get("analyse"), "analyse"), "model": args.model}, progress)
-        elif args.command == "suggest":
-            sized = {} if args.size is None else {"size": args.size}
-            run_tool("suggest", args, {"signal": args.signal, "family": args.family, **sized}, progress)
-        elif args.command == "fit":
-            values = {"signal": args.signal, "family": args.family, "knob": args.knob, "suggest": args.suggest}
-            values |= {} if args.size is None else {"size": args.size}
-            run_tool("fit", args, values, progress)
-        elif args.command == "reproduce":
-            reproduce(args, progress)
-        elif args.command == "list":
-            list_experiments()
-        elif args.command == "index":
-            from inrdict.experiments._index import write_index
-
-            print(f"wrote {write_index(args.folder)}")
-        elif args.command == "findings":
-            from inrdict._io import atomic_write_text
-            from inrdict.experiments._findings import (
-                findings_markdown,
-                measured_markdown,
-                replace_block,
-                suggest_table_markdown,
-                verdict_table_markdown,
-            )
-
-            atomic_write_text(args.out, findings_markdown(args.folders), "findings page")
-            print(f"wrote {args.out}")
-            blocks = ((args.readme, verdict_table_markdown, ""), (args.readme, suggest_table_markdown, "suggest"),
-                      (args.measured, measured_markdown, ""))  # fmt: skip
-            for path, make, name in blocks:
-                if path is not None:
-                    if not path.is_file():
-                        raise InrdictError(f"{path} not found: give the file that holds the generated block")
-                    text = replace_block(path.read_text(), make(args.folders), str(path), name)
-                    atomic_write_text(path, text, "generated block")
-                    print(f"refreshed {path}{f' ({name})' if name else ''}")
-        elif args.command == "ledger":
-            from inrdict.experiments import _evidence
-
-            if args.lock:
-                _evidence.write_lock()
-                print(f"locked {len(_evidence.ledger())} claims in {_evidence.LOCK}")
-            else:
-                problems = _evidence.check_lock()
-                if problems:
-                    raise InrdictError("; ".join(problems))
-                print(f"{len(_evidence.ledger())} claims, every definition as locked or changed with a ledger entry")
-        elif args.command == "import-weights":
-            import_weights(args)
+        RUNS[args.command](args, not getattr(args, "no_progress", False))
     except InrdictError as error:
         print(f"inrdict: error: {error}", file=sys.stderr)
         return 2

@@ -49,7 +49,7 @@ def test_psnr_is_measured_in_pixel_units_whatever_the_runs_target_range(name):
     assert np.allclose(control[:, 0], _psnr01(run.from_target(np.zeros(64)), images, ~mask), atol=1e-3)
     assert run.target_range == ((-1.0, 1.0) if name == "siren" else (0.0, 1.0))
     # The linearised predictor starts where the network does (same targets, same units), then moves.
-    spectrum = lens.ntk_spectrum(model, points, route="dense")
+    spectrum = lens.ntk_spectrum(model, points, lens.SpectrumOptions("dense"))
     linear = fc.linearised_psnr(spectrum, initial.astype(np.float64), run, images, mask, (0, 50))
     assert np.allclose(linear[0], curve[:, 0], atol=1e-3) and np.all(np.abs(linear[50] - linear[0]) > 0.1)
 

@@ -121,3 +121,31 @@ def test_a_damaged_cache_entry_is_recomputed(tmp_path, monkeypatch):
     assert not first_cached and not again_cached and np.allclose(first.eigvals, again.eigvals)
     third, third_cached = cached_ntk_spectrum(model, points)
     assert third_cached and np.array_equal(third.eigvals, first.eigvals) and third.route == "dense"
+
+
+def test_a_spectrum_is_planned_once_and_carries_its_plan(tmp_path, monkeypatch):
+    """The route is planned once per spectrum (memory check, cache key and computation read one `SpectrumPlan`),
+    and the spectrum, computed or read from the cache, carries that plan."""
+    import jax
+
+    from inrdict.analysis import eigenpairs, lens
+    from inrdict.errors import InrdictError
+    from inrdict.experiments.studies.memo import cached_ntk_spectrum
+    from inrdict.io.data import ntk_grid
+    from inrdict.models import Siren
+
+    monkeypatch.setenv("INRDICT_CACHE_DIR", str(tmp_path))
+    model, points = Siren(2, (8,), 1, key=jax.random.key(0)), ntk_grid(6)
+    options = lens.SpectrumOptions("matrix_free", top_k=4)
+    plan = options.plan(len(points))
+    assert (plan.route, plan.n_points, plan.k, plan.solver.store_kernel) == ("matrix_free", 36, 4, False)
+    planned = []
+    original = eigenpairs.planned_route
+    monkeypatch.setattr(eigenpairs, "planned_route", lambda *args: planned.append(args) or original(*args))
+    computed, computed_cached = cached_ntk_spectrum(model, points, options)
+    read, read_cached = cached_ntk_spectrum(model, points, options)
+    assert planned == [(36, "matrix_free")] * 2  # once per call, nowhere else
+    assert not computed_cached and read_cached
+    assert computed.plan == read.plan == plan and read.route == "matrix_free" and read.k == 4
+    with pytest.raises(InrdictError, match="planned for 36 points, not 16"):
+        lens.ntk_spectrum(model, ntk_grid(4), plan)

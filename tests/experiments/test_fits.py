@@ -8,7 +8,7 @@ import pytest
 
 from inrdict.experiments.studies.fits import cached_fit
 from inrdict.models import Siren
-from inrdict.train.fit import fit
+from inrdict.train.fit import Monitor, fit
 
 pytestmark = pytest.mark.standard_promotion  # Optax's Adam
 
@@ -18,7 +18,7 @@ def test_a_fit_is_computed_once_and_read_back_exactly(tmp_path, monkeypatch):
     model = Siren(2, (16,), 1, key=jax.random.key(0))
     coords = jnp.stack(jnp.meshgrid(jnp.linspace(-1, 1, 6), jnp.linspace(-1, 1, 6)), -1).reshape(-1, 2)
     targets = jnp.sin(3 * coords[:, :1])
-    settings = dict(steps=6, learning_rate=1e-3, eval_every=3, progress=False)
+    settings = dict(steps=6, learning_rate=1e-3, monitor=Monitor(every=3, progress=False))
     first = cached_fit(model, coords, targets, **settings)
     second = cached_fit(model, coords, targets, **settings)
     plain = fit(model, coords, targets, **settings)

@@ -49,7 +49,8 @@ def test_pretraining_checkpoints_are_prefixes_of_one_fit_run(tmp_path):
     config = dataclasses.replace(pretraining.DEFAULT, grid_size=16, face_indices=(1, 4), steps=(2, 5, 8))
     pretraining.learn(config, tmp_path, progress=False)
     face = _pretrained.pretraining_faces("lfw", 16, None, 0, (1,))[0]
-    reference = inrdict.fit(siren_row(30.0, 0), data.ntk_grid(16), face.reshape(-1, 1), steps=5, learning_rate=1e-4, progress=False)
+    reference = inrdict.fit(siren_row(30.0, 0), data.ntk_grid(16), face.reshape(-1, 1), steps=5, learning_rate=1e-4,
+                            monitor=inrdict.Monitor(progress=False))  # fmt: skip
     saved = checkpoints.load_weights(tmp_path / _pretrained.checkpoint_name(1, 5))
     for ours, theirs in zip(jax.tree_util.tree_leaves(saved), jax.tree_util.tree_leaves(reference.model)):
         np.testing.assert_allclose(np.asarray(ours), np.asarray(theirs), rtol=1e-5, atol=1e-7)
@@ -125,7 +126,8 @@ def test_fit_targets_is_fit_for_every_target():
     curves = figure15.fit_targets(model, points, targets, steps=6, targets_per_chunk=2)
     assert curves.shape == (3, 7)
     for target, curve in zip(targets, curves):
-        alone = inrdict.fit(model, points, target[:, None], steps=6, learning_rate=1e-4, progress=False)
+        alone = inrdict.fit(model, points, target[:, None], steps=6, learning_rate=1e-4,
+                            monitor=inrdict.Monitor(progress=False))  # fmt: skip
         np.testing.assert_allclose(curve[:-1], alone.train_psnr_db, atol=1e-3)
         assert curve[-1] == pytest.approx(alone.final_eval_psnr_db, abs=1e-3)
 

@@ -18,7 +18,7 @@ from inrdict.errors import InrdictError
 from inrdict.experiments.beyond import suggest_validation as sv
 from inrdict.experiments.studies import regret
 from inrdict.io import data
-from inrdict.train.fit import fit
+from inrdict.train.fit import Monitor, fit
 from inrdict.train.recipes import optimizer, recipe
 
 
@@ -77,7 +77,7 @@ def test_the_seed_batched_reference_training_is_fits_training():
     targets = run.to_target(image.reshape(-1, 1))
     for s, (train, _, scored) in enumerate(splits):
         result = fit(models[s], points[train], targets[train], steps=40, optimizer=optimizer(run, 256, 40),
-                     eval_coords=points[scored], eval_targets=targets[scored], eval_every=20, progress=False)  # fmt: skip
+                     monitor=Monitor(points[scored], targets[scored], every=20, progress=False))  # fmt: skip
         np.testing.assert_allclose(fitting.unit_psnr(run, result.eval_psnr_db), score[s, 1:], atol=0.02)
 
 

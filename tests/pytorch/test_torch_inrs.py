@@ -19,7 +19,7 @@ from inrdict.cli import main  # noqa: E402
 from inrdict.errors import InrdictError  # noqa: E402
 from inrdict.io import data  # noqa: E402
 from inrdict.io.reference_weights import model_from_state_dict  # noqa: E402
-from inrdict.ntk import empirical_ntk, top_eigenpairs_of  # noqa: E402
+from inrdict.ntk import SolverOptions, empirical_ntk, top_eigenpairs_of  # noqa: E402
 from inrdict.pytorch import is_torch_model  # noqa: E402
 from inrdict.pytorch.model import TorchINR  # noqa: E402
 from inrdict.pytorch.ntk import TorchNTKOperator, oracle_kernel, parity_certificate  # noqa: E402
@@ -79,15 +79,15 @@ def test_the_pytorch_ntk_equals_inrdicts_structured_ntk_of_the_same_weights(fact
 def test_top_k_on_the_torch_operator_matches_the_dense_spectrum():
     inr = _seeded(torch_inrs.siren)
     points = data.ntk_grid(24)
-    dense = lens.ntk_spectrum(inr.module, points, route="dense", dtype=np.float64)
-    top = lens.ntk_spectrum(inr.module, points, route="matrix_free", top_k=6, dtype=np.float64)
+    dense = lens.ntk_spectrum(inr.module, points, lens.SpectrumOptions("dense", precision="float64"))
+    top = lens.ntk_spectrum(inr.module, points, lens.SpectrumOptions("matrix_free", 6, "float64"))
     assert top.route == "matrix_free" and top.info.converged and top.info.ntk_route == "torch.func products"
     np.testing.assert_allclose(top.eigvals, dense.eigvals[:6], rtol=1e-6)
     operator = TorchNTKOperator(inr, points[:100], dtype=np.float64, block_size=37, max_columns=5)
-    result = top_eigenpairs_of(operator, 4, tol=1e-9)
+    result = top_eigenpairs_of(operator, 4, SolverOptions(tol=1e-9))
     assert np.allclose(result.eigvals, np.linalg.eigvalsh(oracle_kernel(inr, points[:100]))[::-1][:4], rtol=1e-8)
     with pytest.raises(InrdictError, match="stored-triangle route is for inrdict's own models"):
-        lens.ntk_spectrum(inr.module, points, route="stored")
+        lens.ntk_spectrum(inr.module, points, lens.SpectrumOptions("stored"))
 
 
 @pytest.mark.standard_promotion

@@ -25,7 +25,15 @@ from inrdict._memory import require_memory
 from inrdict._typing import AnyArray
 from inrdict.adapters import ForeignINR, adapt
 from inrdict.errors import InrdictError
-from inrdict.ntk import eigh_descending, eigh_memory_bytes, empirical_ntk, top_eigenpairs, top_eigenpairs_of
+from inrdict.ntk import (
+    SolverOptions,
+    TopEigenpairs,
+    eigh_descending,
+    eigh_memory_bytes,
+    empirical_ntk,
+    top_eigenpairs,
+    top_eigenpairs_of,
+)
 from inrdict.ntk.solvers import solver_memory_bytes
 
 # Above this many points "auto" computes the top k only: a full `eigh` at 128² (16,384 points) takes ~10 min and
@@ -33,7 +41,68 @@ from inrdict.ntk.solvers import solver_memory_bytes
 DENSE_MAX_POINTS = 4096
 DEFAULT_TOP_K = 64
 SpectrumRoute = Literal["auto", "dense", "stored", "matrix_free"]
-_STORE = {"auto": None, "stored": True, "matrix_free": False}  # top_eigenpairs' store_kernel per top-k route
+Precision = Literal["float32", "float64"]
+_STORE = {"auto": None, "stored": True, "matrix_free": False}  # SolverOptions.store_kernel per top-k route
+
+
+@dataclasses.dataclass(frozen=True)
+class SpectrumOptions:
+    """How `ntk_spectrum` computes eigenpairs (checked on construction).
+
+    Attributes:
+        route: "auto" (dense up to `DENSE_MAX_POINTS` points, the top k above), "dense", "stored" or "matrix_free".
+        top_k: eigenpairs on a top-k route (at most N); ignored on the dense route.
+        precision: of the kernel or its products and the eigenpairs; the solver's residual tolerance is 1e-4 λ₀ in
+            float32, 1e-8 λ₀ in float64 (JAX's x64 mode is enabled for a float64 computation).
+    """
+
+    route: SpectrumRoute = "auto"
+    top_k: int = DEFAULT_TOP_K
+    precision: Precision = "float32"
+
+    def __post_init__(self):
+        if self.route not in ("auto", "dense", "stored", "matrix_free"):
+            raise InrdictError(f"unknown spectrum route {self.route!r}: choose auto, dense, stored or matrix_free")
+        if self.precision not in ("float32", "float64"):
+            raise InrdictError(f"the NTK spectrum is computed in float32 or float64, not {self.precision}")
+        if int(self.top_k) < 1:
+            raise InrdictError(f"top_k must be at least 1, got {self.top_k}")
+
+    @property
+    def dtype(self) -> np.dtype:
+        return np.dtype(np.float64 if self.precision == "float64" else np.float32)
+
+    def plan(self, n_points: int) -> SpectrumPlan:
+        """The route for `n_points` points, planned once (`SpectrumPlan`)."""
+        return SpectrumPlan(planned_route(n_points, self.route), n_points, min(int(self.top_k), n_points), self)
+
+
+@dataclasses.dataclass(frozen=True)
+class SpectrumPlan:
+    """A spectrum planned before anything is computed: the memory check, the cache key and the computation read it,
+    and the `Spectrum` carries it.
+
+    Attributes:
+        route: "dense", "stored", "matrix_free", or "auto" for a top k whose triangle is stored where that pays
+            (`inrdict.ntk.storing_pays`, decided on the operator).
+        n_points: N.
+        k: eigenpairs asked of a top-k route (min(top_k, N)).
+        options: what was asked.
+    """
+
+    route: str
+    n_points: int
+    k: int
+    options: SpectrumOptions
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.options.dtype
+
+    @property
+    def solver(self) -> SolverOptions:
+        """The top-k solver's options: tolerance by precision, the triangle stored as the route says."""
+        return SolverOptions(tol=1e-4 if self.dtype == np.float32 else 1e-8, store_kernel=_STORE[self.route])
 
 
 @dataclasses.dataclass(frozen=True)
@@ -58,6 +127,13 @@ class SpectrumInfo:
         """The fields that apply, in this order (what results files hold)."""
         return {key: value for key, value in dataclasses.asdict(self).items() if value is not None}
 
+    @classmethod
+    def of(cls, result: TopEigenpairs, **fields) -> SpectrumInfo:
+        """The info of a top-k solve."""
+        info = cls(solve_seconds=result.seconds, products=result.matvecs, max_residual=float(np.max(result.residuals)),
+                   converged=bool(result.converged), solver=result.method, stored_kernel=bool(result.stored_kernel))  # fmt: skip
+        return dataclasses.replace(info, **fields)
+
 
 @dataclasses.dataclass(frozen=True)
 class Spectrum:
@@ -68,12 +144,14 @@ class Spectrum:
         eigvecs: (N, k) unit eigenvectors in columns.
         route: "dense", "stored" or "matrix_free" (the route taken).
         info: how it was computed (`SpectrumInfo`).
+        plan: how it was planned (`SpectrumPlan`; None for a spectrum built by hand).
     """
 
     eigvals: np.ndarray
     eigvecs: np.ndarray
     route: str
     info: SpectrumInfo = SpectrumInfo()
+    plan: SpectrumPlan | None = None
 
     @property
     def k(self) -> int:
@@ -108,33 +186,26 @@ def planned_route(n_points: int, route: SpectrumRoute = "auto") -> str:
     return route
 
 
-def spectrum_memory_bytes(
-    model, n_points: int, dtype, *, route: SpectrumRoute = "auto", top_k: int = DEFAULT_TOP_K
-) -> int:
+def spectrum_memory_bytes(model, plan: SpectrumPlan) -> int:
     """Rough peak bytes of `ntk_spectrum` before anything is computed: the kernel and its eigendecomposition (about
     6 n² values) on the dense route; n · (Σ_l (in_l + out_l) + 8 k) values of layer features and Krylov vectors on a
     top-k route, plus the triangle (n² / 2 values) when "stored" (a model without `layers` is counted as 4 layers of
     256; "auto" stores only where the triangle fits, so it is counted matrix-free)."""
-    itemsize = np.dtype(dtype).itemsize
-    chosen = planned_route(n_points, route)
-    if chosen == "dense":
-        return n_points**2 * itemsize + eigh_memory_bytes(n_points, itemsize)
+    itemsize, n = plan.dtype.itemsize, plan.n_points
+    if plan.route == "dense":
+        return n**2 * itemsize + eigh_memory_bytes(n, itemsize)
     layers = getattr(model, "layers", None)
     widths = sum(layer.in_features + layer.out_features for layer in layers) if layers else 4 * 512
-    triangle = n_points * (n_points + 1) // 2 if chosen == "stored" else 0
-    return (n_points * (widths + 8 * min(top_k, n_points)) + triangle) * itemsize
+    triangle = n * (n + 1) // 2 if plan.route == "stored" else 0
+    return (n * (widths + 8 * plan.k) + triangle) * itemsize
 
 
-def require_spectrum_memory(
-    model, n_points: int, dtype, *, route: SpectrumRoute = "auto", top_k: int = DEFAULT_TOP_K
-) -> None:
+def require_spectrum_memory(model, plan: SpectrumPlan) -> None:
     """Refuse in one line, before any data is prepared, an NTK spectrum that would not fit in memory."""
-    chosen = planned_route(n_points, route)
-    name = {"dense": "dense", "stored": "stored-triangle"}.get(chosen, "matrix-free")
-    require_memory(spectrum_memory_bytes(model, n_points, dtype, route=route, top_k=top_k),
-                   f"the {name} NTK spectrum of {n_points} points",
+    name = {"dense": "dense", "stored": "stored-triangle"}.get(plan.route, "matrix-free")
+    require_memory(spectrum_memory_bytes(model, plan), f"the {name} NTK spectrum of {plan.n_points} points",
                    "choose a smaller --set grid_size"
-                   + (" or --set spectrum=matrix_free" if chosen in ("dense", "stored") else ""))  # fmt: skip
+                   + (" or --set spectrum=matrix_free" if plan.route in ("dense", "stored") else ""))  # fmt: skip
 
 
 def _announce(line: str) -> None:
@@ -146,56 +217,41 @@ def _announce(line: str) -> None:
 def ntk_spectrum(
     model: eqx.Module | object,  # an inrdict model, or another framework's (`inrdict.adapters`: PyTorch)
     points: Float[AnyArray, "n d"],
-    *,
-    route: SpectrumRoute = "auto",
-    top_k: int | None = None,
-    dtype=None,
+    options: SpectrumOptions | SpectrumPlan = SpectrumOptions(),
 ) -> Spectrum:
-    """The eigenpairs of `model`'s empirical NTK on `points` (module docstring, "Routes").
-
-    Args:
-        route: "auto", "dense", "stored" or "matrix_free".
-        top_k: eigenpairs on a top-k route (default `DEFAULT_TOP_K`; at most N); ignored on the dense route.
-        dtype: float32 (default) or float64 (JAX's x64 mode is enabled for the computation); the solver's residual
-            tolerance is 1e-4 λ₀ in float32, 1e-8 λ₀ in float64.
+    """The eigenpairs of `model`'s empirical NTK on `points` (module docstring), as `options` say (a
+    `SpectrumOptions`, or the `SpectrumPlan` a caller already made of them for these points).
 
     Raises:
-        InrdictError: a spectrum that would not fit in memory (before anything is computed), or bad arguments.
+        InrdictError: a spectrum that would not fit in memory (before anything is computed), or bad options.
     """
-    dtype = np.dtype(np.float32 if dtype is None else dtype)
-    if dtype not in (np.float32, np.float64):
-        raise InrdictError(f"the NTK spectrum is computed in float32 or float64, not {dtype}")
-    if route not in ("auto", "dense", "stored", "matrix_free"):
-        raise InrdictError(f"unknown spectrum route {route!r}: choose auto, dense, stored or matrix_free")
-    n = len(points)
-    k = min(int(DEFAULT_TOP_K if top_k is None else top_k), n)
-    chosen = planned_route(n, route)
+    plan = options.plan(len(points)) if isinstance(options, SpectrumOptions) else options
+    if plan.n_points != len(points):
+        raise InrdictError(f"the spectrum was planned for {plan.n_points} points, not {len(points)}")
     model = adapt(model)
     if isinstance(model, ForeignINR):
-        return _foreign_spectrum(model, points, chosen, k, dtype)
-    with jax.enable_x64(dtype == np.float64):
-        require_spectrum_memory(model, n, dtype, route=route, top_k=k)
-        if chosen == "dense":
+        return _foreign_spectrum(model, points, plan)
+    with jax.enable_x64(plan.dtype == np.float64):
+        require_spectrum_memory(model, plan)
+        if plan.route == "dense":
             start = time.perf_counter()
-            kernel = empirical_ntk(model, points, dtype=dtype, reserve_bytes=eigh_memory_bytes(n, dtype.itemsize))
+            kernel = empirical_ntk(model, points, dtype=plan.dtype,
+                                   reserve_bytes=eigh_memory_bytes(plan.n_points, plan.dtype.itemsize))  # fmt: skip
             ntk_seconds = time.perf_counter() - start
             start = time.perf_counter()
             eigvals, eigvecs = eigh_descending(kernel)
             info = SpectrumInfo(ntk_seconds=ntk_seconds, eigh_seconds=time.perf_counter() - start)
-            return Spectrum(eigvals, eigvecs, "dense", info)
-        result = top_eigenpairs(model, points, k, dtype=dtype, tol=1e-4 if dtype == np.float32 else 1e-8,
-                                store_kernel=_STORE[chosen], announce=_announce)  # fmt: skip
-    info = SpectrumInfo(solve_seconds=result.seconds, products=result.matvecs,
-                        max_residual=float(np.max(result.residuals)), converged=bool(result.converged),
-                        solver=result.method, stored_kernel=bool(result.stored_kernel), krylov_route=result.route)  # fmt: skip
-    return Spectrum(result.eigvals, result.eigvecs, "stored" if result.stored_kernel else "matrix_free", info)
+            return Spectrum(eigvals, eigvecs, "dense", info, plan)
+        result = top_eigenpairs(model, points, plan.k, plan.solver, dtype=plan.dtype, announce=_announce)
+    info = SpectrumInfo.of(result, krylov_route=result.route)
+    return Spectrum(result.eigvals, result.eigvecs, "stored" if result.stored_kernel else "matrix_free", info, plan)
 
 
-def _foreign_spectrum(model: ForeignINR, points, chosen: str, k: int, dtype: np.dtype) -> Spectrum:
+def _foreign_spectrum(model: ForeignINR, points, plan: SpectrumPlan) -> Spectrum:
     """`ntk_spectrum` of a model of another framework (`inrdict.adapters`): its own dense kernel and `eigh` on the
     dense route, `top_eigenpairs_of` over its own kernel operator otherwise."""
-    n = len(points)
-    if chosen == "dense":
+    n, dtype, k = plan.n_points, plan.dtype, plan.k
+    if plan.route == "dense":
         start = time.perf_counter()
         kernel = model.ntk(points, dtype=dtype, reserve_bytes=eigh_memory_bytes(n, dtype.itemsize))
         ntk_seconds = time.perf_counter() - start
@@ -203,14 +259,12 @@ def _foreign_spectrum(model: ForeignINR, points, chosen: str, k: int, dtype: np.
         eigvals, eigvecs = eigh_descending(kernel)
         info = SpectrumInfo(ntk_seconds=ntk_seconds, eigh_seconds=time.perf_counter() - start,
                             ntk_route=model.dense_route)  # fmt: skip
-        return Spectrum(eigvals, eigvecs, "dense", info)
-    if chosen == "stored":
+        return Spectrum(eigvals, eigvecs, "dense", info, plan)
+    if plan.route == "stored":
         raise InrdictError(f"the stored-triangle route is for inrdict's own models: use route dense or matrix_free "
                            f"for a {model.class_name}")  # fmt: skip
     extra = solver_memory_bytes(n, k, "block", 8, min(n, 4 * k), dtype.itemsize)
-    result = top_eigenpairs_of(model.kernel_operator(points, dtype=dtype, extra_bytes=extra), k,
-                               tol=1e-4 if dtype == np.float32 else 1e-8)  # fmt: skip
-    info = SpectrumInfo(solve_seconds=result.seconds, products=result.matvecs,
-                        max_residual=float(np.max(result.residuals)), converged=bool(result.converged),
-                        solver=result.method, stored_kernel=False, ntk_route=model.product_route)  # fmt: skip
-    return Spectrum(result.eigvals, result.eigvecs, "matrix_free", info)
+    solver = dataclasses.replace(plan.solver, store_kernel=None)
+    result = top_eigenpairs_of(model.kernel_operator(points, dtype=dtype, extra_bytes=extra), k, solver)
+    info = SpectrumInfo.of(result, stored_kernel=False, ntk_route=model.product_route)
+    return Spectrum(result.eigvals, result.eigvecs, "matrix_free", info, plan)

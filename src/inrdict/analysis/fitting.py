@@ -35,7 +35,7 @@ from inrdict.models import family as _family
 from inrdict.models.domain import OnDomain
 from inrdict.train import recipes
 from inrdict.train.finetune import split_mask
-from inrdict.train.fit import FitResult, predict
+from inrdict.train.fit import FitResult, Monitor, predict
 from inrdict.train.fit import fit as fit_points
 from inrdict.train.recipes import Recipe, recipe
 
@@ -242,11 +242,11 @@ def fit(family: str, signal, options: FitOptions = FitOptions()) -> Fitted:
     mask = training_mask(n, options.held_out, options.seed)
     targets = run.to_target(prepared.values.reshape(-1, 1)).astype(np.float32)
     initial = unit_psnr(run, -10 * np.log10(np.mean((predict(model, points[~mask]) - targets[~mask]) ** 2)))
+    monitor = Monitor(points[~mask], targets[~mask], every=max(1, steps // 25), progress=options.progress,
+                      description=f"fit {family}")  # fmt: skip
     result: FitResult = fit_points(
         model, points[mask], targets[mask], steps=steps, optimizer=recipes.optimizer(run, n, steps, options.learning_rate),
-        learning_rate=run.initial_lr(n, options.learning_rate), eval_coords=points[~mask],
-        eval_targets=targets[~mask], eval_every=max(1, steps // 25), progress=options.progress,
-        description=f"fit {family}",
+        learning_rate=run.initial_lr(n, options.learning_rate), monitor=monitor,
     )  # fmt: skip
     trained = result.model
     values = run.from_target(predict(trained, points)[:, 0]).reshape(prepared.shape)

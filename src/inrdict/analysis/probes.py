@@ -15,6 +15,7 @@ from inrdict._keys import init_key
 from inrdict.adapters import ForeignINR, adapt
 from inrdict.analysis import spectrum
 from inrdict.io import data
+from inrdict.train.fit import Monitor
 from inrdict.train.fit import fit as jax_fit
 from inrdict.train.fit import predict as jax_predict
 from inrdict.train.losses import psnr_db
@@ -74,9 +75,15 @@ def eigenvector_frequencies(eigvecs: np.ndarray, grid: int, shape: tuple[int, ..
 
 
 def _trainer(model):
-    """(fit, predict) of the model's framework: `inrdict.train.fit`, or the model's own (`inrdict.adapters`)."""
+    """(fit, predict) of the model's framework, both called as `inrdict.train.fit`'s: those, or the model's own
+    (`inrdict.adapters`)."""
     if isinstance(model, ForeignINR):
-        return (lambda m, *args, **kwargs: m.fit(*args, **kwargs)), (lambda m, coords: m.predict(coords))
+
+        def foreign_fit(m, coords, targets, *, steps: int, learning_rate: float, monitor: Monitor):
+            return m.fit(coords, targets, steps=steps, learning_rate=learning_rate, eval_every=monitor.every,
+                         progress=monitor.progress, description=monitor.description)  # fmt: skip
+
+        return foreign_fit, (lambda m, coords: m.predict(coords))
     return jax_fit, jax_predict
 
 
@@ -100,8 +107,9 @@ def aliasing_score(
     r, target = data.tone(TONE_HZ, TONE_SAMPLES, phase)
     model_1d = adapt(model_1d, in_features=1, label=label)
     fit, predict = _trainer(model_1d)
+    monitor = Monitor(every=max(1, steps // 10), progress=progress, description=f"aliasing test {label}")
     result = fit(model_1d, r[::TRAIN_STRIDE], target[::TRAIN_STRIDE], steps=steps, learning_rate=learning_rate,
-                 eval_every=max(1, steps // 10), progress=progress, description=f"aliasing test {label}")  # fmt: skip
+                 monitor=monitor)  # fmt: skip
     full = predict(result.model, r).ravel()
     levels = spectrum.tone_levels_db(full, (TONE_HZ, ALIAS_HZ))
     freqs, level = spectrum.magnitude_spectrum_db(full)
@@ -128,8 +136,8 @@ def fit_test_image(model, size: int, *, steps: int, learning_rate: float, progre
     coords, targets = data.image_dataset(image)
     model = adapt(model)
     start = time.perf_counter()
-    result = _trainer(model)[0](model, coords, targets, steps=steps, learning_rate=learning_rate, eval_every=max(1, steps // 10),
-                 progress=progress, description="fit of the astronaut")  # fmt: skip
+    monitor = Monitor(every=max(1, steps // 10), progress=progress, description="fit of the astronaut")
+    result = _trainer(model)[0](model, coords, targets, steps=steps, learning_rate=learning_rate, monitor=monitor)
     numbers = {"image": f"astronaut, grayscale, {size}x{size}", "steps": steps, "learning_rate": learning_rate,
                "psnr_db": float(result.final_eval_psnr_db), "psnr_protocol": "all pixels",
                "psnr_curve_db": result.eval_psnr_db, "seconds": time.perf_counter() - start}  # fmt: skip

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from typing import Literal
 
 import equinox as eqx
 import numpy as np
@@ -14,7 +13,7 @@ from jaxtyping import Float
 from inrdict._typing import AnyArray
 from inrdict.adapters import ForeignINR, adapt
 from inrdict.analysis import probes
-from inrdict.analysis.eigenpairs import Spectrum, SpectrumRoute, ntk_spectrum
+from inrdict.analysis.eigenpairs import Spectrum, SpectrumOptions, ntk_spectrum
 from inrdict.analysis.energy import Energy, energy_concentration
 from inrdict.analysis.learnability import RANDOM_INIT, Learnability, Protocol, learnability, pixel_mask
 from inrdict.errors import InrdictError
@@ -96,8 +95,8 @@ class AnalyseOptions:
 
     Attributes:
         grid: points per axis of the [0, 1)² grid (`linspace(0, 1, N+1)[:-1]`) when no `signal` is given.
-        precision: of the NTK and its eigenpairs.
-        route, top_k: how the eigenpairs are computed (`ntk_spectrum`); all of them up to 64², the top k above.
+        spectrum: how the eigenpairs are computed (`SpectrumOptions`: route, top_k, precision); all of them up
+            to 64², the top 128 above.
         n_eigenvectors: the leading eigenvectors (the dictionary's first atoms) whose frequencies are reported.
         protocol: how PSNR@k is measured (one seeded mask of `protocol.train_fraction`).
         seed: the mask's and the aliasing tone's.
@@ -108,9 +107,7 @@ class AnalyseOptions:
     """
 
     grid: int = 64
-    precision: Literal["float32", "float64"] = "float32"
-    route: SpectrumRoute = "auto"
-    top_k: int = 128
+    spectrum: SpectrumOptions = SpectrumOptions(top_k=128)
     n_eigenvectors: int = 10
     protocol: Protocol = RANDOM_INIT
     seed: int = 0
@@ -123,8 +120,8 @@ class AnalyseOptions:
     signals_name: str = "signals"
 
     @property
-    def dtype(self) -> np.dtype:
-        return np.dtype(np.float64 if self.precision == "float64" else np.float32)
+    def precision(self) -> str:
+        return self.spectrum.precision
 
 
 def _report_numbers(model, spectrum: Spectrum, row: dict, options: AnalyseOptions, frequencies: dict,
@@ -227,7 +224,7 @@ def analyse(
     if spectrum is None:
         if progress:
             print(f"  NTK of {options.label} ({points.shape[0]} points, {options.precision})", flush=True)
-        spectrum = ntk_spectrum(model, points, route=options.route, top_k=options.top_k, dtype=options.dtype)
+        spectrum = ntk_spectrum(model, points, options.spectrum)
     energy = energy_concentration(spectrum, images)
     mask = pixel_mask(points.shape[0], options.seed, options.protocol.train_fraction)
     if learned is None:

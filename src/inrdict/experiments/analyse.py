@@ -166,8 +166,9 @@ def compute(config: Config, *, progress: bool = True) -> tuple[dict, dict[str, n
     resolved = resolve_model(config.model, config, hidden_1d=config.alias_hidden, in_features=in_features)
     model, label = resolved.model, resolved.label
     n_points = config.grid_size**2 if signal is None else signal.size
-    dtype = np.float64 if config.precision == "float64" else np.float32
-    lens.require_spectrum_memory(model, n_points, dtype, route=config.spectrum, top_k=config.top_k)  # before any data
+    spectrum = lens.SpectrumOptions(config.spectrum, config.top_k, config.precision)
+    plan = spectrum.plan(n_points)  # once: the memory check, the cache key and the computation read it
+    lens.require_spectrum_memory(model, plan)  # before any data
     takes = getattr(getattr(model, "model", model), "in_features", in_features)
     if takes != in_features:
         raise InrdictError(f"{config.model} takes {takes}-D coordinates, the signal is {in_features}-D: "
@@ -186,12 +187,12 @@ def compute(config: Config, *, progress: bool = True) -> tuple[dict, dict[str, n
         print(f"  analysing {label}: {n_parameters:,} trained parameters", flush=True)
     protocol = lens.Protocol("adam", config.random_lr, config.iterations, config.psnr_iteration)
     options = lens.AnalyseOptions(
-        grid=config.grid_size, precision=config.precision, route=config.spectrum, top_k=config.top_k,
+        grid=config.grid_size, spectrum=spectrum,
         n_eigenvectors=config.n_eigenvectors, protocol=protocol, seed=config.seed, alias_steps=config.alias_steps,
         alias_lr=config.alias_lr, fit_size=config.fit_size, fit_steps=config.fit_steps, fit_lr=config.fit_lr,
         label=label, signals_name=signal_name if signal is not None else "signal",
     )  # fmt: skip
-    report, cached = _measure(model, signal, options, config, one_d, progress)
+    report, cached = _measure(model, signal, options, plan, config, one_d, progress)
     numbers = report.numbers
     numbers["spectrum"]["cached"] = cached
     on_domain = resolved.model if isinstance(resolved.model, OnDomain) else None
@@ -216,10 +217,10 @@ def compute(config: Config, *, progress: bool = True) -> tuple[dict, dict[str, n
 
 
 def _measure(
-    model, signal, options: lens.AnalyseOptions, config: Config, one_d, progress: bool
+    model, signal, options: lens.AnalyseOptions, plan: lens.SpectrumPlan, config: Config, one_d, progress: bool
 ) -> tuple[lens.Report, bool]:
-    """(`lens.analyse`'s report, whether the spectrum came from the cache): the faces loaded and the spectrum and
-    fine-tuning curves read from (or written to) the cache here, at the edge."""
+    """(`lens.analyse`'s report, whether the spectrum came from the cache): the faces loaded and the spectrum (as
+    planned) and fine-tuning curves read from (or written to) the cache here, at the edge."""
     faces = None
     if signal is None:
         name, faces = held_out_faces(config.face_dataset, config.grid_size, config.data_dir, config.seed, config.n_test)
@@ -229,8 +230,7 @@ def _measure(
     images = faces if signal is None else np.asarray(signal, np.float32).reshape(1, -1)
     if progress:
         print(f"  NTK of {options.label} ({points.shape[0]} points, {options.precision})", flush=True)
-    spectrum, cached = memo.cached_ntk_spectrum(model, points, route=options.route, top_k=options.top_k,
-                                                dtype=options.dtype)  # fmt: skip
+    spectrum, cached = memo.cached_ntk_spectrum(model, points, plan)
     mask = lens.pixel_mask(points.shape[0], options.seed, options.protocol.train_fraction)
     learned = memo.cached_learnability(model, points, images, mask, protocol=options.protocol)
     report = lens.analyse(model, faces, signal=signal, options=options, one_d=one_d, spectrum=spectrum, learned=learned,
@@ -266,20 +266,33 @@ def summary(numbers: dict) -> list[tuple[str, str]]:
 def plot(results: dict, arrays: dict, out_dir: Path) -> None:
     """One overview: eigenvalue decay, E(λ), radial power of the top eigenvectors' span, the eigenvectors, the
     aliasing spectrum, the fine-tuning PSNR curve and the astronaut fit."""
-    from inrdict.plotting import energy_curves, plt, save, tone_panel
+    from inrdict.plotting import plt, save
 
     numbers = results["numbers"]
     fig = plt.figure(figsize=(15, 11))
     outer = fig.add_gridspec(3, 1, height_ratios=[1.0, 0.55, 1.0], hspace=0.45)
     top_row, bottom_row = (outer[i].subgridspec(1, 3, wspace=0.3) for i in (0, 2))
+    _spectrum_panels(fig, top_row, numbers, arrays)
+    _atom_strip(fig, outer[1], numbers, arrays["eigenvectors"])
+    _probe_panels(fig, bottom_row, numbers, arrays)
+    grid = "×".join(map(str, numbers["spectrum"].get("grid_shape", [numbers["spectrum"]["grid_size"]] * 2)))
+    fig.suptitle(f"{numbers['model']['label']} through the dictionary lens ({numbers['model']['parameters']:,} "
+                 f"parameters; NTK on the {grid} grid, {numbers['spectrum']['precision']})")  # fmt: skip
+    save(fig, out_dir, "overview")
+
+
+def _spectrum_panels(fig, row, numbers: dict, arrays: dict) -> None:
+    """Eigenvalue decay, E(λ) and the radial power of the top eigenvectors' span."""
+    from inrdict.plotting import energy_curves
+
     ratio = arrays["normalised_eigenvalues"]
-    ax = fig.add_subplot(top_row[0])
+    ax = fig.add_subplot(row[0])
     ax.semilogy(np.arange(ratio.size), np.where(ratio > 0, ratio, np.nan))
     ax.axhline(0.1, color="grey", linestyle=":", linewidth=0.8)
     ax.set(xlabel="eigenvalue index i", ylabel=r"$\lambda_i/\lambda_0$",
            title=f"NTK spectrum: {numbers['spectrum']['eigenvalues_within_10pct']} within 10 % of λ0")  # fmt: skip
     faces = numbers["faces"]
-    ax = fig.add_subplot(top_row[1])
+    ax = fig.add_subplot(row[1])
     what = (f"the signal {numbers['signal']['name']}" if "signal" in numbers
             else f"{faces['n_test_images']} held-out {faces['dataset']} faces")  # fmt: skip
     energy_curves(
@@ -292,19 +305,28 @@ def plot(results: dict, arrays: dict, out_dir: Path) -> None:
     legend.remove()
     ax.set_ylabel("energy on eigenvectors with larger eigenvalue")
     radial = arrays["subspace_radial_power"]
-    ax = fig.add_subplot(top_row[2])
+    ax = fig.add_subplot(row[2])
     ax.bar(np.arange(radial.size), radial, width=1.0)
     ax.set(xlabel="radial frequency (cycles per unit)", ylabel="share of power",
            title=f"power of the top-{numbers['eigenvectors']['count']} eigenvectors' span")  # fmt: skip
-    vectors = arrays["eigenvectors"]
-    strip = outer[1].subgridspec(1, vectors.shape[0], wspace=0.05)
+
+
+def _atom_strip(fig, cell, numbers: dict, vectors: np.ndarray) -> None:
+    """The top eigenvectors (the dictionary's first atoms), each titled by its dominant frequency."""
+    strip = cell.subgridspec(1, vectors.shape[0], wspace=0.05)
     for i, vector in enumerate(vectors):
         ax = fig.add_subplot(strip[i])
         _draw_signal(ax, vector, cmap="viridis")
         ax.set_xticks([])
         ax.set_yticks([])
         ax.set_title(f"v{i}: {numbers['eigenvectors']['dominant_frequency'][i]:.0f}", fontsize=8)
-    ax = fig.add_subplot(bottom_row[0])
+
+
+def _probe_panels(fig, row, numbers: dict, arrays: dict) -> None:
+    """The aliasing spectrum, the fine-tuning PSNR curve, and the astronaut fit (or the signal)."""
+    from inrdict.plotting import tone_panel
+
+    ax = fig.add_subplot(row[0])
     aliasing = numbers["aliasing"]
     if "skipped" in aliasing:
         ax.text(0.5, 0.5, f"aliasing test skipped:\n{aliasing['skipped']}", ha="center", va="center", fontsize=9)
@@ -313,12 +335,13 @@ def plot(results: dict, arrays: dict, out_dir: Path) -> None:
         marks = [-aliasing["alias_hz"], -aliasing["tone_hz"], aliasing["tone_hz"], aliasing["alias_hz"]]
         tone_panel(ax, arrays["tone_freqs_hz"], arrays["tone_level_db"], arrays["tone_target_db"], marks,
                    f"1-D aliasing test: alias {aliasing['alias_below_signal_db']:.1f} dB below the peak")  # fmt: skip
-    ax = fig.add_subplot(bottom_row[1])
+    ax = fig.add_subplot(row[1])
+    faces = numbers["faces"]
     curve = np.asarray(faces["test_psnr_curve"])
     ax.plot(np.arange(curve.size), curve, marker="o")
     ax.set(xlabel="fine-tuning update", ylabel="held-out PSNR (dB)",
            title=f"PSNR@{faces['psnr_iteration']} = {faces['psnr_at_k']:.2f} dB ({faces['finetune']})")  # fmt: skip
-    ax = fig.add_subplot(bottom_row[2])
+    ax = fig.add_subplot(row[2])
     if "skipped" in numbers["fit"] and "signal" in arrays:
         _draw_signal(ax, arrays["signal"], cmap="gray")
         ax.set_title(f"the signal {numbers['signal']['name']} on the {'×'.join(map(str, arrays['signal'].shape))} grid"
@@ -331,10 +354,6 @@ def plot(results: dict, arrays: dict, out_dir: Path) -> None:
         ax.axis("off")
         ax.set_title(f"{numbers['fit']['image']}: {numbers['fit']['psnr_db']:.2f} dB, {numbers['fit']['steps']} steps",
                      fontsize=9)  # fmt: skip
-    grid = "×".join(map(str, numbers["spectrum"].get("grid_shape", [numbers["spectrum"]["grid_size"]] * 2)))
-    fig.suptitle(f"{numbers['model']['label']} through the dictionary lens ({numbers['model']['parameters']:,} "
-                 f"parameters; NTK on the {grid} grid, {numbers['spectrum']['precision']})")  # fmt: skip
-    save(fig, out_dir, "overview")
 
 
 def _draw_signal(ax, values: np.ndarray, cmap: str) -> None:

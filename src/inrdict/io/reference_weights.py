@@ -427,6 +427,35 @@ class Imported:
 def _import(state: dict[str, np.ndarray], family: str, knobs: dict, *,
             need_grid: bool) -> tuple[ImportedModel, dict[str, float | str], tuple[str, ...], GridConvention | None, str]:  # fmt: skip
     """(model, settings, assumed, grid or None, layout) of a state dict (`model_from_state_dict`)."""
+    layout = _checked_layout(state, family)
+    if family == "mfn":
+        model = _mfn(state)
+        source = "mfn_wire" if any(k.startswith("gabon_") for k in state) else "mfn"
+        settings, assumed, grid = _settings(family, source, model.in_features, {}, knobs, need_grid=need_grid)
+        return model, settings, assumed, grid, layout
+    layers, extras = _layers(state, layout)
+    sizes = (layers[0][0].shape[1], *(w.shape[0] for w, _ in layers))
+    _check_layers(layers, family, layout, sizes[0])
+    settings, assumed, grid = _settings(family, layout, sizes[0], extras, knobs, need_grid=need_grid)
+    key = jax.random.key(0)
+    skeleton: Siren | Finer | GaussINR
+    if family == "wire":
+        return _wire(layers, sizes, settings), settings, assumed, grid, layout
+    hidden_sizes = sizes[1:-1]
+    if family == "siren":
+        skeleton = Siren(sizes[0], hidden_sizes, sizes[-1], first_omega0=float(settings["first_omega0"]),
+                         hidden_omega0=float(settings["hidden_omega0"]), convention="fit", key=key)  # fmt: skip
+    elif family == "finer":
+        skeleton = Finer(sizes[0], hidden_sizes, sizes[-1], first_omega0=float(settings["first_omega0"]),
+                         hidden_omega0=float(settings["hidden_omega0"]), key=key)  # fmt: skip
+    else:
+        skeleton = GaussINR(sizes[0], hidden_sizes, sizes[-1], scale=float(settings["scale"]), key=key)
+    linears = tuple(_linear(w, b, f"layer {i}") for i, (w, b) in enumerate(layers))
+    return eqx.tree_at(lambda m: m.layers, skeleton, linears), settings, assumed, grid, layout
+
+
+def _checked_layout(state: dict[str, np.ndarray], family: str) -> str:
+    """`layout_of(state)`, refused in one line when the family cannot be imported or the layout is not its own."""
     if family not in _family.importable():
         raise InrdictError(
             f"cannot import weights of family {family!r}: choose one of {', '.join(_family.importable())}"
@@ -441,15 +470,16 @@ def _import(state: dict[str, np.ndarray], family: str, knobs: dict, *,
                            "outermost_linear=True)")  # fmt: skip
     if (layout == "mfn") != (family == "mfn"):
         raise InrdictError(f"this state dict has the {layout} layout, not that of a reference {family}")
-    if family == "mfn":
-        model = _mfn(state)
-        source = "mfn_wire" if any(k.startswith("gabon_") for k in state) else "mfn"
-        settings, assumed, grid = _settings(family, source, model.in_features, {}, knobs, need_grid=need_grid)
-        return model, settings, assumed, grid, layout
-    layers, extras = _layers(state, layout)
-    sizes = (layers[0][0].shape[1], *(w.shape[0] for w, _ in layers))
-    if layout == "siren_modules" and sizes[0] > 3:
-        raise InrdictError(f"the first layer takes {sizes[0]} inputs: a SingleBVPNet with mode='nerf' (a positional "
+    return layout
+
+
+def _check_layers(
+    layers: list[tuple[np.ndarray, np.ndarray | None]], family: str, layout: str, in_features: int
+) -> None:
+    """Refuse a positional-encoding SingleBVPNet, and complex layers where the family has none (or real ones where a
+    complex WIRE has complex ones)."""
+    if layout == "siren_modules" and in_features > 3:
+        raise InrdictError(f"the first layer takes {in_features} inputs: a SingleBVPNet with mode='nerf' (a positional "
                            "encoding, which inrdict does not import) rather than mode='mlp' on 1 to 3 coordinates")  # fmt: skip
     has_complex = [np.iscomplexobj(w) or (b is not None and np.iscomplexobj(b)) for w, b in layers]
     if family == "wire" and (has_complex[0] or not all(has_complex[1:])):
@@ -459,36 +489,24 @@ def _import(state: dict[str, np.ndarray], family: str, knobs: dict, *,
     if family != "wire" and any(has_complex):
         raise InrdictError(f"layer {has_complex.index(True)} is complex: a {family} has real weights (a WIRE? use "
                            "--family wire)")  # fmt: skip
-    settings, assumed, grid = _settings(family, layout, sizes[0], extras, knobs, need_grid=need_grid)
-    key = jax.random.key(0)
-    skeleton: ComplexWire | Siren | Finer | GaussINR
-    if family == "wire":
-        skeleton = ComplexWire(sizes[0], sizes[1:-1], sizes[-1], omega0=float(settings["omega0"]),
-                               s0=float(settings["s0"]), key=key)  # fmt: skip
-        first = _linear(*layers[0], "layer 0")
-        hidden = []
-        for weight, bias in layers[1:-1]:
-            bias = np.zeros(weight.shape[0], np.complex64) if bias is None else bias
-            hidden.append(
-                ComplexLinear(*(jnp.asarray(x, jnp.float32) for x in (weight.real, weight.imag, bias.real, bias.imag)))
-            )
-        weight, bias = layers[-1]
+
+
+def _wire(layers: list[tuple[np.ndarray, np.ndarray | None]], sizes: tuple[int, ...], settings: dict) -> ComplexWire:
+    """A `ComplexWire` holding the layers: a real first layer, complex hidden layers, the output's real part."""
+    skeleton = ComplexWire(sizes[0], sizes[1:-1], sizes[-1], omega0=float(settings["omega0"]),
+                           s0=float(settings["s0"]), key=jax.random.key(0))  # fmt: skip
+    first = _linear(*layers[0], "layer 0")
+    hidden = []
+    for weight, bias in layers[1:-1]:
         bias = np.zeros(weight.shape[0], np.complex64) if bias is None else bias
-        output = RealPartLinear(jnp.asarray(weight.real, jnp.float32), jnp.asarray(weight.imag, jnp.float32),
-                                jnp.asarray(bias.real, jnp.float32))  # fmt: skip
-        wire = eqx.tree_at(lambda m: (m.first, m.layers, m.output), skeleton, (first, tuple(hidden), output))
-        return wire, settings, assumed, grid, layout
-    hidden_sizes = sizes[1:-1]
-    if family == "siren":
-        skeleton = Siren(sizes[0], hidden_sizes, sizes[-1], first_omega0=float(settings["first_omega0"]),
-                         hidden_omega0=float(settings["hidden_omega0"]), convention="fit", key=key)  # fmt: skip
-    elif family == "finer":
-        skeleton = Finer(sizes[0], hidden_sizes, sizes[-1], first_omega0=float(settings["first_omega0"]),
-                         hidden_omega0=float(settings["hidden_omega0"]), key=key)  # fmt: skip
-    else:
-        skeleton = GaussINR(sizes[0], hidden_sizes, sizes[-1], scale=float(settings["scale"]), key=key)
-    linears = tuple(_linear(w, b, f"layer {i}") for i, (w, b) in enumerate(layers))
-    return eqx.tree_at(lambda m: m.layers, skeleton, linears), settings, assumed, grid, layout
+        hidden.append(
+            ComplexLinear(*(jnp.asarray(x, jnp.float32) for x in (weight.real, weight.imag, bias.real, bias.imag)))
+        )
+    weight, bias = layers[-1]
+    bias = np.zeros(weight.shape[0], np.complex64) if bias is None else bias
+    output = RealPartLinear(jnp.asarray(weight.real, jnp.float32), jnp.asarray(weight.imag, jnp.float32),
+                            jnp.asarray(bias.real, jnp.float32))  # fmt: skip
+    return eqx.tree_at(lambda m: (m.first, m.layers, m.output), skeleton, (first, tuple(hidden), output))
 
 
 def model_from_state_dict(state: dict[str, np.ndarray], family: str, knobs: dict | None = None) -> ImportedModel:

@@ -24,7 +24,7 @@ from inrdict.io import checkpoints
 from inrdict.io.cache import fingerprint
 from inrdict.models import partition_trainable
 from inrdict.train.fit import TrainState, init_state
-from inrdict.train.meta import MetaHistory, MetaResult, check_settings, meta_train
+from inrdict.train.meta import MetaHistory, MetaOptions, MetaResult, check_settings, meta_train
 from inrdict.train.optim import make_optimizer
 
 
@@ -61,10 +61,6 @@ def _load_checkpoint(
     return state, history
 
 
-_RUN_FIELDS = ("method", "batch_size", "inner_steps", "inner_lr", "outer_lr", "outer_optimizer", "inner_batch",
-               "eval_every")  # fmt: skip
-
-
 def resumable_meta_train(
     model: eqx.Module,
     train_source,
@@ -83,7 +79,8 @@ def resumable_meta_train(
         work_dir: where `checkpoint.npz` and `log.jsonl` go.
         resume: continue from `work_dir/checkpoint.npz` if present; the result then equals an uninterrupted run.
         checkpoint_every: write the checkpoint (atomically) every this many steps and at the end.
-        settings: `meta_train`'s keyword arguments (steps, method, ..., key, progress).
+        settings: `meta_train`'s keyword arguments (steps, key, options, loop; the loop's `start` and `on_step`
+            are this function's).
 
     Raises:
         InrdictError: bad settings or a checkpoint from a different run; DivergenceError on a non-finite loss.
@@ -91,25 +88,25 @@ def resumable_meta_train(
     bound = inspect.signature(meta_train).bind(model, train_source, val_images, coords, **settings)
     bound.apply_defaults()
     given = bound.arguments
-    check_settings(steps=given["steps"], method=given["method"], batch_size=given["batch_size"],
-                   inner_steps=given["inner_steps"], eval_every=given["eval_every"],
-                   n_train=len(train_source))  # fmt: skip
+    options: MetaOptions = given["options"]
+    check_settings(options, steps=given["steps"], n_train=len(train_source))
     if checkpoint_every < 1:
         raise InrdictError("checkpoint_every must be positive")
     if work_dir is None:
-        return meta_train(model, train_source, val_images, coords, **settings)
+        return meta_train(*bound.args, **bound.kwargs)
     work_dir, steps, key = Path(work_dir), given["steps"], given["key"]
     state_path, log_path = work_dir / "checkpoint.npz", work_dir / "log.jsonl"
-    # Everything that shapes the trajectory: a checkpoint of any other run is refused on resume.
+    # Everything that shapes the trajectory: a checkpoint of any other run is refused on resume. The options are
+    # stored by their field names (method, batch_size, inner_steps, ...: the checkpoint format).
     run_id = {
-        **{name: given[name] for name in _RUN_FIELDS}, "n_train": len(train_source),
+        **dataclasses.asdict(options), "n_train": len(train_source),
         "data": fingerprint(np.asarray(jnp.asarray(coords)), np.asarray(val_images)),  # the grid as the loop holds it
         "start": fingerprint(partition_trainable(model)[0], jax.random.key_data(key)),
     }  # fmt: skip
     start = None
     if resume and state_path.exists():
-        like = init_state(model, make_optimizer(given["outer_optimizer"], float(given["outer_lr"])))[0]
-        start = _load_checkpoint(state_path, like, run_id, steps, given["eval_every"])
+        like = init_state(model, make_optimizer(options.outer_optimizer, float(options.outer_lr)))[0]
+        start = _load_checkpoint(state_path, like, run_id, steps, options.eval_every)
         _truncate_log(log_path, int(start[0].step))
     else:
         work_dir.mkdir(parents=True, exist_ok=True)
@@ -122,4 +119,5 @@ def resumable_meta_train(
         if record["step"] % checkpoint_every == 0 or record["step"] == steps:
             checkpoints.save_pytree(state_path, state, metadata={"run": run_id, **dataclasses.asdict(history)})
 
-    return meta_train(model, train_source, val_images, coords, start=start, on_step=on_step, **settings)
+    given["loop"] = dataclasses.replace(given["loop"], start=start, on_step=on_step)
+    return meta_train(*bound.args, **bound.kwargs)

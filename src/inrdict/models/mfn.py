@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import itertools
 import math
-from typing import ClassVar, Literal, cast
+from typing import Any, ClassVar, Literal, NamedTuple, cast
 
 import equinox as eqx
 import jax
@@ -68,10 +68,25 @@ def _gamma(key: PRNGKeyArray, shape_parameter: float, n: int, dtype) -> Float[Ar
     return jnp.concatenate([_gamma_chunk(k, shape_array, dtype) for k in keys])[:n]
 
 
-@functools.partial(jax.jit, static_argnums=tuple(range(2, 11)))
-def _mfn_arrays(key, gammas, in_features, hidden, out_features, filter, input_scale, weight_scale, beta, domain, dtype):
+class _MFNSpec(NamedTuple):
+    """An `MFN`'s sizes and initialisation settings (hashable: static under `jax.jit`)."""
+
+    in_features: int
+    hidden: tuple[int, ...]
+    out_features: int
+    filter: str
+    input_scale: float
+    weight_scale: float
+    beta: float
+    domain: tuple[float, float]
+    dtype: Any
+
+
+@functools.partial(jax.jit, static_argnums=(2,))
+def _mfn_arrays(key, gammas, settings: _MFNSpec):
     """(filters, layers) of `MFN`, drawn as its docstring says, given the Gabor precisions' Gamma(alpha/k, 1)
     draws `gammas` (jitted: one compile per configuration)."""
+    in_features, hidden, out_features, filter, input_scale, weight_scale, beta, domain, dtype = settings
     k = len(hidden)
     bound = input_scale / math.sqrt(k * in_features)
     spec = []
@@ -81,7 +96,7 @@ def _mfn_arrays(key, gammas, in_features, hidden, out_features, filter, input_sc
         spec += [((n_out, n_in), math.sqrt(weight_scale / n_in)), ((n_out,), 1.0 / math.sqrt(n_in))]
     spec += [((out_features, hidden[-1]), 1.0 / math.sqrt(hidden[-1])), ((out_features,), 1.0 / math.sqrt(hidden[-1]))]
     arrays = _symmetric_uniforms(key, tuple(spec), dtype)
-    filters = []
+    filters: list[FourierFilter | GaborFilter] = []
     for index in range(k):
         omega, phi, unit = arrays[3 * index : 3 * index + 3]
         if filter == "fourier":
@@ -169,9 +184,9 @@ class MFN(eqx.Module):
         if filter == "gabor":
             gamma_keys = jax.random.split(gamma_key, len(hidden))
             gammas = [_gamma(k, self.alpha / len(hidden), width, dtype) for k, width in zip(gamma_keys, hidden)]
-        self.filters, self.layers = _mfn_arrays(uniform_key, gammas, in_features, hidden, out_features, filter,
-                                                self.input_scale, self.weight_scale, self.beta, self.domain,
-                                                dtype)  # fmt: skip
+        spec = _MFNSpec(in_features, hidden, out_features, filter, self.input_scale, self.weight_scale, self.beta,
+                        self.domain, dtype)  # fmt: skip
+        self.filters, self.layers = _mfn_arrays(uniform_key, gammas, spec)
 
     def __call__(self, r: Float[Array, " d"]) -> Float[Array, " out"]:
         filters: tuple[FourierFilter | GaborFilter, ...] = self.filters

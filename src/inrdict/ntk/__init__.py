@@ -19,6 +19,7 @@ from inrdict.ntk.protocol import KernelOperator
 from inrdict.ntk.solvers import (
     ROUTES,
     SOLVERS,
+    SolverOptions,
     TopEigenpairs,
     choose_route,
     estimate_cost,
@@ -38,6 +39,7 @@ __all__ = [
     "KernelOperator",
     "Method",
     "NTKOperator",
+    "SolverOptions",
     "TopEigenpairs",
     "choose_route",
     "eigh_descending",

@@ -149,8 +149,6 @@ class NTKOperator(LinearOperatorMixin):
         block_size = min(1024, per_device) if block_size is None else int(block_size)
         if block_size < 1:
             raise InrdictError(f"block_size must be positive, got {block_size}")
-        blocks_per_device = -(-per_device // block_size)
-        n_blocks = n_devices * blocks_per_device
         self.shape = (n, n)
         self.dtype = dtype
         self.method = method
@@ -159,10 +157,30 @@ class NTKOperator(LinearOperatorMixin):
         self.max_columns = int(max_columns)
         self.products = 0
         self.stored = False
-        self._n_blocks = n_blocks
-        self._padded = n_blocks * block_size
+        self._n_blocks = n_devices * -(-per_device // block_size)
+        self._padded = self._n_blocks * block_size
         self._input_dim = points.shape[1]
+        model, trainable, frozen = self._cast_and_measure(model, points)
+        require_memory(
+            self.memory_bytes() + int(extra_bytes),
+            f"the matrix-free NTK of {n} points in {dtype.name} ({self._feature_bytes() / 2**30:.2f} GiB of layer "
+            "features)",
+            "use fewer points, a smaller k or max_basis" + (", or float32" if dtype == np.float64 else ""),
+            limit_bytes=max_bytes,
+        )
+        block_points, block_mask = self._place_blocks(points)
+        if method == "structured":
+            self._features = point_features(model, block_points, block_mask, n_devices)
+            self.feature_bytes = sum(x.nbytes for group in self._features for x in group)
+        else:
+            self._trainable, self._frozen = trainable, frozen
+            self._points, self._mask = block_points, block_mask
+            self.feature_bytes = block_points.nbytes + block_mask.nbytes
 
+    def _cast_and_measure(self, model, points: np.ndarray | jax.Array):
+        """(model in the operator's dtype, its trainable and frozen parts); checks a single output and trainable
+        parameters, and records P and (structured) the layer features' widths, before any memory is taken."""
+        dtype = self.dtype
         model = jax.tree_util.tree_map(lambda x: x.astype(dtype) if eqx.is_inexact_array(x) else x, model)
         out_shape = jax.eval_shape(model, jax.ShapeDtypeStruct(points.shape[1:], dtype)).shape
         if int(np.prod(out_shape)) != 1:
@@ -171,21 +189,18 @@ class NTKOperator(LinearOperatorMixin):
         self.n_parameters = _n_parameters(trainable)
         if self.n_parameters == 0:
             raise InrdictError("the model has no trainable parameters, so its NTK is zero: train some of them")
-        if method == "structured":
+        if self.method == "structured":
             shapes = jax.eval_shape(lambda p: layer_features(model, p), jax.ShapeDtypeStruct(points.shape, dtype))
             self._feature_widths = [int(leaf.shape[-1]) for leaf in jax.tree_util.tree_leaves(shapes)]
-        feature_bytes = self._feature_bytes()
-        needed = self.memory_bytes() + int(extra_bytes)
-        require_memory(
-            needed,
-            f"the matrix-free NTK of {n} points in {dtype.name} ({feature_bytes / 2**30:.2f} GiB of layer features)",
-            "use fewer points, a smaller k or max_basis" + (", or float32" if dtype == np.float64 else ""),
-            limit_bytes=max_bytes,
-        )
+        return model, trainable, frozen
 
-        padded = np.zeros((self._padded, points.shape[1]), dtype)
+    def _place_blocks(self, points: np.ndarray | jax.Array) -> tuple[typing.Any, typing.Any]:
+        """The points, zero-padded to whole blocks, and their mask (1 on real points), as (n_blocks, block_size, …)
+        arrays on the devices; with several processes each keeps its own devices' blocks (`local_rows`)."""
+        n, n_blocks, block_size, n_devices = self.shape[0], self._n_blocks, self.block_size, self.n_devices
+        padded = np.zeros((self._padded, points.shape[1]), self.dtype)
         padded[:n] = points
-        mask = (np.arange(self._padded) < n).astype(dtype)
+        mask = (np.arange(self._padded) < n).astype(self.dtype)
         host_points = padded.reshape(n_blocks, block_size, -1)
         host_mask = mask.reshape(n_blocks, block_size)
         self.n_processes = jax.process_count()
@@ -208,13 +223,7 @@ class NTKOperator(LinearOperatorMixin):
             block_points, block_mask = jnp.asarray(host_points), jnp.asarray(host_mask)
         lo, hi = self._local_blocks
         self.local_rows = slice(min(lo * block_size, n), min(hi * block_size, n))
-        if method == "structured":
-            self._features = point_features(model, block_points, block_mask, n_devices)
-            self.feature_bytes = sum(x.nbytes for group in self._features for x in group)
-        else:
-            self._trainable, self._frozen = trainable, frozen
-            self._points, self._mask = block_points, block_mask
-            self.feature_bytes = block_points.nbytes + block_mask.nbytes
+        return block_points, block_mask
 
     # ---- memory
 

@@ -272,65 +272,83 @@ def choose_route(operator: KernelOperator, k: int, route: str = "auto", block: i
     return "parameters" if costs["parameters"]["flops"] < costs["points"]["flops"] else "points"
 
 
-def top_eigenpairs_of(
-    operator: KernelOperator,
-    k: int,
-    *,
-    method: str = "block",
-    tol: float = 1e-4,
-    block_size: int | None = None,
-    max_basis: int | None = None,
-    max_products: int | None = None,
-    seed: int = 0,
-    store_kernel: bool | None = None,
-    route: str = "auto",
-) -> TopEigenpairs:
-    """The k largest eigenpairs of an `NTKOperator` (see `top_eigenpairs` for the arguments); with
-    `store_kernel` (or when `storing_pays`) the operator is `store()`d first."""
+@dataclasses.dataclass(frozen=True)
+class SolverOptions:
+    """How `top_eigenpairs` solves for the top k (every field checked on construction).
+
+    Attributes:
+        method: "block" (block Krylov–Schur, default: fastest measured), "eigsh" (ARPACK) or "lobpcg" (SciPy).
+        tol: residual tolerance relative to the largest eigenvalue, ‖Θ x_i − λ_i x_i‖ ≤ tol · λ₀ (≥ 1e-6 in
+            float32, ≥ 1e-12 in float64).
+        block_size: vectors per product for "block" (default `_default_block(k)`: min(8, k)).
+        max_basis: Krylov basis size before a thick restart (default max(4k, 2k + 16 · block_size)).
+        max_products: stop after about this many vector products (default max(50 k, 2000)); see `converged`.
+        seed: seed of the random start vectors.
+        store_kernel: keep the kernel's upper triangle and multiply by it (`NTKOperator.store`); None (default)
+            decides by `storing_pays`: small grids (≤ ~150² points for the SIREN 2→256×4→1 in float32) are
+            stored, since forming the triangle costs fewer flops than the solver's matrix-free products. False
+            keeps the solve matrix-free at any size.
+        route: "auto" (default), "points" (Krylov on Θ, N×N) or "parameters" (on Jᵀ J, P×P, eigenvectors
+            mapped back as u = J v / √λ): "auto" takes the parameters when the grid has more points than the
+            model has trained parameters and that is cheaper (`choose_route`).
+    """
+
+    method: str = "block"
+    tol: float = 1e-4
+    block_size: int | None = None
+    max_basis: int | None = None
+    max_products: int | None = None
+    seed: int = 0
+    store_kernel: bool | None = None
+    route: str = "auto"
+
+    def __post_init__(self):
+        if self.method not in SOLVERS:
+            raise InrdictError(f"unknown eigensolver {self.method!r}: choose one of {', '.join(SOLVERS)}")
+        if self.route not in ROUTES:
+            raise InrdictError(f"unknown route {self.route!r}: choose one of {', '.join(ROUTES)}")
+        if self.block_size is not None and self.block_size < 1:
+            raise InrdictError(f"block_size must be positive, got {self.block_size}")
+
+    def block(self, k: int) -> int:
+        """Vectors per product for k pairs."""
+        return _default_block(k) if self.block_size is None else int(self.block_size)
+
+    def basis(self, k: int, dimension: int) -> int:
+        """Krylov basis size for k pairs in a space of `dimension`."""
+        return min(self.max_basis or max(4 * k, 2 * k + 16 * self.block(k)), dimension)
+
+
+def top_eigenpairs_of(operator: KernelOperator, k: int, options: SolverOptions = SolverOptions()) -> TopEigenpairs:
+    """The k largest eigenpairs of a `KernelOperator` (see `top_eigenpairs`); with `options.store_kernel` (or
+    when `storing_pays`) an `NTKOperator` is `store()`d first."""
     start = time.perf_counter()
     n = operator.shape[0]
     if not 1 <= k <= n:
         raise InrdictError(f"k must be between 1 and the number of points ({n}), got {k}")
-    if method not in SOLVERS:
-        raise InrdictError(f"unknown eigensolver {method!r}: choose one of {', '.join(SOLVERS)}")
     floor = 1e-6 if operator.dtype == np.float32 else 1e-12
-    if tol < floor:
-        raise InrdictError(
-            f"tol={tol:g} is below what {operator.dtype.name} products resolve ({floor:g}): raise tol or use float64"
-        )
-    block = _default_block(k) if block_size is None else int(block_size)
-    if block < 1:
-        raise InrdictError(f"block_size must be positive, got {block}")
-    route = choose_route(operator, k, route, block)
+    if options.tol < floor:
+        raise InrdictError(f"tol={options.tol:g} is below what {operator.dtype.name} products resolve ({floor:g}): "
+                           "raise tol or use float64")  # fmt: skip
+    block = options.block(k)
+    route = choose_route(operator, k, options.route, block)
     distributed = getattr(operator, "n_processes", 1) > 1
-    if distributed and method != "block":
-        raise InrdictError(f"across processes only the block solver runs (method='block'), not {method!r}")
-    if route == "parameters":
-        ntk = typing.cast(NTKOperator, operator)
-        if not 1 <= k <= ntk.n_parameters:
-            raise InrdictError(f"k must be between 1 and the number of parameters ({ntk.n_parameters}), got {k}")
-        space = _Space(ntk.n_parameters, slice(0, ntk.n_parameters), ntk.gram_matmat, operator.dtype, False)
-    else:
-        rows = getattr(operator, "local_rows", slice(0, n))
-        space = _Space(n, rows, operator.matmat, operator.dtype, distributed)
-    dimension = space.shape[0]
-    max_basis = max_basis or max(4 * k, 2 * k + 16 * block)
-    max_basis = min(max_basis, dimension)
-    max_products = max_products or max(50 * k, 2000)
-    rng = np.random.default_rng(seed)
-    if route == "points" and (store_kernel or (store_kernel is None and storing_pays(operator, k))):
+    if distributed and options.method != "block":
+        raise InrdictError(f"across processes only the block solver runs (method='block'), not {options.method!r}")
+    space = _route_space(operator, k, route, distributed)
+    max_products = options.max_products or max(50 * k, 2000)
+    store = options.store_kernel
+    if route == "points" and (store or (store is None and storing_pays(operator, k))):
         operator.store()
     before = operator.products
     with _single_threaded_blas():
-        eigvals, eigvecs, residuals, converged, method = _solve(space, k, method, tol, block, max_basis,
-                                                                max_products, rng)  # fmt: skip
-        if route == "parameters":  # u = J v / √λ, unit in exact arithmetic; residuals from one product on Θ
-            ntk = typing.cast(NTKOperator, operator)
-            points = _Space(n, ntk.local_rows, ntk.matmat, operator.dtype, distributed)
-            eigvecs = ntk.forward(np.asarray(eigvecs, operator.dtype))
-            eigvecs = eigvecs / np.maximum(points.norms(eigvecs), np.finfo(operator.dtype).tiny)[None, :]
-            residuals = _residuals(points, np.asarray(eigvals, np.float64), eigvecs)
-            converged = bool(residuals.max() <= tol)
+        eigvals, eigvecs, residuals, converged, method = _solve(
+            space, k, options.method, options.tol, block, options.basis(k, space.shape[0]), max_products,
+            np.random.default_rng(options.seed),
+        )  # fmt: skip
+        if route == "parameters":
+            eigvecs, residuals = _mapped_back(typing.cast(NTKOperator, operator), eigvals, eigvecs, distributed)
+            converged = bool(residuals.max() <= options.tol)
     eigvecs = np.asarray(eigvecs, operator.dtype)
     if distributed:
         eigvecs = gather_rows(eigvecs, n)
@@ -346,6 +364,26 @@ def top_eigenpairs_of(
         stored_kernel=operator.stored,
         route=route,
     )
+
+
+def _route_space(operator: KernelOperator, k: int, route: str, distributed: bool) -> _Space:
+    """The space the solver iterates in: Θ's N points (this process's rows) or G = Jᵀ J's P parameters."""
+    if route == "parameters":
+        ntk = typing.cast(NTKOperator, operator)
+        if not 1 <= k <= ntk.n_parameters:
+            raise InrdictError(f"k must be between 1 and the number of parameters ({ntk.n_parameters}), got {k}")
+        return _Space(ntk.n_parameters, slice(0, ntk.n_parameters), ntk.gram_matmat, operator.dtype, False)
+    n = operator.shape[0]
+    return _Space(n, getattr(operator, "local_rows", slice(0, n)), operator.matmat, operator.dtype, distributed)
+
+
+def _mapped_back(ntk: NTKOperator, eigvals, eigvecs, distributed: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Eigenvectors of G = Jᵀ J mapped to Θ's as u = J v / √λ (unit in exact arithmetic; normalised here) and
+    their residuals from one product on Θ."""
+    points = _Space(ntk.shape[0], ntk.local_rows, ntk.matmat, ntk.dtype, distributed)
+    eigvecs = ntk.forward(np.asarray(eigvecs, ntk.dtype))
+    eigvecs = eigvecs / np.maximum(points.norms(eigvecs), np.finfo(ntk.dtype).tiny)[None, :]
+    return eigvecs, _residuals(points, np.asarray(eigvals, np.float64), eigvecs)
 
 
 def _solve(space: _Space, k: int, method: str, tol: float, block: int, max_basis: int, max_products: int,
@@ -441,18 +479,11 @@ def top_eigenpairs(
     model,
     points: Float[AnyArray, " n *d"],
     k: int,
+    options: SolverOptions = SolverOptions(),
     *,
     dtype=None,
-    tol: float = 1e-4,
-    method: str = "block",
-    block_size: int | None = None,
-    max_basis: int | None = None,
-    max_products: int | None = None,
-    seed: int = 0,
     operator_method: str = "auto",
     max_bytes: int | None = None,
-    store_kernel: bool | None = None,
-    route: str = "auto",
     announce=None,
 ) -> TopEigenpairs:
     """The k largest eigenpairs of the empirical NTK of `model` on `points`, without forming the kernel.
@@ -464,57 +495,43 @@ def top_eigenpairs(
         model: a single-output model (a `DenseINR` for the structured products, any Equinox module otherwise).
         points: (N, d) inputs.
         k: number of eigenpairs (1 ≤ k ≤ N).
+        options: the solver, its tolerance and route (`SolverOptions`).
         dtype: float32 or float64 (default: the model's; float64 needs `jax.enable_x64(True)`).
-        tol: residual tolerance relative to the largest eigenvalue (≥ 1e-6 in float32, ≥ 1e-12 in float64).
-        method: "block" (block Krylov–Schur, default: fastest measured), "eigsh" (ARPACK) or "lobpcg" (SciPy).
-        block_size: vectors per product for "block" (default 8).
-        max_basis: Krylov basis size before a thick restart (default max(4k, 2k + 16 · block_size)).
-        max_products: stop after about this many vector products (default max(50 k, 2000)); see `converged`.
-        seed: seed of the random start vectors.
         operator_method: "auto", "structured" or "generic" (see `NTKOperator`).
         max_bytes: refuse when operator + solver memory would exceed this (default 80 % of physical memory).
-        store_kernel: keep the kernel's upper triangle and multiply by it (`NTKOperator.store`); None (default)
-            decides by `storing_pays`: small grids (≤ ~150² points for the SIREN 2→256×4→1 in float32) are
-            stored, since forming the triangle costs fewer flops than the solver's matrix-free products. False
-            keeps the solve matrix-free at any size.
-        route: "auto" (default), "points" (Krylov on Θ, N×N) or "parameters" (on Jᵀ J, P×P, eigenvectors
-            mapped back as u = J v / √λ): "auto" takes the parameters when the grid has more points than the
-            model has trained parameters (`choose_route`).
         announce: a callable taking one line (e.g. `print`): when the solve is predicted to take longer than
             `ANNOUNCE_SECONDS`, it is told the estimated time and peak memory first (`estimate_cost`).
 
     Returns:
         `TopEigenpairs`: eigvals (k,) descending, eigvecs (N, k) unit columns, residuals (k,) relative to λ_0,
-        matvecs, seconds, method, converged, stored_kernel. Problems with N ≤ max_basis are solved densely from N products
-        (method "dense").
+        matvecs, seconds, method, converged, stored_kernel, route. Problems with N ≤ max_basis are solved densely
+        from N products (method "dense").
 
     Raises:
-        InrdictError: bad k, method, dtype or tol, a multi-output model, or not enough memory (with the bytes needed).
+        InrdictError: bad k, options, dtype or tol, a multi-output model, or not enough memory (with the bytes
+        needed).
     """
     start = time.perf_counter()
     n = np.asarray(points).shape[0]
     itemsize = np.dtype(dtype if dtype is not None else model_dtype(model)).itemsize
-    block = _default_block(k) if block_size is None else max(1, int(block_size))
-    basis = min(n, max_basis or max(4 * k, 2 * k + 16 * block))
-    operator = NTKOperator(
-        model, points, dtype=dtype, method=operator_method, max_bytes=max_bytes,
-        max_columns=max(block, min(k, 64)), extra_bytes=solver_memory_bytes(n, k, method, block, basis, itemsize),
-    )  # fmt: skip
-    if announce is not None and method == "block" and not store_kernel:
-        chosen = choose_route(operator, k, route, block)
+    block = options.block(k)
+    solver_bytes = solver_memory_bytes(n, k, options.method, block, options.basis(k, n), itemsize)
+    operator = NTKOperator(model, points, dtype=dtype, method=operator_method, max_bytes=max_bytes,
+                           max_columns=max(block, min(k, 64)), extra_bytes=solver_bytes)  # fmt: skip
+    if announce is not None and options.method == "block" and not options.store_kernel:
+        chosen = choose_route(operator, k, options.route, block)
         if chosen == "parameters" or not storing_pays(operator, k):
             cost = estimate_cost(operator, k, block, chosen)
             if cost["seconds"] > ANNOUNCE_SECONDS:
                 announce(describe_cost(cost, n, k, chosen))
-    result = top_eigenpairs_of(operator, k, method=method, tol=tol, block_size=block_size, max_basis=max_basis,
-                               max_products=max_products, seed=seed, store_kernel=store_kernel,
-                               route=route)  # fmt: skip
+    result = top_eigenpairs_of(operator, k, options)
     return dataclasses.replace(result, seconds=time.perf_counter() - start)
 
 
 __all__ = [
     "ROUTES",
     "NTKOperator",
+    "SolverOptions",
     "TopEigenpairs",
     "choose_route",
     "storing_pays",

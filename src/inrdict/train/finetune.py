@@ -34,7 +34,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
-from jaxtyping import Bool, Float, PRNGKeyArray
+from jaxtyping import Array, Bool, Float, PRNGKeyArray
 
 from inrdict._memory import require_memory
 from inrdict._typing import AnyArray
@@ -104,6 +104,35 @@ def _finetune_chunks(params, frozen, x_train, x_test, y_train, y_test, iteration
     return jax.lax.map(lambda ys: jax.vmap(one_image)(*ys), (y_train, y_test))
 
 
+def _checked_finetune_arguments(
+    n: int, images, train_mask, iterations: int, learning_rate: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """(images (m, n), mask (n,)) as NumPy arrays, or one `InrdictError` naming what is wrong."""
+    images, mask = np.asarray(images), np.asarray(train_mask, bool)
+    if iterations < 1:
+        raise InrdictError(f"fine-tuning needs at least one iteration, got {iterations}")
+    if images.ndim != 2 or images.shape[0] < 1 or images.shape[1] != n or mask.shape != (n,):
+        raise InrdictError(f"images must be (m, {n}) and the mask ({n},), got {images.shape}, {mask.shape}")
+    if not (mask.any() and (~mask).any()):
+        raise InrdictError("the pixel mask must leave both training and held-out pixels")
+    if not math.isfinite(learning_rate) or learning_rate <= 0:
+        raise InrdictError(f"the fine-tuning learning rate must be a positive number, got {learning_rate}")
+    return images, mask
+
+
+def _image_chunks(model: eqx.Module, images: np.ndarray, per_chunk: int, dtype) -> Float[Array, "chunks chunk n 1"]:
+    """`images` (m, n) as targets (chunks, chunk, n, 1) of `dtype`, the last chunk padded with copies of the last
+    image, once the memory of fine-tuning a chunk at once is checked (`require_memory`)."""
+    m, n = images.shape
+    widest = max(max(leaf.shape, default=1) for leaf in jax.tree_util.tree_leaves(partition_trainable(model)[0]))
+    per_image = 12 * n * widest * 8 * dtype.itemsize + 4 * count_parameters(model) * dtype.itemsize
+    chunk = min(m, per_chunk)
+    require_memory(chunk * per_image, f"fine-tuning {chunk} images of {n} pixels at once", "lower images_per_chunk")
+    n_chunks = -(-m // chunk)
+    padded = np.concatenate([images, np.repeat(images[-1:], n_chunks * chunk - m, axis=0)])
+    return jnp.asarray(padded, dtype).reshape(n_chunks, chunk, -1, 1)
+
+
 def finetune(
     model: eqx.Module,
     coords: Float[AnyArray, "n d"],
@@ -135,34 +164,17 @@ def finetune(
     Raises:
         InrdictError: bad settings or shapes; DivergenceError if a loss becomes NaN or infinite.
     """
-    images, mask = np.asarray(images), np.asarray(train_mask, bool)
-    if iterations < 1:
-        raise InrdictError(f"fine-tuning needs at least one iteration, got {iterations}")
-    if images.ndim != 2 or images.shape[0] < 1 or images.shape[1] != len(coords) or mask.shape != (len(coords),):
-        raise InrdictError(
-            f"images must be (m, {len(coords)}) and the mask ({len(coords)},), got {images.shape}, {mask.shape}"
-        )
-    if not (mask.any() and (~mask).any()):
-        raise InrdictError("the pixel mask must leave both training and held-out pixels")
-    if not math.isfinite(learning_rate) or learning_rate <= 0:
-        raise InrdictError(f"the fine-tuning learning rate must be a positive number, got {learning_rate}")
+    images, mask = _checked_finetune_arguments(len(coords), images, train_mask, iterations, learning_rate)
     opt = make_optimizer(optimizer, float(learning_rate)) if isinstance(optimizer, str) else optimizer
     params, frozen = partition_trainable(model)
     dtype = jax.tree_util.tree_leaves(params)[0].dtype
     inputs = encode_inputs(model, jnp.asarray(coords, dtype))  # (n, e): frozen mappings, computed once
-    widest = max(max(leaf.shape, default=1) for leaf in jax.tree_util.tree_leaves(params))
-    per_image = 12 * len(coords) * widest * 8 * dtype.itemsize + 4 * count_parameters(model) * dtype.itemsize
-    chunk = min(images.shape[0], images_per_chunk or IMAGES_PER_CHUNK)
-    require_memory(chunk * per_image, f"fine-tuning {chunk} images of {len(coords)} pixels at once",
-                   "lower images_per_chunk")  # fmt: skip
-    n_chunks = -(-images.shape[0] // chunk)
-    padded = np.concatenate([images, np.repeat(images[-1:], n_chunks * chunk - images.shape[0], axis=0)])
-    y = jnp.asarray(padded, dtype).reshape(n_chunks, chunk, -1, 1)  # (chunks, chunk, n, 1)
+    y = _image_chunks(model, images, images_per_chunk or IMAGES_PER_CHUNK, dtype)  # (chunks, chunk, n, 1)
     start = time.perf_counter()
     train, test = _finetune_chunks(params, frozen, inputs[mask], inputs[~mask], y[:, :, mask], y[:, :, ~mask],
                                    iterations, opt)  # fmt: skip
-    train = np.asarray(train).reshape(n_chunks * chunk, -1)[: images.shape[0]]
-    test = np.asarray(test).reshape(n_chunks * chunk, -1)[: images.shape[0]]
+    train = np.asarray(train).reshape(y.shape[0] * y.shape[1], -1)[: images.shape[0]]
+    test = np.asarray(test).reshape(y.shape[0] * y.shape[1], -1)[: images.shape[0]]
     if not (np.all(np.isfinite(train)) and np.all(np.isfinite(test))):
         bad = int(np.argmax(~np.isfinite(train).all(axis=0)))
         raise DivergenceError(f"fine-tuning diverged (non-finite loss by iteration {bad}): lower the learning rate "

@@ -7,7 +7,7 @@ Warning: the original code minimised 0.5 * MSE. With Adam this only changes the 
 
 PSNR = -10 log10(MSE) for signals in [0, 1] (peak 1). `FitResult.train_psnr_db[t]` is the PSNR on the
 training batch *before* update t (so entry 0 is the initial model); `eval_psnr_db` is measured on the
-evaluation points every `eval_every` steps and after the last one.
+evaluation points every `Monitor.every` steps and after the last one.
 
 Example::
 
@@ -15,16 +15,20 @@ Example::
     from inrdict.io.data import load_image, square_image, image_dataset
     coords, pixels = image_dataset(square_image(load_image("cat.png"), 128))
     model = inrdict.Siren(2, (256, 256, 256), 3, first_omega0=30, convention="fit", key=jax.random.key(0))
-    result = inrdict.fit(model, coords, pixels, steps=500, learning_rate=1e-4, key=jax.random.key(1))
+    result = inrdict.fit(model, coords, pixels, steps=500, learning_rate=1e-4)
     print(result.final_eval_psnr_db)
+
+Options beside the schedule come as small frozen records, in the manner of Diffrax's `SaveAt`: `Batching` (full batch
+or minibatches, and how the gradient is chunked) and `Monitor` (where and how often to evaluate, the progress bar).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 import time
-from typing import Any, Generic, NamedTuple, TypeVar
+from typing import Generic, NamedTuple, TypeVar
 
 import equinox as eqx
 import jax
@@ -153,6 +157,47 @@ def init_state(model: eqx.Module, optimizer: optax.GradientTransformation) -> tu
     return TrainState(params, optimizer.init(params), jnp.zeros((), jnp.int32)), frozen
 
 
+@functools.partial(jax.tree_util.register_dataclass, data_fields=["key"], meta_fields=["size", "chunk_size"])
+@dataclasses.dataclass(frozen=True)
+class Batching:
+    """Which points each update of `fit` sees, and how their gradient is summed (a pytree: under `fit_steps`'s jit
+    the key is traced, the sizes are static).
+
+    Attributes:
+        size: points drawn uniformly with replacement per update (None: the full batch).
+        key: PRNG key of the draws (required with `size`); update t draws with `fold_in(key, t)`.
+        chunk_size: points per gradient chunk (`mse_value_and_grad`; None: `default_chunk_size()`); the result
+            does not depend on it.
+    """
+
+    size: int | None = None
+    key: PRNGKeyArray | None = None
+    chunk_size: int | None = None
+
+    def chunk(self) -> int:
+        """Points per gradient chunk, the default resolved."""
+        return default_chunk_size() if self.chunk_size is None else self.chunk_size
+
+
+@dataclasses.dataclass(frozen=True)
+class Monitor:
+    """What `fit` measures and shows while it trains; nothing here changes the trained model.
+
+    Attributes:
+        coords, targets: (m, d) and (m, c) points where the evaluation PSNR and the final predictions are measured
+            (None: the training data).
+        every: evaluate every this many steps (also the length of each jitted `lax.scan` chunk).
+        progress: show a tqdm progress bar (on a terminal; never in a log file).
+        description: label of the progress bar and of error messages.
+    """
+
+    coords: Float[AnyArray, " m *d"] | None = None
+    targets: Float[AnyArray, " m *c"] | None = None
+    every: int = 100
+    progress: bool = True
+    description: str = "fit"
+
+
 @eqx.filter_jit
 def fit_steps(
     state: TrainState,
@@ -162,18 +207,17 @@ def fit_steps(
     n_steps: int,
     optimizer: optax.GradientTransformation,
     *,
-    batch_size: int | None = None,
-    key: PRNGKeyArray | None = None,
-    chunk_size: int | None = None,
+    batching: Batching = Batching(),
     encoded: bool = True,
 ) -> tuple[TrainState, Float[AnyArray, " n_steps"]]:
     """`n_steps` optimiser updates in one `lax.scan`; returns the new state and the MSE before each update.
 
-    Full batch when `batch_size` is None; otherwise update t draws `batch_size` points uniformly with
-    replacement using `fold_in(key, t)` (t counted from the start of the fit, so results do not depend on how
-    the steps are grouped into calls). `inputs` are input mappings (`encode_inputs`) when `encoded`, raw
+    Full batch by default; with `batching.size`, update t draws that many points uniformly with replacement
+    using `fold_in(batching.key, t)` (t counted from the start of the fit, so results do not depend on how the
+    steps are grouped into calls). `inputs` are input mappings (`encode_inputs`) when `encoded`, raw
     coordinates otherwise. Compiled once per shapes, optimiser, `n_steps` and settings (module-level jit).
     """
+    batch_size, key = batching.size, batching.key
 
     def one_step(state: TrainState, _):
         x, y = inputs, targets
@@ -181,7 +225,7 @@ def fit_steps(
             assert key is not None, "minibatches are drawn with a key"
             index = jax.random.randint(jax.random.fold_in(key, state.step), (batch_size,), 0, inputs.shape[0])
             x, y = inputs[index], targets[index]
-        loss, grads = mse_value_and_grad(state.params, frozen, x, y, chunk_size, encoded)
+        loss, grads = mse_value_and_grad(state.params, frozen, x, y, batching.chunk_size, encoded)
         updates, opt_state = optimizer.update(grads, state.opt_state, state.params)
         return TrainState(optax.apply_updates(state.params, updates), opt_state, state.step + 1), loss
 
@@ -200,30 +244,45 @@ def fit_memory_bytes(model: eqx.Module, n_train: int, n_eval: int, chunk: int, i
     return int((chunk * sum(widths) * 2 + data + n_eval * max(widths)) * itemsize)
 
 
-def _checked_fit_arguments(coords, targets, eval_coords, eval_targets, steps, eval_every, batch_size, key,
-                           learning_rate, chunk_size) -> tuple[Array, Array, Array, Array, int]:  # fmt: skip
-    """`fit`'s arguments as rows (evaluation on the training data by default) and its chunk size, or one
-    `InrdictError` naming what is wrong."""
+def _checked_fit_arguments(
+    coords, targets, steps: int, learning_rate: float, batching: Batching, monitor: Monitor
+) -> tuple[Array, Array, tuple[Array, Array], Batching]:
+    """`fit`'s data as rows, (evaluation coords, targets) (the training data by default) and `batching` with its
+    chunk size resolved, or one `InrdictError` naming what is wrong."""
     coords, targets = as_rows(jnp.asarray(coords), "coords"), as_rows(jnp.asarray(targets), "targets")
     if coords.shape[0] != targets.shape[0]:
         raise InrdictError(f"coords has {coords.shape[0]} points but targets has {targets.shape[0]}")
-    if eval_coords is None:
-        eval_coords, eval_targets = coords, targets
-    eval_coords = as_rows(jnp.asarray(eval_coords), "eval_coords")
-    eval_targets = as_rows(jnp.asarray(eval_targets), "eval_targets")
-    if steps < 1 or eval_every < 1:
-        raise InrdictError(f"steps and eval_every must be positive, got steps={steps}, eval_every={eval_every}")
-    if batch_size is not None:
-        if batch_size < 1:
-            raise InrdictError(f"batch_size must be positive or None (full batch), got {batch_size}")
-        if key is None:
-            raise InrdictError("minibatch fitting needs a PRNG key: pass key=jax.random.key(seed)")
+    if (monitor.coords is None) != (monitor.targets is None):
+        raise InrdictError("Monitor takes evaluation coords and targets together (or neither: the training data)")
+    evaluation = (coords, targets)
+    if monitor.coords is not None:
+        evaluation = (
+            as_rows(jnp.asarray(monitor.coords), "eval coords"),
+            as_rows(jnp.asarray(monitor.targets), "eval targets"),
+        )
+    if steps < 1 or monitor.every < 1:
+        raise InrdictError(f"steps and monitor.every must be positive, got steps={steps}, every={monitor.every}")
+    if batching.size is not None:
+        if batching.size < 1:
+            raise InrdictError(f"the batch size must be positive or None (full batch), got {batching.size}")
+        if batching.key is None:
+            raise InrdictError("minibatch fitting needs a PRNG key: pass Batching(size, key=jax.random.key(seed))")
     if not math.isfinite(learning_rate) or learning_rate <= 0:
         raise InrdictError(f"learning_rate must be a positive number, got {learning_rate}")
-    chunk_size = default_chunk_size() if chunk_size is None else chunk_size
-    if chunk_size < 1:
-        raise InrdictError(f"chunk_size must be positive, got {chunk_size}")
-    return coords, targets, eval_coords, eval_targets, chunk_size
+    if batching.chunk() < 1:
+        raise InrdictError(f"chunk_size must be positive, got {batching.chunk()}")
+    return coords, targets, evaluation, dataclasses.replace(batching, chunk_size=batching.chunk())
+
+
+def _finite(losses: np.ndarray, done: int, monitor: Monitor, learning_rate: float) -> np.ndarray:
+    """`losses` of the steps after `done`, or a `DivergenceError` naming the first step whose loss is not finite."""
+    bad = np.flatnonzero(~np.isfinite(losses))
+    if bad.size:
+        raise DivergenceError(
+            f"{monitor.description}: the loss became {losses[bad[0]]} at step {done + int(bad[0])}: "
+            f"lower the learning rate (now {learning_rate:g})"
+        )
+    return losses
 
 
 def fit(
@@ -234,88 +293,56 @@ def fit(
     steps: int,
     learning_rate: float = 1e-4,
     optimizer: optax.GradientTransformation | None = None,
-    batch_size: int | None = None,
-    eval_coords: Float[AnyArray, " m *d"] | None = None,
-    eval_targets: Float[AnyArray, " m *c"] | None = None,
-    eval_every: int = 100,
-    key: PRNGKeyArray | None = None,
-    progress: bool = True,
-    description: str = "fit",
-    chunk_size: int | None = None,
+    batching: Batching = Batching(),
+    monitor: Monitor = Monitor(),
 ) -> FitResult[eqx.Module]:
-    """Train `model` to map `coords` to `targets` by minimising the MSE.
+    """Train `model` to map `coords` (n, d) to `targets` (n, c) by minimising the MSE (1-D arrays: d = 1, c = 1).
 
     A thin host loop over `fit_steps` (progress bar, evaluation, divergence check); the jitted steps are
     compiled once per shape and settings and reused across calls.
 
     Args:
         model: any INR (`DenseINR` or another Equinox module); its frozen fields (an FFN's B) are not trained.
-        coords: (n, d) training coordinates (a 1-D array is taken as d = 1).
-        targets: (n, c) training values (a 1-D array is taken as c = 1).
         steps: number of optimiser updates.
-        learning_rate: Adam step size, used when `optimizer` is None.
+        learning_rate: Adam's step size, used when `optimizer` is None (and named when the loss diverges).
         optimizer: any Optax transformation (overrides `learning_rate`).
-        batch_size: None for full-batch; otherwise points drawn uniformly with replacement each step.
-        eval_coords: where to measure the evaluation PSNR and the final predictions (default: the training data).
-        eval_targets: the values there.
-        eval_every: evaluate every this many steps (also the length of each jitted `lax.scan` chunk).
-        key: PRNG key for minibatch sampling (required when `batch_size` is set; full-batch fitting draws
-            nothing at random and takes none).
-        progress: show a tqdm progress bar (on a terminal; never in a log file).
-        description: label of the progress bar and of error messages.
-        chunk_size: points per gradient chunk (see `mse_value_and_grad`; None: 4096 on a CPU, one batch on a GPU);
-            the result does not depend on it.
-
-    Returns:
-        A `FitResult`.
+        batching: full batch (default) or minibatches, and the gradient's chunks (`Batching`).
+        monitor: where and how often to evaluate, and the progress bar (`Monitor`; default: every 100 steps on
+            the training data).
 
     Raises:
-        InrdictError: for non-positive `steps`/`eval_every`/`batch_size`, mismatched shapes, or a full batch
-            too large for the memory available. `DivergenceError` if the loss becomes NaN or infinite.
+        InrdictError: non-positive settings, mismatched shapes, minibatches without a key, or a full batch too
+            large for the memory available. `DivergenceError` if the loss becomes NaN or infinite.
     """
-    coords, targets, eval_coords, eval_targets, chunk_size = _checked_fit_arguments(
-        coords, targets, eval_coords, eval_targets, steps, eval_every, batch_size, key, learning_rate, chunk_size
+    coords, targets, evaluation, batching = _checked_fit_arguments(
+        coords, targets, steps, learning_rate, batching, monitor
     )
-    needed = fit_memory_bytes(model, coords.shape[0], eval_coords.shape[0], min(coords.shape[0], chunk_size))
+    needed = fit_memory_bytes(model, coords.shape[0], evaluation[0].shape[0], min(coords.shape[0], batching.chunk()))
     require_memory(needed, f"fitting {coords.shape[0]} points", "use a smaller image or fewer points")
-
     optimizer = optimizer if optimizer is not None else adam(float(learning_rate))
     state, frozen = init_state(model, optimizer)
     inputs = encode_inputs(model, coords)  # (n, e)
-    settings: dict[str, Any] = dict(batch_size=batch_size, key=key, chunk_size=chunk_size, encoded=True)
-
     from tqdm.auto import tqdm
 
     start = time.perf_counter()
     train_losses, eval_steps, eval_losses = [], [], []
-    with tqdm(total=steps, desc=description, disable=None if progress else True, leave=False, unit="step") as bar:
+    disable = None if monitor.progress else True  # None: shown on a terminal, not in a log file
+    with tqdm(total=steps, desc=monitor.description, disable=disable, leave=False, unit="step") as bar:
         while (done := int(state.step)) < steps:
-            n = min(eval_every, steps - done)
-            state, losses = fit_steps(state, frozen, inputs, targets, n, optimizer, **settings)
-            losses = np.asarray(losses)
-            bad = np.flatnonzero(~np.isfinite(losses))
-            if bad.size:
-                raise DivergenceError(
-                    f"{description}: the loss became {losses[bad[0]]} at step {done + int(bad[0])}: "
-                    f"lower the learning rate (now {learning_rate:g})"
-                )
+            n = min(monitor.every, steps - done)
+            state, losses = fit_steps(state, frozen, inputs, targets, n, optimizer, batching=batching, encoded=True)
+            losses = _finite(np.asarray(losses), done, monitor, learning_rate)
             train_losses.append(losses)
             eval_steps.append(done + n)
-            eval_losses.append(float(_eval_mse(state.params, frozen, eval_coords, eval_targets)))
+            eval_losses.append(float(_eval_mse(state.params, frozen, *evaluation)))
             bar.update(n)
             bar.set_postfix(train_psnr=f"{psnr_db(losses[-1]):.2f}", eval_psnr=f"{psnr_db(eval_losses[-1]):.2f}")
     model = eqx.combine(state.params, frozen)
-    predictions = predict(model, eval_coords)
+    predictions = predict(model, evaluation[0])
     if not np.all(np.isfinite(eval_losses)):
-        raise DivergenceError(f"{description}: the evaluation loss is not finite: lower the learning rate")
-    return FitResult(
-        model=model,
-        train_psnr_db=psnr_db(np.concatenate(train_losses)),
-        eval_steps=np.asarray(eval_steps),
-        eval_psnr_db=psnr_db(np.asarray(eval_losses)),
-        predictions=predictions,
-        seconds=time.perf_counter() - start,
-    )
+        raise DivergenceError(f"{monitor.description}: the evaluation loss is not finite: lower the learning rate")
+    train_psnr, eval_psnr = psnr_db(np.concatenate(train_losses)), psnr_db(np.asarray(eval_losses))
+    return FitResult(model, train_psnr, np.asarray(eval_steps), eval_psnr, predictions, time.perf_counter() - start)
 
 
 @eqx.filter_jit

@@ -149,6 +149,12 @@ def compute(config: Config, *, progress: bool = True) -> tuple[dict, dict[str, n
         record("ffn", index, predictions[rows], [tones[grid[row][1]] for row in rows])
     seconds["ffn"] = time.perf_counter() - start
 
+    return _summary(config, tones, levels, train_psnr, seconds)
+
+
+def _summary(config: Config, tones: list[_tones.Tone], levels: dict, train_psnr: dict, seconds: dict) -> tuple:
+    """(numbers, arrays): per family and knob the alias level (mean and spread over seeds), whether the training
+    samples were fitted, the crossover knob (of the mean and per seed) and the fit time."""
     numbers: dict = {"alias_hz": _tones.alias_hz(config), "threshold_db": config.threshold_db,
                      "phases_rad": [t.phase for t in tones], "families": {}}  # fmt: skip
     arrays: dict[str, np.ndarray] = {}

@@ -195,7 +195,7 @@ def measure(name: str, run: Recipe, chosen: dict, config: Config, points, test, 
     """One seed of the tuned family on the held-out faces: the predictors (E(0.1), E(0.01), the area under E(λ),
     the linearised PSNR@k on the dense route), PSNR curves and the control's."""
     model, _ = build(name, run, config, chosen["knob_factor"], seed)
-    spectrum = lens.ntk_spectrum(model, points, route=config.spectrum, top_k=config.top_k)
+    spectrum = lens.ntk_spectrum(model, points, lens.SpectrumOptions(config.spectrum, config.top_k))
     energy = lens.energy_concentration(spectrum, test)
     steps = max(config.iterations)
     curve = train_psnr(model, run, points, test, mask, chosen["learning_rate"], steps)

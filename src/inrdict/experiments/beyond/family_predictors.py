@@ -33,7 +33,7 @@ from __future__ import annotations
 import dataclasses
 import time
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -130,7 +130,7 @@ def _finetune_psnr(model, points, images, mask, learning_rate: float, config: Co
 def measure_seed(model, points, test, select, mask, config: Config) -> dict[str, np.ndarray]:
     """One initialisation: the predictors on the held-out faces, the lr sweep on the selection faces, PSNR@k at the
     shared lr on the held-out faces. (m,) arrays per quantity; `sweep` (n_lrs,) means."""
-    spectrum, _ = memo.cached_ntk_spectrum(model, points, route="dense", dtype=np.float64)
+    spectrum, _ = memo.cached_ntk_spectrum(model, points, lens.SpectrumOptions("dense", precision="float64"))
     energy = lens.energy_concentration(spectrum, test)
     kernel = (spectrum.eigvecs * spectrum.eigvals[None, :]) @ spectrum.eigvecs.T
     initial = np.asarray(jax.vmap(model)(jnp.asarray(points, jnp.float32))[:, 0], np.float64)
@@ -173,41 +173,21 @@ def _mismatched(predictor: str, target: str) -> bool:
     return linearised is not None and not target.endswith(linearised)
 
 
+class _Faces(NamedTuple):
+    """The grid, its seeded training mask and the held-out (test) and selection faces (m, N)."""
+
+    points: np.ndarray
+    mask: np.ndarray
+    test: np.ndarray
+    select: np.ndarray
+
+
 def compute(config: Config, *, progress: bool = True) -> tuple[dict, dict[str, np.ndarray]]:
     start = time.perf_counter()
     dataset, test, select = faces_for_tuning(config, "the learning rate")
     points = data.ntk_grid(config.grid_size)
-    mask = lens.pixel_mask(points.shape[0], config.seed, 0.5)
-    seeds = [config.seed + i for i in range(config.n_seeds)]
-    families: dict[str, dict[str, Any]]
-    families, per_seed_models = {}, {}
-    for name in config.models:
-        hidden = matched_hidden(name, config.parameters)
-        models = [on_reference_domain(name, make_model(name, 2, hidden, 1, key=model_key(name, s))) for s in seeds]
-        per_seed_models[name] = models
-        records = []
-        for s, model in zip(seeds, models):
-            if progress:
-                print(f"  {name} seed {s}: spectrum, predictors, lr sweep", flush=True)
-            records.append(measure_seed(model, points, test, select, mask, config))
-        sweep = np.mean([r["sweep"] for r in records], axis=0)  # (n_lrs,) over seeds
-        best = int(np.argmax(np.where(np.isfinite(sweep), sweep, -np.inf)))
-        tuned_lr = float(config.learning_rates[best])
-        for r, model in zip(records, models):
-            r["tuned_lr"] = (r["shared_lr"] if tuned_lr == config.shared_lr
-                             else _finetune_psnr(model, points, test, mask, tuned_lr, config))  # fmt: skip
-        families[name] = {
-            "knobs": {k: v for k, v in model_knobs(name).items() if k != "domain"},
-            "coordinate_domain": list(_family.get(name).domain), "hidden": list(hidden),
-            "selection_psnr_by_lr": dict(zip(map(str, config.learning_rates), sweep.tolist())),
-            "tuned_lr": tuned_lr,
-            **{q: float(np.mean([np.mean(r[q]) for r in records])) for q in (*PREDICTORS, "energy_at_0.001")},
-            **{f"psnr_at_k_{p}": float(np.mean([np.mean(r[p]) for r in records])) for p in PROTOCOLS},
-            **{f"{q}_seed_std": float(np.std([np.mean(r[q]) for r in records])) for q in (*PREDICTORS, *PROTOCOLS)},
-            "linearised_step": float(np.mean([r["linearised_step"] for r in records])),
-            "eigenvalues_within_10pct": float(np.mean([r["within_10pct"] for r in records])),
-            "records": records,
-        }  # fmt: skip
+    faces = _Faces(points, lens.pixel_mask(points.shape[0], config.seed, 0.5), test, select)
+    families = {name: _measure_family(name, config, faces, progress) for name in config.models}
     arrays: dict[str, np.ndarray] = {}
     stacked = lambda q: np.stack([[r[q] for r in families[n]["records"]] for n in config.models])  # (F, S, m)  # noqa: E731
     for predictor in PREDICTORS:
@@ -215,6 +195,58 @@ def compute(config: Config, *, progress: bool = True) -> tuple[dict, dict[str, n
     for protocol in PROTOCOLS:
         arrays[f"{protocol}_psnr"] = stacked(protocol)
         arrays[f"{protocol}_gain"] = arrays[f"{protocol}_psnr"] - arrays["initial_psnr"]  # PSNR@0 is the initial one
+    correlations, margins = _statistics(arrays, config)
+    for f in families.values():
+        f.pop("records")
+    numbers = {"dataset": dataset, "n_test_images": int(test.shape[0]), "n_select_images": int(select.shape[0]),
+               "n_seeds": config.n_seeds, "psnr_iteration": config.psnr_iteration,
+               "protocol": lens.protocol_text(faces.mask, config.psnr_iteration) + " (Adam)",
+               "families": families, "correlations": correlations, "baseline_margins": margins,
+               "n_families": len(config.models), "statistics": "Spearman across families of means over seeds and faces; "
+               "95 % percentile intervals over resamples of families, seeds and faces; exact permutation p-values over "
+               "the families' orders, Holm-adjusted over every predictor × target; margins over PSNR@0 paired, with "
+               "simultaneous (Bonferroni) intervals",
+               "best_predictor": {t: max((q for q in PREDICTORS if q not in BASELINES and not _mismatched(q, t)),
+                                         key=lambda q: _score(correlations[f"{q}_vs_{t}"])) for t in TARGETS},
+               "seconds": time.perf_counter() - start}  # fmt: skip
+    return numbers, arrays
+
+
+def _measure_family(name: str, config: Config, faces: _Faces, progress: bool) -> dict[str, Any]:
+    """One family at the matched budget, one model per seed: its predictors and PSNR@k per seed (`records`), the
+    selection faces' lr sweep (mean over seeds), the tuned lr and the means and seed spreads."""
+    points, mask, test, select = faces
+    seeds = [config.seed + i for i in range(config.n_seeds)]
+    hidden = matched_hidden(name, config.parameters)
+    models = [on_reference_domain(name, make_model(name, 2, hidden, 1, key=model_key(name, s))) for s in seeds]
+    records = []
+    for s, model in zip(seeds, models):
+        if progress:
+            print(f"  {name} seed {s}: spectrum, predictors, lr sweep", flush=True)
+        records.append(measure_seed(model, points, test, select, mask, config))
+    sweep = np.mean([r["sweep"] for r in records], axis=0)  # (n_lrs,) over seeds
+    best = int(np.argmax(np.where(np.isfinite(sweep), sweep, -np.inf)))
+    tuned_lr = float(config.learning_rates[best])
+    for r, model in zip(records, models):
+        r["tuned_lr"] = (r["shared_lr"] if tuned_lr == config.shared_lr
+                         else _finetune_psnr(model, points, test, mask, tuned_lr, config))  # fmt: skip
+    return {
+        "knobs": {k: v for k, v in model_knobs(name).items() if k != "domain"},
+        "coordinate_domain": list(_family.get(name).domain), "hidden": list(hidden),
+        "selection_psnr_by_lr": dict(zip(map(str, config.learning_rates), sweep.tolist())),
+        "tuned_lr": tuned_lr,
+        **{q: float(np.mean([np.mean(r[q]) for r in records])) for q in (*PREDICTORS, "energy_at_0.001")},
+        **{f"psnr_at_k_{p}": float(np.mean([np.mean(r[p]) for r in records])) for p in PROTOCOLS},
+        **{f"{q}_seed_std": float(np.std([np.mean(r[q]) for r in records])) for q in (*PREDICTORS, *PROTOCOLS)},
+        "linearised_step": float(np.mean([r["linearised_step"] for r in records])),
+        "eigenvalues_within_10pct": float(np.mean([r["within_10pct"] for r in records])),
+        "records": records,
+    }  # fmt: skip
+
+
+def _statistics(arrays: dict[str, np.ndarray], config: Config) -> tuple[dict, dict]:
+    """(Spearman correlations of every predictor with every target, with bootstrap intervals and Holm-adjusted
+    permutation p-values; each target's margins over the baselines)."""
     correlations, margins = {}, {}
     draws = resamples(arrays[PREDICTORS[0]].shape, config.n_bootstrap, config.seed)
     for target in TARGETS:
@@ -229,20 +261,7 @@ def compute(config: Config, *, progress: bool = True) -> tuple[dict, dict[str, n
               if not k.startswith(BASELINES[0]) and np.isfinite(c["permutation_p"])}  # fmt: skip
     for key, p in holm(tested).items():  # family-wise over every predictor × target test
         correlations[key]["permutation_p_holm"] = p
-    for f in families.values():
-        f.pop("records")
-    numbers = {"dataset": dataset, "n_test_images": int(test.shape[0]), "n_select_images": int(select.shape[0]),
-               "n_seeds": config.n_seeds, "psnr_iteration": config.psnr_iteration,
-               "protocol": lens.protocol_text(mask, config.psnr_iteration) + " (Adam)",
-               "families": families, "correlations": correlations, "baseline_margins": margins,
-               "n_families": len(config.models), "statistics": "Spearman across families of means over seeds and faces; "
-               "95 % percentile intervals over resamples of families, seeds and faces; exact permutation p-values over "
-               "the families' orders, Holm-adjusted over every predictor × target; margins over PSNR@0 paired, with "
-               "simultaneous (Bonferroni) intervals",
-               "best_predictor": {t: max((q for q in PREDICTORS if q not in BASELINES and not _mismatched(q, t)),
-                                         key=lambda q: _score(correlations[f"{q}_vs_{t}"])) for t in TARGETS},
-               "seconds": time.perf_counter() - start}  # fmt: skip
-    return numbers, arrays
+    return correlations, margins
 
 
 def _score(c: dict) -> float:

@@ -7,7 +7,7 @@ initialisation. Here, from the same SIREN-30 start, on the same faces, meta-lear
 
 * Reptile with k inner SGD steps (k ∈ `inner_steps`) and the interpolation outer step of Nichol et al. (2018),
   θ ← θ + ε (W̄ − θ) (W̄ the mean of the adapted weights over the batch), ε ∈ `epsilons` (plain steps:
-  `meta_train(outer_optimizer="gd", outer_lr=ε)`);
+  `MetaOptions(outer_optimizer="gd", outer_lr=ε)`);
 * Reptile with Adam on θ − W̄ at the meta experiment's outer lr (our Fig. 12's setting), k = 2;
 * FOMAML (first-order MAML, Adam) and MAML (Adam) at k = 2, controls;
 
@@ -37,7 +37,7 @@ from inrdict.experiments._run import validate_config
 from inrdict.experiments.studies.rows import siren_row
 from inrdict.io import data
 from inrdict.io.datasets import held_out_faces, load_faces
-from inrdict.train.meta import meta_train
+from inrdict.train.meta import MetaLoop, MetaOptions, meta_train
 
 NAME = "reptile_sweep"
 TITLE = "Fig. 12's Reptile settled: inner steps k and the interpolation step ε, with FOMAML and MAML as controls"
@@ -79,7 +79,7 @@ PRESETS = {"paper": PAPER, "default": DEFAULT}
 
 
 def settings(config: Config) -> dict[str, dict]:
-    """Label → meta_train settings of every run."""
+    """Label → `MetaOptions` fields of every run (with the config's batch size, inner lr and validation interval)."""
     runs = {f"Reptile k={k} ε={eps:g}": dict(method="reptile", inner_steps=k, outer_optimizer="gd", outer_lr=eps)
             for k in config.inner_steps for eps in config.epsilons}  # fmt: skip
     if config.controls:
@@ -109,9 +109,10 @@ def compute(config: Config, *, progress: bool = True) -> tuple[dict, dict[str, n
     for index, (label, run) in enumerate(settings(config).items()):
         if progress:
             print(f"  {label}: meta-learning {config.steps} steps", flush=True)
-        result = meta_train(start, faces.train, val, points, steps=config.steps, batch_size=config.batch_size,
-                            inner_lr=config.inner_lr, eval_every=max(1, config.steps // 4),
-                            key=jax.random.key(config.seed + 1), progress=progress, **run)  # fmt: skip
+        options = MetaOptions(batch_size=config.batch_size, inner_lr=config.inner_lr,
+                              eval_every=max(1, config.steps // 4), **run)  # fmt: skip
+        result = meta_train(start, faces.train, val, points, steps=config.steps, key=jax.random.key(config.seed + 1),
+                            options=options, loop=MetaLoop(progress=progress))  # fmt: skip
         learned = lens.learnability(result.model, points, test, mask, protocol=meta_protocol)
         chosen_on = lens.learnability(result.model, points, val.reshape(val.shape[0], -1), mask, protocol=meta_protocol)
         psnr = float(learned.psnr_at_k.mean())

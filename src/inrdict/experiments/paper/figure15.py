@@ -44,6 +44,7 @@ import scipy.stats
 from jaxtyping import Float
 
 from inrdict._typing import AnyArray
+from inrdict.analysis import lens
 from inrdict.errors import InrdictError
 from inrdict.experiments._evidence import spearman_estimate
 from inrdict.experiments._run import claim_slug, validate_config
@@ -168,7 +169,9 @@ def compute(config: Config, *, progress: bool = True) -> tuple[dict, dict[str, n
     points = data.ntk_grid(config.grid_size)
     indices = np.arange(0, min(config.max_index, points.shape[0] - 1) + 1, config.index_stride)
     models, prepared = _rows(config, progress=progress), {}
-    for _, label, spectrum, cached in eigensystems(models, points, config.precision, progress=progress):
+    for _, label, spectrum, cached in eigensystems(
+        models, points, lens.SpectrumOptions(precision=config.precision), progress=progress
+    ):
         eigvals, eigvecs, info = spectrum.eigvals, spectrum.eigvecs, spectrum.record(cached=cached)
         if eigvecs.shape[1] <= indices[-1]:
             raise InrdictError(f"{label}: only {eigvecs.shape[1]} eigenvectors were computed; lower max_index")

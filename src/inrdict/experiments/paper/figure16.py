@@ -31,6 +31,7 @@ from typing import Any, Literal
 import equinox as eqx
 import numpy as np
 
+from inrdict.analysis import lens
 from inrdict.analysis.alignment import center_signals, cumulative_energy
 from inrdict.errors import InrdictError
 from inrdict.experiments._run import claim_slug, validate_config
@@ -113,7 +114,7 @@ def compute(config: Config, *, progress: bool = True) -> tuple[dict, dict[str, n
                                      "start": start}}  # fmt: skip
     arrays: dict[str, np.ndarray] = {}
     for index, label, spectrum, cached in eigensystems(
-        models, data.ntk_grid(grid), config.precision, progress=progress
+        models, data.ntk_grid(grid), lens.SpectrumOptions(precision=config.precision), progress=progress
     ):
         eigvals, eigvecs, info = spectrum.eigvals, spectrum.eigvecs, spectrum.record(cached=cached)
         tag, within = f"model_{index}", int(np.sum(eigvals >= 0.1 * eigvals[0]))

@@ -27,6 +27,7 @@ from inrdict.experiments._run import validate_config
 from inrdict.experiments.studies.fits import cached_fit
 from inrdict.io import data
 from inrdict.models import FFN, gaussian_frequencies, single_frequency
+from inrdict.train.fit import Monitor
 from inrdict.train.losses import psnr_db
 
 NAME = "figure_2"
@@ -105,7 +106,7 @@ def compute(config: Config, *, progress: bool = True) -> tuple[dict, dict[str, n
         model = FFN(B, config.hidden, 3, key=init_key)
         result = cached_fit(
             model, coords, targets, steps=config.steps, learning_rate=config.learning_rate,
-            eval_every=config.eval_every, progress=progress, description=f"Fig. 2 {name}",
+            monitor=Monitor(every=config.eval_every, progress=progress, description=f"Fig. 2 {name}"),
         )  # fmt: skip
         reconstruction = result.predictions.reshape(image.shape)
         arrays[f"{name}_reconstruction"] = reconstruction

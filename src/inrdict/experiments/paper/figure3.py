@@ -20,7 +20,7 @@ from inrdict.experiments._run import validate_config
 from inrdict.experiments.studies import tones as _tones
 from inrdict.io import data
 from inrdict.models import Siren
-from inrdict.train.fit import fit, predict
+from inrdict.train.fit import Monitor, fit, predict
 from inrdict.train.losses import psnr_db
 
 NAME = "figure_3"
@@ -89,7 +89,7 @@ def _one_seed(config: Config, seed: int, *, progress: bool) -> tuple[dict, dict[
         )  # fmt: skip
         result = fit(
             model, r_train, target_train, steps=config.steps, learning_rate=config.learning_rate,
-            eval_every=config.eval_every, progress=progress, description=f"Fig. 3 ω0={omega0:g}",
+            monitor=Monitor(every=config.eval_every, progress=progress, description=f"Fig. 3 ω0={omega0:g}"),
         )  # fmt: skip
         full = predict(result.model, r).ravel()
         train = full[:: config.train_stride]

@@ -18,11 +18,11 @@ from __future__ import annotations
 import dataclasses
 import itertools
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 import numpy as np
 
-from inrdict.analysis.lens import SpectrumRoute, planned_route
+from inrdict.analysis.lens import SpectrumOptions, SpectrumRoute
 from inrdict.errors import InrdictError
 from inrdict.experiments._run import claim_slug, validate_config
 from inrdict.experiments.studies.rows import (
@@ -64,9 +64,10 @@ class Config(MetaRowFields):
         validate_config(self)
         if self.n_eigenvectors > self.grid_size**2:
             raise InrdictError(f"n_eigenvectors ({self.n_eigenvectors}) exceeds the {self.grid_size**2} grid points")
-        if planned_route(self.grid_size**2, self.spectrum) != "dense" and self.top_k < self.n_eigenvectors:
+        spectrum = SpectrumOptions(self.spectrum, self.top_k, self.precision)
+        if spectrum.plan(self.grid_size**2).route != "dense" and self.top_k < self.n_eigenvectors:
             raise InrdictError(f"top_k ({self.top_k}) must be at least n_eigenvectors ({self.n_eigenvectors})")
-        require_grid_fits(self.grid_size, self.precision, route=self.spectrum, top_k=self.top_k)
+        require_grid_fits(self.grid_size, spectrum)
 
 
 PAPER = Config(precision="float64")
@@ -173,9 +174,8 @@ def compute(config: Config, *, progress: bool = True) -> tuple[dict, dict[str, n
         if (face_set, grid) not in faces:
             faces[(face_set, grid)] = mean_face(face_set, grid, config.data_dir, config.seed)
         face, source = faces[(face_set, grid)]
-        spectrum: dict[str, Any] = dict(route=config.spectrum, top_k=config.top_k)
-        ((_, _, computed, cached),) = eigensystems({label: model}, data.ntk_grid(grid), config.precision,
-                                                   progress=progress, **spectrum)  # fmt: skip
+        spectrum = SpectrumOptions(config.spectrum, config.top_k, config.precision)
+        ((_, _, computed, cached),) = eigensystems({label: model}, data.ntk_grid(grid), spectrum, progress=progress)
         eigvals, eigvecs, info = computed.eigvals, computed.eigvecs, computed.record(cached=cached)
         entry, vectors = _eigenvector_numbers(eigvals, eigvecs, grid, k, face)
         tag = f"model_{index}"
@@ -192,15 +192,16 @@ def compute(config: Config, *, progress: bool = True) -> tuple[dict, dict[str, n
     return numbers, arrays
 
 
-def random_siren30_null(config: Config, grid: int, face: np.ndarray, spectrum: dict, k: int) -> dict:
+def random_siren30_null(config: Config, grid: int, face: np.ndarray, spectrum: SpectrumOptions, k: int) -> dict:
     """The null of the meta-learned row's claims (SPEC §10): random SIREN-30s of the same architecture on the same
     grid, one per seed (`n_random_seeds`), at equal k: their top-k atoms' and within-10 % eigenspace's share of the
     mean face, and their count of eigenvalues within 10 % of the largest (the first seed's also as scalars)."""
     seeds = [config.seed + i for i in range(config.n_random_seeds)]
     models = {f"SIREN ω0=30 seed {s}": siren_row(30.0, s) for s in seeds}
-    runs = [_eigenvector_numbers(computed.eigvals, computed.eigvecs, grid, k, face)[0]
-            for _, _, computed, _ in eigensystems(models, data.ntk_grid(grid), config.precision, progress=False,
-                                                  **spectrum)]  # fmt: skip
+    runs = [
+        _eigenvector_numbers(computed.eigvals, computed.eigvecs, grid, k, face)[0]
+        for _, _, computed, _ in eigensystems(models, data.ntk_grid(grid), spectrum, progress=False)
+    ]
     first = runs[0]
     return {
         "random_siren30_seeds": seeds,

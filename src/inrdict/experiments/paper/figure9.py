@@ -32,7 +32,7 @@ import numpy as np
 
 from inrdict.analysis import spectrum
 from inrdict.experiments.studies import tones as _tones
-from inrdict.train.fit import fit, predict
+from inrdict.train.fit import Monitor, fit, predict
 
 NAME = "figure_9"
 TITLE = "Aliasing with FFNs: σ = 100 puts a 23 Hz tone's alias at ±105 Hz, σ = 3 does not"
@@ -70,8 +70,9 @@ def _one_seed(config: Config, seed: int, *, progress: bool) -> tuple[dict, dict[
                      "fs_train_hz": config.n_samples / config.train_stride, "models": {}}  # fmt: skip
     for sigma in config.ffn_sigmas:
         model = _tones.ffn(config, sigma, frequency_key, init_key)
+        monitor = Monitor(every=config.eval_every, progress=progress, description=f"Fig. 9 σ={sigma:g}")
         result = fit(model, problem.r_train, problem.target_train, steps=config.steps, learning_rate=config.learning_rate,
-                     eval_every=config.eval_every, progress=progress, description=f"Fig. 9 σ={sigma:g}")  # fmt: skip
+                     monitor=monitor)  # fmt: skip
         full = predict(result.model, problem.r).ravel()
         tag = f"sigma_{sigma:g}"
         arrays[f"{tag}_full"] = full

@@ -20,7 +20,7 @@ from __future__ import annotations
 import dataclasses
 import shutil
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 import jax
 import numpy as np
@@ -32,7 +32,7 @@ from inrdict.io import checkpoints, data
 from inrdict.io.datasets import load_faces
 from inrdict.io.runs import resumable_meta_train
 from inrdict.models import FFN, Siren, gaussian_frequencies
-from inrdict.train.meta import adapted_psnr_db
+from inrdict.train.meta import InnerLoop, MetaLoop, MetaOptions, adapted_psnr_db
 
 NAME = "meta_learning"
 TITLE = "MAML pre-training of SIREN (or an FFN) on faces: validation PSNR after the inner loop"
@@ -111,12 +111,14 @@ def artefact_label(config: Config) -> str:
 def learn(config: Config, folder: Path, *, progress: bool = True) -> None:
     """Meta-train in `folder` (resuming from its checkpoint), then write `meta_siren.npz` and `training.json`."""
     faces, val_images = _faces_and_validation(config)
-    result = resumable_meta_train(
-        initial_model(config), faces.train, val_images, data.ntk_grid(config.grid_size), steps=config.steps,
+    options = MetaOptions(
         method=config.method, batch_size=config.batch_size, inner_steps=config.inner_steps, inner_lr=config.inner_lr,
         outer_lr=config.outer_lr, outer_optimizer=config.outer_optimizer, eval_every=config.eval_every,
-        checkpoint_every=config.checkpoint_every,
-        work_dir=folder, resume=True, key=jax.random.key(config.seed + 1), progress=progress,
+    )  # fmt: skip
+    result = resumable_meta_train(
+        initial_model(config), faces.train, val_images, data.ntk_grid(config.grid_size), steps=config.steps,
+        key=jax.random.key(config.seed + 1), options=options, loop=MetaLoop(progress=progress),
+        checkpoint_every=config.checkpoint_every, work_dir=folder, resume=True,
     )  # fmt: skip
     checkpoints.save_model(
         folder / ARTEFACT, result.model,
@@ -134,10 +136,10 @@ def compute(config: Config, *, progress: bool = True) -> tuple[dict, dict[str, n
     record = _artefacts.training_record(location)
     _, val_images = _faces_and_validation(config)
     coords = data.ntk_grid(config.grid_size)
-    adapted: dict[str, Any] = dict(inner_steps=config.inner_steps, inner_lr=config.inner_lr)
+    inner = InnerLoop(config.inner_steps, config.inner_lr)
     per_image = {
-        "random_init": adapted_psnr_db(initial_model(config), coords, val_images, **adapted),
-        "meta_learned": adapted_psnr_db(checkpoints.load_weights(location / ARTEFACT), coords, val_images, **adapted),
+        "random_init": adapted_psnr_db(initial_model(config), coords, val_images, inner),
+        "meta_learned": adapted_psnr_db(checkpoints.load_weights(location / ARTEFACT), coords, val_images, inner),
     }
     numbers = {
         "dataset_sizes": record["dataset_sizes"],

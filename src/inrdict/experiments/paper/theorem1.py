@@ -42,7 +42,7 @@ from inrdict.analysis import theory
 from inrdict.errors import InrdictError
 from inrdict.experiments._run import validate_config
 from inrdict.models import Siren
-from inrdict.train.fit import fit, predict
+from inrdict.train.fit import Monitor, fit, predict
 
 if TYPE_CHECKING:  # matplotlib is imported where a figure is drawn
     from matplotlib.typing import LineStyleType
@@ -244,8 +244,8 @@ def _train_siren(config: Config, *, progress: bool) -> tuple[dict, dict[str, np.
         )  # fmt: skip
         result = fit(
             model, jnp.asarray(r[:, None], dtype), jnp.asarray(target[:, None], dtype), steps=config.siren_steps,
-            learning_rate=config.siren_learning_rate, eval_every=min(100, config.siren_steps), progress=progress,
-            description="Theorem 1 SIREN",
+            learning_rate=config.siren_learning_rate,
+            monitor=Monitor(every=min(100, config.siren_steps), progress=progress, description="Theorem 1 SIREN"),
         )  # fmt: skip
         trained = result.model
 

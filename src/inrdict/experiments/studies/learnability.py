@@ -60,13 +60,18 @@ class FaceStudy(MetaRowFields):
     meta_lr: float = 1e-2  # plain gradient descent, meta-learned initialisations
     seed: int = 0
 
+    @property
+    def spectrum_options(self) -> lens.SpectrumOptions:
+        """`spectrum`, `top_k` and `precision` as the lens takes them."""
+        return lens.SpectrumOptions(self.spectrum, self.top_k, self.precision)
+
     def __post_init__(self):
         validate_config(self)
         if not self.train_fraction < 1.0:
             raise InrdictError(f"train_fraction must lie in (0, 1), got {self.train_fraction}")
         if self.psnr_iteration > self.iterations:
             raise InrdictError(f"psnr_iteration ({self.psnr_iteration}) exceeds iterations ({self.iterations})")
-        require_grid_fits(self.grid_size, self.precision, route=self.spectrum, top_k=self.top_k)
+        require_grid_fits(self.grid_size, self.spectrum_options)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -144,10 +149,8 @@ def run_study(rows: list[Row], config: FaceStudy, *, progress: bool = True) -> t
     for _, name, spectrum, cached in eigensystems(
         {name: row.model for name, row in models.items()},
         points,
-        config.precision,
+        config.spectrum_options,
         progress=progress,
-        route=config.spectrum,
-        top_k=config.top_k,
     ):
         row = models[name]
         energy = lens.energy_concentration(spectrum, images)

@@ -32,7 +32,7 @@ from inrdict.experiments._run import validate_config
 from inrdict.experiments.studies.fits import cached_fit
 from inrdict.io import data
 from inrdict.models import FFNStar, Siren, SirenConvention, SirenFrozenFirst, gaussian_frequencies, single_frequency
-from inrdict.train.fit import predict
+from inrdict.train.fit import Monitor, predict
 from inrdict.train.losses import psnr_db
 
 MACHINE_ZERO = 1e-10
@@ -183,8 +183,9 @@ def fit_image(config: ImageFit, models: dict[str, tuple[str, eqx.Module]], *, pr
     }
     for key, (label, model) in models.items():
         initial = predict(model, coords).reshape(image.shape)
+        monitor = Monitor(every=config.eval_every, progress=progress, description=f"{figure} {key}")
         result = cached_fit(model, coords, targets, steps=config.steps, learning_rate=config.learning_rate,
-                            eval_every=config.eval_every, progress=progress, description=f"{figure} {key}")  # fmt: skip
+                            monitor=monitor)  # fmt: skip
         reconstruction = result.predictions.reshape(image.shape)
         dft = spectrum.dft_log_magnitude(reconstruction)
         arrays |= {f"{key}_reconstruction": reconstruction, f"{key}_dft_db": dft,

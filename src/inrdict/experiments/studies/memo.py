@@ -9,36 +9,29 @@ import json
 
 import numpy as np
 
-from inrdict.analysis.eigenpairs import (
-    DEFAULT_TOP_K,
-    Spectrum,
-    SpectrumInfo,
-    SpectrumRoute,
-    ntk_spectrum,
-    planned_route,
-)
+from inrdict.analysis.eigenpairs import Spectrum, SpectrumInfo, SpectrumOptions, SpectrumPlan, ntk_spectrum
 from inrdict.analysis.learnability import RANDOM_INIT, Learnability, Protocol, finetune_curves, learnability
 from inrdict.io import cache
 from inrdict.io.checkpoints import describable, model_config
 
 
-def cached_ntk_spectrum(model, points, *, route: SpectrumRoute = "auto", top_k: int | None = None, dtype=None,
+def cached_ntk_spectrum(model, points, options: SpectrumOptions | SpectrumPlan = SpectrumOptions(), *,
                         use_cache: bool = True) -> tuple[Spectrum, bool]:  # fmt: skip
     """(`ntk_spectrum(...)`, whether it was read from the cache): memoised on disk, keyed by the model's family,
     settings and every weight, the grid, the precision (and k and the route on a top-k route); computed directly
-    for a model the checkpoint format cannot describe."""
-    dtype = np.dtype(np.float32 if dtype is None else dtype)
+    for a model the checkpoint format cannot describe. The route is planned once, here."""
+    plan = options.plan(len(points)) if isinstance(options, SpectrumOptions) else options
     if not (use_cache and describable(model)):
-        return ntk_spectrum(model, points, route=route, top_k=top_k, dtype=dtype), False
-    parts: tuple[object, ...] = (model_config(model), str(dtype), np.asarray(points), model)
-    if planned_route(len(points), route) == "dense":
+        return ntk_spectrum(model, points, plan), False
+    parts: tuple[object, ...] = (model_config(model), str(plan.dtype), np.asarray(points), model)
+    if plan.route == "dense":
         namespace = "ntk"
     else:
-        namespace, k = "ntk_topk", min(int(DEFAULT_TOP_K if top_k is None else top_k), len(points))
-        parts = (*parts, k) if route == "auto" else (*parts, k, route)
+        asked = plan.options.route
+        namespace, parts = "ntk_topk", (*parts, plan.k) if asked == "auto" else (*parts, plan.k, asked)
 
     def compute() -> dict[str, np.ndarray]:
-        spectrum = ntk_spectrum(model, points, route=route, top_k=top_k, dtype=dtype)
+        spectrum = ntk_spectrum(model, points, plan)
         record = {"route": spectrum.route, **spectrum.info.record()}
         # the entry format every inrdict version reads: the record as JSON bytes in a uint8 array
         return {"eigvals": spectrum.eigvals, "eigvecs": spectrum.eigvecs,
@@ -50,7 +43,7 @@ def cached_ntk_spectrum(model, points, *, route: SpectrumRoute = "auto", top_k: 
                                           "stored" if record.get("stored_kernel") else "matrix_free")  # fmt: skip
     known = {field.name for field in dataclasses.fields(SpectrumInfo)}
     info = SpectrumInfo(**{key: value for key, value in record.items() if key in known})
-    return Spectrum(stored["eigvals"], stored["eigvecs"], taken, info), cached
+    return Spectrum(stored["eigvals"], stored["eigvecs"], taken, info, plan), cached
 
 
 def cached_learnability(model, points, images, mask, *, protocol: Protocol = RANDOM_INIT, linearised: bool = False,

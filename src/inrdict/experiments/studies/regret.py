@@ -155,8 +155,11 @@ def _stack(trees):
 
 
 @eqx.filter_jit
-def _train(params, arrays, static, inputs, targets, train, select, score, optimizer, steps: int, every: int):
-    """Per seed (vmapped): `steps` updates on `train`, MSE on `select` and `score` every `every` steps."""
+def _train(params, frozen_parts: tuple, inputs, targets, splits: tuple, optimizer, steps: int, every: int):
+    """Per seed (vmapped over `params`, the frozen arrays, `inputs` and the splits): `steps` updates on the training
+    samples, MSE on the select and score samples every `every` steps. `frozen_parts`: (arrays, static) of the
+    frozen parts (static shared by the seeds); `splits`: (train, select, score) sample indices, each (seeds, k)."""
+    (arrays, static), (train, select, score) = frozen_parts, splits
 
     def one(p, frozen_arrays, x, tr, a, b):
         frozen = eqx.combine(frozen_arrays, static)
@@ -196,7 +199,7 @@ def train_seeds(models: list[eqx.Module], points: np.ndarray, targets: np.ndarra
     y = jnp.asarray(run.to_target(targets.reshape(-1, 1)), jnp.float32)
     train, select, score = (jnp.asarray(np.stack([s[i] for s in splits])) for i in range(3))
     params, arrays = _stack([p for p, _ in parts]), _stack([a for a, _ in frozen])
-    sel, sco = _train(params, arrays, static, inputs, y, train, select, score, optimizer, steps, every)
+    sel, sco = _train(params, (arrays, static), inputs, y, (train, select, score), optimizer, steps, every)
     low, high = run.target_range
     offset = 20.0 * math.log10(high - low)
 

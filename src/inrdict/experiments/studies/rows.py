@@ -103,30 +103,27 @@ def meta_rows(config, *, progress: bool = True, label: str = "Meta SIREN", **ove
     return rows
 
 
-def require_grid_fits(grid_size: int, precision: str, *, route: lens.SpectrumRoute = "auto", top_k: int = 64) -> None:
+def require_grid_fits(grid_size: int, options: lens.SpectrumOptions) -> None:
     """Refuse up front (one line) a grid whose NTK spectrum of the paper's SIREN 2 → 256 ×4 → 1 (the widest row)
     would not fit in memory, before faces are loaded or models learned (configs call it; grids up to 64² always fit)."""
     if grid_size <= 64:
         return
-    dtype = np.float64 if precision == "float64" else np.float32
-    lens.require_spectrum_memory(siren_row(30.0, 0), grid_size**2, dtype, route=route, top_k=top_k)
+    lens.require_spectrum_memory(siren_row(30.0, 0), options.plan(grid_size**2))
 
 
 def eigensystems(
     models: Mapping[str, object],
     points: np.ndarray,
-    precision: str,
+    options: lens.SpectrumOptions,
     *,
     progress: bool = True,
-    route: lens.SpectrumRoute = "auto",
-    top_k: int = 64,
 ) -> Iterator:
-    """For each (label, model): `(index, label, spectrum, cached)`, its NTK `lens.Spectrum` on `points` in
-    `precision` ("float32" | "float64") through the on-disk cache (`memo.cached_ntk_spectrum`; `cached`: read from
-    it): all eigenpairs on the dense route, the `top_k` largest on the others."""
-    dtype = np.float64 if precision == "float64" else np.float32
+    """For each (label, model): `(index, label, spectrum, cached)`, its NTK `lens.Spectrum` on `points` as `options`
+    say, through the on-disk cache (`memo.cached_ntk_spectrum`; `cached`: read from it): all eigenpairs on the
+    dense route, the top k on the others. The route is planned once for all the models."""
+    plan = options.plan(len(points))
     for index, (label, model) in enumerate(models.items()):
         if progress:
             print(f"  NTK of {label} ({index + 1}/{len(models)})", flush=True)
-        spectrum, cached = memo.cached_ntk_spectrum(model, points, route=route, top_k=top_k, dtype=dtype)
+        spectrum, cached = memo.cached_ntk_spectrum(model, points, plan)
         yield index, label, spectrum, cached

@@ -284,6 +284,6 @@ def face_study(rows: dict[str, eqx.Module], study: FaceStudy, *, progress: bool 
 def top_eigenvectors(model, label: str, study: FaceStudy, k: int) -> tuple[np.ndarray, np.ndarray]:
     """(eigvals, top k eigenvectors (n, k)) of the model's NTK on the study's grid (from the on-disk cache that
     `run_study` filled)."""
-    ((_, _, spectrum, _),) = eigensystems({label: model}, data.ntk_grid(study.grid_size), study.precision,
-                                          progress=False, route=study.spectrum, top_k=study.top_k)  # fmt: skip
+    ((_, _, spectrum, _),) = eigensystems({label: model}, data.ntk_grid(study.grid_size), study.spectrum_options,
+                                          progress=False)  # fmt: skip
     return np.asarray(spectrum.eigvals), np.asarray(spectrum.eigvecs[:, :k])
