@@ -9,7 +9,7 @@ those signals are learned (SPEC §4, §7). Pure functions over models and arrays
     fitted = lens.fit("siren", image, lens.FitOptions(knob=choice.value))   # trained as SIREN's authors train it
 
 **Where each concept lives.** `eigenpairs` (the spectrum by route: dense, stored, matrix-free; `ntk_spectrum`),
-`energy` (E(t), `energy_concentration`), `learnability` (protocols, PSNR@k, the linearised prediction), `report`
+`energy` (E(t), `energy_concentration`), `psf` (the NTK's point spread function, `point_spread`), `learnability` (protocols, PSNR@k, the linearised prediction), `report`
 (`analyse` and the records the figures share), `suggest` and `fitting`. This module is their public namespace.
 
 **Learnability** (`inrdict.analysis.learnability`, re-exported here): `Protocol`s of fine-tuning (`RANDOM_INIT`: Adam
@@ -47,6 +47,7 @@ from inrdict.analysis.learnability import (
     learnability,
     pixel_mask,
 )
+from inrdict.analysis.psf import PointSpread, point_spread
 from inrdict.analysis.report import (
     AnalyseOptions,
     Report,
@@ -70,6 +71,7 @@ __all__ = [
     "FitOptions",
     "Fitted",
     "Learnability",
+    "PointSpread",
     "Protocol",
     "Report",
     "Spectrum",
@@ -89,6 +91,7 @@ __all__ = [
     "ntk_spectrum",
     "pixel_mask",
     "planned_route",
+    "point_spread",
     "protocol_text",
     "require_spectrum_memory",
     "row_record",

@@ -23,6 +23,14 @@ Other shapes (plain `eqx.Module`s with their own `structured_ntk_features`):
 * `RealWire`  cos(omega0 F z) exp(-(s0 S z)²) with two linear maps per layer (the reference `RealGaborLayer`).
 * `MFN`  multiplicative filter networks, Fourier or Gabor filters (Fathony et al., ICLR 2021).
 
+Grid encodings (`grid`, `hashgrid`: multiresolution tables of trained features, d-linearly interpolated, feeding a
+bias-free ReLU head; Müller et al., SIGGRAPH 2022; their NTK takes the generic route):
+
+* `MultigridINR`  family `grid`, every level a dense table (tiny-cuda-nn's DenseGrid defaults).
+* `HashGridINR`  family `hashgrid`, the fine levels hashed into T rows (Instant-NGP; tiny-cuda-nn's image sample).
+  `rotate=True` turns each level's coordinates (R-MHE, Dai & Fan, ICLR 2026). Their widths are the head's (64, 64),
+  not matched to a budget, and they are not among the default rows of the studies over families (`MODEL_NAMES`).
+
 Every model has `hyperparameters()` / `from_hyperparameters(h, dtype=)` (checkpoints), `in_features`,
 `out_features`, `hidden`. Every family, the paper's own ("relu", "ffn", "siren") and the others, has one
 constructor, `make_model(name, ..., key=, **knobs)`, whose keyword defaults (`model_knobs`) are each reference
@@ -50,6 +58,7 @@ which file every default comes from, and where the paper and the code differ whi
 # isort: skip_file
 # The families register themselves when their modules are imported, in this order: the order of `family.names()`
 # and of the default rows of every study over families (`MODEL_NAMES`; `tests/test_families.py` checks the two agree).
+from inrdict.models._common import activation_width
 from inrdict.models.dense import (
     FFN,
     SIREN_CONVENTIONS,
@@ -82,6 +91,8 @@ from inrdict.models.wire import (
 from inrdict.models.finer import Finer
 from inrdict.models.sinc import SincINR
 from inrdict.models.mfn import MFN, FourierFilter, GaborFilter, MFNFilter
+from inrdict.models.grid import MultigridINR
+from inrdict.models.hashgrid import HashGridINR
 from inrdict.models import family
 from inrdict.models.family import INRModel
 from inrdict.models.domain import OnDomain

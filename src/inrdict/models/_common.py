@@ -57,3 +57,13 @@ def _uniform_layers(key: PRNGKeyArray, sizes: tuple[int, ...], weight_bounds: tu
         spec += [((n_out, n_in), float(weight_bound)), ((n_out,), float(bias_bound))]
     arrays = _symmetric_uniforms(key, tuple(spec), jnp.dtype(dtype))
     return tuple(Linear(w, b) for w, b in zip(arrays[::2], arrays[1::2]))
+
+
+def activation_width(model) -> int:
+    """The widest activation of one point, for memory estimates: the model's own `activation_width` where it says
+    (a grid encoding's tables are long but a point reads 2^d rows of each), else its largest array dimension."""
+    own = getattr(model, "activation_width", None)
+    if own is not None:
+        return int(own)
+    leaves = jax.tree_util.tree_leaves(model)
+    return max((max(leaf.shape, default=1) for leaf in leaves if hasattr(leaf, "shape")), default=1)

@@ -132,6 +132,8 @@ class Family:
         knob_fields: config field → constructor keyword, for the experiments' shared knob fields
             (`inrdict analyse --set omega0=20` is SIREN's `first_omega0` and WIRE's `omega0`).
         depth: default number of hidden layers (`matched_hidden`).
+        hidden: default hidden widths where the widths do not set the parameter budget (a grid encoding's head);
+            None: `matched_hidden`'s widths.
         recipes: its reference training runs on an image, the default first.
         import_sources: the PyTorch state-dict layouts of its reference code that `inrdict import` reads.
     """
@@ -146,6 +148,7 @@ class Family:
     knob: str | None = None
     knob_fields: Mapping[str, str] = dataclasses.field(default_factory=dict)
     depth: int = 4
+    hidden: tuple[int, ...] | None = None
     recipes: tuple[Recipe, ...] = ()
     import_sources: ImportSources = dataclasses.field(default_factory=dict)
 

@@ -58,7 +58,8 @@ def make_model(name: str, in_features: int = 2, hidden: tuple[int, ...] | None =
             convention unless `convention="fit"`), "gauss", "wire", "wire_real", "finer", "sinc", "mfn", or one
             of your own.
         in_features, out_features: sizes.
-        hidden: widths (default: `matched_hidden(name, ...)`, about the paper's SIREN's 198,401 parameters).
+        hidden: widths (default: the family's `hidden`, else `matched_hidden(name, ...)`, about the paper's SIREN's
+            198,401 parameters).
         key: PRNG key, keyword-only.
         dtype: parameter dtype.
         knobs: the model's keyword settings, e.g. `omega0=20.0` for "wire".
@@ -72,7 +73,8 @@ def make_model(name: str, in_features: int = 2, hidden: tuple[int, ...] | None =
         have = ", ".join(allowed) if allowed else "none"
         raise InrdictError(f"{name} has no setting {', '.join(map(repr, unknown))}: its settings are {have}")
     if hidden is None:
-        hidden = matched_hidden(name, in_features=in_features, out_features=out_features, **knobs)
+        hidden = _family.get(name).hidden or matched_hidden(name, in_features=in_features, out_features=out_features,
+                                                            **knobs)  # fmt: skip
     return _family.get(name).build(in_features, tuple(hidden), out_features, key=key, dtype=dtype, **knobs)
 
 
@@ -119,6 +121,9 @@ def matched_hidden(
     a2 = c3 - 2 * c2 + c1  # 2a
     b = c2 - c1 - 1.5 * a2
     c = c1 - a2 / 2 - b
+    if count(1) > target_parameters:
+        raise InrdictError(f"{family} has {count(1):,} trained parameters at width 1, more than the "
+                           f"{target_parameters:,} asked: give its widths (hidden=...) or a larger budget")  # fmt: skip
     if a2 == 0:
         root = (target_parameters - c) / b
     else:

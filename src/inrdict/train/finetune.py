@@ -39,7 +39,7 @@ from jaxtyping import Array, Bool, Float, PRNGKeyArray
 from inrdict._memory import require_memory
 from inrdict._typing import AnyArray
 from inrdict.errors import DivergenceError, InrdictError
-from inrdict.models import count_parameters, partition_trainable
+from inrdict.models import activation_width, count_parameters, partition_trainable
 from inrdict.train.fit import encode_inputs
 from inrdict.train.losses import mse, psnr_db
 from inrdict.train.optim import Optimizer, make_optimizer
@@ -124,7 +124,11 @@ def _image_chunks(model: eqx.Module, images: np.ndarray, per_chunk: int, dtype) 
     """`images` (m, n) as targets (chunks, chunk, n, 1) of `dtype`, the last chunk padded with copies of the last
     image, once the memory of fine-tuning a chunk at once is checked (`require_memory`)."""
     m, n = images.shape
-    widest = max(max(leaf.shape, default=1) for leaf in jax.tree_util.tree_leaves(partition_trainable(model)[0]))
+    widest = (
+        activation_width(model)
+        if hasattr(model, "activation_width")
+        else activation_width(partition_trainable(model)[0])
+    )
     per_image = 12 * n * widest * 8 * dtype.itemsize + 4 * count_parameters(model) * dtype.itemsize
     chunk = min(m, per_chunk)
     require_memory(chunk * per_image, f"fine-tuning {chunk} images of {n} pixels at once", "lower images_per_chunk")

@@ -40,7 +40,7 @@ from jaxtyping import Array, Float, Int, PRNGKeyArray
 from inrdict._memory import require_memory
 from inrdict._typing import AnyArray, as_rows
 from inrdict.errors import DivergenceError, InrdictError
-from inrdict.models import DenseINR, partition_trainable
+from inrdict.models import DenseINR, activation_width, partition_trainable
 from inrdict.train.losses import head, psnr_db
 from inrdict.train.optim import adam
 
@@ -238,7 +238,7 @@ def fit_memory_bytes(model: eqx.Module, n_train: int, n_eval: int, chunk: int, i
         widths = [2 * model.layers[0].in_features] + [2 * layer.out_features for layer in model.layers]
         n_in, n_out, n_encoded = model.in_features, model.out_features, model.layers[0].in_features
     else:  # generic module: size the activations by its largest array dimension
-        largest = max(max(leaf.shape, default=1) for leaf in jax.tree_util.tree_leaves(eqx.filter(model, eqx.is_array)))
+        largest = activation_width(eqx.filter(model, eqx.is_array))
         widths, n_in, n_out, n_encoded = [2 * largest] * 8, 2, 3, 2
     data = (n_train + n_eval) * (n_in + n_out) * 3 + n_train * n_encoded
     return int((chunk * sum(widths) * 2 + data + n_eval * max(widths)) * itemsize)
