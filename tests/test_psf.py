@@ -55,3 +55,13 @@ def test_bad_centres_are_refused():
         point_spread(siren, (8, 8), (8, 0))
     with pytest.raises(InrdictError, match="not a point"):
         point_spread(siren, (8, 8), (1,))
+
+
+def test_several_centres_from_one_product_equal_one_at_a_time():
+    siren = Siren(2, (16, 16), 1, first_omega0=20.0, convention="ntk", key=jax.random.key(1))
+    centres = [(3, 4), (10, 2), (7, 7)]
+    together = lens.point_spreads(siren, (12, 12), centres)
+    for spread, centre in zip(together, centres):
+        alone = point_spread(siren, (12, 12), centre)
+        assert spread.center == centre and np.allclose(spread.values, alone.values, atol=1e-6)
+        assert spread.fwhm == pytest.approx(alone.fwhm, rel=1e-5, nan_ok=True)

@@ -47,7 +47,7 @@ from inrdict.analysis.learnability import (
     learnability,
     pixel_mask,
 )
-from inrdict.analysis.psf import PointSpread, point_spread
+from inrdict.analysis.psf import PointSpread, point_spread, point_spreads
 from inrdict.analysis.report import (
     AnalyseOptions,
     Report,
@@ -92,6 +92,7 @@ __all__ = [
     "pixel_mask",
     "planned_route",
     "point_spread",
+    "point_spreads",
     "protocol_text",
     "require_spectrum_memory",
     "row_record",

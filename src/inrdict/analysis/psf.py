@@ -90,21 +90,34 @@ def point_spread(model, shape: tuple[int, ...], center: tuple[int, ...] | None =
         InrdictError: a centre outside the grid, or a row whose diagonal entry Θ(r₀, r₀) is not positive.
     """
     shape = tuple(int(n) for n in shape)
-    center = tuple(n // 2 for n in shape) if center is None else tuple(int(c) for c in center)
-    if len(center) != len(shape) or any(not 0 <= c < n for c, n in zip(center, shape)):
-        raise InrdictError(f"the centre {center} is not a point of the {'×'.join(map(str, shape))} grid")
+    return point_spreads(model, shape, [tuple(n // 2 for n in shape) if center is None else center], dtype=dtype)[0]
+
+
+def point_spreads(model, shape: tuple[int, ...], centers: list[tuple[int, ...]], *, dtype=np.float32
+                  ) -> list[PointSpread]:  # fmt: skip
+    """`point_spread` at each of `centers`, from one product Θ [e₀ … e_m] of the matrix-free operator."""
+    shape = tuple(int(n) for n in shape)
+    centers = [tuple(int(c) for c in center) for center in centers]
+    for center in centers:
+        if len(center) != len(shape) or any(not 0 <= c < n for c, n in zip(center, shape)):
+            raise InrdictError(f"the centre {center} is not a point of the {'×'.join(map(str, shape))} grid")
     points = data.unit_grid(shape)
-    index = int(np.ravel_multi_index(center, shape))
-    unit = np.zeros((points.shape[0], 1), dtype)
-    unit[index, 0] = 1.0
+    indices = [int(np.ravel_multi_index(center, shape)) for center in centers]
+    units = np.zeros((points.shape[0], len(centers)), dtype)
+    units[indices, np.arange(len(centers))] = 1.0
     adapted = adapt(model, in_features=len(shape))
     if isinstance(adapted, ForeignINR):
-        row = adapted.kernel_operator(points, dtype=np.dtype(dtype)).matmat(unit)[:, 0]
+        rows = adapted.kernel_operator(points, dtype=np.dtype(dtype)).matmat(units)
     else:
-        row = NTKOperator(adapted, points, dtype=dtype).matmat(unit)[:, 0]
-    row = np.asarray(row, np.float64)
-    if not row[index] > 0:
-        raise InrdictError(f"Θ(r₀, r₀) = {row[index]:g} at {center}: the model's NTK has no response there")
-    values = (row / row[index]).reshape(shape)
-    widths = {name: fwhm(profile, at, spacing) for name, (profile, at, spacing) in _profiles(values, center).items()}
-    return PointSpread(center, values, widths)
+        rows = NTKOperator(adapted, points, dtype=dtype).matmat(units)
+    rows = np.asarray(rows, np.float64)
+    spreads = []
+    for column, (center, index) in enumerate(zip(centers, indices)):
+        row = rows[:, column]
+        if not row[index] > 0:
+            raise InrdictError(f"Θ(r₀, r₀) = {row[index]:g} at {center}: the model's NTK has no response there")
+        values = (row / row[index]).reshape(shape)
+        profiles = _profiles(values, center)
+        widths = {name: fwhm(profile, at, spacing) for name, (profile, at, spacing) in profiles.items()}
+        spreads.append(PointSpread(center, values, widths))
+    return spreads
