@@ -91,11 +91,11 @@ preset doubles the grid and the levels."""
 PRESETS = {"paper": PAPER, "default": DEFAULT}
 
 
-def _centers(config: Config) -> list[tuple[int, int]]:
+def _centers(config: Config) -> list[tuple[int, ...]]:
     """`n_centers` seeded grid points in the middle half of the grid (every PSF fits inside)."""
     rng = np.random.default_rng(config.seed)
     low, high = config.grid_size // 4, 3 * config.grid_size // 4
-    return [tuple(int(i) for i in rng.integers(low, high, 2)) for _ in range(config.n_centers)]  # type: ignore[misc]
+    return [tuple(int(i) for i in rng.integers(low, high, 2)) for _ in range(config.n_centers)]
 
 
 def _spread(name: str, knobs: dict, config: Config, seed: int) -> dict:
@@ -113,7 +113,7 @@ def _spread(name: str, knobs: dict, config: Config, seed: int) -> dict:
     per_direction = np.nanmean(np.asarray(widths), axis=0)
     return {"fwhm": dict(zip(DIRECTIONS, per_direction.tolist())), "mean_fwhm": float(np.mean(per_direction)),
             "anisotropy": float(per_direction.max() / per_direction.min()),
-            "snr_db": float(-20.0 * np.log10(max(np.mean(noise), 1e-30)))}  # fmt: skip
+            "snr_db": float(-20.0 * np.log10(max(float(np.mean(noise)), 1e-30)))}  # fmt: skip
 
 
 def _dense(n_min: int, n_max: float) -> dict:
@@ -122,7 +122,7 @@ def _dense(n_min: int, n_max: float) -> dict:
 
 def compute(config: Config, *, progress: bool = True) -> tuple[dict, dict[str, np.ndarray]]:
     seeds = [config.seed + i for i in range(config.n_seeds)]
-    sweeps = {
+    sweeps: dict[str, list[tuple[float | bool | int, dict]]] = {
         "n_max_sweep": [(n_max, _dense(n_min_for_average(config.levels, config.n_avg_fixed, n_max), n_max))
                         for n_max in config.n_max_sweep],
         "n_avg_sweep": [(n_avg, _dense(n_min_for_average(config.levels, n_avg, config.n_max_fixed),
