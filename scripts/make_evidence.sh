@@ -38,8 +38,9 @@ one_thread 9 figure_9 lr_1e-3
 # Beyond the paper, cited by the docs.
 "$INRDICT" figure families --out "$WORK/variants/families-default" --no-progress
 "$INRDICT" figure predictors --out "$WORK/variants/family_predictors-default" --no-progress
-# Grid encodings' NTK point spread (issue 33, ~2 min).
+# Grid encodings (issue 33): the NTK's point spread (~1 min); spectrum and PSNR against an MLP and an FFN (~3 min).
 "$INRDICT" figure grid_psf --out "$WORK/variants/grid_psf-default" --no-progress
+"$INRDICT" figure grid_spectrum --out "$WORK/variants/grid_spectrum-default" --no-progress
 # The family comparison at 64², each family trained as its authors train it and tuned on training faces.
 "$INRDICT" figure family_comparison --out "$WORK/variants/family_comparison-default" --no-progress  # ~55 min
 # Chooses Figs. 12/16's Reptile setting on the validation faces (~20 min).
