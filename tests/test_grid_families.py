@@ -157,3 +157,42 @@ def test_outside_the_unit_cube_a_dense_level_holds_its_edge_values():
         projected = np.clip(outside, 0.0, 1.0)
         read = jax.vmap(lambda r, level=level, table=table: interpolate(level, table, r))
         assert np.allclose(read(outside), read(projected), atol=1e-12)
+
+
+@pytest.mark.parametrize("d", [1, 3])
+def test_interpolation_is_exact_on_affine_functions_in_1_and_3_d_corners_included(d):
+    """Tables holding g(v / N) for an affine g: the level returns g(r) at random points and at every corner of the
+    unit cube (r = 1 reads the top vertex, the last cell's far face)."""
+    from inrdict.models.grid import interpolate
+
+    model = MultigridINR(d, (4,), 1, levels=1, features=1, n_min=5, n_max=5, key=jax.random.key(0))
+    (level,) = model.plan
+    slope, offset = np.linspace(0.4, -1.1, d), 0.3
+    axis = np.arange(level.lo, level.hi + 1) / level.resolution
+    vertices = np.stack(np.meshgrid(*[axis] * d, indexing="ij"), -1)  # [i_0, …, i_{d-1}] = v / N
+    table = (vertices @ slope + offset).transpose(*range(d)[::-1]).reshape(-1, 1)  # row Σ v_i side^i
+    corners = np.array(list(__import__("itertools").product((0.0, 1.0), repeat=d)))
+    points = np.concatenate([np.random.default_rng(2).uniform(0, 1, (20, d)), corners]).astype(np.float32)
+    got = np.asarray(jax.vmap(lambda r: interpolate(level, jnp.asarray(table, jnp.float32), r))(points))[:, 0]
+    assert np.max(np.abs(got - (points @ slope + offset))) < 1e-5
+
+
+def test_a_level_exactly_filling_its_table_is_dense():
+    """(N + 1)^d = T is one-to-one (the paper's rule is ≤), T + 1 vertices are hashed."""
+    (level,) = plan_levels(2, 1, 15, 15, 16**2, False)
+    assert not level.hashed and level.rows == 256
+    (level,) = plan_levels(2, 1, 16, 16, 16**2, False)
+    assert level.hashed and level.rows == 256
+
+
+def test_bad_numbers_and_coordinates_are_refused_in_one_line():
+    from jaxtyping import TypeCheckError
+
+    with pytest.raises(InrdictError, match="n_max must be a finite"):
+        make_model("hashgrid", key=model_key("hashgrid", 0), n_max=float("nan"))
+    for knobs in ({"n_min": 16.7}, {"levels": 2.5}, {"log2_table": 2.5}):  # the tests' type checks may see it first
+        with pytest.raises((InrdictError, TypeCheckError), match="must be a whole number|must lie|Type-check error"):
+            make_model("hashgrid", key=model_key("hashgrid", 0), **knobs)
+    model = make_model("grid", 2, key=model_key("grid", 0), **SMALL)
+    with pytest.raises(InrdictError, match="takes 2 coordinates, got shape"):
+        model(jnp.zeros(3))

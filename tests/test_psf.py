@@ -65,3 +65,13 @@ def test_several_centres_from_one_product_equal_one_at_a_time():
         alone = point_spread(siren, (12, 12), centre)
         assert spread.center == centre and np.allclose(spread.values, alone.values, atol=1e-6)
         assert spread.fwhm == pytest.approx(alone.fwhm, rel=1e-5, nan_ok=True)
+
+
+def test_a_grid_of_another_dimension_or_a_bare_centre_is_refused():
+    siren = Siren(2, (8,), 1, key=jax.random.key(0))
+    with pytest.raises(InrdictError, match="takes 2-D coordinates, the grid"):
+        point_spread(siren, (8,))
+    from jaxtyping import TypeCheckError
+
+    with pytest.raises((InrdictError, TypeCheckError), match="each centre is a grid index|Type-check error"):
+        lens.point_spreads(siren, (8, 8), [5])  # the tests' type checks may see it first

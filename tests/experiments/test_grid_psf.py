@@ -12,7 +12,7 @@ def test_an_average_resolution_out_of_reach_is_refused():
 
     from inrdict.errors import InrdictError
 
-    with pytest.raises(InrdictError, match="N_avg = 12 is out of reach of 8 levels up to N_max = 128"):
+    with pytest.raises(InrdictError, match="N_avg = 12 is out of reach of 8 levels up to N_max = 64"):
         grid_psf.Config(n_avg_sweep=(12.0, 64.0))
 
 

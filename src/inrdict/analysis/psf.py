@@ -97,7 +97,12 @@ def point_spreads(model, shape: tuple[int, ...], centers: list[tuple[int, ...]],
                   ) -> list[PointSpread]:  # fmt: skip
     """`point_spread` at each of `centers`, from one product Θ [e₀ … e_m] of the matrix-free operator."""
     shape = tuple(int(n) for n in shape)
+    if not all(isinstance(center, (tuple, list)) for center in centers):
+        raise InrdictError(f"each centre is a grid index, one integer per axis of {shape}, got {centers}")
     centers = [tuple(int(c) for c in center) for center in centers]
+    takes = getattr(model, "in_features", len(shape))
+    if takes != len(shape):
+        raise InrdictError(f"the model takes {takes}-D coordinates, the grid {shape} is {len(shape)}-D")
     for center in centers:
         if len(center) != len(shape) or any(not 0 <= c < n for c, n in zip(center, shape)):
             raise InrdictError(f"the centre {center} is not a point of the {'×'.join(map(str, shape))} grid")

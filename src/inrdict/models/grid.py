@@ -26,7 +26,8 @@ tiny-cuda-nn `GridEncodingTemplated::initialize_params`).
 **Rotated levels (R-MHE).** Dai & Fan (ICLR 2026, arXiv 2602.10495) rotate each level's coordinates by its own
 rotation to remove the axis-aligned grid's anisotropy. Their choice of angles is not available to us, so ours is a
 library choice: level l turns r about the centre of the unit cube, r' = R_l (r − ½) + ½, by θ_l = (π/2) l / L
-(equally spaced over a quarter turn, the square grid's symmetry; in 3-D about the diagonal (1, 1, 1)/√3). A rotated
+(equally spaced over a quarter turn, the square's symmetry; in 3-D the same angles about the diagonal (1, 1, 1)/√3,
+whose own symmetry is a third of a turn). A rotated dense level stores the padded box, about twice the vertices. A rotated
 level's vertices run from −p to N_l + p per axis, p = ⌈N_l (√d − 1) / 2⌉, so that the turned cube stays inside.
 
 **Head** (paper Sec. 4: "two hidden layers that have a width of 64 neurons and ReLU"; tiny-cuda-nn's
@@ -112,7 +113,8 @@ def plan_levels(d: int, levels: int, n_min: int, n_max: float, table: int | None
 
 
 def _vertex_rows(level: Level, vertices: Array) -> Array:
-    """Table rows (2^d,) of integer vertices (2^d, d): row-major dense index (first axis fastest), or the hash."""
+    """Table rows (2^d,) of integer vertices (2^d, d): the dense index Σ_i v_i side^i (first axis fastest, as
+    tiny-cuda-nn's strides), or the hash."""
     if not level.hashed:
         shifted = vertices - level.lo
         side = level.hi - level.lo + 1
@@ -126,6 +128,8 @@ def _vertex_rows(level: Level, vertices: Array) -> Array:
 
 def interpolate(level: Level, table: Float[Array, "rows f"], r: Float[Array, " d"]) -> Float[Array, " f"]:
     """One level's features at r ∈ [0, 1]^d: the d-linear interpolation of its cell's 2^d vertices."""
+    if level.rotation is not None and r.shape != (len(level.rotation),):
+        raise InrdictError(f"this grid encoding takes {len(level.rotation)} coordinates, got shape {r.shape}")
     if level.rotation is not None:
         rotation = jnp.asarray(level.rotation, r.dtype)
         r = rotation @ (r - 0.5) + 0.5
@@ -175,6 +179,11 @@ class MultigridINR(eqx.Module):
         """Shared by the subclasses: `grid` = (levels, features, n_min, n_max, table or None, rotate)."""
         levels, features, n_min, n_max, table, rotate = grid
         hidden = _check_sizes(in_features, hidden, out_features)
+        for name, value in (("levels", levels), ("features", features), ("n_min", n_min)):
+            if isinstance(value, bool) or int(value) != value:
+                raise InrdictError(f"{name} must be a whole number, got {value}")
+        if not math.isfinite(float(n_max)):
+            raise InrdictError(f"n_max must be a finite resolution, got {n_max}")
         if features < 1:
             raise InrdictError(f"features per level must be positive, got {features}")
         self.plan = plan_levels(int(in_features), int(levels), int(n_min), float(n_max), table, bool(rotate))
@@ -195,6 +204,8 @@ class MultigridINR(eqx.Module):
 
     def encode(self, r: Float[Array, " d"]) -> Float[Array, " lf"]:
         """y (L·F,): the levels' interpolated features, coarsest first."""
+        if r.shape != (self.dimensions,):
+            raise InrdictError(f"this grid encoding takes {self.dimensions} coordinates, got shape {r.shape}")
         return jnp.concatenate([interpolate(level, table, r) for level, table in zip(self.plan, self.tables)])
 
     def __call__(self, r: Float[Array, " d"]) -> Float[Array, " out"]:

@@ -39,7 +39,9 @@ class HashGridINR(MultigridINR):
     def __init__(self, in_features: int = 2, hidden: tuple[int, ...] = (64, 64), out_features: int = 1, *,
                  levels: int = 16, features: int = 2, n_min: int = 16, n_max: float = N_MAX_IMAGE,
                  log2_table: int = 15, rotate: bool = False, key: PRNGKeyArray, dtype=jnp.float32):  # fmt: skip
-        if not 1 <= int(log2_table) <= 30:
+        if (
+            isinstance(log2_table, bool) or int(log2_table) != log2_table or not 1 <= int(log2_table) <= 30
+        ):  # uint32 rows
             raise InrdictError(f"log2_table must lie in 1 … 30 (T = 2^log2_table rows), got {log2_table}")
         self.log2_table = int(log2_table)
         grid = (levels, features, n_min, n_max, 2**self.log2_table, rotate)

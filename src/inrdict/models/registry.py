@@ -73,8 +73,9 @@ def make_model(name: str, in_features: int = 2, hidden: tuple[int, ...] | None =
         have = ", ".join(allowed) if allowed else "none"
         raise InrdictError(f"{name} has no setting {', '.join(map(repr, unknown))}: its settings are {have}")
     if hidden is None:
-        hidden = _family.get(name).hidden or matched_hidden(name, in_features=in_features, out_features=out_features,
-                                                            **knobs)  # fmt: skip
+        default = _family.get(name).hidden
+        hidden = default if default is not None else matched_hidden(name, in_features=in_features,
+                                                                    out_features=out_features, **knobs)  # fmt: skip
     return _family.get(name).build(in_features, tuple(hidden), out_features, key=key, dtype=dtype, **knobs)
 
 
@@ -101,7 +102,8 @@ def matched_hidden(
     (255,)*4 = 199,156 (Fourier, `filter="fourier"`); ffn (T = 256) (211,)*3 = 197,919.
 
     Raises:
-        InrdictError: unknown family, non-positive depth or target.
+        InrdictError: unknown family, non-positive depth or target, or a target below the count at width 1 (a grid
+            encoding's tables alone can exceed it).
     """
     record = _family.get(family)
     depth = record.depth if depth is None else depth
@@ -121,8 +123,8 @@ def matched_hidden(
     a2 = c3 - 2 * c2 + c1  # 2a
     b = c2 - c1 - 1.5 * a2
     c = c1 - a2 / 2 - b
-    if count(1) > target_parameters:
-        raise InrdictError(f"{family} has {count(1):,} trained parameters at width 1, more than the "
+    if c1 > target_parameters:
+        raise InrdictError(f"{family} has {c1:,} trained parameters at width 1, more than the "
                            f"{target_parameters:,} asked: give its widths (hidden=...) or a larger budget")  # fmt: skip
     if a2 == 0:
         root = (target_parameters - c) / b
