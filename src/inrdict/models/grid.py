@@ -128,8 +128,6 @@ def _vertex_rows(level: Level, vertices: Array) -> Array:
 
 def interpolate(level: Level, table: Float[Array, "rows f"], r: Float[Array, " d"]) -> Float[Array, " f"]:
     """One level's features at r ∈ [0, 1]^d: the d-linear interpolation of its cell's 2^d vertices."""
-    if level.rotation is not None and r.shape != (len(level.rotation),):
-        raise InrdictError(f"this grid encoding takes {len(level.rotation)} coordinates, got shape {r.shape}")
     if level.rotation is not None:
         rotation = jnp.asarray(level.rotation, r.dtype)
         r = rotation @ (r - 0.5) + 0.5

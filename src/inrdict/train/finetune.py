@@ -124,11 +124,7 @@ def _image_chunks(model: eqx.Module, images: np.ndarray, per_chunk: int, dtype) 
     """`images` (m, n) as targets (chunks, chunk, n, 1) of `dtype`, the last chunk padded with copies of the last
     image, once the memory of fine-tuning a chunk at once is checked (`require_memory`)."""
     m, n = images.shape
-    widest = (
-        activation_width(model)
-        if hasattr(model, "activation_width")
-        else activation_width(partition_trainable(model)[0])
-    )
+    widest = activation_width(partition_trainable(model)[0])  # trained arrays, or the model's own width
     per_image = 12 * n * widest * 8 * dtype.itemsize + 4 * count_parameters(model) * dtype.itemsize
     chunk = min(m, per_chunk)
     require_memory(chunk * per_image, f"fine-tuning {chunk} images of {n} pixels at once", "lower images_per_chunk")
