@@ -1,12 +1,14 @@
-"""Top-k NTK eigenpairs of the grid encodings at 64²–512², matrix-free (the generic jvp∘vjp products).
+"""Top-k NTK eigenpairs of the grid encodings at 64²–512², matrix-free: the sparse route (scatter-add and gather of
+the table entries' precomputed coefficients) against the generic one (jvp∘vjp of the model), side by side.
 
-    python benchmarks/grid_topk.py [--grids 64 128 256 512] [--k 16] [--json FILE]
+    python benchmarks/grid_topk.py [--grids 64 128 256 512] [--methods sparse generic] [--k 16] [--json FILE]
 
 Models: `make_model("hashgrid")` (Instant-NGP image defaults: 16 levels of F = 2 from N_min = 16 with per-level
 scale 1.5, T = 2^15, head (64, 64); P = 715,400) and `make_model("grid")` (16 dense levels from 16 to 256;
 P = 432,644), float32, on `ntk_grid(n)`; the k largest eigenpairs to ‖Θ x − λ x‖ ≤ 1e-4 λ₀ with
 `SolverOptions(store_kernel=False)`. Each row runs in a fresh child process (its peak RSS is its own): "setup s"
-builds the operator, "product s" times one product of 8 vectors (compiled), "solve s" the whole solve.
+builds the operator (the sparse route computes and compiles its features there), "product s" times one product of 8
+vectors (compiled), "solve s" the whole solve; "speed-up" is the generic row's solve time over the sparse row's.
 Machines are noisy: compare rows of one run.
 """
 
@@ -23,7 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def child(family: str, grid: int, k: int) -> dict:
+def child(family: str, grid: int, k: int, method: str) -> dict:
     import jax
     import numpy as np
 
@@ -37,7 +39,7 @@ def child(family: str, grid: int, k: int) -> dict:
     model = make_model(family, key=model_key(family, 0))
     points = ntk_grid(grid)
     start = time.perf_counter()
-    operator = NTKOperator(model, points, max_columns=max(8, k))
+    operator = NTKOperator(model, points, method=method, max_columns=max(8, k))
     setup = time.perf_counter() - start
     probe = np.random.default_rng(0).standard_normal((points.shape[0], 8)).astype(np.float32)
     operator.matmat(probe)  # compiles
@@ -55,35 +57,43 @@ def child(family: str, grid: int, k: int) -> dict:
             "peak_gib": rss_bytes() / 2**30, "jax": jax.__version__}  # fmt: skip
 
 
-def run_child(family: str, grid: int, k: int) -> dict:
-    command = [sys.executable, __file__, "--child", family, str(grid), str(k)]
+def run_child(family: str, grid: int, k: int, method: str) -> dict:
+    command = [sys.executable, __file__, "--child", family, str(grid), str(k), method]
     env = {**os.environ, "PYTHONPATH": f"{ROOT / 'src'}:{ROOT}"}
     out = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
     if out.returncode:
-        return {"family": family, "grid": grid, "error": out.stderr.strip().splitlines()[-1:]}
+        return {"family": family, "grid": grid, "operator_method": method, "error": out.stderr.strip().splitlines()[-1:]}
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--child", nargs=3, metavar=("FAMILY", "GRID", "K"), help=argparse.SUPPRESS)
+    parser.add_argument("--child", nargs=4, metavar=("FAMILY", "GRID", "K", "METHOD"), help=argparse.SUPPRESS)
+    parser.add_argument("--methods", nargs="+", default=["sparse", "generic"])
     parser.add_argument("--families", nargs="+", default=["hashgrid", "grid"])
     parser.add_argument("--grids", type=int, nargs="+", default=[64, 128, 256, 512])
     parser.add_argument("--k", type=int, default=16)
     parser.add_argument("--json", type=Path, default=ROOT / "benchmarks" / "results" / "grid_topk.json")
     args = parser.parse_args()
     if args.child:
-        print(json.dumps(child(args.child[0], int(args.child[1]), int(args.child[2]))))
+        print(json.dumps(child(args.child[0], int(args.child[1]), int(args.child[2]), args.child[3])))
         return
-    rows = [run_child(family, grid, args.k) for family in args.families for grid in args.grids]
-    print(f"{'family':>9} {'grid':>6} {'N':>8} {'P':>10} {'setup s':>8} {'8-product s':>11} {'solve s':>8} "
-          f"{'products':>8} {'peak GiB':>8} {'res':>8}")  # fmt: skip
+    rows = [run_child(family, grid, args.k, method) for family in args.families for grid in args.grids
+            for method in args.methods]  # fmt: skip
+    solves = {(r["family"], r["grid"], r["operator_method"]): r.get("solve_s") for r in rows}
+    for row in rows:
+        generic = solves.get((row["family"], row["grid"], "generic"))
+        if "error" not in row and generic is not None:
+            row["speedup_vs_generic"] = generic / row["solve_s"]
+    print(f"{'family':>9} {'grid':>6} {'method':>8} {'N':>8} {'P':>10} {'setup s':>8} {'8-product s':>11} "
+          f"{'solve s':>8} {'speed-up':>8} {'products':>8} {'peak GiB':>8} {'res':>8}")  # fmt: skip
     for row in rows:
         if "error" in row:
-            print(f"{row['family']:>9} {row['grid']:>5}²  failed: {row['error']}")
+            print(f"{row['family']:>9} {row['grid']:>5}² {row['operator_method']:>8}  failed: {row['error']}")
             continue
-        print(f"{row['family']:>9} {row['grid']:>5}² {row['n']:>8,} {row['parameters']:>10,} {row['setup_s']:>8.2f} "
-              f"{row['product_8_s']:>11.3f} {row['solve_s']:>8.1f} {row['products']:>8} {row['peak_gib']:>8.2f} "
+        print(f"{row['family']:>9} {row['grid']:>5}² {row['operator_method']:>8} {row['n']:>8,} "
+              f"{row['parameters']:>10,} {row['setup_s']:>8.2f} {row['product_8_s']:>11.3f} {row['solve_s']:>8.1f} "
+              f"{row.get('speedup_vs_generic', float('nan')):>8.2f} {row['products']:>8} {row['peak_gib']:>8.2f} "
               f"{row['max_residual']:>8.1e}")  # fmt: skip
     record = {"rows": rows, "k": args.k, "cores": os.cpu_count(), "date": time.strftime("%Y-%m-%d %H:%M")}
     args.json.parent.mkdir(parents=True, exist_ok=True)

@@ -95,8 +95,47 @@ def test_ntk_matches_the_jacobian_oracle_in_float64(name, d, knobs):
         assert np.trace(oracle) > 0
         assert rel_error(ntk.empirical_ntk(model, points, dtype=jnp.float64), oracle) <= 1e-10
         vectors = np.random.default_rng(1).standard_normal((23, 3))
-        operator = ntk.NTKOperator(model, points, dtype=np.float64, block_size=8)
-        assert rel_error(operator.matmat(vectors), oracle @ vectors) <= 1e-10
+        for method in ("auto", "sparse", "generic"):  # auto is the sparse route for a grid encoding
+            operator = ntk.NTKOperator(model, points, dtype=np.float64, block_size=8, method=method)
+            assert operator.method == ("generic" if method == "generic" else "sparse")
+            assert rel_error(operator.matmat(vectors), oracle @ vectors) <= 1e-10
+
+
+def test_the_sparse_route_gives_the_oracles_top_eigenpairs_on_both_routes_and_two_devices():
+    """Top eigenpairs through the sparse products (N×N route) and the P×P route (generic products behind the
+    sparse operator) against the oracle's eigh, and the sparse products split across 2 (fake CPU) devices."""
+    import os
+    import subprocess
+    import sys
+
+    with jax.enable_x64(True):
+        model = make_model("hashgrid", 2, (8,), 1, key=model_key("hashgrid", 1), **SMALL, log2_table=7)
+        points = inrdict.io.data.ntk_grid(12)
+        dense = ntk.eigh_descending(ntk.empirical_ntk(model, points, method="jacobian", dtype=jnp.float64))[0]
+        for route in ("points", "parameters"):
+            pairs = ntk.top_eigenpairs(model, points, 4, ntk.SolverOptions(tol=1e-10, route=route), dtype=jnp.float64)
+            assert pairs.route == route and np.max(np.abs(pairs.eigvals - dense[:4])) <= 1e-8 * dense[0]
+        with pytest.raises(InrdictError, match="sparse NTK route needs a grid encoding"):
+            ntk.NTKOperator(make_model("siren", 2, (8,), 1, key=model_key("siren", 0)), points, method="sparse")
+    code = """
+import jax, jax.numpy as jnp, numpy as np
+from inrdict import ntk
+from inrdict.models import make_model, model_key
+assert jax.device_count() == 2, jax.devices()
+with jax.enable_x64(True):
+    model = make_model("hashgrid", 2, (8,), 1, key=model_key("hashgrid", 1), levels=4, n_min=4, n_max=64,
+                       log2_table=7, dtype=jnp.float64)
+    points = np.random.default_rng(0).uniform(0.0, 1.0, (29, 2))  # 15 per device, blocks of 4, padded
+    vectors = np.random.default_rng(1).standard_normal((29, 3))
+    operator = ntk.NTKOperator(model, points, block_size=4)
+    assert operator.n_devices == 2 and operator.method == "sparse"
+    oracle = ntk.empirical_ntk(model, points, method="jacobian")
+    print(np.linalg.norm(operator.matmat(vectors) - oracle @ vectors) / np.linalg.norm(oracle @ vectors))
+"""
+    env = {**os.environ, "XLA_FLAGS": "--xla_force_host_platform_device_count=2"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert float(out.stdout.split()[-1]) < 1e-12
 
 
 def test_the_tables_kernel_is_local_and_the_hash_adds_collisions():
@@ -191,7 +230,7 @@ def test_bad_numbers_and_coordinates_are_refused_in_one_line():
     with pytest.raises(InrdictError, match="n_max must be a finite"):
         make_model("hashgrid", key=model_key("hashgrid", 0), n_max=float("nan"))
     for knobs in ({"n_min": 16.7}, {"levels": 2.5}, {"log2_table": 2.5}):  # the tests' type checks may see it first
-        with pytest.raises((InrdictError, TypeCheckError), match="must be a whole number|must lie|Type-check error"):
+        with pytest.raises((InrdictError, TypeCheckError), match=r"must be a whole number|must lie|Type-check error"):
             make_model("hashgrid", key=model_key("hashgrid", 0), **knobs)
     model = make_model("grid", 2, key=model_key("grid", 0), **SMALL)
     with pytest.raises(InrdictError, match="takes 2 coordinates, got shape"):

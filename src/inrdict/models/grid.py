@@ -126,8 +126,8 @@ def _vertex_rows(level: Level, vertices: Array) -> Array:
     return (mixed % jnp.uint32(level.rows)).astype(jnp.int32)
 
 
-def interpolate(level: Level, table: Float[Array, "rows f"], r: Float[Array, " d"]) -> Float[Array, " f"]:
-    """One level's features at r ∈ [0, 1]^d: the d-linear interpolation of its cell's 2^d vertices."""
+def corners(level: Level, r: Float[Array, " d"]) -> tuple[Array, Float[Array, " c"]]:
+    """The table rows (2^d,) int32 and d-linear weights (2^d,) of r's cell on one level (r ∈ [0, 1]^d)."""
     if level.rotation is not None:
         rotation = jnp.asarray(level.rotation, r.dtype)
         r = rotation @ (r - 0.5) + 0.5
@@ -138,10 +138,30 @@ def interpolate(level: Level, table: Float[Array, "rows f"], r: Float[Array, " d
     if not level.hashed:
         cell = jnp.minimum(cell, level.hi - 1)  # the box's far face belongs to the last cell
     weight = position - cell  # (d,), in [0, 1]
-    corners = jnp.asarray(list(itertools.product((0, 1), repeat=r.shape[0])), jnp.int32)  # (2^d, d)
-    vertices = cell.astype(jnp.int32)[None, :] + corners
-    weights = jnp.prod(jnp.where(corners == 1, weight[None, :], 1.0 - weight[None, :]), axis=1)  # (2^d,)
-    return weights @ table[_vertex_rows(level, vertices)]
+    offsets = jnp.asarray(list(itertools.product((0, 1), repeat=r.shape[0])), jnp.int32)  # (2^d, d)
+    vertices = cell.astype(jnp.int32)[None, :] + offsets
+    weights = jnp.prod(jnp.where(offsets == 1, weight[None, :], 1.0 - weight[None, :]), axis=1)  # (2^d,)
+    return _vertex_rows(level, vertices), weights
+
+
+def interpolate(level: Level, table: Float[Array, "rows f"], r: Float[Array, " d"]) -> Float[Array, " f"]:
+    """One level's features at r ∈ [0, 1]^d: the d-linear interpolation of its cell's 2^d vertices."""
+    rows, weights = corners(level, r)
+    return weights @ table[rows]
+
+
+class SparseNTKFeatures(NamedTuple):
+    """Per point, what the sparse NTK route needs (`inrdict.ntk.products`; n points, c = L·2^d table entries each):
+
+    rows (n, c): the entries' rows in the levels' tables stacked end to end (level l's rows offset by the rows of
+    the levels before it); coefficients (n, c, F): ∂f/∂T[row, f] = w_c ∂f/∂y_{l,f} (interpolation weight times the
+    head's sensitivity to the level's feature f); head: per bias-free head layer u = W a, its input A (n, in) and
+    output sensitivity D = ∂f/∂u (n, out). Then Θ = Σ_{c,c',f} [rows_ic = rows_jc'] K_icf K_jc'f + Σ_k (D_k D_kᵀ) ⊙
+    (A_k A_kᵀ)."""
+
+    rows: Array
+    coefficients: Array
+    head: tuple[tuple[Array, Array], ...]
 
 
 class MultigridINR(eqx.Module):
@@ -212,6 +232,32 @@ class MultigridINR(eqx.Module):
             z = jax.nn.relu(weight @ z)
         return self.head[-1] @ z
 
+    def sparse_ntk_features(self, points: Float[Array, "n d"]) -> SparseNTKFeatures:
+        """The per-point gradients of f in sparse form (`SparseNTKFeatures`): one forward and one backward sweep of
+        the head (ReLU' = [u > 0], as `jax.nn.relu`'s derivative), for the sparse NTK route."""
+        offsets = np.cumsum([0, *(level.rows for level in self.plan[:-1])])
+
+        def one(r):
+            found = [corners(level, r) for level in self.plan]
+            y = jnp.concatenate([w @ table[rows] for (rows, w), table in zip(found, self.tables)])
+            inputs, pre = [y], []
+            for weight in self.head[:-1]:
+                pre.append(weight @ inputs[-1])
+                inputs.append(jax.nn.relu(pre[-1]))
+            sensitivity = [jnp.ones((self.head[-1].shape[0],), y.dtype)]  # ∂f/∂u of the output layer
+            grad = self.head[-1].T @ sensitivity[0]
+            for weight, u in zip(self.head[-2::-1], pre[::-1]):
+                sensitivity.insert(0, jnp.where(u > 0, grad, 0.0))
+                grad = weight.T @ sensitivity[0]
+            per_level = grad.reshape(len(self.plan), self.features)  # ∂f/∂y per level and feature
+            rows = jnp.concatenate([rows + int(offset) for (rows, _), offset in zip(found, offsets)])
+            weights = jnp.stack([w for _, w in found])  # (L, 2^d)
+            coefficients = (weights[:, :, None] * per_level[:, None, :]).reshape(-1, self.features)
+            return rows, coefficients, tuple(zip(inputs, sensitivity))
+
+        rows, coefficients, head = jax.vmap(one)(points)
+        return SparseNTKFeatures(rows, coefficients, head)
+
     @property
     def in_features(self) -> int:
         return self.dimensions
@@ -232,6 +278,11 @@ class MultigridINR(eqx.Module):
     @property
     def levels(self) -> int:
         return len(self.plan)
+
+    @property
+    def table_rows(self) -> int:
+        """Rows of every level's table together (the sparse NTK route's stacked tables)."""
+        return sum(level.rows for level in self.plan)
 
     def hyperparameters(self) -> dict:
         return {"in_features": self.in_features, "hidden": list(self.hidden), "out_features": self.out_features,

@@ -63,6 +63,12 @@ def supports_structured(model) -> bool:
     return isinstance(model, DenseINR) and "layers" not in type(model).frozen_fields
 
 
+def supports_sparse(model) -> bool:
+    """Whether the sparse operator route applies: a model (a grid encoding, `inrdict.models.grid`) that provides
+    `sparse_ntk_features(points)` (table rows and coefficients, and its head's layer features) and `table_rows`."""
+    return hasattr(model, "sparse_ntk_features") and hasattr(model, "table_rows")
+
+
 def layer_features(model: eqx.Module, points: Float[AnyArray, "n d"]) -> list[tuple[Array, ...]]:
     """Per parameter group, (A, D) with Theta = sum over groups of (D Dᵀ) ⊙ (A Aᵀ + 1).
 

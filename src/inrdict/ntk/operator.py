@@ -18,6 +18,12 @@ gradients are accumulated over blocks (and `psum`-ed over devices). Models that 
 are frozen) use the generic form Θ V = J (Jᵀ V) with `jax.vjp` and `jax.jvp` on the model itself, vmapped over the m
 columns, blocked the same way.
 
+**Grid encodings** (`inrdict.models.grid`: each point touches c = L 2^d table entries) take the sparse route: their
+`sparse_ntk_features` give per point the entries' rows and coefficients K (c, F) = ∂f/∂T[row], computed once, so
+that Jᵀ V is a scatter-add of K v into tables (rows, F, m) and J U a gather, O(N c F m) per block of m vectors, plus
+the bias-free head's layer features as above. The generic route recomputes the encoding and the head in every
+product; the sparse one is 4–6× faster on the hash grid at 128²–512² (`benchmarks/grid_topk.py`).
+
 **Multi-device.** With several `jax.devices()` the points (and the features, and the rows of V) are split evenly
 across them with `jax.shard_map`; each device accumulates its share of Jᵀ V, one `psum` adds them, and each
 device applies J to its own rows.
@@ -48,12 +54,14 @@ from inrdict._typing import AnyArray, as_rows
 from inrdict.errors import InrdictError
 from inrdict.models import DenseINR, partition_trainable
 from inrdict.ntk.gather import gather_rows
-from inrdict.ntk.kernel import kernel_blocks, layer_features, resolve_method
+from inrdict.ntk.kernel import kernel_blocks, layer_features, resolve_method, supports_sparse
 from inrdict.ntk.products import (
     generic_gram_product,
     generic_product,
     mesh,
     point_features,
+    sparse_point_features,
+    sparse_product,
     spread,
     structured_gram_product,
     structured_product,
@@ -61,7 +69,7 @@ from inrdict.ntk.products import (
 from inrdict.ntk.protocol import KernelOperator, LinearOperatorMixin
 from inrdict.ntk.stored import STORE_LIMIT_BYTES, stored_product, triangle_rows
 
-OPERATOR_METHODS = ("auto", "structured", "generic")
+OPERATOR_METHODS = ("auto", "structured", "sparse", "generic")
 
 
 def model_dtype(model) -> np.dtype:
@@ -96,7 +104,8 @@ class NTKOperator(LinearOperatorMixin):
     Attributes:
         shape: (N, N).
         dtype: float32 or float64 (NumPy dtype); products take and return arrays of this dtype.
-        method: "structured" (layer features, `DenseINR`) or "generic" (`jax.vjp` then `jax.jvp`, any model).
+        method: "structured" (layer features, `DenseINR`), "sparse" (a grid encoding's table entries) or "generic"
+            (`jax.vjp` then `jax.jvp`, any model).
         n_devices: devices the points are split across.
         block_size: points per block on each device.
         products: vector products performed so far (a block of m vectors counts m).
@@ -112,7 +121,8 @@ class NTKOperator(LinearOperatorMixin):
             `inrdict.ntk.layer_features`), any Equinox module for "generic".
         points: (N, d) inputs (a 1-D array is taken as d = 1).
         dtype: float32 or float64 (default: the model's); float64 needs `jax.enable_x64(True)`.
-        method: "structured", "generic", or "auto" (structured where it applies).
+        method: "structured", "sparse", "generic", or "auto" (sparse for grid encodings, else structured where
+            it applies, else generic).
         block_size: points per block (default min(1024, points per device)); results do not depend on it.
         max_columns: a `matmat` with more columns runs in chunks of this many (bounds the working memory).
         max_bytes: refuse when the estimated memory exceeds this (default: 80 % of this machine's memory).
@@ -135,10 +145,16 @@ class NTKOperator(LinearOperatorMixin):
         extra_bytes: int = 0,
     ):
         if method not in OPERATOR_METHODS:
-            raise InrdictError(f"unknown NTK operator method {method!r}: choose auto, structured or generic")
+            raise InrdictError(f"unknown NTK operator method {method!r}: choose auto, structured, sparse or generic")
         if isinstance(model, DenseINR) and model.out_features != 1:
             raise InrdictError(f"the NTK needs a single-output model, this one has {model.out_features} outputs")
-        method = resolve_method(model, method, generic="generic", what="structured NTK operator")
+        if method == "sparse" and not supports_sparse(model):
+            raise InrdictError(f"the sparse NTK route needs a grid encoding (family grid or hashgrid), not a "
+                               f"{type(model).__name__}: use method='auto'")  # fmt: skip
+        if method == "auto" and supports_sparse(model):
+            method = "sparse"
+        elif method != "sparse":
+            method = resolve_method(model, method, generic="generic", what="structured NTK operator")
         points = as_rows(np.asarray(points))
         dtype = _check_dtype(dtype if dtype is not None else model_dtype(model))
         if max_columns < 1:
@@ -172,6 +188,11 @@ class NTKOperator(LinearOperatorMixin):
         if method == "structured":
             self._features = point_features(model, block_points, block_mask, n_devices)
             self.feature_bytes = sum(x.nbytes for group in self._features for x in group)
+        elif method == "sparse":
+            self._features = sparse_point_features(model, block_points, block_mask, n_devices)
+            self.feature_bytes = sum(x.nbytes for x in jax.tree_util.tree_leaves(self._features))
+            self._trainable, self._frozen = trainable, frozen  # the P×P route runs generic products
+            self._points, self._mask = block_points, block_mask
         else:
             self._trainable, self._frozen = trainable, frozen
             self._points, self._mask = block_points, block_mask
@@ -192,6 +213,12 @@ class NTKOperator(LinearOperatorMixin):
         if self.method == "structured":
             shapes = jax.eval_shape(lambda p: layer_features(model, p), jax.ShapeDtypeStruct(points.shape, dtype))
             self._feature_widths = [int(leaf.shape[-1]) for leaf in jax.tree_util.tree_leaves(shapes)]
+        elif self.method == "sparse":
+            one = jax.ShapeDtypeStruct((1, points.shape[1]), dtype)
+            rows, coefficients, head = jax.eval_shape(model.sparse_ntk_features, one)
+            self._total_rows = int(model.table_rows)
+            self._entries, self._table_features = int(rows.shape[1]), int(coefficients.shape[2])
+            self._head_widths = [(int(a.shape[1]), int(d.shape[1])) for a, d in head]
         return model, trainable, frozen
 
     def _place_blocks(self, points: np.ndarray | jax.Array) -> tuple[typing.Any, typing.Any]:
@@ -230,11 +257,19 @@ class NTKOperator(LinearOperatorMixin):
     def _feature_bytes(self) -> int:
         if self.method == "structured":
             return self._padded * sum(self._feature_widths) * self.dtype.itemsize
+        if self.method == "sparse":
+            per_point = self._entries * (4 + self._table_features * self.dtype.itemsize)  # int32 rows, coefficients
+            return self._padded * (per_point + sum(map(sum, self._head_widths)) * self.dtype.itemsize)
         return self._padded * (self._input_dim + 1) * self.dtype.itemsize
 
     def memory_bytes(self) -> int:
         """Estimated peak bytes: features, the weight gradients of `max_columns` vectors, per-block work, V and ΘV."""
         itemsize, m, b = self.dtype.itemsize, self.max_columns, self.block_size
+        if self.method == "sparse":  # the tables' and head's gradients (scan carry and update), the gathered entries
+            head = sum(a * d for a, d in self._head_widths)
+            grads = 2 * (self._total_rows * self._table_features + head) * m * itemsize * self.n_devices
+            work = 3 * b * m * self._entries * self._table_features * itemsize * self.n_devices
+            return self._feature_bytes() + grads + work + 4 * self._padded * m * itemsize
         if self.method == "structured":
             width = max(self._feature_widths)
         else:
@@ -278,6 +313,8 @@ class NTKOperator(LinearOperatorMixin):
             return stored_product(self._kernel_rows, vblocks.reshape(self._padded, -1)).reshape(vblocks.shape)
         if self.method == "structured":
             return structured_product(self._features, vblocks, n_devices=self.n_devices)
+        if self.method == "sparse":
+            return sparse_product(self._features, vblocks, total_rows=self._total_rows, n_devices=self.n_devices)
         return generic_product(self._trainable, self._frozen, self._points, self._mask, vblocks, self.n_devices)
 
     def _to_blocks(self, local: np.ndarray):

@@ -1,6 +1,6 @@
-"""The jitted products behind `NTKOperator`: Θ V from the structured layer features or from `jax.vjp` / `jax.jvp`
-(`generic_*`), the P×P Gram products Jᵀ J W, and the features themselves, on one device or split across several
-with `jax.shard_map` (the math: `inrdict.ntk.operator`)."""
+"""The jitted products behind `NTKOperator`: Θ V from the structured layer features, from a grid encoding's sparse
+features (`sparse_*`) or from `jax.vjp` / `jax.jvp` (`generic_*`), the P×P Gram products Jᵀ J W, and the features
+themselves, on one device or split across several with `jax.shard_map` (the math: `inrdict.ntk.operator`)."""
 
 from __future__ import annotations
 
@@ -178,6 +178,88 @@ def _generic_gram_local(trainable, frozen_arrays, frozen_static, points: Array, 
         return rows
     grads = _generic_transpose(outputs, trainable, points, mask, rows, axis)
     return jax.vmap(lambda g: ravel_pytree(g)[0])(grads).T
+
+
+def _sparse_transpose(features, vblocks: Array, total_rows: int, axis: str | None):
+    """Jᵀ V from sparse features (`inrdict.models.grid.SparseNTKFeatures`, blocked (nb, b, …)): the tables' gradients
+    U (total_rows, F, m), U[row] = Σ_{(n, c): rows_nc = row} K_nc v_n (a scatter-add), and per bias-free head layer
+    M = Dᵀ [v_1 ⊙ A, ..., v_m ⊙ A] (out, m·in), accumulated over the blocks and `psum`-ed over `axis`."""
+    rows, coefficients, head = features
+    block, m = vblocks.shape[1], vblocks.shape[2]
+    n_features = coefficients.shape[-1]
+
+    def accumulate(carry, xs):
+        tables, grads = carry
+        (r, k, h), v = xs
+        updates = (k[:, :, :, None] * v[:, None, None, :]).reshape(-1, n_features, m)  # (b·c, F, m)
+        tables = tables.at[r.reshape(-1)].add(updates, indices_are_sorted=False, unique_indices=False)
+        grads = [g + d.T @ (v[:, :, None] * a[:, None, :]).reshape(block, -1) for g, (a, d) in zip(grads, h)]
+        return (tables, grads), None
+
+    dtype = vblocks.dtype
+    init = (jnp.zeros((total_rows, n_features, m), dtype),
+            [jnp.zeros((d.shape[-1], m * a.shape[-1]), dtype) for a, d in head])  # fmt: skip
+    (tables, grads), _ = jax.lax.scan(accumulate, _varying(init, axis), ((rows, coefficients, head), vblocks))
+    if axis is not None:
+        tables, grads = jax.lax.psum((tables, grads), axis)
+    return tables, grads
+
+
+def _sparse_forward(features, tables: Array, grads, m: int) -> Array:
+    """J W (nb, b, m) for table directions `tables` (rows, F, m) and head directions `grads` [(out, m·in)]: row n is
+    Σ_{c,f} K_ncf U[rows_nc, f] + Σ_k d_nᵀ M_k a_n (a gather)."""
+
+    def apply(feats):
+        r, k, h = feats
+        y = jnp.einsum("bcf,bcfm->bm", k, tables[r])
+        for grad, (a, d) in zip(grads, h):
+            y = y + jnp.sum((d @ grad).reshape(a.shape[0], m, a.shape[-1]) * a[:, None, :], axis=-1)
+        return y
+
+    return jax.lax.map(apply, features)
+
+
+def _sparse_local(features, vblocks: Array, total_rows: int, axis: str | None) -> Array:
+    """Θ V = J (Jᵀ V) on this device's points from sparse features: a scatter-add and a gather per level entry,
+    O(N L 2^d F m) for the tables plus 4 N m Σ_k in_k out_k for the head."""
+    tables, grads = _sparse_transpose(features, vblocks, total_rows, axis)
+    return _sparse_forward(features, tables, grads, vblocks.shape[2])
+
+
+@functools.partial(jax.jit, static_argnames=("total_rows", "n_devices"))
+def sparse_product(features, vblocks: Array, total_rows: int, n_devices: int) -> Array:
+    if n_devices == 1:
+        return _sparse_local(features, vblocks, total_rows, None)
+    from jax.sharding import PartitionSpec as P
+
+    local = functools.partial(_sparse_local, total_rows=total_rows, axis=AXIS)
+    return jax.shard_map(local, mesh=mesh(n_devices), in_specs=(P(AXIS), P(AXIS)), out_specs=P(AXIS))(features, vblocks)
+
+
+@eqx.filter_jit
+def sparse_point_features(model, points: Array, mask: Array, n_devices: int):
+    """`model.sparse_ntk_features` for points in blocks (nb, b, d); padding rows (mask 0) get zero coefficients
+    and head sensitivities."""
+    model_arrays, model_static = eqx.partition(model, eqx.is_array)
+
+    def local(arrays, pts, msk):
+        model = eqx.combine(arrays, model_static)
+
+        def one_block(xs):
+            block_points, block_mask = xs
+            rows, coefficients, head = model.sparse_ntk_features(block_points)
+            keep = block_mask[:, None]
+            return rows, coefficients * keep[:, :, None], tuple((a, d * keep) for a, d in head)
+
+        return jax.lax.map(one_block, (pts, msk))
+
+    if n_devices == 1:
+        return local(model_arrays, points, mask)
+    from jax.sharding import PartitionSpec as P
+
+    return jax.shard_map(local, mesh=mesh(n_devices), in_specs=(P(), P(AXIS), P(AXIS)), out_specs=P(AXIS))(
+        model_arrays, points, mask
+    )
 
 
 @functools.cache

@@ -254,7 +254,7 @@ def choose_route(operator: KernelOperator, k: int, route: str = "auto", block: i
     """
     if route not in ROUTES:
         raise InrdictError(f"unknown route {route!r}: choose one of {', '.join(ROUTES)}")
-    applies = isinstance(operator, NTKOperator) and (operator.method == "generic" or operator.gram_structured)
+    applies = isinstance(operator, NTKOperator) and (operator.method in ("generic", "sparse") or operator.gram_structured)
     if route == "parameters" and not applies:
         raise InrdictError("the P×P route needs an NTKOperator whose layer features are plain (A, D) pairs: "
                            "use route='points'")  # fmt: skip
@@ -497,7 +497,7 @@ def top_eigenpairs(
         k: number of eigenpairs (1 ≤ k ≤ N).
         options: the solver, its tolerance and route (`SolverOptions`).
         dtype: float32 or float64 (default: the model's; float64 needs `jax.enable_x64(True)`).
-        operator_method: "auto", "structured" or "generic" (see `NTKOperator`).
+        operator_method: "auto", "structured", "sparse" or "generic" (see `NTKOperator`).
         max_bytes: refuse when operator + solver memory would exceed this (default 80 % of physical memory).
         announce: a callable taking one line (e.g. `print`): when the solve is predicted to take longer than
             `ANNOUNCE_SECONDS`, it is told the estimated time and peak memory first (`estimate_cost`).
