@@ -75,3 +75,17 @@ def test_a_grid_of_another_dimension_or_a_bare_centre_is_refused():
 
     with pytest.raises((InrdictError, TypeCheckError), match="each centre is a grid index|Type-check error"):
         lens.point_spreads(siren, (8, 8), [5])  # the tests' type checks may see it first
+
+
+def test_a_response_map_measures_as_the_ntk_row_does():
+    """`spread_of_map` of the unnormalised row (any positive scale) is `point_spread`; a map without a positive value
+    at its centre, or a centre outside it, is refused."""
+    siren = Siren(2, (16, 16), 1, first_omega0=20.0, convention="ntk", key=jax.random.key(2))
+    spread = point_spread(siren, (12, 12), (4, 7))
+    again = lens.spread_of_map(2.5e-6 * spread.values, (4, 7))
+    assert again.center == (4, 7) and np.allclose(again.values, spread.values, atol=1e-12)
+    assert again.fwhm == pytest.approx(spread.fwhm, rel=1e-9, nan_ok=True)
+    with pytest.raises(InrdictError, match="a PSF needs a positive peak"):
+        lens.spread_of_map(-spread.values, (4, 7))
+    with pytest.raises(InrdictError, match="not a point of the 12×12 map"):
+        lens.spread_of_map(spread.values, (4, 12))

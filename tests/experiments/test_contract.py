@@ -43,7 +43,7 @@ def test_no_experiment_imports_another():
 def test_producers_run_before_the_experiments_that_need_them():
     order = reproduce_order()
     assert sorted(order) == sorted(name for name, module in REGISTRY.items() if getattr(module, "IN_REPRODUCE", True))
-    assert not {"analyse", "families", "predictors", "reptile", "suggest", "regret", "fit", "grid_psf", "grid_spectrum"} & set(order)  # tools and sweeps
+    assert not {"analyse", "families", "predictors", "reptile", "suggest", "regret", "fit", "grid_psf", "grid_psf_training", "grid_spectrum"} & set(order)  # tools and sweeps
     for name in order:
         for required in getattr(REGISTRY[name], "REQUIRES", ()):
             assert order.index(required) < order.index(name)
@@ -78,6 +78,8 @@ TINY = {
     "grid_psf": dict(grid_size=32, levels=4, n_avg_fixed=12.0, n_max_sweep=(16.0, 32.0), n_max_fixed=32.0,
                      n_avg_sweep=(12.0, 24.0), anisotropy_n_min=4, anisotropy_n_max=16.0, table_n_min=8,
                      table_n_max=32.0, log2_tables=(6, 12), n_centers=2, n_seeds=2),
+    "grid_psf_training": dict(grid_size=32, levels=4, n_min=4, n_max=16.0, log2_table=6, adam_steps=(1, 10),
+                              n_centers=2, n_seeds=2),
     "grid_spectrum": dict(ntk_grid=8, levels=3, n_min=4, n_max=16.0, images=("camera",), image_size=16, steps=4,
                           n_seeds=2),
     "pretrain": dict(grid_size=8, steps=(1, 2, 3)),

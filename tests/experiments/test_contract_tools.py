@@ -1,5 +1,5 @@
 """The tools and studies outside `reproduce` on tiny presets (analyse, families, predictors, the Reptile sweep,
-suggest, the suggest validation, fit, the two grid studies): each runs from the command line, every claim it makes can fail, and the
+suggest, the suggest validation, fit, the three grid studies): each runs from the command line, every claim it makes can fail, and the
 findings page lists them. Apart from `test_contract.py`'s tiny reproduce, so that two test workers run both at once."""
 
 import pytest
@@ -18,6 +18,7 @@ TOOLS = {
     "regret": (["figure", "regret"], "suggest_validation"),
     "fit": (["fit", "camera"], "fit"),
     "grid_psf": (["figure", "grid_psf"], "grid_psf"),
+    "grid_psf_training": (["figure", "grid_psf_training"], "grid_psf_training"),
     "grid_spectrum": (["figure", "grid_spectrum"], "grid_spectrum"),
 }
 
@@ -27,4 +28,8 @@ def test_tools_outside_reproduce_run_and_every_claim_can_fail(tiny_presets, tmp_
     for command, folder in TOOLS.values():
         assert cli.main([*command, "--out", str(out / folder), "--no-progress"]) == 0, command
     check_every_claim_can_fail(out, list(TOOLS))
-    check_findings_page(out, ["families", "predictors", "reptile", "regret", "grid_psf", "grid_spectrum"], tmp_path / "findings.md")
+    check_findings_page(
+        out,
+        ["families", "predictors", "reptile", "regret", "grid_psf", "grid_psf_training", "grid_spectrum"],
+        tmp_path / "findings.md",
+    )

@@ -47,7 +47,7 @@ from inrdict.analysis.learnability import (
     learnability,
     pixel_mask,
 )
-from inrdict.analysis.psf import PointSpread, point_spread, point_spreads
+from inrdict.analysis.psf import PointSpread, point_spread, point_spreads, spread_of_map
 from inrdict.analysis.report import (
     AnalyseOptions,
     Report,
@@ -97,5 +97,6 @@ __all__ = [
     "require_spectrum_memory",
     "row_record",
     "spectrum_memory_bytes",
+    "spread_of_map",
     "suggest",
 ]  # fmt: skip

@@ -121,8 +121,25 @@ def point_spreads(model, shape: tuple[int, ...], centers: list[tuple[int, ...]],
         row = rows[:, column]
         if not row[index] > 0:
             raise InrdictError(f"Θ(r₀, r₀) = {row[index]:g} at {center}: the model's NTK has no response there")
-        values = (row / row[index]).reshape(shape)
-        profiles = _profiles(values, center)
-        widths = {name: fwhm(profile, at, spacing) for name, (profile, at, spacing) in profiles.items()}
-        spreads.append(PointSpread(center, values, widths))
+        spreads.append(spread_of_map(row.reshape(shape), center))
     return spreads
+
+
+def spread_of_map(values: np.ndarray, center: tuple[int, ...]) -> PointSpread:
+    """Any response map on a `data.unit_grid` grid (1 to 3 axes), e.g. a trained model's change Δf after steps on
+    the point r₀ (the "empirical" PSF), as a `PointSpread`: normalised by its value at `center`, with the FWHM per
+    direction measured as `point_spread` measures the NTK's row.
+
+    Raises:
+        InrdictError: a centre outside the map, or a value at the centre that is not positive.
+    """
+    values = np.asarray(values, np.float64)
+    center = tuple(int(c) for c in center)
+    if len(center) != values.ndim or any(not 0 <= c < n for c, n in zip(center, values.shape)):
+        raise InrdictError(f"the centre {center} is not a point of the {'×'.join(map(str, values.shape))} map")
+    peak = values[center]
+    if not peak > 0:
+        raise InrdictError(f"the map's value at its centre {center} is {peak:g}: a PSF needs a positive peak")
+    values = values / peak
+    widths = {name: fwhm(profile, at, spacing) for name, (profile, at, spacing) in _profiles(values, center).items()}
+    return PointSpread(center, values, widths)

@@ -17,7 +17,7 @@ grid_size² grid, for `n_seeds` initialisations. Four studies:
 * **Collisions**: the PSF's SNR, −20 log10 of the RMS of the normalised PSFs farther than `far` from their centres
   (pooled over the centres, floored at 1e-6: float32 round-off, so at most 120 dB), as the table size T grows (hash
   grid).
-* Not measured here: the broadening of the PSF by training (the paper's "empirical" FWHM).
+* Not measured here: the broadening of the PSF by training (the paper's "empirical" FWHM): `grid_psf_training`.
 
 Claims (ledger, fixed before the first run; the quotes paraphrase the abstract, the thresholds are ours): the FWHM
 falls as N_avg grows; it stays nearly constant as N_max grows at fixed N_avg; the axis-aligned grid is anisotropic;
