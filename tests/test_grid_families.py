@@ -93,7 +93,8 @@ def test_ntk_matches_the_jacobian_oracle_in_float64(name, d, knobs):
         points = np.random.default_rng(0).uniform(0.0, 1.0, (23, d))
         oracle = ntk.empirical_ntk(model, points, method="jacobian", dtype=jnp.float64)
         assert np.trace(oracle) > 0
-        assert rel_error(ntk.empirical_ntk(model, points, dtype=jnp.float64), oracle) <= 1e-10
+        for method in ("auto", "sparse", "ntvp"):  # auto is the sparse kernel for a grid encoding
+            assert rel_error(ntk.empirical_ntk(model, points, dtype=jnp.float64, method=method), oracle) <= 1e-10
         vectors = np.random.default_rng(1).standard_normal((23, 3))
         for method in ("auto", "sparse", "generic"):  # auto is the sparse route for a grid encoding
             operator = ntk.NTKOperator(model, points, dtype=np.float64, block_size=8, method=method)
@@ -115,8 +116,11 @@ def test_the_sparse_route_gives_the_oracles_top_eigenpairs_on_both_routes_and_tw
         for route in ("points", "parameters"):
             pairs = ntk.top_eigenpairs(model, points, 4, ntk.SolverOptions(tol=1e-10, route=route), dtype=jnp.float64)
             assert pairs.route == route and np.max(np.abs(pairs.eigvals - dense[:4])) <= 1e-8 * dense[0]
+        siren = make_model("siren", 2, (8,), 1, key=model_key("siren", 0))
         with pytest.raises(InrdictError, match="sparse NTK route needs a grid encoding"):
-            ntk.NTKOperator(make_model("siren", 2, (8,), 1, key=model_key("siren", 0)), points, method="sparse")
+            ntk.NTKOperator(siren, points, method="sparse")
+        with pytest.raises(InrdictError, match="sparse NTK needs a grid encoding"):
+            ntk.empirical_ntk(siren, points, method="sparse")
     code = """
 import jax, jax.numpy as jnp, numpy as np
 from inrdict import ntk
@@ -175,7 +179,10 @@ def test_checkpoints_and_bad_settings(tmp_path):
     assert type(loaded) is HashGridINR and loaded.hyperparameters() == model.hyperparameters()
     points = np.random.default_rng(0).uniform(0, 1, (7, 2)).astype(np.float32)
     assert np.array_equal(jax.vmap(loaded)(points), jax.vmap(model)(points))
-    assert family.family_of(model) == "hashgrid" and family.family_of(make_model("grid", key=model_key("grid", 0), **SMALL)) == "grid"
+    assert (
+        family.family_of(model) == "hashgrid"
+        and family.family_of(make_model("grid", key=model_key("grid", 0), **SMALL)) == "grid"
+    )
     for knobs, message in (({"log2_table": 40}, "log2_table"), ({"features": 0}, "features per level"),
                            ({"n_min": 32, "n_max": 16}, "N_min ≤ N_max")):  # fmt: skip
         with pytest.raises(InrdictError, match=message):

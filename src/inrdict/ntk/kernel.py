@@ -15,6 +15,10 @@ Three implementations, one switch (`method=`):
   (b x b blocks, mirrored), never forming the N x P Jacobian. Cost ~ 2 N² (sum of layer widths) flops,
   halved by symmetry. With several devices (GPUs, or CPU devices) the blocks are split across all of them.
   Needs a `DenseINR` (elementwise activations, every layer trained).
+* ``"sparse"`` (default for grid encodings, `inrdict.models.grid`): each point's gradient touches c = L 2^d entries of
+  F features in the tables, ∂f/∂T[row] = K (`sparse_ntk_features`), so the tables add J_T J_Tᵀ, a sparse product
+  (SciPy; non-zero only between points that share a vertex or collide in a hash), and the bias-free head adds
+  Σ_k (D_k D_kᵀ) ⊙ (A_k A_kᵀ) as above.
 * ``"ntvp"`` (generic): any Equinox model. Per column block J, per-sample gradients g_j = df(r_j)/dtheta
   (b x P) and one forward-mode product J(X) g_j per column gives Theta[:, J]. Memory O(b (P + N width)).
 * ``"jacobian"`` (oracle): `jax.jacrev` of f at each point (vmapped) stacked into J (N x P), then J Jᵀ.
@@ -44,8 +48,8 @@ from inrdict._typing import AnyArray, as_rows
 from inrdict.errors import InrdictError
 from inrdict.models import DenseINR, count_parameters, dense_layer_features, partition_trainable
 
-Method = Literal["auto", "structured", "ntvp", "jacobian"]
-METHODS = ("auto", "structured", "ntvp", "jacobian")
+Method = Literal["auto", "structured", "sparse", "ntvp", "jacobian"]
+METHODS = ("auto", "structured", "sparse", "ntvp", "jacobian")
 
 
 def _scalar_output(model, r):
@@ -222,6 +226,31 @@ def _ntvp_kernel(model, points: Array, block_size: int) -> Array:
     return 0.5 * (columns + columns.T)
 
 
+@eqx.filter_jit
+def _sparse_features(model, points: Array):
+    return model.sparse_ntk_features(points)
+
+
+def _sparse_kernel(model, points: Array) -> np.ndarray:
+    """Θ of a grid encoding (`"sparse"` above): J_T (N, rows·F) as a SciPy CSR matrix with c·F entries per row (a hash
+    collision within a point's entries is summed), J_T J_Tᵀ in sparse arithmetic, plus the head's dense terms."""
+    import scipy.sparse
+
+    rows, coefficients, head = _sparse_features(model, points)
+    rows, coefficients = np.array(rows, np.int64), np.array(coefficients)  # writable copies (SciPy sorts in place)
+    n, entries = rows.shape
+    f = coefficients.shape[2]
+    columns = (rows[:, :, None] * f + np.arange(f)).reshape(-1)
+    jacobian = scipy.sparse.csr_matrix((coefficients.reshape(-1), columns, np.arange(n + 1) * entries * f),
+                                       shape=(n, int(model.table_rows) * f))  # fmt: skip
+    jacobian.sum_duplicates()
+    kernel = (jacobian @ jacobian.T).toarray()
+    for a, d in head:
+        a, d = np.asarray(a), np.asarray(d)
+        kernel += (d @ d.T) * (a @ a.T)
+    return 0.5 * (kernel + kernel.T)
+
+
 def memory_bytes(model, n_points: int, method: str, block_size: int, itemsize: int) -> int:
     """Peak bytes of one kernel computation (estimate): the kernel, its staging copies and per-method work.
 
@@ -233,6 +262,14 @@ def memory_bytes(model, n_points: int, method: str, block_size: int, itemsize: i
         return kernel + 2 * feature_values * itemsize + 4 * block_size**2 * itemsize
     if method == "jacobian":
         return kernel + 3 * n_points * count_parameters(model) * itemsize
+    if method == "sparse":  # the head's two n² temporaries, the tables' product (sparse, at most dense), features
+        d = int(model.in_features)
+        rows, coefficients, head = jax.eval_shape(model.sparse_ntk_features, jax.ShapeDtypeStruct((1, d), jnp.float32))
+        per_point = (
+            rows.shape[1] * coefficients.shape[2] * (itemsize + 8) * 3
+            + sum(a.shape[1] + b.shape[1] for a, b in head) * itemsize
+        )
+        return kernel + 4 * n_points**2 * itemsize + n_points * per_point
     width = max(max(model.hidden), 2 * model.layers[0].in_features) if isinstance(model, DenseINR) else 1024
     return kernel + 3 * block_size * (count_parameters(model) + 4 * n_points * width) * itemsize
 
@@ -302,7 +339,8 @@ def empirical_ntk(
     Args:
         model: a single-output model; a `DenseINR` for ``method="structured"``, any Equinox module otherwise.
         points: (n, d) inputs (a 1-D array is taken as d = 1).
-        method: "structured", "ntvp", "jacobian", or "auto" (structured where it applies, else ntvp).
+        method: "structured", "sparse", "ntvp", "jacobian", or "auto" (sparse for a grid encoding, else
+            structured where it applies, else ntvp).
         block_size: points per block (structured default: 512; ntvp default: 16); the result does not depend on it.
         dtype: float32 or float64 (default: the model's). The model and the points are cast to it.
         max_bytes: refuse when the estimate exceeds this (default: 80 % of the memory available now).
@@ -320,7 +358,10 @@ def empirical_ntk(
         raise InrdictError(f"unknown NTK method {method!r}: choose one of {', '.join(METHODS)}")
     if getattr(model, "out_features", 1) != 1:
         raise InrdictError(f"the NTK needs a single-output model, this one has {model.out_features} outputs")
-    method = resolve_method(model, method, generic="ntvp")
+    if method == "sparse" and not supports_sparse(model):
+        raise InrdictError(f"the sparse NTK needs a grid encoding (family grid or hashgrid), not a {type(model).__name__}: "
+                           "use method='auto'")  # fmt: skip
+    method = "sparse" if method == "auto" and supports_sparse(model) else resolve_method(model, method, generic="ntvp")
     points = as_rows(np.asarray(points))
     dtype = jnp.dtype(
         dtype if dtype is not None else jax.tree_util.tree_leaves(eqx.filter(model, eqx.is_inexact_array))[0].dtype
@@ -349,6 +390,8 @@ def empirical_ntk(
     if method == "structured":
         blocks = _structured_blocks(_padded_features(model, points, block_size))
         return _assemble(blocks, -(-n // block_size), block_size, n)
+    if method == "sparse":
+        return _sparse_kernel(model, points)
     if method == "jacobian":
         return np.asarray(_jacobian_kernel(model, points))
     return np.asarray(_ntvp_kernel(model, points, block_size))

@@ -254,7 +254,9 @@ def choose_route(operator: KernelOperator, k: int, route: str = "auto", block: i
     """
     if route not in ROUTES:
         raise InrdictError(f"unknown route {route!r}: choose one of {', '.join(ROUTES)}")
-    applies = isinstance(operator, NTKOperator) and (operator.method in ("generic", "sparse") or operator.gram_structured)
+    applies = isinstance(operator, NTKOperator) and (
+        operator.method in ("generic", "sparse") or operator.gram_structured
+    )
     if route == "parameters" and not applies:
         raise InrdictError("the P×P route needs an NTKOperator whose layer features are plain (A, D) pairs: "
                            "use route='points'")  # fmt: skip
