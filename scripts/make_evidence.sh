@@ -40,7 +40,7 @@ one_thread 9 figure_9 lr_1e-3
 "$INRDICT" figure predictors --out "$WORK/variants/family_predictors-default" --no-progress
 # Grid encodings (issue 33): the NTK's point spread (~1 min); spectrum and PSNR against an MLP and an FFN (~3 min).
 "$INRDICT" figure grid_psf --out "$WORK/variants/grid_psf-default" --no-progress
-# The PSF after training on one point (GD step, Adam) against the NTK's (~2 min).
+# The PSF after training on one point (GD step, Adam) against the NTK's (~1 min).
 "$INRDICT" figure grid_psf_training --out "$WORK/variants/grid_psf_training-default" --no-progress
 "$INRDICT" figure grid_spectrum --out "$WORK/variants/grid_spectrum-default" --no-progress
 # The family comparison at 64², each family trained as its authors train it and tuned on training faces.

@@ -11,10 +11,14 @@ levels are hashed into T = 2^log2_table rows and collide), at `n_centers` seeded
 grid, for `n_seeds` initialisations. Two optimisers:
 
 * **GD** (`optax.sgd`, one step at `gd_lr`): a sanity check, not a claim. One linearised step changes f by
-  −η (f(r₀) − 1) Θ(·, r₀), so its normalised change must be the NTK's PSF, FWHM within `GD_TOLERANCE`. The tables
-  start at U(±1e-4) and the head is a bias-free ReLU network, so the linear regime is narrow: the step must change
-  the features at r₀ by much less than their initial 1e-4 (ReLU patterns flip otherwise); `gd_lr` = 1e-7 keeps
-  Δf(r₀) about four decades below f's initial scale (a design measurement on a 128² grid, ours).
+  −η (f(r₀) − 1) Θ(·, r₀), so its normalised change must be the NTK's PSF: the RMS of their difference on every
+  window within `GD_MAP_TOLERANCE`, and each seed's mean FWHM within `GD_TOLERANCE` of the NTK's. (The FWHM of one
+  centre is no test: where a profile hovers near one half, as a hash grid's can, a change of 0.04 in a map moves its
+  first crossing by many samples; the first default run's per-centre check failed so, at one centre of 160, with
+  the maps 0.001 RMS apart. It is recorded, not judged.) The tables start at U(±1e-4) and the head is a bias-free
+  ReLU network, so the linear regime is narrow: the step must change the features at r₀ by much less than their
+  initial 1e-4 (ReLU patterns flip otherwise); `gd_lr` = 1e-7 keeps Δf(r₀) about four decades below f's initial
+  scale (a design measurement on a 128² grid, ours).
 * **Adam** as tiny-cuda-nn trains Instant-NGP (`data/config_hash.json`, "optimizer": lr 1e-2, β₁ 0.9, β₂ 0.99,
   ε 1e-15; its L2 regularisation of 1e-6 is left out: it shifts a gradient of order 1e-5 or more by at most 1e-6),
   for K = `adam_steps` (the map is read after each). Adam divides each parameter's step by its own gradient's scale,
@@ -52,13 +56,14 @@ from inrdict.models.grid import level_resolutions
 
 NAME = "grid_psf_training"
 TITLE = "Grid encodings' PSF after training: the empirical PSF after GD and Adam steps on one point vs the NTK's"
-DEFAULT_SECONDS = 120
+DEFAULT_SECONDS = 60
 IN_REPRODUCE = False  # beyond the paper: `inrdict figure grid_psf_training`
 DIRECTIONS = ("axis0", "axis1", "diagonal", "antidiagonal")
 MODELS = ("grid", "hashgrid")
 LABELS = {"grid": "dense multigrid", "hashgrid": "hash grid"}
 ADAM = {"learning_rate": 1e-2, "b1": 0.9, "b2": 0.99, "eps": 1e-15}  # tiny-cuda-nn data/config_hash.json "optimizer"
-GD_TOLERANCE = 0.03  # the GD step's FWHM within 3 % of the NTK's at every centre (ours: a few %)
+GD_TOLERANCE = 0.03  # each seed's mean FWHM after the GD step within 3 % of the NTK's (ours: a few %)
+GD_MAP_TOLERANCE = 0.01  # RMS of (normalised change − NTK row) on a window (ours: 1 % of the peak)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -94,7 +99,7 @@ class Config:
 
 PAPER = Config(grid_size=512, levels=16, n_max=128.0, log2_table=12, adam_steps=(1, 10, 100, 1000), n_centers=32)
 DEFAULT = Config()
-"""2-CPU preset (≈ 2 min): 256² grid, 8 levels from 8 to 64, T = 2^10, 16 centres, 5 seeds, Adam up to 100 steps. The
+"""2-CPU preset (≈ 1 min): 256² grid, 8 levels from 8 to 64, T = 2^10, 16 centres, 5 seeds, Adam up to 100 steps. The
 paper's settings were not retrievable; its preset doubles the grid, the levels, the resolutions and the centres, and
 adds 1000 Adam steps."""
 PRESETS = {"paper": PAPER, "default": DEFAULT}
@@ -194,9 +199,15 @@ def _study(name: str, config: Config, seed: int, optimizers: dict, arrays: dict)
     runs: dict[str, tuple[optax.GradientTransformation, tuple[int, ...]]] = {
         "gd": (optimizers["gd"], (1,)), "adam": (optimizers["adam"], adam_segments)}  # fmt: skip
     record: dict = {"seed": seed, "ntk": _record(ntk)}
+    h, side = _half(config), 2 * _half(config) + 1
+    ntk_windows = [s.values[c0 - h : c0 + h + 1, c1 - h : c1 + h + 1] for s, (c0, c1) in zip(spreads, centers)]
     for label, (optimizer, segments) in runs.items():
         changes = np.asarray(_changes(model, optimizer, segments, points, flat, jnp.asarray(windows)), np.float64)
-        side = 2 * _half(config) + 1
+        if label == "gd":  # the normalised change against the NTK's row on each window: the linearised prediction
+            gaps = [changes[c, 0].reshape(side, side) / changes[c, 0, side**2 // 2] - ntk_windows[c]
+                    for c in range(len(centers))]  # fmt: skip
+            record["gd_map_max_difference"] = float(max(np.max(np.abs(gap)) for gap in gaps))
+            record["gd_map_rms_difference"] = float(max(np.sqrt(np.mean(gap**2)) for gap in gaps))
         rows = []
         for k in range(len(segments)):
             measured = [_widths(changes[c, k].reshape(side, side), center, config) for c, center in enumerate(centers)]
@@ -210,11 +221,10 @@ def _study(name: str, config: Config, seed: int, optimizers: dict, arrays: dict)
                 scale = example[side // 2, side // 2] if example[side // 2, side // 2] > 0 else np.abs(example).max()
                 arrays[f"{name}_{label}_{rows[-1]['steps']}"] = example / scale
         record[label] = rows
-    h, (c0, c1) = _half(config), centers[0]
     if seed == config.seed:
-        arrays[f"{name}_ntk"] = spreads[0].values[c0 - h : c0 + h + 1, c1 - h : c1 + h + 1]
+        arrays[f"{name}_ntk"] = ntk_windows[0]
     gd = np.array(record["gd"][0]["per_center"]) / np.array(record["ntk"]["per_center"])
-    record["gd_worst_relative_error"] = float(np.max(np.abs(gd - 1.0)))
+    record["gd_worst_relative_error"] = float(np.max(np.abs(gd - 1.0)))  # per centre: ill-conditioned (docstring)
     return record
 
 
@@ -240,9 +250,11 @@ def compute(config: Config, *, progress: bool = True) -> tuple[dict, dict[str, n
 
 
 def sanity(numbers: dict, config: Config) -> dict[str, bool]:
-    """One small GD step reproduces the NTK's PSF: its FWHM within `GD_TOLERANCE` at every centre, seed and model."""
-    worst = max(r["gd_worst_relative_error"] for m in numbers["models"].values() for r in m["per_seed"])
-    return {"gd_step_reproduces_the_ntk_psf": bool(worst <= GD_TOLERANCE)}
+    """One small GD step reproduces the NTK's PSF (the linearised prediction), for every seed and model: the map on
+    every window within `GD_MAP_TOLERANCE` RMS, the mean FWHM within `GD_TOLERANCE`."""
+    runs = [r for m in numbers["models"].values() for r in m["per_seed"]]
+    return {"gd_step_change_is_the_ntk_row": all(r["gd_map_rms_difference"] <= GD_MAP_TOLERANCE for r in runs),
+            "gd_step_mean_fwhm_is_the_ntk_s": all(abs(r["gd"][0]["fwhm_ratio"] - 1.0) <= GD_TOLERANCE for r in runs)}  # fmt: skip
 
 
 def _broadening(numbers: dict, name: str) -> list[float]:
