@@ -22,7 +22,8 @@ columns, blocked the same way.
 `sparse_ntk_features` give per point the entries' rows and coefficients K (c, F) = ∂f/∂T[row], computed once, so
 that Jᵀ V is a scatter-add of K v into tables (rows, F, m) and J U a gather, O(N c F m) per block of m vectors, plus
 the bias-free head's layer features as above. The generic route recomputes the encoding and the head in every
-product; the sparse one is 4–6× faster on the hash grid at 128²–512² (`benchmarks/grid_topk.py`).
+product; the head's share is the same on both routes, so the gain is what the encoding costs (measured against the
+generic route in `benchmarks/grid_topk.py`, table in docs/performance.md).
 
 **Multi-device.** With several `jax.devices()` the points (and the features, and the rows of V) are split evenly
 across them with `jax.shard_map`; each device accumulates its share of Jᵀ V, one `psum` adds them, and each
