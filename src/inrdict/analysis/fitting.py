@@ -13,8 +13,9 @@ pixels) and the longest axis spans [0, 1); the recipe's domain maps [0, 1) to th
 (`inrdict.models.Recipe.domain`).
 
 Training (`fit`): the family's reference run (`Family.recipes`, the first: Adam, its lr, schedule and steps,
-the target range, its depth and knobs; widths matched to the paper's SIREN) on a seeded `1 − held_out` of the
-samples, PSNR measured on the others.
+the target range, its depth and knobs; widths matched to the paper's SIREN, or the family's own (`Family.hidden`:
+a grid encoding's head, whose tables are not matched to any budget)) on a seeded `1 − held_out` of the samples,
+PSNR measured on the others.
 """
 
 from __future__ import annotations
@@ -140,7 +141,8 @@ def knob_default(family: str, run: Recipe) -> float:
 def build(family: str, dim: int, run: Recipe, value: float | None = None, hidden: tuple[int, ...] | None = None,
           seed: int = 0, dtype=None) -> tuple[eqx.Module, dict[str, Any]]:  # fmt: skip
     """(model on the run's domain, its knobs): `family` with the run's knobs, its frequency knob at `value` (None:
-    the run's), widths `hidden` (None: the run's depth, matched to the paper's SIREN's parameter count)."""
+    the run's), widths `hidden` (None: the family's own widths where it has them (`Family.hidden`: the grid
+    encodings' 64 × 64 head), else the run's depth, matched to the paper's SIREN's parameter count)."""
     knobs: dict[str, Any] = dict(run.knobs)
     knob = _family.get(family).knob
     if value is not None:
@@ -150,7 +152,8 @@ def build(family: str, dim: int, run: Recipe, value: float | None = None, hidden
             raise InrdictError(f"the knob value must be a positive number, got {value}")
         knobs[knob] = float(value)
     if hidden is None:
-        hidden = matched_hidden(family, depth=run.depth, in_features=dim, **knobs)
+        own = _family.get(family).hidden  # a grid encoding's head: its tables alone exceed the SIREN budget
+        hidden = own if own is not None else matched_hidden(family, depth=run.depth, in_features=dim, **knobs)
     extra = {} if dtype is None else {"dtype": dtype}
     model = make_model(family, dim, hidden, 1, key=model_key(family, seed), **knobs, **extra)
     low, high = run.domain
@@ -168,7 +171,7 @@ class FitOptions:
         steps: optimiser steps (None: the recipe's; the schedule spans them).
         learning_rate: Adam's initial rate (None: the recipe's).
         size: samples on the longest axis (None: the signal's own, at most `MAX_SIZE`).
-        hidden: hidden widths (None: the recipe's depth at the paper's SIREN's parameter count).
+        hidden: hidden widths (None: the family's own, else the recipe's depth at the paper's SIREN's count).
         held_out: the share of samples held out to measure PSNR on.
         seed: initialisation and split.
         progress: show a progress bar.

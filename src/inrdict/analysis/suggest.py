@@ -39,6 +39,29 @@ Nyquist frequency moves.
   Cropping four EEG channels to 200, 400 and 800 samples moved the trained optima by 1.0 (SIREN, noisily), 1.0
   (FFN) and 0.4 (Gauss) octaves per octave of n (least squares), so the lattice moves with n as for images.
 
+**Grid encodings** (`grid`, `hashgrid`: `inrdict.models.grid`): the knob is the finest resolution N_max, at the
+family's L, F, N_min and T. Why N_max and not the level count at a fixed budget: N_max is the encoding's bandwidth,
+the analogue of ω0 or σ — the finest level's atoms are tents one cell 1/N_max wide, so N_max sets the kernel's
+shortest correlation length, and the paper chooses it by the data (Müller et al. 2022, Sec. 3: N_max matched to the
+finest detail in the training data; Table 1's range 512 … 524288 over tasks). The level count L at a fixed budget
+moves no scale: with N_min and N_max fixed it only sets how densely the scales in between are sampled (the growth b
+of eq. 3), an integer with a few useful values, and at a fixed parameter budget it trades against T (more
+collisions) or F, so its effect on the dictionary is second order. A change of N_max at fixed L, F, T changes the
+parameter count only through the dense (unhashed) coarse levels (of `grid`, every level): the candidates are not
+parameter-matched. Its natural unit is the sample count, not a reference value: the longest axis's n samples span
+[0, 1) (`fitting.grid`), so N_max = n puts one finest cell on each sample, whatever the family's default (tiny-cuda-nn's
+16 · 1.5^15 ≈ 7006 for hashgrid, 256 for grid) — scaling that default by n / n_ref (as for the frequency knobs) would
+centre hashgrid's lattice at 55 cells per sample. So for a resolution knob (`RESOLUTION_KNOBS`) the lattice centre is
+n (`lattice_centre`) and the factors are `RESOLUTION_FACTORS`, 2^(−4 … 2) in half-octaves (13 values): four octaves
+below (cells of 16 samples: a blurred fit) to two above (finest cells a quarter of a sample: the top levels then hold
+one training sample per cell, pure memorisation with nothing to predict a held-out sample from, so finer values only
+add parameters; the dense grid's finest table grows as N_max², 4n is its largest), values below N_min dropped (eq. 3
+needs N_min ≤ N_max). On the sample grid k / n a level of exactly N = n cells puts a vertex on every sample, so it
+only memorises (`tests/test_grid_recipes.py`): the useful values lie below n, and the lattice reaches four octaves
+down. On scikit-image's camera at 128² the argmax was 45.3 for hashgrid and 22.6 for grid (1.5 and 2.5 octaves
+below the centre), and `fit` at 45.3 held out 25.9 dB against 13.3 dB at tiny-cuda-nn's 7006 (one image, one seed:
+an illustration, not a validation). No calibration (`SHIFT_OCTAVES`) has been measured for them.
+
 suggestion = argmax_v score(v) × 2^c, c = `SHIFT_OCTAVES[(family, dim)]` (0 unless set): a calibration of the
 linearised prediction against trained networks, set on the design split of `inrdict figure regret` only (its
 comment names the committed results file).
@@ -83,6 +106,11 @@ SHIFT_OCTAVES: dict[tuple[str, int], float] = {
 }  # fmt: skip
 
 
+# Knobs that are a resolution in cells per unit (a grid encoding's finest level, `inrdict.models.grid`): their
+# lattice is centred on the samples per axis and spans `RESOLUTION_FACTORS` (module docstring).
+RESOLUTION_KNOBS = frozenset({"n_max"})
+RESOLUTION_FACTORS = 2.0 ** np.linspace(-4.0, 2.0, 13)
+
 # Samples per axis of a window, by signal dimension: 32² for an image, 256 for a 1-D signal, 10³ for a volume (about
 # a thousand samples per kernel).
 DEFAULT_WINDOW = {1: 256, 2: 32, 3: 10}
@@ -101,15 +129,28 @@ def knob_of(family: str) -> str:
 
 def lattice_centre(family: str, longest: int | None = None, dim: int = 2, run: str | None = None) -> float:
     """The middle candidate for a `dim`-D signal of `longest` samples on its longest axis (None: `REFERENCE_SIZE`):
-    the reference knob (of recipe `run`) × longest / `REFERENCE_SIZE[dim]`."""
-    size = REFERENCE_SIZE[dim]
-    return fitting.knob_default(family, recipe(family, run)) * (size if longest is None else longest) / size
+    the reference knob (of recipe `run`) × longest / `REFERENCE_SIZE[dim]`; for a resolution knob (`RESOLUTION_KNOBS`:
+    a grid encoding's N_max) `longest` itself, one finest cell per sample (module docstring)."""
+    size = REFERENCE_SIZE[dim] if longest is None else longest
+    if knob_of(family) in RESOLUTION_KNOBS:
+        return float(size)
+    return fitting.knob_default(family, recipe(family, run)) * size / REFERENCE_SIZE[dim]
+
+
+def _lowest(family: str, run: str | None) -> float:
+    """The smallest value the knob may take: a grid encoding's N_min (N_max ≥ N_min, paper eq. 3); else 0."""
+    if knob_of(family) not in RESOLUTION_KNOBS:
+        return 0.0
+    return float(recipe(family, run).knobs.get("n_min", _family.get(family).knobs().get("n_min", 1)))
 
 
 def default_values(family: str, longest: int | None = None, run: str | None = None, dim: int = 2) -> np.ndarray:
-    """The candidates: `lattice_centre` × `GRID_FACTORS`, rounded to 3 significant digits."""
+    """The candidates: `lattice_centre` × `GRID_FACTORS` (a resolution knob: × `RESOLUTION_FACTORS`, values below
+    N_min left out), rounded to 3 significant digits."""
     base = lattice_centre(family, longest, dim, run)
-    return np.array([float(f"{base * f:.3g}") for f in GRID_FACTORS])
+    factors = RESOLUTION_FACTORS if knob_of(family) in RESOLUTION_KNOBS else GRID_FACTORS
+    values = [float(f"{base * f:.3g}") for f in factors]
+    return np.array([v for v in values if v >= _lowest(family, run)])
 
 
 def calibrated(family: str, dim: int, value: float, among=()) -> float:
@@ -213,6 +254,10 @@ def _candidates(family: str, values, longest: int, run: str | None, dim: int) ->
     candidates = np.sort(np.asarray(values, np.float64))
     if candidates.ndim != 1 or candidates.size < 1 or np.any(~np.isfinite(candidates)) or np.any(candidates <= 0):
         raise InrdictError(f"knob values must be positive numbers, got {values}")
+    lowest = _lowest(family, run)
+    if candidates[0] < lowest:
+        raise InrdictError(f"{family}'s {knob_of(family)} must be at least its N_min = {lowest:g} (paper eq. 3), got "
+                           f"{candidates[0]:g}: give larger values")  # fmt: skip
     return candidates
 
 
@@ -271,6 +316,7 @@ def suggest(family: str, signal, options: SuggestOptions = SuggestOptions()) -> 
                       argmax, calibrated(family, dim, argmax, candidates), time.perf_counter() - start)  # fmt: skip
 
 
-__all__ = ["DEFAULT_STEPS", "DEFAULT_WINDOW", "GRID_FACTORS", "REFERENCE_SIZE", "SHIFT_OCTAVES", "SuggestOptions",
+__all__ = ["DEFAULT_STEPS", "DEFAULT_WINDOW", "GRID_FACTORS", "REFERENCE_SIZE", "RESOLUTION_FACTORS", "RESOLUTION_KNOBS",
+           "SHIFT_OCTAVES", "SuggestOptions",
            "Suggestion", "calibrated", "coarse_indices", "default_values", "knob_of", "lattice_centre", "suggest",
            "windows_of"]  # fmt: skip

@@ -14,7 +14,14 @@ module (called with ``key=``), or an inrdict checkpoint file (see `studies.specs
   one seeded 50 % pixel mask, Adam at `random_lr`, held-out PSNR after `psnr_iteration` updates);
 * an aliasing score (Fig. 3's test on a 1-D version built with the same knobs, in_features = 1, widths
   `alias_hidden`): how far below the 23 Hz peak the 105 Hz alias sits on the 256-sample grid, in dB;
-* a fit of the grayscale astronaut at fit_size² (full-batch Adam, all-pixel PSNR).
+* a fit of the grayscale astronaut at fit_size² (full-batch Adam, all-pixel PSNR), `fit_steps` steps. Two
+  protocols (`fit_protocol`): "figure2", the paper's Fig. 2 fit (coordinates `linspace(-1, 1, n)`, Adam at `fit_lr`,
+  targets in [0, 1]); "recipe", the family's reference run (`inrdict.train.recipes`: its Adam (lr, β1, β2, ε), its
+  schedule over `fit_steps`, its target range) on the model's own [0, 1)² grid, which the model maps to its
+  authors' coordinates (the run's domain, e.g. [0, 1]² for the grid encodings). "auto": "figure2" for the paper's
+  models (relu, ffn, siren) and anything not a family name, "recipe" for every other family. The Fig. 2 grid is
+  [-1, 1)² in the model's own inputs, so for a family on its reference domain it is the wrong range: a grid
+  encoding would see three quarters of the image outside its tables, and a family on [-1, 1] would see [-3, 1).
 
 Writes `overview.png/pdf`, `results.json` and `arrays.npz` into the run folder (`figures/analyse_<name>` by default).
 """
@@ -33,6 +40,7 @@ import numpy as np
 from inrdict._keys import init_key
 from inrdict.adapters import adapt
 from inrdict.analysis import lens
+from inrdict.analysis.fitting import unit_psnr
 from inrdict.errors import InrdictError
 from inrdict.experiments._run import validate_config
 from inrdict.experiments.studies import learnability, memo
@@ -41,6 +49,9 @@ from inrdict.io import data
 from inrdict.io.datasets import held_out_faces
 from inrdict.models import OnDomain, count_parameters, model_key
 from inrdict.models import family as _family
+from inrdict.train import recipes
+from inrdict.train.fit import Monitor
+from inrdict.train.fit import fit as fit_points
 
 if TYPE_CHECKING:  # PyTorch is optional: its INR wrapper imports torch
     from inrdict.pytorch.model import TorchINR
@@ -64,6 +75,7 @@ class Config:
     sigma: float | None = None  # FFN σ
     scale: float | None = None  # Gauss s of exp(-(s u)²)
     s0: float | None = None
+    n_max: float | None = None  # a grid encoding's finest resolution N_max (grid, hashgrid)
     first_bias_scale: float | None = None
     scale_gradient: bool | None = None  # FINER: differentiate through |u| + 1 (the official code does not)
     input_scale: float | None = None
@@ -93,7 +105,8 @@ class Config:
     alias_lr: float = 1e-3  # Fig. 3 uses 1e-4; at 1e-4 most families do not fit the tone in 2000 steps
     fit_size: int = 64  # the astronaut's side; 128² took 48 s (SIREN) to 161 s (complex WIRE) of a 73–222 s run
     fit_steps: int = 200
-    fit_lr: float = 1e-4
+    fit_lr: float = 1e-4  # the "figure2" fit's Adam (the "recipe" fit takes the family's)
+    fit_protocol: Literal["auto", "figure2", "recipe"] = "auto"  # module docstring
     seed: int = 0
 
     def __post_init__(self):
@@ -111,6 +124,9 @@ class Config:
             raise InrdictError(f"signal_size must be at least 4 samples per axis, got {self.signal_size}")
         if self.psnr_iteration > self.iterations:
             raise InrdictError(f"psnr_iteration ({self.psnr_iteration}) exceeds iterations ({self.iterations})")
+        if self.fit_protocol == "recipe" and self.model.strip() not in _family.with_recipes():
+            raise InrdictError(f"fit_protocol recipe needs a family name with a training recipe "
+                               f"({', '.join(_family.with_recipes())}), got {self.model!r}: use figure2")  # fmt: skip
 
     @property
     def face_dataset(self) -> str:
@@ -126,6 +142,44 @@ LFW faces, 10 Adam fine-tuning updates, Fig. 3's aliasing test, 200 steps on the
 PAPER = dataclasses.replace(DEFAULT, precision="float64", dataset="celeba", n_test=100, fit_size=512, fit_steps=2000)
 """Fig. 4's setting (64², float64, 100 CelebA test faces: `--data-dir`) and Fig. 2's fit (512², 2000 steps)."""
 PRESETS = {"paper": PAPER, "default": DEFAULT}
+
+
+# The paper's models: their astronaut fit is the paper's Fig. 2 fit ("auto" fit protocol).
+FIGURE2_FAMILIES = ("relu", "ffn", "siren")
+
+
+def fit_protocol(config: Config) -> Literal["figure2", "recipe"]:
+    """The astronaut fit's protocol (module docstring): "recipe" for a family name with a recipe outside the
+    paper's models under "auto"."""
+    if config.fit_protocol != "auto":
+        return config.fit_protocol
+    name = config.model.strip()
+    return "recipe" if name in _family.with_recipes() and name not in FIGURE2_FAMILIES else "figure2"
+
+
+def recipe_fit(model, family: str, size: int, steps: int, progress: bool) -> tuple[dict, np.ndarray]:
+    """The astronaut at size² fitted as `family`'s reference run (its Adam, schedule over `steps`, target range) on
+    the model's [0, 1)² grid, mapped so that the model's wrapper (`Family.domain`) yields the run's domain:
+    (numbers, reconstruction in [0, 1]); PSNR on all pixels, peak 1."""
+    run = recipes.recipe(family)
+    image = data.to_grayscale(data.square_image(data.astronaut(), size))
+    (low, high), (run_low, run_high) = _family.get(family).domain, run.domain
+    coords = ((run_low + (run_high - run_low) * data.ntk_grid(size) - low) / (high - low)).astype(np.float32)
+    targets = run.to_target(image.reshape(-1, 1)).astype(np.float32)
+    start = time.perf_counter()
+    monitor = Monitor(every=max(1, steps // 10), progress=progress, description="fit of the astronaut")
+    result = fit_points(model, coords, targets, steps=steps, optimizer=recipes.optimizer(run, coords.shape[0], steps),
+                        learning_rate=run.initial_lr(coords.shape[0]), monitor=monitor)  # fmt: skip
+    psnr = unit_psnr(run, np.asarray(result.eval_psnr_db))
+    numbers = {"image": f"astronaut, grayscale, {size}x{size}", "steps": steps, "protocol": "recipe",
+               "recipe": {"name": run.name, "source": run.source, "learning_rate": run.initial_lr(coords.shape[0]),
+                          "final_lr_factor": run.final_lr_factor, "adam_b1_b2_eps": list(run.adam),
+                          "target_range": list(run.target_range), "domain": list(run.domain)},
+               "learning_rate": run.initial_lr(coords.shape[0]), "psnr_db": float(psnr[-1]),
+               "psnr_protocol": "all pixels, [0, 1] values", "psnr_curve_db": psnr,
+               "seconds": time.perf_counter() - start}  # fmt: skip
+    reconstruction = run.from_target(np.asarray(result.predictions)).astype(np.float32).reshape(size, size)
+    return numbers, reconstruction
 
 
 def out_name(config: Config) -> str:
@@ -186,14 +240,20 @@ def compute(config: Config, *, progress: bool = True) -> tuple[dict, dict[str, n
             n_parameters = count_parameters(cast(eqx.Module, model))  # kinds other than "torch" are Equinox modules
         print(f"  analysing {label}: {n_parameters:,} trained parameters", flush=True)
     protocol = lens.Protocol("adam", config.random_lr, config.iterations, config.psnr_iteration)
+    by_recipe = fit_protocol(config) == "recipe" and in_features == 2 and config.fit_steps > 0
     options = lens.AnalyseOptions(
         grid=config.grid_size, spectrum=spectrum,
         n_eigenvectors=config.n_eigenvectors, protocol=protocol, seed=config.seed, alias_steps=config.alias_steps,
-        alias_lr=config.alias_lr, fit_size=config.fit_size, fit_steps=config.fit_steps, fit_lr=config.fit_lr,
-        label=label, signals_name=signal_name if signal is not None else "signal",
+        alias_lr=config.alias_lr, fit_size=config.fit_size, fit_steps=0 if by_recipe else config.fit_steps,
+        fit_lr=config.fit_lr, label=label, signals_name=signal_name if signal is not None else "signal",
     )  # fmt: skip
     report, cached = _measure(model, signal, options, plan, config, one_d, progress)
     numbers = report.numbers
+    if by_recipe:  # the astronaut fit as the family's authors train it (module docstring)
+        assert resolved.family is not None  # a family name (fit_protocol)
+        numbers["fit"], fitted = recipe_fit(model, resolved.family, config.fit_size, config.fit_steps, progress)
+        numbers["seconds"]["fit"] = numbers["fit"]["seconds"]
+        report.arrays["fit_reconstruction"] = fitted
     numbers["spectrum"]["cached"] = cached
     on_domain = resolved.model if isinstance(resolved.model, OnDomain) else None
     numbers["model"] = {"spec": config.model, "label": label, "kind": resolved.kind, "family": resolved.family,

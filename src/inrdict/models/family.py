@@ -65,6 +65,9 @@ class Recipe:
         domain: the coordinate range per axis the run trains on (`torch.linspace(-1, 1, ·)` in every PyTorch
             reference; [0, 1) for the FFN demo).
         source: the file (and commit) the numbers come from.
+        adam_b1, adam_b2, adam_eps: Adam's β1, β2 and ε. Defaults: PyTorch's `torch.optim.Adam` (betas (0.9, 0.999),
+            eps 1e-8; also `optax.adam`'s), kept by every recipe whose source names no others;
+            tiny-cuda-nn's runs set their own (`data/config_hash.json`: 0.9, 0.99, 1e-15).
     """
 
     family: str
@@ -78,6 +81,9 @@ class Recipe:
     depth: int | None = None
     knobs: Mapping[str, Any] = dataclasses.field(default_factory=dict)
     domain: tuple[float, float] = (-1.0, 1.0)
+    adam_b1: float = 0.9  # torch.optim.Adam's default betas[0]
+    adam_b2: float = 0.999  # torch.optim.Adam's default betas[1]
+    adam_eps: float = 1e-8  # torch.optim.Adam's default eps
 
     def __post_init__(self):
         if not (self.learning_rate > 0 and self.steps > 0 and 0 < self.final_lr_factor <= 1):
@@ -87,6 +93,14 @@ class Recipe:
         low, high = self.target_range
         if not low < high:
             raise InrdictError(f"recipe {self.family}/{self.name}: target_range must have low < high")
+        if not (0 <= self.adam_b1 < 1 and 0 <= self.adam_b2 < 1 and self.adam_eps > 0):
+            raise InrdictError(f"recipe {self.family}/{self.name}: Adam needs 0 <= adam_b1, adam_b2 < 1 and "
+                               f"adam_eps > 0, got {self.adam_b1}, {self.adam_b2}, {self.adam_eps}")  # fmt: skip
+
+    @property
+    def adam(self) -> tuple[float, float, float]:
+        """(β1, β2, ε) of the run's Adam."""
+        return (float(self.adam_b1), float(self.adam_b2), float(self.adam_eps))
 
     def initial_lr(self, pixels: int, learning_rate: float | None = None) -> float:
         """The first step's lr for an image of `pixels` points (WIRE: × min(1, reference_pixels / pixels))."""
@@ -107,6 +121,17 @@ class Recipe:
 # Reference code named by several families' records.
 SOURCE_FINER = "liuzhen0212/FINER@07a9a92 train_image.py (LambdaLR 0.1 ** min(t / num_epochs, 1), (img - 0.5) / 0.5)"
 SOURCE_WIRE = "vishwa91/wire@0ac8cba wire_image_denoise.py"
+# The grid encodings' image run (families grid and hashgrid; Instant-NGP paper Sec. 4 names the same Adam).
+SOURCE_TCNN_IMAGE = (
+    "NVlabs/tiny-cuda-nn@1317f3b data/config_hash.json (optimizer: Adam, learning_rate 1e-2, beta1 0.9, beta2 "
+    "0.99, epsilon 1e-15) run by samples/mlp_learning_an_image.cu (coordinates (x + 0.5) / width in [0, 1], the "
+    "image's values in [0, 1] as targets). Followed: Adam's settings and a constant lr (config_hash.json wraps Adam in "
+    "no schedule and no EMA; instant-ngp's configs/image/base.json wraps it in an ExponentialDecay that starts at "
+    "step 20000, after this run ends, and leaves its Ema commented out). Not followed: the sample's 2^16 random "
+    "texture samples per step over an open-ended run (10^7 steps by default), replaced by 2000 full-batch steps on "
+    "the pixels (at 256^2 a full batch is the sample's 2^16 samples; 2000 as the tancik runs); its RelativeL2 loss "
+    "(plain MSE, as every recipe) and l2_reg 1e-6 (negligible beside lr 1e-2)"
+)
 
 # A reference code's saved weights (`inrdict.io.reference_weights`): state-dict layout → the sources that write it,
 # each (file names, the settings its saved weights leave out, e.g. {"first_omega0": 30.0, "indexing": "ij"}).

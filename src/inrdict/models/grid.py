@@ -53,7 +53,7 @@ from jaxtyping import Array, Float, PRNGKeyArray
 
 from inrdict.errors import InrdictError
 from inrdict.models.dense import _check_sizes
-from inrdict.models.family import Family, register
+from inrdict.models.family import SOURCE_TCNN_IMAGE, Family, Recipe, register
 
 HASH_PRIMES = (1, 2654435761, 805459861)  # paper eq. 4; tiny-cuda-nn `coherent_prime_hash`
 INIT_BOUND = 1e-4  # tables U(±1e-4): paper Sec. 4, tiny-cuda-nn `GridEncodingTemplated::initialize_params`
@@ -302,5 +302,9 @@ GRID = register(Family(
     domain_source="tiny-cuda-nn samples/mlp_learning_an_image.cu: coordinates in [0, 1]^2",
     reference="Müller et al., SIGGRAPH 2022, dense levels (tiny-cuda-nn DenseGrid); Audia et al., ICLR 2025 "
               "(arXiv 2504.13412, multigrid parametric encodings)",
+    # the knob: the finest resolution (paper Sec. 3: N_max is set by the finest detail; `inrdict.analysis.suggest`)
+    knob="n_max", knob_fields={"n_max": "n_max"},
     depth=2, hidden=(64, 64),  # paper Sec. 4: two hidden layers of 64
+    recipes=(Recipe("grid", "tcnn_image", 1e-2, 2000, f"{SOURCE_TCNN_IMAGE}; the encoding a DenseGrid",
+                    target_range=(0.0, 1.0), domain=(0.0, 1.0), adam_b1=0.9, adam_b2=0.99, adam_eps=1e-15),),
 ))  # fmt: skip

@@ -16,7 +16,7 @@ import jax.numpy as jnp
 from jaxtyping import PRNGKeyArray
 
 from inrdict.errors import InrdictError
-from inrdict.models.family import Family, register
+from inrdict.models.family import SOURCE_TCNN_IMAGE, Family, Recipe, register
 from inrdict.models.grid import MultigridINR
 
 N_MAX_IMAGE = 16 * 1.5**15  # tiny-cuda-nn data/config_hash.json: base_resolution 16, per_level_scale 1.5, 16 levels
@@ -67,5 +67,9 @@ HASHGRID = register(Family(
     name="hashgrid", build=HashGridINR, classes=(HashGridINR,), prng_id=112, domain=(0.0, 1.0),
     domain_source="tiny-cuda-nn samples/mlp_learning_an_image.cu and instant-ngp image mode: coordinates in [0, 1]^2",
     reference="Müller, Evans, Schied & Keller, SIGGRAPH 2022 (code: NVlabs/tiny-cuda-nn, NVlabs/instant-ngp)",
+    # the knob: the finest resolution (paper Sec. 3: N_max is set by the finest detail; `inrdict.analysis.suggest`)
+    knob="n_max", knob_fields={"n_max": "n_max"},
     depth=2, hidden=(64, 64),  # paper Sec. 4: two hidden layers of 64
+    recipes=(Recipe("hashgrid", "tcnn_image", 1e-2, 2000, SOURCE_TCNN_IMAGE, target_range=(0.0, 1.0),
+                    domain=(0.0, 1.0), adam_b1=0.9, adam_b2=0.99, adam_eps=1e-15),),
 ))  # fmt: skip

@@ -7,7 +7,9 @@ The schedules are PyTorch's `LambdaLR(opt, lambda t: factor ** min(t / T, 1))` (
 `wire_image_denoise.py`): lr_t = lr · factor^min(t / T, 1), T = the run's step count, decaying to `factor`· lr at the
 end; `final_lr_factor = 1` is a constant rate. Targets: the authors' image scripts map pixels in [0, 1] to
 `target_range` before fitting ([-1, 1]: vsitzmann/siren's `Normalize(0.5, 0.5)`, FINER's `(img - 0.5) / 0.5`,
-MFN), and predictions back; PSNR is measured in [0, 1] either way.
+MFN), and predictions back; PSNR is measured in [0, 1] either way. Adam's β1, β2 and ε are the run's
+(`Recipe.adam_b1`, `adam_b2`, `adam_eps`: PyTorch's defaults 0.9, 0.999, 1e-8 unless its source sets others, as
+tiny-cuda-nn's 0.9, 0.99, 1e-15 for the grid encodings).
 """
 
 from __future__ import annotations
@@ -33,9 +35,11 @@ def lambda_lr(lr0: float, final_factor: float, total: int) -> optax.Schedule:
 
 
 @functools.cache
-def scheduled_adam(lr0: float, final_factor: float, total: int) -> optax.GradientTransformation:
-    """Adam on `lambda_lr(lr0, final_factor, total)`, one object per setting."""
-    return optax.adam(lambda_lr(lr0, final_factor, total))
+def scheduled_adam(lr0: float, final_factor: float, total: int, b1: float = 0.9, b2: float = 0.999,
+                   eps: float = 1e-8) -> optax.GradientTransformation:  # fmt: skip
+    """Adam (β1 `b1`, β2 `b2`, ε `eps`; defaults PyTorch's and optax's) on `lambda_lr(lr0, final_factor, total)`,
+    one object per setting."""
+    return optax.adam(lambda_lr(lr0, final_factor, total), b1=b1, b2=b2, eps=eps)
 
 
 def schedule(run: Recipe, pixels: int, steps: int | None = None, learning_rate: float | None = None) -> optax.Schedule:
@@ -44,9 +48,11 @@ def schedule(run: Recipe, pixels: int, steps: int | None = None, learning_rate: 
 
 
 def optimizer(run: Recipe, pixels: int, steps: int | None = None, learning_rate: float | None = None):
-    """Adam with `schedule(run, pixels, steps, learning_rate)` (every reference script uses Adam); one object per
-    setting, so that jitted steps taking it as a static argument compile once."""
-    return scheduled_adam(run.initial_lr(pixels, learning_rate), run.final_lr_factor, int(steps or run.steps))
+    """Adam with the run's β1, β2, ε (`Recipe.adam`) on `schedule(run, pixels, steps, learning_rate)` (every
+    reference script uses Adam); one object per setting, so that jitted steps taking it as a static argument
+    compile once."""
+    return scheduled_adam(run.initial_lr(pixels, learning_rate), run.final_lr_factor, int(steps or run.steps),
+                          *run.adam)  # fmt: skip
 
 
 def recipe(family: str, name: str | None = None) -> Recipe:

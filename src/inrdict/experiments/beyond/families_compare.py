@@ -21,6 +21,13 @@ convention adds +0.5, the others start near 0): PSNR@0 and the gain PSNR@k − P
 shared lr 1e-4 starves some families (their authors train at 5e-4 to 2e-2): `inrdict figure predictors` fine-tunes
 each family at its own best lr too, and compares predictors with bootstrap intervals.
 
+The grid encodings (`grid`, the dense multigrid, and `hashgrid`, Instant-NGP's hash grid: `inrdict.models.grid`)
+cannot be matched to that budget — their tables alone exceed it (`matched_hidden` refuses) — so their rows keep the
+family's own size (`Family.hidden`: tiny-cuda-nn's 64 × 64 head and its tables; their knob is the finest resolution
+N_max) and each row records its parameter count; the size sanity check covers the matched rows only. The preset
+`grids` puts them beside ReLU, FFN and SIREN to show their atoms (top NTK eigenvectors); the default preset's rows
+are the shipped families of `MODEL_NAMES` only.
+
 At 32² the reference settings of several families put atoms above the grid's Nyquist rate, so this comparison
 mostly ranks mis-set knobs: `inrdict figure family_comparison` reruns it at 64², each family trained as its
 authors train it (`inrdict.train.recipes`) with its knob and lr tuned on training faces.
@@ -103,7 +110,15 @@ DEFAULT = Config()
 PAPER = dataclasses.replace(DEFAULT, grid_size=64, precision="float64", dataset="celeba", n_test=100, iterations=10,
                             alias_steps=2000, sweep_factors=(0.25, 0.5, 2.0, 4.0))  # fmt: skip
 """Fig. 4's setting (64², float64, 100 CelebA test faces: `--data-dir`, 10 fine-tuning updates) and a wider sweep."""
-PRESETS = {"paper": PAPER, "default": DEFAULT}
+GRIDS = dataclasses.replace(DEFAULT, models=("relu", "ffn", "siren", "grid", "hashgrid"))
+"""The grid encodings (dense multigrid, hash grid; each at its own size, not matched) beside the paper's ReLU, FFN and
+SIREN, their knobs swept as in the default preset: 13 rows, about 3 minutes on 2 cores."""
+PRESETS = {"paper": PAPER, "default": DEFAULT, "grids": GRIDS}
+
+
+def matched(name: str) -> bool:
+    """Whether family `name` is sized to the parameter budget (not a grid encoding with widths of its own)."""
+    return _family.get(name).hidden is None
 
 
 def rows_of(config: Config) -> dict[str, dict]:
@@ -111,7 +126,8 @@ def rows_of(config: Config) -> dict[str, dict]:
     rows = {}
     for name in config.models:
         knob = _family.get(name).knob
-        hidden = matched_hidden(name, config.parameters)
+        own = _family.get(name).hidden  # a grid encoding: its tables alone exceed the budget (module docstring)
+        hidden = own if own is not None else matched_hidden(name, config.parameters)
         factors = (1.0,) if knob is None else (1.0, *config.sweep_factors)
         for factor in sorted(set(factors)):
             value = None if knob is None else model_knobs(name)[knob] * factor
@@ -146,7 +162,8 @@ def compute(config: Config, *, progress: bool = True) -> tuple[dict, dict[str, n
         table[label] = {
             "family": row["name"], "knob": row["knob"], "knob_value": row["value"], "recommended": row["recommended"],
             "coordinate_domain": list(_family.get(row["name"]).domain) if config.domain == "reference" else [0.0, 1.0],
-            "parameters": count_parameters(row["model"]), "hidden": list(row["model"].hidden),
+            "parameters": count_parameters(row["model"]), "parameter_matched": matched(row["name"]),
+            "hidden": list(row["model"].hidden),
             "energy_at_0.1": m["energy_at_0.1"], "eigenvalues_within_10pct": m["eigenvalues_within_10pct"],
             "psnr_at_k": m["psnr_at_k"], "psnr_at_0": float(curve[0]), "psnr_gain_at_k": float(curve[config.psnr_iteration] - curve[0]),
             "test_psnr_curve": curve, "alias_below_signal_db": aliasing["alias_below_signal_db"],
@@ -209,12 +226,12 @@ def claims(numbers: dict, config: Config) -> dict[str, object]:
 
 
 def sanity(numbers: dict, config: Config) -> dict[str, bool]:
-    """Matched sizes: every row within 2.5 % of `parameters` (at 198,401: within 0.4 %); full eigenbases hold all
-    of every face's energy."""
+    """Matched sizes: every row of a matched family within 2.5 % of `parameters` (at 198,401: within 0.4 %; the
+    grid encodings keep their own size, module docstring); full eigenbases hold all of every face's energy."""
     models = numbers["models"].values()
     return {
         "parameter_counts_matched": all(abs(m["parameters"] - config.parameters) <= 0.025 * config.parameters
-                                        for m in models),
+                                        for m in models if m.get("parameter_matched", True)),
         "full_basis_captures_all_energy": all(abs(m["total_energy_full_basis"] - 1) < 1e-6 for m in models
                                               if m["spectrum_route"] == "dense"),
     }  # fmt: skip
@@ -274,7 +291,9 @@ def plot(results: dict, arrays: dict, out_dir: Path) -> None:
         ylabel="105 Hz alias below the 23 Hz peak (dB)",
         title="aliasing score of the 1-D versions (low = aliasing; hatched: tone not fitted, no score)",
     )
-    fig.suptitle(f"INR families at ~198k parameters ({numbers['n_test_images']} {numbers['dataset']} faces, "
+    own = sorted({m["family"] for m in models.values() if not m.get("parameter_matched", True)})
+    sizes = f"; {', '.join(own)} at their own sizes" if own else ""
+    fig.suptitle(f"INR families at ~198k parameters{sizes} ({numbers['n_test_images']} {numbers['dataset']} faces, "
                  f"{results['config']['grid_size']}² grid)")  # fmt: skip
     fig.tight_layout()
     save(fig, out_dir, "overview")
