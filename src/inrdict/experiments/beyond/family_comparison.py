@@ -109,7 +109,7 @@ def build(name: str, run: Recipe, config: Config, factor: float, seed: int):
     knobs = dict(run.knobs)
     if knob is not None:
         knobs[knob] = float(knobs.get(knob, model_knobs(name)[knob])) * factor
-    hidden = matched_hidden(name, config.parameters, depth=run.depth, **knobs)
+    hidden = _family.get(name).hidden or matched_hidden(name, config.parameters, depth=run.depth, **knobs)  # grids: own
     model = make_model(name, 2, hidden, 1, key=model_key(name, seed), **knobs)
     low, high = run.domain
     return (model if (low, high) == (0.0, 1.0) else OnDomain(cast(INRModel, model), low, high)), knobs
