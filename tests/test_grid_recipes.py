@@ -108,8 +108,6 @@ def _image(size: int = 24) -> np.ndarray:
     return np.sin(3 * np.pi * x) * np.cos(2 * np.pi * y) + (x > 0.6)
 
 
-# standard: `inrdict.ntk.kernel.memory_bytes` traces a float64 grid model on float32 points (its own code, not this test's)
-@pytest.mark.standard_promotion
 def test_suggest_scores_n_max_for_a_hash_grid_before_training():
     """Two N_max values on one window: finite predicted PSNRs, and the suggestion among them."""
     found = suggest("hashgrid", _image(), SuggestOptions(window=12, windows=1, hidden=(8, 8), values=(16.0, 48.0)))

@@ -263,8 +263,8 @@ def memory_bytes(model, n_points: int, method: str, block_size: int, itemsize: i
     if method == "jacobian":
         return kernel + 3 * n_points * count_parameters(model) * itemsize
     if method == "sparse":  # the head's two n² temporaries, the tables' product (sparse, at most dense), features
-        d = int(model.in_features)
-        rows, coefficients, head = jax.eval_shape(model.sparse_ntk_features, jax.ShapeDtypeStruct((1, d), jnp.float32))
+        d, dtype = int(model.in_features), jax.tree_util.tree_leaves(eqx.filter(model, eqx.is_inexact_array))[0].dtype
+        rows, coefficients, head = jax.eval_shape(model.sparse_ntk_features, jax.ShapeDtypeStruct((1, d), dtype))
         per_point = (
             rows.shape[1] * coefficients.shape[2] * (itemsize + 8) * 3
             + sum(a.shape[1] + b.shape[1] for a, b in head) * itemsize
