@@ -1,7 +1,8 @@
 """Top-k NTK eigenpairs of the grid encodings at 64²–512², matrix-free: the sparse route (scatter-add and gather of
 the table entries' precomputed coefficients) against the generic one (jvp∘vjp of the model), side by side.
 
-    python benchmarks/grid_topk.py [--grids 64 128 256 512] [--methods sparse generic] [--k 16] [--json FILE]
+    python benchmarks/grid_topk.py [--grids 64 128 256 512] [--methods sparse generic] [--k 16]
+                                   [--dense-grids 32 64] [--json FILE]
 
 Models: `make_model("hashgrid")` (Instant-NGP image defaults: 16 levels of F = 2 from N_min = 16 with per-level
 scale 1.5, T = 2^15, head (64, 64); P = 715,400) and `make_model("grid")` (16 dense levels from 16 to 256;
@@ -9,7 +10,9 @@ P = 432,644), float32, on `ntk_grid(n)`; the k largest eigenpairs to ‖Θ x −
 `SolverOptions(store_kernel=False)`. Each row runs in a fresh child process (its peak RSS is its own): "setup s"
 builds the operator (the sparse route computes and compiles its features there), "product s" times one product of 8
 vectors (compiled), "solve s" the whole solve; "speed-up" is the generic row's solve time over the sparse row's.
-Machines are noisy: compare rows of one run.
+The dense kernel (`empirical_ntk`, all N² entries, float32) is timed the same way at `--dense-grids`: its sparse
+method (SciPy's sparse J_T J_Tᵀ plus the head's terms) against "ntvp" (per-column jvp of per-point gradients), the
+second call of each (the first compiles). Machines are noisy: compare rows of one run.
 """
 
 from __future__ import annotations
@@ -57,12 +60,35 @@ def child(family: str, grid: int, k: int, method: str) -> dict:
             "peak_gib": rss_bytes() / 2**30, "jax": jax.__version__}  # fmt: skip
 
 
-def run_child(family: str, grid: int, k: int, method: str) -> dict:
+def dense_child(family: str, grid: int, method: str) -> dict:
+    import numpy as np
+
+    from inrdict.io.data import ntk_grid
+    from inrdict.models import make_model, model_key
+    from inrdict.ntk import empirical_ntk
+
+    model = make_model(family, key=model_key(family, 0))
+    points = ntk_grid(grid)
+    start = time.perf_counter()
+    empirical_ntk(model, points, method=method)
+    first = time.perf_counter() - start
+    start = time.perf_counter()
+    kernel = empirical_ntk(model, points, method=method)
+    return {"family": family, "grid": grid, "n": int(points.shape[0]), "method": method, "first_s": first,
+            "second_s": time.perf_counter() - start, "trace": float(np.trace(kernel))}  # fmt: skip
+
+
+def run_child(family: str, grid: int, k: int | str, method: str) -> dict:
     command = [sys.executable, __file__, "--child", family, str(grid), str(k), method]
     env = {**os.environ, "PYTHONPATH": f"{ROOT / 'src'}:{ROOT}"}
     out = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
     if out.returncode:
-        return {"family": family, "grid": grid, "operator_method": method, "error": out.stderr.strip().splitlines()[-1:]}
+        return {
+            "family": family,
+            "grid": grid,
+            "operator_method": method,
+            "error": out.stderr.strip().splitlines()[-1:],
+        }
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -70,13 +96,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--child", nargs=4, metavar=("FAMILY", "GRID", "K", "METHOD"), help=argparse.SUPPRESS)
     parser.add_argument("--methods", nargs="+", default=["sparse", "generic"])
+    parser.add_argument("--dense-grids", type=int, nargs="*", default=[32, 64])
     parser.add_argument("--families", nargs="+", default=["hashgrid", "grid"])
-    parser.add_argument("--grids", type=int, nargs="+", default=[64, 128, 256, 512])
+    parser.add_argument("--grids", type=int, nargs="*", default=[64, 128, 256, 512])
     parser.add_argument("--k", type=int, default=16)
     parser.add_argument("--json", type=Path, default=ROOT / "benchmarks" / "results" / "grid_topk.json")
     args = parser.parse_args()
     if args.child:
-        print(json.dumps(child(args.child[0], int(args.child[1]), int(args.child[2]), args.child[3])))
+        family, grid, k, method = args.child
+        found = dense_child(family, int(grid), method) if k == "dense" else child(family, int(grid), int(k), method)
+        print(json.dumps(found))
         return
     rows = [run_child(family, grid, args.k, method) for family in args.families for grid in args.grids
             for method in args.methods]  # fmt: skip
@@ -95,7 +124,23 @@ def main() -> None:
               f"{row['parameters']:>10,} {row['setup_s']:>8.2f} {row['product_8_s']:>11.3f} {row['solve_s']:>8.1f} "
               f"{row.get('speedup_vs_generic', float('nan')):>8.2f} {row['products']:>8} {row['peak_gib']:>8.2f} "
               f"{row['max_residual']:>8.1e}")  # fmt: skip
-    record = {"rows": rows, "k": args.k, "cores": os.cpu_count(), "date": time.strftime("%Y-%m-%d %H:%M")}
+    dense = [run_child(family, grid, "dense", method) for family in args.families for grid in args.dense_grids
+             for method in ("sparse", "ntvp")]  # fmt: skip
+    print(f"\n{'family':>9} {'grid':>6} {'dense kernel':>12} {'first s':>8} {'second s':>8}")
+    for row in dense:
+        if "error" in row:
+            print(f"{row['family']:>9} {row['grid']:>5}² {row['operator_method']:>12}  failed: {row['error']}")
+            continue
+        print(
+            f"{row['family']:>9} {row['grid']:>5}² {row['method']:>12} {row['first_s']:>8.2f} {row['second_s']:>8.2f}"
+        )
+    record = {
+        "rows": rows,
+        "dense_rows": dense,
+        "k": args.k,
+        "cores": os.cpu_count(),
+        "date": time.strftime("%Y-%m-%d %H:%M"),
+    }
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(record, indent=1))
     print(f"wrote {args.json}")

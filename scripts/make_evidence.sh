@@ -37,6 +37,8 @@ one_thread 9 figure_9 lr_1e-3
 
 # Beyond the paper, cited by the docs.
 "$INRDICT" figure families --out "$WORK/variants/families-default" --no-progress
+# The grid encodings' atoms beside the ReLU MLP's, the FFN's and SIREN's (issue 33, ~3 min).
+"$INRDICT" figure families --preset grids --out "$WORK/variants/families-grids" --no-progress
 "$INRDICT" figure predictors --out "$WORK/variants/family_predictors-default" --no-progress
 # Grid encodings (issue 33): the NTK's point spread (~1 min); spectrum and PSNR against an MLP and an FFN (~3 min).
 "$INRDICT" figure grid_psf --out "$WORK/variants/grid_psf-default" --no-progress
