@@ -116,6 +116,13 @@ def test_the_sparse_route_gives_the_oracles_top_eigenpairs_on_both_routes_and_tw
         for route in ("points", "parameters"):
             pairs = ntk.top_eigenpairs(model, points, 4, ntk.SolverOptions(tol=1e-10, route=route), dtype=jnp.float64)
             assert pairs.route == route and np.max(np.abs(pairs.eigvals - dense[:4])) <= 1e-8 * dense[0]
+        for method in ("auto", "sparse", "ntvp"):  # wrong coordinate counts are refused, never indexed
+            for bad in (points[:, :1], np.pad(points, ((0, 0), (0, 1))), points[:, 0]):
+                with pytest.raises(InrdictError, match="takes"):
+                    ntk.empirical_ntk(model, bad, method=method, dtype=jnp.float64)
+        with pytest.raises(InrdictError, match="use method='sparse'"):
+            ntk.empirical_ntk(model, points, method="structured")
+        assert ntk.choose_route(ntk.NTKOperator(model, points, dtype=np.float64), 4) == "points"
         siren = make_model("siren", 2, (8,), 1, key=model_key("siren", 0))
         with pytest.raises(InrdictError, match="sparse NTK route needs a grid encoding"):
             ntk.NTKOperator(siren, points, method="sparse")

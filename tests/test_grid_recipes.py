@@ -99,6 +99,8 @@ def test_the_n_max_lattice_is_centred_on_one_cell_per_sample():
     assert values[0] == 16.0 and values[-1] == 1020.0 and 256.0 in values and len(values) == len(RESOLUTION_FACTORS)
     small = default_values("grid", 64)
     assert small[0] == 16.0 and small[-1] == 256.0 and len(small) == 9  # 4 … 11.3 fall below N_min
+    with pytest.raises(InrdictError, match="every n_max candidate for 3 samples per axis lies below"):
+        default_values("hashgrid", 3)
     assert default_values("siren", 256)[8] == 60.0  # the frequency knobs' lattice is unchanged: 30 × 256 / 128
 
 
@@ -178,3 +180,6 @@ def test_the_grids_preset_keeps_the_grid_families_own_sizes():
     assert not families_compare.sanity({"models": {"grid": dict(grid, parameter_matched=True)}}, config)[
         "parameter_counts_matched"
     ]
+    # the claims compare families at one budget: a run with rows at their own size does not measure them
+    unmatched = families_compare.claims({"models": {"siren": matched, "grid": grid}}, config)
+    assert len(unmatched) == 3 and all(value is None for value in unmatched.values())

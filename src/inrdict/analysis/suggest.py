@@ -59,8 +59,9 @@ add parameters; the dense grid's finest table grows as N_max², 4n is its larges
 needs N_min ≤ N_max). On the sample grid k / n a level of exactly N = n cells puts a vertex on every sample, so it
 only memorises (`tests/test_grid_recipes.py`): the useful values lie below n, and the lattice reaches four octaves
 down. On scikit-image's camera at 128² the argmax was 45.3 for hashgrid and 22.6 for grid (1.5 and 2.5 octaves
-below the centre), and `fit` at 45.3 held out 25.9 dB against 13.3 dB at tiny-cuda-nn's 7006 (one image, one seed:
-an illustration, not a validation). No calibration (`SHIFT_OCTAVES`) has been measured for them.
+below the centre), and `fit` at 45.3 held out 25.9 dB against 13.3 dB at tiny-cuda-nn's 7006 (one image,
+one seed, run by hand on 2026-12-07 and not committed: an illustration, not a validation). No calibration
+(`SHIFT_OCTAVES`) and no held-out validation have been run for them.
 
 suggestion = argmax_v score(v) × 2^c, c = `SHIFT_OCTAVES[(family, dim)]` (0 unless set): a calibration of the
 linearised prediction against trained networks, set on the design split of `inrdict figure regret` only (its
@@ -150,7 +151,11 @@ def default_values(family: str, longest: int | None = None, run: str | None = No
     base = lattice_centre(family, longest, dim, run)
     factors = RESOLUTION_FACTORS if knob_of(family) in RESOLUTION_KNOBS else GRID_FACTORS
     values = [float(f"{base * f:.3g}") for f in factors]
-    return np.array([v for v in values if v >= _lowest(family, run)])
+    kept = [v for v in values if v >= _lowest(family, run)]
+    if not kept:
+        raise InrdictError(f"every {knob_of(family)} candidate for {base:g} samples per axis lies below the family's "
+                           f"N_min = {_lowest(family, run):g}: use a larger signal (--size) or give values")  # fmt: skip
+    return np.array(kept)
 
 
 def calibrated(family: str, dim: int, value: float, among=()) -> float:

@@ -358,6 +358,8 @@ def empirical_ntk(
         raise InrdictError(f"unknown NTK method {method!r}: choose one of {', '.join(METHODS)}")
     if getattr(model, "out_features", 1) != 1:
         raise InrdictError(f"the NTK needs a single-output model, this one has {model.out_features} outputs")
+    if method == "structured" and supports_sparse(model):
+        raise InrdictError("a grid encoding's NTK has no layer-feature form: use method='sparse' (or 'auto')")
     if method == "sparse" and not supports_sparse(model):
         raise InrdictError(f"the sparse NTK needs a grid encoding (family grid or hashgrid), not a {type(model).__name__}: "
                            "use method='auto'")  # fmt: skip

@@ -250,7 +250,8 @@ def choose_route(operator: KernelOperator, k: int, route: str = "auto", block: i
     both; the P×P route's basis is small but it pays ~1.5 k extra products to map its eigenvectors back and check
     them on Θ, so for wide models it wins on memory, for small models with many pairs on time (measured,
     `benchmarks/ntk_hires.py`, SIREN 2→256×4→1, top-16 at 512²: 219 s on the P×P route vs 169 s on the N×N one).
-    The kernel stored, rotated layer features (not of the form J Jᵀ) or another framework's operator: "points".
+    The kernel stored, rotated layer features (not of the form J Jᵀ), a sparse operator (its P×P products would be
+    generic ones) or another framework's operator: "points".
     """
     if route not in ROUTES:
         raise InrdictError(f"unknown route {route!r}: choose one of {', '.join(ROUTES)}")
@@ -262,7 +263,7 @@ def choose_route(operator: KernelOperator, k: int, route: str = "auto", block: i
                            "use route='points'")  # fmt: skip
     if route != "auto":
         return route
-    if not applies or operator.stored:
+    if not applies or operator.stored or operator.method == "sparse":  # P×P products would be generic ones
         return "points"
     ntk = typing.cast(NTKOperator, operator)
     if ntk.n_parameters >= ntk.shape[0] or storing_pays(ntk, k):

@@ -217,7 +217,12 @@ def add_correlations(numbers: dict) -> None:
 def claims(numbers: dict, config: Config) -> dict[str, object]:
     """Recorded whatever the outcome (thresholds in the ledger): Spearman of E(0.1) and PSNR@k across the families
     at their recommended settings, and across every row of the sweeps; the share of within-family pairs ordered
-    alike (undefined values, from fewer than 3 rows, are not measured)."""
+    alike (undefined values, from fewer than 3 rows, are not measured). The claims compare families at one parameter
+    budget: a run with rows at their own size (the `grids` preset) does not measure them."""
+    if not all(m.get("parameter_matched", True) for m in numbers["models"].values()):
+        return dict.fromkeys(("energy_predicts_learnability_across_families_spearman_ge_0.7",
+                              "energy_predicts_learnability_across_all_rows_spearman_ge_0.7",
+                              "energy_orders_psnr_within_families_for_most_pairs"))  # fmt: skip
     return {
         "energy_predicts_learnability_across_families_spearman_ge_0.7": numbers["spearman_recommended"],
         "energy_predicts_learnability_across_all_rows_spearman_ge_0.7": numbers["spearman_all_rows"],

@@ -10,20 +10,25 @@ i / grid_size, as `point_spread`'s). Two models (`levels` levels of F = 2 featur
 levels are hashed into T = 2^log2_table rows and collide), at `n_centers` seeded centres in the middle half of the
 grid, for `n_seeds` initialisations. Two optimisers:
 
-* **GD** (`optax.sgd`, one step at `gd_lr`): a sanity check, not a claim. One linearised step changes f by
-  −η (f(r₀) − 1) Θ(·, r₀), so its normalised change must be the NTK's PSF: the RMS of their difference on every
-  window within `GD_MAP_TOLERANCE`, and each seed's mean FWHM within `GD_TOLERANCE` of the NTK's. (The FWHM of one
-  centre is no test: where a profile hovers near one half, as a hash grid's can, a change of 0.04 in a map moves its
-  first crossing by many samples; the first default run's per-centre check failed so, at one centre of 160, with
-  the maps 0.001 RMS apart. It is recorded, not judged.) The tables start at U(±1e-4) and the head is a bias-free
-  ReLU network, so the linear regime is narrow: the step must change the features at r₀ by much less than their
-  initial 1e-4 (ReLU patterns flip otherwise); `gd_lr` = 1e-7 keeps Δf(r₀) about four decades below f's initial
-  scale (a design measurement on a 128² grid, ours).
+* **GD** (`optax.sgd`, one step at `gd_lr`, in float64): a sanity check, not a claim. One linearised step changes f
+  by −η (f(r₀) − 1) Θ(·, r₀), so its normalised change must be the NTK's PSF: within `GD_MAP_TOLERANCE` of the
+  NTK's row wherever the row exceeds `SUPPORT` of its peak, and each seed's mean FWHM within `GD_TOLERANCE` of the
+  NTK's. (The FWHM of one centre is no test: where a profile hovers near one half, as a hash grid's can, a small
+  change in a map moves its first crossing by many samples. It is recorded, not judged.) The tables start at
+  U(±1e-4) and the head is a bias-free ReLU network, so the linear regime is narrow: a step that flips a ReLU
+  pattern anywhere in the window changes f there by far more than the linear prediction. The first runs used
+  lr 1e-7 in float32 and compared the maps by their RMS over the whole window, mostly zeros: the maps agreed to
+  about 1e-3 RMS yet differed by up to 0.16 of the peak at single points (a review found it, 2026-12-07). In float64
+  at lr 1e-10 they agree to about 1e-6 of the peak everywhere on the support (the float32 NTK row's precision), so
+  those differences were ReLU flips, not the kernel: the check now takes the largest difference on the support.
 * **Adam** as tiny-cuda-nn trains Instant-NGP (`data/config_hash.json`, "optimizer": lr 1e-2, β₁ 0.9, β₂ 0.99,
   ε 1e-15; its L2 regularisation of 1e-6 is left out: it shifts a gradient of order 1e-5 or more by at most 1e-6),
   for K = `adam_steps` (the map is read after each). Adam divides each parameter's step by its own gradient's scale,
   so every vertex of r₀'s cells moves by about the learning rate however small its interpolation weight at r₀ (and
   the features leave the linear regime at the first step): a reason to expect a broader change than the NTK's.
+  So the claims test what Adam's per-parameter normalisation (the optimiser Instant-NGP trains with) does to the
+  point spread, not optimisation in general: GD in its linear regime does not broaden it (the sanity check above),
+  and a broadening is what the mechanism predicts; how much (the ratio) is the measurement.
 
 The trained change is evaluated in a window of ± `window` around r₀ (a sub-grid of the same grid: the same widths
 where the profile falls to one half inside it); a width that does not fall to one half inside the window is counted
@@ -63,7 +68,8 @@ MODELS = ("grid", "hashgrid")
 LABELS = {"grid": "dense multigrid", "hashgrid": "hash grid"}
 ADAM = {"learning_rate": 1e-2, "b1": 0.9, "b2": 0.99, "eps": 1e-15}  # tiny-cuda-nn data/config_hash.json "optimizer"
 GD_TOLERANCE = 0.03  # each seed's mean FWHM after the GD step within 3 % of the NTK's (ours: a few %)
-GD_MAP_TOLERANCE = 0.01  # RMS of (normalised change − NTK row) on a window (ours: 1 % of the peak)
+GD_MAP_TOLERANCE = 1e-3  # largest |normalised change − NTK row| on the row's support (ours: 0.1 % of the peak)
+SUPPORT = 0.05  # the NTK row's support for that comparison: where it exceeds 5 % of its peak (ours)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -77,7 +83,7 @@ class Config:
     n_max: float = 64.0
     log2_table: int = 10  # ours: the three finest levels (36² … 65² vertices) hashed into 1024 rows, they collide
     adam_steps: tuple[int, ...] = (1, 10, 100)  # ours; the claims read the last
-    gd_lr: float = 1e-7  # ours: the linear regime (module docstring)
+    gd_lr: float = 1e-10  # ours: no ReLU pattern flips in the window (module docstring); float64 resolves it
     window: float = 0.25  # grid_psf's `far`: every width seen at initialisation is far below it
     n_centers: int = 16  # grid_psf's: where a centre falls inside its cells moves its widths, average many
     n_seeds: int = 5
@@ -202,12 +208,18 @@ def _study(name: str, config: Config, seed: int, optimizers: dict, arrays: dict)
     h, side = _half(config), 2 * _half(config) + 1
     ntk_windows = [s.values[c0 - h : c0 + h + 1, c1 - h : c1 + h + 1] for s, (c0, c1) in zip(spreads, centers)]
     for label, (optimizer, segments) in runs.items():
-        changes = np.asarray(_changes(model, optimizer, segments, points, flat, jnp.asarray(windows)), np.float64)
-        if label == "gd":  # the normalised change against the NTK's row on each window: the linearised prediction
-            gaps = [changes[c, 0].reshape(side, side) / changes[c, 0, side**2 // 2] - ntk_windows[c]
-                    for c in range(len(centers))]  # fmt: skip
+        if label == "gd":  # in float64: Δf(r₀) ≈ 1e-8 beside f ≈ 1e-4, below float32's resolution of f
+            with jax.enable_x64(True):
+                wide = jax.tree_util.tree_map(lambda x: x.astype(jnp.float64) if eqx.is_inexact_array(x) else x, model)
+                changes = np.asarray(_changes(wide, optimizer, segments, points.astype(jnp.float64), flat,
+                                              jnp.asarray(windows)))  # fmt: skip
+            # the normalised change against the NTK's row on each window, where the row is above 5 % of its peak
+            gaps = [(changes[c, 0].reshape(side, side) / changes[c, 0, side**2 // 2] - ntk_windows[c])[
+                ntk_windows[c] > SUPPORT] for c in range(len(centers))]  # fmt: skip
             record["gd_map_max_difference"] = float(max(np.max(np.abs(gap)) for gap in gaps))
             record["gd_map_rms_difference"] = float(max(np.sqrt(np.mean(gap**2)) for gap in gaps))
+        else:
+            changes = np.asarray(_changes(model, optimizer, segments, points, flat, jnp.asarray(windows)), np.float64)
         rows = []
         for k in range(len(segments)):
             measured = [_widths(changes[c, k].reshape(side, side), center, config) for c, center in enumerate(centers)]
@@ -250,11 +262,14 @@ def compute(config: Config, *, progress: bool = True) -> tuple[dict, dict[str, n
 
 
 def sanity(numbers: dict, config: Config) -> dict[str, bool]:
-    """One small GD step reproduces the NTK's PSF (the linearised prediction), for every seed and model: the map on
-    every window within `GD_MAP_TOLERANCE` RMS, the mean FWHM within `GD_TOLERANCE`."""
+    """One small GD step (float64) reproduces the NTK's PSF (the linearised prediction), for every seed and model:
+    the normalised map within `GD_MAP_TOLERANCE` of the NTK's row wherever the row exceeds `SUPPORT`, the mean FWHM
+    within `GD_TOLERANCE`; and the claims' ratios compare the same centres: after the last Adam step every centre's
+    change is measured (Δf(r₀) > 0)."""
     runs = [r for m in numbers["models"].values() for r in m["per_seed"]]
-    return {"gd_step_change_is_the_ntk_row": all(r["gd_map_rms_difference"] <= GD_MAP_TOLERANCE for r in runs),
-            "gd_step_mean_fwhm_is_the_ntk_s": all(abs(r["gd"][0]["fwhm_ratio"] - 1.0) <= GD_TOLERANCE for r in runs)}  # fmt: skip
+    return {"gd_step_change_is_the_ntk_row": all(r["gd_map_max_difference"] <= GD_MAP_TOLERANCE for r in runs),
+            "gd_step_mean_fwhm_is_the_ntk_s": all(abs(r["gd"][0]["fwhm_ratio"] - 1.0) <= GD_TOLERANCE for r in runs),
+            "last_adam_step_measured_at_every_centre": all(r["adam"][-1]["unmeasured"] == 0 for r in runs)}  # fmt: skip
 
 
 def _broadening(numbers: dict, name: str) -> list[float]:
