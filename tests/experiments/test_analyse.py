@@ -50,6 +50,7 @@ def _check_numbers(results: dict) -> None:
     assert 0.0 <= faces["energy_at_0.1"] <= 1.0 and np.isfinite(faces["psnr_at_k"])
     assert len(numbers["eigenvectors"]["dominant_frequency"]) == results["config"]["n_eigenvectors"]
     assert np.isfinite(numbers["fit"]["psnr_db"]) and results["sanity"]["full_basis_captures_all_energy"]
+    assert numbers["fit"]["protocol"] in ("figure2", "recipe")  # which astronaut fit the numbers come from
 
 
 def test_analyse_siren_through_the_cli(tmp_path, monkeypatch):

@@ -254,6 +254,8 @@ def compute(config: Config, *, progress: bool = True) -> tuple[dict, dict[str, n
         numbers["fit"], fitted = recipe_fit(model, resolved.family, config.fit_size, config.fit_steps, progress)
         numbers["seconds"]["fit"] = numbers["fit"]["seconds"]
         report.arrays["fit_reconstruction"] = fitted
+    elif isinstance(numbers.get("fit"), dict):  # results of either protocol say which they followed
+        numbers["fit"]["protocol"] = "figure2"
     numbers["spectrum"]["cached"] = cached
     on_domain = resolved.model if isinstance(resolved.model, OnDomain) else None
     numbers["model"] = {"spec": config.model, "label": label, "kind": resolved.kind, "family": resolved.family,
