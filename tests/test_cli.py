@@ -159,3 +159,13 @@ def test_figure_4_alone_meta_learns_once_then_uses_the_cache(capsys, tmp_path, m
     assert "Meta SIREN" in json.loads((tmp_path / "a" / "results.json").read_text())["numbers"]["models"]
     code, stdout, _ = run_cli(capsys, *argv, "--out", str(tmp_path / "b"))
     assert code == 0 and "learning it now" not in stdout
+
+
+def test_a_non_default_preset_runs_into_its_own_folder(tmp_path, monkeypatch):
+    """`inrdict figure X --preset P` writes figures/X-P, so it never overwrites the default preset's figures/X."""
+    runs = []
+    monkeypatch.setattr(cli, "run_one", lambda name, module, config, out, **_: runs.append(out))
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["figure", "families", "--preset", "grids", "--no-progress"]) == 0
+    assert cli.main(["figure", "families", "--no-progress"]) == 0
+    assert [str(out) for out in runs] == ["figures/families-grids", "figures/families"]

@@ -140,7 +140,8 @@ COMMANDS = (
     Command("figure", "run one experiment", "Run one experiment and write its outputs.", (
         _arg("number", metavar="NAME", help=Lazy(lambda: f"experiment: one of {_registry_names()} (see `inrdict list`)")),
         *COMMON,
-        _arg("--out", type=Path, default=None, help="output folder (default: figures/<experiment>)"),
+        _arg("--out", type=Path, default=None,
+             help="output folder (default: figures/<experiment>, figures/<experiment>-<preset> for other presets)"),
         _arg("--image", default=None, help="Fig. 2: any image file to fit instead of the astronaut"),
         _arg("--meta-weights", default=None, metavar="PATH",
              help="Figs. 4 and 5: add a row for these meta-learned SIREN weights (inrdict checkpoint or the authors' pickle)"),
@@ -432,7 +433,8 @@ def _run_figure(args, progress: bool) -> None:
     module = get(name)
     values = _flag_values(args, module, name)
     config = resolve_config(module, name, args.preset, seed=args.seed, values=values, overrides=_parse_set(args.set))
-    out = args.out if args.out is not None else Path("figures") / module.NAME
+    folder = module.NAME if args.preset == "default" else f"{module.NAME}-{args.preset}"  # presets never overwrite
+    out = args.out if args.out is not None else Path("figures") / folder
     run_one(name, module, config, out, progress=progress, preset=args.preset)
 
 
