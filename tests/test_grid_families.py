@@ -126,7 +126,7 @@ def test_the_sparse_route_gives_the_oracles_top_eigenpairs_on_both_routes_and_tw
         siren = make_model("siren", 2, (8,), 1, key=model_key("siren", 0))
         with pytest.raises(InrdictError, match="sparse NTK route needs a grid encoding"):
             ntk.NTKOperator(siren, points, method="sparse")
-        with pytest.raises(InrdictError, match="sparse NTK needs a grid encoding"):
+        with pytest.raises(InrdictError, match="sparse NTK route needs a grid encoding"):
             ntk.empirical_ntk(siren, points, method="sparse")
     code = """
 import jax, jax.numpy as jnp, numpy as np

@@ -205,9 +205,9 @@ class MultigridINR(eqx.Module):
         if features < 1:
             raise InrdictError(f"features per level must be positive, got {features}")
         self.plan = plan_levels(int(in_features), int(levels), int(n_min), float(n_max), table, bool(rotate))
-        if sum(level.rows for level in self.plan) >= 2**31:  # the stacked tables' rows are int32 (sparse NTK route)
-            raise InrdictError(f"the levels' tables hold {sum(level.rows for level in self.plan):,} rows, over 2^31: "
-                               "use fewer levels, a smaller table (log2_table) or a smaller n_max")  # fmt: skip
+        if self.table_rows >= 2**31:  # the stacked tables' rows are int32 (sparse NTK route)
+            raise InrdictError(f"the levels' tables hold {self.table_rows:,} rows, over 2^31: use fewer levels, a "
+                               "smaller table (log2_table) or a smaller n_max")  # fmt: skip
         self.dimensions, self.features = int(in_features), int(features)
         self.n_min, self.n_max, self.rotate = int(n_min), float(n_max), bool(rotate)
         table_key, head_key = jax.random.split(key)

@@ -262,20 +262,16 @@ def memory_bytes(model, n_points: int, method: str, block_size: int, itemsize: i
         return kernel + 2 * feature_values * itemsize + 4 * block_size**2 * itemsize
     if method == "jacobian":
         return kernel + 3 * n_points * count_parameters(model) * itemsize
-    if method == "sparse":  # the head's two n² temporaries, the tables' product (sparse, at most dense), features
-        d, dtype = int(model.in_features), jax.tree_util.tree_leaves(eqx.filter(model, eqx.is_inexact_array))[0].dtype
-        rows, coefficients, head = jax.eval_shape(model.sparse_ntk_features, jax.ShapeDtypeStruct((1, d), dtype))
-        per_point = (
-            rows.shape[1] * coefficients.shape[2] * (itemsize + 8) * 3
-            + sum(a.shape[1] + b.shape[1] for a, b in head) * itemsize
-        )
-        return kernel + 4 * n_points**2 * itemsize + n_points * per_point
+    if method == "sparse":  # the head's two n² temporaries, the tables' product (sparse, at most dense), and the
+        # features with their SciPy copies (a value and an int64 index each, three times)
+        return kernel + 4 * n_points**2 * itemsize + 3 * n_points * _feature_values_per_point(model) * (itemsize + 8)
     width = max(max(model.hidden), 2 * model.layers[0].in_features) if isinstance(model, DenseINR) else 1024
     return kernel + 3 * block_size * (count_parameters(model) + 4 * n_points * width) * itemsize
 
 
 def _feature_values_per_point(model) -> int:
-    """Values per point of `layer_features(model, ·)` (every group's A and D have one row per point), from
+    """Values per point of `layer_features(model, ·)` (every group's A and D have one row per point; a grid
+    encoding's `sparse_ntk_features`: rows, coefficients and its head's A and D), from
     `jax.eval_shape` at one point. Tracing the model costs about as much as a 4096-point kernel's assembly, so the
     count is kept per model structure (tree definition, static settings included, and leaf shapes)."""
     leaves, treedef = jax.tree_util.tree_flatten(model)
@@ -297,7 +293,8 @@ _FEATURE_COUNTS: dict[tuple, int] = {}
 def _count_features(model) -> int:
     d = int(model.in_features) if hasattr(model, "in_features") else 2
     model_dtype = jax.tree_util.tree_leaves(eqx.filter(model, eqx.is_inexact_array))[0].dtype
-    shapes = jax.eval_shape(lambda p: layer_features(model, p), jax.ShapeDtypeStruct((1, d), model_dtype))
+    features = model.sparse_ntk_features if supports_sparse(model) else (lambda p: layer_features(model, p))
+    shapes = jax.eval_shape(features, jax.ShapeDtypeStruct((1, d), model_dtype))
     return sum(math.prod(leaf.shape) for leaf in jax.tree_util.tree_leaves(shapes))
 
 
@@ -312,10 +309,18 @@ _Method = TypeVar("_Method", bound=str)
 
 def resolve_method(
     model, method: _Method, *, generic: _Method, what: str = "structured NTK"
-) -> _Method | Literal["structured"]:
-    """ "auto" → "structured" where `supports_structured(model)`, else `generic`; refuse "structured" elsewhere."""
+) -> _Method | Literal["structured", "sparse"]:
+    """ "auto" → "sparse" for a grid encoding (`supports_sparse`), else "structured" where `supports_structured(model)`,
+    else `generic`; refuse "sparse" and "structured" where they do not apply."""
     if method == "auto":
+        if supports_sparse(model):
+            return "sparse"
         return "structured" if supports_structured(model) else generic
+    if method == "sparse" and not supports_sparse(model):
+        raise InrdictError(f"the sparse NTK route needs a grid encoding (family grid or hashgrid), not a "
+                           f"{type(model).__name__}: use method='auto'")  # fmt: skip
+    if method == "structured" and supports_sparse(model):
+        raise InrdictError("a grid encoding's NTK has no layer-feature form: use method='sparse' (or 'auto')")
     if method == "structured" and not supports_structured(model):
         raise InrdictError(
             f"the {what} needs a DenseINR with trained layers or a model with structured_ntk_features; "
@@ -358,12 +363,7 @@ def empirical_ntk(
         raise InrdictError(f"unknown NTK method {method!r}: choose one of {', '.join(METHODS)}")
     if getattr(model, "out_features", 1) != 1:
         raise InrdictError(f"the NTK needs a single-output model, this one has {model.out_features} outputs")
-    if method == "structured" and supports_sparse(model):
-        raise InrdictError("a grid encoding's NTK has no layer-feature form: use method='sparse' (or 'auto')")
-    if method == "sparse" and not supports_sparse(model):
-        raise InrdictError(f"the sparse NTK needs a grid encoding (family grid or hashgrid), not a {type(model).__name__}: "
-                           "use method='auto'")  # fmt: skip
-    method = "sparse" if method == "auto" and supports_sparse(model) else resolve_method(model, method, generic="ntvp")
+    method = resolve_method(model, method, generic="ntvp")
     points = as_rows(np.asarray(points))
     dtype = jnp.dtype(
         dtype if dtype is not None else jax.tree_util.tree_leaves(eqx.filter(model, eqx.is_inexact_array))[0].dtype

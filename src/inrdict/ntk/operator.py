@@ -55,7 +55,7 @@ from inrdict._typing import AnyArray, as_rows
 from inrdict.errors import InrdictError
 from inrdict.models import DenseINR, partition_trainable
 from inrdict.ntk.gather import gather_rows
-from inrdict.ntk.kernel import kernel_blocks, layer_features, resolve_method, supports_sparse
+from inrdict.ntk.kernel import kernel_blocks, layer_features, resolve_method
 from inrdict.ntk.products import (
     generic_gram_product,
     generic_product,
@@ -149,13 +149,7 @@ class NTKOperator(LinearOperatorMixin):
             raise InrdictError(f"unknown NTK operator method {method!r}: choose auto, structured, sparse or generic")
         if isinstance(model, DenseINR) and model.out_features != 1:
             raise InrdictError(f"the NTK needs a single-output model, this one has {model.out_features} outputs")
-        if method == "sparse" and not supports_sparse(model):
-            raise InrdictError(f"the sparse NTK route needs a grid encoding (family grid or hashgrid), not a "
-                               f"{type(model).__name__}: use method='auto'")  # fmt: skip
-        if method == "auto" and supports_sparse(model):
-            method = "sparse"
-        elif method != "sparse":
-            method = resolve_method(model, method, generic="generic", what="structured NTK operator")
+        method = resolve_method(model, method, generic="generic", what="structured NTK operator")
         points = as_rows(np.asarray(points))
         dtype = _check_dtype(dtype if dtype is not None else model_dtype(model))
         if max_columns < 1:
