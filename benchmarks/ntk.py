@@ -11,6 +11,11 @@ N x N products with inner sizes out_l and in_l, so
     full      = 2 N² sum_l (in_l + out_l)                              (SIREN / ReLU here: 2 · 4096² · 2051 = 68.8 GFLOP)
     performed = full · (n_blocks (n_blocks + 1) / 2) / n_blocks²       (only the upper-triangle b x b blocks)
 
+The structured child also times its parts (layer features, the jitted upper-triangle blocks, the host assembly) and
+XLA's rate on a bare (512, 256) @ (256, 512) matmul, the shape of most of the blocks' arithmetic; each
+neural-tangents row then gets the ratio the structured kernel would reach with every block at that bare rate
+(its ceiling on this machine), with and without the features and the assembly as measured.
+
 "% peak" divides the performed GFLOP/s by this machine's float32 matmul peak (jitted 4096³ `A @ B`, best of 5),
 measured in the structured child right after its timing (on a shared machine the peak itself moves; the parent's
 start-of-run measurement is printed too).
@@ -124,8 +129,31 @@ def child(spec: dict) -> dict:
     if method == "structured":
         result["block_size"] = min(512, points.shape[0])  # empirical_ntk's default
         result["matmul_peak_gflops_in_child"] = matmul_gflops(4096, 4096, 4096)  # same process, same moment
+        result.update(structured_parts(model, points, result["block_size"], spec["repeats"]))
     np.save(spec["kernel_out"], kernel)
     return result
+
+
+def structured_parts(model, points: np.ndarray, block_size: int, repeats: int) -> dict:
+    """Where a structured call's time goes: the layer features, the upper-triangle blocks (jitted), and the host
+    assembly that mirrors them; and the rate XLA reaches on a bare (b, width) @ (width, b) matmul, the shape of
+    most of the blocks' arithmetic, beside the 4096³ peak (a ceiling no b x b block product reaches)."""
+    from inrdict.ntk import kernel as ntk_kernel
+
+    points = jnp.asarray(points)
+    features = ntk_kernel._padded_features(model, points, block_size)
+    blocks = np.asarray(ntk_kernel.kernel_blocks(features)[0])
+    n, n_blocks = points.shape[0], -(-points.shape[0] // block_size)
+    repeats = max(repeats, 3)
+    width = max(layer.out_features for layer in model.layers)
+    return {
+        "parts_seconds": {
+            "features": best_seconds(lambda: ntk_kernel._padded_features(model, points, block_size), repeats),
+            "blocks": best_seconds(lambda: ntk_kernel.kernel_blocks(features)[0], repeats),
+            "assembly": best_seconds(lambda: ntk_kernel._assemble(blocks, n_blocks, block_size, n), repeats),
+        },
+        "block_matmul_gflops_in_child": matmul_gflops(block_size, width, block_size, repeats=20),
+    }
 
 
 def run_child(model: str, method: str, grid: int, repeats: int, workdir: Path) -> dict:
@@ -321,11 +349,16 @@ def main() -> None:
                 extra = {"gflop_full": full / 1e9, "gflop_performed": performed / 1e9, "gflops": performed / res["seconds"] / 1e9,
                          "gflops_full_equivalent": full / res["seconds"] / 1e9}  # fmt: skip
                 extra["fraction_of_matmul_peak"] = extra["gflops"] / res["matmul_peak_gflops_in_child"]
+                extra["blocks_gflops"] = performed / res["parts_seconds"]["blocks"] / 1e9
                 row = add("inrdict structured", grid, {**{k: v for k, v in res.items() if k != "kernel_path"}, **extra},
                           references[grid])  # fmt: skip
                 print(f"{'':<7}└ {full / 1e9:.1f} GFLOP full, {performed / 1e9:.1f} performed (upper-triangle blocks of "
                       f"{res['block_size']}); full-flop equivalent {row['gflops_full_equivalent']:.0f} GFLOP/s; "
                       f"matmul peak in this child {res['matmul_peak_gflops_in_child']:.0f} GFLOP/s")  # fmt: skip
+                parts = res["parts_seconds"]
+                print(f"{'':<7}└ features {parts['features']:.3f} s, blocks {parts['blocks']:.3f} s "
+                      f"({row['blocks_gflops']:.0f} GFLOP/s; a bare {res['block_size']}×256×{res['block_size']} matmul: "
+                      f"{res['block_matmul_gflops_in_child']:.0f} GFLOP/s), host assembly {parts['assembly']:.3f} s")  # fmt: skip
             for method in [m for m in ("ntvp", "jacobian") if m in grids]:
                 grid = grids[method]
                 res = run_child(model_name, method, grid, 1, workdir)
@@ -338,7 +371,18 @@ def main() -> None:
                         write_peer_weights(model_name, grid, weights)
                     res = run_peer(peer_python, weights, impl, Path(structured[grid]["kernel_path"]),
                                    args.repeats if impl == 3 else 1)  # fmt: skip
-                    add(f"neural-tangents impl {impl}", grid, res)
+                    row = add(f"neural-tangents impl {impl}", grid, res)
+                    if "error" not in res:  # the most the structured kernel could be worth against this peer here
+                        base = structured[grid]
+                        performed = structured_flops(model, grid * grid, base["block_size"])[1]
+                        at_bare_rate = performed / (base["block_matmul_gflops_in_child"] * 1e9)
+                        row["ceiling_ratio_blocks_at_bare_matmul_rate"] = res["seconds"] / at_bare_rate
+                        row["ceiling_ratio_with_features_and_assembly"] = res["seconds"] / (
+                            at_bare_rate + base["parts_seconds"]["features"] + base["parts_seconds"]["assembly"]
+                        )
+                        print(f"{'':<7}└ ceiling here: {row['ceiling_ratio_blocks_at_bare_matmul_rate']:.1f}x with every "
+                              f"block at the bare matmul rate, {row['ceiling_ratio_with_features_and_assembly']:.1f}x "
+                              "adding the features and the assembly as measured")  # fmt: skip
             if model_name == "siren" and not args.no_eigen:
                 eigen = eigen_benchmark(
                     references[args.grid], args.quick_k if args.quick else args.eigsh_k, args.eig_repeats
