@@ -5,29 +5,52 @@
 #   docs cite. Then results.json files only are copied into results/, and docs/findings.md, the README's verdict
 #   table and docs/results.md's numbers are regenerated from them.
 #
-#   bash scripts/make_evidence.sh [WORK_FOLDER]     (about 5 hours on 2 CPU cores from an empty cache)
+#   bash scripts/make_evidence.sh [WORK_FOLDER]          (about 5 hours on 2 CPU cores from an empty cache)
+#   bash scripts/make_evidence.sh WORK_FOLDER RUN...     only these runs (`reproduce`, or a folder name of
+#                                                         results/variants, e.g. family_comparison-default): their
+#                                                         results.json replace the committed ones, the rest stay
+#   bash scripts/make_evidence.sh --list                 the runs' names
 set -euo pipefail
 cd "$(dirname "$0")/.."
 INRDICT=${INRDICT:-.venv/bin/inrdict}
 PYTHON=${PYTHON:-.venv/bin/python}
 WORK=${1:-/tmp/inrdict-evidence}
+ONLY=("${@:2}")
+
+wanted() {  # run name: selected (every run when no RUN is named)
+  [[ ${#ONLY[@]} -eq 0 ]] && return 0
+  local run
+  for run in "${ONLY[@]}"; do [[ $run == "$1" ]] && return 0; done
+  return 1
+}
+# Fails up front on a name that is no run of this script, instead of after hours of the others.
+KNOWN="reproduce $(sed -n 's/^variant [^ ]* \([^ ]*\) \([^ ]*\).*/\1-\2/p' "$0" | tr '\n' ' ')"
+KNOWN+="$(sed -n 's/^one_thread [^ ]* \([^ ]*\) \([^ ]*\).*/\1-\2-1thread/p' "$0" | tr '\n' ' ')"
+if [[ $WORK == --list ]]; then echo "$KNOWN"; exit 0; fi
+for run in "${ONLY[@]}"; do
+  [[ " $KNOWN " == *" $run "* ]] || { echo "make_evidence: no run named $run; the runs: $KNOWN" >&2; exit 2; }
+done
 rm -rf "$WORK" && mkdir -p "$WORK/variants"
 
-"$INRDICT" reproduce --out "$WORK/reproduce" --no-progress
+if wanted reproduce; then "$INRDICT" reproduce --out "$WORK/reproduce" --no-progress; fi
 
-variant() {  # registry name, experiment NAME, preset
+variant() {  # registry name, experiment NAME, preset: one run into results/variants/NAME-PRESET
+  wanted "$2-$3" || return 0
   "$INRDICT" figure "$1" --preset "$3" --out "$WORK/variants/$2-$3" --no-progress
 }
 variant 9 figure_9 lr_1e-3
 variant 15 figure_15 gd
-for preset in gd long long_gd; do
-  variant 13 figure_13 "$preset"
-  variant 14 figure_14 "$preset"
-done
+variant 13 figure_13 gd
+variant 14 figure_14 gd
+variant 13 figure_13 long
+variant 14 figure_14 long
+variant 13 figure_13 long_gd
+variant 14 figure_14 long_gd
 
 # The same protocols on one core (taskset; XLA's Eigen thread pool off): reruns of a preset must
 # give the same outcome, or the verdict is inconclusive.
 one_thread() {  # registry name, experiment NAME, preset
+  wanted "$2-$3-1thread" || return 0
   XLA_FLAGS="--xla_cpu_multi_thread_eigen=false" \
     taskset -c 0 "$INRDICT" figure "$1" --preset "$3" --out "$WORK/variants/$2-$3-1thread" --no-progress
 }
@@ -36,19 +59,19 @@ one_thread 9 figure_9 default
 one_thread 9 figure_9 lr_1e-3
 
 # Beyond the paper, cited by the docs.
-"$INRDICT" figure families --out "$WORK/variants/families-default" --no-progress
+variant families families default
 # The grid encodings' atoms beside the ReLU MLP's, the FFN's and SIREN's (issue 33, ~3 min).
-"$INRDICT" figure families --preset grids --out "$WORK/variants/families-grids" --no-progress
-"$INRDICT" figure predictors --out "$WORK/variants/family_predictors-default" --no-progress
+variant families families grids
+variant predictors family_predictors default
 # Grid encodings (issue 33): the NTK's point spread (~1 min); spectrum and PSNR against an MLP and an FFN (~3 min).
-"$INRDICT" figure grid_psf --out "$WORK/variants/grid_psf-default" --no-progress
+variant grid_psf grid_psf default
 # The PSF after training on one point (GD step, Adam) against the NTK's (~1 min).
-"$INRDICT" figure grid_psf_training --out "$WORK/variants/grid_psf_training-default" --no-progress
-"$INRDICT" figure grid_spectrum --out "$WORK/variants/grid_spectrum-default" --no-progress
+variant grid_psf_training grid_psf_training default
+variant grid_spectrum grid_spectrum default
 # The family comparison at 64², each family trained as its authors train it and tuned on training faces.
-"$INRDICT" figure family_comparison --out "$WORK/variants/family_comparison-default" --no-progress  # ~55 min
+variant family_comparison family_comparison default  # ~55 min
 # Chooses Figs. 12/16's Reptile setting on the validation faces (~20 min).
-"$INRDICT" figure reptile --out "$WORK/variants/reptile_sweep-default" --no-progress
+variant reptile reptile_sweep default
 # `inrdict suggest`'s validation: the design split (the numbers behind BEST_CONSTANT and suggest.SHIFT_OCTAVES,
 # which are set by hand from them, citing them), then the held-out split, judged with the constants as committed
 # (~1.5 h each on 2 cores from an empty cache; each unit is cached, so a rerun is resumable).
@@ -56,7 +79,12 @@ variant regret suggest_validation design
 variant regret suggest_validation design_series
 variant regret suggest_validation default
 
-rm -rf results/reproduce results/variants
-"$PYTHON" scripts/collect_results.py "$WORK/reproduce" results/reproduce
-"$PYTHON" scripts/collect_results.py "$WORK/variants" results/variants
+if [[ ${#ONLY[@]} -eq 0 ]]; then rm -rf results/reproduce results/variants; fi
+if wanted reproduce; then
+  rm -rf results/reproduce
+  "$PYTHON" scripts/collect_results.py "$WORK/reproduce" results/reproduce
+fi
+if compgen -G "$WORK/variants/*/results.json" > /dev/null; then
+  "$PYTHON" scripts/collect_results.py "$WORK/variants" results/variants
+fi
 "$INRDICT" findings results/reproduce results/variants --out docs/findings.md --readme README.md --measured docs/results.md
