@@ -137,7 +137,7 @@ def child(spec: dict) -> dict:
 def structured_parts(model, points: np.ndarray, block_size: int, repeats: int) -> dict:
     """Where a structured call's time goes: the layer features, the upper-triangle blocks (jitted), and the host
     assembly that mirrors them; and the rate XLA reaches on a bare (b, width) @ (width, b) matmul, the shape of
-    most of the blocks' arithmetic, beside the 4096³ peak (a ceiling no b x b block product reaches)."""
+    most of the blocks' arithmetic (operands in cache: often above the 4096³ peak)."""
     from inrdict.ntk import kernel as ntk_kernel
 
     points = jnp.asarray(points)

@@ -5,7 +5,8 @@
 #   docs cite. Then results.json files only are copied into results/, and docs/findings.md, the README's verdict
 #   table and docs/results.md's numbers are regenerated from them.
 #
-#   bash scripts/make_evidence.sh [WORK_FOLDER]          (about 5 hours on 2 CPU cores from an empty cache)
+#   bash scripts/make_evidence.sh [WORK_FOLDER]          (about 5 hours on 2 CPU cores from an empty cache; the
+#                                                         work folder, outside the repository, is emptied first)
 #   bash scripts/make_evidence.sh WORK_FOLDER RUN...     only these runs (`reproduce`, or a folder name of
 #                                                         results/variants, e.g. family_comparison-default): their
 #                                                         results.json replace the committed ones, the rest stay
@@ -16,19 +17,27 @@ INRDICT=${INRDICT:-.venv/bin/inrdict}
 PYTHON=${PYTHON:-.venv/bin/python}
 WORK=${1:-/tmp/inrdict-evidence}
 ONLY=("${@:2}")
+SELF=scripts/make_evidence.sh  # this file, from the repository root (cd above)
 
 wanted() {  # run name: selected (every run when no RUN is named)
   [[ ${#ONLY[@]} -eq 0 ]] && return 0
   local run
-  for run in "${ONLY[@]}"; do [[ $run == "$1" ]] && return 0; done
+  for run in ${ONLY[@]+"${ONLY[@]}"}; do [[ $run == "$1" ]] && return 0; done
   return 1
 }
 # Fails up front on a name that is no run of this script, instead of after hours of the others.
-KNOWN="reproduce $(sed -n 's/^variant [^ ]* \([^ ]*\) \([^ ]*\).*/\1-\2/p' "$0" | tr '\n' ' ')"
-KNOWN+="$(sed -n 's/^one_thread [^ ]* \([^ ]*\) \([^ ]*\).*/\1-\2-1thread/p' "$0" | tr '\n' ' ')"
+KNOWN="reproduce $(sed -n 's/^variant [^ ]* \([^ ]*\) \([^ ]*\).*/\1-\2/p' "$SELF" | tr '\n' ' ')"
+KNOWN+="$(sed -n 's/^one_thread [^ ]* \([^ ]*\) \([^ ]*\).*/\1-\2-1thread/p' "$SELF" | tr '\n' ' ')"
 if [[ $WORK == --list ]]; then echo "$KNOWN"; exit 0; fi
-for run in "${ONLY[@]}"; do
-  [[ " $KNOWN " == *" $run "* ]] || { echo "make_evidence: no run named $run; the runs: $KNOWN" >&2; exit 2; }
+if [[ " $KNOWN " == *" $WORK "* ]]; then
+  echo "make_evidence: the first argument is the work folder (emptied), then the runs: WORK $*" >&2; exit 2
+fi
+if [[ "$(realpath -m "$WORK")/" == "$(pwd -P)/"* ]]; then
+  echo "make_evidence: the work folder $WORK is inside the repository, and it is emptied first: name one outside" >&2
+  exit 2
+fi
+for run in ${ONLY[@]+"${ONLY[@]}"}; do
+  [[ -n $run && " $KNOWN " == *" $run "* ]] || { echo "make_evidence: no run named $run; the runs: $KNOWN" >&2; exit 2; }
 done
 rm -rf "$WORK" && mkdir -p "$WORK/variants"
 
@@ -84,7 +93,7 @@ if wanted reproduce; then
   rm -rf results/reproduce
   "$PYTHON" scripts/collect_results.py "$WORK/reproduce" results/reproduce
 fi
-if compgen -G "$WORK/variants/*/results.json" > /dev/null; then
-  "$PYTHON" scripts/collect_results.py "$WORK/variants" results/variants
+if [[ ${#ONLY[@]} -eq 0 ]] || compgen -G "$WORK/variants/*/results.json" > /dev/null; then
+  "$PYTHON" scripts/collect_results.py "$WORK/variants" results/variants  # a full run without results fails here
 fi
 "$INRDICT" findings results/reproduce results/variants --out docs/findings.md --readme README.md --measured docs/results.md
