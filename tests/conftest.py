@@ -104,6 +104,13 @@ def getkey():
     return lambda: jax.random.fold_in(base, next(counter))
 
 
+def load_npz(path) -> dict[str, np.ndarray]:
+    """Every array of an .npz file, with the file closed again (a bare `np.load` leaves it open until the garbage
+    collector runs, and the ResourceWarning then fails whichever test happens to be running)."""
+    with np.load(path, allow_pickle=False) as stored:
+        return {name: stored[name] for name in stored.files}
+
+
 def rel_error(a, b) -> float:
     a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
     return float(np.linalg.norm(a - b) / max(np.linalg.norm(b), 1e-300))

@@ -14,6 +14,7 @@ import pytest
 
 from inrdict.ntk import NTKOperator, SolverOptions, top_eigenpairs_of
 from tests._spectrum_problem import problem
+from tests.conftest import load_npz
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -44,7 +45,7 @@ def two_processes(tmp_path_factory):
     folder = tmp_path_factory.mktemp("distributed")
     _run_two_processes(lambda index: ["-m", "tests._spectrum_worker", str(folder / f"{index}.npz")],
                        PYTHONPATH=str(ROOT))  # fmt: skip
-    return [dict(np.load(folder / f"{index}.npz")) for index in range(2)]
+    return [load_npz(folder / f"{index}.npz") for index in range(2)]
 
 
 @pytest.mark.parametrize("route", ["points", "parameters"])
@@ -86,7 +87,7 @@ def test_analyse_across_two_processes(tmp_path):
     assert results["numbers"]["spectrum"]["route"] == "matrix_free"
     assert main(["analyse", "siren", "--out", str(tmp_path / "single"), "--set", "hidden=16,16",
                  "--set", "spectrum=matrix_free", *sets]) == 0  # fmt: skip
-    both = [np.load(tmp_path / name / "arrays.npz")["normalised_eigenvalues"] for name in ("run0", "single")]
+    both = [load_npz(tmp_path / name / "arrays.npz")["normalised_eigenvalues"] for name in ("run0", "single")]
     np.testing.assert_allclose(both[0], both[1], rtol=1e-4, atol=1e-6)
 
 

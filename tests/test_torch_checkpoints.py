@@ -33,9 +33,10 @@ from inrdict.io.reference_weights import (
 )
 from inrdict.io.torch_checkpoint import load_torch_checkpoint, state_dict_of
 from inrdict.models import MFN, ComplexWire, Finer, GaussINR, OnDomain, Siren
+from tests.conftest import load_npz
 
 FIXTURES = Path(__file__).parent / "fixtures" / "torch"
-OUTPUTS = np.load(FIXTURES / "outputs.npz")
+OUTPUTS = load_npz(FIXTURES / "outputs.npz")
 LUCIDRAINS = {"hidden_omega0": 1.0, "final_activation": "identity"}  # SirenNet(w0 = 1.), final_activation=nn.Identity()
 CASES = {  # fixture: (family, inrdict class, layout, the settings the references disagree on)
     "siren": ("siren", Siren, "sequential", {}),

@@ -22,6 +22,7 @@ from inrdict.experiments._run import run_experiment
 from inrdict.experiments.studies.specs import face_study, resolve_model, study_of
 from inrdict.io.checkpoints import save_model
 from inrdict.models import make_model
+from tests.conftest import load_npz
 
 pytestmark = pytest.mark.standard_promotion  # fitting and fine-tuning run Optax's Adam
 
@@ -64,7 +65,7 @@ def test_analyse_siren_through_the_cli(tmp_path, monkeypatch):
     # The 1-D SIREN-30 fits the tone and does not alias (Fig. 3's ω0 = 30 case).
     aliasing = results["numbers"]["aliasing"]
     assert aliasing["fits_training_samples"] and aliasing["alias_below_signal_db"] > 30.0
-    arrays = np.load(tmp_path / "figures" / "analyse_siren" / "arrays.npz")
+    arrays = load_npz(tmp_path / "figures" / "analyse_siren" / "arrays.npz")
     assert arrays["eigenvectors"].shape == (4, 10, 10) and np.isclose(arrays["subspace_radial_power"].sum(), 1.0)
     assert np.all(np.diff(arrays["normalised_eigenvalues"]) <= 1e-12)
 
@@ -121,9 +122,9 @@ def test_checkpoint_and_matrix_free_route(tmp_path):
     spectrum = topk["numbers"]["spectrum"]
     assert spectrum["route"] == "matrix_free" and spectrum["eigenpairs"] == 12
     assert spectrum["energy_curve_stops_at"] > 0 and "curve stops there" in spectrum["note"]
-    a, b = (np.load(tmp_path / name / "arrays.npz")["normalised_eigenvalues"] for name in ("dense", "topk"))
+    a, b = (load_npz(tmp_path / name / "arrays.npz")["normalised_eigenvalues"] for name in ("dense", "topk"))
     assert np.allclose(a[:12], b, rtol=1e-3, atol=1e-4)
-    thresholds, energy = (np.load(tmp_path / "topk" / "arrays.npz")[k] for k in ("energy_thresholds", "energy_at_thresholds"))
+    thresholds, energy = (load_npz(tmp_path / "topk" / "arrays.npz")[k] for k in ("energy_thresholds", "energy_at_thresholds"))
     assert np.all(np.isnan(energy[thresholds < spectrum["energy_curve_stops_at"]]))
 
 
@@ -187,7 +188,7 @@ def test_analyse_1d_signals_and_volumes(tmp_path):
         assert cli.main(["analyse", "siren", "--signal", str(tmp_path / name), "--out", str(out), "--no-progress",
                          *_sets(hidden=(16, 16), signal_size=size, fit_steps=1)]) == 0  # fmt: skip
         numbers = json.loads((out / "results.json").read_text())["numbers"]
-        arrays = np.load(out / "arrays.npz")
+        arrays = load_npz(out / "arrays.npz")
         dims = 3 if "3d" in name or "sphere" in name else 1
         assert numbers["signal"]["dimensions"] == dims and numbers["spectrum"]["grid_shape"] == [size] * dims
         assert arrays["eigenvectors"].shape == (4, *[size] * dims) and arrays["signal"].shape == (size,) * dims

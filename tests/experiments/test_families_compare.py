@@ -12,6 +12,7 @@ from inrdict.experiments.beyond import families_compare
 from inrdict.experiments._run import run_experiment
 from inrdict.experiments.studies.family_stats import bootstrap_spearman, resamples
 from tests._claims import all_seeds_hold, satisfied_claims, seeds_hold
+from tests.conftest import load_npz
 
 pytestmark = pytest.mark.standard_promotion  # fine-tuning and the aliasing fits run Optax's Adam
 
@@ -38,7 +39,7 @@ def test_rows_are_matched_and_complete(small_run):
     for m in models.values():
         assert -1e-6 <= m["energy_at_0.1"] <= 1.0 + 1e-6 and np.isfinite(m["psnr_at_k"]) and np.isfinite(m["alias_below_signal_db"])  # float32 sums
         assert m["psnr_gain_at_k"] == pytest.approx(m["psnr_at_k"] - m["psnr_at_0"], abs=1e-9)
-    arrays = np.load(out / "arrays.npz")
+    arrays = load_npz(out / "arrays.npz")
     assert arrays["row_0_eigenvectors"].shape == (4, 16, 16)
     assert (out / "overview.png").is_file() and (out / "eigenvectors.png").is_file()
 
