@@ -152,6 +152,7 @@ def structured_parts(model, points: np.ndarray, block_size: int, repeats: int) -
             "blocks": best_seconds(lambda: ntk_kernel.kernel_blocks(features)[0], repeats),
             "assembly": best_seconds(lambda: ntk_kernel._assemble(blocks, n_blocks, block_size, n), repeats),
         },
+        "block_matmul_width": width,
         "block_matmul_gflops_in_child": matmul_gflops(block_size, width, block_size, repeats=20),
     }
 
@@ -357,7 +358,7 @@ def main() -> None:
                       f"matmul peak in this child {res['matmul_peak_gflops_in_child']:.0f} GFLOP/s")  # fmt: skip
                 parts = res["parts_seconds"]
                 print(f"{'':<7}└ features {parts['features']:.3f} s, blocks {parts['blocks']:.3f} s "
-                      f"({row['blocks_gflops']:.0f} GFLOP/s; a bare {res['block_size']}×256×{res['block_size']} matmul: "
+                      f"({row['blocks_gflops']:.0f} GFLOP/s; a bare {res['block_size']}×{res['block_matmul_width']}×{res['block_size']} matmul: "
                       f"{res['block_matmul_gflops_in_child']:.0f} GFLOP/s), host assembly {parts['assembly']:.3f} s")  # fmt: skip
             for method in [m for m in ("ntvp", "jacobian") if m in grids]:
                 grid = grids[method]
