@@ -53,7 +53,13 @@ def walk(a, b, path, out):
         if not (path.split(".")[0] != "claims" and _close(a, b, path)):
             out.append(f"{path}: {a!r} vs {b!r}")
 
-before, after = Path(sys.argv[1]), Path(sys.argv[2])
+FOLDERS = [a for i, a in enumerate(sys.argv[1:], 1) if not a.startswith("--") and sys.argv[i - 1] != "--rtol"]
+if "--help" in sys.argv or "-h" in sys.argv or len(FOLDERS) != 2:
+    sys.exit("usage: python scripts/compare_results.py BEFORE AFTER [--all] [--rtol 1e-3] (two results folders)")
+before, after = map(Path, FOLDERS)
+for folder in (before, after):
+    if not folder.is_dir():
+        sys.exit(f"compare_results: {folder} is not a folder: name two folders holding results.json files")
 total, differing = 0, 0
 for results in sorted(before.rglob("results.json")):
     rel = results.relative_to(before)
