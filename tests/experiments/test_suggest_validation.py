@@ -123,6 +123,8 @@ def test_the_best_constant_is_an_octave_read_at_each_signals_resolution(monkeypa
     row = sv.per_signal(_unit([1, 2, 3, 4, 5], [1, 2, 3, 4, 5]),
                         dataclasses.replace(sv.DEFAULT, train_steps=40, eval_every=20), "image", "siren", budget=0)  # fmt: skip
     assert row["value"]["best_constant"] == 15.0
+    design = dataclasses.replace(sv.DEFAULT, split="design", train_steps=40, eval_every=20)  # where it is chosen
+    assert "best_constant" not in sv.per_signal(_unit([1, 2, 3, 4, 5], [1, 2, 3, 4, 5]), design, "image", "siren", 0)["value"]
     monkeypatch.setitem(sv.BEST_CONSTANT, "siren", {"image": 0.75, "series": 2.0**-4})
     with pytest.raises(InrdictError, match="not an octave"):
         sv.constant_value("siren", "image", 128)
@@ -152,6 +154,9 @@ def test_a_calibrated_suggestion_off_the_trained_values_is_trained_on_its_own(mo
     assert len(calls) == 1  # read back from the cache
     monkeypatch.setitem(knob_suggest.SHIFT_OCTAVES, ("siren", 2), 1.0)  # onto a trained value: nothing to train
     assert float(sv._with_suggestion(unit, ("key",), image, "siren", config)["suggestion"]) == 7.5
+    assert len(calls) == 1
+    design = dataclasses.replace(config, split="design")  # where the shift is fit: never applied there
+    assert float(sv._with_suggestion(unit, ("key",), image, "siren", design)["suggestion"]) == 3.75
     assert len(calls) == 1
 
 

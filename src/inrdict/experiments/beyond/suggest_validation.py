@@ -20,6 +20,11 @@ at `volume_size`; values min-max scaled, as `fit` takes them):
   one model's warm seconds per step, measured in the same run on the same kind of signal; the best on `select`);
   and the uncalibrated argmax (what the calibration gained).
 
+On the design split the suggestion is the uncalibrated argmax and there is no best constant baseline: that split is
+where both constants are fit (`in_sample_*` below), so applying them there would score them on the signals that
+chose them. A design run thus measures the method as it stood before either existed, and a rerun reproduces the
+committed record the constants cite.
+
 Reported per family and kind: regret = score PSNR of the reference's choice − of the suggestion's (median with a
 bootstrap interval over signals, share within 1 dB, max), gains over each baseline, the share of signals where
 the suggestion beats the best constant (ties half), Spearman of predicted vs trained per signal, how flat the
@@ -111,9 +116,9 @@ DEFAULT = dataclasses.replace(PAPER, families=("siren", "ffn", "gauss"), max_sig
 400 steps instead of 1000."""
 DESIGN = dataclasses.replace(DEFAULT, split="design")
 """The design split at the default's size and families (~1.5 h on 2 cores): where `BEST_CONSTANT` and the
-calibration (`suggest.SHIFT_OCTAVES`) come from, and where the method may be tuned. (WIRE and FINER, which only the
-paper preset validates, have neither until a design run of theirs, a GPU job: the paper preset reports their best
-constant baseline as missing.)"""
+calibration (`suggest.SHIFT_OCTAVES`) come from, and where the method may be tuned; neither is applied on it
+(module docstring). (WIRE and FINER, which only the paper preset validates, have neither until a design run of
+theirs, a GPU job: the paper preset reports their best constant baseline as missing.)"""
 DESIGN_SERIES = dataclasses.replace(DESIGN, kinds=("series",), max_signals=None)
 """Every design series (the default's first four are one EEG recording's channels), SIREN, FFN and Gauss
 (~15 min on 2 cores): where the 1-D calibration comes from."""
@@ -167,7 +172,9 @@ def _trained(signal: np.ndarray, family: str, values, config: Config) -> tuple[n
 
 def _with_suggestion(unit: dict, parts: tuple, signal: np.ndarray, family: str, config: Config) -> dict:
     """The unit with its calibrated suggestion (`suggest.calibrated`) among the trained values: trained on its own
-    (cached) when the argmax's calibration moved it off them."""
+    (cached) when the argmax's calibration moved it off them. On the design split: the argmax, uncalibrated."""
+    if config.split == "design":
+        return {**unit, "suggestion": np.asarray(unit["argmax"])}
     lattice = knob_suggest.default_values(family, max(signal.shape), dim=signal.ndim)
     suggestion = knob_suggest.calibrated(family, signal.ndim, float(unit["argmax"]), lattice)
     values = np.asarray(unit["values"])
@@ -216,7 +223,7 @@ def per_signal(arrays: dict, config: Config, kind: str, family: str, budget: int
     chosen = {"suggestion": at[float(arrays["suggestion"])], "uncalibrated": at[float(arrays["argmax"])],
               "default": at[float(arrays["default"])], "reference": reference,
               "short_search": int(on_octaves[np.argmax(first_seed[on_octaves])])}  # fmt: skip
-    if family in BEST_CONSTANT and kind in BEST_CONSTANT[family]:
+    if config.split == "held_out" and kind in BEST_CONSTANT.get(family, {}):
         chosen["best_constant"] = at[constant_value(family, kind, int(arrays["longest"]))]  # always an octave
     scored = np.asarray(arrays["scored_values"])
     trained = [at[float(v)] for v in scored if float(v) in at]
@@ -345,7 +352,8 @@ def compute(config: Config, *, progress: bool = True) -> tuple[dict, dict[str, n
     found = units(config, progress)
     families = {family: family_record(family, kinds, config) for family, kinds in found.items()}
     numbers = {"split": config.split, "sets": str(regret.SETS_FILE.name), "families": families,
-               "best_constant_used": {f: BEST_CONSTANT.get(f, {}) for f in config.families},
+               "best_constant_used": {f: BEST_CONSTANT.get(f, {}) if config.split == "held_out" else {}
+                                      for f in config.families},
                "best_constant_missing": missing if config.split == "held_out" else [],
                "protocol": {"train": "each family's reference run (inrdict.train.recipes) over train_steps, full "
                             "batch on half of the samples, n_seeds seeds (each its own initialisation and its own "
