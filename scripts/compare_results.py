@@ -7,14 +7,23 @@ artefact paths. Used to show that a refactor moved no number:
 With --rtol, numbers within that relative tolerance (or 1e-6 absolute, for values near zero) count as equal, and the
 largest relative difference seen is printed: for a change that moves float rounding (program order, a vectorised
 sin). Claims' outcomes (`claims`) are always compared exactly. Prints each difference (the first 40 per file
-unless --all) and a summary line."""
-import json, sys
+unless --all) and a summary line; exits 1 when any result differs."""
+import argparse
+import json
+import sys
 from pathlib import Path
+
 import numpy as np
 
+PARSER = argparse.ArgumentParser(description="Compare the results.json and arrays.npz of two results folders.")
+PARSER.add_argument("before", type=Path)
+PARSER.add_argument("after", type=Path)
+PARSER.add_argument("--all", action="store_true", help="print every difference, not the first 40 per file")
+PARSER.add_argument("--rtol", type=float, default=0.0, help="numbers within this relative tolerance count as equal")
+ARGS = PARSER.parse_args()
 IGNORED = {"seconds", "cached", "all_cached", "ntk_seconds", "eigh_seconds", "solve_seconds", "wall_seconds",
            "seconds_per_step", "time", "compilation"}
-RTOL = float(sys.argv[sys.argv.index("--rtol") + 1]) if "--rtol" in sys.argv else 0.0
+RTOL = ARGS.rtol
 ATOL = 1e-6 if RTOL else 0.0
 LARGEST = [0.0, ""]
 
@@ -53,13 +62,10 @@ def walk(a, b, path, out):
         if not (path.split(".")[0] != "claims" and _close(a, b, path)):
             out.append(f"{path}: {a!r} vs {b!r}")
 
-FOLDERS = [a for i, a in enumerate(sys.argv[1:], 1) if not a.startswith("--") and sys.argv[i - 1] != "--rtol"]
-if "--help" in sys.argv or "-h" in sys.argv or len(FOLDERS) != 2:
-    sys.exit("usage: python scripts/compare_results.py BEFORE AFTER [--all] [--rtol 1e-3] (two results folders)")
-before, after = map(Path, FOLDERS)
+before, after = ARGS.before, ARGS.after
 for folder in (before, after):
-    if not folder.is_dir():
-        sys.exit(f"compare_results: {folder} is not a folder: name two folders holding results.json files")
+    if not folder.is_dir() or not any(folder.rglob("results.json")):
+        sys.exit(f"compare_results: no results.json under {folder}: name two results folders (e.g. results/variants/X)")
 total, differing = 0, 0
 for results in sorted(before.rglob("results.json")):
     rel = results.relative_to(before)
@@ -91,10 +97,11 @@ for results in sorted(before.rglob("results.json")):
     total += 1
     differing += bool(out)
     print(f"{rel}: {'identical' if not out else f'{len(out)} differences'}")
-    for line in (out if "--all" in sys.argv else out[:40]):
+    for line in (out if ARGS.all else out[:40]):
         print("   ", line)
 for results in sorted(after.rglob("results.json")):
     if not (before / results.relative_to(after)).exists():
         print(f"{results.relative_to(after)}: only after")
 print(f"{total} results compared, {differing} with differences"
       + (f"; within rtol {RTOL:g}: largest relative difference {LARGEST[0]:.2e} at {LARGEST[1]}" if RTOL else ""))
+sys.exit(1 if differing else 0)

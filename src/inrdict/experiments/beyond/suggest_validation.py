@@ -23,7 +23,7 @@ at `volume_size`; values min-max scaled, as `fit` takes them):
 On the design split the suggestion is the uncalibrated argmax and there is no best constant baseline: that split is
 where both constants are fit (`in_sample_*` below), so applying them there would score them on the signals that
 chose them. A design run thus measures the method as it stood before either existed, and a rerun reproduces the
-committed record the constants cite.
+committed record's choices and in-sample constants (its PSNRs only to float rounding).
 
 Reported per family and kind: regret = score PSNR of the reference's choice − of the suggestion's (median with a
 bootstrap interval over signals, share within 1 dB, max), gains over each baseline, the share of signals where
