@@ -155,3 +155,5 @@ def test_the_suggest_table_reads_the_held_out_run_and_never_the_design_one(tmp_p
     assert f"| siren | image ({series['n']}) | {series['median_regret_db']:.2f} [" in table
     assert table.count("\n| ") == 3 and table.count("| holds |") == 1  # header, image, series; one claim given
     assert "siren ×20 at 128², ×200 at 512²" in table  # medians of the repeated timings
+    steps = "/".join(map(str, sorted({s["short_search_steps"] for s in series["signals"]})))
+    assert f"{series['gain_over_short_search_db']:+.2f} dB ({steps}) |" in table  # the steps its budget bought

@@ -196,9 +196,11 @@ def suggest_table_markdown(folders: list[str | Path]) -> str:
              f"seeds; images {config['image_size']}², series ≤ {config['series_size']} samples, volumes "
              f"{config['volume_size']} on the longest axis; `results/{where}`). Regret: the reference's PSNR minus "
              "the suggestion's on samples no method chose on; gains: the suggestion's PSNR minus the baseline's "
-             "(median over signals); wins: share of signals where it beats the best constant knob.")  # fmt: skip
+             "(median over signals); wins: share of signals where it beats the best constant knob; short search: "
+             "every octave trained from one seed for the steps the suggestion's warm time buys (set by the run's "
+             "timings; at 0 steps it chose untrained).")  # fmt: skip
     header = ("| family | kind (n) | median regret, dB [95 %] | within 1 dB | max | vs default | vs best constant "
-              "(wins) | vs short search | Spearman | verdict (≤ 1 dB) |")  # fmt: skip
+              "(wins) | vs short search (its steps) | Spearman | verdict (≤ 1 dB) |")  # fmt: skip
     lines = [intro, "", header, "|---|---|---|---|---|---|---|---|---|---|"]
     for family, f in results["numbers"]["families"].items():
         for kind, k in f["kinds"].items():
@@ -207,10 +209,12 @@ def suggest_table_markdown(folders: list[str | Path]) -> str:
                 return f"{k[f'gain_over_{b}_db']:+.2f} dB" if f"gain_over_{b}_db" in k else "—"
 
             wins = f" ({k['wins_over_best_constant']:.0%})" if "wins_over_best_constant" in k else ""
+            steps = sorted({int(s["short_search_steps"]) for s in k.get("signals", []) if "short_search_steps" in s})
+            searched = f" ({'/'.join(map(str, steps))})" if steps and "gain_over_short_search_db" in k else ""
             claim = evidence.get(f"{family}_{kind}_median_regret_at_most_1db", {})
             lines.append(f"| {family} | {kind} ({k['n']}) | {k['median_regret_db']:.2f} [{k['regret_ci'][0]:.2f}, "
                          f"{k['regret_ci'][1]:.2f}] | {k['within_1db']:.0%} | {k['max_regret_db']:.2f} | "
-                         f"{gain('default')} | {gain('best_constant')}{wins} | {gain('short_search')} | "
+                         f"{gain('default')} | {gain('best_constant')}{wins} | {gain('short_search')}{searched} | "
                          f"{k['median_spearman']:+.2f} | {claim.get('outcome', '—')} |")  # fmt: skip
     ratios = [f"{family} ×{median(f['timings']['image']['compute_ratio']):.0f} at {config['image_size']}², "
               f"×{median(f['timings']['projection']['compute_ratio']):.0f} at {config['projection_size']}²"
