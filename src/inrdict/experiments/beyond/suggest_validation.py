@@ -101,6 +101,11 @@ class Config:
         if self.n_seeds < 3:
             raise InrdictError(f"the reference needs at least 3 seeds, got {self.n_seeds}")
 
+    @property
+    def applies_constants(self) -> bool:
+        """Whether `BEST_CONSTANT` and `suggest.SHIFT_OCTAVES` are applied: not on the design split that fits them."""
+        return self.split == "held_out"
+
     def sizes(self) -> dict[str, int]:
         return {"image": self.image_size, "series": self.series_size, "volume": self.volume_size}
 
@@ -173,7 +178,7 @@ def _trained(signal: np.ndarray, family: str, values, config: Config) -> tuple[n
 def _with_suggestion(unit: dict, parts: tuple, signal: np.ndarray, family: str, config: Config) -> dict:
     """The unit with its calibrated suggestion (`suggest.calibrated`) among the trained values: trained on its own
     (cached) when the argmax's calibration moved it off them. On the design split: the argmax, uncalibrated."""
-    if config.split == "design":
+    if not config.applies_constants:
         return {**unit, "suggestion": np.asarray(unit["argmax"])}
     lattice = knob_suggest.default_values(family, max(signal.shape), dim=signal.ndim)
     suggestion = knob_suggest.calibrated(family, signal.ndim, float(unit["argmax"]), lattice)
@@ -223,7 +228,7 @@ def per_signal(arrays: dict, config: Config, kind: str, family: str, budget: int
     chosen = {"suggestion": at[float(arrays["suggestion"])], "uncalibrated": at[float(arrays["argmax"])],
               "default": at[float(arrays["default"])], "reference": reference,
               "short_search": int(on_octaves[np.argmax(first_seed[on_octaves])])}  # fmt: skip
-    if config.split == "held_out" and kind in BEST_CONSTANT.get(family, {}):
+    if config.applies_constants and kind in BEST_CONSTANT.get(family, {}):
         chosen["best_constant"] = at[constant_value(family, kind, int(arrays["longest"]))]  # always an octave
     scored = np.asarray(arrays["scored_values"])
     trained = [at[float(v)] for v in scored if float(v) in at]
@@ -346,15 +351,15 @@ def family_record(family: str, kinds: dict[str, list], config: Config) -> dict:
 
 def compute(config: Config, *, progress: bool = True) -> tuple[dict, dict[str, np.ndarray]]:
     missing = [f"{f}/{k}" for f in config.families for k in config.kinds if k not in BEST_CONSTANT.get(f, {})]
-    if config.split == "held_out" and missing:
+    if config.applies_constants and missing:
         print(f"  warning: no best constant knob from the design split for {', '.join(missing)}: that baseline and "
               "its claim are missing from this run (run --preset design and record BEST_CONSTANT)", flush=True)  # fmt: skip
     found = units(config, progress)
     families = {family: family_record(family, kinds, config) for family, kinds in found.items()}
     numbers = {"split": config.split, "sets": str(regret.SETS_FILE.name), "families": families,
-               "best_constant_used": {f: BEST_CONSTANT.get(f, {}) if config.split == "held_out" else {}
+               "best_constant_used": {f: BEST_CONSTANT.get(f, {}) if config.applies_constants else {}
                                       for f in config.families},
-               "best_constant_missing": missing if config.split == "held_out" else [],
+               "best_constant_missing": missing if config.applies_constants else [],
                "protocol": {"train": "each family's reference run (inrdict.train.recipes) over train_steps, full "
                             "batch on half of the samples, n_seeds seeds (each its own initialisation and its own "
                             "train/select split); choices made on the select quarter, scored on the score quarter "
