@@ -13,7 +13,8 @@ Each pass runs in fresh processes with its own cache folder (`INRDICT_CACHE_DIR`
 - tests `cold` and `second`: `pytest` with an empty, then the same, compilation cache
   (`INRDICT_TEST_PROFILE` makes `tests/conftest.py` record each module's meter).
 Experiments record their meter in results.json (`compilation`). Run it on an otherwise idle machine: passes are
-compared with each other, within one run.
+compared with each other, within one run. `--xla-flags` sets XLA_FLAGS for every pass (recorded in the JSON), e.g.
+`--xla-flags=--xla_backend_optimization_level=0` to weigh cheaper compilation against slower programs.
 """
 
 from __future__ import annotations
@@ -127,7 +128,10 @@ def main() -> None:
     parser.add_argument("--passes", nargs="+", default=["cold", "compiled", "second"],
                         help="reproduce passes (cold and second always run)")
     parser.add_argument("--render", action="store_true", help="only print the markdown tables of --json")
+    parser.add_argument("--xla-flags", default=None, help="XLA_FLAGS for every pass (default: this shell's)")
     args = parser.parse_args()
+    if args.xla_flags is not None:
+        os.environ["XLA_FLAGS"] = args.xla_flags  # inherited by every pass's processes
     if args.render:
         print(markdown(json.loads(args.json.read_text())), end="")
         return
@@ -135,7 +139,7 @@ def main() -> None:
     for what in args.what:
         report.pop(what, None)
     report.update(matmul_gflops_float32=matmul_gflops(1024, 1024, 1024), cores=CORES, versions=package_versions(),
-                  device=device_info())  # fmt: skip
+                  device=device_info(), xla_flags=os.environ.get("XLA_FLAGS", ""))  # fmt: skip
     with tempfile.TemporaryDirectory(prefix="inrdict-profile-") as folder:
         work = Path(folder)
         if "reproduce" in args.what:
