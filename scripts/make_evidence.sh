@@ -82,9 +82,9 @@ variant family_comparison family_comparison default  # ~55 min
 # Chooses Figs. 12/16's Reptile setting on the validation faces (~20 min).
 variant reptile reptile_sweep default
 # `inrdict suggest`'s validation: the design split (the numbers behind BEST_CONSTANT and suggest.SHIFT_OCTAVES,
-# which are set by hand from them, citing them; neither is applied on that split, so a rerun remakes the choices and
-# in-sample constants of the record they were chosen from), then the held-out split, judged with the constants as committed
-# (about an hour each on 2 cores from an empty cache; each unit is cached, so a rerun is resumable).
+# which are set by hand from them, citing them; neither is applied on that split, so a rerun remakes the choices
+# and in-sample constants of the record they were chosen from), then the held-out split, judged with the constants
+# as committed (about an hour each on 2 cores from an empty cache; each unit is cached, so a rerun is resumable).
 variant regret suggest_validation design
 variant regret suggest_validation design_series
 variant regret suggest_validation default

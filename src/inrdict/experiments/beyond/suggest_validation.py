@@ -117,8 +117,8 @@ PAPER = Config()
 """The issue's validation: every held-out signal (≥ 20 images at 128², 10 series, 8 volumes), 5 families, 3 seeds,
 1000 steps of each reference run; resumable (each family × signal is cached). Days on 2 CPU cores: a GPU job."""
 DEFAULT = dataclasses.replace(PAPER, families=("siren", "ffn", "gauss"), max_signals=4, train_steps=400)
-"""A labelled subset on a 2-core budget (~1 h from an empty cache, 2026-12-07): SIREN, FFN and Gauss, the first 4 held-out signals of each kind,
-400 steps instead of 1000."""
+"""A labelled subset on a 2-core budget (~1 h from an empty cache, 2026-12-07): SIREN, FFN and Gauss, the first 4
+held-out signals of each kind, 400 steps instead of 1000."""
 DESIGN = dataclasses.replace(DEFAULT, split="design")
 """The design split at the default's size and families (~1 h on 2 cores): where `BEST_CONSTANT` and the
 calibration (`suggest.SHIFT_OCTAVES`) come from, and where the method may be tuned; neither is applied on it
